@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# accelctl build.  `make` builds BPF objects, their skeletons and
+# build/accelctl; `make help` lists the other targets.  V=1 shows commands.
+
+VERSION    ?= 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/accelctl
+OUT        ?= build
+
+CLANG      ?= clang
+CC         ?= gcc
+BPFTOOL    ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+LIBS_PKG  := libbpf libxdp libmnl inih libmicrohttpd
+LIBS      := $(shell $(PKG_CONFIG) --libs $(LIBS_PKG) 2>/dev/null || echo -lbpf -lxdp -lmnl -linih -lmicrohttpd) -lelf -lz -lpthread
+LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PKG) 2>/dev/null)
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -I$(dir $(VMLINUX)) -Ibpf -mcpu=v3
+CFLAGS     ?= -O2 -g
+USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	       -D_GNU_SOURCE -DACCELCTL_VERSION='"$(VERSION)"' \
+	       -Iuser -Ibpf -I$(OUT) $(LIBBPF_CFLAGS)
+LDFLAGS    ?=
+
+BPF_SRCS   := $(sort $(wildcard bpf/*.bpf.c))
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+BPF_HDRS   := $(wildcard bpf/*.h)
+
+USER_SRCS  := $(sort $(wildcard user/*.c))
+USER_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS   := $(filter-out $(OUT)/user/accelctl.o,$(USER_OBJS))
+USER_HDRS  := $(wildcard user/*.h)
+
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
+BPFT_SRCS  := $(sort $(wildcard tests/bpf/test_*.c))
+BPFT_BINS  := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
+TOOL_SRCS  := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS  := $(patsubst tests/tools/%.c,$(OUT)/tests/tools/%,$(TOOL_SRCS))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all clean test test-unit test-bpf test-integration bench check install \
+	uninstall deps attach detach help asan
+
+all: $(OUT)/accelctl
+
+help:
+	@echo 'Targets:'
+	@echo '  all (default)     build BPF objects, skeletons and $(OUT)/accelctl'
+	@echo '  attach            install deps, build, attach with the default profile, show status'
+	@echo '  detach            detach and restore everything attach changed'
+	@echo '  test              install deps, build, run unit, BPF and integration tests'
+	@echo '  bench             run benchmarks, write docs/benchmarks.md'
+	@echo '  check             static analysis (clang --analyze + cppcheck), zero findings'
+	@echo '  install           install to $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
+	@echo '  clean             remove $(OUT)/'
+	@echo 'Variables: V=1 (show commands), OUT=dir, PREFIX, DESTDIR, TESTS=pattern'
+
+$(OUT) $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/bpf $(OUT)/tests/tools:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) Makefile | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o | $(OUT)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(OUT)/user/%.o: user/%.c $(USER_HDRS) $(BPF_HDRS) $(SKELS) Makefile | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUT)/accelctl: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(OUT)/libaccel.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libaccel.a $(USER_HDRS) Makefile | $(OUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Wno-unused-parameter -o $@ $< $(OUT)/libaccel.a -lcmocka $(LIBS)
+
+$(OUT)/tests/bpf/%: tests/bpf/%.c $(OUT)/libaccel.a $(SKELS) $(USER_HDRS) Makefile | $(OUT)/tests/bpf
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/bpf -o $@ $< $(OUT)/libaccel.a $(LIBS)
+
+$(OUT)/tests/tools/%: tests/tools/%.c Makefile | $(OUT)/tests/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< -lpthread -lm
+
+deps:
+	$(Q)scripts/install-deps.sh all
+
+test-build: $(OUT)/accelctl $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)OUT=$(OUT) tests/run.sh all
+
+test-unit: $(UNIT_BINS)
+	$(Q)OUT=$(OUT) tests/run.sh unit
+
+test-bpf: $(OUT)/accelctl $(BPFT_BINS)
+	$(Q)OUT=$(OUT) tests/run.sh bpf
+
+test-integration: $(OUT)/accelctl $(TOOL_BINS)
+	$(Q)OUT=$(OUT) tests/run.sh integration
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory $(OUT)/accelctl $(TOOL_BINS)
+	$(Q)OUT=$(OUT) scripts/bench.sh
+
+# Static analysis: clang's analyzer over every userspace file, then cppcheck.
+check: $(SKELS)
+	$(call msg,ANALYZE,user/)
+	$(Q)set -e; for f in $(USER_SRCS); do \
+		$(CLANG) --analyze -Xanalyzer -analyzer-output=text \
+			-Xclang -analyzer-werror $(filter-out -g -O2,$(USER_CFLAGS)) $$f -o /dev/null; \
+	done
+	$(call msg,CPPCHECK,user/)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--inline-suppr --suppress=missingIncludeSystem -D__x86_64__ \
+		-Iuser -I$(OUT) user/
+
+# ASAN build of the userspace tool for tests: make asan && OUT=build-asan tests/run.sh
+asan:
+	$(Q)$(MAKE) --no-print-directory OUT=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
+		LDFLAGS='-fsanitize=address,undefined' test-build
+
+attach: deps
+	$(Q)$(MAKE) --no-print-directory $(OUT)/accelctl
+	$(Q)$(OUT)/accelctl attach
+	$(Q)$(OUT)/accelctl status
+
+detach: $(OUT)/accelctl
+	$(Q)$(OUT)/accelctl detach
+
+install: $(OUT)/accelctl
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	$(Q)install -m 0755 $(OUT)/accelctl $(DESTDIR)$(SBINDIR)/accelctl
+	$(Q)if [ -f docs/accelctl.8 ]; then install -m 0644 docs/accelctl.8 $(DESTDIR)$(MANDIR)/man8/; fi
+	$(Q)if [ -d scripts/systemd ]; then install -d $(DESTDIR)$(PREFIX)/lib/systemd/system && \
+		install -m 0644 scripts/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system/; fi
+	$(Q)if [ -f scripts/accelctl.bash-completion ]; then \
+		install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions && \
+		install -m 0644 scripts/accelctl.bash-completion \
+			$(DESTDIR)$(PREFIX)/share/bash-completion/completions/accelctl; fi
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/accelctl $(DESTDIR)$(MANDIR)/man8/accelctl.8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/accelctl
+
+clean:
+	$(call msg,CLEAN,$(OUT))
+	$(Q)rm -rf $(OUT) build-asan

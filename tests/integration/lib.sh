@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Integration test library.  A test file sources this, defines functions
+# named test_*, and ends with `run_tests`.  Each test runs in its own
+# subshell with `set -eE -o pipefail`; it passes only if it reaches `pass`.
+# Everything a test creates is registered with `defer` and undone in
+# reverse order in an EXIT trap, also when the test fails.
+#
+# Per test: $T_ID (unique name), $PIN (private pin root), $STATE (private
+# state dir), $A (accelctl with those), $TMP (scratch dir).
+# Helpers: netns_new, cgroup_new, cgroup_enter, assert_eq, fail, skip.
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ACCELCTL=${ACCELCTL:-$top/build/accelctl}
+TOOLS=${OUT:-$top/build}/tests/tools
+
+_deferred=()
+defer() { _deferred+=("$*"); }
+
+_cleanup() {
+	local i
+	for ((i = ${#_deferred[@]} - 1; i >= 0; i--)); do
+		eval "${_deferred[$i]}" >/dev/null 2>&1 || true
+	done
+	_deferred=()
+}
+
+fail() { echo "    error: $*" >&2; exit 1; }
+skip() { echo "SKIP:$*" >"$T_MARK"; exit 77; }
+pass() { echo PASS >"$T_MARK"; exit 0; }
+
+assert_eq() {	# actual expected what
+	[ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
+}
+
+# Wait until a command succeeds, up to $1 seconds (polled every 50 ms).
+wait_until() {
+	local t=$1 i; shift
+	for ((i = 0; i < t * 20; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+cg2_mount() { awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts; }
+
+# A private network namespace with lo up; echo its name.
+netns_new() {
+	local ns="${T_ID}-${1:-ns}"
+	ip netns add "$ns"
+	defer "ip netns del $ns"
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# A private cgroup below the cgroup2 mount; echo its path.
+cgroup_new() {
+	local root cg
+	root=$(cg2_mount)
+	[ -n "$root" ] || skip "no cgroup2 mount"
+	cg="$root/${T_ID}${1:+-$1}"
+	mkdir "$cg"
+	defer "cgroup_rm $cg"
+	echo "$cg"
+}
+
+# Move processes out, then remove.
+cgroup_rm() {
+	local cg=$1 root p
+	root=$(cg2_mount)
+	for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do
+		echo "$p" >"$root/cgroup.procs" 2>/dev/null || true
+	done
+	rmdir "$cg"
+}
+
+# Move this (sub)shell into cgroup $1: its children inherit it.
+cgroup_enter() { echo "$BASHPID" >"$1/cgroup.procs"; }
+
+_run_one() {
+	local fn=$1
+	T_ID="accel-test-$$-${fn#test_}"
+	T_ID=${T_ID:0:40}
+	PIN="/sys/fs/bpf/$T_ID"
+	TMP=$(mktemp -d "/tmp/$T_ID.XXXXXX")
+	STATE="$TMP/state"
+	A="$ACCELCTL --pin-root $PIN --state-dir $STATE"
+	T_MARK="$TMP.mark"
+	export T_ID PIN STATE TMP A T_MARK
+	(
+		set -eE -o pipefail
+		trap '_cleanup' EXIT
+		defer "rm -rf $TMP"
+		# Last resort: whatever the test attached goes away with it.
+		defer "$ACCELCTL --pin-root $PIN --state-dir $STATE detach --force"
+		defer "rm -rf $PIN"
+		"$fn"
+	)
+	local rc=$? mark
+	mark=$(cat "$T_MARK" 2>/dev/null || true)
+	rm -f "$T_MARK"
+	case "$mark" in
+	PASS) echo "PASS $fn" ;;
+	SKIP:*) echo "SKIP $fn: ${mark#SKIP:}" ;;
+	*) echo "FAIL $fn${rc:+ (exit $rc)}${mark:+ $mark}"
+	   [ "$rc" -eq 0 ] && echo "    (returned without reaching pass)" ;;
+	esac
+}
+
+run_tests() {
+	local fn
+	if [ "$(id -u)" -ne 0 ]; then
+		for fn in $(declare -F | awk '$3 ~ /^test_/ { print $3 }'); do
+			echo "SKIP $fn: needs root"
+		done
+		return 0
+	fi
+	for fn in $(declare -F | awk '$3 ~ /^test_/ { print $3 }'); do
+		if [ -n "${TESTS:-}" ] && ! grep -qE "$TESTS" <<<"$fn$0"; then continue; fi
+		_run_one "$fn"
+	done
+}

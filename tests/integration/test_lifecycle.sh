@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Foundation: attach → status → stats → detach, the lock, rollback, CLI.
+source "$(dirname "$0")/lib.sh"
+
+snmp_tcp() {	# field name → value from /proc/net/snmp (current netns)
+	awk -v f="$1" '$1 == "Tcp:" && !h { for (i = 2; i <= NF; i++) n[i] = $i; h = 1; next }
+		$1 == "Tcp:" && h { for (i = 2; i <= NF; i++) if (n[i] == f) print $i }' /proc/net/snmp
+}
+
+json_get() {	# python expression over the parsed document `d`, reading stdin
+	python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+}
+
+test_attach_stats_detach_leaves_nothing() {
+	local ns before after n=37 transitions
+	ns=$(netns_new)
+	$A --netns "$ns" attach --features tcpstate
+	[ -d "$PIN/tcpstate" ] || fail "pin dir missing after attach"
+	[ "$(stat -c %a "$PIN")" = 700 ] || fail "pin root mode $(stat -c %a "$PIN"), want 700"
+	[ "$(stat -c %a "$PIN/tcpstate/tcp_state_transitions")" = 600 ] || fail "map pin not 0600"
+	$A status --json | json_get 'd["features"]["tcpstate"]["attached"]' | grep -qx True ||
+		fail "status --json does not show tcpstate attached"
+	$A status | grep -q 'inet_sock_set_state' || fail "status does not name the hook"
+
+	# Kernel truth: ActiveOpens counts every transition into SYN_SENT.
+	before=$(ip netns exec "$ns" bash -c "$(declare -f snmp_tcp); snmp_tcp ActiveOpens")
+	ip netns exec "$ns" "$TOOLS/tcp_churn" -n $n >/dev/null
+	after=$(ip netns exec "$ns" bash -c "$(declare -f snmp_tcp); snmp_tcp ActiveOpens")
+	transitions=$($A stats --json | json_get \
+		'[s["value"] for s in d["metrics"]["accel_tcp_state_transitions_total"]["samples"] if s["labels"]=={"family":"inet","state":"syn_sent"}][0]')
+	assert_eq "$transitions" "$((after - before))" "syn_sent transitions vs ActiveOpens delta"
+	[ "$((after - before))" -eq $n ] || fail "ActiveOpens moved by $((after - before)), expected $n"
+	$A stats --prometheus | grep -q '^accel_tcp_state_transitions_total{family="inet",state="syn_sent"} '"$n"'$' ||
+		fail "--prometheus disagrees"
+
+	local ids
+	ids=$($A status --json | json_get '" ".join(str(p["link_id"]) for p in d["features"]["tcpstate"]["pins"] if p["kind"]=="link")')
+	[ -n "$ids" ] || fail "no link ids in status"
+	$A detach
+	[ ! -e "$PIN" ] || fail "pin root left behind: $(ls -R "$PIN")"
+	[ ! -e "$STATE" ] || fail "state dir left behind: $(ls -A "$STATE")"
+	for id in $ids; do
+		bpftool link show id "$id" >/dev/null 2>&1 && fail "link $id still exists after detach"
+	done
+	# detach again: nothing to do, success
+	$A detach 2>&1 | grep -q 'nothing is attached' || fail "second detach did not say so"
+	pass
+}
+
+test_second_attach_says_so() {
+	$A attach --features tcpstate
+	out=$($A attach --features tcpstate 2>&1) || fail "second attach failed: $out"
+	grep -q 'already attached' <<<"$out" || fail "second attach did not say so: $out"
+	$A detach
+	pass
+}
+
+test_concurrent_attach_fails_cleanly_on_lock() {
+	local rc=0 out holder
+	mkdir -p "$PIN"
+	# Hold the lock the way a running accelctl would, then try to attach.
+	(exec 9<"$PIN"; flock 9; exec sleep 30) &
+	holder=$!
+	defer "kill $holder"
+	wait_until 5 bash -c "! flock -n '$PIN' true" || fail "helper did not take the lock"
+	out=$($A attach --features tcpstate 2>&1) || rc=$?
+	assert_eq "$rc" 1 "exit code of attach while locked"
+	grep -q 'locked by another accelctl' <<<"$out" || fail "message does not name the lock: $out"
+	[ ! -e "$PIN/tcpstate" ] || fail "attach changed things while locked"
+	kill "$holder"; wait "$holder" 2>/dev/null || true
+	$A attach --features tcpstate
+	$A detach
+	pass
+}
+
+test_partial_attach_rolls_back() {
+	local rc=0 out
+	# bypass cannot attach to a cgroup that does not exist: tcpstate,
+	# attached first, must be rolled back.
+	out=$($A attach --features tcpstate,bypass --cgroup /nonexistent-accel-cg 2>&1) || rc=$?
+	assert_eq "$rc" 1 "exit code of a failing attach"
+	grep -qi 'bypass' <<<"$out" || fail "failure does not name the feature: $out"
+	[ ! -e "$PIN" ] || fail "pin root left after rollback: $(ls -R "$PIN")"
+	[ ! -e "$STATE/instance" ] || fail "instance record left after rollback"
+	pass
+}
+
+test_cli_usage_and_help() {
+	local rc out
+	$ACCELCTL --help | grep -q 'usage: accelctl' || fail "--help"
+	$ACCELCTL help attach | grep -q -- '--features' || fail "help attach lacks --features"
+	$ACCELCTL attach --help | grep -q -- '--pin-root' || fail "attach --help lacks global options"
+	rc=0; out=$($ACCELCTL attach --bogus 2>&1) || rc=$?
+	assert_eq "$rc" 2 "attach --bogus exit code"
+	grep -q '^usage: accelctl attach' <<<"$out" || fail "attach --bogus gives no usage line: $out"
+	rc=0; $ACCELCTL frobnicate 2>/dev/null || rc=$?
+	assert_eq "$rc" 2 "unknown command exit code"
+	rc=0; $ACCELCTL attach --features nope 2>/dev/null || rc=$?
+	assert_eq "$rc" 2 "unknown feature exit code"
+	rc=0; $ACCELCTL attach --ports 0-99999 2>/dev/null || rc=$?
+	assert_eq "$rc" 2 "bad port list exit code"
+	rc=0; $ACCELCTL stats --watch 0 2>/dev/null || rc=$?
+	assert_eq "$rc" 2 "--watch 0 exit code"
+	rc=0; $ACCELCTL --pin-root relative status 2>/dev/null || rc=$?
+	assert_eq "$rc" 2 "relative --pin-root exit code"
+	rc=0; out=$($A --netns "$T_ID-missing" status 2>&1) || rc=$?
+	assert_eq "$rc" 1 "missing netns exit code"
+	grep -q 'not found' <<<"$out" || fail "missing netns message: $out"
+	$A status --json | json_get 'd["attached"]' | grep -qx False || fail "status --json when detached"
+	ACCELCTL_PIN_ROOT=$PIN-env $ACCELCTL status --json | json_get 'd["pin_root"]' |
+		grep -qx "$PIN-env" || fail "ACCELCTL_PIN_ROOT ignored"
+	$ACCELCTL version | grep -q "^accelctl " || fail "version"
+	pass
+}
+
+run_tests

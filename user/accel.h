@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * accel.h - the controller's shared context and the feature interface.
+ *
+ * A feature (bypass, netacct, tcpstate, tune) is a struct accel_feature in
+ * its own user/<feature>.c, listed once in features[] (feature.c).  The
+ * generic code takes the lock, enters the network namespace, orders attach
+ * and detach, rolls back a partial attach and renders status and stats.
+ */
+#ifndef ACCEL_H
+#define ACCEL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "json.h"
+#include "metrics.h"
+#include "util.h"
+
+#define ACCEL_DEFAULT_PIN_ROOT  "/sys/fs/bpf/accel"
+#define ACCEL_DEFAULT_STATE_DIR "/run/accelctl"
+#define ACCEL_BPFFS_DEFAULT     "/sys/fs/bpf"
+#define ACCEL_MAX_IFACES        32
+
+/* Returned (negated) by features for invalid configuration: exit code 2. */
+#define ACCEL_ECONFIG 4095
+
+/* Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+};
+
+/* Options of `attach` (and of profile sections that set them). */
+struct attach_opts {
+	unsigned int features;		/* bit mask of feature indices; 0 = default */
+	bool features_explicit;
+	/* bypass */
+	const char *cgroup;		/* cgroup2 path; NULL = cgroup2 root */
+	struct port_list ports;		/* empty = all ports */
+	struct port_list exclude_ports;
+	/* netacct */
+	int nifaces;
+	char ifaces[ACCEL_MAX_IFACES][16];
+	/* tune */
+	const char *config;
+	const char *profile;
+	bool no_tune;
+	bool dry_run;
+	bool auto_tune;
+};
+
+struct accel_ctx {
+	char pin_root[PATH_MAX];
+	char state_dir[PATH_MAX];
+	const char *netns;		/* named netns (ip netns) or NULL */
+	uint64_t netns_cookie;		/* of the namespace we operate in */
+	int lock_fd;			/* flock'ed pin root, -1 when not held */
+	bool json;
+	bool force;
+	struct attach_opts attach;
+};
+
+struct accel_feature {
+	const char *name;
+	const char *summary;
+	/* 0 when this host can run the feature, else -errno with a reason
+	 * (what is missing and how to get it) in why. */
+	int (*probe)(struct accel_ctx *ctx, char *why, size_t len);
+	/* Attach; on failure undo this feature's own partial work. */
+	int (*attach)(struct accel_ctx *ctx);
+	/* Detach whatever of this feature is attached; idempotent. */
+	int (*detach)(struct accel_ctx *ctx);
+	/* True when anything of this feature is attached or recorded. */
+	bool (*attached)(struct accel_ctx *ctx);
+	/* Fill metrics from the pinned maps (optional). */
+	int (*collect)(struct accel_ctx *ctx, struct metrics *m);
+	/* Human tables for `stats` from collected metrics (optional;
+	 * without it the feature's metrics print as plain lines). */
+	void (*show)(struct accel_ctx *ctx, const struct metrics *m, FILE *out);
+	/* Extra `status` detail (optional): human when jw is NULL. */
+	void (*status)(struct accel_ctx *ctx, struct json_writer *jw, FILE *out);
+};
+
+extern const struct accel_feature *const features[];
+extern const int nfeatures;
+
+const struct accel_feature *feature_by_name(const char *name);
+int feature_index(const struct accel_feature *f);
+/* "bypass,netacct" → mask; -EINVAL with the bad name in err. */
+int features_parse(const char *list, unsigned int *mask, char *err, size_t errlen);
+
+/* <pin-root>/<feature> */
+int feature_pin_dir(const struct accel_ctx *ctx, const struct accel_feature *f,
+		    char *buf, size_t len);
+/* Generic helpers for BPF features: is the pin dir there, remove every pin
+ * under it and the dir itself. */
+bool feature_pins_exist(const struct accel_ctx *ctx, const struct accel_feature *f);
+int feature_unpin_all(const struct accel_ctx *ctx, const struct accel_feature *f);
+
+/* The generic commands (feature.c). */
+int accel_attach(struct accel_ctx *ctx);
+int accel_detach(struct accel_ctx *ctx);
+int accel_status(struct accel_ctx *ctx);
+int accel_collect(struct accel_ctx *ctx, struct metrics *m);
+
+/* Instance record in the state dir: which features, since when, netns. */
+struct instance_info {
+	unsigned int features;
+	long long since;
+	char netns[64];
+	uint64_t netns_cookie;
+};
+int instance_read(const struct accel_ctx *ctx, struct instance_info *ii);
+int instance_write(const struct accel_ctx *ctx, const struct instance_info *ii);
+void instance_remove(const struct accel_ctx *ctx);
+
+#endif

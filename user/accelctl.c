@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * accelctl - eBPF accelerator for loopback-heavy Linux hosts.
+ *
+ * main(): global options, the command table, network namespace entry.
+ * Everything a command does lives in feature.c and user/<feature>.c.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accel.h"
+#include "cli.h"
+#include "log.h"
+#include "stats.h"
+#include "sysenv.h"
+
+static int exit_code(int err)
+{
+	if (!err)
+		return EXIT_OK;
+	return err == -ACCEL_ECONFIG ? EXIT_USAGE : EXIT_FAIL;
+}
+
+static int cmd_attach(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	(void)o;
+	return exit_code(accel_attach(ctx));
+}
+
+static int cmd_detach(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	(void)o;
+	return exit_code(accel_detach(ctx));
+}
+
+static int cmd_status(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	(void)o;
+	return exit_code(accel_status(ctx));
+}
+
+static int cmd_stats(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	return exit_code(stats_run(ctx, o));
+}
+
+static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	(void)o;
+	if (ctx->json) {
+		struct json_writer jw;
+
+		jw_init(&jw, stdout, false);
+		jw_start_object(&jw);
+		jw_kv_string(&jw, "version", ACCELCTL_VERSION);
+		jw_kv_string(&jw, "libbpf", libbpf_version());
+		jw_kv_string(&jw, "kernel", kernel_release());
+		jw_end_object(&jw);
+		jw_finish(&jw);
+	} else {
+		printf("accelctl %s (libbpf %s, kernel %s)\n", ACCELCTL_VERSION, libbpf_version(),
+		       kernel_release());
+	}
+	return EXIT_OK;
+}
+
+static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o);
+
+static const int attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCLUDE_PORTS,
+				   OPT_IFACE, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
+				   OPT_AUTO, 0 };
+static const int detach_opts[] = { OPT_FORCE, 0 };
+static const int json_opts[] = { OPT_JSON, 0 };
+static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
+static const int serve_opts[] = { OPT_LISTEN, 0 };
+
+static const struct command commands[] = {
+	{ "attach", NULL, "load, attach and pin the BPF programs; apply tuning",
+	  "Load accelctl's BPF programs, attach them, pin them under the pin root and\n"
+	  "exit; they stay attached until `accelctl detach`.  All or nothing: if any\n"
+	  "feature fails, what was attached is undone.  Attaching again while attached\n"
+	  "says so and changes nothing.",
+	  attach_opts, cmd_attach },
+	{ "detach", NULL, "detach everything attach did and restore tuned settings",
+	  "Detach and unpin every program and map under the pin root, restore what\n"
+	  "tuning changed, and remove the pin root and instance record.",
+	  detach_opts, cmd_detach },
+	{ "status", NULL, "show what is attached, where and since when",
+	  "Show the attached features, each pinned program with its hook and target,\n"
+	  "the pin root, state dir, and the libbpf and kernel versions.",
+	  json_opts, cmd_status },
+	{ "stats", NULL, "show counters (tables, --json or --prometheus)",
+	  "Read the pinned maps and print every counter: human tables by default,\n"
+	  "JSON with --json, the Prometheus text format with --prometheus.",
+	  stats_opts, cmd_stats },
+	{ "serve", NULL, "serve /metrics over HTTP for Prometheus",
+	  "Serve the counters at http://ADDR:PORT/metrics in the Prometheus text\n"
+	  "format, reading the pinned maps on each scrape.",
+	  serve_opts, NULL },
+	{ "version", NULL, "print accelctl, libbpf and kernel versions", NULL, json_opts, cmd_version },
+	{ "help", "[COMMAND]", "show help for accelctl or a command", NULL, NULL, cmd_help },
+};
+
+static const struct command *command_by_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	const struct command *c;
+
+	(void)ctx;
+	if (!o->nargs) {
+		cli_main_help(commands, ARRAY_SIZE(commands), stdout);
+		return EXIT_OK;
+	}
+	c = command_by_name(o->args[0]);
+	if (!c) {
+		fprintf(stderr, "accelctl: unknown command '%s'; see `accelctl help`\n", o->args[0]);
+		return EXIT_USAGE;
+	}
+	cli_command_help(c, stdout);
+	return EXIT_OK;
+}
+
+static void ctx_init(struct accel_ctx *ctx)
+{
+	const char *e;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->lock_fd = -1;
+	e = getenv("ACCELCTL_PIN_ROOT");
+	snprintf(ctx->pin_root, sizeof(ctx->pin_root), "%s", e && *e ? e : ACCEL_DEFAULT_PIN_ROOT);
+	e = getenv("ACCELCTL_STATE_DIR");
+	snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s", e && *e ? e : ACCEL_DEFAULT_STATE_DIR);
+}
+
+int main(int argc, char **argv)
+{
+	static struct accel_ctx ctx;
+	struct cli_opts o = { 0 };
+	const struct command *cmd;
+	struct instance_info ii;
+	int i, ret;
+
+	ctx_init(&ctx);
+	/* Global options before the command. */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			cli_main_help(commands, ARRAY_SIZE(commands), stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version"))
+			return cmd_version(&ctx, &o);
+		if (!strcmp(argv[i], "--pin-root") || !strcmp(argv[i], "--state-dir") ||
+		    !strcmp(argv[i], "--netns"))
+			i++;	/* skip the value; parsed with the command's options */
+	}
+	if (i >= argc) {
+		cli_main_help(commands, ARRAY_SIZE(commands), stderr);
+		return EXIT_USAGE;
+	}
+	cmd = command_by_name(argv[i]);
+	if (!cmd) {
+		fprintf(stderr, "accelctl: unknown command '%s'; see `accelctl help`\n", argv[i]);
+		return EXIT_USAGE;
+	}
+	/* Re-arrange: command options parsed with the leading globals. */
+	{
+		char **av = calloc(argc + 1, sizeof(char *));
+		int n = 0;
+
+		if (!av)
+			return EXIT_FAIL;
+		av[n++] = argv[0];
+		for (int j = 1; j < i; j++)
+			av[n++] = argv[j];
+		for (int j = i + 1; j < argc; j++)
+			av[n++] = argv[j];
+		ret = cli_parse(cmd, n, av, &ctx, &o);
+		if (ret) {
+			free(av);
+			return ret;
+		}
+		/* positional args point into av; keep it for the process' life */
+	}
+	if (o.help) {
+		cli_command_help(cmd, stdout);
+		return EXIT_OK;
+	}
+	if (cmd->run != cmd_help && o.nargs) {
+		fprintf(stderr, "accelctl %s: unexpected argument '%s'\n", cmd->name, o.args[0]);
+		cli_usage_line(cmd, stderr);
+		return EXIT_USAGE;
+	}
+	log_init(o.verbose);
+	if (!cmd->run) {
+		fprintf(stderr, "accelctl %s: not implemented in this version (see issue #7)\n", cmd->name);
+		return EXIT_FAIL;
+	}
+	if (cmd->run == cmd_help || cmd->run == cmd_version)
+		return cmd->run(&ctx, &o);
+
+	/* Commands after attach run in the namespace attach used. */
+	if (!ctx.netns && !instance_read(&ctx, &ii) && ii.netns[0])
+		ctx.netns = strdup(ii.netns);
+	if (ctx.netns && netns_enter(ctx.netns))
+		return EXIT_FAIL;
+	if (netns_cookie(&ctx.netns_cookie))
+		ctx.netns_cookie = 0;
+	signal(SIGPIPE, SIG_IGN);
+	return cmd->run(&ctx, &o);
+}

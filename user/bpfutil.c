@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "accel_abi.h"
+#include "bpfutil.h"
+#include "log.h"
+#include "util.h"
+
+int ncpus(void)
+{
+	static int n;
+
+	if (!n) {
+		n = libbpf_num_possible_cpus();
+		if (n <= 0)
+			n = 1;
+	}
+	return n;
+}
+
+int pinned_obj_get(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (path_join(path, sizeof(path), dir, name))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int percpu_array_sum_fd(int fd, uint64_t *out, uint32_t nslots)
+{
+	int n = ncpus();
+	uint64_t *vals = calloc(n, sizeof(*vals));
+
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < nslots; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (int c = 0; c < n; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+int percpu_array_sum(const char *dir, const char *map, uint64_t *out, uint32_t nslots)
+{
+	int fd = pinned_obj_get(dir, map), err;
+
+	if (fd < 0)
+		return fd;
+	err = percpu_array_sum_fd(fd, out, nslots);
+	close(fd);
+	return err;
+}
+
+int link_pin(struct bpf_link *link, const char *dir, const char *prog_name)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/" ACCEL_PIN_LINK_PREFIX "%s", dir, prog_name);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	if (bpf_link__pin(link, path)) {
+		int err = -errno;
+
+		pr_warn("cannot pin link of %s at %s: %s\n", prog_name, path, strerror(-err));
+		return err;
+	}
+	return 0;
+}

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Option parsing.  Every option is described once (name, argument, help);
+ * each command lists which it takes, and help text is generated from the
+ * same table, so `--help` can never drift from what is parsed.  Global
+ * options are accepted before and after the command name.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+struct opt_spec {
+	int id;
+	const char *name;
+	int has_arg;
+	const char *argname;
+	const char *help;
+};
+
+static const struct opt_spec specs[] = {
+	{ OPT_VERBOSE, "verbose", no_argument, NULL,
+	  "more detail; repeat (-vv) for libbpf's own messages" },
+	{ OPT_HELP, "help", no_argument, NULL, "show this help" },
+	{ OPT_PIN_ROOT, "pin-root", required_argument, "DIR",
+	  "bpffs directory for pinned maps and links (env ACCELCTL_PIN_ROOT; default " ACCEL_DEFAULT_PIN_ROOT ")" },
+	{ OPT_STATE_DIR, "state-dir", required_argument, "DIR",
+	  "directory for the instance record and tuning journal (env ACCELCTL_STATE_DIR; default " ACCEL_DEFAULT_STATE_DIR ")" },
+	{ OPT_NETNS, "netns", required_argument, "NAME",
+	  "operate inside network namespace NAME (ip netns); pins stay in the host's bpffs" },
+	{ OPT_JSON, "json", no_argument, NULL, "machine-readable JSON output" },
+	{ OPT_FEATURES, "features", required_argument, "LIST",
+	  "comma-separated subset of bypass,netacct,tcpstate,tune (default: all this host supports)" },
+	{ OPT_CGROUP, "cgroup", required_argument, "PATH",
+	  "bypass: cgroup2 whose sockets are accelerated (default: the cgroup2 root)" },
+	{ OPT_PORTS, "ports", required_argument, "LIST",
+	  "bypass: accelerate only connections with either end on these ports, e.g. 6379,8080-8090" },
+	{ OPT_EXCLUDE_PORTS, "exclude-ports", required_argument, "LIST",
+	  "bypass: never accelerate connections with either end on these ports" },
+	{ OPT_IFACE, "iface", required_argument, "IF",
+	  "netacct: interface to account (repeatable; default lo and the default-route interfaces)" },
+	{ OPT_CONFIG, "config", required_argument, "FILE", "tune: INI profile to apply" },
+	{ OPT_PROFILE, "profile", required_argument, "NAME", "tune: built-in profile to apply (default: loopback)" },
+	{ OPT_NO_TUNE, "no-tune", no_argument, NULL, "do not apply any tuning profile" },
+	{ OPT_DRY_RUN, "dry-run", no_argument, NULL,
+	  "tune: print key, current and new value; change nothing" },
+	{ OPT_AUTO, "auto", no_argument, NULL,
+	  "tune: adjust limits from observed counters, within the profile's bounds" },
+	{ OPT_FORCE, "force", no_argument, NULL,
+	  "detach now even if it drops queued bypass data or overrides operator changes" },
+	{ OPT_PROMETHEUS, "prometheus", no_argument, NULL,
+	  "Prometheus text exposition format (for node_exporter's textfile collector)" },
+	{ OPT_WATCH, "watch", required_argument, "SECONDS", "refresh every SECONDS (1-3600) with rates" },
+	{ OPT_LISTEN, "listen", required_argument, "ADDR:PORT", "address to serve on (default 127.0.0.1:9435)" },
+};
+
+/* Accepted by every command. */
+static const int global_opts[] = { OPT_VERBOSE, OPT_HELP, OPT_PIN_ROOT, OPT_STATE_DIR, OPT_NETNS, 0 };
+
+static const struct opt_spec *spec_of(int id)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(specs); i++)
+		if (specs[i].id == id)
+			return &specs[i];
+	return NULL;
+}
+
+void cli_usage_line(const struct command *cmd, FILE *out)
+{
+	fprintf(out, "usage: accelctl %s [OPTIONS]%s%s\n", cmd->name, cmd->args ? " " : "",
+		cmd->args ? cmd->args : "");
+}
+
+static void print_opt(const struct opt_spec *s, FILE *out)
+{
+	char left[64];
+
+	if (s->id < 256)
+		snprintf(left, sizeof(left), "-%c, --%s%s%s", s->id, s->name, s->argname ? " " : "",
+			 s->argname ? s->argname : "");
+	else
+		snprintf(left, sizeof(left), "    --%s%s%s", s->name, s->argname ? " " : "",
+			 s->argname ? s->argname : "");
+	fprintf(out, "  %-28s %s\n", left, s->help);
+}
+
+void cli_command_help(const struct command *cmd, FILE *out)
+{
+	cli_usage_line(cmd, out);
+	fprintf(out, "\n%s\n", cmd->description ? cmd->description : cmd->summary);
+	if (cmd->opts && cmd->opts[0]) {
+		fprintf(out, "\nOptions:\n");
+		for (const int *id = cmd->opts; *id; id++)
+			print_opt(spec_of(*id), out);
+	}
+	fprintf(out, "\nGlobal options:\n");
+	for (const int *id = global_opts; *id; id++)
+		print_opt(spec_of(*id), out);
+	fprintf(out, "\nExit status: 0 ok, 1 failure, 2 bad usage or configuration.\n");
+}
+
+void cli_main_help(const struct command *cmds, int ncmds, FILE *out)
+{
+	fprintf(out,
+		"usage: accelctl [GLOBAL OPTIONS] COMMAND [OPTIONS]\n\n"
+		"accelctl attaches eBPF programs that accelerate and account same-host TCP:\n"
+		"a sockmap bypass for local connections, fragment/MTU/PMTU accounting,\n"
+		"TCP lifecycle counters and transactional sysctl/NIC tuning.\n\n"
+		"Commands:\n");
+	for (int i = 0; i < ncmds; i++)
+		fprintf(out, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(out, "\nGlobal options:\n");
+	for (const int *id = global_opts; *id; id++)
+		print_opt(spec_of(*id), out);
+	fprintf(out,
+		"\n`accelctl help COMMAND` or `accelctl COMMAND --help` explains a command.\n"
+		"Exit status: 0 ok, 1 failure, 2 bad usage or configuration.\n");
+}
+
+static int usage_error(const struct command *cmd, const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "accelctl %s: ", cmd->name);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	cli_usage_line(cmd, stderr);
+	fprintf(stderr, "Try 'accelctl %s --help' for more information.\n", cmd->name);
+	return EXIT_USAGE;
+}
+
+static void set_path(char *dst, const char *src)
+{
+	snprintf(dst, PATH_MAX, "%s", src);
+}
+
+int cli_parse(const struct command *cmd, int argc, char **argv,
+	      struct accel_ctx *ctx, struct cli_opts *o)
+{
+	struct option lopts[ARRAY_SIZE(specs) + 1];
+	char shorts[32] = "+:", err[160];
+	int n = 0, c;
+	uint64_t v;
+
+	/* Build the getopt table from this command's and the global options. */
+	for (int pass = 0; pass < 2; pass++) {
+		const int *ids = pass ? cmd->opts : global_opts;
+
+		for (; ids && *ids; ids++) {
+			const struct opt_spec *s = spec_of(*ids);
+
+			lopts[n++] = (struct option){ s->name, s->has_arg, NULL, s->id };
+			if (s->id < 256) {
+				size_t l = strlen(shorts);
+
+				shorts[l] = (char)s->id;
+				shorts[l + 1] = '\0';
+				if (s->has_arg)
+					strcat(shorts, ":");
+			}
+		}
+	}
+	lopts[n] = (struct option){ 0 };
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_VERBOSE: o->verbose++; break;
+		case OPT_HELP: o->help = true; break;
+		case OPT_JSON: ctx->json = true; break;
+		case OPT_PIN_ROOT:
+			if (optarg[0] != '/' || strlen(optarg) >= PATH_MAX)
+				return usage_error(cmd, "--pin-root must be an absolute path, got '%s'%s", optarg, "");
+			set_path(ctx->pin_root, optarg);
+			break;
+		case OPT_STATE_DIR:
+			if (optarg[0] != '/' || strlen(optarg) >= PATH_MAX)
+				return usage_error(cmd, "--state-dir must be an absolute path, got '%s'%s", optarg, "");
+			set_path(ctx->state_dir, optarg);
+			break;
+		case OPT_NETNS: ctx->netns = optarg; break;
+		case OPT_FEATURES:
+			if (features_parse(optarg, &ctx->attach.features, err, sizeof(err)))
+				return usage_error(cmd, "--features: %s%s", err, "");
+			ctx->attach.features_explicit = true;
+			break;
+		case OPT_CGROUP: ctx->attach.cgroup = optarg; break;
+		case OPT_PORTS:
+		case OPT_EXCLUDE_PORTS:
+			if (port_list_parse(optarg, c == OPT_PORTS ? &ctx->attach.ports :
+					    &ctx->attach.exclude_ports, err, sizeof(err)))
+				return usage_error(cmd, "--%s: %s", c == OPT_PORTS ? "ports" : "exclude-ports", err);
+			break;
+		case OPT_IFACE: {
+			unsigned int idx;
+			int e;
+
+			if (ctx->attach.nifaces >= ACCEL_MAX_IFACES)
+				return usage_error(cmd, "--iface: at most %s interfaces%s", "32", "");
+			/* Existence is checked once inside the target netns. */
+			e = ifname_to_index(optarg, &idx);
+			if (e == -EINVAL)
+				return usage_error(cmd, "--iface: '%s' is not a valid interface name%s", optarg, "");
+			snprintf(ctx->attach.ifaces[ctx->attach.nifaces++], 16, "%s", optarg);
+			break;
+		}
+		case OPT_CONFIG: ctx->attach.config = optarg; break;
+		case OPT_PROFILE: ctx->attach.profile = optarg; break;
+		case OPT_NO_TUNE: ctx->attach.no_tune = true; break;
+		case OPT_DRY_RUN: ctx->attach.dry_run = true; break;
+		case OPT_AUTO: ctx->attach.auto_tune = true; break;
+		case OPT_FORCE: ctx->force = true; break;
+		case OPT_PROMETHEUS: o->prometheus = true; break;
+		case OPT_WATCH:
+			if (parse_u64(optarg, 1, 3600, &v))
+				return usage_error(cmd, "--watch: '%s' is not a number of seconds (1-3600)%s", optarg, "");
+			o->watch = (unsigned int)v;
+			break;
+		case OPT_LISTEN: o->listen = optarg; break;
+		case ':':
+			return usage_error(cmd, "option '%s' needs an argument%s", argv[optind - 1], "");
+		default:
+			return usage_error(cmd, "unknown option '%s'%s", argv[optind - 1], "");
+		}
+	}
+	o->nargs = argc - optind;
+	o->args = argv + optind;
+	if (ctx->json && o->prometheus)
+		return usage_error(cmd, "--json and --prometheus exclude each other%s%s", "", "");
+	if (ctx->attach.config && ctx->attach.profile)
+		return usage_error(cmd, "--config and --profile exclude each other%s%s", "", "");
+	if (ctx->attach.no_tune && (ctx->attach.config || ctx->attach.profile))
+		return usage_error(cmd, "--no-tune excludes --config and --profile%s%s", "", "");
+	return 0;
+}

@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The feature registry and the generic attach / detach / status / stats
+ * flow.  Attach is all-or-nothing: features attach in table order and, on
+ * any failure, the ones already attached are detached in reverse order.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "accel.h"
+#include "accel_abi.h"
+#include "log.h"
+#include "pin.h"
+#include "sysenv.h"
+
+extern const struct accel_feature feature_tune;
+extern const struct accel_feature feature_tcpstate;
+extern const struct accel_feature feature_netacct;
+extern const struct accel_feature feature_bypass;
+
+/* Attach order: tuning first (the others run on a tuned host), the bypass
+ * last (it changes data paths, so everything that observes is in place
+ * first); detach runs the other way round. */
+const struct accel_feature *const features[] = {
+	&feature_tune,
+	&feature_tcpstate,
+	&feature_netacct,
+	&feature_bypass,
+};
+const int nfeatures = ARRAY_SIZE(features);
+
+const struct accel_feature *feature_by_name(const char *name)
+{
+	for (int i = 0; i < nfeatures; i++)
+		if (!strcmp(features[i]->name, name))
+			return features[i];
+	return NULL;
+}
+
+int feature_index(const struct accel_feature *f)
+{
+	for (int i = 0; i < nfeatures; i++)
+		if (features[i] == f)
+			return i;
+	return -1;
+}
+
+int features_parse(const char *list, unsigned int *mask, char *err, size_t errlen)
+{
+	char buf[256], *tok, *save = NULL;
+
+	*mask = 0;
+	if (!list || !*list || strlen(list) >= sizeof(buf)) {
+		snprintf(err, errlen, "empty feature list");
+		return -EINVAL;
+	}
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct accel_feature *f = feature_by_name(tok);
+
+		if (!strcmp(tok, "all")) {
+			*mask |= (1u << nfeatures) - 1;
+			continue;
+		}
+		if (!f) {
+			snprintf(err, errlen, "unknown feature '%s' (known: bypass, netacct, tcpstate, tune, all)", tok);
+			return -EINVAL;
+		}
+		*mask |= 1u << feature_index(f);
+	}
+	return 0;
+}
+
+int feature_pin_dir(const struct accel_ctx *ctx, const struct accel_feature *f,
+		    char *buf, size_t len)
+{
+	return path_join(buf, len, ctx->pin_root, f->name);
+}
+
+bool feature_pins_exist(const struct accel_ctx *ctx, const struct accel_feature *f)
+{
+	char dir[PATH_MAX];
+
+	return !feature_pin_dir(ctx, f, dir, sizeof(dir)) && !access(dir, F_OK);
+}
+
+int feature_unpin_all(const struct accel_ctx *ctx, const struct accel_feature *f)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	if (feature_pin_dir(ctx, f, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	/* Links first: unpinning a link detaches its program while the maps
+	 * it uses are still pinned. */
+	for (int pass = 0; pass < 2; pass++) {
+		rewinddir(d);
+		while ((de = readdir(d))) {
+			bool is_link = !strncmp(de->d_name, ACCEL_PIN_LINK_PREFIX,
+						strlen(ACCEL_PIN_LINK_PREFIX));
+
+			if (de->d_name[0] == '.' || is_link != (pass == 0))
+				continue;
+			if (path_join(path, sizeof(path), dir, de->d_name))
+				continue;
+			if (unlink(path) && errno != ENOENT) {
+				pr_warn("cannot unpin %s: %s\n", path, strerror(errno));
+				err = -errno;
+			}
+		}
+	}
+	closedir(d);
+	if (rmdir(dir) && errno != ENOENT && !err)
+		err = -errno;
+	return err;
+}
+
+/* ---- instance record ------------------------------------------------ */
+
+static int instance_path(const struct accel_ctx *ctx, char *buf, size_t len)
+{
+	return path_join(buf, len, ctx->state_dir, "instance");
+}
+
+int instance_read(const struct accel_ctx *ctx, struct instance_info *ii)
+{
+	char path[PATH_MAX], buf[1024], *line, *save = NULL;
+	int n;
+
+	memset(ii, 0, sizeof(*ii));
+	if (instance_path(ctx, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	n = read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq)
+			continue;
+		*eq++ = '\0';
+		if (!strcmp(line, "features"))
+			ii->features = strtoul(eq, NULL, 0);
+		else if (!strcmp(line, "since"))
+			ii->since = strtoll(eq, NULL, 10);
+		else if (!strcmp(line, "netns"))
+			snprintf(ii->netns, sizeof(ii->netns), "%s", eq);
+		else if (!strcmp(line, "netns_cookie"))
+			ii->netns_cookie = strtoull(eq, NULL, 10);
+	}
+	return 0;
+}
+
+int instance_write(const struct accel_ctx *ctx, const struct instance_info *ii)
+{
+	char path[PATH_MAX], buf[512];
+	int n, err;
+
+	err = mkdir_p(ctx->state_dir, 0700);
+	if (err)
+		return err;
+	if (instance_path(ctx, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	n = snprintf(buf, sizeof(buf), "features=0x%x\nsince=%lld\nnetns=%s\nnetns_cookie=%llu\npin_root=%s\n",
+		     ii->features, ii->since, ii->netns, (unsigned long long)ii->netns_cookie,
+		     ctx->pin_root);
+	return write_file_atomic(path, buf, n, 0600);
+}
+
+void instance_remove(const struct accel_ctx *ctx)
+{
+	char path[PATH_MAX];
+
+	if (!instance_path(ctx, path, sizeof(path)))
+		unlink(path);
+	rmdir_if_empty(ctx->state_dir);
+}
+
+/* ---- attach / detach ------------------------------------------------ */
+
+static unsigned int attached_mask(struct accel_ctx *ctx)
+{
+	unsigned int mask = 0;
+
+	for (int i = 0; i < nfeatures; i++)
+		if (features[i]->attached(ctx))
+			mask |= 1u << i;
+	return mask;
+}
+
+static void mask_names(unsigned int mask, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < nfeatures; i++)
+		if (mask & (1u << i))
+			off += snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+					off ? "," : "", features[i]->name);
+	if (!off)
+		snprintf(buf, len, "none");
+}
+
+static int detach_mask(struct accel_ctx *ctx, unsigned int mask)
+{
+	int err = 0;
+
+	for (int i = nfeatures - 1; i >= 0; i--) {
+		int e;
+
+		if (!(mask & (1u << i)))
+			continue;
+		e = features[i]->detach(ctx);
+		if (e) {
+			pr_warn("detaching %s failed: %s\n", features[i]->name, strerror(-e));
+			if (!err)
+				err = e;
+		} else {
+			pr_debug("detached %s\n", features[i]->name);
+		}
+	}
+	return err;
+}
+
+int accel_attach(struct accel_ctx *ctx)
+{
+	struct instance_info ii = { 0 };
+	unsigned int want, done = 0, stale;
+	char why[512], names[128];
+	int err;
+
+	err = kernel_check_bpf(why, sizeof(why));
+	if (err) {
+		pr_warn("cannot attach: %s\n", why);
+		return err;
+	}
+	err = bpffs_ensure(ctx->pin_root);
+	if (err)
+		return err;
+	err = pin_root_lock(ctx->pin_root, true, &ctx->lock_fd);
+	if (err)
+		return err;
+
+	if (!instance_read(ctx, &ii)) {
+		mask_names(ii.features, names, sizeof(names));
+		pr_info("already attached (%s) with pin root %s; run `accelctl detach` first to attach with other settings\n",
+			names, ctx->pin_root);
+		err = 0;
+		goto unlock;
+	}
+	/* Pins (or a tuning journal) without an instance record: an earlier
+	 * attach died half-way.  Undo what it left before starting over. */
+	stale = attached_mask(ctx);
+	if (stale) {
+		mask_names(stale, names, sizeof(names));
+		pr_warn("found leftovers of an interrupted attach (%s); cleaning them up first\n", names);
+		err = detach_mask(ctx, stale);
+		if (err)
+			goto unlock;
+	}
+
+	want = ctx->attach.features_explicit ? ctx->attach.features : (1u << nfeatures) - 1;
+	for (int i = 0; i < nfeatures; i++) {
+		const struct accel_feature *f = features[i];
+
+		if (!(want & (1u << i)))
+			continue;
+		why[0] = '\0';
+		err = f->probe(ctx, why, sizeof(why));
+		if (!err)
+			continue;
+		if (ctx->attach.features_explicit) {
+			pr_warn("feature %s is not available on this host: %s\n", f->name, why);
+			goto rollback;
+		}
+		pr_info("skipping %s: %s\n", f->name, why);
+		want &= ~(1u << i);
+	}
+	if (!want) {
+		pr_warn("no feature can be attached on this host\n");
+		err = -EOPNOTSUPP;
+		goto rollback;
+	}
+
+	for (int i = 0; i < nfeatures; i++) {
+		if (!(want & (1u << i)))
+			continue;
+		err = features[i]->attach(ctx);
+		if (err) {
+			pr_warn("attaching %s failed: %s\n", features[i]->name,
+				err == -ACCEL_ECONFIG ? "invalid configuration" : strerror(-err));
+			goto rollback;
+		}
+		done |= 1u << i;
+	}
+
+	ii.features = done;
+	ii.since = time(NULL);
+	snprintf(ii.netns, sizeof(ii.netns), "%s", ctx->netns ? ctx->netns : "");
+	ii.netns_cookie = ctx->netns_cookie;
+	err = instance_write(ctx, &ii);
+	if (err) {
+		pr_warn("cannot record the attachment in %s: %s\n", ctx->state_dir, strerror(-err));
+		goto rollback;
+	}
+	mask_names(done, names, sizeof(names));
+	pr_info("attached: %s (pin root %s)\n", names, ctx->pin_root);
+	goto unlock;
+
+rollback:
+	if (done) {
+		mask_names(done, names, sizeof(names));
+		pr_warn("rolling back: %s\n", names);
+		detach_mask(ctx, done);
+	}
+	instance_remove(ctx);
+	rmdir(ctx->pin_root);
+unlock:
+	pin_root_unlock(&ctx->lock_fd);
+	return err;
+}
+
+int accel_detach(struct accel_ctx *ctx)
+{
+	struct instance_info ii;
+	unsigned int mask;
+	char names[128];
+	int err;
+
+	if (access(ctx->pin_root, F_OK) && instance_read(ctx, &ii)) {
+		/* A tuning journal may outlive the pins (crash, reboot). */
+		mask = attached_mask(ctx);
+		if (!mask) {
+			pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
+			return 0;
+		}
+	}
+	err = bpffs_ensure(ctx->pin_root);
+	if (err)
+		return err;
+	err = pin_root_lock(ctx->pin_root, true, &ctx->lock_fd);
+	if (err)
+		return err;
+	mask = attached_mask(ctx);
+	if (!instance_read(ctx, &ii))
+		mask |= ii.features;
+	if (!mask) {
+		pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
+		instance_remove(ctx);
+		rmdir(ctx->pin_root);
+		goto unlock;
+	}
+	err = detach_mask(ctx, mask);
+	mask_names(mask, names, sizeof(names));
+	if (err) {
+		pr_warn("detach incomplete (%s); what is left is listed by `accelctl status`; fix the cause and run detach again\n",
+			names);
+		goto unlock;
+	}
+	instance_remove(ctx);
+	if (rmdir(ctx->pin_root) && errno != ENOENT)
+		pr_warn("pin root %s not removed: %s\n", ctx->pin_root, strerror(errno));
+	pr_info("detached: %s\n", names);
+unlock:
+	pin_root_unlock(&ctx->lock_fd);
+	return err;
+}
+
+/* ---- status --------------------------------------------------------- */
+
+static const char *link_type_str(__u32 t)
+{
+	const char *s = libbpf_bpf_link_type_str(t);
+
+	return s ? s : "unknown";
+}
+
+static void link_target(const struct bpf_link_info *li, char *buf, size_t len)
+{
+	switch (li->type) {
+	case BPF_LINK_TYPE_CGROUP:
+		snprintf(buf, len, "cgroup id %llu", (unsigned long long)li->cgroup.cgroup_id);
+		break;
+	case BPF_LINK_TYPE_XDP:
+		snprintf(buf, len, "ifindex %u", li->xdp.ifindex);
+		break;
+	case BPF_LINK_TYPE_NETNS:
+		snprintf(buf, len, "netns ino %u", li->netns.netns_ino);
+		break;
+	case BPF_LINK_TYPE_RAW_TRACEPOINT:
+		snprintf(buf, len, "%s", li->raw_tracepoint.tp_name ?
+			 (const char *)(unsigned long)li->raw_tracepoint.tp_name : "-");
+		break;
+	case BPF_LINK_TYPE_TRACING:
+		snprintf(buf, len, "%s", libbpf_bpf_attach_type_str(li->tracing.attach_type) ?: "tracing");
+		break;
+	case BPF_LINK_TYPE_ITER:
+		snprintf(buf, len, "iterator");
+		break;
+	default:
+		snprintf(buf, len, "-");
+	}
+}
+
+/* One feature's pinned links and maps. */
+static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f,
+			struct json_writer *jw, FILE *out)
+{
+	char dir[PATH_MAX], path[PATH_MAX], target[96], when[32], tpname[64];
+	struct dirent *de;
+	DIR *d;
+
+	if (feature_pin_dir(ctx, f, dir, sizeof(dir)) || !(d = opendir(dir)))
+		return;
+	if (jw) {
+		jw_key(jw, "pins");
+		jw_start_array(jw);
+	}
+	while ((de = readdir(d))) {
+		struct bpf_link_info li = { 0 };
+		struct bpf_map_info mi = { 0 };
+		__u32 len;
+		struct stat st;
+		int fd;
+
+		if (de->d_name[0] == '.' || path_join(path, sizeof(path), dir, de->d_name))
+			continue;
+		fd = bpf_obj_get(path);
+		/* bpffs stamps the inode when the object is pinned */
+		if (stat(path, &st))
+			st.st_mtime = 0;
+		fmt_time(st.st_mtime, when, sizeof(when));
+		len = sizeof(li);
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &li, &len) && li.type && li.prog_id &&
+		    !strncmp(de->d_name, ACCEL_PIN_LINK_PREFIX, strlen(ACCEL_PIN_LINK_PREFIX))) {
+			const char *prog = de->d_name + strlen(ACCEL_PIN_LINK_PREFIX);
+
+			if (li.type == BPF_LINK_TYPE_RAW_TRACEPOINT) {
+				/* second call with a buffer for the tracepoint's name */
+				memset(&li, 0, sizeof(li));
+				li.raw_tracepoint.tp_name = (unsigned long)tpname;
+				li.raw_tracepoint.tp_name_len = sizeof(tpname);
+				len = sizeof(li);
+				if (bpf_obj_get_info_by_fd(fd, &li, &len))
+					li.raw_tracepoint.tp_name = 0;
+			}
+			link_target(&li, target, sizeof(target));
+			if (jw) {
+				jw_start_object(jw);
+				jw_kv_string(jw, "kind", "link");
+				jw_kv_string(jw, "path", path);
+				jw_kv_uint(jw, "link_id", li.id);
+				jw_kv_string(jw, "link_type", link_type_str(li.type));
+				jw_kv_uint(jw, "prog_id", li.prog_id);
+				jw_kv_string(jw, "prog_name", prog);
+				jw_kv_string(jw, "target", target);
+				jw_kv_string(jw, "since", when);
+				jw_end_object(jw);
+			} else {
+				fprintf(out, "    link %-24s %-14s %-24s prog %u, since %s\n", prog,
+					link_type_str(li.type), target, li.prog_id, when);
+			}
+		} else if (fd >= 0 && (len = sizeof(mi), !bpf_obj_get_info_by_fd(fd, &mi, &len))) {
+			if (jw) {
+				jw_start_object(jw);
+				jw_kv_string(jw, "kind", "map");
+				jw_kv_string(jw, "path", path);
+				jw_kv_uint(jw, "map_id", mi.id);
+				jw_kv_string(jw, "map_type", libbpf_bpf_map_type_str(mi.type) ?: "unknown");
+				jw_kv_uint(jw, "max_entries", mi.max_entries);
+				jw_end_object(jw);
+			} else if (log_verbosity() >= LOG_DEBUG) {
+				fprintf(out, "    map  %-24s %-10s id %u, %u entries\n", mi.name,
+					libbpf_bpf_map_type_str(mi.type) ?: "?", mi.id, mi.max_entries);
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	closedir(d);
+	if (jw)
+		jw_end_array(jw);
+}
+
+int accel_status(struct accel_ctx *ctx)
+{
+	struct instance_info ii;
+	bool have = !instance_read(ctx, &ii);
+	char when[32], names[128];
+	struct json_writer jw;
+	unsigned int mask = 0;
+
+	for (int i = 0; i < nfeatures; i++)
+		if (features[i]->attached(ctx))
+			mask |= 1u << i;
+	if (ctx->json) {
+		jw_init(&jw, stdout, true);
+		jw_start_object(&jw);
+		jw_kv_bool(&jw, "attached", have || mask);
+		jw_kv_string(&jw, "pin_root", ctx->pin_root);
+		jw_kv_string(&jw, "state_dir", ctx->state_dir);
+		jw_kv_string(&jw, "version", ACCELCTL_VERSION);
+		jw_kv_string(&jw, "libbpf_version", libbpf_version());
+		jw_kv_string(&jw, "kernel", kernel_release());
+		if (have) {
+			jw_kv_string(&jw, "since", fmt_time(ii.since, when, sizeof(when)));
+			jw_kv_string(&jw, "netns", ii.netns);
+		}
+		jw_key(&jw, "features");
+		jw_start_object(&jw);
+		for (int i = 0; i < nfeatures; i++) {
+			const struct accel_feature *f = features[i];
+
+			jw_key(&jw, f->name);
+			jw_start_object(&jw);
+			jw_kv_bool(&jw, "attached", mask & (1u << i));
+			if (mask & (1u << i)) {
+				status_pins(ctx, f, &jw, NULL);
+				if (f->status)
+					f->status(ctx, &jw, NULL);
+			}
+			jw_end_object(&jw);
+		}
+		jw_end_object(&jw);
+		jw_end_object(&jw);
+		jw_finish(&jw);
+		return 0;
+	}
+	mask_names(mask, names, sizeof(names));
+	printf("accelctl %s  (libbpf %s, kernel %s)\n", ACCELCTL_VERSION, libbpf_version(),
+	       kernel_release());
+	printf("pin root:  %s\nstate dir: %s\n", ctx->pin_root, ctx->state_dir);
+	if (!have && !mask) {
+		printf("attached:  no\n");
+		return 0;
+	}
+	printf("attached:  %s%s%s\n", names, have ? " since " : " (no instance record: interrupted attach?)",
+	       have ? fmt_time(ii.since, when, sizeof(when)) : "");
+	if (have && ii.netns[0])
+		printf("netns:     %s\n", ii.netns);
+	for (int i = 0; i < nfeatures; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		printf("  %s: %s\n", features[i]->name, features[i]->summary);
+		status_pins(ctx, features[i], NULL, stdout);
+		if (features[i]->status)
+			features[i]->status(ctx, NULL, stdout);
+	}
+	return 0;
+}
+
+int accel_collect(struct accel_ctx *ctx, struct metrics *m)
+{
+	struct metric_family *f;
+	int err = 0;
+
+	f = metrics_family(m, "accel_build_info", METRIC_GAUGE,
+			   "accelctl build and runtime versions; always 1");
+	metric_add(f, 1, "version", ACCELCTL_VERSION, "libbpf", libbpf_version(),
+		   "kernel", kernel_release(), NULL);
+	for (int i = 0; i < nfeatures; i++) {
+		const struct accel_feature *ft = features[i];
+		bool on = ft->attached(ctx);
+		int e;
+
+		f = metrics_family(m, "accel_feature_attached", METRIC_GAUGE,
+				   "1 when the feature is attached, 0 when not");
+		metric_add(f, on, "feature", ft->name, NULL);
+		if (!on || !ft->collect)
+			continue;
+		e = ft->collect(ctx, m);
+		if (e) {
+			pr_warn("reading %s counters failed: %s\n", ft->name, strerror(-e));
+			err = e;
+		}
+	}
+	return err;
+}

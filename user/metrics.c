@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+struct metrics *metrics_new(void)
+{
+	return calloc(1, sizeof(struct metrics));
+}
+
+static void sample_free(struct metric_sample *s)
+{
+	for (int i = 0; i < s->nlabels; i++) {
+		free(s->lname[i]);
+		free(s->lvalue[i]);
+	}
+	free(s->bounds);
+	free(s->counts);
+}
+
+void metrics_free(struct metrics *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < m->n; i++) {
+		struct metric_family *f = m->f[i];
+
+		for (int j = 0; j < f->n; j++)
+			sample_free(&f->s[j]);
+		free(f->s);
+		free(f->name);
+		free(f->help);
+		free(f);
+	}
+	free(m->f);
+	free(m);
+}
+
+const struct metric_family *metrics_find_family(const struct metrics *m, const char *name)
+{
+	for (int i = 0; m && i < m->n; i++)
+		if (!strcmp(m->f[i]->name, name))
+			return m->f[i];
+	return NULL;
+}
+
+struct metric_family *metrics_family(struct metrics *m, const char *name,
+				     enum metric_type type, const char *help)
+{
+	struct metric_family *f = (struct metric_family *)metrics_find_family(m, name);
+
+	if (f)
+		return f;
+	if (m->n == m->cap) {
+		int cap = m->cap ? m->cap * 2 : 32;
+		void *p = realloc(m->f, cap * sizeof(*m->f));
+
+		if (!p)
+			return NULL;
+		m->f = p;
+		m->cap = cap;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->name = strdup(name);
+	f->help = strdup(help);
+	f->type = type;
+	if (!f->name || !f->help) {
+		free(f->name);
+		free(f->help);
+		free(f);
+		return NULL;
+	}
+	m->f[m->n++] = f;
+	return f;
+}
+
+static struct metric_sample *new_sample(struct metric_family *f, va_list ap)
+{
+	struct metric_sample *s;
+	const char *k;
+
+	if (!f)
+		return NULL;
+	if (f->n == f->cap) {
+		int cap = f->cap ? f->cap * 2 : 8;
+		void *p = realloc(f->s, cap * sizeof(*f->s));
+
+		if (!p)
+			return NULL;
+		f->s = p;
+		f->cap = cap;
+	}
+	s = &f->s[f->n];
+	memset(s, 0, sizeof(*s));
+	while ((k = va_arg(ap, const char *))) {
+		const char *v = va_arg(ap, const char *);
+
+		if (s->nlabels == METRIC_MAX_LABELS)
+			break;
+		s->lname[s->nlabels] = strdup(k);
+		s->lvalue[s->nlabels] = strdup(v ? v : "");
+		s->nlabels++;
+	}
+	f->n++;
+	return s;
+}
+
+int metric_add(struct metric_family *f, double value, ...)
+{
+	struct metric_sample *s;
+	va_list ap;
+
+	va_start(ap, value);
+	s = new_sample(f, ap);
+	va_end(ap);
+	if (!s)
+		return -ENOMEM;
+	s->value = value;
+	return 0;
+}
+
+int metric_add_histogram(struct metric_family *f, const double *bounds,
+			 const uint64_t *counts, int nbuckets, double sum, ...)
+{
+	struct metric_sample *s;
+	va_list ap;
+
+	va_start(ap, sum);
+	s = new_sample(f, ap);
+	va_end(ap);
+	if (!s)
+		return -ENOMEM;
+	s->value = sum;
+	s->nbuckets = nbuckets;
+	s->bounds = calloc(nbuckets ? nbuckets : 1, sizeof(double));
+	s->counts = calloc(nbuckets + 1, sizeof(uint64_t));
+	if (!s->bounds || !s->counts)
+		return -ENOMEM;
+	memcpy(s->bounds, bounds, nbuckets * sizeof(double));
+	memcpy(s->counts, counts, (nbuckets + 1) * sizeof(uint64_t));
+	return 0;
+}
+
+const char *metric_label(const struct metric_sample *s, const char *name)
+{
+	for (int i = 0; i < s->nlabels; i++)
+		if (!strcmp(s->lname[i], name))
+			return s->lvalue[i];
+	return NULL;
+}
+
+uint64_t metric_hist_count(const struct metric_sample *s)
+{
+	uint64_t c = 0;
+
+	for (int i = 0; i <= s->nbuckets; i++)
+		c += s->counts[i];
+	return c;
+}
+
+const struct metric_sample *metrics_find(const struct metrics *m, const char *name, ...)
+{
+	const struct metric_family *f = metrics_find_family(m, name);
+	const char *kv[2 * METRIC_MAX_LABELS];
+	int n = 0;
+	va_list ap;
+
+	if (!f)
+		return NULL;
+	va_start(ap, name);
+	for (const char *k; n < 2 * METRIC_MAX_LABELS && (k = va_arg(ap, const char *)); n += 2) {
+		kv[n] = k;
+		kv[n + 1] = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	for (int i = 0; i < f->n; i++) {
+		const struct metric_sample *s = &f->s[i];
+		bool match = s->nlabels == n / 2;
+
+		for (int j = 0; match && j < n; j += 2) {
+			const char *v = metric_label(s, kv[j]);
+
+			match = v && !strcmp(v, kv[j + 1]);
+		}
+		if (match)
+			return s;
+	}
+	return NULL;
+}
+
+static const char *type_name(enum metric_type t)
+{
+	switch (t) {
+	case METRIC_COUNTER: return "counter";
+	case METRIC_GAUGE: return "gauge";
+	case METRIC_HISTOGRAM: return "histogram";
+	}
+	return "untyped";
+}
+
+/* Exposition format escaping: label values escape \ " and newline,
+ * HELP text escapes \ and newline. */
+static void prom_escape(FILE *out, const char *s, bool quote)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", out);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else if (quote && *s == '"')
+			fputs("\\\"", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void prom_number(FILE *out, double v)
+{
+	if (isnan(v))
+		fputs("NaN", out);
+	else if (isinf(v))
+		fputs(v > 0 ? "+Inf" : "-Inf", out);
+	else if (v == (double)(int64_t)v && fabs(v) < 9007199254740992.0)
+		fprintf(out, "%lld", (long long)v);
+	else
+		fprintf(out, "%.17g", v);
+}
+
+static void prom_labels(FILE *out, const struct metric_sample *s, const char *le)
+{
+	bool any = s->nlabels || le;
+
+	if (!any)
+		return;
+	fputc('{', out);
+	for (int i = 0; i < s->nlabels; i++) {
+		fprintf(out, "%s%s=\"", i ? "," : "", s->lname[i]);
+		prom_escape(out, s->lvalue[i], true);
+		fputc('"', out);
+	}
+	if (le)
+		fprintf(out, "%sle=\"%s\"", s->nlabels ? "," : "", le);
+	fputc('}', out);
+}
+
+void metrics_write_prometheus(const struct metrics *m, FILE *out)
+{
+	for (int i = 0; m && i < m->n; i++) {
+		const struct metric_family *f = m->f[i];
+
+		fprintf(out, "# HELP %s ", f->name);
+		prom_escape(out, f->help, false);
+		fprintf(out, "\n# TYPE %s %s\n", f->name, type_name(f->type));
+		for (int j = 0; j < f->n; j++) {
+			const struct metric_sample *s = &f->s[j];
+
+			if (f->type != METRIC_HISTOGRAM) {
+				fputs(f->name, out);
+				prom_labels(out, s, NULL);
+				fputc(' ', out);
+				prom_number(out, s->value);
+				fputc('\n', out);
+				continue;
+			}
+			uint64_t cum = 0;
+			char le[32];
+
+			for (int b = 0; b <= s->nbuckets; b++) {
+				cum += s->counts[b];
+				if (b < s->nbuckets)
+					snprintf(le, sizeof(le), "%.17g", s->bounds[b]);
+				else
+					snprintf(le, sizeof(le), "+Inf");
+				fprintf(out, "%s_bucket", f->name);
+				prom_labels(out, s, le);
+				fprintf(out, " %llu\n", (unsigned long long)cum);
+			}
+			fprintf(out, "%s_sum", f->name);
+			prom_labels(out, s, NULL);
+			fputc(' ', out);
+			prom_number(out, s->value);
+			fprintf(out, "\n%s_count", f->name);
+			prom_labels(out, s, NULL);
+			fprintf(out, " %llu\n", (unsigned long long)cum);
+		}
+	}
+}
+
+void metrics_write_json(const struct metrics *m, struct json_writer *jw)
+{
+	jw_start_object(jw);
+	for (int i = 0; m && i < m->n; i++) {
+		const struct metric_family *f = m->f[i];
+
+		jw_key(jw, f->name);
+		jw_start_object(jw);
+		jw_kv_string(jw, "type", type_name(f->type));
+		jw_kv_string(jw, "help", f->help);
+		jw_key(jw, "samples");
+		jw_start_array(jw);
+		for (int j = 0; j < f->n; j++) {
+			const struct metric_sample *s = &f->s[j];
+
+			jw_start_object(jw);
+			jw_key(jw, "labels");
+			jw_start_object(jw);
+			for (int k = 0; k < s->nlabels; k++)
+				jw_kv_string(jw, s->lname[k], s->lvalue[k]);
+			jw_end_object(jw);
+			if (f->type == METRIC_HISTOGRAM) {
+				jw_key(jw, "buckets");
+				jw_start_array(jw);
+				for (int b = 0; b <= s->nbuckets; b++) {
+					jw_start_object(jw);
+					jw_key(jw, "le");
+					if (b < s->nbuckets)
+						jw_double(jw, s->bounds[b]);
+					else
+						jw_string(jw, "+Inf");
+					jw_kv_uint(jw, "count", s->counts[b]);
+					jw_end_object(jw);
+				}
+				jw_end_array(jw);
+				jw_kv_uint(jw, "count", metric_hist_count(s));
+				jw_key(jw, "sum");
+			} else {
+				jw_key(jw, "value");
+			}
+			jw_double(jw, s->value);
+			jw_end_object(jw);
+		}
+		jw_end_array(jw);
+		jw_end_object(jw);
+	}
+	jw_end_object(jw);
+}
+
+void metrics_write_text(const struct metrics *m, const char *prefix, FILE *out)
+{
+	size_t plen = prefix ? strlen(prefix) : 0;
+
+	for (int i = 0; m && i < m->n; i++) {
+		const struct metric_family *f = m->f[i];
+
+		if (plen && strncmp(f->name, prefix, plen))
+			continue;
+		for (int j = 0; j < f->n; j++) {
+			const struct metric_sample *s = &f->s[j];
+
+			fprintf(out, "  %s", f->name);
+			prom_labels(out, s, NULL);
+			fputc(' ', out);
+			if (f->type == METRIC_HISTOGRAM)
+				fprintf(out, "count=%llu sum=", (unsigned long long)metric_hist_count(s));
+			prom_number(out, s->value);
+			fputc('\n', out);
+		}
+	}
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bpffs and the pin root.
+ *
+ * Pins must outlive the controller, so they live in the host's bpffs.  On
+ * hosts that boot without it (this Debian image does) we mount it at
+ * /sys/fs/bpf ourselves.  Note that `ip netns exec` remounts /sys in a new
+ * mount namespace, hiding bpffs: accelctl's --netns enters only the network
+ * namespace, so pins stay where every later command finds them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "accel.h"
+#include "log.h"
+#include "pin.h"
+
+bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+int bpffs_ensure(const char *path)
+{
+	char probe[PATH_MAX];
+	size_t blen = strlen(ACCEL_BPFFS_DEFAULT);
+
+	/* Walk up to the nearest existing ancestor: that is the fs the
+	 * pin root will be created on. */
+	snprintf(probe, sizeof(probe), "%s", path);
+	while (access(probe, F_OK)) {
+		char *slash = strrchr(probe, '/');
+
+		if (!slash || slash == probe)
+			break;
+		*slash = '\0';
+	}
+	if (is_bpffs(probe))
+		return 0;
+	if (strncmp(path, ACCEL_BPFFS_DEFAULT, blen) ||
+	    (path[blen] != '/' && path[blen] != '\0')) {
+		pr_warn("%s is not on a BPF file system (bpffs); choose a pin root under a bpffs mount, e.g. %s/accel\n",
+			path, ACCEL_BPFFS_DEFAULT);
+		return -EINVAL;
+	}
+	if (is_bpffs(ACCEL_BPFFS_DEFAULT))
+		return 0;
+	if (mkdir_p(ACCEL_BPFFS_DEFAULT, 0700) && errno != EEXIST) {
+		pr_warn("cannot create %s: %s\n", ACCEL_BPFFS_DEFAULT, strerror(errno));
+		return -errno;
+	}
+	if (mount("bpf", ACCEL_BPFFS_DEFAULT, "bpf", 0, "mode=0700")) {
+		int err = -errno;
+
+		pr_warn("cannot mount bpffs on %s: %s%s\n", ACCEL_BPFFS_DEFAULT, strerror(errno),
+			err == -EPERM ? " (run as root, with CAP_SYS_ADMIN)" : "");
+		return err;
+	}
+	pr_debug("mounted bpffs on %s\n", ACCEL_BPFFS_DEFAULT);
+	return 0;
+}
+
+int pin_root_lock(const char *root, bool create, int *fd)
+{
+	int err;
+
+	*fd = -1;
+	if (create) {
+		err = mkdir_p(root, 0700);
+		if (err) {
+			pr_warn("cannot create pin root %s: %s\n", root, strerror(-err));
+			return err;
+		}
+	}
+	*fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	if (flock(*fd, LOCK_EX | LOCK_NB)) {
+		err = -errno;
+		close(*fd);
+		*fd = -1;
+		if (err == -EWOULDBLOCK)
+			pr_warn("%s is locked by another accelctl command; wait for it to finish and retry\n",
+				root);
+		return err;
+	}
+	return 0;
+}
+
+void pin_root_unlock(int *fd)
+{
+	if (*fd >= 0) {
+		flock(*fd, LOCK_UN);
+		close(*fd);
+	}
+	*fd = -1;
+}

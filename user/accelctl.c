@@ -16,6 +16,7 @@
 #include "accel.h"
 #include "cli.h"
 #include "log.h"
+#include "serve.h"
 #include "stats.h"
 #include "sysenv.h"
 
@@ -47,6 +48,11 @@ static int cmd_status(struct accel_ctx *ctx, struct cli_opts *o)
 static int cmd_stats(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	return exit_code(stats_run(ctx, o));
+}
+
+static int cmd_serve(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	return exit_code(serve_run(ctx, o));
 }
 
 static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
@@ -100,8 +106,11 @@ static const struct command commands[] = {
 	  stats_opts, cmd_stats },
 	{ "serve", NULL, "serve /metrics over HTTP for Prometheus",
 	  "Serve the counters at http://ADDR:PORT/metrics in the Prometheus text\n"
-	  "format, reading the pinned maps on each scrape.",
-	  serve_opts, NULL },
+	  "format (and /healthz), reading the pinned maps on each scrape, until\n"
+	  "SIGINT or SIGTERM.  Runs independently of attach: with nothing attached\n"
+	  "it serves accel_feature_attached 0.  It listens in the network namespace\n"
+	  "it starts in and reads counters in the one attach used (or --netns).",
+	  serve_opts, cmd_serve },
 	{ "version", NULL, "print accelctl, libbpf and kernel versions", NULL, json_opts, cmd_version },
 	{ "help", "[COMMAND]", "show help for accelctl or a command", NULL, NULL, cmd_help },
 };
@@ -210,6 +219,10 @@ int main(int argc, char **argv)
 	if (cmd->run == cmd_help || cmd->run == cmd_version)
 		return cmd->run(&ctx, &o);
 
+	signal(SIGPIPE, SIG_IGN);
+	/* serve listens here and enters the namespace per scrape (serve.c). */
+	if (cmd->run == cmd_serve)
+		return cmd->run(&ctx, &o);
 	/* Commands after attach run in the namespace attach used. */
 	if (!ctx.netns && !instance_read(&ctx, &ii) && ii.netns[0])
 		ctx.netns = strdup(ii.netns);
@@ -217,6 +230,5 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	if (netns_cookie(&ctx.netns_cookie))
 		ctx.netns_cookie = 0;
-	signal(SIGPIPE, SIG_IGN);
 	return cmd->run(&ctx, &o);
 }

@@ -14,11 +14,24 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ACCELCTL=${ACCELCTL:-$top/build/accelctl}
 TOOLS=${OUT:-$top/build}/tests/tools
 
+# The list lives in a file, not only in a shell array: helpers called in a
+# command substitution (ns=$(netns_new)) run in a subshell, and what they
+# register there must still be undone by the test's own EXIT trap.
 _deferred=()
-defer() { _deferred+=("$*"); }
+defer() {
+	if [ -n "${_DEFER_FILE:-}" ]; then
+		printf '%s\n' "$*" >>"$_DEFER_FILE"
+	else
+		_deferred+=("$*")
+	fi
+}
 
 _cleanup() {
 	local i
+	if [ -n "${_DEFER_FILE:-}" ] && [ -f "$_DEFER_FILE" ]; then
+		mapfile -t _deferred <"$_DEFER_FILE"
+		rm -f "$_DEFER_FILE"
+	fi
 	for ((i = ${#_deferred[@]} - 1; i >= 0; i--)); do
 		eval "${_deferred[$i]}" >/dev/null 2>&1 || true
 	done
@@ -89,6 +102,7 @@ _run_one() {
 	T_MARK="$TMP.mark"
 	export T_ID PIN STATE TMP A T_MARK
 	(
+		_DEFER_FILE="$TMP.defer"
 		set -eE -o pipefail
 		trap '_cleanup' EXIT
 		defer "rm -rf $TMP"

@@ -511,4 +511,70 @@ test_export_units_manpage_completion() {
 	pass
 }
 
+# Issue 7's metric names: the contract dashboards rely on.
+ISSUE7_METRICS="accel_bypass_connections_active accel_bypass_connections_total accel_bypass_bytes_total
+accel_bypass_messages_total accel_bypass_fallback_total accel_netacct_packets_total
+accel_netacct_fragments_total accel_netacct_mtu_exceeded_total accel_netacct_pmtu_messages_total
+accel_netacct_pmtu_advertised_mtu accel_tcp_timewait_sockets accel_tcp_timewait_entries_total
+accel_tcp_accept_queue_length accel_tcp_accept_queue_overflows_total accel_tcp_syn_queue_overflows_total
+accel_tcp_synack_retransmits_total accel_tune_applied accel_build_info"
+
+test_export_deploy_files() {
+	local d="$top/docs/deploy" out m
+	out=$(cd "$d" && promtool check config prometheus-scrape.yml 2>&1) || fail "promtool check config: $out"
+	grep -qi warn <<<"$out" && fail "promtool check config warns: $out"
+	out=$(promtool check rules "$d/accelctl-rules.yml" 2>&1) || fail "promtool check rules: $out"
+	# Dashboard: valid JSON, PromQL that parses (promtool, through a rules
+	# file), only documented metrics, and every issue-7 metric on a panel.
+	python3 - "$d/grafana-dashboard.json" "$TMP/dash-rules.yml" <<-'PY' || fail "dashboard"
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
+	with open(sys.argv[2], "w") as f:
+	    f.write("groups:\n  - name: dashboard\n    rules:\n")
+	    for i, e in enumerate(exprs):
+	        e = e.replace("$__rate_interval", "1m").replace("$instance", ".*")
+	        f.write("      - record: dashboard:expr%d\n        expr: %s\n" % (i, json.dumps(e)))
+	PY
+	out=$(promtool check rules "$TMP/dash-rules.yml" 2>&1) || fail "dashboard PromQL does not parse: $out"
+	local used
+	# (recording rule names, level:metric:operation, are not metrics)
+	used=$(cat "$d/grafana-dashboard.json" "$d/accelctl-rules.yml" | grep -o '[a-z:]*accel_[a-z_:]*[a-z]' |
+		grep -v : | sed 's/_bucket$//' | sort -u)
+	for m in $used; do
+		grep -q "\`$m\`" "$top/docs/metrics.md" || fail "deploy files use $m, not in docs/metrics.md"
+	done
+	for m in $ISSUE7_METRICS; do
+		grep -q "\`$m\`" "$top/docs/metrics.md" || fail "docs/metrics.md lacks $m"
+		grep -q "$m" "$d/grafana-dashboard.json" || fail "the dashboard has no panel with $m"
+	done
+	# DaemonSet: the host resources it needs (docs/deploy/README.md).
+	python3 - "$d/accelctl-daemonset.yaml" <<-'PY' || fail "DaemonSet lacks what it needs (assertion above)"
+	import sys
+	try:
+	    import yaml
+	except ImportError:          # Debian's python3 without PyYAML: text checks
+	    t = open(sys.argv[1]).read()
+	    for want in ("kind: DaemonSet", "hostNetwork: true", "privileged: true", "path: /sys/fs/bpf",
+	                 "mountPropagation: Bidirectional", "path: /sys/fs/cgroup", "path: /healthz"):
+	        assert want in t, want
+	    sys.exit(0)
+	docs = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x]
+	ds = [x for x in docs if x["kind"] == "DaemonSet"][0]
+	spec = ds["spec"]["template"]["spec"]
+	assert spec["hostNetwork"] is True
+	c = spec["containers"][0]
+	assert c["securityContext"]["privileged"] is True
+	mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+	assert mounts["/sys/fs/bpf"]["mountPropagation"] == "Bidirectional"
+	assert "/sys/fs/cgroup" in mounts and "/run/accelctl" in mounts
+	vols = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"]}
+	assert vols[mounts["/sys/fs/bpf"]["name"]] == "/sys/fs/bpf"
+	assert c["lifecycle"]["preStop"]["exec"]["command"][-1] == "detach"
+	assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+	assert ds["spec"]["selector"]["matchLabels"].items() <= ds["spec"]["template"]["metadata"]["labels"].items()
+	PY
+	pass
+}
+
 run_tests

@@ -57,6 +57,10 @@ void metrics_free(struct metrics *m);
  * cannot parse, ENOMEM on allocation failure. */
 struct metric_family *metrics_family(struct metrics *m, const char *name,
 				     enum metric_type type, const char *help);
+/* Ends a variadic label list.  A bare NULL may be an int 0 in a varargs
+ * call (cppcheck varFuncNullUB); this is a pointer on every ABI. */
+#define METRIC_END ((const char *)NULL)
+
 /* Add a sample; the variadic part is NULL-terminated label name/value
  * pairs (at most METRIC_MAX_LABELS, valid names, not "le").  0 or -errno;
  * f may be NULL (a failed metrics_family): -EINVAL. */

@@ -138,31 +138,31 @@ static void add_process_metrics(struct metrics *m, const struct serve_state *st)
 		f = metrics_family(m, "process_cpu_seconds_total", METRIC_COUNTER,
 				   "Total user and system CPU time spent in seconds.");
 		metric_add(f, ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-			   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6, NULL);
+			   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6, METRIC_END);
 	}
 	if (read_file("/proc/self/statm", buf, sizeof(buf)) > 0 &&
 	    sscanf(buf, "%llu %llu", &vsz, &rss) == 2) {
 		f = metrics_family(m, "process_resident_memory_bytes", METRIC_GAUGE,
 				   "Resident memory size in bytes.");
-		metric_add(f, (double)rss * page, NULL);
+		metric_add(f, (double)rss * page, METRIC_END);
 		f = metrics_family(m, "process_virtual_memory_bytes", METRIC_GAUGE,
 				   "Virtual memory size in bytes.");
-		metric_add(f, (double)vsz * page, NULL);
+		metric_add(f, (double)vsz * page, METRIC_END);
 	}
 	n = count_fds();
 	if (n >= 0) {
 		f = metrics_family(m, "process_open_fds", METRIC_GAUGE,
 				   "Number of open file descriptors.");
-		metric_add(f, n, NULL);
+		metric_add(f, n, METRIC_END);
 	}
 	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
 		f = metrics_family(m, "process_max_fds", METRIC_GAUGE,
 				   "Maximum number of open file descriptors.");
-		metric_add(f, rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur, NULL);
+		metric_add(f, rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur, METRIC_END);
 	}
 	f = metrics_family(m, "process_start_time_seconds", METRIC_GAUGE,
 			   "Start time of the process since unix epoch in seconds.");
-	metric_add(f, st->start_time, NULL);
+	metric_add(f, st->start_time, METRIC_END);
 }
 
 static void handle_metrics(void *arg, const char *path, struct http_response *r)
@@ -195,13 +195,13 @@ static void handle_metrics(void *arg, const char *path, struct http_response *r)
 
 	f = metrics_family(m, "accel_exporter_scrapes_total", METRIC_COUNTER,
 			   "Requests for /metrics answered by accelctl serve, this one included");
-	metric_add(f, st->scrapes, NULL);
+	metric_add(f, st->scrapes, METRIC_END);
 	f = metrics_family(m, "accel_exporter_scrape_errors_total", METRIC_COUNTER,
 			   "Scrapes in which some feature's pinned maps could not be read (see serve's log)");
-	metric_add(f, st->errors, NULL);
+	metric_add(f, st->errors, METRIC_END);
 	f = metrics_family(m, "accel_exporter_collect_duration_seconds", METRIC_GAUGE,
 			   "Time this scrape spent reading the pinned BPF maps");
-	metric_add(f, dt, NULL);
+	metric_add(f, dt, METRIC_END);
 	add_process_metrics(m, st);
 
 	out = open_memstream(&r->body, &r->len);

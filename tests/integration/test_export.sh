@@ -577,4 +577,34 @@ test_export_deploy_files() {
 	pass
 }
 
+# CapabilityBoundingSet of a unit file as a setpriv(1) --bounding-set value.
+unit_caps() {
+	sed -n 's/^CapabilityBoundingSet=//p' "$1" | tr ' ' '\n' | sed -n 's/^CAP_\(.*\)/+\L\1/p' |
+		paste -sd, | sed 's/^/-all,/'
+}
+
+test_export_unit_capabilities_suffice() {
+	local acaps scaps v
+	acaps=$(unit_caps "$top/scripts/systemd/accelctl.service")
+	scaps=$(unit_caps "$top/scripts/systemd/accelctl-serve.service")
+	[ "$acaps" != "-all," ] && [ "$scaps" != "-all," ] || fail "no CapabilityBoundingSet in the units"
+	# attach, serve and detach with only what the units leave them.
+	NS=$(netns_new)
+	CG=$(cgroup_new)
+	setpriv --bounding-set="$acaps" $A --netns "$NS" attach --cgroup "$CG" --no-tune >"$TMP/attach.log" 2>&1 ||
+		fail "attach with the unit's capabilities ($acaps): $(cat "$TMP/attach.log")"
+	gen_traffic 7
+	A="setpriv --bounding-set=$scaps $A" serve_start
+	scrape /metrics >"$TMP/caps.prom"
+	v=$(value_of "$TMP/caps.prom" 'accel_tcp_state_transitions_total{family="inet",state="syn_sent"}')
+	[ "${v:-0}" -ge 7 ] || fail "serve with $scaps read syn_sent '$v'"
+	assert_eq "$(value_of "$TMP/caps.prom" accel_exporter_scrape_errors_total)" 0 "scrape errors with $scaps"
+	[ "$(awk '/^CapBnd/ { print $2 }' "/proc/$SERVE_PID/status")" != "$(awk '/^CapBnd/ { print $2 }' /proc/self/status)" ] ||
+		fail "setpriv did not narrow serve's capabilities"
+	serve_stop_clean
+	setpriv --bounding-set="$acaps" $A detach >/dev/null 2>&1 || fail "detach with the unit's capabilities"
+	[ ! -e "$PIN" ] || fail "detach left $PIN"
+	pass
+}
+
 run_tests

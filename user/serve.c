@@ -60,27 +60,39 @@ static double mono_now(void)
 
 /* Enter the namespace the counters belong to; *entered tells whether the
  * thread must go back.  Failure to enter is reported once per name. */
-static int collect_netns_enter(struct serve_state *st, bool *entered)
+static int netns_open(const char *name)
 {
 	static const char *const dirs[] = { "/run/netns", "/var/run/netns" };
-	struct accel_ctx *ctx = st->ctx;
-	struct instance_info ii;
 	char path[PATH_MAX];
-	const char *name = st->netns_opt;
-	int fd = -1, err;
+	int fd = -1;
 
-	*entered = false;
-	ctx->netns = NULL;
-	if (!name && !instance_read(ctx, &ii) && ii.netns[0])
-		name = ii.netns;
-	if (!name || !*name || strchr(name, '/')) {
-		st->warned_netns[0] = '\0';
-		return 0;
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
+		errno = EINVAL;
+		return -1;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(dirs) && fd < 0; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
+	return fd;
+}
+
+static int collect_netns_enter(struct serve_state *st, bool *entered)
+{
+	struct accel_ctx *ctx = st->ctx;
+	struct instance_info ii;
+	const char *name = st->netns_opt;
+	int fd, err;
+
+	*entered = false;
+	ctx->netns = NULL;
+	if (!name && !instance_read(ctx, &ii) && ii.netns[0])
+		name = ii.netns;
+	if (!name || !*name) {
+		st->warned_netns[0] = '\0';
+		return 0;
+	}
+	fd = netns_open(name);
 	err = fd < 0 ? -errno : (setns(fd, CLONE_NEWNET) ? -errno : 0);
 	if (fd >= 0)
 		close(fd);
@@ -260,6 +272,18 @@ int serve_run(struct accel_ctx *ctx, struct cli_opts *o)
 	int sig, err;
 
 	st.start_time = (double)time(NULL);
+	if (ctx->netns) {
+		/* --netns given: it must exist now (the attach's own namespace
+		 * is looked up per scrape: it may come and go) */
+		int fd = netns_open(ctx->netns);
+
+		if (fd < 0) {
+			pr_warn("network namespace '%s' not found in /run/netns (see `ip netns list`)\n",
+				ctx->netns);
+			return -ENOENT;
+		}
+		close(fd);
+	}
 	st.host_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (st.host_netns_fd < 0) {
 		err = -errno;

@@ -436,6 +436,9 @@ print(int([s["value"] for s in d["metrics"]["accel_tcp_state_transitions_total"]
 	grep -q 'another process has this port' <<<"$err" || fail "busy port message: $err"
 	rc=0; $A serve --listen 127.0.0.1 2>/dev/null || rc=$?
 	assert_eq "$rc" 2 "exit code of serve with a bad --listen"
+	rc=0; err=$($A --netns "$T_ID-missing" serve --listen 127.0.0.1:0 2>&1) || rc=$?
+	assert_eq "$rc" 1 "exit code of serve --netns with a missing namespace"
+	grep -q 'not found' <<<"$err" || fail "missing netns message: $err"
 	serve_stop_clean
 	pass
 }

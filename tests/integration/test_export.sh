@@ -223,7 +223,7 @@ test_export_prometheus_scrapes_serve_equal_to_stats_json() {
 		    static_configs:
 		      - targets: ['$SERVE_ADDR']
 		EOF
-		prometheus --config.file="$cfg" --storage.tsdb.path="$TMP/tsdb" \
+		prometheus --config.file="$cfg" --storage.tsdb.path="$TMP/tsdb$i" \
 			--web.listen-address="127.0.0.1:$port" --log.level=warn >"$TMP/prometheus.log" 2>&1 &
 		PROM_PID=$!
 		defer "kill $PROM_PID; wait $PROM_PID"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "metrics.h"
@@ -283,6 +284,59 @@ static void test_find_and_text(void **state)
 	metrics_free(m);
 }
 
+/* The real parser agrees: promtool (Debian prometheus, in the test
+ * dependencies) lints a model with every feature of the format. */
+static void test_promtool_accepts_rendering(void **state)
+{
+	static const double bounds[] = { 1280, 1400, 1450, 1480, 1492, 1500, 9000 };
+	static const uint64_t counts[] = { 1, 0, 2, 0, 0, 7, 1, 4 };
+	struct metrics *m;
+	struct metric_family *f;
+	char cmd[128], out[4096] = "", path[] = "/tmp/accel-test-metrics-XXXXXX";
+	FILE *p, *fp;
+	size_t n;
+	int rc, fd;
+
+	if (access("/usr/bin/promtool", X_OK)) {
+		skip();
+		return;
+	}
+	m = metrics_new();
+	f = metrics_family(m, "accel_tcp_accept_queue_overflows_total", METRIC_COUNTER,
+			   "Drops for a full \"accept\" queue\nper listener; C:\\x");
+	metric_add(f, 3, "listener", "[::1]:6379", METRIC_END);
+	metric_add(f, 1e15, "listener", "weird \"\\\n name", METRIC_END);
+	f = metrics_family(m, "accel_netacct_pmtu_advertised_mtu", METRIC_HISTOGRAM,
+			   "MTU advertised by ICMP frag-needed and ICMPv6 Packet Too Big");
+	metric_add_histogram(f, bounds, counts, 7, 1500.0 * 15, "ifname", "veth0", "family", "inet",
+			     METRIC_END);
+	metric_add_histogram(f, bounds, counts, 7, 0.25, "ifname", "lo", "family", "inet6", METRIC_END);
+	f = metrics_family(m, "accel_exporter_collect_duration_seconds", METRIC_GAUGE, "t");
+	metric_add(f, 4.6542e-05, METRIC_END);
+	f = metrics_family(m, "accel_x_ratio", METRIC_GAUGE, "r");
+	metric_add(f, NAN, "k", "nan", METRIC_END);
+	metric_add(f, INFINITY, "k", "inf", METRIC_END);
+	metrics_family(m, "accel_empty_total", METRIC_COUNTER, "no samples yet");
+
+	/* render to a file, promtool reads it on stdin */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	metrics_write_prometheus(m, fp);
+	fclose(fp);
+	metrics_free(m);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/promtool check metrics <%s 2>&1", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	rc = pclose(p);
+	unlink(path);
+	if (rc != 0 || n)
+		fail_msg("promtool check metrics (status %d): %s", rc, out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_empty_family_has_help_and_type),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_find_and_text),
+		cmocka_unit_test(test_promtool_accepts_rendering),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

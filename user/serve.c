@@ -246,15 +246,21 @@ static void handle_index(void *arg, const char *path, struct http_response *r)
 {
 	static const char page[] =
 		"<!DOCTYPE html>\n<html><head><title>accelctl</title></head><body>\n"
-		"<h1>accelctl " ACCELCTL_VERSION "</h1>\n"
+		"<h1>accelctl %s</h1>\n"
 		"<p><a href=\"/metrics\">/metrics</a> (Prometheus) &middot; "
 		"<a href=\"/healthz\">/healthz</a></p>\n</body></html>\n";
+	int n;
 
 	(void)arg;
 	(void)path;
 	r->content_type = "text/html; charset=utf-8";
-	r->body = strdup(page);
-	r->len = r->body ? strlen(r->body) : 0;
+	n = asprintf(&r->body, page, ACCELCTL_VERSION);
+	if (n < 0) {
+		r->body = NULL;
+		r->status = 500;
+		return;
+	}
+	r->len = n;
 }
 
 static const struct http_route routes[] = {

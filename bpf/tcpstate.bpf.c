@@ -278,6 +278,27 @@ int BPF_PROG(tcpstate_set_state, const struct sock *sk, const int oldstate,
 }
 
 /*
+ * The namespace of a received packet.  TCP clears skb->dev once it has the
+ * packet (it shares the field with dev_scratch); the input route is still
+ * attached and names the device.
+ */
+static __always_inline const struct net *skb_net(const struct sk_buff *skb)
+{
+	const struct net_device *dev = BPF_CORE_READ(skb, dev);
+	unsigned long refdst;
+
+	if (!dev) {
+		refdst = BPF_CORE_READ(skb, _skb_refdst) & ~1UL;	/* SKB_DST_NOREF */
+		if (!refdst)
+			return NULL;
+		dev = BPF_CORE_READ((struct dst_entry *)refdst, dev);
+		if (!dev)
+			return NULL;
+	}
+	return BPF_CORE_READ(dev, nd_net.net);
+}
+
+/*
  * The SYN path.  tcp_rcv_state_process() hands a SYN to conn_request and
  * consume_skb()s it whatever happened: queued, answered with a cookie, or
  * dropped because the request queue or the accept queue was full.  Only
@@ -295,7 +316,7 @@ int BPF_PROG(tcpstate_syn_consumed, struct sk_buff *skb, void *location)
 
 	if ((__u64)location < tcp_rsp_start || (__u64)location >= tcp_rsp_end)
 		return 0;
-	net = BPF_CORE_READ(skb, dev, nd_net.net);
+	net = skb_net(skb);
 	if (!net)
 		return 0;
 	key.netns_cookie = BPF_CORE_READ(net, net_cookie);
@@ -427,7 +448,7 @@ int BPF_PROG(tcpstate_rst, const struct sock *sk, const struct sk_buff *skb,
 	if (sk)
 		net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
 	else if (skb)
-		net = BPF_CORE_READ(skb, dev, nd_net.net);
+		net = skb_net(skb);
 	if (target_netns_cookie && (!net || BPF_CORE_READ(net, net_cookie) != target_netns_cookie))
 		return 0;
 	accel_count(&tcp_counters, ACCEL_TCP_RST_SENT, 1);

@@ -8,6 +8,18 @@ source "$(dirname "$0")/lib.sh"
 
 LQ=$TOOLS/tcp_lq
 
+# lib.sh's netns_new registers its cleanup with `defer`, but callers run it
+# as ns=$(netns_new), in a subshell whose defer list is lost: sweep every
+# namespace named after this test when it ends.
+netns_sweep() {
+	local n
+	for n in $(ip netns list | awk -v p="$T_ID-" 'index($1, p) == 1 { print $1 }'); do
+		ip netns pids "$n" | xargs -r kill 2>/dev/null || true
+		ip netns del "$n"
+	done
+}
+
+
 # Kernel counter NAME (nstat spelling, e.g. TcpExtListenOverflows) in netns $1.
 kstat() {
 	ip netns exec "$1" nstat -asz "$2" | awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
@@ -63,6 +75,7 @@ netns_blackhole_peer() {
 
 test_timewait_gauge_matches_ss_and_sockstat() {
 	local ns other n=40 tw0 tw1 gauge ss_tw sock_tw entries range
+	defer netns_sweep
 	ns=$(netns_new)
 	other=$(netns_new other)
 	$A --netns "$ns" attach --features tcpstate
@@ -99,6 +112,7 @@ assert abs(ratio[0]["value"] - n / rng) < 1e-9, (ratio, n, rng)' $n || fail "per
 
 test_accept_queue_overflow_equals_listenoverflows() {
 	local ns port=7101 o0 o1 ours
+	defer netns_sweep
 	ns=$(netns_new)
 	$A --netns "$ns" attach --features tcpstate
 	lq_start "$ns" listen -a 127.0.0.1 -p $port -b 4
@@ -129,6 +143,7 @@ test_accept_queue_overflow_equals_listenoverflows() {
 
 test_syn_queue_overflow_per_listener() {
 	local ns p1=7201 p2=7202 d0 o0 q0 d1 o1 q1 d2 o2 l1 l2 r0
+	defer netns_sweep
 	ns=$(netns_new)
 	netns_blackhole_peer "$ns"
 	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=0 net.ipv4.tcp_max_syn_backlog=128
@@ -184,6 +199,7 @@ test_syn_queue_overflow_per_listener() {
 
 test_resets_sent_equal_outrsts() {
 	local ns r0 r1 total nosock
+	defer netns_sweep
 	ns=$(netns_new)
 	$A --netns "$ns" attach --features tcpstate
 	r0=$(kstat "$ns" TcpOutRsts)

@@ -682,14 +682,16 @@ static void collect_timewait(struct metrics *m, struct tcp_view *v, const uint64
 	for (size_t i = 0; i < v->capd; i++)
 		if (v->d[i].used)
 			v->d[n++] = v->d[i];
-	qsort(v->d, n, sizeof(*v->d), cmp_dest_tw);
+	if (n)
+		qsort(v->d, n, sizeof(*v->d), cmp_dest_tw);
 	f = metrics_family(m, "accel_tcp_timewait_destination_sockets", METRIC_GAUGE,
 			   "TIME_WAIT sockets per remote address:port, top 10 destinations");
 	for (size_t i = 0; f && i < n && i < TCPSTATE_TOP_N && v->d[i].tw; i++) {
 		addr_fmt(&v->d[i].a, label, sizeof(label));
 		metric_add(f, v->d[i].tw, "destination", label, NULL);
 	}
-	qsort(v->d, n, sizeof(*v->d), cmp_dest_ports);
+	if (n)
+		qsort(v->d, n, sizeof(*v->d), cmp_dest_ports);
 	f = metrics_family(m, "accel_tcp_local_ports_in_use", METRIC_GAUGE,
 			   "Sockets (TIME_WAIT included) on a port of ip_local_port_range per remote address:port, top 10");
 	for (size_t i = 0; f && i < n && i < TCPSTATE_TOP_N && v->d[i].ports; i++) {

@@ -5,7 +5,7 @@
  * retransmits, resets sent, and an iter/tcp program that reads the
  * queues and TIME_WAIT population exactly at read time.
  *
- * Hooks (all tp_btf: fentry and kprobes are not available everywhere):
+ * Hooks (tp_btf, which every BTF kernel has; fentry where it loads):
  *
  *   sock/inet_sock_set_state   state changes of full sockets.  TIME_WAIT is
  *                              a separate mini-socket: a full socket is seen
@@ -19,6 +19,12 @@
  *                              when it is created (tw_timer_handler).
  *   tcp/tcp_retransmit_synack  per request socket, so per listener.
  *   tcp/tcp_send_reset         with the reason (enum sk_rst_reason).
+ *
+ * Where fentry/fexit load (accelctl probes it), two of them replace the
+ * hottest tracepoints: fexit/tcp_conn_request for consume_skb (it names
+ * the listener, and fires only for SYNs) and fexit/inet_twsk_hashdance_
+ * schedule for timer_start.  Both book through the same SNMP-growth logic,
+ * so the two paths count alike.
  *
  * Why SNMP counters are read from BPF: the SYN path has no drop event with
  * a reason (the SYN is consume_skb'd whether it was queued or dropped) and
@@ -277,6 +283,19 @@ int BPF_PROG(tcpstate_set_state, const struct sock *sk, const int oldstate,
 	return 0;
 }
 
+static __always_inline void sk_listener_key(const struct sock *sk,
+					    struct accel_tcp_listener_key *key)
+{
+	int fam = accel_family_idx(BPF_CORE_READ(sk, __sk_common.skc_family));
+
+	key->family = fam < 0 ? 0 : fam;
+	key->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (fam == ACCEL_FAM_INET6)
+		BPF_CORE_READ_INTO(&key->addr, sk, __sk_common.skc_v6_rcv_saddr);
+	else
+		BPF_CORE_READ_INTO((__u32 *)key->addr, sk, __sk_common.skc_rcv_saddr);
+}
+
 /*
  * The namespace of a received packet.  TCP clears skb->dev once it has the
  * packet (it shares the field with dev_scratch); the input route is still
@@ -347,19 +366,6 @@ int BPF_PROG(tcpstate_syn_consumed, struct sk_buff *skb, void *location)
 	return 0;
 }
 
-static __always_inline void sk_listener_key(const struct sock *sk,
-					    struct accel_tcp_listener_key *key)
-{
-	int fam = accel_family_idx(BPF_CORE_READ(sk, __sk_common.skc_family));
-
-	key->family = fam < 0 ? 0 : fam;
-	key->port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	if (fam == ACCEL_FAM_INET6)
-		BPF_CORE_READ_INTO(&key->addr, sk, __sk_common.skc_v6_rcv_saddr);
-	else
-		BPF_CORE_READ_INTO((__u32 *)key->addr, sk, __sk_common.skc_rcv_saddr);
-}
-
 /*
  * The ACK path: a handshake ACK whose listener cannot take the new socket
  * (accept queue full, or no memory) is freed with the listener as rx_sk.
@@ -402,6 +408,46 @@ int BPF_PROG(tcpstate_tw_timer, struct timer_list *timer, unsigned long expires)
 	tw = (__u64)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
 	net = BPF_CORE_READ((struct inet_timewait_sock *)tw, __tw_common.skc_net.net);
 	cookie = BPF_CORE_READ(net, net_cookie);
+	if (!accel_netns_wanted(cookie))
+		return 0;
+	mib_take(net, cookie, ACCEL_MIB_TIMEWAITED, ACCEL_MIB_MAX, d);
+	accel_count(&tcp_counters, ACCEL_TCP_TW_ENTRIES,
+		    d[ACCEL_MIB_TIMEWAITED] + d[ACCEL_MIB_TIMEWAITKILLED]);
+	accel_count(&tcp_counters, ACCEL_TCP_TW_KILLED, d[ACCEL_MIB_TIMEWAITKILLED]);
+	return 0;
+}
+
+/*
+ * fentry variants (autoload off unless accelctl's probe loads fentry).
+ * fexit of tcp_conn_request: the SYN was queued, answered with a cookie
+ * or dropped; the listener is at hand.  The caller holds bottom halves
+ * off around it, so the SNMP growth since the last event is this SYN's.
+ */
+SEC("fexit/tcp_conn_request")
+int BPF_PROG(tcpstate_conn_request, struct request_sock_ops *rsk_ops, const void *af_ops,
+	     struct sock *sk, struct sk_buff *skb, int ret)
+{
+	struct accel_tcp_listener_key key = {};
+	const struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+
+	key.netns_cookie = BPF_CORE_READ(net, net_cookie);
+	if (!accel_netns_wanted(key.netns_cookie))
+		return 0;
+	sk_listener_key(sk, &key);
+	listener_account(net, &key, true);
+	return 0;
+}
+
+/* fexit of inet_twsk_hashdance_schedule: a TIME_WAIT mini-socket was just
+ * created and scheduled (TCPTimeWaited or TCPTimeWaitKilled bumped). */
+SEC("fexit/inet_twsk_hashdance_schedule")
+int BPF_PROG(tcpstate_tw_created, struct inet_timewait_sock *tw, struct sock *sk, void *hashinfo,
+	     int timeo)
+{
+	__u64 d[ACCEL_MIB_MAX] = {};
+	const struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	__u64 cookie = BPF_CORE_READ(net, net_cookie);
+
 	if (!accel_netns_wanted(cookie))
 		return 0;
 	mib_take(net, cookie, ACCEL_MIB_TIMEWAITED, ACCEL_MIB_MAX, d);

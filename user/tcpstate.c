@@ -173,37 +173,68 @@ static int tcpstate_prime(struct tcpstate_bpf *skel, uint64_t cookie)
 	return err;
 }
 
-static int tcpstate_attach(struct accel_ctx *ctx)
+/*
+ * Can this kernel load fentry/fexit programs on func?  Load a two-insn
+ * fexit program against the function's BTF id: a feature probe, not a
+ * version check (fentry needs the BPF trampoline, which some kernels lack
+ * or forbid: this project's CI machine refuses it with EPERM).
+ */
+static bool fentry_probe(const char *func)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT);
+	struct btf *btf = btf__load_vmlinux_btf();
+	int id, fd;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	btf__free(btf);
+	if (id <= 0)
+		return false;
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "accel_probe", "GPL", insns, ARRAY_SIZE(insns), &opts);
+	if (fd < 0) {
+		pr_debug("tcpstate: fexit on %s does not load (%s): using tracepoints\n", func,
+			 strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* One event program: its pin name is link_<prog name>. */
+static int pin_prog_link(struct bpf_program *prog, struct bpf_link *link, const char *dir)
+{
+	if (!bpf_program__autoload(prog))
+		return 0;
+	return link_pin(link, dir, bpf_program__name(prog));
+}
+
+static int tcpstate_attach_once(struct accel_ctx *ctx, const char *dir, const struct ksym_want *w,
+				bool fentry)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
-	const struct accel_feature *self = feature_by_name("tcpstate");
-	struct ksym_want w[] = { { "tcp_rcv_state_process" }, { "tw_timer_handler" } };
 	struct tcpstate_bpf *skel = NULL;
 	struct bpf_link *iter = NULL;
-	char dir[PATH_MAX], why[256];
 	int err;
 
-	err = ksyms_resolve(w, ARRAY_SIZE(w), why, sizeof(why));
-	if (err) {
-		pr_warn("tcpstate: %s\n", why);
-		return err;
-	}
-	err = feature_pin_dir(ctx, self, dir, sizeof(dir));
-	if (err)
-		return err;
-	err = mkdir_p(dir, 0700);
-	if (err)
-		return err;
 	oopts.pin_root_path = dir;
 	skel = tcpstate_bpf__open_opts(&oopts);
-	if (!skel) {
-		err = -errno;
-		goto cleanup;
-	}
+	if (!skel)
+		return -errno;
 	skel->rodata->target_netns_cookie = ctx->netns ? ctx->netns_cookie : 0;
 	skel->rodata->tcp_rsp_start = w[0].start;
 	skel->rodata->tcp_rsp_end = w[0].end;
 	skel->rodata->tw_timer_fn = w[1].start;
+	/* fexit where it loads, else the tracepoint that does the same job */
+	bpf_program__set_autoload(skel->progs.tcpstate_conn_request, fentry);
+	bpf_program__set_autoload(skel->progs.tcpstate_tw_created, fentry);
+	bpf_program__set_autoload(skel->progs.tcpstate_syn_consumed, !fentry);
+	bpf_program__set_autoload(skel->progs.tcpstate_tw_timer, !fentry);
 	bpf_program__set_autoattach(skel->progs.tcpstate_prime, false);
 	bpf_program__set_autoattach(skel->progs.tcpstate_iter, false);
 	err = tcpstate_bpf__load(skel);
@@ -217,7 +248,8 @@ static int tcpstate_attach(struct accel_ctx *ctx)
 		goto cleanup;
 	err = tcpstate_bpf__attach(skel);
 	if (err) {
-		pr_warn("attaching tcpstate tracepoints failed: %s\n", strerror(-err));
+		pr_warn("attaching tcpstate %s failed: %s\n", fentry ? "fexit programs" : "tracepoints",
+			strerror(-err));
 		goto cleanup;
 	}
 	iter = bpf_program__attach_iter(skel->progs.tcpstate_iter, NULL);
@@ -226,19 +258,59 @@ static int tcpstate_attach(struct accel_ctx *ctx)
 		pr_warn("attaching the tcp iterator failed: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	if ((err = link_pin(skel->links.tcpstate_set_state, dir, "tcpstate_set_state")) ||
-	    (err = link_pin(skel->links.tcpstate_syn_consumed, dir, "tcpstate_syn_consumed")) ||
-	    (err = link_pin(skel->links.tcpstate_drop, dir, "tcpstate_drop")) ||
-	    (err = link_pin(skel->links.tcpstate_tw_timer, dir, "tcpstate_tw_timer")) ||
-	    (err = link_pin(skel->links.tcpstate_synack_rtx, dir, "tcpstate_synack_rtx")) ||
-	    (err = link_pin(skel->links.tcpstate_rst, dir, "tcpstate_rst")) ||
+	if ((err = pin_prog_link(skel->progs.tcpstate_set_state, skel->links.tcpstate_set_state, dir)) ||
+	    (err = pin_prog_link(skel->progs.tcpstate_syn_consumed, skel->links.tcpstate_syn_consumed, dir)) ||
+	    (err = pin_prog_link(skel->progs.tcpstate_conn_request, skel->links.tcpstate_conn_request, dir)) ||
+	    (err = pin_prog_link(skel->progs.tcpstate_drop, skel->links.tcpstate_drop, dir)) ||
+	    (err = pin_prog_link(skel->progs.tcpstate_tw_timer, skel->links.tcpstate_tw_timer, dir)) ||
+	    (err = pin_prog_link(skel->progs.tcpstate_tw_created, skel->links.tcpstate_tw_created, dir)) ||
+	    (err = pin_prog_link(skel->progs.tcpstate_synack_rtx, skel->links.tcpstate_synack_rtx, dir)) ||
+	    (err = pin_prog_link(skel->progs.tcpstate_rst, skel->links.tcpstate_rst, dir)) ||
 	    (err = link_pin(iter, dir, TCPSTATE_ITER_LINK)))
 		goto cleanup;
 cleanup:
 	bpf_link__destroy(iter);
 	tcpstate_bpf__destroy(skel);
+	return err;
+}
+
+static int tcpstate_attach(struct accel_ctx *ctx)
+{
+	const struct accel_feature *self = feature_by_name("tcpstate");
+	struct ksym_want w[] = { { "tcp_rcv_state_process" }, { "tw_timer_handler" } };
+	const char *no_fentry = getenv("ACCELCTL_TCPSTATE_NO_FENTRY");
+	bool fentry = !(no_fentry && *no_fentry && strcmp(no_fentry, "0"));
+	char dir[PATH_MAX], why[256];
+	int err;
+
+	err = ksyms_resolve(w, ARRAY_SIZE(w), why, sizeof(why));
+	if (err) {
+		pr_warn("tcpstate: %s\n", why);
+		return err;
+	}
+	err = feature_pin_dir(ctx, self, dir, sizeof(dir));
 	if (err)
+		return err;
+	fentry = fentry && fentry_probe("tcp_conn_request") &&
+		 fentry_probe("inet_twsk_hashdance_schedule");
+	for (;;) {
+		err = mkdir_p(dir, 0700);
+		if (err)
+			return err;
+		err = tcpstate_attach_once(ctx, dir, w, fentry);
+		if (!err)
+			break;
 		feature_unpin_all(ctx, self);
+		if (!fentry)
+			break;
+		/* The probe passed but the real programs did not make it:
+		 * the tracepoints count the same, use them. */
+		pr_info("tcpstate: fexit programs failed (%s); using tracepoints instead\n",
+			strerror(-err));
+		fentry = false;
+	}
+	pr_debug("tcpstate: %s\n", fentry ? "fexit on tcp_conn_request and inet_twsk_hashdance_schedule"
+					   : "tracepoints consume_skb and timer_start");
 	return err;
 }
 

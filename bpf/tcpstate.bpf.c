@@ -418,12 +418,13 @@ int BPF_PROG(tcpstate_tw_timer, struct timer_list *timer, unsigned long expires)
 }
 
 /*
- * fentry variants (autoload off unless accelctl's probe loads fentry).
+ * fentry variants ("?": not loaded unless accelctl's probe says fexit
+ * loads here).
  * fexit of tcp_conn_request: the SYN was queued, answered with a cookie
  * or dropped; the listener is at hand.  The caller holds bottom halves
  * off around it, so the SNMP growth since the last event is this SYN's.
  */
-SEC("fexit/tcp_conn_request")
+SEC("?fexit/tcp_conn_request")
 int BPF_PROG(tcpstate_conn_request, struct request_sock_ops *rsk_ops, const void *af_ops,
 	     struct sock *sk, struct sk_buff *skb, int ret)
 {
@@ -440,7 +441,7 @@ int BPF_PROG(tcpstate_conn_request, struct request_sock_ops *rsk_ops, const void
 
 /* fexit of inet_twsk_hashdance_schedule: a TIME_WAIT mini-socket was just
  * created and scheduled (TCPTimeWaited or TCPTimeWaitKilled bumped). */
-SEC("fexit/inet_twsk_hashdance_schedule")
+SEC("?fexit/inet_twsk_hashdance_schedule")
 int BPF_PROG(tcpstate_tw_created, struct inet_timewait_sock *tw, struct sock *sk, void *hashinfo,
 	     int timeo)
 {

@@ -185,7 +185,7 @@ static bool fentry_probe(const char *func)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FEXIT);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts);
 	struct btf *btf = btf__load_vmlinux_btf();
 	int id, fd;
 
@@ -195,6 +195,7 @@ static bool fentry_probe(const char *func)
 	btf__free(btf);
 	if (id <= 0)
 		return false;
+	opts.expected_attach_type = BPF_TRACE_FEXIT;
 	opts.attach_btf_id = id;
 	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "accel_probe", "GPL", insns, ARRAY_SIZE(insns), &opts);
 	if (fd < 0) {

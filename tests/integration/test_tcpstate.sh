@@ -8,18 +8,6 @@ source "$(dirname "$0")/lib.sh"
 
 LQ=$TOOLS/tcp_lq
 
-# lib.sh's netns_new registers its cleanup with `defer`, but callers run it
-# as ns=$(netns_new), in a subshell whose defer list is lost: sweep every
-# namespace named after this test when it ends.
-netns_sweep() {
-	local n
-	for n in $(ip netns list | awk -v p="$T_ID-" 'index($1, p) == 1 { print $1 }'); do
-		ip netns pids "$n" | xargs -r kill 2>/dev/null || true
-		ip netns del "$n"
-	done
-}
-
-
 # Kernel counter NAME (nstat spelling, e.g. TcpExtListenOverflows) in netns $1.
 kstat() {
 	ip netns exec "$1" nstat -asz "$2" | awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
@@ -44,6 +32,21 @@ metric_sum() {
 import json, sys
 d = json.load(sys.stdin)["metrics"]
 print(int(sum(s["value"] for s in d.get(sys.argv[1], {}).get("samples", []))))' "$2"
+}
+
+# Poll (5 s) until shell expressions $2 and $3 print the same; fail with
+# both values if they never do.  Packets sent on loopback may still be in
+# a softirq backlog when the sender returns: compare once the kernel has
+# caught up, never after a fixed sleep.
+eventually_eq() {
+	local what=$1 a b i
+	for ((i = 0; i < 100; i++)); do
+		a=$(eval "$2")
+		b=$(eval "$3")
+		[ "$a" = "$b" ] && return 0
+		sleep 0.05
+	done
+	fail "$what: got '$a', expected '$b'"
 }
 
 # Start `tcp_lq ARGS` in netns $1 in the background, its stdin a pipe we
@@ -75,7 +78,6 @@ netns_blackhole_peer() {
 
 test_timewait_gauge_matches_ss_and_sockstat() {
 	local ns other n=40 tw0 tw1 gauge ss_tw sock_tw entries range
-	defer netns_sweep
 	ns=$(netns_new)
 	other=$(netns_new other)
 	$A --netns "$ns" attach --features tcpstate
@@ -83,15 +85,18 @@ test_timewait_gauge_matches_ss_and_sockstat() {
 	ip netns exec "$ns" "$TOOLS/tcp_churn" -n $n >/dev/null
 	# TIME_WAIT in another namespace must count neither as gauge nor event
 	ip netns exec "$other" "$TOOLS/tcp_churn" -n 7 >/dev/null
+	eventually_eq "TIME_WAIT sockets in ss" "ip netns exec $ns ss -Htan state time-wait | wc -l" "echo $n"
 	gauge=$(metric "$ns" accel_tcp_timewait_sockets)
 	ss_tw=$(ip netns exec "$ns" ss -Htan state time-wait | wc -l)
 	sock_tw=$(ip netns exec "$ns" awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' /proc/net/sockstat)
 	assert_eq "$gauge" "$ss_tw" "TIME_WAIT gauge vs ss state time-wait"
 	assert_eq "$gauge" "$sock_tw" "TIME_WAIT gauge vs sockstat tw"
 	assert_eq "$gauge" $n "TIME_WAIT gauge after $n client-closed connections"
+	eventually_eq "TIME_WAIT entries vs TcpExtTW + TcpExtTWKilled delta" \
+		'metric $ns accel_tcp_timewait_entries_total' \
+		'echo $(( $(kstat $ns TcpExtTW) + $(kstat $ns TcpExtTWKilled) - tw0 ))'
 	tw1=$(( $(kstat "$ns" TcpExtTW) + $(kstat "$ns" TcpExtTWKilled) ))
-	entries=$(metric "$ns" accel_tcp_timewait_entries_total)
-	assert_eq "$entries" $((tw1 - tw0)) "TIME_WAIT entries vs TcpExtTW + TcpExtTWKilled delta"
+	assert_eq "$((tw1 - tw0))" $n "TcpExtTW + TcpExtTWKilled delta"
 	# per destination: every one went to tcp_churn's listener
 	$A --netns "$ns" stats --json | python3 -c '
 import json, sys
@@ -112,7 +117,6 @@ assert abs(ratio[0]["value"] - n / rng) < 1e-9, (ratio, n, rng)' $n || fail "per
 
 test_accept_queue_overflow_equals_listenoverflows() {
 	local ns port=7101 o0 o1 ours
-	defer netns_sweep
 	ns=$(netns_new)
 	$A --netns "$ns" attach --features tcpstate
 	lq_start "$ns" listen -a 127.0.0.1 -p $port -b 4
@@ -127,6 +131,9 @@ test_accept_queue_overflow_equals_listenoverflows() {
 	assert_eq "$(metric "$ns" accel_tcp_accept_queue_max listener=127.0.0.1:$port)" 4 "accept queue max"
 	exec {cfd}>&-			# the clients close: no more SYNs
 	wait "$cpid" || true
+	eventually_eq "accept-queue overflows vs TcpExtListenOverflows delta" \
+		'metric $ns accel_tcp_accept_queue_overflows_total listener=127.0.0.1:$port' \
+		'echo $(( $(kstat $ns TcpExtListenOverflows) - o0 ))'
 	o1=$(kstat "$ns" TcpExtListenOverflows)
 	ours=$(metric "$ns" accel_tcp_accept_queue_overflows_total listener=127.0.0.1:$port)
 	assert_eq "$ours" $((o1 - o0)) "accept-queue overflows vs TcpExtListenOverflows delta"
@@ -143,7 +150,6 @@ test_accept_queue_overflow_equals_listenoverflows() {
 
 test_syn_queue_overflow_per_listener() {
 	local ns p1=7201 p2=7202 d0 o0 q0 d1 o1 q1 d2 o2 l1 l2 r0
-	defer netns_sweep
 	ns=$(netns_new)
 	netns_blackhole_peer "$ns"
 	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=0 net.ipv4.tcp_max_syn_backlog=128
@@ -154,6 +160,10 @@ test_syn_queue_overflow_per_listener() {
 	q0=$(kstat "$ns" TcpExtTCPReqQFullDrop); r0=$(kstat "$ns" TcpExtTCPSynRetrans)
 
 	ip netns exec "$ns" "$LQ" syn -s 198.51.100.2 -a 198.51.100.1 -p $p1 -n 30 -P 20000 >/dev/null
+	# every SYN handled: queued (ss syn-recv) or dropped (ListenDrops)
+	eventually_eq "SYNs handled by listener 1" \
+		'echo $(( $(kstat $ns TcpExtListenDrops) - d0 + $(ip netns exec $ns ss -Htn state syn-recv src 198.51.100.1:$p1 | wc -l) ))' \
+		'echo 30'
 	d1=$(kstat "$ns" TcpExtListenDrops); o1=$(kstat "$ns" TcpExtListenOverflows)
 	q1=$(kstat "$ns" TcpExtTCPReqQFullDrop)
 	l1=$(metric "$ns" accel_tcp_syn_queue_overflows_total listener=198.51.100.1:$p1)
@@ -167,6 +177,9 @@ test_syn_queue_overflow_per_listener() {
 	# quarter is kept for proven peers), not a full request queue
 	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_max_syn_backlog=8
 	ip netns exec "$ns" "$LQ" syn -s 198.51.100.2 -a 198.51.100.1 -p $p2 -n 20 -P 30000 >/dev/null
+	eventually_eq "SYNs handled by listener 2" \
+		'echo $(( $(kstat $ns TcpExtListenDrops) - d1 + $(ip netns exec $ns ss -Htn state syn-recv src 198.51.100.1:$p2 | wc -l) ))' \
+		'echo 20'
 	d2=$(kstat "$ns" TcpExtListenDrops); o2=$(kstat "$ns" TcpExtListenOverflows)
 	l2=$(metric "$ns" accel_tcp_syn_queue_overflows_total listener=0.0.0.0:$p2)
 	[ "$l2" -gt 0 ] || fail "listener 2 saw no SYN-queue overflow"
@@ -199,12 +212,12 @@ test_syn_queue_overflow_per_listener() {
 
 test_resets_sent_equal_outrsts() {
 	local ns r0 r1 total nosock
-	defer netns_sweep
 	ns=$(netns_new)
 	$A --netns "$ns" attach --features tcpstate
 	r0=$(kstat "$ns" TcpOutRsts)
 	# 20 SYNs to a closed port: 20 resets without a socket
 	lq_start "$ns" connect -a 127.0.0.1 -p 7399 -n 20
+	eventually_eq "resets for the closed port" 'echo $(( $(kstat $ns TcpOutRsts) - r0 ))' 'echo 20'
 	exec {LQ_FD}>&-
 	# 6 established connections aborted with SO_LINGER 0
 	lq_start "$ns" listen -a 127.0.0.1 -p 7301 -b 16
@@ -213,6 +226,8 @@ test_resets_sent_equal_outrsts() {
 		fail "connections not established"
 	exec {LQ_FD}>&-
 	wait "$LQ_PID" || true
+	eventually_eq "resets vs TcpOutRsts delta" 'metric_sum $ns accel_tcp_resets_sent_total' \
+		'echo $(( $(kstat $ns TcpOutRsts) - r0 ))'
 	r1=$(kstat "$ns" TcpOutRsts)
 	total=$(metric_sum "$ns" accel_tcp_resets_sent_total)
 	nosock=$(metric "$ns" accel_tcp_resets_sent_total reason=no_socket)

@@ -45,7 +45,7 @@ enum accel_tcp_ctr {
 	ACCEL_TCP_TW_ENTRIES = 0,	/* TIME_WAIT mini-sockets created (TCPTimeWaited) */
 	ACCEL_TCP_TW_KILLED,		/* ... with a short (<= 4 s) timeout (TCPTimeWaitKilled) */
 	ACCEL_TCP_RST_SENT,		/* tcp_send_reset, every reason */
-	ACCEL_TCP_LISTEN_UNMATCHED,	/* listen drops seen on no listener event (should stay 0) */
+	ACCEL_TCP_LISTEN_UNMATCHED,	/* listen drops whose listener could not be recorded (map full) */
 	ACCEL_TCP_CTR_MAX,
 };
 

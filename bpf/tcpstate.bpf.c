@@ -297,9 +297,11 @@ static __always_inline void sk_listener_key(const struct sock *sk,
 }
 
 /*
- * The namespace of a received packet.  TCP clears skb->dev once it has the
- * packet (it shares the field with dev_scratch); the input route is still
- * attached and names the device.
+ * The namespace of a received packet.  By the time the listener consumes
+ * a SYN, skb->dev is no longer set (seen on 6.18); the input route is
+ * still attached and names the device.  A SYN that waited in the socket
+ * backlog may have lost its route too: then there is no namespace to read
+ * counters from, and the next listener event on this CPU books its drop.
  */
 static __always_inline const struct net *skb_net(const struct sk_buff *skb)
 {

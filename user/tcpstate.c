@@ -804,6 +804,10 @@ static int tcpstate_collect(struct accel_ctx *ctx, struct metrics *m)
 				metric_add(f, trans[fam * ACCEL_TCP_NSTATES + s], "family",
 					   family_names[fam], "state", tcp_state_names[s], NULL);
 
+	f = metrics_family(m, "accel_tcp_listen_drops_unattributed_total", METRIC_COUNTER,
+			   "Listen drops seen with no room left to record their listener (tcp_listeners map full)");
+	if (f)
+		metric_add(f, ctr[ACCEL_TCP_LISTEN_UNMATCHED], NULL);
 	f = metrics_family(m, "accel_tcp_resets_sent_total", METRIC_COUNTER,
 			   "TCP resets sent (tcp/tcp_send_reset) by reason; all reasons sum to TcpOutRsts");
 	for (unsigned int r = 0; f && r < ACCEL_TCP_RST_REASONS; r++) {

@@ -58,8 +58,6 @@ static double mono_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Enter the namespace the counters belong to; *entered tells whether the
- * thread must go back.  Failure to enter is reported once per name. */
 static int netns_open(const char *name)
 {
 	static const char *const dirs[] = { "/run/netns", "/var/run/netns" };
@@ -77,6 +75,8 @@ static int netns_open(const char *name)
 	return fd;
 }
 
+/* Enter the namespace the counters belong to; *entered tells whether the
+ * thread must go back.  Failure to enter is reported once per name. */
 static int collect_netns_enter(struct serve_state *st, bool *entered)
 {
 	struct accel_ctx *ctx = st->ctx;
@@ -98,7 +98,7 @@ static int collect_netns_enter(struct serve_state *st, bool *entered)
 		close(fd);
 	if (err) {
 		if (strcmp(st->warned_netns, name))
-			pr_warn("cannot enter network namespace '%s' to read counters: %s; serving what the host namespace shows\n",
+			pr_warn("cannot enter network namespace '%s' to read counters: %s; /metrics answers 503 until it is back\n",
 				name, strerror(-err));
 		snprintf(st->warned_netns, sizeof(st->warned_netns), "%s", name);
 		return err;
@@ -193,11 +193,23 @@ static void handle_metrics(void *arg, const char *path, struct http_response *r)
 		r->status = 500;
 		return;
 	}
+	/* Read from the wrong namespace, the iterator's gauges would be
+	 * another namespace's sockets: answer 503 (Prometheus: up 0) rather
+	 * than plausible wrong numbers. */
 	err = collect_netns_enter(st, &entered);
+	if (err) {
+		metrics_free(m);
+		st->errors++;
+		r->status = 503;
+		if (asprintf(&r->body, "503 cannot enter network namespace '%s' that attach used: %s\n",
+			     st->warned_netns, strerror(-err)) < 0)
+			r->body = NULL;
+		r->len = r->body ? strlen(r->body) : 0;
+		return;
+	}
 	if (netns_cookie(&st->ctx->netns_cookie))
 		st->ctx->netns_cookie = 0;
-	if (!err && accel_collect(st->ctx, m))
-		err = -EIO;
+	err = accel_collect(st->ctx, m);
 	if (entered)
 		collect_netns_leave(st);
 	dt = mono_now() - t0;
@@ -209,7 +221,7 @@ static void handle_metrics(void *arg, const char *path, struct http_response *r)
 			   "Requests for /metrics answered by accelctl serve, this one included");
 	metric_add(f, st->scrapes, METRIC_END);
 	f = metrics_family(m, "accel_exporter_scrape_errors_total", METRIC_COUNTER,
-			   "Scrapes in which some feature's pinned maps could not be read (see serve's log)");
+			   "Scrapes in which a feature's pinned maps could not be read or the attach's network namespace not entered (see serve's log)");
 	metric_add(f, st->errors, METRIC_END);
 	f = metrics_family(m, "accel_exporter_collect_duration_seconds", METRIC_GAUGE,
 			   "Time this scrape spent reading the pinned BPF maps");

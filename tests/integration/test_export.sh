@@ -423,6 +423,15 @@ print(int([s["value"] for s in d["metrics"]["accel_tcp_state_transitions_total"]
 	assert_eq "$(value_of "$TMP/m2" 'accel_tcp_state_transitions_total{family="inet",state="syn_sent"}')" "$json" \
 		"syn_sent after a serve restart"
 
+	# The attach's namespace vanishes: 503 (no numbers from the wrong
+	# namespace), and service resumes when a namespace of that name is back.
+	ip netns del "$NS"
+	assert_eq "$(curl -gs -o /dev/null -w '%{http_code}' "http://$SERVE_ADDR/metrics")" 503 "/metrics without the netns"
+	grep -q "cannot enter network namespace '$NS'" "$SERVE_LOG" || fail "no log line for the missing netns"
+	ip netns add "$NS"
+	scrape /metrics >"$TMP/m2b"
+	assert_eq "$(value_of "$TMP/m2b" accel_exporter_scrape_errors_total)" 1 "scrape errors after the 503"
+
 	# Detach under a running serve: it keeps serving, features at 0.
 	$A detach
 	scrape /metrics >"$TMP/m3"

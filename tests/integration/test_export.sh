@@ -445,6 +445,12 @@ print(int([s["value"] for s in d["metrics"]["accel_tcp_state_transitions_total"]
 	grep -q 'another process has this port' <<<"$err" || fail "busy port message: $err"
 	rc=0; $A serve --listen 127.0.0.1 2>/dev/null || rc=$?
 	assert_eq "$rc" 2 "exit code of serve with a bad --listen"
+	# :PORT is every address, IPv4 and IPv6 on one socket.
+	serve_stop_clean
+	serve_start ':0'
+	local port=${SERVE_ADDR##*:}
+	assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" 200 ":PORT over IPv4"
+	assert_eq "$(curl -gs -o /dev/null -w '%{http_code}' "http://[::1]:$port/healthz")" 200 ":PORT over IPv6"
 	rc=0; err=$($A --netns "$T_ID-missing" serve --listen 127.0.0.1:0 2>&1) || rc=$?
 	assert_eq "$rc" 1 "exit code of serve --netns with a missing namespace"
 	grep -q 'not found' <<<"$err" || fail "missing netns message: $err"

@@ -94,7 +94,9 @@ static struct mnl_socket *nl_open(int proto)
 static int nl_talk(struct nic *n, struct mnl_socket *s, struct nlmsghdr *req,
 		   int (*cb)(const struct nlmsghdr *, void *), void *data, char *msg, size_t msglen)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	/* A verbose FEATURES_GET reply (every bit with its name) is ~20 KiB:
+	 * more than MNL_SOCKET_BUFFER_SIZE.  Single-threaded, not reentrant. */
+	static char buf[65536];
 	unsigned int portid = mnl_socket_get_portid(s);
 	ssize_t len;
 

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sysenv.h"
 #include "tune.h"
 #include "util.h"
 
@@ -137,27 +138,25 @@ bool sysctl_key_is_net(const char *canon)
 	return !strncmp(canon, "net.", 4);
 }
 
-static bool same_ns(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 bool netns_is_initial(void)
 {
-	/* PID 1's namespace stands for the host's; in a container that is
-	 * the container's, which is the right answer there too. */
-	return same_ns("/proc/self/ns/net", "/proc/1/ns/net");
+	struct stat a, b;
+
+	/* No --netns: we run where we were started, the host's namespace as
+	 * far as we can tell (`ip netns exec X accelctl` defeats this: use
+	 * --netns X).  Otherwise compare with where we started. */
+	if (netns_origin_fd() < 0)
+		return true;
+	return !stat("/proc/self/ns/net", &a) && !fstat(netns_origin_fd(), &b) &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 bool sysctl_exists_in_initial_netns(const char *path)
 {
 	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int init = open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC);
 	bool found = false;
 
-	if (self >= 0 && init >= 0 && !setns(init, CLONE_NEWNET)) {
+	if (self >= 0 && netns_origin_fd() >= 0 && !setns(netns_origin_fd(), CLONE_NEWNET)) {
 		found = !access(path, F_OK);
 		if (setns(self, CLONE_NEWNET)) {
 			/* Cannot happen with the fd we hold; never continue in
@@ -168,8 +167,6 @@ bool sysctl_exists_in_initial_netns(const char *path)
 	}
 	if (self >= 0)
 		close(self);
-	if (init >= 0)
-		close(init);
 	return found;
 }
 

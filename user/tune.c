@@ -318,8 +318,13 @@ static void check_sysctl(struct accel_ctx *ctx, struct tune_plan *pl, struct tun
 		return;
 	}
 	if (access(path, W_OK)) {
-		snprintf(msg, sizeof(msg), "%s is read-only %s", canon,
-			 in_ns ? "in this network namespace" : "here");
+		if (in_ns && it->host_only) {
+			snprintf(c->skip, sizeof(c->skip), "read-only in a network namespace (host-wide setting)");
+			return;
+		}
+		snprintf(msg, sizeof(msg), in_ns ? "%s is not writable in a network namespace: the kernel "
+			 "makes it read-only outside the initial namespace (apply it without --netns)" :
+			 "%s is read-only", canon);
 		plan_error(pl, it, msg);
 		return;
 	}
@@ -513,8 +518,8 @@ static void plan_rollback(struct tune_plan *pl, struct nic *nic)
 static int tune_probe(struct accel_ctx *ctx, char *why, size_t len)
 {
 	(void)ctx;
-	if (access("/proc/sys/net", W_OK)) {
-		snprintf(why, len, "/proc/sys/net is not writable (needs root and a writable /proc/sys)");
+	if (access("/proc/sys/net/core/somaxconn", W_OK)) {
+		snprintf(why, len, "/proc/sys/net/core/somaxconn is not writable (needs root, and /proc/sys mounted read-write)");
 		return -EPERM;
 	}
 	return 0;

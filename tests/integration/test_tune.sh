@@ -6,15 +6,18 @@
 # Only per-namespace keys are written; host-wide keys are only refused.
 source "$(dirname "$0")/lib.sh"
 
-# A netns with lo and a veth pair (4 queues: channels are settable on veth).
+# A netns with lo and a veth pair (4 queues: channels are settable on veth),
+# named in $ns.  Not through $(netns_new): a defer registered inside a
+# command substitution is lost with the subshell, and the netns leaks.
 tune_ns() {
-	local ns
-	ns=$(netns_new)
+	ns="${T_ID}-ns"
+	ip netns add "$ns"
+	defer "ip netns del $ns"
+	ip -n "$ns" link set lo up
 	ip -n "$ns" link add vA numrxqueues 4 numtxqueues 4 type veth peer name vB \
 		numrxqueues 4 numtxqueues 4
 	ip -n "$ns" link set vA up
 	ip -n "$ns" link set vB up
-	echo "$ns"
 }
 
 # Everything tuning can touch in namespace $1: every net.* sysctl (the
@@ -62,7 +65,7 @@ full_profile() {
 
 test_profile_changes_every_key_and_detach_restores_exactly() {
 	local ns out
-	ns=$(tune_ns)
+	tune_ns
 	full_profile "$TMP/p.ini"
 	snapshot "$ns" >"$TMP/before"
 	out=$($A --netns "$ns" attach --features tune --config "$TMP/p.ini" 2>&1) || fail "attach: $out"
@@ -95,7 +98,7 @@ test_profile_changes_every_key_and_detach_restores_exactly() {
 
 test_kill9_mid_apply_then_detach_or_attach_recovers() {
 	local ns rc
-	ns=$(tune_ns)
+	tune_ns
 	full_profile "$TMP/p.ini"
 	snapshot "$ns" >"$TMP/before"
 	# Deterministic crash: SIGKILL after the 4th write.
@@ -141,7 +144,7 @@ bad_case() {	# ns expected_rc message_regex profile_text
 
 test_bad_input_exit_codes_and_nothing_changed() {
 	local ns
-	ns=$(tune_ns)
+	tune_ns
 	snapshot "$ns" >"$TMP/before"
 	local ok='net.core.somaxconn = 1000
 net.ipv4.tcp_fin_timeout = 21'
@@ -157,7 +160,7 @@ net.ipv4.ip_local_port_range = 50000 40000"
 	bad_case "$ns" 2 'bad.ini:4: malformed line' "[sysctl]
 $ok
 this line is not ini"
-	bad_case "$ns" 2 'bad.ini:2: unknown section \[sysctls\]' "
+	bad_case "$ns" 2 'bad.ini:3: unknown section \[sysctls\]' "
 [sysctls]
 a = 1"
 	bad_case "$ns" 2 'tcp_tw_recycle was removed in Linux 4.12' "[sysctl]
@@ -197,7 +200,7 @@ mtu = 1400"
 
 test_unsupported_nic_setting_is_reported_not_fatal() {
 	local ns out
-	ns=$(tune_ns)
+	tune_ns
 	snapshot "$ns" >"$TMP/before"
 	# veth has no rings and LRO is fixed off: reported, the rest applied.
 	printf '[nic "vA"]\nrx-ring = 256\ntx-ring = 256\nlro = on\nmtu = 4000\n' >"$TMP/p.ini"
@@ -212,7 +215,7 @@ test_unsupported_nic_setting_is_reported_not_fatal() {
 
 test_dry_run_and_profile_check_change_nothing() {
 	local ns out rc
-	ns=$(tune_ns)
+	tune_ns
 	full_profile "$TMP/p.ini"
 	snapshot "$ns" >"$TMP/before"
 	out=$($A --netns "$ns" attach --config "$TMP/p.ini" --dry-run 2>&1) || fail "dry run: $out"
@@ -233,7 +236,7 @@ test_dry_run_and_profile_check_change_nothing() {
 
 test_builtin_loopback_profile_in_netns() {
 	local ns out
-	ns=$(tune_ns)
+	tune_ns
 	snapshot "$ns" >"$TMP/before"
 	ip netns exec "$ns" sysctl -qw net.core.somaxconn=100000	# an operator's higher value
 	snapshot "$ns" >"$TMP/before"
@@ -251,7 +254,7 @@ test_builtin_loopback_profile_in_netns() {
 
 test_operator_change_is_a_conflict_kept_unless_force() {
 	local ns out
-	ns=$(tune_ns)
+	tune_ns
 	full_profile "$TMP/p.ini"
 	$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >/dev/null 2>&1
 	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=44
@@ -278,7 +281,7 @@ listen_overflows() {
 
 test_autotune_raises_somaxconn_on_accept_queue_overflow() {
 	local ns out port=$((20000 + RANDOM % 20000)) pid
-	ns=$(tune_ns)
+	tune_ns
 	snapshot "$ns" >"$TMP/before"
 	printf '[sysctl]\nnet.core.somaxconn = 16\n[auto]\nsomaxconn-max = 64\n' >"$TMP/p.ini"
 	$A --netns "$ns" attach --features tune --auto --config "$TMP/p.ini" >/dev/null 2>&1

@@ -77,6 +77,7 @@ static const char loopback_ini[] =
 "# autotuning uses tcp_rmem/tcp_wmem instead).  4 MiB lets a loopback\n"
 "# stream keep ~4 MiB in flight.  Costs memory only for sockets that ask.\n"
 "net.core.rmem_max = >=4194304\n"
+"# The same cap for send buffers (SO_SNDBUF); same cost, only on request.\n"
 "net.core.wmem_max = >=4194304\n"
 "# Not written, on purpose:\n"
 "#  tcp_tw_recycle: removed in Linux 4.12 (broke clients behind NAT).\n"

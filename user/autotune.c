@@ -76,8 +76,9 @@ static int snmp_field(const char *file, const char *prefix, const char *name, ui
 
 		if (strncmp(hdr, prefix, strlen(prefix)))
 			continue;
-		h = strtok_r(hdr, " \n", &hs);
-		v = strtok_r(val, " \n", &vs);
+		/* skip the "TcpExt:" labels */
+		(void)strtok_r(hdr, " \n", &hs);
+		(void)strtok_r(val, " \n", &vs);
 		while ((h = strtok_r(NULL, " \n", &hs)) && (v = strtok_r(NULL, " \n", &vs))) {
 			if (!strcmp(h, name)) {
 				*out = strtoull(v, NULL, 10);

@@ -48,9 +48,10 @@ struct nic {
 	unsigned int seq;
 };
 
+#define FEAT_MAX_BITS 8
 struct feat_group {
 	enum tune_kind kind;
-	const char *bits[6];
+	const char *bits[FEAT_MAX_BITS];	/* NULL-terminated */
 };
 
 /* The kernel feature bits behind ethtool's short names (ethtool's own
@@ -363,7 +364,6 @@ int nic_get(struct nic *n, const char *ifname, struct nic_state *st)
 
 /* ---- features ---- */
 
-#define FEAT_MAX_BITS 8
 struct feat_reply {
 	const struct feat_group *g;
 	bool hw[FEAT_MAX_BITS], wanted[FEAT_MAX_BITS], active[FEAT_MAX_BITS];
@@ -372,7 +372,7 @@ struct feat_reply {
 
 static int group_index(const struct feat_group *g, const char *name)
 {
-	for (int i = 0; i < FEAT_MAX_BITS && i < (int)ARRAY_SIZE(g->bits) && g->bits[i]; i++)
+	for (int i = 0; i < FEAT_MAX_BITS && g->bits[i]; i++)
 		if (!strcmp(g->bits[i], name))
 			return i;
 	return -1;
@@ -443,7 +443,7 @@ static int feat_format(const struct feat_reply *r, const bool *state, char *buf,
 	size_t off = 0;
 
 	buf[0] = '\0';
-	for (int i = 0; i < FEAT_MAX_BITS && i < (int)ARRAY_SIZE(r->g->bits) && r->g->bits[i]; i++) {
+	for (int i = 0; i < FEAT_MAX_BITS && r->g->bits[i]; i++) {
 		int k;
 
 		if (!r->hw[i])
@@ -602,7 +602,7 @@ static int feat_write(struct nic *n, const struct tune_item *it, const struct fe
 		all = true;
 		on = !strcmp(val, "on");
 	}
-	for (int i = 0; i < FEAT_MAX_BITS && i < (int)ARRAY_SIZE(g->bits) && g->bits[i]; i++) {
+	for (int i = 0; i < FEAT_MAX_BITS && g->bits[i]; i++) {
 		char pat[64];
 		const char *p;
 
@@ -617,7 +617,7 @@ static int feat_write(struct nic *n, const struct tune_item *it, const struct fe
 	nlh = ethtool_req(n, buf, ETHTOOL_MSG_FEATURES_SET, it->ifname);
 	set = mnl_attr_nest_start(nlh, ETHTOOL_A_FEATURES_WANTED);
 	bits = mnl_attr_nest_start(nlh, ETHTOOL_A_BITSET_BITS);
-	for (int i = 0; i < FEAT_MAX_BITS && i < (int)ARRAY_SIZE(g->bits) && g->bits[i]; i++) {
+	for (int i = 0; i < FEAT_MAX_BITS && g->bits[i]; i++) {
 		if (!r.hw[i])
 			continue;	/* fixed bits cannot be asked for */
 		bit = mnl_attr_nest_start(nlh, ETHTOOL_A_BITSET_BITS_BIT);
@@ -639,7 +639,7 @@ static int feat_write(struct nic *n, const struct tune_item *it, const struct fe
 	e = feat_get(n, it->ifname, g, &r);
 	if (e)
 		return e;
-	for (int i = 0; i < FEAT_MAX_BITS && i < (int)ARRAY_SIZE(g->bits) && g->bits[i]; i++) {
+	for (int i = 0; i < FEAT_MAX_BITS && g->bits[i]; i++) {
 		if (r.hw[i] && r.active[i] != target[i]) {
 			feat_format(&r, r.active, want, sizeof(want));
 			snprintf(err, errlen, "%s %s: the device did not take %s=%s (active: %s)",

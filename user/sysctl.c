@@ -266,7 +266,7 @@ int sysctl_fields(const char *val, int64_t *out, int n)
 
 int sysctl_check_value(const char *canon, const char *cur, const char *val, char *err, size_t len)
 {
-	int64_t cv[8], nv[8], min, max;
+	int64_t cv[8] = { 0 }, nv[8] = { 0 }, min, max;
 	int cn, nn, want = known_fields(canon);
 
 	if (!*val) {
@@ -298,11 +298,11 @@ int sysctl_check_value(const char *canon, const char *cur, const char *val, char
 			}
 		}
 	}
-	if (!strcmp(canon, "net.ipv4.ip_local_port_range") && nv[0] > nv[1]) {
+	if (!strcmp(canon, "net.ipv4.ip_local_port_range") && nn == 2 && nv[0] > nv[1]) {
 		snprintf(err, len, "%s: '%s': the first port must not be above the second", canon, val);
 		return -ERANGE;
 	}
-	if ((!strcmp(canon, "net.ipv4.tcp_rmem") || !strcmp(canon, "net.ipv4.tcp_wmem")) &&
+	if ((!strcmp(canon, "net.ipv4.tcp_rmem") || !strcmp(canon, "net.ipv4.tcp_wmem")) && nn == 3 &&
 	    (nv[0] > nv[1] || nv[1] > nv[2])) {
 		snprintf(err, len, "%s: '%s' must be min <= default <= max", canon, val);
 		return -ERANGE;

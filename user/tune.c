@@ -901,15 +901,15 @@ static int tune_collect(struct accel_ctx *ctx, struct metrics *m)
 			  !tune_read(nic, je->kind, je->ifname, je->key, cur, sizeof(cur), err, sizeof(err)) &&
 			  !strcmp(cur, je->new_val);
 
-		metric_add(f, on, "key", metric_key(je, key, sizeof(key)), NULL);
+		metric_add(f, on, "key", metric_key(je, key, sizeof(key)), (const char *)NULL);
 		autos += !strncmp(je->source, "auto", 4);
 	}
 	fa = metrics_family(m, "accel_tune_auto_adjusted_settings", METRIC_GAUGE,
 			    "settings auto-tune has changed since attach (each logged with its cause)");
-	metric_add(fa, autos, NULL);
+	metric_add(fa, autos, (const char *)NULL);
 	f = metrics_family(m, "accel_tune_auto_enabled", METRIC_GAUGE,
 			   "1 when attach enabled auto-tuning (--auto)");
-	metric_add(f, j->auto_tune, NULL);
+	metric_add(f, j->auto_tune, (const char *)NULL);
 	nic_close(nic);
 	tune_leave_netns(&saved);
 	free(j);

@@ -372,6 +372,7 @@ int cmd_autotune(struct accel_ctx *ctx, struct cli_opts *o)
 	struct journal *j = calloc(1, sizeof(*j));
 	int rc = EXIT_OK, saved = -1;
 	unsigned int interval = 0;
+	bool ran = false;
 
 	if (!j)
 		return EXIT_FAIL;
@@ -385,6 +386,11 @@ int cmd_autotune(struct accel_ctx *ctx, struct cli_opts *o)
 			pr_debug("autotune: pin root busy, skipping this round\n");
 		} else {
 			e = journal_read(ctx, j);
+			if (e == -ENOENT && ran) {
+				pin_root_unlock(&lock);
+				pr_info("autotune: detached; stopping\n");
+				break;
+			}
 			if (e || !j->auto_tune) {
 				pin_root_unlock(&lock);
 				if (e == -ENOENT || !e)
@@ -403,6 +409,7 @@ int cmd_autotune(struct accel_ctx *ctx, struct cli_opts *o)
 				break;
 			}
 			e = step(ctx, j);
+			ran = true;
 			tune_leave_netns(&saved);
 			pin_root_unlock(&lock);
 			if (e < 0) {

@@ -112,6 +112,22 @@ int tune_write(struct nic *nic, enum tune_kind kind, const char *ifname, const c
 	return nic_write(nic, &it, val, err, errlen);
 }
 
+/* Feature groups are kept bit by bit ("tx-tcp-segmentation=on,..."); shown
+ * as plain "on"/"off" when every bit agrees. */
+static const char *show(const char *v, char *buf, size_t len)
+{
+	bool on = false, off = false;
+
+	if (!strchr(v, '='))
+		return v;
+	for (const char *p = strchr(v, '='); p; p = strchr(p + 1, '=')) {
+		on |= !strncmp(p + 1, "on", 2);
+		off |= !strncmp(p + 1, "off", 3);
+	}
+	snprintf(buf, len, "%s", on && off ? v : on ? "on" : "off");
+	return buf;
+}
+
 /* ---- network namespace of the journal ---- */
 
 int tune_enter_journal_netns(const struct journal *j, int *saved_fd)
@@ -432,8 +448,10 @@ static void plan_print(const struct tune_plan *pl, FILE *out)
 	for (int i = 0; i < pl->n; i++) {
 		const struct tune_change *c = &pl->c[i];
 
-		fprintf(out, "  %-40s %-24s %-24s %s\n", c->label, c->cur[0] ? c->cur : "-",
-			c->skip[0] && strcmp(c->skip, "unchanged") ? "-" : c->new_val,
+		char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN];
+
+		fprintf(out, "  %-40s %-24s %-24s %s\n", c->label, c->cur[0] ? show(c->cur, a, sizeof(a)) : "-",
+			c->skip[0] && strcmp(c->skip, "unchanged") ? "-" : show(c->new_val, b, sizeof(b)),
 			c->skip[0] ? c->skip : "change");
 	}
 }
@@ -668,9 +686,11 @@ static int tune_attach(struct accel_ctx *ctx)
 	}
 	for (int i = 0; i < pl->n; i++) {
 		const struct tune_change *c = &pl->c[i];
+		char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN];
 
 		if (!c->skip[0])
-			pr_info("tune: %s: %s -> %s\n", c->label, c->cur, c->new_val);
+			pr_info("tune: %s: %s -> %s\n", c->label, show(c->cur, a, sizeof(a)),
+				show(c->new_val, b, sizeof(b)));
 		else if (strcmp(c->skip, "unchanged"))
 			pr_info("tune: %s: skipped: %s\n", c->label, c->skip);
 	}
@@ -863,7 +883,10 @@ static void tune_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out
 			jw_kv_string(jw, "source", e->source);
 			jw_end_object(jw);
 		} else {
-			fprintf(out, "    %-40s %-22s %-22s %-22s %s%s\n", label, e->orig, e->new_val, cur,
+			char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN], c[TUNE_VAL_LEN];
+
+			fprintf(out, "    %-40s %-22s %-22s %-22s %s%s\n", label, show(e->orig, a, sizeof(a)),
+				show(e->new_val, b, sizeof(b)), show(cur, c, sizeof(c)),
 				e->source, strcmp(cur, e->new_val) ? "  (changed since: conflict)" : "");
 		}
 	}

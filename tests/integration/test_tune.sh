@@ -320,4 +320,48 @@ time.sleep(120)' "$port" &
 	pass
 }
 
+snmp6() { ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/snmp6; }
+
+test_autotune_port_pressure_and_reassembly_drops() {
+	local ns out
+	tune_ns
+	snapshot "$ns" >"$TMP/before"
+	cat >"$TMP/p.ini" <<-'EOF'
+	[sysctl]
+	net.ipv4.ip_local_port_range = 40000 40099
+	net.ipv6.ip6frag_time = 1
+	[auto]
+	port-pressure-pct = 50
+	tw-reuse = on
+	port-low-min = 39000
+	ip6frag-high-max = 16777216
+	EOF
+	$A --netns "$ns" attach --features tune --auto --config "$TMP/p.ini" >/dev/null 2>&1
+	# 70 client-closed connections: 70 of the 100 ports sit in TIME_WAIT.
+	ip netns exec "$ns" "$TOOLS/tcp_churn" -n 70 -c >/dev/null
+	out=$($A autotune --once 2>&1) || fail "autotune: $out"
+	grep -qE 'autotune: net.ipv4.tcp_tw_reuse: 2 -> 1 \(cause: ephemeral ports in use [0-9]+/100 \([0-9]+%, [0-9]+ TIME_WAIT\)\)' <<<"$out" ||
+		fail "tw_reuse action: $out"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_tw_reuse)" 1 "tcp_tw_reuse"
+	out=$($A autotune --once 2>&1) || fail "autotune: $out"
+	grep -q 'autotune: net.ipv4.ip_local_port_range: 40000 40099 -> 39974 40099 (cause: ephemeral ports' <<<"$out" ||
+		fail "port range action: $out"
+	assert_eq "$(nsctl "$ns" net.ipv4.ip_local_port_range)" "39974 40099" "widened range"
+	# An IPv6 first fragment whose rest never comes: reassembly times out
+	# after ip6frag_time (1 s) and Ip6ReasmFails counts it.
+	ip netns exec "$ns" python3 -c '
+import socket, struct
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 44)
+for ident in (1, 2, 3):
+    s.sendto(struct.pack("!BBHI", 17, 0, 1, ident) + bytes(24), ("::1", 0))'
+	wait_until 10 bash -c "[ \"\$(ip netns exec $ns awk '\$1 == \"Ip6ReasmFails\" { print \$2 }' /proc/net/snmp6)\" -ge 3 ]" ||
+		fail "no reassembly failure provoked (Ip6ReasmFails $(snmp6 "$ns" Ip6ReasmFails))"
+	out=$($A autotune --once 2>&1) || fail "autotune: $out"
+	grep -q 'autotune: net.ipv6.ip6frag_high_thresh: 4194304 -> 8388608 (cause: Ip6ReasmFails +3)' <<<"$out" ||
+		fail "ip6frag action: $out"
+	$A detach
+	assert_snapshot_same "$ns" "$TMP/before" "after detach (auto actions undone)"
+	pass
+}
+
 run_tests

@@ -202,24 +202,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "accelctl: unknown command '%s'; see `accelctl help`\n", argv[i]);
 		return EXIT_USAGE;
 	}
-	/* Re-arrange: command options parsed with the leading globals. */
+	/* Re-arrange in place: the command name moves to the end, out of
+	 * getopt's way, so its options are parsed with the leading globals
+	 * (no copy: positional args point into argv for the process' life). */
 	{
-		char **av = calloc(argc + 1, sizeof(char *));
-		int n = 0;
+		char *name = argv[i];
 
-		if (!av)
-			return EXIT_FAIL;
-		av[n++] = argv[0];
-		for (int j = 1; j < i; j++)
-			av[n++] = argv[j];
-		for (int j = i + 1; j < argc; j++)
-			av[n++] = argv[j];
-		ret = cli_parse(cmd, n, av, &ctx, &o);
-		if (ret) {
-			free(av);
+		memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof(char *));
+		argv[argc - 1] = name;
+		ret = cli_parse(cmd, argc - 1, argv, &ctx, &o);
+		if (ret)
 			return ret;
-		}
-		/* positional args point into av; keep it for the process' life */
 	}
 	if (o.help) {
 		cli_command_help(cmd, stdout);

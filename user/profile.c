@@ -557,6 +557,22 @@ int profile_merge_attach_opts(struct accel_ctx *ctx, const struct tune_profile *
 			if (v == PROFILE_OFF)
 				mask &= ~(1u << feature_index(f));
 		}
+		/* enable = on makes a feature required (like --features); a
+		 * feature the profile does not name stays optional: skipped,
+		 * as without a profile, when this host cannot run it. */
+		for (int i = 0; any && i < nfeatures; i++) {
+			const struct accel_feature *f = features[i];
+			bool named = false;
+			char why[256] = "";
+
+			for (size_t k = 0; k < ARRAY_SIZE(en); k++)
+				named |= !strcmp(en[k].name, f->name) &&
+					 *(const int *)((const char *)p + en[k].off) != PROFILE_UNSET;
+			if (named || !(mask & (1u << i)) || !f->probe(ctx, why, sizeof(why)))
+				continue;
+			pr_info("skipping %s: %s\n", f->name, why);
+			mask &= ~(1u << i);
+		}
 		if (any) {
 			a->features = mask;
 			a->features_explicit = true;

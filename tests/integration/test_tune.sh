@@ -187,6 +187,14 @@ $ok
 fs.file-max = 100000"
 	bad_case "$ns" 2 'ipfrag_low_thresh 9000000 is above net.ipv4.ipfrag_high_thresh' "[sysctl]
 net.ipv4.ipfrag_low_thresh = 9000000"
+	local rc=0 out
+	out=$($A --netns "$ns" attach --profile no-such-profile 2>&1) || rc=$?
+	assert_eq "$rc" 2 "exit code for an unknown built-in profile"
+	grep -q "no built-in profile 'no-such-profile'" <<<"$out" || fail "message: $out"
+	rc=0; out=$($A --netns "$ns" attach --config "$TMP/does-not-exist.ini" 2>&1) || rc=$?
+	assert_eq "$rc" 2 "exit code for a missing profile file"
+	grep -q "does-not-exist.ini: No such file" <<<"$out" || fail "message: $out"
+	assert_snapshot_same "$ns" "$TMP/before" "after unknown profiles"
 	# Validation cannot know every kernel's congestion controls: the write
 	# fails, what was written before is rolled back, exit 1.
 	bad_case "$ns" 1 'applying net.ipv4.tcp_congestion_control failed.*rolled back|rolled back' "[sysctl]
@@ -233,6 +241,27 @@ test_dry_run_and_profile_check_change_nothing() {
 	$ACCELCTL profile show "$TMP/p.ini" | grep -q '^net.ipv4.tcp_max_syn_backlog = >=8192$' || fail "show FILE"
 	pass
 }
+
+# One file configures the whole attach: its [tcpstate] section turns that
+# feature off; features the file does not name stay optional.
+test_profile_sections_configure_the_attach() {
+	local out
+	tune_ns
+	printf '[tcpstate]\nenable = off\n[sysctl]\nnet.ipv4.tcp_fin_timeout = 33\n' >"$TMP/p.ini"
+	out=$($A --netns "$ns" attach --config "$TMP/p.ini" 2>&1) || fail "attach: $out"
+	[ ! -e "$PIN/tcpstate" ] || fail "[tcpstate] enable = off ignored"
+	$A status --json | json_get 'd["features"]["tune"]["attached"]' | grep -qx True || fail "tune not attached"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 33 "profile applied"
+	$A detach >/dev/null
+	# --features on the command line wins over the file
+	$A --netns "$ns" attach --features tcpstate,tune --config "$TMP/p.ini" >/dev/null 2>&1
+	[ -e "$PIN/tcpstate" ] || fail "--features did not win over the profile"
+	$A detach >/dev/null
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 60 "restored"
+	pass
+}
+
+json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 test_builtin_loopback_profile_in_netns() {
 	local ns out

@@ -221,7 +221,6 @@ static void test_merge_attach_opts(void **state)
 	assert_string_equal(ctx.attach.ifaces[1], "eth9");
 	assert_true(ctx.attach.features_explicit);
 	assert_int_equal(ctx.attach.features & (1u << feature_index(feature_by_name("tcpstate"))), 0);
-	assert_true(ctx.attach.features & (1u << feature_index(feature_by_name("tune"))));
 	/* --features given: the profile's enable= does not override it */
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.attach.features_explicit = true;

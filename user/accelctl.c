@@ -178,10 +178,11 @@ int main(int argc, char **argv)
 	struct cli_opts o = { 0 };
 	const struct command *cmd;
 	struct instance_info ii;
-	int i, ret;
+	char **av = NULL, *netns = NULL;
+	int i, n = 0, ret;
 
 	ctx_init(&ctx);
-	/* Global options before the command. */
+	/* Global options may come before the command: find the command. */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			cli_main_help(commands, ARRAY_SIZE(commands), stdout);
@@ -202,42 +203,49 @@ int main(int argc, char **argv)
 		fprintf(stderr, "accelctl: unknown command '%s'; see `accelctl help`\n", argv[i]);
 		return EXIT_USAGE;
 	}
-	/* Re-arrange in place: the command name moves to the end, out of
-	 * getopt's way, so its options are parsed with the leading globals
-	 * (no copy: positional args point into argv for the process' life). */
-	{
-		char *name = argv[i];
-
-		memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof(char *));
-		argv[argc - 1] = name;
-		ret = cli_parse(cmd, argc - 1, argv, &ctx, &o);
-		if (ret)
-			return ret;
-	}
+	/* Parse the leading globals and the command's options in one go. */
+	av = calloc(argc + 1, sizeof(char *));
+	if (!av)
+		return EXIT_FAIL;
+	av[n++] = argv[0];
+	for (int j = 1; j < argc; j++)
+		if (j != i)
+			av[n++] = argv[j];
+	ret = cli_parse(cmd, n, av, &ctx, &o);
+	if (ret)
+		goto cleanup;
 	if (o.help) {
 		cli_command_help(cmd, stdout);
-		return EXIT_OK;
+		goto cleanup;
 	}
+	ret = EXIT_USAGE;
 	if (!cmd->args && o.nargs) {
 		fprintf(stderr, "accelctl %s: unexpected argument '%s'\n", cmd->name, o.args[0]);
 		cli_usage_line(cmd, stderr);
-		return EXIT_USAGE;
+		goto cleanup;
 	}
 	log_init(o.verbose);
+	ret = EXIT_FAIL;
 	if (!cmd->run) {
 		fprintf(stderr, "accelctl %s: not implemented in this version (see issue #7)\n", cmd->name);
-		return EXIT_FAIL;
+		goto cleanup;
 	}
-	if (cmd->run == cmd_help || cmd->run == cmd_version)
-		return cmd->run(&ctx, &o);
+	if (cmd->run == cmd_help || cmd->run == cmd_version) {
+		ret = cmd->run(&ctx, &o);
+		goto cleanup;
+	}
 
 	/* Commands after attach run in the namespace attach used. */
 	if (!ctx.netns && !instance_read(&ctx, &ii) && ii.netns[0])
-		ctx.netns = strdup(ii.netns);
+		ctx.netns = netns = strdup(ii.netns);
 	if (ctx.netns && netns_enter(ctx.netns))
-		return EXIT_FAIL;
+		goto cleanup;
 	if (netns_cookie(&ctx.netns_cookie))
 		ctx.netns_cookie = 0;
 	signal(SIGPIPE, SIG_IGN);
-	return cmd->run(&ctx, &o);
+	ret = cmd->run(&ctx, &o);
+cleanup:
+	free(netns);
+	free(av);
+	return ret;
 }

@@ -114,4 +114,13 @@ test_cli_usage_and_help() {
 	pass
 }
 
+test_make_install_honours_prefix_and_destdir() {
+	local dest="$TMP/dest"
+	make -C "$top" --no-print-directory -s OUT="${OUT:-$top/build}" install DESTDIR="$dest" PREFIX=/opt/accel
+	[ -x "$dest/opt/accel/sbin/accelctl" ] || fail "binary not installed under DESTDIR/PREFIX"
+	"$dest/opt/accel/sbin/accelctl" version | grep -q '^accelctl ' || fail "installed binary does not run"
+	[ -z "$(find "$dest" -path "$dest/opt" -prune -o -type f -print)" ] || fail "files outside PREFIX"
+	pass
+}
+
 run_tests

@@ -51,8 +51,10 @@ full_profile() {
 	net.ipv4.ip_local_port_range = 20000 60001
 	net.ipv4.tcp_slow_start_after_idle = 0
 	net.ipv4.tcp_max_syn_backlog = >=8192
-	net.ipv6.ip6frag_high_thresh = 8388608
+	# low before high on purpose: the kernel refuses a low threshold above
+	# the high one, so apply (and restore, in reverse) need a second pass
 	net.ipv6.ip6frag_low_thresh = 6291456
+	net.ipv6.ip6frag_high_thresh = 8388608
 	[nic "vA"]
 	mtu = 9000
 	gro = on

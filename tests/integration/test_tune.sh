@@ -311,7 +311,7 @@ listen_overflows() {
 }
 
 test_autotune_raises_somaxconn_on_accept_queue_overflow() {
-	local ns out port=$((20000 + RANDOM % 20000)) pid
+	local ns out rc port=$((20000 + RANDOM % 20000)) pid
 	tune_ns
 	snapshot "$ns" >"$TMP/before"
 	printf '[sysctl]\nnet.core.somaxconn = 16\n[auto]\nsomaxconn-max = 64\n' >"$TMP/p.ini"
@@ -330,7 +330,16 @@ time.sleep(120)' "$port" &
 	defer "kill $pid"
 	wait_until 10 bash -c "[ \"\$(ip netns exec $ns awk '\$1 == \"TcpExt:\" && !h { for (i = 2; i <= NF; i++) n[i] = \$i; h = 1; next } \$1 == \"TcpExt:\" && h { for (i = 2; i <= NF; i++) if (n[i] == \"ListenOverflows\") print \$i }' /proc/net/netstat)\" -gt 0 ]" ||
 		fail "no accept-queue overflow provoked"
-	out=$($A autotune --once 2>&1) || fail "autotune --once: $out"
+	# The daemon mode: a loop every second, until SIGTERM.
+	$A autotune --interval 1 >"$TMP/autotune.log" 2>&1 &
+	local loop=$!
+	defer "kill $loop"
+	wait_until 10 bash -c "[ \"\$(ip netns exec $ns sysctl -n net.core.somaxconn)\" = 32 ]" ||
+		fail "the autotune loop did not act: $(cat "$TMP/autotune.log")"
+	kill -TERM "$loop"
+	rc=0; wait "$loop" || rc=$?
+	assert_eq "$rc" 0 "autotune loop exit status on SIGTERM"
+	out=$(cat "$TMP/autotune.log")
 	grep -qE 'autotune: net.core.somaxconn: 16 -> 32 \(cause: TcpExtListenOverflows \+[0-9]+, inet port '"$port"' accept queue 17/16\)' <<<"$out" ||
 		fail "no logged action with its cause: $out"
 	assert_eq "$(nsctl "$ns" net.core.somaxconn)" 32 "somaxconn after autotune"

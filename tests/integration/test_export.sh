@@ -22,12 +22,22 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Namespace + private cgroup + attach of every feature this build can attach
-# (tuning off: it is issue 6's to test).  Sets NS and CG.
+# Namespace + private cgroup + attach of every feature this build can attach,
+# tuning with a profile of per-namespace sysctls only (restored by detach,
+# gone with the namespace anyway).  Sets NS and CG.
+export_profile() {
+	cat >"$TMP/export.ini" <<-EOF
+	[sysctl]
+	net.ipv4.tcp_fin_timeout = 23
+	net.core.somaxconn = 1000
+	EOF
+}
+
 attach_in_netns() {
 	NS=$(netns_new)
 	CG=$(cgroup_new)
-	$A --netns "$NS" attach --cgroup "$CG" --no-tune >"$TMP/attach.log" 2>&1 ||
+	export_profile
+	$A --netns "$NS" attach --cgroup "$CG" --config "$TMP/export.ini" >"$TMP/attach.log" 2>&1 ||
 		fail "attach failed: $(cat "$TMP/attach.log")"
 	$A stats --json | python3 -c 'import json,sys; d=json.load(sys.stdin)
 s=[x for x in d["metrics"]["accel_feature_attached"]["samples"] if x["labels"]["feature"]=="tcpstate"]
@@ -609,7 +619,9 @@ test_export_unit_capabilities_suffice() {
 	# attach, serve and detach with only what the units leave them.
 	NS=$(netns_new)
 	CG=$(cgroup_new)
-	setpriv --bounding-set="$acaps" $A --netns "$NS" attach --cgroup "$CG" --no-tune >"$TMP/attach.log" 2>&1 ||
+	export_profile
+	setpriv --bounding-set="$acaps" $A --netns "$NS" attach --cgroup "$CG" --config "$TMP/export.ini" \
+		>"$TMP/attach.log" 2>&1 ||
 		fail "attach with the unit's capabilities ($acaps): $(cat "$TMP/attach.log")"
 	gen_traffic 7
 	A="setpriv --bounding-set=$scaps $A" serve_start
@@ -620,6 +632,7 @@ test_export_unit_capabilities_suffice() {
 	[ "$(awk '/^CapBnd/ { print $2 }' "/proc/$SERVE_PID/status")" != "$(awk '/^CapBnd/ { print $2 }' /proc/self/status)" ] ||
 		fail "setpriv did not narrow serve's capabilities"
 	serve_stop_clean
+	grep -q 'tune' <<<"$(attached_features)" || fail "tune not attached with the unit's capabilities"
 	setpriv --bounding-set="$acaps" $A detach >/dev/null 2>&1 || fail "detach with the unit's capabilities"
 	[ ! -e "$PIN" ] || fail "detach left $PIN"
 	pass

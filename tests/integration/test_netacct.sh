@@ -5,6 +5,17 @@
 # filters; attach/detach hygiene.
 source "$(dirname "$0")/lib.sh"
 
+# ns NAME...: create ${T_ID}-NAME for each NAME and set the variable NAME
+# to it.  (Not `x=$(netns_new x)`: the command substitution is a subshell,
+# so the `defer` that deletes the namespace would be lost.)
+ns() {
+	local v
+	for v in "$@"; do
+		netns_new "$v" >/dev/null
+		printf -v "$v" '%s' "${T_ID}-$v"
+	done
+}
+
 # Two endpoints (and a router) per test: names from $T_ID, so parallel runs
 # never collide.  veth names are limited to 15 characters: a per-test
 # random stem.
@@ -88,7 +99,7 @@ second_instance() {
 
 test_fragments_equal_kernel_counters() {
 	local a b s n=25 d
-	a=$(netns_new a); b=$(netns_new b); s=$(stem)
+	ns a b; s=$(stem)
 	veth "$a" "${s}a" "$b" "${s}b" 1500
 	ip -n "$a" addr add 10.77.0.1/24 dev "${s}a"
 	ip -n "$b" addr add 10.77.0.2/24 dev "${s}b"
@@ -138,7 +149,7 @@ test_fragments_equal_kernel_counters() {
 
 test_pmtu_messages_equal_router_counters() {
 	local h1 r h2 s n=12 out
-	h1=$(netns_new h1); r=$(netns_new r); h2=$(netns_new h2); s=$(stem)
+	ns h1 r h2; s=$(stem)
 	veth "$h1" "${s}h1" "$r" "${s}r1" 1500
 	veth "$r" "${s}r2" "$h2" "${s}h2" 1280
 	ip -n "$h1" addr add 10.78.1.1/24 dev "${s}h1"
@@ -214,7 +225,7 @@ print(v if isinstance(v, int) else int.from_bytes(bytes(int(x, 16) for x in v), 
 
 test_coexists_with_other_xdp_and_tc() {
 	local a b s id tid hook n=30 x0 t0
-	a=$(netns_new a); b=$(netns_new b); s=$(stem)
+	ns a b; s=$(stem)
 	veth "$a" "${s}a" "$b" "${s}b" 1500
 	# IPv4 only, static neighbours, datagrams to the broadcast address (no
 	# ICMP errors in reply): the only frames are the test's own
@@ -275,7 +286,7 @@ assert i["ingress"] == sys.argv[1], i' "$hook" || fail "status does not say ingr
 
 test_legacy_xdp_owner_means_tc_ingress() {
 	local a b s n=20
-	a=$(netns_new a); b=$(netns_new b); s=$(stem)
+	ns a b; s=$(stem)
 	veth "$a" "${s}a" "$b" "${s}b" 1500
 	ip -n "$a" addr add 10.80.0.1/24 dev "${s}a"
 	ip -n "$b" addr add 10.80.0.2/24 dev "${s}b"
@@ -301,7 +312,7 @@ test_legacy_xdp_owner_means_tc_ingress() {
 
 test_default_ifaces_and_bad_iface() {
 	local a b s rc=0 out
-	a=$(netns_new a); b=$(netns_new b); s=$(stem)
+	ns a b; s=$(stem)
 	veth "$a" "${s}a" "$b" "${s}b" 1500
 	ip -n "$a" addr add 10.81.0.1/24 dev "${s}a"
 	ip -n "$a" route add default via 10.81.0.2

@@ -416,8 +416,7 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static int xdp_attach_one(struct accel_ctx *ctx, const char *pin_dir, bool live_mtu,
-			  struct iface_rec *r)
+static int xdp_attach_one(const char *pin_dir, bool live_mtu, struct iface_rec *r)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_dir);
 	static const enum xdp_attach_mode modes[] = { XDP_MODE_NATIVE, XDP_MODE_SKB };
@@ -425,7 +424,6 @@ static int xdp_attach_one(struct accel_ctx *ctx, const char *pin_dir, bool live_
 	struct xdp_program *prog;
 	int err = -EOPNOTSUPP;
 
-	(void)ctx;
 	for (size_t m = strcmp(r->name, "lo") ? 0 : 1; m < ARRAY_SIZE(modes); m++) {
 		/* A fresh object per attempt: a failed libxdp attach may have
 		 * loaded it already, and each dispatcher gets its own copy. */
@@ -588,6 +586,8 @@ static int ifcfg_set(int fd, const struct iface_rec *r)
 		cfg.flags = NETACCT_IF_TC_INGRESS;
 		break;
 	default:
+		/* hook not chosen yet: no ingress MTU check until it is */
+		cfg.flags = NETACCT_IF_NO_RX_MTU;
 		break;
 	}
 	snprintf(cfg.name, sizeof(cfg.name), "%s", r->name);
@@ -691,12 +691,15 @@ static int netacct_attach(struct accel_ctx *ctx)
 			goto rollback;
 		}
 		state_write(ctx, st);
-		err = xdp_attach_one(ctx, dir, live_mtu, r);
-		if (err) {
+		if (!ctx->attach.ingress_tc) {
+			err = xdp_attach_one(dir, live_mtu, r);
 			/* Typically a program attached without libxdp's
 			 * dispatcher: replacing it is not ours to do. */
-			pr_info("netacct: %s: cannot add an XDP program (%s); counting ingress with tc instead\n",
-				r->name, strerror(-err));
+			if (err)
+				pr_info("netacct: %s: cannot add an XDP program (%s); counting ingress with tc instead\n",
+					r->name, strerror(-err));
+		}
+		if (r->ingress == HOOK_NONE) {
 			err = tc_attach_one(r->ifindex, BPF_TC_INGRESS,
 					    bpf_program__fd(skel->progs.netacct_tc_ingress),
 					    &r->tc_ingress);

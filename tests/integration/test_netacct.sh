@@ -330,6 +330,14 @@ test_default_ifaces_and_bad_iface() {
 print(" ".join(i["ifname"] for i in json.load(sys.stdin)["features"]["netacct"]["interfaces"]))')
 	assert_eq "$out" "lo ${s}a" "default interfaces (lo + default route)"
 	$A detach
+
+	# --ingress tc: no XDP at all
+	$A --netns "$a" attach --features netacct --ingress tc
+	out=$($A status --json | python3 -c 'import json,sys
+print(" ".join(i["ingress"] for i in json.load(sys.stdin)["features"]["netacct"]["interfaces"]))')
+	assert_eq "$out" "tc tc" "ingress hooks with --ingress tc"
+	ip -n "$a" link show | grep -q xdp && fail "XDP attached despite --ingress tc"
+	$A detach
 	ip -n "$a" link show lo | grep -q xdp && fail "XDP left on lo"
 	ip -n "$a" link show "${s}a" | grep -q xdp && fail "XDP left on ${s}a"
 	tc -n "$a" qdisc show | grep -q clsact && fail "clsact left: $(tc -n "$a" qdisc show)"

@@ -14,15 +14,17 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ACCELCTL=${ACCELCTL:-$top/build/accelctl}
 TOOLS=${OUT:-$top/build}/tests/tools
 
-_deferred=()
-defer() { _deferred+=("$*"); }
+# Deferred commands go to a file in $TMP, not a shell array: helpers are
+# often called as x=$(netns_new), a subshell whose array would be lost
+# with the cleanup of what it created.
+defer() { printf '%s\n' "$*" >>"$TMP/.deferred"; }
 
 _cleanup() {
-	local i
-	for ((i = ${#_deferred[@]} - 1; i >= 0; i--)); do
-		eval "${_deferred[$i]}" >/dev/null 2>&1 || true
-	done
-	_deferred=()
+	local c
+	[ -f "$TMP/.deferred" ] || return 0
+	while IFS= read -r c; do
+		eval "$c" >/dev/null 2>&1 || true
+	done < <(tac "$TMP/.deferred")
 }
 
 fail() { echo "    error: $*" >&2; exit 1; }

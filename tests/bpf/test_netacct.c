@@ -233,6 +233,8 @@ struct expect {
 	bool pmtu;		/* ... when set */
 	__u64 pmtu_sum;
 	bool egress_only_mtu;	/* MTU expectations apply to egress only */
+	bool xdp_only;		/* bpf_prog_test_run_skb refuses the frame (an
+				 * IP EtherType with less than an IP header) */
 };
 
 static void check_case(const char *name, const struct pkt *p, __u32 gso, const struct expect *e)
@@ -246,13 +248,13 @@ static void check_case(const char *name, const struct pkt *p, __u32 gso, const s
 		return;
 	}
 	err = run_xdp(p);
-	if (!err)
+	if (!err && !e->xdp_only)
 		err = run_tc(p, gso);
 	if (err) {
 		fail(name, "test run failed: %s", strerror(-err));
 		return;
 	}
-	for (__u32 d = 0; d < NETACCT_DIR_MAX; d++) {
+	for (__u32 d = 0; d < (e->xdp_only ? 1u : NETACCT_DIR_MAX); d++) {
 		memset(&want, 0, sizeof(want));
 		memcpy(want.ctr[e->fam], e->ctr, sizeof(e->ctr));
 		want.ctr[e->fam][NETACCT_PACKETS] = 1;
@@ -332,7 +334,8 @@ static void test_ipv4_malformed(void)
 
 	put_eth(&p, 0, 0x0800);
 	put_zero(&p, 10);				/* half an IPv4 header */
-	check_case("ipv4_header_truncated", &p, 0, EXPECT(0, .ctr = { C(MALFORMED) = 1 }));
+	check_case("ipv4_header_truncated", &p, 0,
+		   EXPECT(0, .ctr = { C(MALFORMED) = 1 }, .xdp_only = true));
 
 	put_eth(&p, 0, 0x0800);
 	put_ipv4(&p, 5, 30, 0, 6);			/* TCP, 10 bytes of header */

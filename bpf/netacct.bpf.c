@@ -13,8 +13,10 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define TC_ACT_UNSPEC_		(-1)
-/* Bytes pulled into the linear part when a header is outside it. */
-#define NETACCT_PULL_LEN	512
+/* Bytes pulled into the linear part when a header read through packet
+ * pointers is outside it: Ethernet, two VLAN tags and the IPv6 fixed header
+ * (everything further in is read with bpf_skb_load_bytes()). */
+#define NETACCT_PULL_LEN	64
 
 static __always_inline int tc_account(struct __sk_buff *skb, __u32 dir)
 {

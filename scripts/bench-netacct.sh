@@ -77,7 +77,11 @@ gbps() {	# one iperf3 run A -> B, Gbit/s received
 		python3 -c 'import json,sys; print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# median of the numeric lines ("-" when there are none)
+median() {
+	grep -E '^[0-9.]+$' | sort -n |
+		awk '{ v[NR] = $1 } END { if (!NR) print "-"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
 # Per-program cost from the kernel's own BPF statistics (run_time_ns /
 # run_cnt of every netacct program attached), enabled for the run and

@@ -284,6 +284,31 @@ assert i["ingress"] == sys.argv[1], i' "$hook" || fail "status does not say ingr
 	pass
 }
 
+test_tso_super_packets_are_not_mtu_violations() {
+	local a b s pk by mx
+	ns a b; s=$(stem)
+	veth "$a" "${s}a" "$b" "${s}b" 1500
+	ip -n "$a" addr add 10.82.0.1/24 dev "${s}a"
+	ip -n "$b" addr add 10.82.0.2/24 dev "${s}b"
+	ip netns exec "$a" ethtool -K "${s}a" tso on gso on >/dev/null
+	$A --netns "$a" attach --features netacct --iface "${s}a"
+	defer "$A detach"
+	ip netns exec "$b" iperf3 -s -B 10.82.0.2 -p 5201 >/dev/null 2>&1 &
+	defer "kill $! 2>/dev/null"
+	wait_until 5 ip netns exec "$a" bash -c 'exec 3<>/dev/tcp/10.82.0.2/5201' ||
+		fail "iperf3 server did not start"
+	ip netns exec "$a" iperf3 -c 10.82.0.2 -p 5201 -n 64M >/dev/null
+	pk=$(m "$A" accel_netacct_packets_total ifname="${s}a" direction=egress family=inet)
+	by=$(m "$A" accel_netacct_bytes_total ifname="${s}a" direction=egress family=inet)
+	mx=$(m "$A" accel_netacct_mtu_exceeded_total ifname="${s}a" direction=egress family=inet)
+	# tc saw super-packets (mean size above the MTU)...
+	[ "$pk" -gt 0 ] && [ $((by / pk)) -gt 1514 ] ||
+		fail "no GSO super-packets seen on egress: $pk packets, $by bytes"
+	# ... and judged them by their segments
+	assert_eq "$mx" 0 "MTU violations among TSO packets whose segments fit"
+	pass
+}
+
 test_legacy_xdp_owner_means_tc_ingress() {
 	local a b s n=20
 	ns a b; s=$(stem)

@@ -79,7 +79,7 @@ gbps() {	# one iperf3 run A -> B, Gbit/s received
 
 # median of the numeric lines ("-" when there are none)
 median() {
-	grep -E '^[0-9.]+$' | sort -n |
+	{ grep -E '^[0-9.]+$' || true; } | sort -n |
 		awk '{ v[NR] = $1 } END { if (!NR) print "-"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 

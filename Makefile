@@ -108,7 +108,7 @@ $(OUT)/tests/bpf/%: tests/bpf/%.c $(OUT)/libaccel.a $(SKELS) $(USER_HDRS) Makefi
 
 $(OUT)/tests/tools/%: tests/tools/%.c Makefile | $(OUT)/tests/tools
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< -lpthread -lm
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(LIBS) -lm
 
 deps:
 	$(Q)scripts/install-deps.sh all

@@ -92,7 +92,7 @@ static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
 static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o);
 
 static const int attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCLUDE_PORTS,
-				   OPT_IFACE, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
+				   OPT_IFACE, OPT_INGRESS, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
 				   OPT_AUTO, 0 };
 static const int detach_opts[] = { OPT_FORCE, 0 };
 static const int json_opts[] = { OPT_JSON, 0 };

@@ -61,6 +61,11 @@ const volatile __u64 tcp_rsp_start = 0;
 const volatile __u64 tcp_rsp_end = 0;
 const volatile __u64 tw_timer_fn = 0;
 
+/* Cookie of a namespace accelctl created just before priming: namespaces
+ * with a larger cookie were created after attach began, so their counters
+ * started at zero and count from zero (cookies only grow). */
+const volatile __u64 netns_cookie_watermark = ~0ULL;
+
 /*
  * The kernel's per-CPU SNMP counters are read at this CPU's copy: base
  * pointer + this CPU's per-CPU offset.  Neither this_cpu_off nor the
@@ -186,27 +191,35 @@ static __always_inline int mib_read(const struct net *net, int first, int last, 
 static __always_inline void mib_take(const struct net *net, __u64 cookie, int first,
 				     int last, __u64 *d)
 {
-	struct accel_tcp_mib_snap *snap, init = {};
+	static const struct accel_tcp_mib_snap zero = {};
+	struct accel_tcp_mib_snap *snap;
 	__u64 cur[ACCEL_MIB_MAX] = {};
 
 	if (mib_read(net, first, last, cur))
 		return;
 	snap = bpf_map_lookup_elem(&tcp_mib_snap, &cookie);
 	if (!snap) {
-		/* First event of a namespace nobody primed (accelctl primes
-		 * the one it attaches for on every CPU): start counting now. */
-		init.primed = 1;
-		for (int i = 0; i < ACCEL_MIB_MAX; i++)
-			init.v[i] = cur[i];
-		bpf_map_update_elem(&tcp_mib_snap, &cookie, &init, BPF_NOEXIST);
-		return;
+		/* other CPUs' copies start zeroed (not primed) as well */
+		bpf_map_update_elem(&tcp_mib_snap, &cookie, &zero, BPF_NOEXIST);
+		snap = bpf_map_lookup_elem(&tcp_mib_snap, &cookie);
+		if (!snap)
+			return;
 	}
 	if (!snap->primed) {
-		/* The element exists, but this CPU has not seen it yet. */
-		for (int i = first; i < last; i++)
-			snap->v[i] = cur[i];
+		if (cookie <= netns_cookie_watermark) {
+			/* A namespace that existed at attach but was not
+			 * primed (accelctl primes every one it can reach):
+			 * what it counted before now is not ours.  Take
+			 * every counter, not only this event's. */
+			if (mib_read(net, 0, ACCEL_MIB_MAX, cur))
+				return;
+			for (int i = 0; i < ACCEL_MIB_MAX; i++)
+				snap->v[i] = cur[i];
+			snap->primed = 1;
+			return;
+		}
+		/* created after attach: its counters started at zero */
 		snap->primed = 1;
-		return;
 	}
 	for (int i = first; i < last; i++) {
 		__u64 old = snap->v[i];

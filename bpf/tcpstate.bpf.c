@@ -61,10 +61,11 @@ const volatile __u64 tcp_rsp_start = 0;
 const volatile __u64 tcp_rsp_end = 0;
 const volatile __u64 tw_timer_fn = 0;
 
-/* Cookie of a namespace accelctl created just before priming: namespaces
- * with a larger cookie were created after attach began, so their counters
- * started at zero and count from zero (cookies only grow). */
-const volatile __u64 netns_cookie_watermark = ~0ULL;
+/* Cookies of namespaces accelctl created at attach, one per CPU (see
+ * ACCEL_TCP_COOKIE_MARKS): a namespace younger than those was created
+ * after attach, its counters started at zero and count from zero. */
+const volatile __u32 n_cookie_marks = 0;
+const volatile __u64 cookie_marks[ACCEL_TCP_COOKIE_MARKS] = {};
 
 /*
  * The kernel's per-CPU SNMP counters are read at this CPU's copy: base
@@ -183,6 +184,29 @@ static __always_inline int mib_read(const struct net *net, int first, int last, 
 }
 
 /*
+ * Was this namespace created after attach?  Cookies are handed out in
+ * per-CPU batches of ACCEL_TCP_COOKIE_BATCH: within a CPU's current batch
+ * compare with that CPU's mark; a batch newer than every mark's is new.
+ * Runs once per namespace and CPU.
+ */
+static __always_inline bool netns_is_new(__u64 cookie)
+{
+	__u64 batch = (cookie - 1) / ACCEL_TCP_COOKIE_BATCH, newest = 0;
+
+	if (!n_cookie_marks)
+		return false;
+	for (__u32 i = 0; i < ACCEL_TCP_COOKIE_MARKS && i < n_cookie_marks; i++) {
+		__u64 mark = cookie_marks[i], b = (mark - 1) / ACCEL_TCP_COOKIE_BATCH;
+
+		if (b == batch)
+			return cookie > mark;
+		if (b > newest)
+			newest = b;
+	}
+	return batch > newest;
+}
+
+/*
  * Growth of counters [first, last) on this CPU since the last event, into d.
  * The snapshot is advanced with a compare-and-swap: an event nested on this
  * CPU (a softirq interrupting a process-context event) takes the growth it
@@ -206,7 +230,7 @@ static __always_inline void mib_take(const struct net *net, __u64 cookie, int fi
 			return;
 	}
 	if (!snap->primed) {
-		if (cookie <= netns_cookie_watermark) {
+		if (!netns_is_new(cookie)) {
 			/* A namespace that existed at attach but was not
 			 * primed (accelctl primes every one it can reach):
 			 * what it counted before now is not ours.  Take

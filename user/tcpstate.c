@@ -221,30 +221,45 @@ static int pin_prog_link(struct bpf_program *prog, struct bpf_link *link, const 
 	return link_pin(link, dir, bpf_program__name(prog));
 }
 
-/* Cookie of a brand-new namespace: every namespace with a larger cookie is
- * younger than this attach.  0 when it cannot be made. */
-static uint64_t netns_cookie_now(void)
+/*
+ * Namespace cookies come from per-CPU batches: create a namespace on each
+ * CPU (a child pinned there) and record its cookie.  A namespace the BPF
+ * side meets later is younger than this attach if it is above the mark of
+ * its batch, or in a newer batch.  Returns the number of marks.
+ */
+static int netns_cookie_marks(__u64 *marks, int max)
 {
-	uint64_t cookie = 0;
-	int p[2], status;
-	pid_t pid;
+	int ncpu = sysconf(_SC_NPROCESSORS_CONF), n = 0;
 
-	if (pipe(p))
-		return 0;
-	pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		if (unshare(CLONE_NEWNET) || netns_cookie(&cookie))
+	for (int cpu = 0; cpu < ncpu && cpu < CPU_SETSIZE && n < max; cpu++) {
+		uint64_t cookie = 0;
+		int p[2], status;
+		pid_t pid;
+
+		if (pipe(p))
+			break;
+		pid = fork();
+		if (pid == 0) {
+			cpu_set_t one;
+
+			close(p[0]);
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			if (sched_setaffinity(0, sizeof(one), &one) || unshare(CLONE_NEWNET) ||
+			    netns_cookie(&cookie))
+				cookie = 0;
+			_exit(write(p[1], &cookie, sizeof(cookie)) == sizeof(cookie) ? 0 : 1);
+		}
+		close(p[1]);
+		if (pid < 0 || read(p[0], &cookie, sizeof(cookie)) != sizeof(cookie))
 			cookie = 0;
-		_exit(write(p[1], &cookie, sizeof(cookie)) == sizeof(cookie) ? 0 : 1);
+		close(p[0]);
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+		if (cookie)
+			marks[n++] = cookie;
 	}
-	close(p[1]);
-	if (pid < 0 || read(p[0], &cookie, sizeof(cookie)) != sizeof(cookie))
-		cookie = 0;
-	close(p[0]);
-	if (pid > 0)
-		waitpid(pid, &status, 0);
-	return cookie;
+	return n;
 }
 
 struct ns_seen {
@@ -345,7 +360,8 @@ static int tcpstate_attach_once(struct accel_ctx *ctx, const char *dir, const st
 	skel->rodata->tcp_rsp_end = w[0].end;
 	skel->rodata->tw_timer_fn = w[1].start;
 	if (!ctx->netns)
-		skel->rodata->netns_cookie_watermark = netns_cookie_now() ?: ~0ULL;
+		skel->rodata->n_cookie_marks = netns_cookie_marks(skel->rodata->cookie_marks,
+								  ACCEL_TCP_COOKIE_MARKS);
 	/* fexit where it loads, else the tracepoint that does the same job */
 	bpf_program__set_autoload(skel->progs.tcpstate_conn_request, fentry);
 	bpf_program__set_autoload(skel->progs.tcpstate_tw_created, fentry);

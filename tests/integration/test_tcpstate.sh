@@ -238,4 +238,34 @@ test_resets_sent_equal_outrsts() {
 	pass
 }
 
+# Attached for every namespace: one that existed before attach (primed by
+# walking /run/netns) and one created after (counts from zero).  SYNs are
+# sent from CPU 0, then CPU 1, so the first event on CPU 1 is a drop: it
+# must count in both namespaces.
+test_all_namespaces_prime_old_and_new() {
+	local old new p=7501 ns d0 o0 want
+	old=$(netns_new old)
+	$A attach --features tcpstate
+	new=$(netns_new new)
+	for ns in "$old" "$new"; do
+		netns_blackhole_peer "$ns"
+		ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=0
+		lq_start "$ns" listen -a 198.51.100.1 -p $p -b 4
+		d0=$(kstat "$ns" TcpExtListenDrops); o0=$(kstat "$ns" TcpExtListenOverflows)
+		ip netns exec "$ns" taskset -c 0 "$LQ" syn -s 198.51.100.2 -a 198.51.100.1 -p $p -n 10 -P 20000 >/dev/null
+		ip netns exec "$ns" taskset -c "$(( $(nproc) > 1 ))" "$LQ" syn -s 198.51.100.2 -a 198.51.100.1 \
+			-p $p -n 10 -P 21000 >/dev/null
+		eventually_eq "$ns: SYNs handled" \
+			'echo $(( $(kstat $ns TcpExtListenDrops) - d0 + $(ip netns exec $ns ss -Htn state syn-recv src 198.51.100.1:$p | wc -l) ))' \
+			'echo 20'
+		want=$(( $(kstat "$ns" TcpExtListenDrops) - d0 - ($(kstat "$ns" TcpExtListenOverflows) - o0) ))
+		[ "$want" -ge 10 ] || fail "$ns: only $want SYN-queue drops"
+		eventually_eq "$ns: SYN-queue overflows vs kernel delta" \
+			'metric $ns accel_tcp_syn_queue_overflows_total listener=198.51.100.1:$p' 'echo $want'
+		p=$((p + 1))
+	done
+	$A detach
+	pass
+}
+
 run_tests

@@ -20,11 +20,11 @@
  *   tcp/tcp_retransmit_synack  per request socket, so per listener.
  *   tcp/tcp_send_reset         with the reason (enum sk_rst_reason).
  *
- * Where fentry/fexit load (accelctl probes it), two of them replace the
- * hottest tracepoints: fexit/tcp_conn_request for consume_skb (it names
- * the listener, and fires only for SYNs) and fexit/inet_twsk_hashdance_
- * schedule for timer_start.  Both book through the same SNMP-growth logic,
- * so the two paths count alike.
+ * Where fentry/fexit load (accelctl probes it), two fexit programs replace
+ * the hottest tracepoints: tcp_conn_request replaces consume_skb (it names
+ * the listener and fires only for SYNs), inet_twsk_hashdance_schedule
+ * replaces timer_start.  Both book through the same SNMP-growth logic, so
+ * the two paths count alike.
  *
  * Why SNMP counters are read from BPF: the SYN path has no drop event with
  * a reason (the SYN is consume_skb'd whether it was queued or dropped) and
@@ -121,6 +121,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcp_listeners SEC(".maps");
 
+/* LRU: namespaces come and go.  A re-used element's other-CPU copies are
+ * zero-filled by the kernel (6.7+; this object needs 6.11+ anyway), so a
+ * new namespace's copies start unprimed. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, ACCEL_TCP_NETNS_MAX);

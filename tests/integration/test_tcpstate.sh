@@ -50,8 +50,9 @@ eventually_eq() {
 }
 
 # Start `tcp_lq ARGS` in netns $1 in the background, its stdin a pipe we
-# hold open (closing it ends the tool), and wait for its first line.
-# Sets LQ_PID; the tool ends with the test.
+# hold open (closing it ends the tool, a line on it is a command), and
+# wait for its first line.  Sets LQ_PID, LQ_FD, LQ_OUT; the tool ends with
+# the test.
 lq_start() {
 	local ns=$1 out fifo
 	shift
@@ -61,6 +62,7 @@ lq_start() {
 	ip netns exec "$ns" "$LQ" "$@" <"$fifo" >"$out" 2>&1 &
 	LQ_PID=$!
 	exec {LQ_FD}>"$fifo"
+	LQ_OUT=$out
 	defer "kill $LQ_PID"
 	wait_until 5 grep -qE '^(ready|started)' "$out" || fail "tcp_lq $*: $(cat "$out")"
 }
@@ -144,6 +146,34 @@ test_accept_queue_overflow_equals_listenoverflows() {
 	$A --netns "$ns" stats | grep -qE "^  127\.0\.0\.1:$port +5/4 +0/4 " ||
 		fail "stats lacks the listener row: $($A --netns "$ns" stats)"
 	$A --netns "$ns" stats --prometheus | promtool check metrics || fail "promtool check metrics"
+	$A detach
+	pass
+}
+
+# Overflow on the handshake's last ACK (the skb/kfree_skb path): requests
+# wait in the SYN queue (TCP_DEFER_ACCEPT: a bare ACK does not complete
+# them), the backlog shrinks to 2, then every client sends data at once.
+test_accept_queue_overflow_on_handshake_ack() {
+	local ns port=7151 o0 lfd lout cfd cout
+	ns=$(netns_new)
+	$A --netns "$ns" attach --features tcpstate
+	lq_start "$ns" listen -a 127.0.0.1 -p $port -b 16 -D
+	lfd=$LQ_FD lout=$LQ_OUT
+	o0=$(kstat "$ns" TcpExtListenOverflows)
+	lq_start "$ns" connect -a 127.0.0.1 -p $port -n 10 -r
+	cfd=$LQ_FD cout=$LQ_OUT
+	eventually_eq "deferred requests" "ip netns exec $ns ss -Htn state syn-recv sport :$port | wc -l" "echo 10"
+	echo "backlog 2" >&"$lfd"
+	wait_until 5 grep -q "^done backlog 2" "$lout" || fail "listener did not shrink its backlog"
+	echo send >&"$cfd"
+	wait_until 5 grep -q "^done send" "$cout" || fail "clients did not send"
+	wait_until 5 bash -c "[ \$(( \$(ip netns exec $ns nstat -asz TcpExtListenOverflows | awk '{print \$2}') - $o0 )) -ge 7 ]" ||
+		fail "no overflow on the handshake ACK"
+	assert_eq "$(metric "$ns" accel_tcp_syn_received_total listener=127.0.0.1:$port)" 10 "SYNs (none dropped)"
+	exec {cfd}>&-			# the clients reset: no more retransmits
+	eventually_eq "accept-queue overflows (ACK path) vs TcpExtListenOverflows delta" \
+		'metric $ns accel_tcp_accept_queue_overflows_total listener=127.0.0.1:$port' \
+		'echo $(( $(kstat $ns TcpExtListenOverflows) - o0 ))'
 	$A detach
 	pass
 }

@@ -67,6 +67,18 @@ lq_start() {
 	wait_until 5 grep -qE '^(ready|started)' "$out" || fail "tcp_lq $*: $(cat "$out")"
 }
 
+# Programs of the attached tcpstate with their run counts and recursion
+# misses (bpftool), for failure messages.
+prog_misses() {
+	local id
+	for id in $($A status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join(str(p["prog_id"]) for p in d["features"]["tcpstate"].get("pins", []) if p["kind"] == "link"))'); do
+		bpftool prog show id "$id" 2>/dev/null | head -1 | grep -o 'name [^ ]*\|recursion_misses [0-9]*' | tr '\n' ' '
+	done
+}
+
 # A netns with an address 198.51.100.1/24 on a veth whose peer drops what
 # it gets: SYN-ACKs to 198.51.100.2 leave and never come back.
 netns_blackhole_peer() {
@@ -235,7 +247,9 @@ test_syn_queue_overflow_per_listener() {
 		s2=$(kstat "$ns" TcpExtTCPSynRetrans)
 		if [ "$k" = "$s2" ] && [ "$s1" = $((k - r0)) ]; then ok=1; break; fi
 	done
-	[ $ok = 1 ] || fail "SYN-ACK retransmits $s1 vs TcpExtTCPSynRetrans delta $((k - r0))"
+	[ $ok = 1 ] || fail "SYN-ACK retransmits $s1 vs TcpExtTCPSynRetrans delta $((k - r0)) (then $((s2 - r0)));" \
+		"per listener: $($A --netns "$ns" stats --prometheus | grep '^accel_tcp_synack_retransmits_total' | tr '\n' ' ')" \
+		"programs: $(prog_misses)"
 	$A detach
 	pass
 }

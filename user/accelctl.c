@@ -16,8 +16,10 @@
 #include "accel.h"
 #include "cli.h"
 #include "log.h"
+#include "serve.h"
 #include "stats.h"
 #include "sysenv.h"
+#include "tune.h"
 
 static int exit_code(int err)
 {
@@ -29,6 +31,19 @@ static int exit_code(int err)
 static int cmd_attach(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	(void)o;
+	/* The profile also configures the other features: read it first. */
+	if (!ctx->attach.no_tune) {
+		struct tune_profile *p = calloc(1, sizeof(*p));
+		int err = p ? profile_load_for_attach(ctx, p) : -ENOMEM;
+
+		if (!err)
+			err = profile_merge_attach_opts(ctx, p);
+		free(p);
+		if (err)
+			return exit_code(err);
+	}
+	if (ctx->attach.dry_run)
+		return exit_code(tune_dry_run(ctx));
 	return exit_code(accel_attach(ctx));
 }
 
@@ -47,6 +62,11 @@ static int cmd_status(struct accel_ctx *ctx, struct cli_opts *o)
 static int cmd_stats(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	return exit_code(stats_run(ctx, o));
+}
+
+static int cmd_serve(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	return exit_code(serve_run(ctx, o));
 }
 
 static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
@@ -78,6 +98,8 @@ static const int detach_opts[] = { OPT_FORCE, 0 };
 static const int json_opts[] = { OPT_JSON, 0 };
 static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
 static const int serve_opts[] = { OPT_LISTEN, 0 };
+static const int profile_opts[] = { OPT_PROFILE, 0 };
+static const int autotune_opts[] = { OPT_ONCE, OPT_INTERVAL, 0 };
 
 static const struct command commands[] = {
 	{ "attach", NULL, "load, attach and pin the BPF programs; apply tuning",
@@ -100,8 +122,23 @@ static const struct command commands[] = {
 	  stats_opts, cmd_stats },
 	{ "serve", NULL, "serve /metrics over HTTP for Prometheus",
 	  "Serve the counters at http://ADDR:PORT/metrics in the Prometheus text\n"
-	  "format, reading the pinned maps on each scrape.",
-	  serve_opts, NULL },
+	  "format (and /healthz), reading the pinned maps on each scrape, until\n"
+	  "SIGINT or SIGTERM.  Runs independently of attach: with nothing attached\n"
+	  "it serves accel_feature_attached 0.  It listens in the network namespace\n"
+	  "it starts in and reads counters in the one attach used (or --netns).",
+	  serve_opts, cmd_serve },
+	{ "profile", "list | show [NAME|FILE] | check FILE", "show or check tuning profiles",
+	  "list: the built-in profiles.  show: a built-in profile with the reason for\n"
+	  "every value, or how a profile FILE was understood.  check: parse FILE and\n"
+	  "validate it against this kernel, network namespace (--netns) and devices,\n"
+	  "printing key, current and new value; exit 2 naming every problem.",
+	  profile_opts, cmd_profile },
+	{ "autotune", NULL, "adjust limits from observed counters (after attach --auto)",
+	  "Observe TcpExtListenOverflows, ephemeral port use and Ip6ReasmFails and\n"
+	  "raise the matching limits within the profile's [auto] bounds; every action\n"
+	  "is journaled (detach undoes it) and logged with its cause.  Runs until\n"
+	  "SIGTERM or detach; --once takes one step (for a systemd timer).",
+	  autotune_opts, cmd_autotune },
 	{ "version", NULL, "print accelctl, libbpf and kernel versions", NULL, json_opts, cmd_version },
 	{ "help", "[COMMAND]", "show help for accelctl or a command", NULL, NULL, cmd_help },
 };
@@ -191,7 +228,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	ret = EXIT_USAGE;
-	if (cmd->run != cmd_help && o.nargs) {
+	if (!cmd->args && o.nargs) {
 		fprintf(stderr, "accelctl %s: unexpected argument '%s'\n", cmd->name, o.args[0]);
 		cli_usage_line(cmd, stderr);
 		goto cleanup;
@@ -207,6 +244,12 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
+	signal(SIGPIPE, SIG_IGN);
+	/* serve listens here and enters the namespace per scrape (serve.c). */
+	if (cmd->run == cmd_serve) {
+		ret = cmd->run(&ctx, &o);
+		goto cleanup;
+	}
 	/* Commands after attach run in the namespace attach used. */
 	if (!ctx.netns && !instance_read(&ctx, &ii) && ii.netns[0])
 		ctx.netns = netns = strdup(ii.netns);
@@ -214,7 +257,6 @@ int main(int argc, char **argv)
 		goto cleanup;
 	if (netns_cookie(&ctx.netns_cookie))
 		ctx.netns_cookie = 0;
-	signal(SIGPIPE, SIG_IGN);
 	ret = cmd->run(&ctx, &o);
 cleanup:
 	free(netns);

@@ -127,7 +127,7 @@ run_tests() {
 		_run_one "$fn"
 		ran=1
 	done
-	[ "$ran" -eq 1 ] && _leak_check
+	if [ "$ran" -eq 1 ]; then _leak_check; fi
 }
 
 # After a file's tests: nothing named after them may remain on the host.

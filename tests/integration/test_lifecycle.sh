@@ -64,12 +64,18 @@ test_concurrent_attach_fails_cleanly_on_lock() {
 	holder=$!
 	defer "kill $holder"
 	wait_until 5 bash -c "! flock -n '$PIN' true" || fail "helper did not take the lock"
-	out=$($A attach --features tcpstate 2>&1) || rc=$?
+	out=$(ACCELCTL_LOCK_WAIT=1 $A attach --features tcpstate 2>&1) || rc=$?
 	assert_eq "$rc" 1 "exit code of attach while locked"
 	grep -q 'locked by another accelctl' <<<"$out" || fail "message does not name the lock: $out"
 	[ ! -e "$PIN/tcpstate" ] || fail "attach changed things while locked"
 	kill "$holder"; wait "$holder" 2>/dev/null || true
-	$A attach --features tcpstate
+
+	# A short holder: attach waits for it instead of failing.
+	(exec 9<"$PIN"; flock 9; exec sleep 1) &
+	holder=$!
+	wait_until 5 bash -c "! flock -n '$PIN' true" || fail "helper did not take the lock"
+	ACCELCTL_LOCK_WAIT=20 $A attach --features tcpstate || fail "attach did not wait for the lock"
+	[ -d "$PIN/tcpstate" ] || fail "attach after waiting attached nothing"
 	$A detach
 	pass
 }

@@ -112,6 +112,12 @@ struct accel_tcp_mib_snap {
 
 #define ACCEL_TCP_NETNS_MAX 1024
 
+/* Namespace cookies come from per-CPU batches (COOKIE_LOCAL_BATCH in
+ * include/linux/cookie.h), so "younger than attach" needs one mark per
+ * CPU: the cookie of a namespace created on that CPU at attach. */
+#define ACCEL_TCP_COOKIE_MARKS 256
+#define ACCEL_TCP_COOKIE_BATCH 4096
+
 /*
  * iter/tcp records (bpf_seq_write), one per socket of the netns that
  * created the iterator: listeners with their queues, TIME_WAIT sockets and

@@ -4,7 +4,7 @@
  * (bpf/netacct.bpf.c, bpf/netacct_xdp.bpf.c, bpf/netacct.bpf.h).
  *
  * Per interface:
- *   ingress  chosen by --ingress (auto by default, see choose_ingress()):
+ *   ingress  chosen by --ingress (auto by default, see ingress_attach()):
  *            the XDP program, one program of libxdp's multiprog dispatcher
  *            (native mode where the driver has it, generic (skb) otherwise;
  *            always generic on lo), so other XDP programs keep running;

@@ -89,7 +89,7 @@ _Static_assert(sizeof(struct accel_bypass_config) == 16, "accel_bypass_config is
 /* detach is in progress: like enabled == 0, and status shows draining. */
 #define ACCEL_BYPASS_F_DRAINING		(1u << 2)
 
-#define ACCEL_BYPASS_SMALL_MSG_BYTES	1024	/* defaults, see docs/bypass.md */
+#define ACCEL_BYPASS_SMALL_MSG_BYTES	8192	/* defaults, see docs/bypass.md */
 #define ACCEL_BYPASS_SMALL_MSG_RUN	64
 
 /* bypass_ports: array of __u64 bitmap words, list * WORDS + port / 64. */

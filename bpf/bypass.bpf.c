@@ -372,11 +372,15 @@ static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 	sh = bpf_map_lookup_elem(&bypass_peers, &st->key);
 	if (!sh || (sh->flags & BSK_EVICTED))
 		goto done;
-	if (!(sh->flags & BSK_TX_STACK))
-		return;
-	__sync_fetch_and_or(&sh->flags, BSK_EVICTING);
 	bypass_peer_key(&st->key, &peer);
 	psh = bpf_map_lookup_elem(&bypass_peers, &peer);
+	/* Leave when our own direction is on the stack, or when the peer's
+	 * is and ours is not redirecting (the receiver of a demoted stream
+	 * would otherwise read through tcp_bpf_recvmsg() for nothing). */
+	if (!(sh->flags & BSK_TX_STACK) &&
+	    (!psh || !(psh->flags & BSK_TX_STACK) || (sh->flags & BSK_TX_REDIR)))
+		return;
+	__sync_fetch_and_or(&sh->flags, BSK_EVICTING);
 	pflags = psh ? __sync_fetch_and_or(&psh->flags, 0) : 0;
 	if ((pflags & BSK_TX_REDIR) && !(pflags & BSK_TX_STACK))
 		return;		/* still fed: try again later */

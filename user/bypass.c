@@ -518,24 +518,22 @@ static bool bypass_attached(struct accel_ctx *ctx)
 	return feature_pins_exist(ctx, self());
 }
 
-/* Stop new insertions and redirects at once: DRAINING in the config map,
- * then the sockops link goes. */
-static void bypass_quiesce(struct accel_ctx *ctx, const char *dir)
+/* Stop new insertions and redirects at once: DRAINING in the config map.
+ * The sockops link stays while draining: it no longer inserts, but it is
+ * what takes drained sockets out of the sockhash (bypass_hdr_opt_len). */
+static void bypass_quiesce(struct accel_ctx *ctx)
 {
 	struct accel_bypass_config cfg;
-	char path[PATH_MAX];
 	int fd = config_fd(ctx);
 
-	if (fd >= 0) {
-		if (!config_read(fd, &cfg)) {
-			cfg.flags |= ACCEL_BYPASS_F_DRAINING;
-			if (config_write(fd, &cfg))
-				pr_warn("bypass: cannot switch the bypass off: %s\n", strerror(errno));
-		}
-		close(fd);
+	if (fd < 0)
+		return;
+	if (!config_read(fd, &cfg) && !(cfg.flags & ACCEL_BYPASS_F_DRAINING)) {
+		cfg.flags |= ACCEL_BYPASS_F_DRAINING;
+		if (config_write(fd, &cfg))
+			pr_warn("bypass: cannot switch the bypass off: %s\n", strerror(errno));
 	}
-	if (!path_join(path, sizeof(path), dir, ACCEL_PIN_LINK_PREFIX "bypass_sockops"))
-		unlink(path);
+	close(fd);
 }
 
 static int bypass_detach(struct accel_ctx *ctx)
@@ -549,7 +547,7 @@ static int bypass_detach(struct accel_ctx *ctx)
 		return err;
 	if (access(dir, F_OK))
 		return 0;
-	bypass_quiesce(ctx, dir);
+	bypass_quiesce(ctx);
 	if (!sockhash_count(ctx, &socks, &conns) && socks) {
 		if (!ctx->force) {
 			pr_info("bypass: off; draining: %u connections keep %s pinned until they close\n"

@@ -291,8 +291,9 @@ static void sc_rr(const char *name, bool nb, bool hiredis)
 	int c, s, done = 0;
 	long err = 0;
 
-	/* hiredis: connect nonblocking, then switch the client to blocking */
-	if (pair(&c, &s, nb || hiredis, nb)) {
+	/* hiredis: connect nonblocking, then switch the client to blocking;
+	 * the server is event-driven (nonblocking) */
+	if (pair(&c, &s, nb || hiredis, nb || hiredis)) {
 		OUT("%s: setup failed: %s\n", name, strerror(errno));
 		return;
 	}

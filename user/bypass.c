@@ -121,19 +121,20 @@ static int ports_write(int fd, enum accel_bypass_port_list list, const struct po
 
 static void ports_read(int fd, enum accel_bypass_port_list list, char *buf, size_t len)
 {
+	uint64_t words[ACCEL_BYPASS_PORT_WORDS] = { 0 };
 	size_t off = 0;
 	int start = -1;
 
+	for (uint32_t w = 0; w < ACCEL_BYPASS_PORT_WORDS; w++) {
+		uint32_t idx = list * ACCEL_BYPASS_PORT_WORDS + w;
+
+		if (bpf_map_lookup_elem(fd, &idx, &words[w]))
+			words[w] = 0;
+	}
 	buf[0] = '\0';
 	for (uint32_t p = 0; p <= 65536; p++) {
-		bool on = false;
+		bool on = p < 65536 && (words[p >> 6] & (1ULL << (p & 63)));
 
-		if (p < 65536) {
-			uint32_t idx = list * ACCEL_BYPASS_PORT_WORDS + (p >> 6);
-			uint64_t w = 0;
-
-			on = !bpf_map_lookup_elem(fd, &idx, &w) && (w & (1ULL << (p & 63)));
-		}
 		if (on && start < 0)
 			start = (int)p;
 		if (!on && start >= 0) {

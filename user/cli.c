@@ -141,7 +141,7 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 	      struct accel_ctx *ctx, struct cli_opts *o)
 {
 	struct option lopts[ARRAY_SIZE(specs) + 1];
-	char shorts[32] = "+:", err[160];
+	char shorts[32] = ":", err[160];
 	int n = 0, c;
 	uint64_t v;
 

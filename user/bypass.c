@@ -733,7 +733,7 @@ int bypass_command(struct accel_ctx *ctx, const char *verb)
 	if (err)
 		return err;
 	fd = config_fd(ctx);
-	if (fd < 0 || (err = config_read(fd, &cfg))) {
+	if (fd < 0 || config_read(fd, &cfg)) {
 		pr_warn("bypass is not attached (pin root %s); run `accelctl attach --features bypass`\n",
 			ctx->pin_root);
 		err = -ENOENT;

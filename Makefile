@@ -108,7 +108,7 @@ $(OUT)/tests/bpf/%: tests/bpf/%.c $(OUT)/libaccel.a $(SKELS) $(USER_HDRS) Makefi
 
 $(OUT)/tests/tools/%: tests/tools/%.c Makefile | $(OUT)/tests/tools
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< -lpthread -lm
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(LIBS) -lm
 
 deps:
 	$(Q)scripts/install-deps.sh all
@@ -136,7 +136,7 @@ bench: deps
 # (scripts/check.sh says which findings it ignores and why).
 check: $(SKELS)
 	$(call msg,CHECK,user/)
-	$(Q)OUT=$(OUT) CLANG=$(CLANG) CHECK_CFLAGS="$(filter-out -g -O2,$(USER_CFLAGS))" \
+	$(Q)OUT=$(OUT) CLANG=$(CLANG) CHECK_CFLAGS="$(filter-out -g -O2 -DACCELCTL_VERSION=%,$(USER_CFLAGS)) -DACCELCTL_VERSION=\"$(VERSION)\"" \
 		scripts/check.sh $(USER_SRCS)
 
 # ASAN build of the userspace tool for tests: make asan && OUT=build-asan tests/run.sh

@@ -20,11 +20,11 @@
  *   tcp/tcp_retransmit_synack  per request socket, so per listener.
  *   tcp/tcp_send_reset         with the reason (enum sk_rst_reason).
  *
- * Where fentry/fexit load (accelctl probes it), two of them replace the
- * hottest tracepoints: fexit/tcp_conn_request for consume_skb (it names
- * the listener, and fires only for SYNs) and fexit/inet_twsk_hashdance_
- * schedule for timer_start.  Both book through the same SNMP-growth logic,
- * so the two paths count alike.
+ * Where fentry/fexit load (accelctl probes it), two fexit programs replace
+ * the hottest tracepoints: tcp_conn_request replaces consume_skb (it names
+ * the listener and fires only for SYNs), inet_twsk_hashdance_schedule
+ * replaces timer_start.  Both book through the same SNMP-growth logic, so
+ * the two paths count alike.
  *
  * Why SNMP counters are read from BPF: the SYN path has no drop event with
  * a reason (the SYN is consume_skb'd whether it was queued or dropped) and
@@ -60,6 +60,12 @@ enum {
 const volatile __u64 tcp_rsp_start = 0;
 const volatile __u64 tcp_rsp_end = 0;
 const volatile __u64 tw_timer_fn = 0;
+
+/* Cookies of namespaces accelctl created at attach, one per CPU (see
+ * ACCEL_TCP_COOKIE_MARKS): a namespace younger than those was created
+ * after attach, its counters started at zero and count from zero. */
+const volatile __u32 n_cookie_marks = 0;
+const volatile __u64 cookie_marks[ACCEL_TCP_COOKIE_MARKS] = {};
 
 /*
  * The kernel's per-CPU SNMP counters are read at this CPU's copy: base
@@ -115,6 +121,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcp_listeners SEC(".maps");
 
+/* LRU: namespaces come and go.  A re-used element's other-CPU copies are
+ * zero-filled by the kernel (6.7+; this object needs 6.11+ anyway), so a
+ * new namespace's copies start unprimed. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, ACCEL_TCP_NETNS_MAX);
@@ -178,6 +187,29 @@ static __always_inline int mib_read(const struct net *net, int first, int last, 
 }
 
 /*
+ * Was this namespace created after attach?  Cookies are handed out in
+ * per-CPU batches of ACCEL_TCP_COOKIE_BATCH: within a CPU's current batch
+ * compare with that CPU's mark; a batch newer than every mark's is new.
+ * Runs once per namespace and CPU.
+ */
+static __always_inline bool netns_is_new(__u64 cookie)
+{
+	__u64 batch = (cookie - 1) / ACCEL_TCP_COOKIE_BATCH, newest = 0;
+
+	if (!n_cookie_marks)
+		return false;
+	for (__u32 i = 0; i < ACCEL_TCP_COOKIE_MARKS && i < n_cookie_marks; i++) {
+		__u64 mark = cookie_marks[i], b = (mark - 1) / ACCEL_TCP_COOKIE_BATCH;
+
+		if (b == batch)
+			return cookie > mark;
+		if (b > newest)
+			newest = b;
+	}
+	return batch > newest;
+}
+
+/*
  * Growth of counters [first, last) on this CPU since the last event, into d.
  * The snapshot is advanced with a compare-and-swap: an event nested on this
  * CPU (a softirq interrupting a process-context event) takes the growth it
@@ -186,27 +218,35 @@ static __always_inline int mib_read(const struct net *net, int first, int last, 
 static __always_inline void mib_take(const struct net *net, __u64 cookie, int first,
 				     int last, __u64 *d)
 {
-	struct accel_tcp_mib_snap *snap, init = {};
+	static const struct accel_tcp_mib_snap zero = {};
+	struct accel_tcp_mib_snap *snap;
 	__u64 cur[ACCEL_MIB_MAX] = {};
 
 	if (mib_read(net, first, last, cur))
 		return;
 	snap = bpf_map_lookup_elem(&tcp_mib_snap, &cookie);
 	if (!snap) {
-		/* First event of a namespace nobody primed (accelctl primes
-		 * the one it attaches for on every CPU): start counting now. */
-		init.primed = 1;
-		for (int i = 0; i < ACCEL_MIB_MAX; i++)
-			init.v[i] = cur[i];
-		bpf_map_update_elem(&tcp_mib_snap, &cookie, &init, BPF_NOEXIST);
-		return;
+		/* other CPUs' copies start zeroed (not primed) as well */
+		bpf_map_update_elem(&tcp_mib_snap, &cookie, &zero, BPF_NOEXIST);
+		snap = bpf_map_lookup_elem(&tcp_mib_snap, &cookie);
+		if (!snap)
+			return;
 	}
 	if (!snap->primed) {
-		/* The element exists, but this CPU has not seen it yet. */
-		for (int i = first; i < last; i++)
-			snap->v[i] = cur[i];
+		if (!netns_is_new(cookie)) {
+			/* A namespace that existed at attach but was not
+			 * primed (accelctl primes every one it can reach):
+			 * what it counted before now is not ours.  Take
+			 * every counter, not only this event's. */
+			if (mib_read(net, 0, ACCEL_MIB_MAX, cur))
+				return;
+			for (int i = 0; i < ACCEL_MIB_MAX; i++)
+				snap->v[i] = cur[i];
+			snap->primed = 1;
+			return;
+		}
+		/* created after attach: its counters started at zero */
 		snap->primed = 1;
-		return;
 	}
 	for (int i = first; i < last; i++) {
 		__u64 old = snap->v[i];

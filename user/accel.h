@@ -48,6 +48,7 @@ struct attach_opts {
 	/* netacct */
 	int nifaces;
 	char ifaces[ACCEL_MAX_IFACES][16];
+	bool ingress_tc;		/* count ingress at tc, not XDP */
 	/* tune */
 	const char *config;
 	const char *profile;

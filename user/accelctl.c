@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "log.h"
 #include "bypass.h"
+#include "serve.h"
 #include "stats.h"
 #include "sysenv.h"
 #include "tune.h"
@@ -64,6 +65,11 @@ static int cmd_stats(struct accel_ctx *ctx, struct cli_opts *o)
 	return exit_code(stats_run(ctx, o));
 }
 
+static int cmd_serve(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	return exit_code(serve_run(ctx, o));
+}
+
 static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	(void)o;
@@ -88,7 +94,7 @@ static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o);
 
 static const int attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCLUDE_PORTS,
 				   OPT_EVENT_PORTS,
-				   OPT_IFACE, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
+				   OPT_IFACE, OPT_INGRESS, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
 				   OPT_AUTO, 0 };
 static const int detach_opts[] = { OPT_FORCE, 0 };
 static const int json_opts[] = { OPT_JSON, 0 };
@@ -129,8 +135,11 @@ static const struct command commands[] = {
 	  stats_opts, cmd_stats },
 	{ "serve", NULL, "serve /metrics over HTTP for Prometheus",
 	  "Serve the counters at http://ADDR:PORT/metrics in the Prometheus text\n"
-	  "format, reading the pinned maps on each scrape.",
-	  serve_opts, NULL },
+	  "format (and /healthz), reading the pinned maps on each scrape, until\n"
+	  "SIGINT or SIGTERM.  Runs independently of attach: with nothing attached\n"
+	  "it serves accel_feature_attached 0.  It listens in the network namespace\n"
+	  "it starts in and reads counters in the one attach used (or --netns).",
+	  serve_opts, cmd_serve },
 	{ "bypass", "on|off|policy|selftest", "switch the bypass at runtime, change its policy",
 	  "Runtime control of an attached bypass, no re-attach needed:\n"
 	  "  on, off   start / stop accelerating new connections; `off` also moves\n"
@@ -258,6 +267,12 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
+	signal(SIGPIPE, SIG_IGN);
+	/* serve listens here and enters the namespace per scrape (serve.c). */
+	if (cmd->run == cmd_serve) {
+		ret = cmd->run(&ctx, &o);
+		goto cleanup;
+	}
 	/* Commands after attach run in the namespace attach used. */
 	if (!ctx.netns && !instance_read(&ctx, &ii) && ii.netns[0])
 		ctx.netns = netns = strdup(ii.netns);
@@ -265,7 +280,6 @@ int main(int argc, char **argv)
 		goto cleanup;
 	if (netns_cookie(&ctx.netns_cookie))
 		ctx.netns_cookie = 0;
-	signal(SIGPIPE, SIG_IGN);
 	ret = cmd->run(&ctx, &o);
 cleanup:
 	free(netns);

@@ -44,6 +44,8 @@ static const struct opt_spec specs[] = {
 	  "bypass: listening ports of event-driven servers (nonblocking sockets); on kernels whose sockmap breaks blocking readers only these are accelerated" },
 	{ OPT_IFACE, "iface", required_argument, "IF",
 	  "netacct: interface to account (repeatable; default lo and the default-route interfaces)" },
+	{ OPT_INGRESS, "ingress", required_argument, "HOOK",
+	  "netacct: count ingress with xdp (libxdp; native, generic on lo; default) or tc" },
 	{ OPT_CONFIG, "config", required_argument, "FILE", "tune: INI profile to apply" },
 	{ OPT_PROFILE, "profile", required_argument, "NAME", "tune: built-in profile to apply (default: loopback)" },
 	{ OPT_NO_TUNE, "no-tune", no_argument, NULL, "do not apply any tuning profile" },
@@ -226,6 +228,11 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 			snprintf(ctx->attach.ifaces[ctx->attach.nifaces++], 16, "%s", optarg);
 			break;
 		}
+		case OPT_INGRESS:
+			if (strcmp(optarg, "xdp") && strcmp(optarg, "tc"))
+				return usage_error(cmd, "--ingress: '%s' is not xdp or tc%s", optarg, "");
+			ctx->attach.ingress_tc = !strcmp(optarg, "tc");
+			break;
 		case OPT_CONFIG: ctx->attach.config = optarg; break;
 		case OPT_PROFILE: ctx->attach.profile = optarg; break;
 		case OPT_NO_TUNE: ctx->attach.no_tune = true; break;

@@ -32,6 +32,7 @@ enum opt_id {
 	OPT_LISTEN,
 	OPT_ONCE,
 	OPT_INTERVAL,
+	OPT_INGRESS,
 	OPT_EVENT_PORTS,
 };
 

@@ -48,6 +48,18 @@ const struct metric_family *metrics_find_family(const struct metrics *m, const c
 	return NULL;
 }
 
+/* [a-zA-Z_:][a-zA-Z0-9_:]* for metric names, no ':' in label names */
+bool metrics_name_valid(const char *name, bool label)
+{
+	if (!name || !*name || (name[0] >= '0' && name[0] <= '9'))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || (*p == ':' && !label)))
+			return false;
+	return true;
+}
+
 struct metric_family *metrics_family(struct metrics *m, const char *name,
 				     enum metric_type type, const char *help)
 {
@@ -55,6 +67,10 @@ struct metric_family *metrics_family(struct metrics *m, const char *name,
 
 	if (f)
 		return f;
+	if (!metrics_name_valid(name, false)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if (m->n == m->cap) {
 		int cap = m->cap ? m->cap * 2 : 32;
 		void *p = realloc(m->f, cap * sizeof(*m->f));
@@ -101,11 +117,22 @@ static struct metric_sample *new_sample(struct metric_family *f, va_list ap)
 	while ((k = va_arg(ap, const char *))) {
 		const char *v = va_arg(ap, const char *);
 
-		if (s->nlabels == METRIC_MAX_LABELS)
-			break;
+		/* A label we cannot write would make the text unparsable
+		 * or merge distinct samples: refuse the sample instead. */
+		if (s->nlabels == METRIC_MAX_LABELS || !metrics_name_valid(k, true) ||
+		    !strcmp(k, "le")) {
+			sample_free(s);
+			errno = EINVAL;
+			return NULL;
+		}
 		s->lname[s->nlabels] = strdup(k);
 		s->lvalue[s->nlabels] = strdup(v ? v : "");
 		s->nlabels++;
+		if (!s->lname[s->nlabels - 1] || !s->lvalue[s->nlabels - 1]) {
+			sample_free(s);
+			errno = ENOMEM;
+			return NULL;
+		}
 	}
 	f->n++;
 	return s;
@@ -120,7 +147,7 @@ int metric_add(struct metric_family *f, double value, ...)
 	s = new_sample(f, ap);
 	va_end(ap);
 	if (!s)
-		return -ENOMEM;
+		return f ? -errno : -EINVAL;
 	s->value = value;
 	return 0;
 }
@@ -135,13 +162,16 @@ int metric_add_histogram(struct metric_family *f, const double *bounds,
 	s = new_sample(f, ap);
 	va_end(ap);
 	if (!s)
-		return -ENOMEM;
+		return f ? -errno : -EINVAL;
 	s->value = sum;
 	s->nbuckets = nbuckets;
 	s->bounds = calloc(nbuckets ? nbuckets : 1, sizeof(double));
 	s->counts = calloc(nbuckets + 1, sizeof(uint64_t));
-	if (!s->bounds || !s->counts)
+	if (!s->bounds || !s->counts) {
+		sample_free(s);
+		f->n--;
 		return -ENOMEM;
+	}
 	memcpy(s->bounds, bounds, nbuckets * sizeof(double));
 	memcpy(s->counts, counts, (nbuckets + 1) * sizeof(uint64_t));
 	return 0;
@@ -220,16 +250,31 @@ static void prom_escape(FILE *out, const char *s, bool quote)
 	}
 }
 
+/* The shortest decimal that reads back as exactly v (0.1, not
+ * 0.10000000000000001); integers without exponent up to 2^53. */
+static void fmt_number(char *buf, size_t len, double v)
+{
+	if (isnan(v)) {
+		snprintf(buf, len, "NaN");
+	} else if (isinf(v)) {
+		snprintf(buf, len, "%s", v > 0 ? "+Inf" : "-Inf");
+	} else if (v == (double)(int64_t)v && fabs(v) < 9007199254740992.0) {
+		snprintf(buf, len, "%lld", (long long)v);
+	} else {
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(buf, len, "%.*g", prec, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
+	}
+}
+
 static void prom_number(FILE *out, double v)
 {
-	if (isnan(v))
-		fputs("NaN", out);
-	else if (isinf(v))
-		fputs(v > 0 ? "+Inf" : "-Inf", out);
-	else if (v == (double)(int64_t)v && fabs(v) < 9007199254740992.0)
-		fprintf(out, "%lld", (long long)v);
-	else
-		fprintf(out, "%.17g", v);
+	char buf[40];
+
+	fmt_number(buf, sizeof(buf), v);
+	fputs(buf, out);
 }
 
 static void prom_labels(FILE *out, const struct metric_sample *s, const char *le)
@@ -269,14 +314,11 @@ void metrics_write_prometheus(const struct metrics *m, FILE *out)
 				continue;
 			}
 			uint64_t cum = 0;
-			char le[32];
+			char le[40];
 
 			for (int b = 0; b <= s->nbuckets; b++) {
-				cum += s->counts[b];
-				if (b < s->nbuckets)
-					snprintf(le, sizeof(le), "%.17g", s->bounds[b]);
-				else
-					snprintf(le, sizeof(le), "+Inf");
+				cum += s->counts[b];	/* buckets are cumulative */
+				fmt_number(le, sizeof(le), b < s->nbuckets ? s->bounds[b] : INFINITY);
 				fprintf(out, "%s_bucket", f->name);
 				prom_labels(out, s, le);
 				fprintf(out, " %llu\n", (unsigned long long)cum);

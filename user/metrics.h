@@ -8,6 +8,7 @@
 #ifndef ACCEL_METRICS_H
 #define ACCEL_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -47,12 +48,22 @@ struct metrics {
 };
 
 struct metrics *metrics_new(void);
+/* Prometheus name syntax: metric names [a-zA-Z_:][a-zA-Z0-9_:]*, label
+ * names the same without ':'. */
+bool metrics_name_valid(const char *name, bool label);
 void metrics_free(struct metrics *m);
 
-/* Find or create a family.  NULL on allocation failure. */
+/* Find or create a family.  NULL with errno EINVAL for a name Prometheus
+ * cannot parse, ENOMEM on allocation failure. */
 struct metric_family *metrics_family(struct metrics *m, const char *name,
 				     enum metric_type type, const char *help);
-/* Add a sample; the variadic part is NULL-terminated label name/value pairs. */
+/* Ends a variadic label list.  A bare NULL may be an int 0 in a varargs
+ * call (cppcheck varFuncNullUB); this is a pointer on every ABI. */
+#define METRIC_END ((const char *)NULL)
+
+/* Add a sample; the variadic part is NULL-terminated label name/value
+ * pairs (at most METRIC_MAX_LABELS, valid names, not "le").  0 or -errno;
+ * f may be NULL (a failed metrics_family): -EINVAL. */
 int metric_add(struct metric_family *f, double value, ...);
 /* counts has nbuckets + 1 entries (last: above every bound). */
 int metric_add_histogram(struct metric_family *f, const double *bounds,

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +43,84 @@ static bool any_attached(struct accel_ctx *ctx)
 	return false;
 }
 
-static void print_human(struct accel_ctx *ctx, const struct metrics *m,
+/* The metric name prefix of a feature's families. */
+static void feature_prefix(const struct accel_feature *f, char *buf, size_t len)
+{
+	snprintf(buf, len, "accel_%s_", !strcmp(f->name, "tcpstate") ? "tcp" : f->name);
+}
+
+static const struct metric_sample *same_sample(const struct metric_family *pf,
+					       const struct metric_sample *s)
+{
+	for (int i = 0; pf && i < pf->n; i++) {
+		const struct metric_sample *p = &pf->s[i];
+		bool match = p->nlabels == s->nlabels;
+
+		for (int l = 0; match && l < s->nlabels; l++) {
+			const char *v = metric_label(p, s->lname[l]);
+
+			match = v && !strcmp(v, s->lvalue[l]);
+		}
+		if (match)
+			return p;
+	}
+	return NULL;
+}
+
+static void sample_name(const struct metric_family *fam, const struct metric_sample *s,
+			char *buf, size_t len)
+{
+	size_t off = snprintf(buf, len, "%s", fam->name);
+
+	for (int l = 0; l < s->nlabels && off < len; l++)
+		off += snprintf(buf + off, len - off, "%s%s=%s", l ? "," : "{", s->lname[l],
+				s->lvalue[l]);
+	if (s->nlabels && off < len)
+		snprintf(buf + off, len - off, "}");
+}
+
+/* --watch: every sample of the feature with its value and, for counters,
+ * the per-second rate since the previous frame ("-" on the first). */
+static void print_rates(const struct metrics *m, const struct metrics *prev, double dt,
+			const char *name_of, const char *prefix, FILE *out)
+{
+	char name[256], val[32];
+	int width = 6;
+
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass)
+			fprintf(out, "%s\n  %-*s %16s %14s\n", name_of, width, "metric", "value", "rate");
+		for (int j = 0; j < m->n; j++) {
+			const struct metric_family *fam = m->f[j];
+			const struct metric_family *pf = prev ? metrics_find_family(prev, fam->name) : NULL;
+
+			if (strncmp(fam->name, prefix, strlen(prefix)))
+				continue;
+			for (int k = 0; k < fam->n; k++) {
+				const struct metric_sample *s = &fam->s[k], *p = same_sample(pf, s);
+				bool hist = fam->type == METRIC_HISTOGRAM;
+				double v = hist ? metric_hist_count(s) : s->value;
+
+				sample_name(fam, s, name, sizeof(name));
+				if (!pass) {
+					if ((int)strlen(name) > width)
+						width = strlen(name);
+					continue;
+				}
+				if (fam->type == METRIC_GAUGE)
+					val[0] = '\0';
+				else if (p && dt > 0)
+					snprintf(val, sizeof(val), "%.1f/s",
+						 (v - (hist ? metric_hist_count(p) : p->value)) / dt);
+				else
+					snprintf(val, sizeof(val), "-");
+				fprintf(out, "  %-*s %16.0f %14s\n", width, name, v, val);
+			}
+		}
+	}
+}
+
+static void print_human(struct accel_ctx *ctx, struct cli_opts *o, const struct metrics *m,
 			const struct metrics *prev, double dt, FILE *out)
 {
 	bool any = false;
@@ -54,40 +132,16 @@ static void print_human(struct accel_ctx *ctx, const struct metrics *m,
 		if (!f->attached(ctx))
 			continue;
 		any = true;
-		if (f->show && !prev) {
+		feature_prefix(f, prefix, sizeof(prefix));
+		if (o->watch) {
+			print_rates(m, prev, dt, f->name, prefix, out);
+		} else if (f->show) {
 			f->show(ctx, m, out);
-			fputc('\n', out);
-			continue;
-		}
-		fprintf(out, "%s\n", f->name);
-		snprintf(prefix, sizeof(prefix), "accel_%s_",
-			 !strcmp(f->name, "tcpstate") ? "tcp" : f->name);
-		if (!prev) {
+		} else {
+			fprintf(out, "%s\n", f->name);
 			metrics_write_text(m, prefix, out);
-			continue;
 		}
-		/* --watch: value and per-second rate of every counter */
-		for (int j = 0; j < m->n; j++) {
-			const struct metric_family *fam = m->f[j];
-
-			if (strncmp(fam->name, prefix, strlen(prefix)) || fam->type == METRIC_HISTOGRAM)
-				continue;
-			for (int k = 0; k < fam->n; k++) {
-				const struct metric_sample *s = &fam->s[k];
-				const struct metric_family *pf = metrics_find_family(prev, fam->name);
-				double rate = NAN;
-
-				if (fam->type == METRIC_COUNTER && pf && k < pf->n && dt > 0)
-					rate = (s->value - pf->s[k].value) / dt;
-				fprintf(out, "  %s", fam->name);
-				for (int l = 0; l < s->nlabels; l++)
-					fprintf(out, "%s%s=%s", l ? "," : "{", s->lname[l], s->lvalue[l]);
-				fprintf(out, "%s %.0f", s->nlabels ? "}" : "", s->value);
-				if (!isnan(rate))
-					fprintf(out, "  (%.1f/s)", rate);
-				fputc('\n', out);
-			}
-		}
+		fputc('\n', out);
 	}
 	if (!any)
 		fprintf(out, "nothing is attached (pin root %s); run `accelctl attach`\n", ctx->pin_root);
@@ -99,6 +153,7 @@ static void print_once(struct accel_ctx *ctx, struct cli_opts *o, const struct m
 	if (ctx->json) {
 		struct json_writer jw;
 
+		/* --watch: one compact document per line (JSON Lines) */
 		jw_init(&jw, stdout, !o->watch);
 		jw_start_object(&jw);
 		jw_kv_int(&jw, "timestamp", time(NULL));
@@ -109,16 +164,47 @@ static void print_once(struct accel_ctx *ctx, struct cli_opts *o, const struct m
 		jw_finish(&jw);
 	} else if (o->prometheus) {
 		metrics_write_prometheus(m, stdout);
+		if (o->watch)
+			putchar('\n');
+	} else if (o->watch && isatty(STDOUT_FILENO)) {
+		/* Build the frame, then home + frame + clear-to-end in one
+		 * write: the screen never shows a half-drawn frame. */
+		char *buf = NULL, ts[32];
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (!f)
+			return;
+		fprintf(f, "\033[H\033[2Jaccelctl stats  %s  every %us (Ctrl-C to stop)\n\n",
+			fmt_time(time(NULL), ts, sizeof(ts)), o->watch);
+		print_human(ctx, o, m, prev, dt, f);
+		fclose(f);
+		fwrite(buf, 1, len, stdout);
+		free(buf);
 	} else {
-		print_human(ctx, m, prev, dt, stdout);
+		if (o->watch) {
+			char ts[32];
+
+			printf("--- %s\n", fmt_time(time(NULL), ts, sizeof(ts)));
+		}
+		print_human(ctx, o, m, prev, dt, stdout);
 	}
 	fflush(stdout);
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int stats_run(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	struct metrics *m = NULL, *prev = NULL;
-	struct timespec t0, t1;
+	struct timespec next;
+	double t0 = 0, t1;
 	int err = 0;
 
 	if (!any_attached(ctx) && !ctx->json && !o->prometheus && !o->watch) {
@@ -127,24 +213,27 @@ int stats_run(struct accel_ctx *ctx, struct cli_opts *o)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_MONOTONIC, &next);
 	do {
 		m = stats_collect(ctx);
 		if (!m) {
 			err = -errno;
 			break;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (o->watch && !ctx->json && !o->prometheus)
-			printf("\033[H\033[2Jaccelctl stats, every %us (Ctrl-C to stop)\n\n", o->watch);
-		print_once(ctx, o, m, prev, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		t1 = mono_now();
+		print_once(ctx, o, m, prev, prev ? t1 - t0 : 0);
 		metrics_free(prev);
 		prev = m;
 		m = NULL;
 		t0 = t1;
-		if (o->watch)
-			sleep(o->watch);
-	} while (o->watch && !stop);
+		if (!o->watch)
+			break;
+		/* Absolute deadlines: the period does not drift by the time
+		 * a frame takes; a signal ends the sleep early. */
+		next.tv_sec += o->watch;
+		while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+			;
+	} while (!stop);
 	metrics_free(prev);
 	return err;
 }

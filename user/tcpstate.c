@@ -9,7 +9,10 @@
  * TIME_WAIT sockets in total and per destination, local port use per
  * destination against ip_local_port_range, per-listener queue lengths.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -17,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -25,6 +30,7 @@
 #include "accel_abi.h"
 #include "bpfutil.h"
 #include "log.h"
+#include "sysenv.h"
 #include "tcpstate.skel.h"
 
 #define TCPSTATE_TOP_N		10
@@ -215,6 +221,128 @@ static int pin_prog_link(struct bpf_program *prog, struct bpf_link *link, const 
 	return link_pin(link, dir, bpf_program__name(prog));
 }
 
+/*
+ * Namespace cookies come from per-CPU batches: create a namespace on each
+ * CPU (a child pinned there) and record its cookie.  A namespace the BPF
+ * side meets later is younger than this attach if it is above the mark of
+ * its batch, or in a newer batch.  Returns the number of marks.
+ */
+static int netns_cookie_marks(__u64 *marks, int max)
+{
+	int ncpu = sysconf(_SC_NPROCESSORS_CONF), n = 0;
+
+	for (int cpu = 0; cpu < ncpu && cpu < CPU_SETSIZE && n < max; cpu++) {
+		uint64_t cookie = 0;
+		int p[2], status;
+		pid_t pid;
+
+		if (pipe(p))
+			break;
+		pid = fork();
+		if (pid == 0) {
+			cpu_set_t one;
+
+			close(p[0]);
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			if (sched_setaffinity(0, sizeof(one), &one) || unshare(CLONE_NEWNET) ||
+			    netns_cookie(&cookie))
+				cookie = 0;
+			_exit(write(p[1], &cookie, sizeof(cookie)) == sizeof(cookie) ? 0 : 1);
+		}
+		close(p[1]);
+		if (pid < 0 || read(p[0], &cookie, sizeof(cookie)) != sizeof(cookie))
+			cookie = 0;
+		close(p[0]);
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+		if (cookie)
+			marks[n++] = cookie;
+	}
+	return n;
+}
+
+struct ns_seen {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Prime the namespace behind fd (an nsfs file) unless already done. */
+static int prime_ns_fd(struct tcpstate_bpf *skel, int fd, struct ns_seen **seen, int *nseen)
+{
+	struct stat st;
+	uint64_t cookie;
+	void *p;
+	int err;
+
+	if (fstat(fd, &st))
+		return -errno;
+	for (int i = 0; i < *nseen; i++)
+		if ((*seen)[i].dev == st.st_dev && (*seen)[i].ino == st.st_ino)
+			return 0;
+	p = realloc(*seen, (*nseen + 1) * sizeof(**seen));
+	if (!p)
+		return -ENOMEM;
+	*seen = p;
+	(*seen)[(*nseen)++] = (struct ns_seen){ st.st_dev, st.st_ino };
+	if (setns(fd, CLONE_NEWNET))
+		return -errno;
+	err = netns_cookie(&cookie);
+	return err ?: tcpstate_prime(skel, cookie);
+}
+
+/*
+ * Attached for every namespace: prime each one we can reach (named ones in
+ * /run/netns, every process's), so that none loses its first event on a
+ * CPU.  We come back to our own namespace whatever happens.
+ */
+static int tcpstate_prime_all(struct tcpstate_bpf *skel)
+{
+	/* directory, and the namespace file below each of its entries */
+	static const char *const where[][2] = {
+		{ "/run/netns", "" }, { "/var/run/netns", "" }, { "/proc", "/ns/net" },
+	};
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), nseen = 0, n = 0, err;
+	struct ns_seen *seen = NULL;
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (self < 0)
+		return -errno;
+	err = prime_ns_fd(skel, self, &seen, &nseen);
+	for (size_t k = 0; !err && k < ARRAY_SIZE(where); k++) {
+		bool proc = *where[k][1];
+
+		d = opendir(where[k][0]);
+		while (!err && d && (de = readdir(d))) {
+			int fd;
+
+			if (de->d_name[0] == '.' || (proc && !isdigit((unsigned char)de->d_name[0])))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s%s", where[k][0], de->d_name, where[k][1]);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;	/* gone, or not a namespace */
+			err = prime_ns_fd(skel, fd, &seen, &nseen);
+			if (err == -EINVAL || err == -EPERM)
+				err = 0;	/* not a network namespace file */
+			close(fd);
+		}
+		if (d)
+			closedir(d);
+	}
+	n = nseen;
+	if (setns(self, CLONE_NEWNET)) {
+		pr_warn("cannot return to accelctl's network namespace: %s\n", strerror(errno));
+		err = err ?: -errno;
+	}
+	close(self);
+	free(seen);
+	pr_debug("tcpstate: primed %d network namespaces\n", n);
+	return err;
+}
+
 static int tcpstate_attach_once(struct accel_ctx *ctx, const char *dir, const struct ksym_want *w,
 				bool fentry)
 {
@@ -231,6 +359,9 @@ static int tcpstate_attach_once(struct accel_ctx *ctx, const char *dir, const st
 	skel->rodata->tcp_rsp_start = w[0].start;
 	skel->rodata->tcp_rsp_end = w[0].end;
 	skel->rodata->tw_timer_fn = w[1].start;
+	if (!ctx->netns)
+		skel->rodata->n_cookie_marks = netns_cookie_marks(skel->rodata->cookie_marks,
+								  ACCEL_TCP_COOKIE_MARKS);
 	/* fexit where it loads, else the tracepoint that does the same job */
 	bpf_program__set_autoload(skel->progs.tcpstate_conn_request, fentry);
 	bpf_program__set_autoload(skel->progs.tcpstate_tw_created, fentry);
@@ -244,7 +375,7 @@ static int tcpstate_attach_once(struct accel_ctx *ctx, const char *dir, const st
 			strerror(-err));
 		goto cleanup;
 	}
-	err = tcpstate_prime(skel, ctx->netns_cookie);
+	err = ctx->netns ? tcpstate_prime(skel, ctx->netns_cookie) : tcpstate_prime_all(skel);
 	if (err)
 		goto cleanup;
 	err = tcpstate_bpf__attach(skel);

@@ -50,8 +50,9 @@ eventually_eq() {
 }
 
 # Start `tcp_lq ARGS` in netns $1 in the background, its stdin a pipe we
-# hold open (closing it ends the tool), and wait for its first line.
-# Sets LQ_PID; the tool ends with the test.
+# hold open (closing it ends the tool, a line on it is a command), and
+# wait for its first line.  Sets LQ_PID, LQ_FD, LQ_OUT; the tool ends with
+# the test.
 lq_start() {
 	local ns=$1 out fifo
 	shift
@@ -61,8 +62,21 @@ lq_start() {
 	ip netns exec "$ns" "$LQ" "$@" <"$fifo" >"$out" 2>&1 &
 	LQ_PID=$!
 	exec {LQ_FD}>"$fifo"
+	LQ_OUT=$out
 	defer "kill $LQ_PID"
 	wait_until 5 grep -qE '^(ready|started)' "$out" || fail "tcp_lq $*: $(cat "$out")"
+}
+
+# Programs of the attached tcpstate with their run counts and recursion
+# misses (bpftool), for failure messages.
+prog_misses() {
+	local id
+	for id in $($A status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join(str(p["prog_id"]) for p in d["features"]["tcpstate"].get("pins", []) if p["kind"] == "link"))'); do
+		bpftool prog show id "$id" 2>/dev/null | head -1 | grep -o 'name [^ ]*\|recursion_misses [0-9]*' | tr '\n' ' '
+	done
 }
 
 # A netns with an address 198.51.100.1/24 on a veth whose peer drops what
@@ -148,6 +162,34 @@ test_accept_queue_overflow_equals_listenoverflows() {
 	pass
 }
 
+# Overflow on the handshake's last ACK (the skb/kfree_skb path): requests
+# wait in the SYN queue (TCP_DEFER_ACCEPT: a bare ACK does not complete
+# them), the backlog shrinks to 2, then every client sends data at once.
+test_accept_queue_overflow_on_handshake_ack() {
+	local ns port=7151 o0 lfd lout cfd cout
+	ns=$(netns_new)
+	$A --netns "$ns" attach --features tcpstate
+	lq_start "$ns" listen -a 127.0.0.1 -p $port -b 16 -D
+	lfd=$LQ_FD lout=$LQ_OUT
+	o0=$(kstat "$ns" TcpExtListenOverflows)
+	lq_start "$ns" connect -a 127.0.0.1 -p $port -n 10 -r
+	cfd=$LQ_FD cout=$LQ_OUT
+	eventually_eq "deferred requests" "ip netns exec $ns ss -Htn state syn-recv sport :$port | wc -l" "echo 10"
+	echo "backlog 2" >&"$lfd"
+	wait_until 5 grep -q "^done backlog 2" "$lout" || fail "listener did not shrink its backlog"
+	echo send >&"$cfd"
+	wait_until 5 grep -q "^done send" "$cout" || fail "clients did not send"
+	wait_until 5 bash -c "[ \$(( \$(ip netns exec $ns nstat -asz TcpExtListenOverflows | awk '{print \$2}') - $o0 )) -ge 7 ]" ||
+		fail "no overflow on the handshake ACK"
+	assert_eq "$(metric "$ns" accel_tcp_syn_received_total listener=127.0.0.1:$port)" 10 "SYNs (none dropped)"
+	exec {cfd}>&-			# the clients reset: no more retransmits
+	eventually_eq "accept-queue overflows (ACK path) vs TcpExtListenOverflows delta" \
+		'metric $ns accel_tcp_accept_queue_overflows_total listener=127.0.0.1:$port' \
+		'echo $(( $(kstat $ns TcpExtListenOverflows) - o0 ))'
+	$A detach
+	pass
+}
+
 test_syn_queue_overflow_per_listener() {
 	local ns p1=7201 p2=7202 d0 o0 q0 d1 o1 q1 d2 o2 l1 l2 r0
 	ns=$(netns_new)
@@ -205,7 +247,9 @@ test_syn_queue_overflow_per_listener() {
 		s2=$(kstat "$ns" TcpExtTCPSynRetrans)
 		if [ "$k" = "$s2" ] && [ "$s1" = $((k - r0)) ]; then ok=1; break; fi
 	done
-	[ $ok = 1 ] || fail "SYN-ACK retransmits $s1 vs TcpExtTCPSynRetrans delta $((k - r0))"
+	[ $ok = 1 ] || fail "SYN-ACK retransmits $s1 vs TcpExtTCPSynRetrans delta $((k - r0)) (then $((s2 - r0)));" \
+		"per listener: $($A --netns "$ns" stats --prometheus | grep '^accel_tcp_synack_retransmits_total' | tr '\n' ' ')" \
+		"programs: $(prog_misses)"
 	$A detach
 	pass
 }
@@ -234,6 +278,36 @@ test_resets_sent_equal_outrsts() {
 	assert_eq "$total" $((r1 - r0)) "resets sent vs TcpOutRsts delta"
 	assert_eq "$nosock" 20 "resets for no socket"
 	[ $((total - nosock)) -eq 6 ] || fail "aborted connections sent $((total - nosock)) resets, want 6"
+	$A detach
+	pass
+}
+
+# Attached for every namespace: one that existed before attach (primed by
+# walking /run/netns) and one created after (counts from zero).  SYNs are
+# sent from CPU 0, then CPU 1, so the first event on CPU 1 is a drop: it
+# must count in both namespaces.
+test_all_namespaces_prime_old_and_new() {
+	local old new p=7501 ns d0 o0 want
+	old=$(netns_new old)
+	$A attach --features tcpstate
+	new=$(netns_new new)
+	for ns in "$old" "$new"; do
+		netns_blackhole_peer "$ns"
+		ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=0
+		lq_start "$ns" listen -a 198.51.100.1 -p $p -b 4
+		d0=$(kstat "$ns" TcpExtListenDrops); o0=$(kstat "$ns" TcpExtListenOverflows)
+		ip netns exec "$ns" taskset -c 0 "$LQ" syn -s 198.51.100.2 -a 198.51.100.1 -p $p -n 10 -P 20000 >/dev/null
+		ip netns exec "$ns" taskset -c "$(( $(nproc) > 1 ))" "$LQ" syn -s 198.51.100.2 -a 198.51.100.1 \
+			-p $p -n 10 -P 21000 >/dev/null
+		eventually_eq "$ns: SYNs handled" \
+			'echo $(( $(kstat $ns TcpExtListenDrops) - d0 + $(ip netns exec $ns ss -Htn state syn-recv src 198.51.100.1:$p | wc -l) ))' \
+			'echo 20'
+		want=$(( $(kstat "$ns" TcpExtListenDrops) - d0 - ($(kstat "$ns" TcpExtListenOverflows) - o0) ))
+		[ "$want" -ge 10 ] || fail "$ns: only $want SYN-queue drops"
+		eventually_eq "$ns: SYN-queue overflows vs kernel delta" \
+			'metric $ns accel_tcp_syn_queue_overflows_total listener=198.51.100.1:$p' 'echo $want'
+		p=$((p + 1))
+	done
 	$A detach
 	pass
 }

@@ -2,12 +2,15 @@
 /*
  * tcp_lq - drive a TCP listener's queues for the tcpstate tests.
  *
- *   tcp_lq listen  -a ADDR -p PORT -b BACKLOG
- *        listen and never accept; print "ready" once listening, then wait
- *        until killed (SIGTERM), or until EOF when stdin is a pipe
+ *   tcp_lq listen  -a ADDR -p PORT -b BACKLOG [-D]
+ *        listen and never accept (-D: TCP_DEFER_ACCEPT, so a handshake
+ *        completes only with data); print "ready" once listening, then
+ *        wait until killed (SIGTERM), or until EOF when stdin is a pipe;
+ *        the line "backlog N" on stdin calls listen() again with N
  *   tcp_lq connect -a ADDR -p PORT -n N
  *        start N non-blocking connects, print "started N", hold the sockets
- *        until killed or EOF on a piped stdin, then close them (RST with -r)
+ *        until killed or EOF on a piped stdin, then close them (RST with
+ *        -r); the line "send" on stdin writes one byte on each socket
  *   tcp_lq syn     -s SRC -a DST -p PORT -n N [-P FIRST_SRC_PORT]
  *        send N bare SYNs from SRC (any address the route accepts; IPv4)
  *        through a raw socket, one source port each, and exit
@@ -65,25 +68,50 @@ static int sockaddr_of(const char *addr, unsigned int port, struct sockaddr_stor
 	return -1;
 }
 
-/* Wait for SIGTERM/SIGINT, or EOF when stdin is a pipe. */
-static void hold(void)
+/*
+ * Wait for SIGTERM/SIGINT, or EOF when stdin is a pipe; hand each line read
+ * from the pipe to cmd (may be NULL).
+ */
+static void hold(void (*cmd)(const char *line, void *arg), void *arg)
 {
 	struct sigaction sa = { .sa_handler = on_term };
 	struct stat st;
 	bool pipe_in = !fstat(0, &st) && S_ISFIFO(st.st_mode);
-	char c;
+	char line[128];
+	size_t len = 0;
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	while (!stop) {
+		char c;
 		ssize_t n = pipe_in ? read(0, &c, 1) : (pause(), -1);
 
 		if (n == 0)
 			break;
+		if (n < 0)
+			continue;
+		if (c != '\n' && len < sizeof(line) - 1) {
+			line[len++] = c;
+			continue;
+		}
+		line[len] = '\0';
+		len = 0;
+		if (cmd)
+			cmd(line, arg);
+		printf("done %s\n", line);
+		fflush(stdout);
 	}
 }
 
-static int do_listen(const char *addr, unsigned int port, int backlog)
+static void listen_cmd(const char *line, void *arg)
+{
+	int backlog;
+
+	if (sscanf(line, "backlog %d", &backlog) == 1 && listen(*(int *)arg, backlog))
+		die("listen again");
+}
+
+static int do_listen(const char *addr, unsigned int port, int backlog, int defer)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -95,13 +123,30 @@ static int do_listen(const char *addr, unsigned int port, int backlog)
 	if (fd < 0)
 		die("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	if (defer && setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &(int){ 30 }, sizeof(int)))
+		die("TCP_DEFER_ACCEPT");
 	if (bind(fd, (void *)&ss, sl) || listen(fd, backlog))
 		die("listen");
 	printf("ready\n");
 	fflush(stdout);
-	hold();
+	hold(listen_cmd, &fd);
 	close(fd);
 	return 0;
+}
+
+struct conns {
+	int *fds, n;
+};
+
+static void connect_cmd(const char *line, void *arg)
+{
+	struct conns *c = arg;
+
+	if (strcmp(line, "send"))
+		return;
+	for (int i = 0; i < c->n; i++)
+		if (write(c->fds[i], "x", 1) != 1)
+			die("send");
 }
 
 static int do_connect(const char *addr, unsigned int port, int n, int rst)
@@ -121,7 +166,7 @@ static int do_connect(const char *addr, unsigned int port, int n, int rst)
 	}
 	printf("started %d\n", n);
 	fflush(stdout);
-	hold();
+	hold(connect_cmd, &(struct conns){ fds, n });
 	for (int i = 0; i < n; i++) {
 		if (rst)
 			setsockopt(fds[i], SOL_SOCKET, SO_LINGER,
@@ -203,13 +248,13 @@ int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1", *src = NULL, *cmd;
 	unsigned int port = 0, sport0 = 20000;
-	int n = 1, backlog = 4, rst = 0, c;
+	int n = 1, backlog = 4, rst = 0, defer = 0, c;
 
 	if (argc < 2)
 		goto usage;
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "a:p:b:n:s:P:r")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:b:n:s:P:rD")) != -1) {
 		switch (c) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -218,18 +263,19 @@ int main(int argc, char **argv)
 		case 's': src = optarg; break;
 		case 'P': sport0 = atoi(optarg); break;
 		case 'r': rst = 1; break;
+		case 'D': defer = 1; break;
 		default: goto usage;
 		}
 	}
 	if (!port || port > 65535 || n < 1)
 		goto usage;
 	if (!strcmp(cmd, "listen"))
-		return do_listen(addr, port, backlog);
+		return do_listen(addr, port, backlog, defer);
 	if (!strcmp(cmd, "connect"))
 		return do_connect(addr, port, n, rst);
 	if (!strcmp(cmd, "syn") && src && sport0 + n <= 65536)
 		return do_syn(src, addr, port, n, sport0);
 usage:
-	fprintf(stderr, "usage: tcp_lq listen|connect|syn -a ADDR -p PORT [-b BACKLOG] [-n N] [-s SRC] [-P SPORT] [-r]\n");
+	fprintf(stderr, "usage: tcp_lq listen|connect|syn -a ADDR -p PORT [-b BACKLOG] [-n N] [-s SRC] [-P SPORT] [-r] [-D]\n");
 	return 2;
 }

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Throughput cost of netacct's programs on a veth path: iperf3 TCP between
+# two private network namespaces, without and with `accelctl attach
+# --features netacct`, alternating in the same run (ROUNDS pairs of
+# DURATION-second runs, median of each side), for each placement:
+#
+#   sender     programs on the sending veth (egress tc sees the data)
+#   receiver   programs on the receiving veth (ingress sees the data)
+#
+# with the default ingress hook (XDP) and with --ingress tc, plus an empty
+# XDP program on the receiver as the reference for what the XDP hook alone
+# costs on veth.
+#
+# Prints a table; exit 0 whatever the numbers (the target, <= 3 %, is read
+# by a human or by scripts/bench.sh).  Needs root, iperf3 and a built
+# accelctl.  Usage: scripts/bench-netacct.sh [-d SECONDS] [-r ROUNDS]
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-build}
+case "$OUT" in /*) ;; *) OUT="$top/$OUT" ;; esac
+ACCELCTL=${ACCELCTL:-$OUT/accelctl}
+DURATION=2
+ROUNDS=7
+while getopts d:r:h o; do
+	case $o in
+	d) DURATION=$OPTARG ;;
+	r) ROUNDS=$OPTARG ;;
+	*) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "bench-netacct: needs root" >&2; exit 2; }
+command -v iperf3 >/dev/null || { echo "bench-netacct: iperf3 is not installed (scripts/install-deps.sh)" >&2; exit 2; }
+[ -x "$ACCELCTL" ] || { echo "bench-netacct: $ACCELCTL not built (make)" >&2; exit 2; }
+
+id=$$
+A=accel-bench-$id-a B=accel-bench-$id-b
+VA=nab${id}a VB=nab${id}b
+VA=${VA:0:15} VB=${VB:0:15}
+PIN=/sys/fs/bpf/accel-bench-$id
+STATE=$(mktemp -d /tmp/accel-bench-$id.XXXXXX)
+ACC="$ACCELCTL --pin-root $PIN --state-dir $STATE"
+server=
+
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+cleanup() {
+	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+	[ -n "$server" ] && kill "$server" 2>/dev/null
+	$ACC detach >/dev/null 2>&1 || true
+	ip netns del "$A" 2>/dev/null || true
+	ip netns del "$B" 2>/dev/null || true
+	rm -rf "$STATE" "$PIN"
+}
+trap cleanup EXIT
+
+ip netns add "$A"
+ip netns add "$B"
+ip link add "$VA" type veth peer name "$VB"
+ip link set "$VA" netns "$A"
+ip link set "$VB" netns "$B"
+ip -n "$A" addr add 10.91.0.1/24 dev "$VA"
+ip -n "$B" addr add 10.91.0.2/24 dev "$VB"
+for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
+ip -n "$A" link set "$VA" up
+ip -n "$B" link set "$VB" up
+ip netns exec "$B" iperf3 -s -B 10.91.0.2 -p 5299 >/dev/null 2>&1 &
+server=$!
+for _ in $(seq 50); do
+	ip netns exec "$A" bash -c 'exec 3<>/dev/tcp/10.91.0.2/5299' 2>/dev/null && break
+	sleep 0.1
+done
+
+gbps() {	# one iperf3 run A -> B, Gbit/s received
+	ip netns exec "$A" iperf3 -c 10.91.0.2 -p 5299 -t "$DURATION" -J |
+		python3 -c 'import json,sys; print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
+}
+
+# median of the numeric lines ("-" when there are none)
+median() {
+	{ grep -E '^[0-9.]+$' || true; } | sort -n |
+		awk '{ v[NR] = $1 } END { if (!NR) print "-"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Per-program cost from the kernel's own BPF statistics (run_time_ns /
+# run_cnt of every netacct program attached), enabled for the run and
+# restored on exit.
+sysctl -qw kernel.bpf_stats_enabled=1
+prog_ns() {	# "ns/pkt cpu%" over accelctl's programs (one iperf3 run), or "- -"
+	local ids
+	ids=$($ACC status --json 2>/dev/null | python3 -c 'import json,sys
+d = json.load(sys.stdin)["features"].get("netacct", {})
+for i in d.get("interfaces", []):
+    for k in ("xdp_prog_id", "tc_ingress_prog_id", "tc_egress_prog_id"):
+        if i.get(k): print(i[k])' 2>/dev/null) || true
+	[ -n "$ids" ] || { echo "- -"; return; }
+	for i in $ids; do bpftool prog show id "$i" -j; echo; done | python3 -c 'import json,sys
+t = c = 0
+for l in sys.stdin:
+    if l.strip():
+        p = json.loads(l); t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
+print("%.0f %.2f" % (t / c, 100.0 * t / (float(sys.argv[1]) * 1e9)) if c else "- -")' "$DURATION"
+}
+
+# row PLACEMENT LABEL ATTACH DETACH: ROUNDS pairs of runs without / with
+row() {
+	local place=$1 label=$2 on=$3 off=$4 without=() with=() w0 w1 ns=()
+	for _ in $(seq "$ROUNDS"); do
+		without+=("$(gbps)")
+		eval "$on" >/dev/null
+		with+=("$(gbps)")
+		ns+=("$(prog_ns)")
+		eval "$off" >/dev/null
+	done
+	w0=$(printf '%s\n' "${without[@]}" | median)
+	w1=$(printf '%s\n' "${with[@]}" | median)
+	# program cost: median over the rounds
+	n=$(printf '%s\n' "${ns[@]}" | awk '{print $1}' | median)
+	c=$(printf '%s\n' "${ns[@]}" | awk '{print $2}' | median)
+	awk -v p="$place" -v h="$label" -v a="$w0" -v b="$w1" -v n="$n" -v c="$c" 'BEGIN {
+		printf "%-9s %-28s %9.2f Gb/s %7.2f Gb/s %7.3f %8.1f%% %7s %6s\n", p, h, a, b, b / a, (1 - b / a) * 100, n, c }'
+}
+
+# Reference: the cost of the XDP hook itself on a veth, with an empty
+# XDP_PASS program (the veth driver turns GSO off on the peer as soon as
+# any XDP program is attached).
+clang -O2 -g -target bpf -I"/usr/include/$(gcc -dumpmachine)" -c \
+	"$top/tests/integration/bpf/other.bpf.c" -o "$STATE/empty.o"
+
+printf '%-9s %-28s %14s %14s %7s %9s %7s %6s\n' placement "programs" "without" "with" ratio overhead "ns/pkt" "cpu%"
+row sender "netacct (xdp default)" "$ACC --netns $A attach --features netacct --iface $VA" "$ACC detach"
+row sender "netacct --ingress tc" "$ACC --netns $A attach --features netacct --iface $VA --ingress tc" "$ACC detach"
+row receiver "netacct --ingress tc" "$ACC --netns $B attach --features netacct --iface $VB --ingress tc" "$ACC detach"
+row receiver "netacct (xdp default)" "$ACC --netns $B attach --features netacct --iface $VB" "$ACC detach"
+row receiver "empty XDP_PASS (reference)" "ip -n $B link set dev $VB xdpdrv obj $STATE/empty.o sec xdp" \
+	"ip -n $B link set dev $VB xdpdrv off"
+echo "(iperf3 TCP over veth, ${ROUNDS}x${DURATION}s each side alternating, medians; programs on one"
+echo " veth end; ns/pkt: mean run time per invocation of netacct's programs and cpu%: their total"
+echo " run time as a share of one CPU during a run, both from the kernel's bpf_stats)"

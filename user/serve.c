@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `accelctl serve`: the counters over HTTP for Prometheus.
+ *
+ *   /metrics  every metric of the attached features (the same model as
+ *             `stats --prometheus`), plus the server's own cost
+ *   /healthz  "ok" while the server works
+ *   /         a pointer to the two above
+ *
+ * Each scrape opens the pinned maps afresh (stats_collect), so serve holds
+ * no BPF object between scrapes: it starts, stops and restarts
+ * independently of attach and detach, and while nothing is attached it
+ * keeps answering with accel_feature_attached 0.
+ *
+ * Namespaces: the listening socket lives in the namespace serve was
+ * started in (where Prometheus reaches it).  Counters that depend on the
+ * reader's namespace (socket iterators, interface names) are read inside
+ * the namespace attach used, or --netns: the server thread enters it for
+ * the scrape and returns.  setns(CLONE_NEWNET) changes only the calling
+ * thread, and the listening socket keeps its namespace.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "log.h"
+#include "serve.h"
+#include "stats.h"
+#include "sysenv.h"
+
+struct serve_state {
+	struct accel_ctx *ctx;
+	const char *netns_opt;		/* --netns, or NULL: the attach's */
+	int host_netns_fd;		/* where we started; -1 if unknown */
+	bool unhealthy;			/* could not return to host_netns_fd */
+	char warned_netns[64];		/* last namespace we failed to enter */
+	char cur_netns[64];		/* the one entered for this scrape */
+	uint64_t scrapes, errors;
+	double start_time;
+};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int netns_open(const char *name)
+{
+	static const char *const dirs[] = { "/run/netns", "/var/run/netns" };
+	char path[PATH_MAX];
+	int fd = -1;
+
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && fd < 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return fd;
+}
+
+/* Enter the namespace the counters belong to; *entered tells whether the
+ * thread must go back.  Failure to enter is reported once per name. */
+static int collect_netns_enter(struct serve_state *st, bool *entered)
+{
+	struct accel_ctx *ctx = st->ctx;
+	struct instance_info ii;
+	const char *name = st->netns_opt;
+	int fd, err;
+
+	*entered = false;
+	ctx->netns = NULL;
+	if (!name && !instance_read(ctx, &ii) && ii.netns[0])
+		name = ii.netns;
+	if (!name || !*name) {
+		st->warned_netns[0] = '\0';
+		return 0;
+	}
+	fd = netns_open(name);
+	err = fd < 0 ? -errno : (setns(fd, CLONE_NEWNET) ? -errno : 0);
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		if (strcmp(st->warned_netns, name))
+			pr_warn("cannot enter network namespace '%s' to read counters: %s; /metrics answers 503 until it is back\n",
+				name, strerror(-err));
+		snprintf(st->warned_netns, sizeof(st->warned_netns), "%s", name);
+		return err;
+	}
+	st->warned_netns[0] = '\0';
+	*entered = true;
+	snprintf(st->cur_netns, sizeof(st->cur_netns), "%s", name);
+	ctx->netns = st->cur_netns;
+	return 0;
+}
+
+static void collect_netns_leave(struct serve_state *st)
+{
+	if (st->host_netns_fd < 0 || setns(st->host_netns_fd, CLONE_NEWNET)) {
+		pr_warn("cannot return to the host network namespace: %s; /healthz now fails, restart serve\n",
+			strerror(errno));
+		st->unhealthy = true;
+	}
+}
+
+static int count_fds(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own descriptor */
+}
+
+/* The process metrics Prometheus client libraries export, so the usual
+ * dashboards show accelctl's own cost. */
+static void add_process_metrics(struct metrics *m, const struct serve_state *st)
+{
+	struct metric_family *f;
+	struct rusage ru;
+	struct rlimit rl;
+	unsigned long long vsz, rss;
+	char buf[128];
+	long page = sysconf(_SC_PAGESIZE);
+	int n;
+
+	if (!getrusage(RUSAGE_SELF, &ru)) {
+		f = metrics_family(m, "process_cpu_seconds_total", METRIC_COUNTER,
+				   "Total user and system CPU time spent in seconds.");
+		metric_add(f, ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+			   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6, METRIC_END);
+	}
+	if (read_file("/proc/self/statm", buf, sizeof(buf)) > 0 &&
+	    sscanf(buf, "%llu %llu", &vsz, &rss) == 2) {
+		f = metrics_family(m, "process_resident_memory_bytes", METRIC_GAUGE,
+				   "Resident memory size in bytes.");
+		metric_add(f, (double)rss * page, METRIC_END);
+		f = metrics_family(m, "process_virtual_memory_bytes", METRIC_GAUGE,
+				   "Virtual memory size in bytes.");
+		metric_add(f, (double)vsz * page, METRIC_END);
+	}
+	n = count_fds();
+	if (n >= 0) {
+		f = metrics_family(m, "process_open_fds", METRIC_GAUGE,
+				   "Number of open file descriptors.");
+		metric_add(f, n, METRIC_END);
+	}
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		f = metrics_family(m, "process_max_fds", METRIC_GAUGE,
+				   "Maximum number of open file descriptors.");
+		metric_add(f, rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur, METRIC_END);
+	}
+	f = metrics_family(m, "process_start_time_seconds", METRIC_GAUGE,
+			   "Start time of the process since unix epoch in seconds.");
+	metric_add(f, st->start_time, METRIC_END);
+}
+
+static void handle_metrics(void *arg, const char *path, struct http_response *r)
+{
+	struct serve_state *st = arg;
+	struct metric_family *f;
+	struct metrics *m;
+	bool entered;
+	double t0 = mono_now(), dt;
+	FILE *out;
+	int err;
+
+	(void)path;
+	m = metrics_new();
+	if (!m) {
+		r->status = 500;
+		return;
+	}
+	/* Read from the wrong namespace, the iterator's gauges would be
+	 * another namespace's sockets: answer 503 (Prometheus: up 0) rather
+	 * than plausible wrong numbers. */
+	err = collect_netns_enter(st, &entered);
+	if (err) {
+		metrics_free(m);
+		st->errors++;
+		r->status = 503;
+		if (asprintf(&r->body, "503 cannot enter network namespace '%s' that attach used: %s\n",
+			     st->warned_netns, strerror(-err)) < 0)
+			r->body = NULL;
+		r->len = r->body ? strlen(r->body) : 0;
+		return;
+	}
+	if (netns_cookie(&st->ctx->netns_cookie))
+		st->ctx->netns_cookie = 0;
+	err = accel_collect(st->ctx, m);
+	if (entered)
+		collect_netns_leave(st);
+	dt = mono_now() - t0;
+	st->scrapes++;
+	if (err)
+		st->errors++;
+
+	f = metrics_family(m, "accel_exporter_scrapes_total", METRIC_COUNTER,
+			   "Requests for /metrics answered by accelctl serve, this one included");
+	metric_add(f, st->scrapes, METRIC_END);
+	f = metrics_family(m, "accel_exporter_scrape_errors_total", METRIC_COUNTER,
+			   "Scrapes in which a feature's pinned maps could not be read or the attach's network namespace not entered (see serve's log)");
+	metric_add(f, st->errors, METRIC_END);
+	f = metrics_family(m, "accel_exporter_collect_duration_seconds", METRIC_GAUGE,
+			   "Time this scrape spent reading the pinned BPF maps");
+	metric_add(f, dt, METRIC_END);
+	add_process_metrics(m, st);
+
+	out = open_memstream(&r->body, &r->len);
+	if (!out) {
+		metrics_free(m);
+		r->status = 500;
+		return;
+	}
+	metrics_write_prometheus(m, out);
+	if (fclose(out)) {
+		free(r->body);
+		r->body = NULL;
+		r->status = 500;
+	}
+	metrics_free(m);
+	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void handle_healthz(void *arg, const char *path, struct http_response *r)
+{
+	struct serve_state *st = arg;
+
+	(void)path;
+	r->status = st->unhealthy ? 503 : 200;
+	r->body = strdup(st->unhealthy ? "unhealthy: stuck in another network namespace\n" : "ok\n");
+	r->len = r->body ? strlen(r->body) : 0;
+}
+
+static void handle_index(void *arg, const char *path, struct http_response *r)
+{
+	static const char page[] =
+		"<!DOCTYPE html>\n<html><head><title>accelctl</title></head><body>\n"
+		"<h1>accelctl %s</h1>\n"
+		"<p><a href=\"/metrics\">/metrics</a> (Prometheus) &middot; "
+		"<a href=\"/healthz\">/healthz</a></p>\n</body></html>\n";
+	int n;
+
+	(void)arg;
+	(void)path;
+	r->content_type = "text/html; charset=utf-8";
+	n = asprintf(&r->body, page, ACCELCTL_VERSION);
+	if (n < 0) {
+		r->body = NULL;
+		r->status = 500;
+		return;
+	}
+	r->len = n;
+}
+
+static const struct http_route routes[] = {
+	{ "/metrics", handle_metrics },
+	{ "/healthz", handle_healthz },
+	{ "/", handle_index },
+};
+
+int serve_run(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	struct serve_state st = { .ctx = ctx, .netns_opt = ctx->netns, .host_netns_fd = -1 };
+	const char *listen = o->listen ? o->listen : ACCEL_SERVE_DEFAULT_LISTEN;
+	struct http_server *srv = NULL;
+	sigset_t sigs, old;
+	int sig, err;
+
+	st.start_time = (double)time(NULL);
+	if (ctx->netns) {
+		/* --netns given: it must exist now (the attach's own namespace
+		 * is looked up per scrape: it may come and go) */
+		int fd = netns_open(ctx->netns);
+
+		if (fd < 0) {
+			pr_warn("network namespace '%s' not found in /run/netns (see `ip netns list`)\n",
+				ctx->netns);
+			return -ENOENT;
+		}
+		close(fd);
+	}
+	st.host_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (st.host_netns_fd < 0) {
+		err = -errno;
+		pr_warn("cannot open this thread's network namespace: %s\n", strerror(-err));
+		return err;
+	}
+	/* Block the stop signals before libmicrohttpd starts its thread, so
+	 * it inherits the mask and only sigwait() below takes them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
+
+	err = http_server_start(&srv, listen, NULL, routes, ARRAY_SIZE(routes), &st);
+	if (err) {
+		if (err == -EINVAL)
+			err = -ACCEL_ECONFIG;
+		goto cleanup;
+	}
+	pr_info("serving http://%s/metrics (pin root %s)\n", http_server_addr(srv), ctx->pin_root);
+	do {
+		sig = sigwaitinfo(&sigs, NULL);
+	} while (sig < 0 && errno == EINTR);
+	pr_info("%s: stopping after %llu scrapes\n", sig > 0 ? strsignal(sig) : "signal",
+		(unsigned long long)st.scrapes);
+cleanup:
+	http_server_stop(srv);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(st.host_netns_fd);
+	return err;
+}

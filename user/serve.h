@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef ACCEL_SERVE_H
+#define ACCEL_SERVE_H
+
+#include "accel.h"
+#include "cli.h"
+
+#define ACCEL_SERVE_DEFAULT_LISTEN "127.0.0.1:9435"
+
+/* `accelctl serve`: /metrics, /healthz and / until SIGINT or SIGTERM.
+ * Listens in the network namespace it was started in; reads counters in
+ * the namespace attach used (or --netns), entering it per scrape. */
+int serve_run(struct accel_ctx *ctx, struct cli_opts *o);
+
+#endif

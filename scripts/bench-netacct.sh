@@ -9,9 +9,9 @@
 #   sender     programs on the sending veth (egress tc sees the data)
 #   receiver   programs on the receiving veth (ingress sees the data)
 #
-# with the default ingress hook (XDP) and with --ingress tc, plus an empty
-# XDP program on the receiver as the reference for what the XDP hook alone
-# costs on veth.
+# with the default ingress hook (--ingress auto: tc on veth) and with
+# --ingress xdp, plus an empty XDP program on the receiver as the reference
+# for what the XDP hook alone costs on veth.
 #
 # Prints a table; exit 0 whatever the numbers (the target, <= 3 %, is read
 # by a human or by scripts/bench.sh).  Needs root, iperf3 and a built
@@ -129,10 +129,9 @@ clang -O2 -g -target bpf -I"/usr/include/$(gcc -dumpmachine)" -c \
 	"$top/tests/integration/bpf/other.bpf.c" -o "$STATE/empty.o"
 
 printf '%-9s %-28s %14s %14s %7s %9s %7s %6s\n' placement "programs" "without" "with" ratio overhead "ns/pkt" "cpu%"
-row sender "netacct (xdp default)" "$ACC --netns $A attach --features netacct --iface $VA" "$ACC detach"
-row sender "netacct --ingress tc" "$ACC --netns $A attach --features netacct --iface $VA --ingress tc" "$ACC detach"
-row receiver "netacct --ingress tc" "$ACC --netns $B attach --features netacct --iface $VB --ingress tc" "$ACC detach"
-row receiver "netacct (xdp default)" "$ACC --netns $B attach --features netacct --iface $VB" "$ACC detach"
+row sender "netacct (default)" "$ACC --netns $A attach --features netacct --iface $VA" "$ACC detach"
+row receiver "netacct (default: auto)" "$ACC --netns $B attach --features netacct --iface $VB" "$ACC detach"
+row receiver "netacct --ingress xdp" "$ACC --netns $B attach --features netacct --iface $VB --ingress xdp" "$ACC detach"
 row receiver "empty XDP_PASS (reference)" "ip -n $B link set dev $VB xdpdrv obj $STATE/empty.o sec xdp" \
 	"ip -n $B link set dev $VB xdpdrv off"
 echo "(iperf3 TCP over veth, ${ROUNDS}x${DURATION}s each side alternating, medians; programs on one"

@@ -34,6 +34,13 @@ enum {
 	EXIT_USAGE = 2,
 };
 
+/* netacct: where ingress is counted (--ingress). */
+enum accel_ingress {
+	ACCEL_INGRESS_AUTO = 0,		/* tc on veth and where XDP cannot be added, XDP elsewhere */
+	ACCEL_INGRESS_XDP,		/* XDP or fail */
+	ACCEL_INGRESS_TC,		/* tc only */
+};
+
 /* Options of `attach` (and of profile sections that set them). */
 struct attach_opts {
 	unsigned int features;		/* bit mask of feature indices; 0 = default */
@@ -48,7 +55,7 @@ struct attach_opts {
 	/* netacct */
 	int nifaces;
 	char ifaces[ACCEL_MAX_IFACES][16];
-	bool ingress_tc;		/* count ingress at tc, not XDP */
+	enum accel_ingress ingress;	/* default ACCEL_INGRESS_AUTO */
 	/* tune */
 	const char *config;
 	const char *profile;

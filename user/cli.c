@@ -45,7 +45,8 @@ static const struct opt_spec specs[] = {
 	{ OPT_IFACE, "iface", required_argument, "IF",
 	  "netacct: interface to account (repeatable; default lo and the default-route interfaces)" },
 	{ OPT_INGRESS, "ingress", required_argument, "HOOK",
-	  "netacct: count ingress with xdp (libxdp; native, generic on lo; default) or tc" },
+	  "netacct: ingress hook: auto (default: tc on veth and where no XDP program can be added, "
+	  "XDP elsewhere), xdp (fail if XDP cannot be attached) or tc" },
 	{ OPT_CONFIG, "config", required_argument, "FILE", "tune: INI profile to apply" },
 	{ OPT_PROFILE, "profile", required_argument, "NAME", "tune: built-in profile to apply (default: loopback)" },
 	{ OPT_NO_TUNE, "no-tune", no_argument, NULL, "do not apply any tuning profile" },
@@ -229,9 +230,14 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 			break;
 		}
 		case OPT_INGRESS:
-			if (strcmp(optarg, "xdp") && strcmp(optarg, "tc"))
-				return usage_error(cmd, "--ingress: '%s' is not xdp or tc%s", optarg, "");
-			ctx->attach.ingress_tc = !strcmp(optarg, "tc");
+			if (!strcmp(optarg, "auto"))
+				ctx->attach.ingress = ACCEL_INGRESS_AUTO;
+			else if (!strcmp(optarg, "xdp"))
+				ctx->attach.ingress = ACCEL_INGRESS_XDP;
+			else if (!strcmp(optarg, "tc"))
+				ctx->attach.ingress = ACCEL_INGRESS_TC;
+			else
+				return usage_error(cmd, "--ingress: '%s' is not auto, xdp or tc%s", optarg, "");
 			break;
 		case OPT_CONFIG: ctx->attach.config = optarg; break;
 		case OPT_PROFILE: ctx->attach.profile = optarg; break;

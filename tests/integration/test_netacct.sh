@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # netacct: fragment / MTU / PMTU counters against the kernel's own, in
 # network namespaces over veth; coexistence with other XDP programs and tc
-# filters; attach/detach hygiene.
+# filters; the ingress hook choice (--ingress auto|xdp|tc); attach/detach
+# hygiene.  Tests of XDP behaviour on veth ask for it with --ingress xdp: the
+# default (auto) counts ingress at tc on veth devices.
 source "$(dirname "$0")/lib.sh"
 
 # ns NAME...: create ${T_ID}-NAME for each NAME and set the variable NAME
@@ -108,7 +110,8 @@ test_fragments_equal_kernel_counters() {
 	second_instance
 	$A --netns "$a" attach --features netacct --iface "${s}a"
 	defer "$A detach"
-	$B --netns "$b" attach --features netacct --iface "${s}b"
+	# the receiver counts at XDP (native on veth): fragments as on the wire
+	$B --netns "$b" attach --features netacct --iface "${s}b" --ingress xdp
 
 	local fc0 rr0 fc60 rr60
 	fc0=$(snmp "$a" Ip FragCreates); rr0=$(snmp "$b" Ip ReasmReqds)
@@ -172,7 +175,7 @@ test_pmtu_messages_equal_router_counters() {
 	# h1's interface (ingress: messages received) and the router's
 	# interface towards h1 (egress: messages sent)
 	second_instance
-	$A --netns "$h1" attach --features netacct --iface "${s}h1"
+	$A --netns "$h1" attach --features netacct --iface "${s}h1" --ingress xdp
 	defer "$A detach"
 	$B --netns "$r" attach --features netacct --iface "${s}r1"
 
@@ -246,12 +249,26 @@ test_coexists_with_other_xdp_and_tc() {
 	tid=$(tc -n "$a" -j filter show dev "${s}a" egress | python3 -c 'import json,sys
 print([f["options"]["prog"]["id"] for f in json.load(sys.stdin) if "options" in f][0])')
 
-	$A --netns "$a" attach --features netacct --iface "${s}a"
+	# With libxdp's dispatcher both XDP programs share the hook.  Where the
+	# kernel cannot run the dispatcher (no freplace), the other program owns
+	# the hook alone: --ingress xdp must then fail and leave nothing behind,
+	# and the default (auto) counts ingress at tc.
 	defer "$A detach"
-	# With libxdp's dispatcher both programs share the hook; where the
-	# kernel cannot run the dispatcher (no freplace), the other program
-	# owns the hook alone and netacct counts ingress at tc.
-	if "$TOOLS/xdp_other" ids "$a" "${s}a" | grep -q netacct_xdp; then hook=xdp-native; else hook=tc; fi
+	if ip -n "$a" link show "${s}a" | grep -q xdp_dispatcher; then
+		$A --netns "$a" attach --features netacct --iface "${s}a" --ingress xdp
+		hook=xdp-native
+	else
+		local rc=0 out
+		out=$($A --netns "$a" attach --features netacct --iface "${s}a" --ingress xdp 2>&1) || rc=$?
+		assert_eq "$rc" 1 "exit code of --ingress xdp next to a program without dispatcher"
+		grep -q "no XDP program can be added" <<<"$out" || fail "the failure is not explained: $out"
+		[ ! -e "$PIN/netacct" ] || fail "pins left after the failed --ingress xdp"
+		tc -n "$a" filter show dev "${s}a" egress | grep -q netacct && fail "netacct tc filter left after the failed attach"
+		tc -n "$a" filter show dev "${s}a" egress | grep -q "id $tid " || fail "the other tc filter is gone"
+		"$TOOLS/xdp_other" ids "$a" "${s}a" | grep -q "^$id " || fail "the other XDP program is gone"
+		$A --netns "$a" attach --features netacct --iface "${s}a"
+		hook=tc
+	fi
 	$A status --json | python3 -c 'import json,sys
 i = json.load(sys.stdin)["features"]["netacct"]["interfaces"][0]
 assert i["ingress"] == sys.argv[1], i' "$hook" || fail "status does not say ingress $hook: $($A status)"
@@ -309,8 +326,15 @@ test_tso_super_packets_are_not_mtu_violations() {
 	pass
 }
 
+# ingress NAME: "ingress ingress_reason" of interface NAME in `status --json`
+ingress() {
+	$A status --json | python3 -c 'import json,sys
+for i in json.load(sys.stdin)["features"]["netacct"]["interfaces"]:
+    if i["ifname"] == sys.argv[1]: print(i["ingress"], i["ingress_reason"])' "$1"
+}
+
 test_legacy_xdp_owner_means_tc_ingress() {
-	local a b s n=20
+	local a b s n=20 rc=0 out
 	ns a b; s=$(stem)
 	veth "$a" "${s}a" "$b" "${s}b" 1500
 	ip -n "$a" addr add 10.80.0.1/24 dev "${s}a"
@@ -319,9 +343,26 @@ test_legacy_xdp_owner_means_tc_ingress() {
 		"$top/tests/integration/bpf/other.bpf.c" -o "$TMP/other.o"
 	# attached without libxdp: not ours to replace
 	ip -n "$a" link set dev "${s}a" xdpgeneric obj "$TMP/other.o" sec xdp
-	$A --netns "$a" attach --features netacct --iface "${s}a"
+
+	# --ingress xdp cannot be honoured: exit 1, and lo (attached first,
+	# with XDP) is rolled back
+	out=$($A --netns "$a" attach --features netacct --iface lo --iface "${s}a" --ingress xdp 2>&1) || rc=$?
+	assert_eq "$rc" 1 "exit code of --ingress xdp on an interface with a legacy XDP owner"
+	grep -q "${s}a: --ingress xdp: no XDP program can be added" <<<"$out" || fail "failure not explained: $out"
+	ip -n "$a" link show lo | grep -q xdp && fail "XDP left on lo after the rollback"
+	tc -n "$a" qdisc show | grep -q clsact && fail "clsact left after the rollback: $(tc -n "$a" qdisc show)"
+	[ ! -e "$PIN/netacct" ] || fail "pins left after the rollback"
+	[ ! -e "$STATE/netacct" ] || fail "state record left after the rollback"
+	ip -n "$a" link show "${s}a" | grep -q xdpgeneric || fail "the legacy XDP program was removed by the rollback"
+
+	# auto: lo (not a veth) tries XDP, finds a legacy owner there too and
+	# falls back to tc; the veth is counted at tc anyway
+	ip -n "$a" link set dev lo xdpgeneric obj "$TMP/other.o" sec xdp
+	$A --netns "$a" attach --features netacct --iface lo --iface "${s}a"
 	defer "$A detach"
-	$A status | grep -q "ingress tc prio" || fail "no tc ingress fallback: $($A status)"
+	assert_eq "$(ingress lo)" "tc auto-no-xdp" "lo with a legacy XDP owner"
+	assert_eq "$(ingress "${s}a")" "tc auto-veth" "veth with a legacy XDP owner"
+	$A status | grep -q "ingress tc prio .*(auto-no-xdp)" || fail "status does not show the tc fallback: $($A status)"
 	local first
 	first=$(m "$A" accel_netacct_fragments_total ifname="${s}a" direction=ingress family=inet kind=first)
 	udp "$b" 10.80.0.1 4000 $n
@@ -331,7 +372,56 @@ test_legacy_xdp_owner_means_tc_ingress() {
 		"non-first fragments through tc ingress"
 	$A detach
 	ip -n "$a" link show "${s}a" | grep -q "xdpgeneric" || fail "the legacy XDP program was removed"
+	ip -n "$a" link show lo | grep -q "xdpgeneric" || fail "the legacy XDP program on lo was removed"
 	tc -n "$a" qdisc show dev "${s}a" | grep -q clsact && fail "clsact qdisc accelctl created is left"
+	pass
+}
+
+# auto (the default) on a veth: tc ingress, no XDP (which would turn GSO off
+# on the peer); on lo: generic XDP.  --ingress xdp: native XDP on the veth.
+test_ingress_auto_tc_on_veth_xdp_on_lo() {
+	local a b s n=20 rr0 out
+	ns a b; s=$(stem)
+	veth "$a" "${s}a" "$b" "${s}b" 1500
+	ip -n "$a" addr add 10.83.0.1/24 dev "${s}a"
+	ip -n "$b" addr add 10.83.0.2/24 dev "${s}b"
+	ip -n "$a" link set lo up
+	out=$($A --netns "$a" attach --features netacct --iface lo --iface "${s}a" 2>&1)
+	defer "$A detach"
+	grep -q "lo: ingress xdp-generic (auto: XDP can be added)" <<<"$out" || fail "attach does not say why lo uses XDP: $out"
+	grep -q "${s}a: ingress tc (auto: veth device" <<<"$out" || fail "attach does not say why ${s}a uses tc: $out"
+	assert_eq "$(ingress lo)" "xdp-generic auto" "lo: ingress hook and reason"
+	assert_eq "$(ingress "${s}a")" "tc auto-veth" "veth: ingress hook and reason"
+	ip -n "$a" link show lo | grep -q "xdpgeneric.*" || fail "no generic XDP on lo: $(ip -n "$a" link show lo)"
+	ip -n "$a" link show lo | grep -q "name netacct_xdp" || fail "lo's XDP program is not netacct's"
+	ip -n "$a" link show "${s}a" | grep -q "xdp" && fail "XDP on the veth with auto: $(ip -n "$a" link show "${s}a")"
+	tc -n "$a" filter show dev "${s}a" ingress | grep -q "name netacct_tc_ingr" ||
+		fail "no tc ingress filter on the veth: $(tc -n "$a" filter show dev "${s}a" ingress)"
+	tc -n "$a" filter show dev lo ingress | grep -q netacct && fail "tc ingress filter on lo next to XDP"
+
+	# both hooks count: fragments into the veth equal the kernel's
+	# reassembly requests; on lo, XDP sees every frame tc egress sent
+	rr0=$(snmp "$a" Ip ReasmReqds)
+	udp "$b" 10.83.0.1 4000 $n
+	udp "$a" 127.0.0.1 100 $n
+	wait_until 5 bash -c "[ \$(( \$($(declare -f snmp); snmp $a Ip ReasmReqds) - $rr0 )) -ge $((3 * n)) ]" ||
+		fail "fragments did not arrive"
+	assert_eq "$(frags "$A" "${s}a" ingress inet)" "$(( $(snmp "$a" Ip ReasmReqds) - rr0 ))" \
+		"veth tc ingress fragments vs ReasmReqds"
+	out=$(m "$A" accel_netacct_packets_total ifname=lo direction=egress family=inet)
+	[ "$out" -ge "$n" ] || fail "lo egress saw $out packets, sent $n"
+	wait_until 5 bash -c "[ \"\$($(declare -f m); m '$A' accel_netacct_packets_total ifname=lo direction=ingress family=inet)\" = $out ]" ||
+		fail "lo XDP ingress $(m "$A" accel_netacct_packets_total ifname=lo direction=ingress family=inet) != egress $out"
+	$A detach
+
+	# --ingress xdp: native XDP on the veth
+	$A --netns "$a" attach --features netacct --iface "${s}a" --ingress xdp
+	assert_eq "$(ingress "${s}a")" "xdp-native requested" "veth with --ingress xdp"
+	ip -n "$a" link show "${s}a" | grep -q "prog/xdp" || fail "no XDP on the veth with --ingress xdp"
+	tc -n "$a" filter show dev "${s}a" ingress | grep -q netacct && fail "tc ingress filter next to XDP"
+	$A detach
+	ip -n "$a" link show | grep -q xdp && fail "XDP left after detach: $(ip -n "$a" link show)"
+	tc -n "$a" qdisc show | grep -q clsact && fail "clsact left after detach"
 	pass
 }
 

@@ -16,6 +16,7 @@
 #include "accel.h"
 #include "cli.h"
 #include "log.h"
+#include "bypass.h"
 #include "serve.h"
 #include "stats.h"
 #include "sysenv.h"
@@ -92,12 +93,24 @@ static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
 static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o);
 
 static const int attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCLUDE_PORTS,
+				   OPT_EVENT_PORTS,
 				   OPT_IFACE, OPT_INGRESS, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
 				   OPT_AUTO, 0 };
 static const int detach_opts[] = { OPT_FORCE, 0 };
 static const int json_opts[] = { OPT_JSON, 0 };
 static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
 static const int serve_opts[] = { OPT_LISTEN, 0 };
+static const int bypass_opts[] = { OPT_PORTS, OPT_EXCLUDE_PORTS, OPT_EVENT_PORTS, 0 };
+
+static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	if (o->nargs != 1) {
+		fprintf(stderr, "accelctl bypass: expected one of on, off, policy, selftest\n");
+		return EXIT_USAGE;
+	}
+	return exit_code(bypass_command(ctx, o->args[0]));
+}
+
 static const int profile_opts[] = { OPT_PROFILE, 0 };
 static const int autotune_opts[] = { OPT_ONCE, OPT_INTERVAL, 0 };
 
@@ -127,6 +140,16 @@ static const struct command commands[] = {
 	  "it serves accel_feature_attached 0.  It listens in the network namespace\n"
 	  "it starts in and reads counters in the one attach used (or --netns).",
 	  serve_opts, cmd_serve },
+	{ "bypass", "on|off|policy|selftest", "switch the bypass at runtime, change its policy",
+	  "Runtime control of an attached bypass, no re-attach needed:\n"
+	  "  on, off   start / stop accelerating new connections; `off` also moves\n"
+	  "            accelerated connections back to the stack at their next send\n"
+	  "            (order-safe: bytes already bypassed are read first)\n"
+	  "  policy    replace the port lists given (--ports, --exclude-ports,\n"
+	  "            --event-ports; `none` empties one) or, without options, print them\n"
+	  "  selftest  run the blocking-reader check attach runs and print the verdict\n"
+	  "Policy changes apply to connections established afterwards.",
+	  bypass_opts, cmd_bypass },
 	{ "profile", "list | show [NAME|FILE] | check FILE", "show or check tuning profiles",
 	  "list: the built-in profiles.  show: a built-in profile with the reason for\n"
 	  "every value, or how a profile FILE was understood.  check: parse FILE and\n"

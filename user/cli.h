@@ -33,6 +33,7 @@ enum opt_id {
 	OPT_ONCE,
 	OPT_INTERVAL,
 	OPT_INGRESS,
+	OPT_EVENT_PORTS,
 };
 
 struct cli_opts {

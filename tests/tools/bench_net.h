@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -223,6 +224,19 @@ static inline bool bn_pattern_ok(const unsigned char *ref, const unsigned char *
 		if (r[i] != p[i])
 			return false;
 	return r[n - 1] == p[n - 1];
+}
+
+/* Pin the calling process to one CPU (cpu < 0: leave it alone). */
+static inline void bn_pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		bn_die("pin to CPU %d", cpu);
 }
 
 /* Write/read all of a fixed-size record over a pipe (reports between ends). */

@@ -3,13 +3,14 @@
  * bench_rr - request/response (ping-pong) latency over TCP or a Unix socket.
  *
  * Usage: bench_rr [-f tcp|tcp6|unix] [-a ADDR] [-m SIZE] [-t SECONDS]
- *                 [-w SECONDS] [-N]
+ *                 [-w SECONDS] [-N] [-C CPU] [-S CPU]
  *   -f  transport (default tcp: 127.0.0.1; tcp6: ::1; unix: abstract name)
  *   -a  address (TCP; default loopback)
  *   -m  request and response size (default 64; at least 8; K/M suffixes)
  *   -t  seconds to measure for (default 2)
  *   -w  warm-up seconds before measuring (default 0.2)
  *   -N  nonblocking sockets driven by epoll (default blocking)
+ *   -C  pin the client to CPU;  -S  pin the server to CPU
  *
  * One connection, one request in flight, TCP_NODELAY on both ends (as
  * request/response servers set it).  The forked server echoes each request;
@@ -39,7 +40,7 @@ struct report {
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_rr [-f tcp|tcp6|unix] [-a ADDR] [-m SIZE] [-t SECONDS] "
-			"[-w SECONDS] [-N]\n");
+			"[-w SECONDS] [-N] [-C CPU] [-S CPU]\n");
 	exit(2);
 }
 
@@ -112,7 +113,7 @@ int main(int argc, char **argv)
 	const char *kind = "tcp", *addr = NULL;
 	double secs = 2, warm = 0.2, t0, tm = 0;
 	bool nonblock = false, measuring = false;
-	int c2p[2], lfd, fd, status;
+	int c2p[2], lfd, fd, status, cpu_cl = -1, cpu_sv = -1;
 	struct bn_poll poll, *p = NULL;
 	struct bn_endpoint ep;
 	struct report rep;
@@ -124,7 +125,7 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int c_opt;
 
-	while ((c_opt = getopt(argc, argv, "f:a:m:t:w:Nh")) != -1) {
+	while ((c_opt = getopt(argc, argv, "f:a:m:t:w:NC:S:h")) != -1) {
 		switch (c_opt) {
 		case 'f': kind = optarg; break;
 		case 'a': addr = optarg; break;
@@ -132,6 +133,8 @@ int main(int argc, char **argv)
 		case 't': secs = atof(optarg); break;
 		case 'w': warm = atof(optarg); break;
 		case 'N': nonblock = true; break;
+		case 'C': cpu_cl = atoi(optarg); break;
+		case 'S': cpu_sv = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -151,10 +154,12 @@ int main(int argc, char **argv)
 		bn_die("fork");
 	if (pid == 0) {
 		close(c2p[0]);
+		bn_pin(cpu_sv);
 		_exit(server(lfd, &ep, m, nonblock, c2p[1]));
 	}
 	close(c2p[1]);
 	close(lfd);
+	bn_pin(cpu_cl);
 
 	req = malloc(m);
 	rsp = malloc(m);

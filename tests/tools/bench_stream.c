@@ -3,7 +3,7 @@
  * bench_stream - one-way stream throughput over TCP or a Unix socket.
  *
  * Usage: bench_stream [-f tcp|tcp6|unix] [-a ADDR] [-m SIZE] [-t SECONDS]
- *                     [-r SIZE] [-N] [-V]
+ *                     [-r SIZE] [-N] [-V] [-C CPU] [-S CPU]
  *   -f  transport (default tcp: 127.0.0.1; tcp6: ::1; unix: abstract name)
  *   -a  address to listen on and connect to (TCP; default loopback)
  *   -m  message size: the size of each send() (default 64K; K/M suffixes)
@@ -12,6 +12,7 @@
  *   -N  nonblocking sockets driven by epoll (default blocking)
  *   -V  verify every received byte (default: one byte per 4 KiB plus the
  *       first and last byte of every recv, and the exact byte count)
+ *   -C  pin the sender to CPU;  -S  pin the receiver to CPU
  *
  * The process listens on an ephemeral port, forks the receiver, connects,
  * and sends messages of the given size for the given time; then it shuts
@@ -40,7 +41,7 @@ struct report {
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_stream [-f tcp|tcp6|unix] [-a ADDR] [-m SIZE] [-t SECONDS] "
-			"[-r SIZE] [-N] [-V]\n");
+			"[-r SIZE] [-N] [-V] [-C CPU] [-S CPU]\n");
 	exit(2);
 }
 
@@ -95,7 +96,7 @@ int main(int argc, char **argv)
 	long msg = 64 << 10, rsize = 0;
 	double secs = 2, t0, t1;
 	bool nonblock = false, full = false;
-	int p2c[2], c2p[2], lfd, fd, c, status;
+	int p2c[2], c2p[2], lfd, fd, c, status, cpu_tx = -1, cpu_rx = -1;
 	struct bn_poll poll, *p = NULL;
 	struct bn_endpoint ep;
 	struct report rep;
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
 	uint64_t pos = 0, msgs = 0;
 	pid_t pid;
 
-	while ((c = getopt(argc, argv, "f:a:m:t:r:NVh")) != -1) {
+	while ((c = getopt(argc, argv, "f:a:m:t:r:NVC:S:h")) != -1) {
 		switch (c) {
 		case 'f': kind = optarg; break;
 		case 'a': addr = optarg; break;
@@ -112,6 +113,8 @@ int main(int argc, char **argv)
 		case 'r': rsize = bn_size(optarg); break;
 		case 'N': nonblock = true; break;
 		case 'V': full = true; break;
+		case 'C': cpu_tx = atoi(optarg); break;
+		case 'S': cpu_rx = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -134,11 +137,13 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		close(p2c[1]);
 		close(c2p[0]);
+		bn_pin(cpu_rx);
 		_exit(receiver(lfd, rsize, nonblock, full, p2c[0], c2p[1]));
 	}
 	close(p2c[0]);
 	close(c2p[1]);
 	close(lfd);
+	bn_pin(cpu_tx);
 
 	buf = malloc(BN_PERIOD + msg);
 	if (!buf)

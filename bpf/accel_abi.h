@@ -46,6 +46,89 @@ enum accel_family {
 /* bypass: local IO bypass (sockops + sockhash + sk_msg)                */
 /* ------------------------------------------------------------------ */
 
+/* Sockhash capacity (sockets, i.e. two per accelerated connection). */
+#define ACCEL_BYPASS_MAX_SOCKS 65536
+
+/*
+ * Sockhash key: one socket, named by both endpoints as that socket sees
+ * them, the wire family and its network namespace.  The peer's key is the
+ * same with local and remote swapped, so two namespaces with identical
+ * 4-tuples (each container has its own 127.0.0.1) can never meet.
+ * Addresses are 16 bytes; IPv4 (and IPv4 carried by an AF_INET6 socket,
+ * v4-mapped) is stored as ::ffff:a.b.c.d with family ACCEL_FAM_INET, so an
+ * AF_INET6 dual-stack client and an AF_INET server find each other.
+ */
+struct accel_bypass_key {
+	__u64 netns_cookie;
+	__u8 local_ip[16];
+	__u8 remote_ip[16];
+	__u16 local_port;	/* host byte order */
+	__u16 remote_port;	/* host byte order */
+	__u8 family;		/* enum accel_family */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct accel_bypass_key) == 48, "accel_bypass_key is ABI");
+
+/* bypass_config: one-entry array, the runtime knobs. */
+struct accel_bypass_config {
+	__u32 enabled;		/* 0: no new insertions and no new redirects;
+				 * redirected directions fall back to the stack */
+	__u32 flags;		/* ACCEL_BYPASS_F_* */
+	__u32 small_msg_bytes;	/* a send below this many bytes is "small" */
+	__u32 small_msg_run;	/* demote a direction after this many small sends
+				 * in a row that the peer did not answer; 0: never */
+};
+_Static_assert(sizeof(struct accel_bypass_config) == 16, "accel_bypass_config is ABI");
+
+/* The running kernel's tcp_bpf_recvmsg() returns -EAGAIN to blocking
+ * readers (attach's self-test found it): only nonblocking sockets, and
+ * accepted sockets of --event-ports, may enter the sockhash. */
+#define ACCEL_BYPASS_F_BLOCKING_UNSAFE	(1u << 0)
+/* --ports was given: only connections with an end on those ports. */
+#define ACCEL_BYPASS_F_PORTS_ONLY	(1u << 1)
+/* detach is in progress: like enabled == 0, and status shows draining. */
+#define ACCEL_BYPASS_F_DRAINING		(1u << 2)
+
+#define ACCEL_BYPASS_SMALL_MSG_BYTES	1024	/* defaults, see docs/bypass.md */
+#define ACCEL_BYPASS_SMALL_MSG_RUN	64
+
+/* bypass_ports: array of __u64 bitmap words, list * WORDS + port / 64. */
+enum accel_bypass_port_list {
+	ACCEL_BYPASS_PORTS_INCLUDE = 0,	/* --ports */
+	ACCEL_BYPASS_PORTS_EXCLUDE,	/* --exclude-ports */
+	ACCEL_BYPASS_PORTS_EVENT,	/* --event-ports: servers with nonblocking sockets */
+	ACCEL_BYPASS_PORT_LISTS,
+};
+#define ACCEL_BYPASS_PORT_WORDS		(65536 / 64)
+#define ACCEL_BYPASS_PORT_SLOTS		(ACCEL_BYPASS_PORT_LISTS * ACCEL_BYPASS_PORT_WORDS)
+
+/* bypass_counters: per-CPU array of __u64, indexed by this enum. */
+enum accel_bypass_counter {
+	ACCEL_BYPASS_CONN_INET = 0,	/* connections accelerated, by wire family */
+	ACCEL_BYPASS_CONN_INET6,
+	ACCEL_BYPASS_CONN_CLOSED,	/* accelerated connections that closed */
+	ACCEL_BYPASS_MSGS,		/* sk_msg verdicts redirected */
+	ACCEL_BYPASS_BYTES,		/* bytes redirected */
+	ACCEL_BYPASS_SOCKS,		/* sockets inserted into the sockhash */
+	ACCEL_BYPASS_EVICTED,		/* sockets taken out again (never fed) */
+	/* fallbacks: a direction (or, for policy, a socket) on the stack */
+	ACCEL_BYPASS_FB_PEER_MISSING,	/* peer not in the sockhash (remote, other cgroup, race) */
+	ACCEL_BYPASS_FB_POLICY,		/* --ports / --exclude-ports / not local */
+	ACCEL_BYPASS_FB_DEMOTED,	/* small-message stream moved back to the stack */
+	ACCEL_BYPASS_FB_REDIRECT_ERROR,	/* bpf_msg_redirect_hash() failed */
+	ACCEL_BYPASS_FB_KERNEL_UNSAFE,	/* blocking socket on an affected kernel */
+	ACCEL_BYPASS_FB_DISABLED,	/* `bypass off` or detach draining */
+	ACCEL_BYPASS_FB_STACK_STARTED,	/* bytes already sent on the stack (e.g. TFO) */
+	ACCEL_BYPASS_NCOUNTERS,
+};
+
+/* Pinned map names (LIBBPF_PIN_BY_NAME keeps the BTF names). */
+#define ACCEL_BYPASS_MAP_SOCKS		"bypass_socks"
+#define ACCEL_BYPASS_MAP_PEERS		"bypass_peers"	/* per-socket state shared with the peer */
+#define ACCEL_BYPASS_MAP_CONFIG		"bypass_config"
+#define ACCEL_BYPASS_MAP_PORTS		"bypass_ports"
+#define ACCEL_BYPASS_MAP_COUNTERS	"bypass_counters"
+
 /* bypass: end of section */
 
 /* ------------------------------------------------------------------ */

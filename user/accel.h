@@ -42,6 +42,9 @@ struct attach_opts {
 	const char *cgroup;		/* cgroup2 path; NULL = cgroup2 root */
 	struct port_list ports;		/* empty = all ports */
 	struct port_list exclude_ports;
+	struct port_list event_ports;	/* servers whose accepted sockets are nonblocking */
+	unsigned int lists_set;		/* which of the three lists were given: bit 0 ports,
+					 * 1 exclude_ports, 2 event_ports */
 	/* netacct */
 	int nifaces;
 	char ifaces[ACCEL_MAX_IFACES][16];

@@ -16,6 +16,7 @@
 #include "accel.h"
 #include "cli.h"
 #include "log.h"
+#include "bypass.h"
 #include "stats.h"
 #include "sysenv.h"
 
@@ -72,12 +73,23 @@ static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
 static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o);
 
 static const int attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCLUDE_PORTS,
+				   OPT_EVENT_PORTS,
 				   OPT_IFACE, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
 				   OPT_AUTO, 0 };
 static const int detach_opts[] = { OPT_FORCE, 0 };
 static const int json_opts[] = { OPT_JSON, 0 };
 static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
 static const int serve_opts[] = { OPT_LISTEN, 0 };
+static const int bypass_opts[] = { OPT_PORTS, OPT_EXCLUDE_PORTS, OPT_EVENT_PORTS, OPT_JSON, 0 };
+
+static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	if (o->nargs != 1) {
+		fprintf(stderr, "accelctl bypass: expected one of on, off, policy, selftest\n");
+		return EXIT_USAGE;
+	}
+	return exit_code(bypass_command(ctx, o->args[0]));
+}
 
 static const struct command commands[] = {
 	{ "attach", NULL, "load, attach and pin the BPF programs; apply tuning",
@@ -102,6 +114,16 @@ static const struct command commands[] = {
 	  "Serve the counters at http://ADDR:PORT/metrics in the Prometheus text\n"
 	  "format, reading the pinned maps on each scrape.",
 	  serve_opts, NULL },
+	{ "bypass", "on|off|policy|selftest", "switch the bypass at runtime, change its policy",
+	  "Runtime control of an attached bypass, no re-attach needed:\n"
+	  "  on, off   start / stop accelerating new connections; `off` also moves\n"
+	  "            accelerated connections back to the stack at their next send\n"
+	  "            (order-safe: bytes already bypassed are read first)\n"
+	  "  policy    replace the port lists given (--ports, --exclude-ports,\n"
+	  "            --event-ports; `none` empties one) or, without options, print them\n"
+	  "  selftest  run the blocking-reader check attach runs and print the verdict\n"
+	  "Policy changes apply to connections established afterwards.",
+	  bypass_opts, cmd_bypass },
 	{ "version", NULL, "print accelctl, libbpf and kernel versions", NULL, json_opts, cmd_version },
 	{ "help", "[COMMAND]", "show help for accelctl or a command", NULL, NULL, cmd_help },
 };
@@ -197,7 +219,7 @@ int main(int argc, char **argv)
 		cli_command_help(cmd, stdout);
 		return EXIT_OK;
 	}
-	if (cmd->run != cmd_help && o.nargs) {
+	if (!cmd->args && o.nargs) {
 		fprintf(stderr, "accelctl %s: unexpected argument '%s'\n", cmd->name, o.args[0]);
 		cli_usage_line(cmd, stderr);
 		return EXIT_USAGE;

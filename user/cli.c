@@ -40,6 +40,8 @@ static const struct opt_spec specs[] = {
 	  "bypass: accelerate only connections with either end on these ports, e.g. 6379,8080-8090" },
 	{ OPT_EXCLUDE_PORTS, "exclude-ports", required_argument, "LIST",
 	  "bypass: never accelerate connections with either end on these ports" },
+	{ OPT_EVENT_PORTS, "event-ports", required_argument, "LIST",
+	  "bypass: listening ports of event-driven servers (nonblocking sockets); on kernels whose sockmap breaks blocking readers only these are accelerated" },
 	{ OPT_IFACE, "iface", required_argument, "IF",
 	  "netacct: interface to account (repeatable; default lo and the default-route interfaces)" },
 	{ OPT_CONFIG, "config", required_argument, "FILE", "tune: INI profile to apply" },
@@ -189,10 +191,25 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 		case OPT_CGROUP: ctx->attach.cgroup = optarg; break;
 		case OPT_PORTS:
 		case OPT_EXCLUDE_PORTS:
-			if (port_list_parse(optarg, c == OPT_PORTS ? &ctx->attach.ports :
-					    &ctx->attach.exclude_ports, err, sizeof(err)))
-				return usage_error(cmd, "--%s: %s", c == OPT_PORTS ? "ports" : "exclude-ports", err);
+		case OPT_EVENT_PORTS: {
+			struct port_list *pl = c == OPT_PORTS ? &ctx->attach.ports :
+					       c == OPT_EXCLUDE_PORTS ? &ctx->attach.exclude_ports :
+					       &ctx->attach.event_ports;
+			unsigned int bit = c == OPT_PORTS ? 1u : c == OPT_EXCLUDE_PORTS ? 2u : 4u;
+			const char *name = c == OPT_PORTS ? "ports" :
+					   c == OPT_EXCLUDE_PORTS ? "exclude-ports" : "event-ports";
+
+			/* "none" empties a list (for `bypass policy`) */
+			if (!strcmp(optarg, "none")) {
+				pl->n = 0;
+				ctx->attach.lists_set |= bit;
+				break;
+			}
+			if (port_list_parse(optarg, pl, err, sizeof(err)))
+				return usage_error(cmd, "--%s: %s", name, err);
+			ctx->attach.lists_set |= bit;
 			break;
+		}
 		case OPT_IFACE: {
 			unsigned int idx;
 			int e;

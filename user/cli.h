@@ -30,6 +30,7 @@ enum opt_id {
 	OPT_PROMETHEUS,
 	OPT_WATCH,
 	OPT_LISTEN,
+	OPT_EVENT_PORTS,
 };
 
 struct cli_opts {

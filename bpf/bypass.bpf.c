@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bypass.bpf.c - local IO bypass for same-host TCP.
+ *
+ * sockops puts both ends of a local connection into a sockhash when they
+ * become ESTABLISHED; sk_msg then moves each sendmsg() straight onto the
+ * peer's psock ingress queue (bpf_msg_redirect_hash(..., BPF_F_INGRESS)),
+ * skipping TCP/IP, qdisc, loopback xmit and softirq receive.
+ *
+ * Safety rules, per direction (per sending socket):
+ *  - a direction is redirected from its first byte or never: the decision
+ *    is taken once, at the first sk_msg verdict, and only when the socket
+ *    has sent nothing over the stack yet.  The receiver reads its psock
+ *    queue before its receive queue, so stack -> bypass would reorder;
+ *  - bypass -> stack (demotion: `bypass off`, detach, small-message
+ *    streams) is order-safe for the same reason, and is final;
+ *  - on kernels whose tcp_bpf_recvmsg() fails blocking readers with
+ *    -EAGAIN (userspace self-tests this at attach, docs/bypass.md), only
+ *    nonblocking sockets take part; see bypass_established().
+ */
+#include "accel_common.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define O_NONBLOCK_		04000
+#define TCP_ESTABLISHED_	1
+#define TCP_CLOSE_		7
+
+/* Per-socket state shared with the peer, bypass_peer.flags (atomic bit
+ * operations only: both ends of a connection write them). */
+#define BSK_OWNER	(1u << 0)	/* active opener: accounts for the connection */
+#define BSK_ACCEL	(1u << 1)	/* (owner) a direction of the connection is redirected */
+#define BSK_CLOSED	(1u << 2)	/* (owner) left ESTABLISHED */
+#define BSK_RX_FED	(1u << 3)	/* the peer redirected to us: never evict */
+#define BSK_EVICT_REQ	(1u << 4)	/* blocking socket on an affected kernel */
+#define BSK_EVICTED	(1u << 5)	/* taken out of the sockhash; never feed */
+#define BSK_BLOCKING	(1u << 6)	/* its file was seen without O_NONBLOCK */
+
+enum bypass_tx {
+	TX_UNDECIDED = 0,
+	TX_REDIRECT,
+	TX_STACK,
+};
+
+/* Private to the socket's own programs: socket local storage. */
+struct bypass_sk {
+	struct accel_bypass_key key;	/* as inserted; the peer's is its mirror */
+	__u32 tx;			/* enum bypass_tx */
+	__u32 small_run;		/* small sends in a row the peer did not answer */
+	__u32 peer_tx_seen;		/* peer's tx_msgs at our previous send */
+	__u32 pad;
+};
+
+/*
+ * Shared with the peer: a hash keyed like the sockhash.  sk_msg programs
+ * cannot hold a socket reference (no bpf_sk_release() for them), so the
+ * peer's socket and its local storage are out of reach; what a socket must
+ * tell its peer lives here.  sockops deletes the entry when the socket
+ * closes (BPF_SOCK_OPS_STATE_CB).
+ */
+struct bypass_peer {
+	__u32 flags;
+	__u32 tx_msgs;			/* sk_msg verdicts on this socket, any path */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, ACCEL_BYPASS_MAX_SOCKS);
+	__type(key, struct accel_bypass_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bypass_socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bypass_sk);
+} bypass_sk_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, ACCEL_BYPASS_MAX_SOCKS);
+	__type(key, struct accel_bypass_key);
+	__type(value, struct bypass_peer);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bypass_peers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct accel_bypass_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bypass_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ACCEL_BYPASS_PORT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bypass_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ACCEL_BYPASS_NCOUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bypass_counters SEC(".maps");
+
+static __always_inline struct accel_bypass_config *bypass_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&bypass_config, &zero);
+}
+
+static __always_inline bool bypass_active(const struct accel_bypass_config *cfg)
+{
+	return cfg->enabled && !(cfg->flags & ACCEL_BYPASS_F_DRAINING);
+}
+
+static __always_inline bool port_listed(__u32 list, __u16 port)
+{
+	__u32 idx = list * ACCEL_BYPASS_PORT_WORDS + (port >> 6);
+	__u64 *w = bpf_map_lookup_elem(&bypass_ports, &idx);
+
+	return w && (*w & (1ULL << (port & 63)));
+}
+
+/* ::ffff:a.b.c.d */
+static __always_inline void addr_map4(__u32 *dst, __u32 v4)
+{
+	dst[0] = 0;
+	dst[1] = 0;
+	dst[2] = bpf_htonl(0xffff);
+	dst[3] = v4;
+}
+
+static __always_inline bool addr_is_mapped4(const __u32 *a)
+{
+	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff);
+}
+
+/*
+ * The key of a TCP socket, from the kernel's own socket fields so that
+ * sockops and sk_msg compute it identically (their context structs encode
+ * ports differently).  Returns -1 for anything but AF_INET/AF_INET6.
+ */
+static __always_inline int bypass_key_of(struct tcp_sock *tp, struct accel_bypass_key *k)
+{
+	struct sock_common *skc = &tp->inet_conn.icsk_inet.sk.__sk_common;
+	__u32 *l = (__u32 *)k->local_ip, *r = (__u32 *)k->remote_ip;
+	__u16 fam = skc->skc_family;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	k->netns_cookie = skc->skc_net.net->net_cookie;
+	k->local_port = skc->skc_num;
+	k->remote_port = bpf_ntohs(skc->skc_dport);
+	if (fam == AF_INET) {
+		addr_map4(l, skc->skc_rcv_saddr);
+		addr_map4(r, skc->skc_daddr);
+		k->family = ACCEL_FAM_INET;
+		return 0;
+	}
+	if (fam != AF_INET6)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		l[i] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+		r[i] = skc->skc_v6_daddr.in6_u.u6_addr32[i];
+	}
+	/* An AF_INET6 socket talking IPv4 (v4-mapped): key it as IPv4. */
+	k->family = addr_is_mapped4(r) ? ACCEL_FAM_INET : ACCEL_FAM_INET6;
+	return 0;
+}
+
+static __always_inline void bypass_peer_key(const struct accel_bypass_key *k,
+					    struct accel_bypass_key *p)
+{
+	__builtin_memcpy(p->local_ip, k->remote_ip, 16);
+	__builtin_memcpy(p->remote_ip, k->local_ip, 16);
+	p->netns_cookie = k->netns_cookie;
+	p->local_port = k->remote_port;
+	p->remote_port = k->local_port;
+	p->family = k->family;
+	p->pad[0] = p->pad[1] = p->pad[2] = 0;
+}
+
+static __always_inline bool addr_is_loopback(const __u32 *a, __u8 fam)
+{
+	if (fam == ACCEL_FAM_INET)
+		return (bpf_ntohl(a[3]) >> 24) == 127;
+	return a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == bpf_htonl(1);
+}
+
+/*
+ * Both ends on this host.  Cheap and without false positives: both
+ * addresses loopback, or the remote address is our own address (the
+ * kernel picks the destination itself as source on a `local` route, so a
+ * connection to any address of this host looks like that unless the
+ * client bound another one).  The final proof is the peer socket being in
+ * the sockhash under the mirrored key, in the same namespace.
+ */
+static __always_inline bool bypass_is_local(const struct accel_bypass_key *k)
+{
+	const __u32 *l = (const __u32 *)k->local_ip, *r = (const __u32 *)k->remote_ip;
+
+	if (addr_is_loopback(l, k->family) && addr_is_loopback(r, k->family))
+		return true;
+	return l[0] == r[0] && l[1] == r[1] && l[2] == r[2] && l[3] == r[3];
+}
+
+/* Does the socket have a file, and is it nonblocking?  1 nonblocking,
+ * 0 blocking, -1 no file yet (an accepted socket nobody accept()ed). */
+static __always_inline int sock_nonblocking(struct tcp_sock *tp)
+{
+	struct socket *so = tp->inet_conn.icsk_inet.sk.sk_socket;
+	struct file *f;
+
+	if (!so)
+		return -1;
+	f = so->file;
+	if (!f)
+		return -1;
+	return (f->f_flags & O_NONBLOCK_) ? 1 : 0;
+}
+
+static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool active)
+{
+	struct accel_bypass_config *cfg = bypass_cfg();
+	struct bypass_peer shared = { .flags = active ? BSK_OWNER : 0 };
+	struct accel_bypass_key key;
+	struct bpf_sock *bsk = skops->sk;
+	struct bypass_sk *st;
+	struct tcp_sock *tp;
+	__u32 cb = BPF_SOCK_OPS_STATE_CB_FLAG;
+	__u16 server_port;
+
+	if (!cfg || !bypass_active(cfg) || !bsk)
+		return;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp || bypass_key_of(tp, &key))
+		return;
+	if (!accel_netns_wanted(key.netns_cookie) || !bypass_is_local(&key))
+		return;
+	if (port_listed(ACCEL_BYPASS_PORTS_EXCLUDE, key.local_port) ||
+	    port_listed(ACCEL_BYPASS_PORTS_EXCLUDE, key.remote_port) ||
+	    ((cfg->flags & ACCEL_BYPASS_F_PORTS_ONLY) &&
+	     !port_listed(ACCEL_BYPASS_PORTS_INCLUDE, key.local_port) &&
+	     !port_listed(ACCEL_BYPASS_PORTS_INCLUDE, key.remote_port))) {
+		accel_count(&bypass_counters, ACCEL_BYPASS_FB_POLICY, 1);
+		return;
+	}
+	if (cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) {
+		/*
+		 * Any socket in a sockhash reads through tcp_bpf_recvmsg(),
+		 * which on this kernel answers a blocking reader -EAGAIN
+		 * after a wakeup that brought no psock data.  An accepted
+		 * socket has no file yet here, so whether it will be read
+		 * blocking is unknowable: only servers the operator listed
+		 * as event-driven (--event-ports) take part, and a client
+		 * only when it is nonblocking and talks to such a server.
+		 * A client that turns blocking later is evicted before its
+		 * first send leaves (HDR_OPT_LEN_CB below).
+		 */
+		server_port = active ? key.remote_port : key.local_port;
+		if (!port_listed(ACCEL_BYPASS_PORTS_EVENT, server_port) ||
+		    (active && sock_nonblocking(tp) != 1)) {
+			accel_count(&bypass_counters, ACCEL_BYPASS_FB_KERNEL_UNSAFE, 1);
+			return;
+		}
+		cb |= BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
+	}
+	st = bpf_sk_storage_get(&bypass_sk_state, bsk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return;
+	st->key = key;
+	st->tx = TX_UNDECIDED;
+	st->small_run = 0;
+	st->peer_tx_seen = 0;
+	if (bpf_map_update_elem(&bypass_peers, &key, &shared, BPF_ANY))
+		goto fail;
+	if (bpf_sock_hash_update(skops, &bypass_socks, &key, BPF_NOEXIST)) {
+		/* full, or the socket is already in another sockhash with
+		 * its own sk_msg program (-EBUSY): leave it alone */
+		bpf_map_delete_elem(&bypass_peers, &key);
+		goto fail;
+	}
+	accel_count(&bypass_counters, ACCEL_BYPASS_SOCKS, 1);
+	bpf_sock_ops_cb_flags_set(skops, cb);
+	return;
+fail:
+	bpf_sk_storage_delete(&bypass_sk_state, bsk);
+	accel_count(&bypass_counters, ACCEL_BYPASS_FB_REDIRECT_ERROR, 1);
+}
+
+static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct bypass_peer *sh;
+	struct bypass_sk *st;
+	__u32 old;
+
+	if (!sk)
+		return;
+	st = bpf_sk_storage_get(&bypass_sk_state, sk, NULL, 0);
+	if (!st)
+		return;
+	sh = bpf_map_lookup_elem(&bypass_peers, &st->key);
+	if (sh && skops->args[0] == TCP_ESTABLISHED_ && (sh->flags & BSK_OWNER)) {
+		old = __sync_fetch_and_or(&sh->flags, BSK_CLOSED);
+		if (!(old & BSK_CLOSED) && (old & BSK_ACCEL))
+			accel_count(&bypass_counters, ACCEL_BYPASS_CONN_CLOSED, 1);
+	}
+	/* The sockhash drops a closing socket by itself (sock_map_close /
+	 * unhash); the shared entry goes with it. */
+	if (skops->args[1] == TCP_CLOSE_)
+		bpf_map_delete_elem(&bypass_peers, &st->key);
+}
+
+/*
+ * Runs for each segment this socket sends while the flag is set (only on
+ * kernels with the blocking-reader problem, only until the first verdict).
+ * A socket whose first sendmsg found it blocking (hiredis and friends
+ * connect nonblocking, then switch) leaves the sockhash here, inside that
+ * very send and before it can read: nothing was redirected to it
+ * (BSK_RX_FED, taken with the peer in one atomic step), so the psock the
+ * removal frees holds no data, and its reads go back to tcp_recvmsg().
+ */
+static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct bypass_peer *sh;
+	struct bypass_sk *st;
+	__u32 old;
+
+	if (!sk)
+		return;
+	st = bpf_sk_storage_get(&bypass_sk_state, sk, NULL, 0);
+	if (!st)
+		goto done;
+	sh = bpf_map_lookup_elem(&bypass_peers, &st->key);
+	if (!sh)
+		goto done;
+	if (sh->flags & BSK_EVICT_REQ) {
+		old = __sync_fetch_and_or(&sh->flags, BSK_EVICTED);
+		if (!(old & (BSK_RX_FED | BSK_EVICTED)) &&
+		    !bpf_map_delete_elem(&bypass_socks, &st->key))
+			accel_count(&bypass_counters, ACCEL_BYPASS_EVICTED, 1);
+		goto done;
+	}
+	if (st->tx == TX_UNDECIDED)
+		return;
+done:
+	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+SEC("sockops")
+int bypass_sockops(struct bpf_sock_ops *skops)
+{
+	switch (skops->op) {
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		bypass_established(skops, true);
+		break;
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		bypass_established(skops, false);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		bypass_state_change(skops);
+		break;
+	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
+		bypass_hdr_opt_len(skops);
+		break;
+	}
+	return 1;
+}
+
+static __always_inline int fall_back(struct bypass_sk *st, __u32 reason)
+{
+	st->tx = TX_STACK;
+	accel_count(&bypass_counters, reason, 1);
+	return SK_PASS;
+}
+
+/* The first verdict of a direction: 0 to redirect, else a fallback reason. */
+static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
+					   const struct accel_bypass_config *cfg,
+					   struct bypass_sk *st, struct bypass_peer *sh,
+					   struct accel_bypass_key *peer)
+{
+	struct bypass_peer *psh, *owner;
+	struct bpf_sock *sk = msg->sk;
+	struct tcp_sock *tp;
+	__u32 old;
+
+	if (!sk)
+		return ACCEL_BYPASS_FB_REDIRECT_ERROR;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return ACCEL_BYPASS_FB_REDIRECT_ERROR;
+	if (tp->bytes_sent)	/* e.g. TCP Fast Open data in the SYN */
+		return ACCEL_BYPASS_FB_STACK_STARTED;
+	psh = bpf_map_lookup_elem(&bypass_peers, peer);
+	if (!psh)
+		return ACCEL_BYPASS_FB_PEER_MISSING;
+	if (cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) {
+		if (sock_nonblocking(tp) != 1) {
+			__sync_fetch_and_or(&sh->flags, BSK_EVICT_REQ | BSK_BLOCKING);
+			return ACCEL_BYPASS_FB_KERNEL_UNSAFE;
+		}
+		/* as far as we know: set by its own first send, or at connect */
+		if (psh->flags & BSK_BLOCKING)
+			return ACCEL_BYPASS_FB_KERNEL_UNSAFE;
+	}
+	old = __sync_fetch_and_or(&psh->flags, BSK_RX_FED);
+	if (old & BSK_EVICTED)
+		return ACCEL_BYPASS_FB_PEER_MISSING;
+	st->peer_tx_seen = psh->tx_msgs;
+	owner = (sh->flags & BSK_OWNER) ? sh : psh;
+	old = __sync_fetch_and_or(&owner->flags, BSK_ACCEL);
+	if (!(old & BSK_ACCEL)) {
+		accel_count(&bypass_counters, st->key.family == ACCEL_FAM_INET6 ?
+			    ACCEL_BYPASS_CONN_INET6 : ACCEL_BYPASS_CONN_INET, 1);
+		if (old & BSK_CLOSED)
+			accel_count(&bypass_counters, ACCEL_BYPASS_CONN_CLOSED, 1);
+	}
+	return 0;
+}
+
+/*
+ * Small-message streams lose on the bypass: no segment coalescing, one
+ * wakeup per message.  Count small sends in a row during which the peer
+ * sent nothing (request/response resets the run; it gains from the
+ * bypass); past small_msg_run the direction goes back to the stack.
+ */
+static __always_inline bool bypass_small_stream(struct bypass_sk *st, __u32 size,
+						const struct accel_bypass_config *cfg,
+						struct accel_bypass_key *peer)
+{
+	struct bypass_peer *psh;
+	__u32 seen;
+
+	if (!cfg->small_msg_run || size >= cfg->small_msg_bytes) {
+		st->small_run = 0;
+		return false;
+	}
+	psh = bpf_map_lookup_elem(&bypass_peers, peer);
+	if (!psh)
+		return false;	/* the redirect below fails and says so */
+	seen = psh->tx_msgs;
+	if (seen == st->peer_tx_seen) {
+		st->small_run++;
+	} else {
+		st->small_run = 0;
+		st->peer_tx_seen = seen;
+	}
+	return st->small_run >= cfg->small_msg_run;
+}
+
+SEC("sk_msg")
+int bypass_sk_msg(struct sk_msg_md *msg)
+{
+	struct accel_bypass_config *cfg = bypass_cfg();
+	struct accel_bypass_key peer;
+	struct bpf_sock *sk = msg->sk;
+	struct bypass_peer *sh;
+	struct bypass_sk *st;
+	__u32 size = msg->size, why;
+
+	if (!sk || !cfg)
+		return SK_PASS;
+	st = bpf_sk_storage_get(&bypass_sk_state, sk, NULL, 0);
+	if (!st)
+		return SK_PASS;
+	sh = bpf_map_lookup_elem(&bypass_peers, &st->key);
+	if (sh)
+		sh->tx_msgs++;	/* only this socket's sends write it */
+	if (st->tx == TX_STACK)
+		return SK_PASS;
+	if (!bypass_active(cfg))
+		return fall_back(st, ACCEL_BYPASS_FB_DISABLED);
+	bypass_peer_key(&st->key, &peer);
+	if (st->tx == TX_UNDECIDED) {
+		why = sh ? bypass_decide(msg, cfg, st, sh, &peer) : ACCEL_BYPASS_FB_REDIRECT_ERROR;
+		if (why)
+			return fall_back(st, why);
+		st->tx = TX_REDIRECT;
+	} else if (bypass_small_stream(st, size, cfg, &peer)) {
+		return fall_back(st, ACCEL_BYPASS_FB_DEMOTED);
+	}
+	if (bpf_msg_redirect_hash(msg, &bypass_socks, &peer, BPF_F_INGRESS) != SK_PASS)
+		return fall_back(st, ACCEL_BYPASS_FB_REDIRECT_ERROR);
+	accel_count(&bypass_counters, ACCEL_BYPASS_MSGS, 1);
+	accel_count(&bypass_counters, ACCEL_BYPASS_BYTES, size);
+	return SK_PASS;
+}

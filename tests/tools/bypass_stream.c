@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bypass_stream - TCP integrity and throughput over loopback, for the
+ * bypass tests and benchmarks.
+ *
+ * Verify mode (default): N connections, P at a time.  On every connection
+ * both ends send a random amount (log-uniform in [-s, -S] bytes) of
+ * pseudo-random data in random-sized writes, while a second thread on the
+ * same socket reads it in random-sized reads: four threads per connection
+ * (reader + writer on each socket).  Each direction's SHA-256 is computed
+ * by the writer over what it wrote and by the reader over what it read;
+ * any difference is a failure.
+ *
+ *   bypass_stream [-6|-M] [-p PORT] [-n N] [-P PAR] [-s MIN] [-S MAX]
+ *                 [-r SEED] [-B] [-L SECONDS] [-v]
+ *   -6  IPv6 (::1)   -M  v4-mapped: AF_INET6 client to an AF_INET server
+ *   -p  first listening port; worker i listens on PORT+i (default 47000)
+ *   -B  blocking sockets (default: nonblocking + poll)
+ *   -L  each connection streams for SECONDS instead of a random size
+ *   -c  chunk limit for random reads/writes (default 262144)
+ *   Prints: "connections N bytes B seconds S mismatches M errors E"
+ *
+ * Throughput mode: -m MSGSIZE -t SECONDS: one connection, client writes
+ * MSGSIZE-byte messages for SECONDS, server reads; prints
+ *   "msgsize M bytes B seconds S MBps R"
+ *
+ * Exit 0 when every byte arrived intact, 1 otherwise.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sha256.h"
+
+enum fam { FAM_4, FAM_6, FAM_MAPPED };
+
+static enum fam fam = FAM_4;
+static int base_port = 47000, nconns = 100, par = 4, verbose;
+static long min_size = 1, max_size = 2 << 20, chunk_max = 256 << 10;
+static unsigned long long seed = 1;
+static bool blocking;
+static double stream_secs;
+static atomic_int next_conn;
+static atomic_llong total_bytes;
+static atomic_int mismatches, errors;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	/* xorshift64* */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+/* log-uniform in [lo, hi] */
+static long rnd_size(uint64_t *s, long lo, long hi)
+{
+	double u = (rnd(s) >> 11) * (1.0 / 9007199254740992.0);
+	long v = (long)exp(log((double)lo) + u * (log((double)hi + 1) - log((double)lo)));
+
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void warnx_(const char *what, int conn)
+{
+	fprintf(stderr, "bypass_stream: conn %d: %s: %s\n", conn, what, strerror(errno));
+	atomic_fetch_add(&errors, 1);
+}
+
+static int wait_fd(int fd, short ev)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+
+	return poll(&p, 1, 30000) == 1 ? 0 : -1;
+}
+
+static int listen_on(int port)
+{
+	int one = 1, fd;
+
+	if (fam == FAM_6) {
+		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+					  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+		fd = socket(AF_INET6, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
+			return -1;
+	} else {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
+			return -1;
+	}
+	return listen(fd, 128) ? -1 : fd;
+}
+
+static int connect_to(int port)
+{
+	int fd;
+
+	if (fam == FAM_4) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		fd = socket(AF_INET, SOCK_STREAM | (blocking ? 0 : SOCK_NONBLOCK), 0);
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS)
+			goto fail;
+	} else {
+		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+					  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+		if (fam == FAM_MAPPED)
+			inet_pton(AF_INET6, "::ffff:127.0.0.1", &a.sin6_addr);
+		fd = socket(AF_INET6, SOCK_STREAM | (blocking ? 0 : SOCK_NONBLOCK), 0);
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS)
+			goto fail;
+	}
+	if (!blocking) {
+		int e = 0;
+		socklen_t l = sizeof(e);
+
+		if (wait_fd(fd, POLLOUT) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) || e)
+			goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+struct half {
+	int fd, conn, dir;
+	uint64_t rng;
+	long size;		/* bytes to write (verify mode) */
+	uint8_t digest[32];
+	long long bytes;
+	int err;
+};
+
+static void *writer(void *arg)
+{
+	struct half *h = arg;
+	uint64_t data_rng = h->rng ^ 0x5bd1e995ULL, chunk_rng = h->rng * 31 + 7;
+	uint8_t *buf = malloc(chunk_max + 8);
+	struct sha256 s;
+	double end = stream_secs ? now() + stream_secs : 0;
+	long left = h->size;
+
+	sha256_init(&s);
+	while (end ? now() < end : left > 0) {
+		long n = rnd_size(&chunk_rng, 1, chunk_max), off = 0;
+
+		if (!end && n > left)
+			n = left;
+		for (long i = 0; i < n; i += 8) {
+			uint64_t v = rnd(&data_rng);
+
+			memcpy(buf + i, &v, 8);
+		}
+		while (off < n) {
+			ssize_t w = send(h->fd, buf + off, n - off, MSG_NOSIGNAL);
+
+			if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+				if (errno == EAGAIN && wait_fd(h->fd, POLLOUT))
+					goto fail;
+				continue;
+			}
+			if (w <= 0)
+				goto fail;
+			off += w;
+		}
+		sha256_update(&s, buf, n);
+		h->bytes += n;
+		left -= n;
+	}
+	if (shutdown(h->fd, SHUT_WR))
+		goto fail;
+	sha256_final(&s, h->digest);
+	free(buf);
+	return NULL;
+fail:
+	warnx_("write", h->conn);
+	h->err = 1;
+	free(buf);
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	struct half *h = arg;
+	uint64_t chunk_rng = h->rng * 17 + 3;
+	uint8_t *buf = malloc(chunk_max);
+	struct sha256 s;
+
+	sha256_init(&s);
+	for (;;) {
+		long n = rnd_size(&chunk_rng, 1, chunk_max);
+		ssize_t r = recv(h->fd, buf, n, 0);
+
+		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (!blocking && errno == EAGAIN) {
+				if (wait_fd(h->fd, POLLIN))
+					goto fail;
+				continue;
+			}
+			if (blocking && errno == EAGAIN) {
+				/* a blocking socket must never say EAGAIN */
+				errno = EAGAIN;
+				goto fail;
+			}
+			continue;
+		}
+		if (r < 0)
+			goto fail;
+		if (r == 0)
+			break;
+		sha256_update(&s, buf, r);
+		h->bytes += r;
+	}
+	sha256_final(&s, h->digest);
+	free(buf);
+	return NULL;
+fail:
+	warnx_("read", h->conn);
+	h->err = 1;
+	free(buf);
+	return NULL;
+}
+
+static void run_conn(int lfd, int port, int conn)
+{
+	uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + (uint64_t)conn * 0xD1B54A32D192ED03ULL + 1;
+	struct half w[2] = { 0 }, r[2] = { 0 };
+	pthread_t tw[2], tr[2];
+	int c, s;
+
+	c = connect_to(port);
+	if (c < 0) {
+		warnx_("connect", conn);
+		return;
+	}
+	s = accept4(lfd, NULL, NULL, blocking ? 0 : SOCK_NONBLOCK);
+	if (s < 0) {
+		warnx_("accept", conn);
+		close(c);
+		return;
+	}
+	for (int d = 0; d < 2; d++) {
+		rnd(&rng);
+		w[d] = (struct half){ .fd = d ? s : c, .conn = conn, .dir = d, .rng = rng,
+				      .size = rnd_size(&rng, min_size, max_size) };
+		r[d] = (struct half){ .fd = d ? c : s, .conn = conn, .dir = d, .rng = rng ^ 0xabcdef };
+	}
+	for (int d = 0; d < 2; d++) {
+		pthread_create(&tr[d], NULL, reader, &r[d]);
+		pthread_create(&tw[d], NULL, writer, &w[d]);
+	}
+	for (int d = 0; d < 2; d++) {
+		pthread_join(tw[d], NULL);
+		pthread_join(tr[d], NULL);
+		if (w[d].err || r[d].err)
+			continue;
+		if (w[d].bytes != r[d].bytes || memcmp(w[d].digest, r[d].digest, 32)) {
+			char a[65], b[65];
+
+			sha256_hex(w[d].digest, a);
+			sha256_hex(r[d].digest, b);
+			fprintf(stderr, "bypass_stream: conn %d dir %d: wrote %lld bytes sha256 %s, read %lld bytes sha256 %s\n",
+				conn, d, w[d].bytes, a, r[d].bytes, b);
+			atomic_fetch_add(&mismatches, 1);
+		} else if (verbose) {
+			char a[65];
+
+			sha256_hex(w[d].digest, a);
+			printf("conn %d dir %d bytes %lld sha256 %s\n", conn, d, w[d].bytes, a);
+		}
+		atomic_fetch_add(&total_bytes, w[d].bytes);
+	}
+	close(c);
+	close(s);
+}
+
+static void *worker(void *arg)
+{
+	int port = base_port + (int)(long)arg, lfd = listen_on(port), conn;
+
+	if (lfd < 0) {
+		fprintf(stderr, "bypass_stream: listen on port %d: %s\n", port, strerror(errno));
+		atomic_fetch_add(&errors, 1);
+		return NULL;
+	}
+	while ((conn = atomic_fetch_add(&next_conn, 1)) < nconns)
+		run_conn(lfd, port, conn);
+	close(lfd);
+	return NULL;
+}
+
+/* Throughput: one connection, client writes msgsize messages for secs. */
+static int throughput(long msgsize, double secs)
+{
+	int lfd = listen_on(base_port), c, s;
+	long long bytes = 0;
+	double t0, t;
+	char *buf;
+	size_t rbuf = 256 << 10;
+	pid_t pid;
+	int pfd[2];
+
+	if (lfd < 0 || pipe(pfd)) {
+		perror("listen");
+		return 1;
+	}
+	c = connect_to(base_port);
+	s = accept4(lfd, NULL, NULL, blocking ? 0 : SOCK_NONBLOCK);
+	if (c < 0 || s < 0) {
+		perror("connect/accept");
+		return 1;
+	}
+	buf = calloc(1, rbuf > (size_t)msgsize ? rbuf : (size_t)msgsize);
+	pid = fork();
+	if (pid == 0) {	/* writer process: its own CPU, like a real client */
+		double end = now() + secs;
+
+		close(s);
+		while (now() < end) {
+			for (int i = 0; i < 64; i++) {
+				long off = 0;
+
+				while (off < msgsize) {
+					ssize_t w = send(c, buf + off, msgsize - off, MSG_NOSIGNAL);
+
+					if (w < 0 && errno == EAGAIN) {
+						wait_fd(c, POLLOUT);
+						continue;
+					}
+					if (w <= 0)
+						_exit(1);
+					off += w;
+				}
+			}
+		}
+		shutdown(c, SHUT_WR);
+		_exit(0);
+	}
+	close(c);
+	t0 = now();
+	for (;;) {
+		ssize_t r = recv(s, buf, rbuf, 0);
+
+		if (r < 0 && errno == EAGAIN) {
+			wait_fd(s, POLLIN);
+			continue;
+		}
+		if (r <= 0)
+			break;
+		bytes += r;
+	}
+	t = now() - t0;
+	printf("msgsize %ld bytes %lld seconds %.3f MBps %.1f\n", msgsize, bytes, t, bytes / t / 1e6);
+	close(s);
+	close(lfd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	long msgsize = 0;
+	double secs = 0, t0;
+	pthread_t *th;
+	int c;
+
+	while ((c = getopt(argc, argv, "6Mp:n:P:s:S:r:BL:c:m:t:v")) != -1) {
+		switch (c) {
+		case '6': fam = FAM_6; break;
+		case 'M': fam = FAM_MAPPED; break;
+		case 'p': base_port = atoi(optarg); break;
+		case 'n': nconns = atoi(optarg); break;
+		case 'P': par = atoi(optarg); break;
+		case 's': min_size = atol(optarg); break;
+		case 'S': max_size = atol(optarg); break;
+		case 'r': seed = strtoull(optarg, NULL, 0); break;
+		case 'B': blocking = true; break;
+		case 'L': stream_secs = atof(optarg); break;
+		case 'c': chunk_max = atol(optarg); break;
+		case 'm': msgsize = atol(optarg); break;
+		case 't': secs = atof(optarg); break;
+		case 'v': verbose = 1; break;
+		default:
+			fprintf(stderr, "usage: see the comment at the top of bypass_stream.c\n");
+			return 2;
+		}
+	}
+	if (min_size < 1 || max_size < min_size || chunk_max < 8 || par < 1 || par > 256) {
+		fprintf(stderr, "bypass_stream: bad sizes or parallelism\n");
+		return 2;
+	}
+	if (msgsize)
+		return throughput(msgsize, secs > 0 ? secs : 2);
+	th = calloc(par, sizeof(*th));
+	t0 = now();
+	for (long i = 0; i < par; i++)
+		pthread_create(&th[i], NULL, worker, (void *)i);
+	for (int i = 0; i < par; i++)
+		pthread_join(th[i], NULL);
+	printf("connections %d bytes %lld seconds %.2f mismatches %d errors %d\n", nconns,
+	       (long long)atomic_load(&total_bytes), now() - t0, atomic_load(&mismatches),
+	       atomic_load(&errors));
+	return atomic_load(&mismatches) || atomic_load(&errors) ? 1 : 0;
+}

@@ -32,8 +32,11 @@
 #   BENCH_QUICK=1         ~2 minute run (fewer repetitions, shorter runs)
 #   BENCH_REPS=N          repetitions per test (default 5, quick 3)
 #   BENCH_SECONDS=S       seconds per stream/RR run (default 1.5, quick 0.5)
-#   BENCH_IO=MODE         block (default), epoll, or both: socket mode of
-#                         bench_stream/bench_rr (epoll = nonblocking + epoll)
+#   BENCH_IO=MODE         epoll (default), block, or both: socket mode of
+#                         bench_stream/bench_rr for all sizes (epoll =
+#                         nonblocking + epoll); the other mode runs a few
+#                         rows (stream 64 KiB, RR 64 B same CPU), or all
+#                         with both
 #   BENCH_ONLY=REGEX      run only tests whose id matches (e.g. 'stream|rr')
 #   BENCH_NO_BYPASS=1     run the accel column without attaching the bypass:
 #                         an A/A run that shows the noise floor of the ratios
@@ -68,7 +71,7 @@ else
 	REPS=${BENCH_REPS:-5} DUR=${BENCH_SECONDS:-1.5} REAL_DUR=2 REDIS_N=150000
 	SUB_TIMEOUT=${BENCH_SUB_TIMEOUT:-90}
 fi
-IO=${BENCH_IO:-block}
+IO=${BENCH_IO:-epoll}
 ONLY=${BENCH_ONLY:-}
 MD=${BENCH_MD-$top/docs/benchmarks.md}
 PNG=${MD%.md}-throughput.png
@@ -87,7 +90,7 @@ for t in bench_stream bench_rr; do
 	[ -x "$TOOLS/$t" ] || die "$TOOLS/$t missing: run make bench (it builds tests/tools)"
 done
 [ -x "$ACCELCTL" ] || die "$ACCELCTL missing: run make"
-case "$IO" in block | epoll | both) ;; *) die "BENCH_IO must be block, epoll or both" ;; esac
+case "$IO" in block | epoll | both) ;; *) die "BENCH_IO must be epoll, block or both" ;; esac
 for c in iperf3 sockperf redis-server redis-benchmark redis-cli gnuplot python3; do
 	command -v "$c" >/dev/null || die "$c missing: run scripts/install-deps.sh bench"
 done
@@ -105,6 +108,13 @@ BYPASS_WHY=
 A=("$ACCELCTL" --pin-root "$PIN" --state-dir "$STATE")
 
 cg2_mount() { awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts; }
+cg_empty() { [ -z "$(cat "$CG"/*/cgroup.procs 2>/dev/null)" ]; }
+
+wait_for() {	# seconds cmd...
+	local t=$1 i; shift
+	for ((i = 0; i < t * 20; i++)); do "$@" && return 0; sleep 0.05; done
+	return 1
+}
 
 cleanup() {
 	local p cg dest
@@ -117,16 +127,15 @@ cleanup() {
 		rm -rf "$PIN"
 	fi
 	if [ -n "$CG" ] && [ -d "$CG" ]; then
-		dest=$(cg2_mount)$(awk -F: '$1 == 0 { print $3 }' /proc/self/cgroup)
-		[ -d "$dest" ] || dest=$(cg2_mount)
-		for cg in "$CG"/*/ "$CG"; do
-			[ -d "$cg" ] || continue
-			for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do
-				echo "$p" >"$dest/cgroup.procs" 2>/dev/null || true
-			done
-		done
-		for cg in "$CG"/*/; do [ -d "$cg" ] && rmdir "$cg" 2>/dev/null; done
-		rmdir "$CG" 2>/dev/null || log "bench: could not remove $CG"
+		# Only this run's benchmark processes live in these cgroups:
+		# whatever is left (a tool past its timeout) is killed with them.
+		if [ -n "$(cat "$CG"/*/cgroup.procs 2>/dev/null)" ]; then
+			echo 1 >"$CG/cgroup.kill" 2>/dev/null ||
+				for p in $(cat "$CG"/*/cgroup.procs); do kill -KILL "$p"; done
+			wait_for 5 cg_empty
+		fi
+		for cg in "$CG"/*/; do [ -d "$cg" ] && rmdir "$cg"; done
+		rmdir "$CG" || log "bench: could not remove $CG"
 	fi
 	rm -rf "$WORK"
 }
@@ -148,25 +157,6 @@ cg_of() {	# config -> cgroup
 	case "$1" in accel) echo "$CG/accel" ;; *) echo "$CG/plain" ;; esac
 }
 
-if [ -n "${BENCH_NO_BYPASS:-}" ]; then
-	BYPASS=1
-	BYPASS_WHY="BENCH_NO_BYPASS=1: A/A run, the accel column is plain loopback in its own cgroup"
-	log "bench: $BYPASS_WHY"
-elif out=$("${A[@]}" attach --features bypass --cgroup "$CG/accel" 2>&1); then
-	BYPASS=1 ATTACHED=1
-else
-	BYPASS_WHY=$(printf '%s\n' "$out" | grep -v '^$' | tail -n 3 | tr '\n' ' ')
-	log "bench: bypass not attached, the accel column stays empty: $BYPASS_WHY"
-	rm -rf "$PIN"
-fi
-
-# Bytes the bypass redirected so far (accel_bypass_bytes_total), or empty.
-bypass_bytes() {
-	[ -n "$ATTACHED" ] || return 0
-	"${A[@]}" stats --prometheus 2>/dev/null |
-		awk '/^accel_bypass_bytes_total[ {]/ { s += $NF; n++ } END { if (n) printf "%.0f\n", s }'
-}
-
 free_port() {
 	local p i
 	for ((i = 0; i < 100; i++)); do
@@ -178,17 +168,74 @@ free_port() {
 
 listening() { [ -n "$(ss -Htln "sport = :$1")" ]; }
 
-wait_for() {	# seconds cmd...
-	local t=$1 i; shift
-	for ((i = 0; i < t * 20; i++)); do "$@" && return 0; sleep 0.05; done
-	return 1
-}
-
 start_server() {	# config name port cmd...: start in the config's cgroup, wait for the port
 	local cfg=$1 name=$2 port=$3; shift 3
-	in_cg "$(cg_of "$cfg")" "$@" >"$WORK/$name.log" 2>&1 &
+	# Not through in_cg: $! must be the server itself (bash execs it).
+	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$(cg_of "$cfg")" "$@" \
+		>"$WORK/$name.log" 2>&1 &
 	PIDS+=($!)
 	wait_for 10 listening "$port" || { cat "$WORK/$name.log" >&2; die "$name did not start on port $port"; }
+}
+
+# Ports, chosen before the bypass is attached: on kernels whose sockmap
+# breaks blocking readers, the bypass accelerates only servers listed as
+# event-driven (--event-ports), so the accel servers' ports are listed.
+declare -A TOOL_PORT IPERF_PORT SOCKPERF_PORT REDIS_PORT
+TAKEN=" "
+pick_port() {	# a free port not picked before in this run
+	local p
+	while :; do
+		p=$(free_port)
+		[[ "$TAKEN" == *" $p "* ]] || break
+	done
+	TAKEN+="$p "
+	echo "$p"
+}
+for cfg in loopback accel; do
+	TOOL_PORT[$cfg]=$(pick_port)
+	IPERF_PORT[$cfg]=$(pick_port)
+	SOCKPERF_PORT[$cfg]=$(pick_port)
+	REDIS_PORT[$cfg]=$(pick_port)
+done
+EVENT_PORTS=${TOOL_PORT[accel]},${IPERF_PORT[accel]},${SOCKPERF_PORT[accel]},${REDIS_PORT[accel]}
+
+ATTACH_CMD="accelctl attach --features bypass --cgroup $CG/accel --event-ports $EVENT_PORTS"
+ATTACH_MSG=
+if [ -n "${BENCH_NO_BYPASS:-}" ]; then
+	BYPASS=1
+	BYPASS_WHY="BENCH_NO_BYPASS=1: A/A run, the accel column is plain loopback in its own cgroup"
+	log "bench: $BYPASS_WHY"
+elif out=$("${A[@]}" attach --features bypass --cgroup "$CG/accel" \
+		--event-ports "$EVENT_PORTS" 2>&1); then
+	BYPASS=1 ATTACHED=1
+	ATTACH_MSG=$out
+	log "$out"
+else
+	BYPASS_WHY=$(printf '%s\n' "$out" | grep -v '^$' | tail -n 3 | tr '\n' ' ')
+	log "bench: bypass not attached, the accel column stays empty: $BYPASS_WHY"
+	rm -rf "$PIN"
+fi
+
+# The bypass's counters: "bytes N" (accel_bypass_bytes_total) and one line
+# "<reason> N" per accel_bypass_fallback_total reason; nothing if detached.
+bypass_snap() {
+	[ -n "$ATTACHED" ] || return 0
+	"${A[@]}" stats --prometheus 2>/dev/null | awk '
+		/^accel_bypass_bytes_total[ {]/ { b += $NF; n++ }
+		/^accel_bypass_fallback_total[{]/ {
+			if (match($0, /reason="[^"]*"/)) f[substr($0, RSTART + 8, RLENGTH - 9)] += $NF
+		}
+		END { if (!n) exit
+		      printf "bytes %.0f\n", b
+		      for (r in f) printf "%s %.0f\n", r, f[r] }'
+}
+
+# bypass_delta BEFORE AFTER: "<bytes> <reason,reason|->" that grew in between.
+bypass_delta() {
+	awk 'NR == FNR { a[$1] = $2; next }
+	     $1 == "bytes" { b = $2 - a[$1]; next }
+	     $2 > a[$1] { r = r (r ? "," : "") $1 }
+	     END { printf "%.0f %s\n", b, r ? r : "-" }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
 }
 
 # ---------------------------------------------------------------- servers
@@ -196,16 +243,14 @@ start_server() {	# config name port cmd...: start in the config's cgroup, wait f
 REAL=1
 if [[ -n "$ONLY" && ! "iperf3 sockperf redis" =~ $ONLY ]]; then REAL=; fi
 if [ -n "$REAL" ]; then
-	declare -A IPERF_PORT SOCKPERF_PORT REDIS_PORT
 	for cfg in loopback accel; do
 		[ "$cfg" = accel ] && [ -z "$BYPASS" ] && continue
-		IPERF_PORT[$cfg]=$(free_port)
 		start_server "$cfg" "iperf3-$cfg" "${IPERF_PORT[$cfg]}" \
 			taskset -c "$CPU_RX" iperf3 -s -B 127.0.0.1 -p "${IPERF_PORT[$cfg]}"
-		SOCKPERF_PORT[$cfg]=$(free_port)
+		# sockperf takes -F (epoll) only with a feed file of addresses.
+		echo "T:127.0.0.1:${SOCKPERF_PORT[$cfg]}" >"$WORK/sockperf-$cfg.feed"
 		start_server "$cfg" "sockperf-$cfg" "${SOCKPERF_PORT[$cfg]}" \
-			taskset -c "$CPU_RX" sockperf sr --tcp -i 127.0.0.1 -p "${SOCKPERF_PORT[$cfg]}"
-		REDIS_PORT[$cfg]=$(free_port)
+			taskset -c "$CPU_RX" sockperf sr --nonblocked -F epoll -f "$WORK/sockperf-$cfg.feed"
 		mkdir -p "$WORK/redis-$cfg"
 		rargs=(--bind 127.0.0.1 --port "${REDIS_PORT[$cfg]}" --dir "$WORK/redis-$cfg"
 		       --save '' --appendonly no --daemonize no --protected-mode no
@@ -229,21 +274,21 @@ record() { echo "$1 $2 $3 $4" >>"$SAMPLES"; }
 
 # Run one measurement: config, test id, rep.  Records its samples.
 run_one() {
-	local cfg=$1 id=$2 rep=$3 cg fam out rc b0 b1 payload="" tmo kind size mode place
+	local cfg=$1 id=$2 rep=$3 cg out rc b0 b1 payload="" tmo kind size mode place
 	local cl=$CPU_TX
 	local -a cmd
 	cg=$(cg_of "$cfg")
-	fam=tcp
-	[ "$cfg" = unix ] && fam=unix
+	local -a ep=(-f tcp -p "${TOOL_PORT[$cfg]:-0}")
+	[ "$cfg" = unix ] && ep=(-f unix)
 	tmo=$(awk -v d="$DUR" 'BEGIN { printf "%d", d + 60 }')
 	IFS=: read -r kind size mode place <<<"$id"
 	case "$kind" in
 	stream)
-		cmd=("$TOOLS/bench_stream" -f "$fam" -m "$size" -t "$DUR" -C "$CPU_TX" -S "$CPU_RX")
+		cmd=("$TOOLS/bench_stream" "${ep[@]}" -m "$size" -t "$DUR" -C "$CPU_TX" -S "$CPU_RX")
 		[ "$mode" = epoll ] && cmd+=(-N) ;;
 	rr)
 		[ "$place" = same ] && cl=$CPU_RX
-		cmd=("$TOOLS/bench_rr" -f "$fam" -m "$size" -t "$DUR" -C "$cl" -S "$CPU_RX")
+		cmd=("$TOOLS/bench_rr" "${ep[@]}" -m "$size" -t "$DUR" -C "$cl" -S "$CPU_RX")
 		[ "$mode" = epoll ] && cmd+=(-N) ;;
 	iperf3)
 		[ "$cfg" = unix ] && return 0
@@ -252,8 +297,8 @@ run_one() {
 		[ "$cfg" = unix ] && return 0
 		place=$size
 		[ "$place" = same ] && cl=$CPU_RX
-		cmd=(taskset -c "$cl" sockperf pp --tcp -i 127.0.0.1 -p "${SOCKPERF_PORT[$cfg]}"
-		     -t "$REAL_DUR" -m 64) ;;
+		cmd=(taskset -c "$cl" sockperf pp --nonblocked -F epoll --full-rtt
+		     -f "$WORK/sockperf-$cfg.feed" -t "$REAL_DUR" -m 64) ;;
 	redis)
 		if [ "$cfg" = unix ]; then
 			cmd=(redis-benchmark -s "$WORK/redis-loopback/sock")
@@ -262,10 +307,10 @@ run_one() {
 		fi
 		cmd=(taskset -c "$CPU_TX" "${cmd[@]}" -t set,get -n "$REDIS_N" -c 50 -d 64 -q --csv) ;;
 	esac
-	[ "$cfg" = accel ] && b0=$(bypass_bytes)
+	[ "$cfg" = accel ] && b0=$(bypass_snap)
 	rc=0
 	out=$(in_cg "$cg" timeout -k 5 "$tmo" "${cmd[@]}" 2>"$WORK/err") || rc=$?
-	[ "$cfg" = accel ] && b1=$(bypass_bytes)
+	[ "$cfg" = accel ] && b1=$(bypass_snap)
 	if [ "$rc" -ne 0 ]; then
 		FAILED+=("$id $cfg rep $rep: exit $rc: $(tail -n 2 "$WORK/err" | tr '\n' ' ')")
 		log "  FAILED $id $cfg: $(tail -n 2 "$WORK/err" | tr '\n' ' ')"
@@ -278,7 +323,7 @@ run_one() {
 	rr)
 		record "$id:p50" "$cfg" "$rep" "$(kv "$out" p50_us)"
 		record "$id:p99" "$cfg" "$rep" "$(kv "$out" p99_us)"
-		payload=$(awk -v c="$(kv "$out" count)" -v m="$size" 'BEGIN {
+		payload=$(awk -v c="$(kv "$out" requests)" -v m="$size" 'BEGIN {
 			m = m ~ /K$/ ? m * 1024 : m; printf "%.0f", 2 * c * m }') ;;
 	iperf3)
 		python3 -c 'import json, sys
@@ -294,26 +339,39 @@ print(e["sum_received"]["bits_per_second"] / 1e9, e["sum_sent"]["bytes"])' <<<"$
 		record redis:SET "$cfg" "$rep" "$(awk -F'"' '$2 == "SET" { print $4 }' <<<"$out")" ;;
 	esac
 	# How much of this run the bypass carried: % of the payload when the
-	# tool knows it (both directions for RR), else MiB redirected.
+	# tool knows it (both directions for RR), else MiB redirected; and
+	# which fallback reasons the run added (e.g. demoted, kernel_unsafe).
 	if [ "$cfg" = accel ] && [ -n "$b0" ] && [ -n "$b1" ]; then
+		read -r d why <<<"$(bypass_delta "$b0" "$b1")"
 		if [ -n "$payload" ] && [ "$payload" != 0 ]; then
 			record "$id:bypassed" accel "$rep" \
-				"$(awk -v d=$((b1 - b0)) -v p="$payload" 'BEGIN { printf "%.1f%%", 100 * d / p }')"
+				"$(awk -v d="$d" -v p="$payload" 'BEGIN { printf "%.0f%%", 100 * d / p }')"
 		else
 			record "$id:bypassed" accel "$rep" \
-				"$(awk -v d=$((b1 - b0)) 'BEGIN { printf "%.0fMiB", d / 1048576 }')"
+				"$(awk -v d="$d" 'BEGIN { printf "%.1fMiB", d / 1048576 }')"
 		fi
+		record "$id:fallback" accel "$rep" "$why"
 	fi
 }
 
+# Main socket mode (all sizes) and the other mode (a few rows, or all with
+# BENCH_IO=both): epoll = nonblocking sockets as event-driven servers and
+# clients use them; block = plain blocking sockets.
+MAIN=$IO OTHER=block
+[ "$IO" = both ] && MAIN=epoll
+[ "$MAIN" = block ] && OTHER=epoll
+modes=("$MAIN" "$OTHER")
 TESTS=()
-modes=(block)
-[ "$IO" = epoll ] && modes=(epoll)
-[ "$IO" = both ] && modes=(block epoll)
 for m in "${modes[@]}"; do
-	for s in "${SIZES[@]}"; do TESTS+=("stream:$s:$m"); done
+	for s in "${SIZES[@]}"; do
+		[ "$m" = "$OTHER" ] && [ "$IO" != both ] && [ "$s" != 64K ] && continue
+		TESTS+=("stream:$s:$m")
+	done
 	for s in "${RR_SIZES[@]}"; do
-		for p in "${PLACES[@]}"; do TESTS+=("rr:$s:$m:$p"); done
+		for p in "${PLACES[@]}"; do
+			[ "$m" = "$OTHER" ] && [ "$IO" != both ] && [ "$s:$p" != 64:same ] && continue
+			TESTS+=("rr:$s:$m:$p")
+		done
 	done
 done
 [ -n "$REAL" ] && TESTS+=(iperf3 sockperf:same sockperf:cross redis)
@@ -334,8 +392,9 @@ log "bench: ${#TESTS[@]} tests x ${#ACTIVE[@]} configurations x $REPS repetition
 # Warm-up: one short unrecorded stream run per configuration (page cache,
 # BPF programs' first runs, CPU frequency).
 for cfg in "${ACTIVE[@]}"; do
-	fam=tcp; [ "$cfg" = unix ] && fam=unix
-	in_cg "$(cg_of "$cfg")" "$TOOLS/bench_stream" -f "$fam" -m 64K -t 0.3 >/dev/null 2>&1 || true
+	ep=(-f tcp -p "${TOOL_PORT[$cfg]:-0}")
+	[ "$cfg" = unix ] && ep=(-f unix)
+	in_cg "$(cg_of "$cfg")" "$TOOLS/bench_stream" "${ep[@]}" -N -m 64K -t 0.3 >/dev/null 2>&1 || true
 done
 
 for ((rep = 1; rep <= REPS; rep++)); do
@@ -412,16 +471,22 @@ hsize() {	# 64 -> "64 B", 16K -> "16 KiB", 1M -> "1 MiB"
 
 # Row metadata: key -> "label|unit|target" (target: >=X or <=X on accel/loopback).
 declare -A META
-for m in block epoll; do
-	sfx=""; [ "$IO" = both ] && sfx=" ($m)"; [ "$IO" = epoll ] && sfx=" (epoll)"
+# Rows in the other socket mode carry its name; blocking rows have
+# no-regression targets (kernels that break blocking readers under sockmap
+# keep blocking sockets on the stack: they must not get slower).
+for m in "${modes[@]}"; do
+	sfx="" rt='<=0.7'
+	if [ "$m" = "$OTHER" ]; then
+		sfx=" ($m)"; [ "$m" = block ] && sfx=" (blocking)" rt='<=1.0'
+	fi
 	for s in "${SIZES[@]}"; do
-		t='>=1.0'; [ "$s" = 64K ] && t='>=2.5'
+		t='>=1.0'; [ "$s" = 64K ] && [ "$m" = epoll ] && t='>=2.5'
 		META[stream:$s:$m]="stream $(hsize "$s")$sfx|MiB/s|$t"
 	done
 	for s in "${RR_SIZES[@]}"; do
 		for p in "${PLACES[@]}"; do
 			for q in p50 p99; do
-				META[rr:$s:$m:$p:$q]="RR $(hsize "$s") $q, $p CPU$sfx|µs|<=0.7"
+				META[rr:$s:$m:$p:$q]="RR $(hsize "$s") $q, $p CPU$sfx|µs|$rt"
 			done
 		done
 	done
@@ -429,7 +494,7 @@ done
 META[iperf3]="iperf3, 128 KiB writes|Gbit/s|>=1.0"
 for p in "${PLACES[@]}"; do
 	for q in p50 p99; do
-		META[sockperf:$p:$q]="sockperf pp 64 B $q, $p CPU|µs 1-way|<=0.7"
+		META[sockperf:$p:$q]="sockperf pp 64 B $q, $p CPU|µs|<=0.7"
 	done
 done
 META[redis:GET]="redis-benchmark GET|req/s|>=1.3"
@@ -464,6 +529,8 @@ for key in "${ROWS[@]}"; do
 	rba=$(ratio "$b" "$a"); rca=$(ratio "$c" "$a"); rbc=$(ratio "$b" "$c")
 	base=${key%:p50}; base=${base%:p99}; base=${base%:GET}; base=${base%:SET}
 	bp=$(median "$base:bypassed" accel)
+	why=$(awk -v k="$base:fallback" '$1 == k && $4 != "-" { print $4 }' "$SAMPLES" | tr ',' '\n' | sort -u | paste -sd, -)
+	[ -n "$why" ] && bp+=" ($why)"
 	echo "$label|$unit|$(fmt "$a")|$(fmt "$b")|$(fmt "$c")|${rba:-n/a}|${rca:-n/a}|${rbc:-n/a}|$target|$(verdict "$rba" "$target")|${bp:-}|${noise}%" >>"$TABLE"
 done
 
@@ -557,31 +624,56 @@ if [ -n "$MD" ]; then
 		echo "## Method"
 		echo
 		echo "Three configurations, measured in the same run: **loopback** (TCP over"
-		echo "127.0.0.1), **accel** (the same, with \`accelctl attach --features bypass"
-		echo "--cgroup <private cgroup>\` and every process of the run in that cgroup)"
-		echo "and **unix** (Unix domain stream sockets).  Each test runs every"
-		echo "configuration back to back, in an order rotated each repetition, $REPS"
-		echo "repetitions; the tables show the median and the spread ((max - min) /"
-		echo "median, worst configuration).  stream: \`bench_stream\`, one connection,"
-		echo "\`send()\` of the given size for ${DUR} s, ${modes[*]} sockets, the"
-		echo "receiver checks the exact byte count and a position-dependent pattern."
-		echo "RR: \`bench_rr\`, one connection, one request in flight, request and"
-		echo "response of the given size, TCP_NODELAY, round-trip latency in µs;"
-		echo "both ends must agree on the number of requests."
-		echo "iperf3: one TCP stream for ${REAL_DUR} s; sockperf: \`pp --tcp -m 64\` (its latency"
-		echo "is half the round trip); redis-benchmark: \`-t set,get -n $REDIS_N -c 50 -d 64\`"
-		echo "against a redis-server on a free loopback port (unix: its Unix socket)."
+		echo "127.0.0.1), **accel** (the same, with the bypass attached to a private"
+		echo "cgroup that every process of those runs is moved into) and **unix**"
+		echo "(Unix domain stream sockets).  The bypass was attached with"
 		echo
-		echo "CPU placement is fixed: senders and clients on CPU $CPU_TX, receivers and"
-		echo "servers on CPU $CPU_RX (\"cross CPU\"); request/response also runs with"
-		echo "both ends on CPU $CPU_RX (\"same CPU\").  On a VM a cross-CPU wakeup"
-		echo "(an IPI to an idle vCPU) can cost more than the whole loopback path, so"
-		echo "the cross-CPU latency rows mostly measure the hypervisor, and the same-CPU"
-		echo "rows show what the network stack itself costs."
-		echo "Ratios are accel/loopback (targets apply to it), unix/loopback and"
-		echo "accel/unix; for latency lower is better.  *bypassed*: the share of the"
-		echo "run's payload bytes \`accel_bypass_bytes_total\` grew by (or MiB"
-		echo "redirected when the payload is unknown)."
+		echo "    $ATTACH_CMD"
+		echo
+		echo "(--event-ports lists the accel servers' ports: on kernels whose sockmap"
+		echo "breaks blocking readers, the bypass accelerates only connections to"
+		echo "servers declared event-driven, from nonblocking clients; see"
+		echo "docs/bypass.md)."
+		if [ -n "$ATTACH_MSG" ]; then
+			echo "Its attach said:"
+			echo
+			printf '%s\n' "$ATTACH_MSG" | sed 's/^/    /'
+		fi
+		echo
+		echo "Each test runs every configuration back to back, in an order rotated"
+		echo "each repetition, $REPS repetitions; the tables show the median and the"
+		echo "spread ((max - min) / median, worst configuration)."
+		echo
+		echo "- **stream**: \`bench_stream\` (tests/tools), one connection, \`send()\`"
+		echo "  of the given size for ${DUR} s; the receiver checks the exact byte"
+		echo "  count and a position-dependent pattern."
+		echo "- **RR**: \`bench_rr\`, one connection, one request in flight, request and"
+		echo "  response of the given size, TCP_NODELAY, round-trip latency; both ends"
+		echo "  must agree on the number of requests and every sequence number."
+		echo "- Socket mode: nonblocking sockets driven by epoll (as event-driven"
+		echo "  servers and clients use them) unless the row says *blocking*; blocking"
+		echo "  rows check that applications the bypass leaves on the stack do not get"
+		echo "  slower (targets ≥ 1.0x / ≤ 1.0x)."
+		echo "- **iperf3**: one TCP stream for ${REAL_DUR} s, default 128 KiB writes."
+		echo "- **sockperf**: \`pp --nonblocked -F epoll --full-rtt -m 64\` (TCP) for"
+		echo "  ${REAL_DUR} s against \`sockperf sr\` (round-trip, like RR)."
+		echo "- **redis-benchmark**: \`-t set,get -n $REDIS_N -c 50 -d 64\` against a"
+		echo "  redis-server with a private directory on a free loopback port (unix:"
+		echo "  the same server's Unix socket)."
+		echo "- CPU placement is fixed: senders and clients on CPU $CPU_TX, receivers"
+		echo "  and servers on CPU $CPU_RX (*cross CPU*); request/response also runs"
+		echo "  with both ends on CPU $CPU_RX (*same CPU*).  On a VM a cross-CPU wakeup"
+		echo "  (an IPI to an idle vCPU) can cost more than the whole loopback path, so"
+		echo "  the cross-CPU latency rows mostly measure the hypervisor; the same-CPU"
+		echo "  rows show what the network stack itself costs."
+		echo "- Ratios: accel/loopback (the targets apply to it), unix/loopback,"
+		echo "  accel/unix; for latency lower is better.  *bypassed*: how much"
+		echo "  \`accel_bypass_bytes_total\` grew during the accel runs, as a share of"
+		echo "  the payload the run moved (both directions for RR), or in MiB where"
+		echo "  the payload is not known, with the fallback reasons"
+		echo "  (\`accel_bypass_fallback_total{reason}\`) the runs added.  0% means the"
+		echo "  bypass declined or demoted the connection and the row measures the"
+		echo "  stack; RR counts both directions plus the warm-up requests."
 		echo
 		if [ -z "$ATTACHED" ]; then
 			echo "**The bypass was not attached in this run:** $BYPASS_WHY"

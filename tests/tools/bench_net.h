@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -91,11 +92,13 @@ static inline long bn_size(const char *s)
 }
 
 /*
- * Endpoint from "tcp", "tcp6" or "unix" plus an optional address.  TCP
- * listens on port 0 (the kernel picks a free one); Unix uses an abstract
- * name unique to this process, so nothing is left in the file system.
+ * Endpoint from "tcp", "tcp6" or "unix" plus an optional address and port.
+ * TCP listens on the port given, or on port 0 (the kernel picks a free
+ * one); Unix uses an abstract name unique to this process, so nothing is
+ * left in the file system.
  */
-static inline int bn_endpoint_init(struct bn_endpoint *ep, const char *kind, const char *addr)
+static inline int bn_endpoint_init(struct bn_endpoint *ep, const char *kind, const char *addr,
+				   int port)
 {
 	memset(ep, 0, sizeof(*ep));
 	if (!strcmp(kind, "tcp") || !strcmp(kind, "tcp4")) {
@@ -105,6 +108,7 @@ static inline int bn_endpoint_init(struct bn_endpoint *ep, const char *kind, con
 		s4->sin_family = AF_INET;
 		if (inet_pton(AF_INET, addr ? addr : "127.0.0.1", &s4->sin_addr) != 1)
 			return -EINVAL;
+		s4->sin_port = htons(port);
 		ep->len = sizeof(*s4);
 	} else if (!strcmp(kind, "tcp6")) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ep->ss;
@@ -113,6 +117,7 @@ static inline int bn_endpoint_init(struct bn_endpoint *ep, const char *kind, con
 		s6->sin6_family = AF_INET6;
 		if (inet_pton(AF_INET6, addr ? addr : "::1", &s6->sin6_addr) != 1)
 			return -EINVAL;
+		s6->sin6_port = htons(port);
 		ep->len = sizeof(*s6);
 	} else if (!strcmp(kind, "unix")) {
 		struct sockaddr_un *su = (struct sockaddr_un *)&ep->ss;
@@ -155,14 +160,46 @@ static inline int bn_listen(struct bn_endpoint *ep)
 	return fd;
 }
 
-static inline int bn_connect(const struct bn_endpoint *ep)
+/*
+ * Connect; nonblock: the socket is nonblocking from creation on, as an
+ * event-driven client's is (a nonblocking connect, waited for with poll),
+ * so whatever looks at the socket while it connects sees it nonblocking.
+ */
+static inline int bn_connect(const struct bn_endpoint *ep, bool nonblock)
 {
-	int fd = socket(bn_domain(ep), SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(bn_domain(ep), SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	int err = 0;
+	socklen_t len = sizeof(err);
 
 	if (fd < 0)
 		bn_die("socket");
-	if (connect(fd, (const struct sockaddr *)&ep->ss, ep->len))
+	if (!connect(fd, (const struct sockaddr *)&ep->ss, ep->len))
+		return fd;
+	if (!nonblock || (errno != EINPROGRESS && errno != EAGAIN))
 		bn_die("connect");
+	/* Unix sockets return EAGAIN when the backlog is full: not here (one
+	 * connection), but poll covers it as well as EINPROGRESS. */
+	while (poll(&pfd, 1, -1) < 0)
+		if (errno != EINTR)
+			bn_die("poll");
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		bn_die("SO_ERROR");
+	if (err) {
+		errno = err;
+		bn_die("connect");
+	}
+	return fd;
+}
+
+/* Accept the one connection; nonblock: the accepted socket is nonblocking. */
+static inline int bn_accept(int lfd, bool nonblock)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0));
+
+	if (fd < 0)
+		bn_die("accept");
+	close(lfd);
 	return fd;
 }
 
@@ -171,14 +208,6 @@ static inline void bn_nodelay(const struct bn_endpoint *ep, int fd)
 	if (ep->fam != BN_UNIX &&
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int)))
 		bn_die("TCP_NODELAY");
-}
-
-static inline void bn_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
-		bn_die("O_NONBLOCK");
 }
 
 /*

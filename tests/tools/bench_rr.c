@@ -2,14 +2,16 @@
 /*
  * bench_rr - request/response (ping-pong) latency over TCP or a Unix socket.
  *
- * Usage: bench_rr [-f tcp|tcp6|unix] [-a ADDR] [-m SIZE] [-t SECONDS]
+ * Usage: bench_rr [-f tcp|tcp6|unix] [-a ADDR] [-p PORT] [-m SIZE] [-t SECONDS]
  *                 [-w SECONDS] [-N] [-C CPU] [-S CPU]
  *   -f  transport (default tcp: 127.0.0.1; tcp6: ::1; unix: abstract name)
  *   -a  address (TCP; default loopback)
+ *   -p  TCP port to listen on (default: one the kernel picks)
  *   -m  request and response size (default 64; at least 8; K/M suffixes)
  *   -t  seconds to measure for (default 2)
  *   -w  warm-up seconds before measuring (default 0.2)
- *   -N  nonblocking sockets driven by epoll (default blocking)
+ *   -N  nonblocking sockets (from socket()/accept4() on) driven by epoll
+ *       (default blocking)
  *   -C  pin the client to CPU;  -S  pin the server to CPU
  *
  * One connection, one request in flight, TCP_NODELAY on both ends (as
@@ -19,8 +21,8 @@
  * reports how many requests it answered and the client requires that this
  * equals what it sent.  Latency is the round trip as the client sees it.
  *
- * Output (one line):
- *   rr <family> msg <bytes> mode <block|epoll> count <N> seconds <S>
+ * Output (one line; requests includes the warm-up, count only measured ones):
+ *   rr <family> msg <bytes> mode <block|epoll> requests <N> count <N> seconds <S>
  *   rate <RT/s> avg_us <A> p50_us <P> p90_us <P> p99_us <P> p999_us <P>
  *   max_us <M>
  */
@@ -39,7 +41,7 @@ struct report {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench_rr [-f tcp|tcp6|unix] [-a ADDR] [-m SIZE] [-t SECONDS] "
+	fprintf(stderr, "usage: bench_rr [-f tcp|tcp6|unix] [-a ADDR] [-p PORT] [-m SIZE] [-t SECONDS] "
 			"[-w SECONDS] [-N] [-C CPU] [-S CPU]\n");
 	exit(2);
 }
@@ -68,13 +70,9 @@ static int server(int lfd, const struct bn_endpoint *ep, size_t m, bool nonblock
 	if (!buf || !ref)
 		bn_die("malloc");
 	bn_pattern_fill(ref, BN_PERIOD + m);
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		bn_die("accept");
-	close(lfd);
+	fd = bn_accept(lfd, nonblock);
 	bn_nodelay(ep, fd);
 	if (nonblock) {
-		bn_nonblock(fd);
 		bn_poll_init(&poll, fd, EPOLLIN);
 		p = &poll;
 	}
@@ -111,6 +109,7 @@ static double pct(const uint32_t *v, size_t n, double q)
 int main(int argc, char **argv)
 {
 	const char *kind = "tcp", *addr = NULL;
+	int port = 0;
 	double secs = 2, warm = 0.2, t0, tm = 0;
 	bool nonblock = false, measuring = false;
 	int c2p[2], lfd, fd, status, cpu_cl = -1, cpu_sv = -1;
@@ -125,10 +124,11 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int c_opt;
 
-	while ((c_opt = getopt(argc, argv, "f:a:m:t:w:NC:S:h")) != -1) {
+	while ((c_opt = getopt(argc, argv, "f:a:p:m:t:w:NC:S:h")) != -1) {
 		switch (c_opt) {
 		case 'f': kind = optarg; break;
 		case 'a': addr = optarg; break;
+		case 'p': port = atoi(optarg); break;
 		case 'm': m = bn_size(optarg); break;
 		case 't': secs = atof(optarg); break;
 		case 'w': warm = atof(optarg); break;
@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || m < 8 || !(secs > 0 && secs <= 3600) || !(warm >= 0 && warm <= 60))
 		usage();
-	if (bn_endpoint_init(&ep, kind, addr)) {
+	if (port < 0 || port > 65535 || bn_endpoint_init(&ep, kind, addr, port)) {
 		errno = 0;
 		bn_die("bad transport '%s' or address", kind);
 	}
@@ -168,10 +168,9 @@ int main(int argc, char **argv)
 		bn_die("malloc");
 	bn_pattern_fill(ref, BN_PERIOD + m);
 	memcpy(req + 8, ref + 8, m - 8);
-	fd = bn_connect(&ep);
+	fd = bn_connect(&ep, nonblock);
 	bn_nodelay(&ep, fd);
 	if (nonblock) {
-		bn_nonblock(fd);
 		bn_poll_init(&poll, fd, EPOLLIN);
 		p = &poll;
 	}
@@ -226,9 +225,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	qsort(lat, nlat, sizeof(*lat), cmp_u32);
-	printf("rr %s msg %ld mode %s count %zu seconds %.3f rate %.0f avg_us %.2f p50_us %.2f "
-	       "p90_us %.2f p99_us %.2f p999_us %.2f max_us %.2f\n",
-	       kind, m, nonblock ? "epoll" : "block", nlat, sum / 1e9, nlat / (sum / 1e9),
+	printf("rr %s msg %ld mode %s requests %llu count %zu seconds %.3f rate %.0f avg_us %.2f "
+	       "p50_us %.2f p90_us %.2f p99_us %.2f p999_us %.2f max_us %.2f\n",
+	       kind, m, nonblock ? "epoll" : "block", (unsigned long long)seq, nlat, sum / 1e9,
+	       nlat / (sum / 1e9),
 	       sum / 1e3 / nlat, pct(lat, nlat, 0.5), pct(lat, nlat, 0.9), pct(lat, nlat, 0.99),
 	       pct(lat, nlat, 0.999), lat[nlat - 1] / 1e3);
 	free(lat);

@@ -2,21 +2,24 @@
 /*
  * bench_stream - one-way stream throughput over TCP or a Unix socket.
  *
- * Usage: bench_stream [-f tcp|tcp6|unix] [-a ADDR] [-m SIZE] [-t SECONDS]
+ * Usage: bench_stream [-f tcp|tcp6|unix] [-a ADDR] [-p PORT] [-m SIZE] [-t SECONDS]
  *                     [-r SIZE] [-N] [-V] [-C CPU] [-S CPU]
  *   -f  transport (default tcp: 127.0.0.1; tcp6: ::1; unix: abstract name)
  *   -a  address to listen on and connect to (TCP; default loopback)
+ *   -p  TCP port to listen on (default: one the kernel picks)
  *   -m  message size: the size of each send() (default 64K; K/M suffixes)
  *   -t  seconds to send for (default 2)
  *   -r  receive buffer size per recv() (default max(message size, 64K))
- *   -N  nonblocking sockets driven by epoll (default blocking)
+ *   -N  nonblocking sockets (from socket()/accept4() on) driven by epoll
+ *       (default blocking)
  *   -V  verify every received byte (default: one byte per 4 KiB plus the
  *       first and last byte of every recv, and the exact byte count)
  *   -C  pin the sender to CPU;  -S  pin the receiver to CPU
  *
- * The process listens on an ephemeral port, forks the receiver, connects,
- * and sends messages of the given size for the given time; then it shuts
- * down its write side and tells the receiver how many bytes it sent.  The
+ * The process listens (on -p PORT or a port the kernel picks), forks the
+ * receiver, connects, and sends messages of the given size for the given
+ * time; then it shuts down its write side and tells the receiver how many
+ * bytes it sent.  The
  * receiver checks the count and the pattern and reports back; any mismatch
  * is an error (exit 1).  Throughput is bytes / (first send .. receiver saw
  * EOF), so data still queued when the sender stops is counted in full.
@@ -40,7 +43,7 @@ struct report {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench_stream [-f tcp|tcp6|unix] [-a ADDR] [-m SIZE] [-t SECONDS] "
+	fprintf(stderr, "usage: bench_stream [-f tcp|tcp6|unix] [-a ADDR] [-p PORT] [-m SIZE] [-t SECONDS] "
 			"[-r SIZE] [-N] [-V] [-C CPU] [-S CPU]\n");
 	exit(2);
 }
@@ -56,12 +59,8 @@ static int receiver(int lfd, size_t rsize, bool nonblock, bool full, int rd, int
 	if (!buf || !ref)
 		bn_die("malloc");
 	bn_pattern_fill(ref, BN_PERIOD + rsize);
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		bn_die("accept");
-	close(lfd);
+	fd = bn_accept(lfd, nonblock);
 	if (nonblock) {
-		bn_nonblock(fd);
 		bn_poll_init(&poll, fd, EPOLLIN);
 		p = &poll;
 	}
@@ -93,6 +92,7 @@ static int receiver(int lfd, size_t rsize, bool nonblock, bool full, int rd, int
 int main(int argc, char **argv)
 {
 	const char *kind = "tcp", *addr = NULL;
+	int port = 0;
 	long msg = 64 << 10, rsize = 0;
 	double secs = 2, t0, t1;
 	bool nonblock = false, full = false;
@@ -104,10 +104,11 @@ int main(int argc, char **argv)
 	uint64_t pos = 0, msgs = 0;
 	pid_t pid;
 
-	while ((c = getopt(argc, argv, "f:a:m:t:r:NVC:S:h")) != -1) {
+	while ((c = getopt(argc, argv, "f:a:p:m:t:r:NVC:S:h")) != -1) {
 		switch (c) {
 		case 'f': kind = optarg; break;
 		case 'a': addr = optarg; break;
+		case 'p': port = atoi(optarg); break;
 		case 'm': msg = bn_size(optarg); break;
 		case 't': secs = atof(optarg); break;
 		case 'r': rsize = bn_size(optarg); break;
@@ -122,7 +123,7 @@ int main(int argc, char **argv)
 		usage();
 	if (!rsize)
 		rsize = msg > 65536 ? msg : 65536;
-	if (bn_endpoint_init(&ep, kind, addr)) {
+	if (port < 0 || port > 65535 || bn_endpoint_init(&ep, kind, addr, port)) {
 		errno = 0;
 		bn_die("bad transport '%s' or address", kind);
 	}
@@ -149,9 +150,8 @@ int main(int argc, char **argv)
 	if (!buf)
 		bn_die("malloc");
 	bn_pattern_fill(buf, BN_PERIOD + msg);
-	fd = bn_connect(&ep);
+	fd = bn_connect(&ep, nonblock);
 	if (nonblock) {
-		bn_nonblock(fd);
 		bn_poll_init(&poll, fd, EPOLLOUT);
 		p = &poll;
 	}

@@ -31,7 +31,7 @@
 #   OUT=build             build directory (accelctl, tests/tools/*)
 #   BENCH_QUICK=1         ~2 minute run (fewer repetitions, shorter runs)
 #   BENCH_REPS=N          repetitions per test (default 5, quick 3)
-#   BENCH_SECONDS=S       seconds per stream/RR run (default 1.5, quick 0.5)
+#   BENCH_SECONDS=S       seconds per stream/RR run (default 1.2, quick 0.5)
 #   BENCH_IO=MODE         epoll (default), block, or both: socket mode of
 #                         bench_stream/bench_rr for all sizes (epoll =
 #                         nonblocking + epoll); the other mode runs a few
@@ -68,9 +68,9 @@ QUICK=${BENCH_QUICK:-0}
 if [ -n "$QUICK" ]; then
 	REPS=${BENCH_REPS:-3} DUR=${BENCH_SECONDS:-0.5} REAL_DUR=1 REDIS_N=50000
 	SUB_TIMEOUT=${BENCH_SUB_TIMEOUT:-60}
-	NETACCT_ARGS=${BENCH_NETACCT_ARGS:--d 1 -r 2} TCPSTATE_ARGS=${BENCH_TCPSTATE_ARGS:--r 3 -t 0.5}
+	NETACCT_ARGS=${BENCH_NETACCT_ARGS:--d 1 -r 2} TCPSTATE_ARGS=${BENCH_TCPSTATE_ARGS:--r 3 -t 1}
 else
-	REPS=${BENCH_REPS:-5} DUR=${BENCH_SECONDS:-1.5} REAL_DUR=2 REDIS_N=150000
+	REPS=${BENCH_REPS:-5} DUR=${BENCH_SECONDS:-1.2} REAL_DUR=2 REDIS_N=100000
 	SUB_TIMEOUT=${BENCH_SUB_TIMEOUT:-150}
 	NETACCT_ARGS=${BENCH_NETACCT_ARGS:--d 1 -r 5} TCPSTATE_ARGS=${BENCH_TCPSTATE_ARGS:--r 5 -t 1}
 fi
@@ -268,6 +268,7 @@ fi
 # ---------------------------------------------------------------- runs
 
 SAMPLES=$WORK/samples	# "key cfg rep value"
+: >"$SAMPLES"
 FAILED=()
 
 # kv TEXT KEY: the word after KEY in a "key value key value" line.
@@ -424,9 +425,12 @@ for sub in netacct tcpstate; do
 	args=$NETACCT_ARGS; [ "$sub" = tcpstate ] && args=$TCPSTATE_ARGS
 	SUB_CMD[$sub]="scripts/bench-$sub.sh $args"
 	# shellcheck disable=SC2086 # args: a list of options
-	SUB_OUT[$sub]=$(OUT=$OUT ACCELCTL=$ACCELCTL timeout -k 10 "$SUB_TIMEOUT" "$s" $args 2>&1) || rc=$?
-	[ "$rc" -ne 0 ] && FAILED+=("scripts/bench-$sub.sh: exit $rc") &&
-		SUB_OUT[$sub]+=$'\n'"(exit status $rc)"
+	SUB_OUT[$sub]=$(OUT=$OUT ACCELCTL=$ACCELCTL timeout -k 10 "$SUB_TIMEOUT" "$s" $args \
+		2>"$WORK/sub-$sub.err") || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		FAILED+=("scripts/bench-$sub.sh: exit $rc$([ "$rc" = 124 ] && echo " (over ${SUB_TIMEOUT}s)")")
+		SUB_OUT[$sub]+=$'\n'"(exit status $rc; its last messages:)"$'\n'"$(tail -n 5 "$WORK/sub-$sub.err")"
+	fi
 	case "$sub" in
 	netacct)	# rows "sender|receiver <programs> <Gb/s> ... <overhead>% ...", not the reference
 		SUB_PCT[$sub]=$(awk '($1 == "sender" || $1 == "receiver") && !/reference/ {

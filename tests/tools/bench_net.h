@@ -39,6 +39,7 @@ struct bn_endpoint {
 	socklen_t len;
 };
 
+__attribute__((noreturn, format(printf, 1, 2)))
 static inline void bn_die(const char *fmt, ...)
 {
 	va_list ap;

@@ -40,6 +40,105 @@ enum accel_family {
 /* tcp_state_transitions: per-CPU array, index family * NSTATES + new state */
 #define ACCEL_TCPSTATE_TRANS_SLOTS (ACCEL_FAM_MAX * ACCEL_TCP_NSTATES)
 
+/* tcp_counters: per-CPU array of __u64, host-wide event counters. */
+enum accel_tcp_ctr {
+	ACCEL_TCP_TW_ENTRIES = 0,	/* TIME_WAIT mini-sockets created (TCPTimeWaited) */
+	ACCEL_TCP_TW_KILLED,		/* ... with a short (<= 4 s) timeout (TCPTimeWaitKilled) */
+	ACCEL_TCP_RST_SENT,		/* tcp_send_reset, every reason */
+	ACCEL_TCP_LISTEN_UNMATCHED,	/* listen drops whose listener could not be recorded (map full) */
+	ACCEL_TCP_CTR_MAX,
+};
+
+/* tcp_rst_reasons: per-CPU array, index enum sk_rst_reason (clamped). */
+#define ACCEL_TCP_RST_REASONS 64
+
+/*
+ * tcp_listeners: hash, per-listener event counters.  The key is the local
+ * address the event names: the listener's own bound address for events
+ * that carry the listening socket (ACK-path overflow, drops), the SYN's
+ * destination for events that only carry the packet (SYN path, SYN-ACK
+ * retransmit).  accelctl folds destination keys onto the listener that
+ * owns them (exact address, then the wildcard) when it reads the map.
+ */
+struct accel_tcp_listener_key {
+	__u64 netns_cookie;
+	__u8 addr[16];		/* IPv4 in the first 4 bytes, rest zero */
+	__u16 port;		/* host byte order */
+	__u8 family;		/* enum accel_family */
+	__u8 pad[5];
+};
+_Static_assert(sizeof(struct accel_tcp_listener_key) == 32, "listener key size");
+
+enum accel_tcp_lq_ctr {
+	ACCEL_LQ_SYN_RECEIVED = 0,	/* SYNs handed to the listener (conn_request) */
+	ACCEL_LQ_SYN_QUEUE_FULL,	/* SYN dropped: request queue full (TCPReqQFullDrop) */
+	ACCEL_LQ_SYN_DROP_OTHER,	/* SYN dropped otherwise: tcp_max_syn_backlog rule, no memory, LSM */
+	ACCEL_LQ_SYNCOOKIES,		/* SYN answered with a cookie (TCPReqQFullDoCookies) */
+	ACCEL_LQ_ACCEPT_FULL_SYN,	/* SYN dropped: accept queue full (ListenOverflows) */
+	ACCEL_LQ_ACCEPT_FULL_ACK,	/* handshake ACK dropped: accept queue full (ListenOverflows) */
+	ACCEL_LQ_ACK_DROP_OTHER,	/* handshake ACK dropped otherwise (ListenDrops) */
+	ACCEL_LQ_SYNACK_RETRANS,	/* tcp_retransmit_synack */
+	ACCEL_LQ_MAX,
+};
+
+struct accel_tcp_listener_val {
+	__u64 c[ACCEL_LQ_MAX];
+};
+
+#define ACCEL_TCP_LISTENERS_MAX 4096
+
+/*
+ * tcp_mib_snap: per-CPU hash, netns cookie -> the values this CPU's SNMP
+ * counters had at the last listener / TIME_WAIT event accelctl attributed.
+ * The kernel counts a listen drop on the CPU that processes the packet and
+ * fires the event that follows (consume_skb, kfree_skb, timer_start) on
+ * the same CPU with bottom halves disabled in between, so the growth since
+ * the last event belongs to this event.
+ */
+enum accel_tcp_mib {
+	ACCEL_MIB_LISTENDROPS = 0,
+	ACCEL_MIB_LISTENOVERFLOWS,
+	ACCEL_MIB_REQQFULLDROP,
+	ACCEL_MIB_REQQFULLDOCOOKIES,
+	ACCEL_MIB_TIMEWAITED,
+	ACCEL_MIB_TIMEWAITKILLED,
+	ACCEL_MIB_MAX,
+};
+
+struct accel_tcp_mib_snap {
+	__u64 primed;		/* 0: not yet seen on this CPU */
+	__u64 v[ACCEL_MIB_MAX];
+};
+
+#define ACCEL_TCP_NETNS_MAX 1024
+
+/*
+ * iter/tcp records (bpf_seq_write), one per socket of the netns that
+ * created the iterator: listeners with their queues, TIME_WAIT sockets and
+ * connected sockets (for local port use per destination).
+ */
+enum accel_tcp_rec_kind {
+	ACCEL_REC_LISTEN = 1,
+	ACCEL_REC_TIMEWAIT,
+	ACCEL_REC_CONN,
+};
+
+struct accel_tcp_iter_rec {
+	__u8 kind;		/* enum accel_tcp_rec_kind */
+	__u8 family;		/* enum accel_family */
+	__u8 state;		/* TCP state (TIME_WAIT: the substate) */
+	__u8 pad;
+	__u16 lport;		/* host byte order */
+	__u16 dport;
+	__u8 laddr[16];
+	__u8 daddr[16];
+	__u32 accept_len;	/* listeners: sk_ack_backlog */
+	__u32 accept_max;	/* sk_max_ack_backlog */
+	__u32 syn_len;		/* request sockets (icsk_accept_queue.qlen) */
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct accel_tcp_iter_rec) == 56, "iter record size");
+
 /* tcpstate: end of section */
 
 /* ------------------------------------------------------------------ */
@@ -89,7 +188,7 @@ _Static_assert(sizeof(struct accel_bypass_config) == 16, "accel_bypass_config is
 /* detach is in progress: like enabled == 0, and status shows draining. */
 #define ACCEL_BYPASS_F_DRAINING		(1u << 2)
 
-#define ACCEL_BYPASS_SMALL_MSG_BYTES	1024	/* defaults, see docs/bypass.md */
+#define ACCEL_BYPASS_SMALL_MSG_BYTES	8192	/* defaults, see docs/bypass.md */
 #define ACCEL_BYPASS_SMALL_MSG_RUN	64
 
 /* bypass_ports: array of __u64 bitmap words, list * WORDS + port / 64. */

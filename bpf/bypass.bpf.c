@@ -31,10 +31,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define BSK_OWNER	(1u << 0)	/* active opener: accounts for the connection */
 #define BSK_ACCEL	(1u << 1)	/* (owner) a direction of the connection is redirected */
 #define BSK_CLOSED	(1u << 2)	/* (owner) left ESTABLISHED */
-#define BSK_RX_FED	(1u << 3)	/* the peer redirected to us: never evict */
-#define BSK_EVICT_REQ	(1u << 4)	/* blocking socket on an affected kernel */
-#define BSK_EVICTED	(1u << 5)	/* taken out of the sockhash; never feed */
-#define BSK_BLOCKING	(1u << 6)	/* its file was seen without O_NONBLOCK */
+#define BSK_TX_REDIR	(1u << 3)	/* this socket's direction was redirected */
+#define BSK_TX_STACK	(1u << 4)	/* ... and is on the stack now (decided or demoted) */
+#define BSK_EVICTING	(1u << 5)	/* leaving the sockhash: the peer must not feed it */
+#define BSK_EVICTED	(1u << 6)	/* out of the sockhash */
+#define BSK_BLOCKING	(1u << 7)	/* its file was seen without O_NONBLOCK */
 
 enum bypass_tx {
 	TX_UNDECIDED = 0,
@@ -236,7 +237,7 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 	struct bpf_sock *bsk = skops->sk;
 	struct bypass_sk *st;
 	struct tcp_sock *tp;
-	__u32 cb = BPF_SOCK_OPS_STATE_CB_FLAG;
+	__u32 cb = BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
 	__u16 server_port;
 
 	if (!cfg || !bypass_active(cfg) || !bsk)
@@ -263,8 +264,8 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 		 * blocking is unknowable: only servers the operator listed
 		 * as event-driven (--event-ports) take part, and a client
 		 * only when it is nonblocking and talks to such a server.
-		 * A client that turns blocking later is evicted before its
-		 * first send leaves (HDR_OPT_LEN_CB below).
+		 * A client that turns blocking later leaves the sockhash in
+		 * its first send, before it can read (bypass_hdr_opt_len).
 		 */
 		server_port = active ? key.remote_port : key.local_port;
 		if (!port_listed(ACCEL_BYPASS_PORTS_EVENT, server_port) ||
@@ -272,7 +273,6 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 			accel_count(&bypass_counters, ACCEL_BYPASS_FB_KERNEL_UNSAFE, 1);
 			return;
 		}
-		cb |= BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
 	}
 	st = bpf_sk_storage_get(&bypass_sk_state, bsk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st)
@@ -321,21 +321,48 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 		bpf_map_delete_elem(&bypass_peers, &st->key);
 }
 
+/* Bytes waiting in the socket's psock ingress queue (bypassed, unread).
+ * sk_user_data carries flag bits in its low bits (SK_USER_DATA_PTRMASK). */
+static __always_inline __u32 psock_queued(struct tcp_sock *tp)
+{
+	unsigned long ud = (unsigned long)tp->inet_conn.icsk_inet.sk.sk_user_data;
+	struct sk_psock *psock = (struct sk_psock *)(ud & ~7UL);
+	struct list_head *next;
+	__u32 len;
+
+	if (!psock)
+		return 0;
+	len = BPF_CORE_READ(psock, msg_tot_len);
+	next = BPF_CORE_READ(psock, ingress_msg.next);
+	/* an empty list points at itself */
+	if (next != (struct list_head *)((void *)psock + bpf_core_field_offset(struct sk_psock, ingress_msg)))
+		len |= 1;
+	return len;
+}
+
 /*
- * Runs for each segment this socket sends while the flag is set (only on
- * kernels with the blocking-reader problem, only until the first verdict).
- * A socket whose first sendmsg found it blocking (hiredis and friends
- * connect nonblocking, then switch) leaves the sockhash here, inside that
- * very send and before it can read: nothing was redirected to it
- * (BSK_RX_FED, taken with the peer in one atomic step), so the psock the
- * removal frees holds no data, and its reads go back to tcp_recvmsg().
+ * Runs for each segment this socket transmits (WRITE_HDR_OPT_CB_FLAG), that
+ * is only while something of the connection goes over the stack.  A socket
+ * whose own direction is on the stack (fallback, demotion, `bypass off`,
+ * detach) leaves the sockhash here, so that it sends and reads through
+ * plain tcp_sendmsg()/tcp_recvmsg() again at full speed: but only once
+ * nothing can be lost, because removal purges its psock ingress queue:
+ *  - the peer is not redirecting to it: EVICTING is raised first, and a
+ *    peer deciding to redirect raises TX_REDIR on itself before it looks
+ *    for EVICTING (both atomic: one of the two sees the other);
+ *  - its psock ingress queue is empty (checked after that handshake).
+ * A blocking client on an affected kernel (hiredis and friends connect
+ * nonblocking, then switch) takes this path inside its first send, before
+ * it can read.  Otherwise: retried on the next segment.
  */
 static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct bypass_peer *sh;
+	struct accel_bypass_key peer;
+	struct bypass_peer *sh, *psh;
 	struct bypass_sk *st;
-	__u32 old;
+	struct tcp_sock *tp;
+	__u32 pflags;
 
 	if (!sk)
 		return;
@@ -343,17 +370,27 @@ static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 	if (!st)
 		goto done;
 	sh = bpf_map_lookup_elem(&bypass_peers, &st->key);
-	if (!sh)
+	if (!sh || (sh->flags & BSK_EVICTED))
 		goto done;
-	if (sh->flags & BSK_EVICT_REQ) {
-		old = __sync_fetch_and_or(&sh->flags, BSK_EVICTED);
-		if (!(old & (BSK_RX_FED | BSK_EVICTED)) &&
-		    !bpf_map_delete_elem(&bypass_socks, &st->key))
-			accel_count(&bypass_counters, ACCEL_BYPASS_EVICTED, 1);
-		goto done;
-	}
-	if (st->tx == TX_UNDECIDED)
+	bypass_peer_key(&st->key, &peer);
+	psh = bpf_map_lookup_elem(&bypass_peers, &peer);
+	/* Leave when our own direction is on the stack, or when the peer's
+	 * is and ours is not redirecting (the receiver of a demoted stream
+	 * would otherwise read through tcp_bpf_recvmsg() for nothing). */
+	if (!(sh->flags & BSK_TX_STACK) &&
+	    (!psh || !(psh->flags & BSK_TX_STACK) || (sh->flags & BSK_TX_REDIR)))
 		return;
+	__sync_fetch_and_or(&sh->flags, BSK_EVICTING);
+	pflags = psh ? __sync_fetch_and_or(&psh->flags, 0) : 0;
+	if ((pflags & BSK_TX_REDIR) && !(pflags & BSK_TX_STACK))
+		return;		/* still fed: try again later */
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp || psock_queued(tp))
+		return;		/* unread bypassed bytes: try again later */
+	if (bpf_map_delete_elem(&bypass_socks, &st->key))
+		return;
+	__sync_fetch_and_or(&sh->flags, BSK_EVICTED);
+	accel_count(&bypass_counters, ACCEL_BYPASS_EVICTED, 1);
 done:
 	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
 }
@@ -378,9 +415,11 @@ int bypass_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
-static __always_inline int fall_back(struct bypass_sk *st, __u32 reason)
+static __always_inline int fall_back(struct bypass_sk *st, struct bypass_peer *sh, __u32 reason)
 {
 	st->tx = TX_STACK;
+	if (sh)
+		__sync_fetch_and_or(&sh->flags, BSK_TX_STACK);
 	accel_count(&bypass_counters, reason, 1);
 	return SK_PASS;
 }
@@ -408,15 +447,17 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
 		return ACCEL_BYPASS_FB_PEER_MISSING;
 	if (cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) {
 		if (sock_nonblocking(tp) != 1) {
-			__sync_fetch_and_or(&sh->flags, BSK_EVICT_REQ | BSK_BLOCKING);
+			__sync_fetch_and_or(&sh->flags, BSK_BLOCKING);
 			return ACCEL_BYPASS_FB_KERNEL_UNSAFE;
 		}
 		/* as far as we know: set by its own first send, or at connect */
 		if (psh->flags & BSK_BLOCKING)
 			return ACCEL_BYPASS_FB_KERNEL_UNSAFE;
 	}
-	old = __sync_fetch_and_or(&psh->flags, BSK_RX_FED);
-	if (old & BSK_EVICTED)
+	/* the other half of the handshake in bypass_hdr_opt_len() */
+	__sync_fetch_and_or(&sh->flags, BSK_TX_REDIR);
+	old = __sync_fetch_and_or(&psh->flags, 0);
+	if (old & (BSK_EVICTING | BSK_EVICTED))
 		return ACCEL_BYPASS_FB_PEER_MISSING;
 	st->peer_tx_seen = psh->tx_msgs;
 	owner = (sh->flags & BSK_OWNER) ? sh : psh;
@@ -481,18 +522,18 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 	if (st->tx == TX_STACK)
 		return SK_PASS;
 	if (!bypass_active(cfg))
-		return fall_back(st, ACCEL_BYPASS_FB_DISABLED);
+		return fall_back(st, sh, ACCEL_BYPASS_FB_DISABLED);
 	bypass_peer_key(&st->key, &peer);
 	if (st->tx == TX_UNDECIDED) {
 		why = sh ? bypass_decide(msg, cfg, st, sh, &peer) : ACCEL_BYPASS_FB_REDIRECT_ERROR;
 		if (why)
-			return fall_back(st, why);
+			return fall_back(st, sh, why);
 		st->tx = TX_REDIRECT;
 	} else if (bypass_small_stream(st, size, cfg, &peer)) {
-		return fall_back(st, ACCEL_BYPASS_FB_DEMOTED);
+		return fall_back(st, sh, ACCEL_BYPASS_FB_DEMOTED);
 	}
 	if (bpf_msg_redirect_hash(msg, &bypass_socks, &peer, BPF_F_INGRESS) != SK_PASS)
-		return fall_back(st, ACCEL_BYPASS_FB_REDIRECT_ERROR);
+		return fall_back(st, sh, ACCEL_BYPASS_FB_REDIRECT_ERROR);
 	accel_count(&bypass_counters, ACCEL_BYPASS_MSGS, 1);
 	accel_count(&bypass_counters, ACCEL_BYPASS_BYTES, size);
 	return SK_PASS;

@@ -35,13 +35,14 @@ run_cmocka() {
 	printf '%s\n' "$out" | sed 's/^/    /'
 	local ok nok
 	ok=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
-	nok=$(printf '%s\n' "$out" | grep -c '^\[  FAILED  \] [a-z_]')
+	# cmocka lists each failed test twice (inline and in the summary)
+	nok=$(printf '%s\n' "$out" | grep '^\[  FAILED  \] [a-z_]' | sort -u | wc -l)
 	passed=$((passed + ok))
 	failed=$((failed + nok))
 	if [ "$rc" -ne 0 ] && [ "$nok" -eq 0 ]; then
 		failed=$((failed + 1)); failures+=("$name (exit $rc)")
 	fi
-	printf '%s\n' "$out" | grep '^\[  FAILED  \] [a-z_]' | while read -r _ _ _ t; do echo "$name:$t"; done >>"$results"
+	printf '%s\n' "$out" | grep '^\[  FAILED  \] [a-z_]' | sort -u | while read -r _ _ _ t; do echo "$name:$t"; done >>"$results"
 }
 
 run_unit() {

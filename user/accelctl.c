@@ -19,6 +19,7 @@
 #include "bypass.h"
 #include "stats.h"
 #include "sysenv.h"
+#include "tune.h"
 
 static int exit_code(int err)
 {
@@ -30,6 +31,19 @@ static int exit_code(int err)
 static int cmd_attach(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	(void)o;
+	/* The profile also configures the other features: read it first. */
+	if (!ctx->attach.no_tune) {
+		struct tune_profile *p = calloc(1, sizeof(*p));
+		int err = p ? profile_load_for_attach(ctx, p) : -ENOMEM;
+
+		if (!err)
+			err = profile_merge_attach_opts(ctx, p);
+		free(p);
+		if (err)
+			return exit_code(err);
+	}
+	if (ctx->attach.dry_run)
+		return exit_code(tune_dry_run(ctx));
 	return exit_code(accel_attach(ctx));
 }
 
@@ -80,7 +94,7 @@ static const int detach_opts[] = { OPT_FORCE, 0 };
 static const int json_opts[] = { OPT_JSON, 0 };
 static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
 static const int serve_opts[] = { OPT_LISTEN, 0 };
-static const int bypass_opts[] = { OPT_PORTS, OPT_EXCLUDE_PORTS, OPT_EVENT_PORTS, OPT_JSON, 0 };
+static const int bypass_opts[] = { OPT_PORTS, OPT_EXCLUDE_PORTS, OPT_EVENT_PORTS, 0 };
 
 static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
 {
@@ -90,6 +104,9 @@ static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
 	}
 	return exit_code(bypass_command(ctx, o->args[0]));
 }
+
+static const int profile_opts[] = { OPT_PROFILE, 0 };
+static const int autotune_opts[] = { OPT_ONCE, OPT_INTERVAL, 0 };
 
 static const struct command commands[] = {
 	{ "attach", NULL, "load, attach and pin the BPF programs; apply tuning",
@@ -124,6 +141,18 @@ static const struct command commands[] = {
 	  "  selftest  run the blocking-reader check attach runs and print the verdict\n"
 	  "Policy changes apply to connections established afterwards.",
 	  bypass_opts, cmd_bypass },
+	{ "profile", "list | show [NAME|FILE] | check FILE", "show or check tuning profiles",
+	  "list: the built-in profiles.  show: a built-in profile with the reason for\n"
+	  "every value, or how a profile FILE was understood.  check: parse FILE and\n"
+	  "validate it against this kernel, network namespace (--netns) and devices,\n"
+	  "printing key, current and new value; exit 2 naming every problem.",
+	  profile_opts, cmd_profile },
+	{ "autotune", NULL, "adjust limits from observed counters (after attach --auto)",
+	  "Observe TcpExtListenOverflows, ephemeral port use and Ip6ReasmFails and\n"
+	  "raise the matching limits within the profile's [auto] bounds; every action\n"
+	  "is journaled (detach undoes it) and logged with its cause.  Runs until\n"
+	  "SIGTERM or detach; --once takes one step (for a systemd timer).",
+	  autotune_opts, cmd_autotune },
 	{ "version", NULL, "print accelctl, libbpf and kernel versions", NULL, json_opts, cmd_version },
 	{ "help", "[COMMAND]", "show help for accelctl or a command", NULL, NULL, cmd_help },
 };
@@ -172,10 +201,11 @@ int main(int argc, char **argv)
 	struct cli_opts o = { 0 };
 	const struct command *cmd;
 	struct instance_info ii;
-	int i, ret;
+	char **av = NULL, *netns = NULL;
+	int i, n = 0, ret;
 
 	ctx_init(&ctx);
-	/* Global options before the command. */
+	/* Global options may come before the command: find the command. */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			cli_main_help(commands, ARRAY_SIZE(commands), stdout);
@@ -196,49 +226,49 @@ int main(int argc, char **argv)
 		fprintf(stderr, "accelctl: unknown command '%s'; see `accelctl help`\n", argv[i]);
 		return EXIT_USAGE;
 	}
-	/* Re-arrange: command options parsed with the leading globals. */
-	{
-		char **av = calloc(argc + 1, sizeof(char *));
-		int n = 0;
-
-		if (!av)
-			return EXIT_FAIL;
-		av[n++] = argv[0];
-		for (int j = 1; j < i; j++)
+	/* Parse the leading globals and the command's options in one go. */
+	av = calloc(argc + 1, sizeof(char *));
+	if (!av)
+		return EXIT_FAIL;
+	av[n++] = argv[0];
+	for (int j = 1; j < argc; j++)
+		if (j != i)
 			av[n++] = argv[j];
-		for (int j = i + 1; j < argc; j++)
-			av[n++] = argv[j];
-		ret = cli_parse(cmd, n, av, &ctx, &o);
-		if (ret) {
-			free(av);
-			return ret;
-		}
-		/* positional args point into av; keep it for the process' life */
-	}
+	ret = cli_parse(cmd, n, av, &ctx, &o);
+	if (ret)
+		goto cleanup;
 	if (o.help) {
 		cli_command_help(cmd, stdout);
-		return EXIT_OK;
+		goto cleanup;
 	}
+	ret = EXIT_USAGE;
 	if (!cmd->args && o.nargs) {
 		fprintf(stderr, "accelctl %s: unexpected argument '%s'\n", cmd->name, o.args[0]);
 		cli_usage_line(cmd, stderr);
-		return EXIT_USAGE;
+		goto cleanup;
 	}
 	log_init(o.verbose);
+	ret = EXIT_FAIL;
 	if (!cmd->run) {
 		fprintf(stderr, "accelctl %s: not implemented in this version (see issue #7)\n", cmd->name);
-		return EXIT_FAIL;
+		goto cleanup;
 	}
-	if (cmd->run == cmd_help || cmd->run == cmd_version)
-		return cmd->run(&ctx, &o);
+	if (cmd->run == cmd_help || cmd->run == cmd_version) {
+		ret = cmd->run(&ctx, &o);
+		goto cleanup;
+	}
 
 	/* Commands after attach run in the namespace attach used. */
 	if (!ctx.netns && !instance_read(&ctx, &ii) && ii.netns[0])
-		ctx.netns = strdup(ii.netns);
+		ctx.netns = netns = strdup(ii.netns);
 	if (ctx.netns && netns_enter(ctx.netns))
-		return EXIT_FAIL;
+		goto cleanup;
 	if (netns_cookie(&ctx.netns_cookie))
 		ctx.netns_cookie = 0;
 	signal(SIGPIPE, SIG_IGN);
-	return cmd->run(&ctx, &o);
+	ret = cmd->run(&ctx, &o);
+cleanup:
+	free(netns);
+	free(av);
+	return ret;
 }

@@ -121,19 +121,20 @@ static int ports_write(int fd, enum accel_bypass_port_list list, const struct po
 
 static void ports_read(int fd, enum accel_bypass_port_list list, char *buf, size_t len)
 {
+	uint64_t words[ACCEL_BYPASS_PORT_WORDS] = { 0 };
 	size_t off = 0;
 	int start = -1;
 
+	for (uint32_t w = 0; w < ACCEL_BYPASS_PORT_WORDS; w++) {
+		uint32_t idx = list * ACCEL_BYPASS_PORT_WORDS + w;
+
+		if (bpf_map_lookup_elem(fd, &idx, &words[w]))
+			words[w] = 0;
+	}
 	buf[0] = '\0';
 	for (uint32_t p = 0; p <= 65536; p++) {
-		bool on = false;
+		bool on = p < 65536 && (words[p >> 6] & (1ULL << (p & 63)));
 
-		if (p < 65536) {
-			uint32_t idx = list * ACCEL_BYPASS_PORT_WORDS + (p >> 6);
-			uint64_t w = 0;
-
-			on = !bpf_map_lookup_elem(fd, &idx, &w) && (w & (1ULL << (p & 63)));
-		}
 		if (on && start < 0)
 			start = (int)p;
 		if (!on && start >= 0) {
@@ -518,24 +519,22 @@ static bool bypass_attached(struct accel_ctx *ctx)
 	return feature_pins_exist(ctx, self());
 }
 
-/* Stop new insertions and redirects at once: DRAINING in the config map,
- * then the sockops link goes. */
-static void bypass_quiesce(struct accel_ctx *ctx, const char *dir)
+/* Stop new insertions and redirects at once: DRAINING in the config map.
+ * The sockops link stays while draining: it no longer inserts, but it is
+ * what takes drained sockets out of the sockhash (bypass_hdr_opt_len). */
+static void bypass_quiesce(struct accel_ctx *ctx)
 {
 	struct accel_bypass_config cfg;
-	char path[PATH_MAX];
 	int fd = config_fd(ctx);
 
-	if (fd >= 0) {
-		if (!config_read(fd, &cfg)) {
-			cfg.flags |= ACCEL_BYPASS_F_DRAINING;
-			if (config_write(fd, &cfg))
-				pr_warn("bypass: cannot switch the bypass off: %s\n", strerror(errno));
-		}
-		close(fd);
+	if (fd < 0)
+		return;
+	if (!config_read(fd, &cfg) && !(cfg.flags & ACCEL_BYPASS_F_DRAINING)) {
+		cfg.flags |= ACCEL_BYPASS_F_DRAINING;
+		if (config_write(fd, &cfg))
+			pr_warn("bypass: cannot switch the bypass off: %s\n", strerror(errno));
 	}
-	if (!path_join(path, sizeof(path), dir, ACCEL_PIN_LINK_PREFIX "bypass_sockops"))
-		unlink(path);
+	close(fd);
 }
 
 static int bypass_detach(struct accel_ctx *ctx)
@@ -549,7 +548,7 @@ static int bypass_detach(struct accel_ctx *ctx)
 		return err;
 	if (access(dir, F_OK))
 		return 0;
-	bypass_quiesce(ctx, dir);
+	bypass_quiesce(ctx);
 	if (!sockhash_count(ctx, &socks, &conns) && socks) {
 		if (!ctx->force) {
 			pr_info("bypass: off; draining: %u connections keep %s pinned until they close\n"
@@ -734,7 +733,7 @@ int bypass_command(struct accel_ctx *ctx, const char *verb)
 	if (err)
 		return err;
 	fd = config_fd(ctx);
-	if (fd < 0 || (err = config_read(fd, &cfg))) {
+	if (fd < 0 || config_read(fd, &cfg)) {
 		pr_warn("bypass is not attached (pin root %s); run `accelctl attach --features bypass`\n",
 			ctx->pin_root);
 		err = -ENOENT;

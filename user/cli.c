@@ -57,6 +57,9 @@ static const struct opt_spec specs[] = {
 	  "Prometheus text exposition format (for node_exporter's textfile collector)" },
 	{ OPT_WATCH, "watch", required_argument, "SECONDS", "refresh every SECONDS (1-3600) with rates" },
 	{ OPT_LISTEN, "listen", required_argument, "ADDR:PORT", "address to serve on (default 127.0.0.1:9435)" },
+	{ OPT_ONCE, "once", no_argument, NULL, "autotune: observe and act once, then exit (for timers)" },
+	{ OPT_INTERVAL, "interval", required_argument, "SECONDS",
+	  "autotune: seconds between observations (1-3600; default: the profile's [auto] interval)" },
 };
 
 /* Accepted by every command. */
@@ -141,7 +144,7 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 	      struct accel_ctx *ctx, struct cli_opts *o)
 {
 	struct option lopts[ARRAY_SIZE(specs) + 1];
-	char shorts[32] = "+:", err[160];
+	char shorts[32] = ":", err[160];
 	int n = 0, c;
 	uint64_t v;
 
@@ -236,6 +239,12 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 			o->watch = (unsigned int)v;
 			break;
 		case OPT_LISTEN: o->listen = optarg; break;
+		case OPT_ONCE: o->once = true; break;
+		case OPT_INTERVAL:
+			if (parse_u64(optarg, 1, 3600, &v))
+				return usage_error(cmd, "--interval: '%s' is not a number of seconds (1-3600)%s", optarg, "");
+			o->interval = (unsigned int)v;
+			break;
 		case ':':
 			return usage_error(cmd, "option '%s' needs an argument%s", argv[optind - 1], "");
 		default:

@@ -30,6 +30,8 @@ enum opt_id {
 	OPT_PROMETHEUS,
 	OPT_WATCH,
 	OPT_LISTEN,
+	OPT_ONCE,
+	OPT_INTERVAL,
 	OPT_EVENT_PORTS,
 };
 
@@ -39,6 +41,8 @@ struct cli_opts {
 	bool prometheus;
 	unsigned int watch;		/* seconds, 0 = once */
 	const char *listen;
+	bool once;			/* autotune: one step */
+	unsigned int interval;		/* autotune: seconds, 0 = the profile's */
 	int nargs;			/* positional arguments after the command */
 	char **args;
 };

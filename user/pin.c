@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -70,9 +71,19 @@ int bpffs_ensure(const char *path)
 	return 0;
 }
 
+static int lock_wait_ms(void)
+{
+	const char *e = getenv("ACCELCTL_LOCK_WAIT");
+	uint64_t v;
+
+	if (e && !parse_u64(e, 0, 600, &v))
+		return (int)v * 1000;
+	return 10 * 1000;
+}
+
 int pin_root_lock(const char *root, bool create, int *fd)
 {
-	int err;
+	int err, wait_ms;
 
 	*fd = -1;
 	if (create) {
@@ -85,14 +96,23 @@ int pin_root_lock(const char *root, bool create, int *fd)
 	*fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*fd < 0)
 		return -errno;
-	if (flock(*fd, LOCK_EX | LOCK_NB)) {
+	/* Mutating commands are short (autotune holds the lock for a step of
+	 * milliseconds): wait a little before giving up, polling so that the
+	 * wait is bounded. ACCELCTL_LOCK_WAIT=seconds (0-600) overrides. */
+	wait_ms = lock_wait_ms();
+	for (int waited = 0; flock(*fd, LOCK_EX | LOCK_NB); waited += 50) {
 		err = -errno;
-		close(*fd);
-		*fd = -1;
-		if (err == -EWOULDBLOCK)
-			pr_warn("%s is locked by another accelctl command; wait for it to finish and retry\n",
-				root);
-		return err;
+		if (err != -EWOULDBLOCK || waited >= wait_ms) {
+			close(*fd);
+			*fd = -1;
+			if (err == -EWOULDBLOCK)
+				pr_warn("%s is locked by another accelctl command (waited %d s); wait for it to finish and retry\n",
+					root, wait_ms / 1000);
+			return err;
+		}
+		if (!waited)
+			pr_debug("waiting for the lock on %s\n", root);
+		usleep(50 * 1000);
 	}
 	return 0;
 }

@@ -23,6 +23,13 @@
 #define SO_NETNS_COOKIE 71
 #endif
 
+static int origin_fd = -1;
+
+int netns_origin_fd(void)
+{
+	return origin_fd;
+}
+
 int netns_enter(const char *name)
 {
 	static const char *const dirs[] = { "/run/netns", "/var/run/netns" };
@@ -41,6 +48,10 @@ int netns_enter(const char *name)
 		pr_warn("network namespace '%s' not found in /run/netns (see `ip netns list`)\n", name);
 		return -ENOENT;
 	}
+	/* Keep a handle on the namespace we started in: host-wide sysctls
+	 * are checked there (tune). */
+	if (origin_fd < 0)
+		origin_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	err = setns(fd, CLONE_NEWNET) ? -errno : 0;
 	close(fd);
 	if (err)

@@ -9,6 +9,9 @@
 /* Enter the named network namespace (ip-netns(8) names).  Only the
  * network namespace changes: mounts, bpffs pins and cgroups stay. */
 int netns_enter(const char *name);
+/* The namespace accelctl started in, kept by netns_enter(); -1 when no
+ * namespace was entered. */
+int netns_origin_fd(void);
 /* Cookie of the current network namespace (SO_NETNS_COOKIE). */
 int netns_cookie(uint64_t *cookie);
 

@@ -1,40 +1,964 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* tune: sysctl and NIC tuning profiles -- not implemented yet (issue #6). */
+/*
+ * tune: sysctl and NIC tuning profiles, applied transactionally and
+ * restored exactly, even after a crash.
+ *
+ *   1. validate every setting of the profile (the key exists in this kernel
+ *      and namespace, the value parses and is in range, relations hold, the
+ *      device has the setting) -- any error: exit 2, nothing changed;
+ *   2. write the journal with every original value, fsync'd;
+ *   3. write the values; on any failure put back what was written and
+ *      exit 1 naming the setting;
+ *   detach: put back every original value that is still ours, report the
+ *   operator's later changes as conflicts (kept unless --force), remove the
+ *   journal.  A journal without an instance record is an interrupted
+ *   attach: the generic code sees attached() and detaches first.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "accel.h"
+#include "log.h"
+#include "sysenv.h"
+#include "tune.h"
+
+static const char *const kind_names[TK_MAX] = {
+	[TK_SYSCTL] = "sysctl", [TK_MTU] = "mtu", [TK_RING_RX] = "rx-ring",
+	[TK_RING_TX] = "tx-ring", [TK_CH_COMBINED] = "combined", [TK_CH_RX] = "rx",
+	[TK_CH_TX] = "tx", [TK_FEAT_GRO] = "gro", [TK_FEAT_GSO] = "gso",
+	[TK_FEAT_TSO] = "tso", [TK_FEAT_LRO] = "lro",
+};
+
+const char *tune_kind_name(enum tune_kind k)
+{
+	return k < TK_MAX ? kind_names[k] : "?";
+}
+
+int tune_kind_from_name(const char *name)
+{
+	for (int k = 0; k < TK_MAX; k++)
+		if (!strcmp(kind_names[k], name))
+			return k;
+	return -1;
+}
+
+const char *tune_item_label(enum tune_kind kind, const char *ifname, const char *key,
+			    char *buf, size_t len)
+{
+	if (kind == TK_SYSCTL)
+		snprintf(buf, len, "%s", key);
+	else
+		snprintf(buf, len, "nic %s %s", ifname, tune_kind_name(kind));
+	return buf;
+}
+
+/* Metric label: sysctl name, or "nic:IF:setting". */
+static const char *metric_key(const struct journal_entry *e, char *buf, size_t len)
+{
+	if (e->kind == TK_SYSCTL)
+		snprintf(buf, len, "%s", e->key);
+	else
+		snprintf(buf, len, "nic:%s:%s", e->ifname, tune_kind_name(e->kind));
+	return buf;
+}
+
+int tune_read(struct nic *nic, enum tune_kind kind, const char *ifname, const char *key,
+	      char *buf, size_t len, char *err, size_t errlen)
+{
+	char canon[TUNE_KEY_LEN], path[PATH_MAX];
+	struct tune_item it = { .kind = kind };
+	int e;
+
+	if (kind == TK_SYSCTL) {
+		e = sysctl_key_parse(key, canon, sizeof(canon), path, sizeof(path), err, errlen);
+		if (e)
+			return e;
+		e = sysctl_read(path, buf, len);
+		if (e)
+			snprintf(err, errlen, "%s: %s", canon, e == -ENOENT ?
+				 "no such sysctl in this kernel and network namespace" : strerror(-e));
+		return e;
+	}
+	snprintf(it.ifname, sizeof(it.ifname), "%s", ifname);
+	snprintf(it.key, sizeof(it.key), "%s", key);
+	return nic_read(nic, &it, buf, len, err, errlen);
+}
+
+int tune_write(struct nic *nic, enum tune_kind kind, const char *ifname, const char *key,
+	       const char *val, char *err, size_t errlen)
+{
+	char canon[TUNE_KEY_LEN], path[PATH_MAX];
+	struct tune_item it = { .kind = kind };
+	int e;
+
+	if (kind == TK_SYSCTL) {
+		e = sysctl_key_parse(key, canon, sizeof(canon), path, sizeof(path), err, errlen);
+		if (e)
+			return e;
+		e = sysctl_write(path, val);
+		if (e)
+			snprintf(err, errlen, "%s = %s: the kernel refused it: %s", canon, val, strerror(-e));
+		return e;
+	}
+	snprintf(it.ifname, sizeof(it.ifname), "%s", ifname);
+	snprintf(it.key, sizeof(it.key), "%s", key);
+	return nic_write(nic, &it, val, err, errlen);
+}
+
+/* Feature groups are kept bit by bit ("tx-tcp-segmentation=on,..."); shown
+ * as plain "on"/"off" when every bit agrees. */
+static const char *show(const char *v, char *buf, size_t len)
+{
+	bool on = false, off = false;
+
+	if (!strchr(v, '='))
+		return v;
+	for (const char *p = strchr(v, '='); p; p = strchr(p + 1, '=')) {
+		on |= !strncmp(p + 1, "on", 2);
+		off |= !strncmp(p + 1, "off", 3);
+	}
+	snprintf(buf, len, "%s", on && off ? v : on ? "on" : "off");
+	return buf;
+}
+
+/* ---- network namespace of the journal ---- */
+
+int tune_enter_journal_netns(const struct journal *j, int *saved_fd)
+{
+	char path[PATH_MAX];
+	uint64_t cookie = 0;
+	int fd;
+
+	*saved_fd = -1;
+	if (!j->netns[0] || (!netns_cookie(&cookie) && cookie == j->netns_cookie))
+		return 0;
+	*saved_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*saved_fd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/run/netns/%s", j->netns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+		if (fd >= 0)
+			close(fd);
+		close(*saved_fd);
+		*saved_fd = -1;
+		return -ENOENT;
+	}
+	close(fd);
+	if (netns_cookie(&cookie) || cookie != j->netns_cookie) {
+		/* Same name, another namespace: the one we tuned is gone. */
+		tune_leave_netns(saved_fd);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+void tune_leave_netns(int *saved_fd)
+{
+	if (*saved_fd < 0)
+		return;
+	if (setns(*saved_fd, CLONE_NEWNET)) {
+		perror("accelctl: returning to the original network namespace");
+		abort();
+	}
+	close(*saved_fd);
+	*saved_fd = -1;
+}
+
+/* ---- the plan: validation ---- */
+
+struct tune_change {
+	const struct tune_item *it;
+	char label[TUNE_KEY_LEN + 32];
+	char cur[TUNE_VAL_LEN];
+	char new_val[TUNE_VAL_LEN];
+	char skip[320];			/* non-empty: not applied, and why */
+	bool global;
+	bool written;
+};
+
+struct tune_plan {
+	const struct tune_profile *p;
+	int n, errors, warnings;
+	struct tune_change c[TUNE_MAX_ITEMS];
+};
+
+static struct tune_change *plan_find(struct tune_plan *pl, const char *key)
+{
+	for (int i = 0; i < pl->n; i++)
+		if (pl->c[i].it->kind == TK_SYSCTL && !strcmp(pl->c[i].it->key, key))
+			return &pl->c[i];
+	return NULL;
+}
+
+/* The value a key will have after the apply (new if in the plan, else the
+ * current one); "" when unknown. */
+static void effective(struct tune_plan *pl, const char *key, char *buf, size_t len)
+{
+	struct tune_change *c = plan_find(pl, key);
+	char path[PATH_MAX], canon[TUNE_KEY_LEN], err[64];
+
+	buf[0] = '\0';
+	if (c && !c->skip[0]) {
+		snprintf(buf, len, "%s", c->new_val);
+		return;
+	}
+	if (!sysctl_key_parse(key, canon, sizeof(canon), path, sizeof(path), err, sizeof(err)))
+		(void)sysctl_read(path, buf, len);
+}
+
+static void plan_error(struct tune_plan *pl, const struct tune_item *it, const char *msg)
+{
+	char where[PATH_MAX + 16] = "";
+
+	if (it && it->line)
+		snprintf(where, sizeof(where), "%s:%d: ", pl->p->source, it->line);
+	pr_warn("%s%s\n", where, msg);
+	pl->errors++;
+}
+
+static int64_t field(const char *v, int i)
+{
+	int64_t f[4] = { 0 };
+
+	return sysctl_fields(v, f, 4) > i ? f[i] : -1;
+}
+
+/* Relations between keys, on the values they will have. */
+static void plan_relations(struct tune_plan *pl)
+{
+	char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN];
+	static const char *const mem[][2] = {
+		{ "net.ipv4.tcp_rmem", "net.core.rmem_max" },
+		{ "net.ipv4.tcp_wmem", "net.core.wmem_max" },
+	};
+	static const char *const frag[][2] = {
+		{ "net.ipv4.ipfrag_low_thresh", "net.ipv4.ipfrag_high_thresh" },
+		{ "net.ipv6.ip6frag_low_thresh", "net.ipv6.ip6frag_high_thresh" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(mem); i++) {
+		if (!plan_find(pl, mem[i][0]) && !plan_find(pl, mem[i][1]))
+			continue;
+		effective(pl, mem[i][0], a, sizeof(a));
+		effective(pl, mem[i][1], b, sizeof(b));
+		if (field(a, 2) > 0 && field(b, 0) > 0 && field(a, 2) > field(b, 0)) {
+			pr_warn("warning: %s max %lld > %s %lld: autotuned buffers grow to %lld, but an "
+				"application setting SO_%sBUF is capped at %lld\n", mem[i][0],
+				(long long)field(a, 2), mem[i][1], (long long)field(b, 0),
+				(long long)field(a, 2), i ? "SND" : "RCV", (long long)field(b, 0));
+			pl->warnings++;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(frag); i++) {
+		if (!plan_find(pl, frag[i][0]) && !plan_find(pl, frag[i][1]))
+			continue;
+		effective(pl, frag[i][0], a, sizeof(a));
+		effective(pl, frag[i][1], b, sizeof(b));
+		if (field(a, 0) >= 0 && field(b, 0) >= 0 && field(a, 0) > field(b, 0)) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "%s %lld is above %s %lld; the kernel refuses that",
+				 frag[i][0], (long long)field(a, 0), frag[i][1], (long long)field(b, 0));
+			plan_error(pl, plan_find(pl, frag[i][0]) ? plan_find(pl, frag[i][0])->it : NULL,
+				   msg);
+		}
+	}
+	effective(pl, "net.ipv4.ip_local_port_range", a, sizeof(a));
+	if (plan_find(pl, "net.ipv4.ip_local_port_range") && field(a, 0) >= 0) {
+		if (field(a, 0) < 1024) {
+			pr_warn("warning: net.ipv4.ip_local_port_range starts at %lld: ephemeral ports below "
+				"1024 collide with privileged services' ports\n", (long long)field(a, 0));
+			pl->warnings++;
+		}
+		if (field(a, 1) - field(a, 0) < 1000) {
+			pr_warn("warning: net.ipv4.ip_local_port_range '%s' leaves fewer than 1000 ephemeral "
+				"ports\n", a);
+			pl->warnings++;
+		}
+	}
+	effective(pl, "net.ipv4.tcp_tw_reuse", a, sizeof(a));
+	effective(pl, "net.ipv4.tcp_timestamps", b, sizeof(b));
+	if ((plan_find(pl, "net.ipv4.tcp_tw_reuse") || plan_find(pl, "net.ipv4.tcp_timestamps")) &&
+	    field(a, 0) >= 1 && field(b, 0) == 0) {
+		pr_warn("warning: net.ipv4.tcp_tw_reuse needs net.ipv4.tcp_timestamps (PAWS) to take effect\n");
+		pl->warnings++;
+	}
+}
+
+static void check_sysctl(struct accel_ctx *ctx, struct tune_plan *pl, struct tune_change *c)
+{
+	const struct tune_item *it = c->it;
+	char path[PATH_MAX], canon[TUNE_KEY_LEN], err[256], msg[512];
+	bool in_ns = !netns_is_initial();
+	int e;
+
+	if (sysctl_key_parse(it->key, canon, sizeof(canon), path, sizeof(path), err, sizeof(err))) {
+		plan_error(pl, it, err);
+		return;
+	}
+	c->global = !sysctl_key_is_net(canon);
+	if (in_ns && c->global) {
+		if (it->host_only) {
+			snprintf(c->skip, sizeof(c->skip), "host-wide key: not changed from inside a network namespace");
+			return;
+		}
+		snprintf(msg, sizeof(msg), "%s is host-wide, not per network namespace: refusing to change "
+			 "the host from --netns %s (apply it without --netns)", canon,
+			 ctx->netns ? ctx->netns : "");
+		plan_error(pl, it, msg);
+		return;
+	}
+	if (access(path, F_OK)) {
+		if (in_ns && sysctl_key_is_net(canon) && sysctl_exists_in_initial_netns(path)) {
+			if (it->host_only) {
+				snprintf(c->skip, sizeof(c->skip),
+					 "host-wide key: exists only in the initial network namespace");
+				return;
+			}
+			snprintf(msg, sizeof(msg), "%s is not writable in a network namespace: the kernel "
+				 "keeps one host-wide value, settable only from the initial namespace "
+				 "(apply it without --netns)", canon);
+		} else {
+			snprintf(msg, sizeof(msg), "%s: no such sysctl in this kernel%s", canon,
+				 in_ns ? " and network namespace" : "");
+		}
+		plan_error(pl, it, msg);
+		return;
+	}
+	if (access(path, W_OK)) {
+		if (in_ns && it->host_only) {
+			snprintf(c->skip, sizeof(c->skip), "read-only in a network namespace (host-wide setting)");
+			return;
+		}
+		snprintf(msg, sizeof(msg), in_ns ? "%s is not writable in a network namespace: the kernel "
+			 "makes it read-only outside the initial namespace (apply it without --netns)" :
+			 "%s is read-only", canon);
+		plan_error(pl, it, msg);
+		return;
+	}
+	e = sysctl_read(path, c->cur, sizeof(c->cur));
+	if (e) {
+		snprintf(msg, sizeof(msg), "%s: cannot read the current value: %s", canon, strerror(-e));
+		plan_error(pl, it, msg);
+		return;
+	}
+	if (sysctl_check_value(canon, c->cur, it->value, err, sizeof(err))) {
+		plan_error(pl, it, err);
+		return;
+	}
+	snprintf(c->new_val, sizeof(c->new_val), "%s", it->value);
+	if (it->at_least) {
+		int64_t cur[1], want[1];
+
+		if (sysctl_fields(c->cur, cur, 1) == 1 && sysctl_fields(it->value, want, 1) == 1 &&
+		    cur[0] >= want[0]) {
+			snprintf(c->skip, sizeof(c->skip), "already %lld (profile asks for at least %lld)",
+				 (long long)cur[0], (long long)want[0]);
+			return;
+		}
+	}
+}
+
+static void check_nic(struct tune_plan *pl, struct tune_change *c, struct nic *nic)
+{
+	const struct tune_item *it = c->it;
+	char err[256];
+	int e;
+
+	e = nic_check(nic, it, err, sizeof(err));
+	if (e == -EOPNOTSUPP) {
+		snprintf(c->skip, sizeof(c->skip), "%s", err);
+		return;
+	}
+	if (e) {
+		plan_error(pl, it, err);
+		return;
+	}
+	e = nic_read(nic, it, c->cur, sizeof(c->cur), err, sizeof(err));
+	if (e == -EOPNOTSUPP) {
+		snprintf(c->skip, sizeof(c->skip), "%s", err);
+		return;
+	}
+	if (e) {
+		plan_error(pl, it, err);
+		return;
+	}
+	if (it->kind >= TK_FEAT_GRO) {
+		/* every changeable bit of the group to the requested state */
+		const char *want = it->value;
+		size_t o = 0;
+
+		for (const char *p = c->cur; *p && o + 4 < sizeof(c->new_val); ) {
+			const char *eq = strchr(p, '='), *comma;
+
+			if (!eq)
+				break;
+			comma = strchr(eq, ',');
+			o += snprintf(c->new_val + o, sizeof(c->new_val) - o, "%s%.*s=%s", o ? "," : "",
+				      (int)(eq - p), p, want);
+			if (!comma)
+				break;
+			p = comma + 1;
+		}
+	} else {
+		snprintf(c->new_val, sizeof(c->new_val), "%s", it->value);
+	}
+}
+
+/* Validate the whole profile; returns 0 or -ACCEL_ECONFIG (messages
+ * printed, one per problem, each naming the key). */
+static int plan_build(struct accel_ctx *ctx, const struct tune_profile *p, struct tune_plan *pl,
+		      struct nic *nic)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->p = p;
+	for (int i = 0; i < p->n; i++) {
+		struct tune_change *c = &pl->c[pl->n++];
+
+		c->it = &p->items[i];
+		tune_item_label(c->it->kind, c->it->ifname, c->it->key, c->label, sizeof(c->label));
+		if (c->it->kind == TK_SYSCTL)
+			check_sysctl(ctx, pl, c);
+		else
+			check_nic(pl, c, nic);
+		if (!c->skip[0] && !pl->errors && c->cur[0] && !strcmp(c->cur, c->new_val))
+			snprintf(c->skip, sizeof(c->skip), "unchanged");
+	}
+	plan_relations(pl);
+	if (pl->errors) {
+		pr_warn("profile %s: %d error%s; nothing was changed\n", p->name, pl->errors,
+			pl->errors > 1 ? "s" : "");
+		return -ACCEL_ECONFIG;
+	}
+	return 0;
+}
+
+static void plan_print(const struct tune_plan *pl, FILE *out)
+{
+	fprintf(out, "profile %s (%s)\n", pl->p->name, pl->p->source);
+	fprintf(out, "  %-40s %-24s %-24s %s\n", "KEY", "CURRENT", "NEW", "NOTE");
+	for (int i = 0; i < pl->n; i++) {
+		const struct tune_change *c = &pl->c[i];
+
+		char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN];
+
+		fprintf(out, "  %-40s %-24s %-24s %s\n", c->label, c->cur[0] ? show(c->cur, a, sizeof(a)) : "-",
+			c->skip[0] && strcmp(c->skip, "unchanged") ? "-" : show(c->new_val, b, sizeof(b)),
+			c->skip[0] ? c->skip : "change");
+	}
+}
+
+/* Test hook (integration tests): die by SIGKILL after N writes, to prove
+ * that the journal makes an interrupted apply recoverable. */
+static void test_crash_hook(int written)
+{
+	const char *e = getenv("ACCELCTL_TEST_TUNE_CRASH_AFTER");
+
+	if (e && *e && atoi(e) == written) {
+		fprintf(stderr, "accelctl: test hook: SIGKILL after %d writes\n", written);
+		kill(getpid(), SIGKILL);
+	}
+}
+
+/* Write pending values in passes: a value the kernel refuses because of
+ * another one not yet written (ipfrag low above high) goes in the next
+ * pass.  Stops when a pass makes no progress.  Returns the index of the
+ * first change that could not be written, or -1. */
+static int plan_write(struct tune_plan *pl, struct nic *nic, char *err, size_t errlen)
+{
+	int left = 0, written = 0, failed = -1;
+
+	for (int i = 0; i < pl->n; i++)
+		left += !pl->c[i].skip[0];
+	while (left) {
+		int progress = 0;
+
+		failed = -1;
+		for (int i = 0; i < pl->n; i++) {
+			struct tune_change *c = &pl->c[i];
+			char e[256];
+
+			if (c->skip[0] || c->written)
+				continue;
+			if (tune_write(nic, c->it->kind, c->it->ifname, c->it->key, c->new_val, e, sizeof(e))) {
+				if (failed < 0) {
+					failed = i;
+					snprintf(err, errlen, "%s", e);
+				}
+				continue;
+			}
+			c->written = true;
+			progress++;
+			left--;
+			pr_debug("set %s: %s -> %s\n", c->label, c->cur, c->new_val);
+			test_crash_hook(++written);
+		}
+		if (!progress)
+			return failed;
+	}
+	return -1;
+}
+
+static void plan_rollback(struct tune_plan *pl, struct nic *nic)
+{
+	for (int pass = 0; pass < 3; pass++) {
+		bool left = false;
+
+		for (int i = pl->n - 1; i >= 0; i--) {
+			struct tune_change *c = &pl->c[i];
+			char e[256];
+
+			if (!c->written)
+				continue;
+			if (tune_write(nic, c->it->kind, c->it->ifname, c->it->key, c->cur, e, sizeof(e))) {
+				if (pass == 2)
+					pr_warn("rollback of %s failed: %s\n", c->label, e);
+				left = true;
+				continue;
+			}
+			c->written = false;
+		}
+		if (!left)
+			break;
+	}
+}
+
+/* ---- the feature ---- */
 
 static int tune_probe(struct accel_ctx *ctx, char *why, size_t len)
 {
 	(void)ctx;
-	snprintf(why, len, "not implemented in this version of accelctl (issue #6)");
-	return -ENOSYS;
+	if (access("/proc/sys/net/core/somaxconn", W_OK)) {
+		snprintf(why, len, "/proc/sys/net/core/somaxconn is not writable (needs root, and /proc/sys mounted read-write)");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int load_profile(struct accel_ctx *ctx, struct tune_profile **out)
+{
+	struct tune_profile *p = calloc(1, sizeof(*p));
+	int err;
+
+	*out = NULL;
+	if (!p)
+		return -ENOMEM;
+	err = profile_load_for_attach(ctx, p);
+	if (err) {
+		free(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+int tune_check_profile(struct accel_ctx *ctx, const struct tune_profile *p)
+{
+	struct tune_plan *pl = calloc(1, sizeof(*pl));
+	struct nic *nic = NULL;
+	int err;
+
+	if (!pl)
+		return -ENOMEM;
+	err = nic_open(&nic);
+	if (!err) {
+		err = plan_build(ctx, p, pl, nic);
+		plan_print(pl, stdout);
+	}
+	nic_close(nic);
+	free(pl);
+	return err;
+}
+
+int tune_dry_run(struct accel_ctx *ctx)
+{
+	struct tune_profile *p = NULL;
+	struct tune_plan *pl = calloc(1, sizeof(*pl));
+	struct nic *nic = NULL;
+	int err;
+
+	if (!pl)
+		return -ENOMEM;
+	if (ctx->attach.no_tune) {
+		pr_info("--no-tune: no tuning profile; nothing to show\n");
+		err = 0;
+		goto cleanup;
+	}
+	err = load_profile(ctx, &p);
+	if (err)
+		goto cleanup;
+	err = nic_open(&nic);
+	if (err)
+		goto cleanup;
+	err = plan_build(ctx, p, pl, nic);
+	plan_print(pl, stdout);
+	if (!err)
+		printf("dry run: nothing changed%s\n", ctx->attach.auto_tune ?
+		       "; --auto would let `accelctl autotune` act within the profile's [auto] bounds" : "");
+cleanup:
+	nic_close(nic);
+	free(p);
+	free(pl);
+	return err;
 }
 
 static int tune_attach(struct accel_ctx *ctx)
 {
-	(void)ctx;
-	return -ENOSYS;
+	struct tune_profile *p = NULL;
+	struct tune_plan *pl = calloc(1, sizeof(*pl));
+	struct journal *j = calloc(1, sizeof(*j));
+	struct nic *nic = NULL;
+	char err_msg[512];
+	int err, failed, changed = 0;
+
+	if (!pl || !j) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (ctx->attach.no_tune) {
+		pr_info("tune: --no-tune, no profile applied\n");
+		err = 0;
+		goto cleanup;
+	}
+	if (journal_exists(ctx)) {
+		pr_warn("tune: a tuning journal exists in %s; run `accelctl detach` first\n", ctx->state_dir);
+		err = -EEXIST;
+		goto cleanup;
+	}
+	err = load_profile(ctx, &p);
+	if (err)
+		goto cleanup;
+	err = nic_open(&nic);
+	if (err) {
+		pr_warn("tune: cannot open netlink sockets: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	err = plan_build(ctx, p, pl, nic);
+	if (err)
+		goto cleanup;
+
+	/* The journal first, on disk, before the first write. */
+	snprintf(j->netns, sizeof(j->netns), "%s", ctx->netns ? ctx->netns : "");
+	j->netns_cookie = ctx->netns_cookie;
+	snprintf(j->profile, sizeof(j->profile), "%s", p->name);
+	j->since = time(NULL);
+	j->auto_tune = ctx->attach.auto_tune;
+	j->bounds = p->bounds;
+	for (int i = 0; i < pl->n; i++) {
+		const struct tune_change *c = &pl->c[i];
+		struct journal_entry *e;
+
+		if (c->skip[0])
+			continue;
+		e = &j->e[j->n++];
+		e->kind = c->it->kind;
+		snprintf(e->key, sizeof(e->key), "%s", c->it->key);
+		snprintf(e->ifname, sizeof(e->ifname), "%s", c->it->ifname);
+		e->global = c->global;
+		snprintf(e->orig, sizeof(e->orig), "%s", c->cur);
+		snprintf(e->new_val, sizeof(e->new_val), "%s", c->new_val);
+		snprintf(e->source, sizeof(e->source), "profile %s", p->name);
+		changed++;
+	}
+	err = journal_write(ctx, j);
+	if (err) {
+		pr_warn("tune: cannot write the journal in %s: %s; nothing was changed\n", ctx->state_dir,
+			strerror(-err));
+		goto cleanup;
+	}
+
+	failed = plan_write(pl, nic, err_msg, sizeof(err_msg));
+	if (failed >= 0) {
+		pr_warn("tune: applying %s failed: %s\n", pl->c[failed].label, err_msg);
+		plan_rollback(pl, nic);
+		pr_warn("tune: rolled back; every value is as before\n");
+		journal_remove(ctx);
+		err = -EIO;
+		goto cleanup;
+	}
+	for (int i = 0; i < pl->n; i++) {
+		const struct tune_change *c = &pl->c[i];
+		char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN];
+
+		if (!c->skip[0])
+			pr_info("tune: %s: %s -> %s\n", c->label, show(c->cur, a, sizeof(a)),
+				show(c->new_val, b, sizeof(b)));
+		else if (strcmp(c->skip, "unchanged"))
+			pr_info("tune: %s: skipped: %s\n", c->label, c->skip);
+	}
+	if (j->auto_tune && autotune_baseline(ctx))
+		pr_warn("tune: cannot record auto-tune counter baselines\n");
+	pr_info("tune: profile %s: %d setting%s changed, journal %s/tune.journal%s\n", p->name, changed,
+		changed == 1 ? "" : "s", ctx->state_dir,
+		j->auto_tune ? "; auto-tune enabled (run `accelctl autotune`)" : "");
+cleanup:
+	nic_close(nic);
+	free(p);
+	free(pl);
+	free(j);
+	return err;
+}
+
+enum restore_result { R_SAME, R_RESTORED, R_CONFLICT, R_GONE, R_FAILED };
+
+/* Put one journal entry back.  force: overwrite an operator's value. */
+static enum restore_result restore_one(struct accel_ctx *ctx, struct nic *nic,
+				       const struct journal_entry *e, bool write_now, char *msg, size_t len)
+{
+	char cur[TUNE_VAL_LEN], err[256], label[TUNE_KEY_LEN + 32];
+
+	tune_item_label(e->kind, e->ifname, e->key, label, sizeof(label));
+	if (tune_read(nic, e->kind, e->ifname, e->key, cur, sizeof(cur), err, sizeof(err))) {
+		snprintf(msg, len, "%s: cannot read it (%s): nothing to restore", label, err);
+		return R_GONE;
+	}
+	if (!strcmp(cur, e->orig))
+		return R_SAME;
+	if (strcmp(cur, e->new_val) && (!e->prev[0] || strcmp(cur, e->prev)) && !ctx->force) {
+		snprintf(msg, len, "%s: changed after attach (now '%s', accelctl set '%s'); keeping the "
+			 "operator's value; `accelctl detach --force` restores the original '%s'",
+			 label, cur, e->new_val, e->orig);
+		return R_CONFLICT;
+	}
+	if (!write_now)
+		return R_RESTORED;
+	if (tune_write(nic, e->kind, e->ifname, e->key, e->orig, err, sizeof(err))) {
+		snprintf(msg, len, "%s: restoring '%s' failed: %s", label, e->orig, err);
+		return R_FAILED;
+	}
+	snprintf(msg, len, "%s: %s -> %s (restored)", label, cur, e->orig);
+	return R_RESTORED;
 }
 
 static int tune_detach(struct accel_ctx *ctx)
 {
-	(void)ctx;
-	return 0;
+	struct journal *j = calloc(1, sizeof(*j));
+	bool *done = NULL;
+	struct nic *nic = NULL;
+	int err, saved = -1, ns_err, left, restored = 0, conflicts = 0;
+	char msg[768];
+
+	if (!j)
+		return -ENOMEM;
+	err = journal_read(ctx, j);
+	if (err == -ENOENT) {
+		err = 0;
+		goto cleanup;
+	}
+	if (err) {
+		pr_warn("tune: the journal in %s is unreadable (%s); move it away to detach without "
+			"restoring\n", ctx->state_dir, strerror(-err));
+		goto cleanup;
+	}
+	ns_err = tune_enter_journal_netns(j, &saved);
+	if (ns_err)
+		pr_warn("tune: network namespace '%s' is gone; its settings went with it, only host-wide "
+			"keys are restored\n", j->netns);
+	err = nic_open(&nic);
+	if (err)
+		goto cleanup;
+	done = calloc(j->n ? j->n : 1, sizeof(bool));
+	if (!done) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/* Reverse order, in passes (a refused value may depend on another
+	 * one restored later in the same pass). */
+	left = j->n;
+	for (int pass = 0; left && pass < 4; pass++) {
+		int progress = 0;
+
+		for (int i = j->n - 1; i >= 0; i--) {
+			const struct journal_entry *e = &j->e[i];
+			enum restore_result r;
+
+			if (done[i])
+				continue;
+			if (ns_err && !e->global) {
+				done[i] = true;
+				left--;
+				continue;
+			}
+			r = restore_one(ctx, nic, e, true, msg, sizeof(msg));
+			if (r == R_FAILED && pass < 3)
+				continue;
+			done[i] = true;
+			left--;
+			progress++;
+			switch (r) {
+			case R_RESTORED: restored++; pr_debug("tune: %s\n", msg); break;
+			case R_CONFLICT: conflicts++; pr_warn("tune: conflict: %s\n", msg); break;
+			case R_GONE: pr_warn("tune: %s\n", msg); break;
+			case R_FAILED:
+				pr_warn("tune: %s\n", msg);
+				done[i] = false;
+				left++;
+				err = -EIO;
+				break;
+			default: break;
+			}
+		}
+		if (!progress)
+			break;
+	}
+	if (err) {
+		/* Keep only what is still to restore, so detach can be retried. */
+		int k = 0;
+
+		for (int i = 0; i < j->n; i++)
+			if (!done[i])
+				j->e[k++] = j->e[i];
+		j->n = k;
+		if (journal_write(ctx, j))
+			pr_warn("tune: cannot update the journal\n");
+		pr_warn("tune: %d setting%s could not be restored; fix the cause and run detach again\n",
+			k, k == 1 ? "" : "s");
+		goto cleanup;
+	}
+	err = journal_remove(ctx);
+	autotune_state_remove(ctx);
+	pr_info("tune: restored %d setting%s%s\n", restored, restored == 1 ? "" : "s",
+		conflicts ? " (operator changes kept, see above)" : "");
+cleanup:
+	nic_close(nic);
+	tune_leave_netns(&saved);
+	free(done);
+	free(j);
+	return err;
 }
 
 static bool tune_attached(struct accel_ctx *ctx)
 {
+	return journal_exists(ctx);
+}
+
+static void tune_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+	struct nic *nic = NULL;
+	char cur[TUNE_VAL_LEN], err[256], label[TUNE_KEY_LEN + 32], when[32];
+	int saved = -1, ns_err;
+
+	if (!j || journal_read(ctx, j)) {
+		free(j);
+		return;
+	}
+	ns_err = tune_enter_journal_netns(j, &saved);
+	if (nic_open(&nic))
+		nic = NULL;
+	if (jw) {
+		jw_kv_string(jw, "profile", j->profile);
+		jw_kv_string(jw, "since", fmt_time(j->since, when, sizeof(when)));
+		jw_kv_bool(jw, "auto", j->auto_tune);
+		jw_key(jw, "settings");
+		jw_start_array(jw);
+	} else {
+		fprintf(out, "    profile %s since %s, auto-tune %s; detach restores:\n", j->profile,
+			fmt_time(j->since, when, sizeof(when)), j->auto_tune ? "on" : "off");
+		fprintf(out, "    %-40s %-22s %-22s %-22s %s\n", "KEY", "ORIGINAL", "SET", "NOW", "SOURCE");
+	}
+	for (int i = 0; i < j->n; i++) {
+		const struct journal_entry *e = &j->e[i];
+
+		tune_item_label(e->kind, e->ifname, e->key, label, sizeof(label));
+		if (ns_err && !e->global)
+			snprintf(cur, sizeof(cur), "(netns gone)");
+		else if (!nic || tune_read(nic, e->kind, e->ifname, e->key, cur, sizeof(cur), err, sizeof(err)))
+			snprintf(cur, sizeof(cur), "?");
+		if (jw) {
+			jw_start_object(jw);
+			jw_kv_string(jw, "key", label);
+			jw_kv_string(jw, "original", e->orig);
+			jw_kv_string(jw, "set", e->new_val);
+			jw_kv_string(jw, "now", cur);
+			jw_kv_bool(jw, "in_effect", !strcmp(cur, e->new_val));
+			jw_kv_string(jw, "source", e->source);
+			jw_end_object(jw);
+		} else {
+			char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN], c[TUNE_VAL_LEN];
+
+			fprintf(out, "    %-40s %-22s %-22s %-22s %s%s\n", label, show(e->orig, a, sizeof(a)),
+				show(e->new_val, b, sizeof(b)), show(cur, c, sizeof(c)),
+				e->source, strcmp(cur, e->new_val) ? "  (changed since: conflict)" : "");
+		}
+	}
+	if (jw)
+		jw_end_array(jw);
+	nic_close(nic);
+	tune_leave_netns(&saved);
+	free(j);
+}
+
+static int tune_collect(struct accel_ctx *ctx, struct metrics *m)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+	struct metric_family *f, *fa;
+	struct nic *nic = NULL;
+	char cur[TUNE_VAL_LEN], err[256], key[TUNE_KEY_LEN + 32];
+	int saved = -1, ns_err, autos = 0, e;
+
+	if (!j)
+		return -ENOMEM;
+	e = journal_read(ctx, j);
+	if (e) {
+		free(j);
+		return e == -ENOENT ? 0 : e;
+	}
+	ns_err = tune_enter_journal_netns(j, &saved);
+	if (nic_open(&nic))
+		nic = NULL;
+	f = metrics_family(m, "accel_tune_applied", METRIC_GAUGE,
+			   "1 when a setting accelctl changed still has the value it set, 0 when it was "
+			   "changed since (detach keeps it unless --force)");
+	for (int i = 0; i < j->n; i++) {
+		const struct journal_entry *je = &j->e[i];
+		bool on = !(ns_err && !je->global) && nic &&
+			  !tune_read(nic, je->kind, je->ifname, je->key, cur, sizeof(cur), err, sizeof(err)) &&
+			  !strcmp(cur, je->new_val);
+
+		metric_add(f, on, "key", metric_key(je, key, sizeof(key)), (const char *)NULL);
+		autos += !strncmp(je->source, "auto", 4);
+	}
+	fa = metrics_family(m, "accel_tune_auto_adjusted_settings", METRIC_GAUGE,
+			    "settings auto-tune has changed since attach (each logged with its cause)");
+	metric_add(fa, autos, (const char *)NULL);
+	f = metrics_family(m, "accel_tune_auto_enabled", METRIC_GAUGE,
+			   "1 when attach enabled auto-tuning (--auto)");
+	metric_add(f, j->auto_tune, (const char *)NULL);
+	nic_close(nic);
+	tune_leave_netns(&saved);
+	free(j);
+	return 0;
+}
+
+static void tune_show(struct accel_ctx *ctx, const struct metrics *m, FILE *out)
+{
+	const struct metric_family *f = metrics_find_family(m, "accel_tune_applied");
+
 	(void)ctx;
-	return false;
+	if (!f)
+		return;
+	fprintf(out, "Tuning (%d setting%s)\n  %-44s %s\n", f->n, f->n == 1 ? "" : "s", "key", "in effect");
+	for (int i = 0; i < f->n; i++)
+		fprintf(out, "  %-44s %s\n", metric_label(&f->s[i], "key"), f->s[i].value ? "yes" : "no (changed)");
 }
 
 const struct accel_feature feature_tune = {
 	.name = "tune",
-	.summary = "sysctl and NIC tuning profiles",
+	.summary = "sysctl and NIC tuning profiles, journaled and restored exactly",
 	.probe = tune_probe,
 	.attach = tune_attach,
 	.detach = tune_detach,
 	.attached = tune_attached,
+	.collect = tune_collect,
+	.show = tune_show,
+	.status = tune_status,
 };

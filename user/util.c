@@ -44,7 +44,7 @@ static int parse_port(const char *s, uint16_t *port)
 
 int port_list_parse(const char *s, struct port_list *pl, char *err, size_t errlen)
 {
-	char buf[1024], *tok, *save = NULL;
+	char buf[1024], *tok, *rest;
 
 	pl->n = 0;
 	if (!s || !*s || strlen(s) >= sizeof(buf)) {
@@ -52,7 +52,8 @@ int port_list_parse(const char *s, struct port_list *pl, char *err, size_t errle
 		return -EINVAL;
 	}
 	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	/* strsep, not strtok: "80,,81" has an empty element and is an error */
+	for (rest = buf; (tok = strsep(&rest, ","));) {
 		struct port_range r;
 		char *dash = strchr(tok, '-');
 

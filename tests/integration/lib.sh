@@ -14,15 +14,18 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ACCELCTL=${ACCELCTL:-$top/build/accelctl}
 TOOLS=${OUT:-$top/build}/tests/tools
 
-_deferred=()
-defer() { _deferred+=("$*"); }
+# Deferred commands go to a file, not a shell array, so that helpers called
+# in a command substitution (ns=$(netns_new)) register their cleanup too.
+defer() { printf '%s\n' "$*" >>"$T_DEFER"; }
 
 _cleanup() {
-	local i
-	for ((i = ${#_deferred[@]} - 1; i >= 0; i--)); do
-		eval "${_deferred[$i]}" >/dev/null 2>&1 || true
+	local cmds=() i
+	[ -f "$T_DEFER" ] || return 0
+	mapfile -t cmds <"$T_DEFER"
+	rm -f "$T_DEFER"
+	for ((i = ${#cmds[@]} - 1; i >= 0; i--)); do
+		eval "${cmds[$i]}" >/dev/null 2>&1 || true
 	done
-	_deferred=()
 }
 
 fail() { echo "    error: $*" >&2; exit 1; }
@@ -87,7 +90,9 @@ _run_one() {
 	STATE="$TMP/state"
 	A="$ACCELCTL --pin-root $PIN --state-dir $STATE"
 	T_MARK="$TMP.mark"
-	export T_ID PIN STATE TMP A T_MARK
+	T_DEFER="$TMP.defer"
+	: >"$T_DEFER"
+	export T_ID PIN STATE TMP A T_MARK T_DEFER
 	(
 		set -eE -o pipefail
 		trap '_cleanup' EXIT
@@ -116,8 +121,31 @@ run_tests() {
 		done
 		return 0
 	fi
+	local ran=0
 	for fn in $(declare -F | awk '$3 ~ /^test_/ { print $3 }'); do
 		if [ -n "${TESTS:-}" ] && ! grep -qE "$TESTS" <<<"$fn$0"; then continue; fi
 		_run_one "$fn"
+		ran=1
 	done
+	if [ "$ran" -eq 1 ]; then _leak_check; fi
+}
+
+# After a file's tests: nothing named after them may remain on the host.
+# A leak fails the check (and is then removed so the next run starts clean).
+_leak_check() {
+	local me="accel-test-$$-" left="" cg2 x
+	cg2=$(cg2_mount)
+	x=$(ip netns list | awk -v p="$me" 'index($1, p) == 1 { print $1 }')
+	[ -n "$x" ] && left+=" netns:$(echo $x)" && for n in $x; do ip netns del "$n"; done
+	x=$(ls -d /sys/fs/bpf/"$me"* 2>/dev/null)
+	[ -n "$x" ] && left+=" pins:$(echo $x)" && rm -rf $x
+	x=$([ -n "$cg2" ] && find "$cg2" -maxdepth 2 -type d -name "$me*" 2>/dev/null)
+	[ -n "$x" ] && left+=" cgroups:$(echo $x)" && for c in $x; do cgroup_rm "$c"; done
+	x=$(ls -d /tmp/"$me"* 2>/dev/null)
+	[ -n "$x" ] && left+=" tmp:$(echo $x)" && rm -rf $x
+	if [ -n "$left" ]; then
+		echo "FAIL leak_check_$(basename "$0" .sh): left behind:$left"
+	else
+		echo "PASS leak_check_$(basename "$0" .sh)"
+	fi
 }

@@ -64,12 +64,18 @@ test_concurrent_attach_fails_cleanly_on_lock() {
 	holder=$!
 	defer "kill $holder"
 	wait_until 5 bash -c "! flock -n '$PIN' true" || fail "helper did not take the lock"
-	out=$($A attach --features tcpstate 2>&1) || rc=$?
+	out=$(ACCELCTL_LOCK_WAIT=1 $A attach --features tcpstate 2>&1) || rc=$?
 	assert_eq "$rc" 1 "exit code of attach while locked"
 	grep -q 'locked by another accelctl' <<<"$out" || fail "message does not name the lock: $out"
 	[ ! -e "$PIN/tcpstate" ] || fail "attach changed things while locked"
 	kill "$holder"; wait "$holder" 2>/dev/null || true
-	$A attach --features tcpstate
+
+	# A short holder: attach waits for it instead of failing.
+	(exec 9<"$PIN"; flock 9; exec sleep 1) &
+	holder=$!
+	wait_until 5 bash -c "! flock -n '$PIN' true" || fail "helper did not take the lock"
+	ACCELCTL_LOCK_WAIT=20 $A attach --features tcpstate || fail "attach did not wait for the lock"
+	[ -d "$PIN/tcpstate" ] || fail "attach after waiting attached nothing"
 	$A detach
 	pass
 }
@@ -111,6 +117,15 @@ test_cli_usage_and_help() {
 	ACCELCTL_PIN_ROOT=$PIN-env $ACCELCTL status --json | json_get 'd["pin_root"]' |
 		grep -qx "$PIN-env" || fail "ACCELCTL_PIN_ROOT ignored"
 	$ACCELCTL version | grep -q "^accelctl " || fail "version"
+	pass
+}
+
+test_make_install_honours_prefix_and_destdir() {
+	local dest="$TMP/dest"
+	make -C "$top" --no-print-directory -s OUT="${OUT:-$top/build}" install DESTDIR="$dest" PREFIX=/opt/accel
+	[ -x "$dest/opt/accel/sbin/accelctl" ] || fail "binary not installed under DESTDIR/PREFIX"
+	"$dest/opt/accel/sbin/accelctl" version | grep -q '^accelctl ' || fail "installed binary does not run"
+	[ -z "$(find "$dest" -path "$dest/opt" -prune -o -type f -print)" ] || fail "files outside PREFIX"
 	pass
 }
 

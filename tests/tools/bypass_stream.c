@@ -18,6 +18,8 @@
  *   -B  blocking sockets (default: nonblocking + poll)
  *   -L  each connection streams for SECONDS instead of a random size
  *   -c  chunk limit for random reads/writes (default 262144)
+ *   -u  one direction only (client -> server; the server sends nothing)
+ *   -C  client source port (to build identical 4-tuples in two netns)
  *   Prints: "connections N bytes B seconds S mismatches M errors E"
  *
  * Throughput mode: -m MSGSIZE -t SECONDS: one connection, client writes
@@ -52,7 +54,8 @@ static enum fam fam = FAM_4;
 static int base_port = 47000, nconns = 100, par = 4, verbose;
 static long min_size = 1, max_size = 2 << 20, chunk_max = 256 << 10;
 static unsigned long long seed = 1;
-static bool blocking;
+static bool blocking, unidir;
+static int src_port;
 static double stream_secs;
 static atomic_int next_conn;
 static atomic_llong total_bytes;
@@ -121,6 +124,25 @@ static int listen_on(int port)
 	return listen(fd, 128) ? -1 : fd;
 }
 
+static int bind_src(int fd)
+{
+	int one = 1;
+
+	if (!src_port)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fam == FAM_4) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(src_port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		return bind(fd, (struct sockaddr *)&a, sizeof(a));
+	} else {
+		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(src_port) };
+
+		return bind(fd, (struct sockaddr *)&a, sizeof(a));
+	}
+}
+
 static int connect_to(int port)
 {
 	int fd;
@@ -130,6 +152,8 @@ static int connect_to(int port)
 					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 
 		fd = socket(AF_INET, SOCK_STREAM | (blocking ? 0 : SOCK_NONBLOCK), 0);
+		if (bind_src(fd))
+			goto fail;
 		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS)
 			goto fail;
 	} else {
@@ -139,6 +163,8 @@ static int connect_to(int port)
 		if (fam == FAM_MAPPED)
 			inet_pton(AF_INET6, "::ffff:127.0.0.1", &a.sin6_addr);
 		fd = socket(AF_INET6, SOCK_STREAM | (blocking ? 0 : SOCK_NONBLOCK), 0);
+		if (bind_src(fd))
+			goto fail;
 		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS)
 			goto fail;
 	}
@@ -170,7 +196,7 @@ static void *writer(void *arg)
 	uint64_t data_rng = h->rng ^ 0x5bd1e995ULL, chunk_rng = h->rng * 31 + 7;
 	uint8_t *buf = malloc(chunk_max + 8);
 	struct sha256 s;
-	double end = stream_secs ? now() + stream_secs : 0;
+	double end = stream_secs && h->size ? now() + stream_secs : 0;
 	long left = h->size;
 
 	sha256_init(&s);
@@ -276,6 +302,8 @@ static void run_conn(int lfd, int port, int conn)
 		rnd(&rng);
 		w[d] = (struct half){ .fd = d ? s : c, .conn = conn, .dir = d, .rng = rng,
 				      .size = rnd_size(&rng, min_size, max_size) };
+		if (d && unidir)
+			w[d].size = 0;
 		r[d] = (struct half){ .fd = d ? c : s, .conn = conn, .dir = d, .rng = rng ^ 0xabcdef };
 	}
 	for (int d = 0; d < 2; d++) {
@@ -396,7 +424,7 @@ int main(int argc, char **argv)
 	pthread_t *th;
 	int c;
 
-	while ((c = getopt(argc, argv, "6Mp:n:P:s:S:r:BL:c:m:t:v")) != -1) {
+	while ((c = getopt(argc, argv, "6Mp:n:P:s:S:r:BL:c:m:t:vuC:")) != -1) {
 		switch (c) {
 		case '6': fam = FAM_6; break;
 		case 'M': fam = FAM_MAPPED; break;
@@ -412,6 +440,8 @@ int main(int argc, char **argv)
 		case 'm': msgsize = atol(optarg); break;
 		case 't': secs = atof(optarg); break;
 		case 'v': verbose = 1; break;
+		case 'u': unidir = true; break;
+		case 'C': src_port = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of bypass_stream.c\n");
 			return 2;

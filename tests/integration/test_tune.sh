@@ -1,0 +1,409 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# tune: profiles applied transactionally in a test netns with a veth pair,
+# restored byte for byte (sysctl -a, ethtool -k/-l/-g, MTU), after detach,
+# after kill -9 mid-apply, and never half-applied on bad input.
+# Only per-namespace keys are written; host-wide keys are only refused.
+source "$(dirname "$0")/lib.sh"
+
+# A netns with lo and a veth pair (4 queues: channels are settable on veth),
+# named in $ns.  Not through $(netns_new): a defer registered inside a
+# command substitution is lost with the subshell, and the netns leaks.
+tune_ns() {
+	ns="${T_ID}-ns"
+	ip netns add "$ns"
+	defer "ip netns del $ns"
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link add vA numrxqueues 4 numtxqueues 4 type veth peer name vB \
+		numrxqueues 4 numtxqueues 4
+	ip -n "$ns" link set vA up
+	ip -n "$ns" link set vB up
+}
+
+# Everything tuning can touch in namespace $1: every net.* sysctl (the
+# namespace's own; fs.* and the like are the host's), vA's features,
+# channels, rings and MTU.
+snapshot() {
+	local ns=$1
+	ip netns exec "$ns" sysctl -a --pattern '^net\.' 2>/dev/null | grep -v -E '^net\.netfilter\.nf_conntrack_count'
+	echo "== ethtool -k"; ip netns exec "$ns" ethtool -k vA
+	echo "== ethtool -l"; ip netns exec "$ns" ethtool -l vA
+	echo "== ethtool -g"; ip netns exec "$ns" ethtool -g vA 2>&1 || true
+	echo "== mtu"; ip -n "$ns" -o link show | sed -E 's/.*: ([^:@]+)[@:].* mtu ([0-9]+).*/\1 \2/'
+}
+
+assert_snapshot_same() {	# ns file what
+	snapshot "$1" >"$TMP/now"
+	diff -u "$2" "$TMP/now" >"$TMP/diff" || fail "$3: namespace state differs: $(head -40 "$TMP/diff")"
+}
+
+nsctl() { ip netns exec "$1" sysctl -n "$2" | tr -s '\t ' ' '; }
+
+# A profile exercising every kind of setting veth has.
+full_profile() {
+	cat >"$1" <<-'EOF'
+	[profile]
+	name = test-full
+	[sysctl]
+	net.core.somaxconn = 1024
+	net/ipv4/tcp_fin_timeout = 17
+	net.ipv4.tcp_rmem = 4096 131072 8388608
+	net.ipv4.ip_local_port_range = 20000 60001
+	net.ipv4.tcp_slow_start_after_idle = 0
+	net.ipv4.tcp_max_syn_backlog = >=8192
+	# low before high on purpose: the kernel refuses a low threshold above
+	# the high one, so apply (and restore, in reverse) need a second pass
+	net.ipv6.ip6frag_low_thresh = 6291456
+	net.ipv6.ip6frag_high_thresh = 8388608
+	[nic "vA"]
+	mtu = 9000
+	gro = on
+	tso = off
+	gso = off
+	rx = 2
+	tx = 3
+	EOF
+}
+
+test_profile_changes_every_key_and_detach_restores_exactly() {
+	local ns out
+	tune_ns
+	full_profile "$TMP/p.ini"
+	snapshot "$ns" >"$TMP/before"
+	out=$($A --netns "$ns" attach --features tune --config "$TMP/p.ini" 2>&1) || fail "attach: $out"
+	assert_eq "$(nsctl "$ns" net.core.somaxconn)" 1024 somaxconn
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 17 tcp_fin_timeout
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_rmem)" "4096 131072 8388608" tcp_rmem
+	assert_eq "$(nsctl "$ns" net.ipv4.ip_local_port_range)" "20000 60001" ip_local_port_range
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_slow_start_after_idle)" 0 tcp_slow_start_after_idle
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_max_syn_backlog)" 8192 tcp_max_syn_backlog
+	assert_eq "$(nsctl "$ns" net.ipv6.ip6frag_high_thresh)" 8388608 ip6frag_high_thresh
+	assert_eq "$(nsctl "$ns" net.ipv6.ip6frag_low_thresh)" 6291456 ip6frag_low_thresh
+	ip -n "$ns" link show vA | grep -q 'mtu 9000 ' || fail "mtu not 9000"
+	ip netns exec "$ns" ethtool -k vA | grep -qx 'generic-receive-offload: on' || fail "gro not on"
+	ip netns exec "$ns" ethtool -k vA | grep -qx 'tcp-segmentation-offload: off' || fail "tso not off"
+	ip netns exec "$ns" ethtool -k vA | grep -qx 'generic-segmentation-offload: off' || fail "gso not off"
+	ip netns exec "$ns" ethtool -l vA | sed -n '/Current/,$p' | grep -qE '^RX:\s+2$' || fail "rx channels not 2"
+	ip netns exec "$ns" ethtool -l vA | sed -n '/Current/,$p' | grep -qE '^TX:\s+3$' || fail "tx channels not 3"
+	# The tcp_rmem max above rmem_max is a warning, not an error.
+	grep -q 'warning: net.ipv4.tcp_rmem max 8388608 > net.core.rmem_max' <<<"$out" ||
+		fail "no tcp_rmem/rmem_max warning: $out"
+	[ -f "$STATE/tune.journal" ] || fail "no journal"
+	$A status | grep -q 'net.ipv4.tcp_fin_timeout *60 *17 *17' || fail "status does not list original/set/now: $($A status)"
+	[ "$($A stats --prometheus | grep -c '^accel_tune_applied{key=.*} 1$')" = 14 ] ||
+		fail "accel_tune_applied: $($A stats --prometheus | grep accel_tune_applied)"
+	$A detach
+	assert_snapshot_same "$ns" "$TMP/before" "after detach"
+	[ ! -e "$STATE/tune.journal" ] || fail "journal left after detach"
+	pass
+}
+
+test_kill9_mid_apply_then_detach_or_attach_recovers() {
+	local ns rc
+	tune_ns
+	full_profile "$TMP/p.ini"
+	snapshot "$ns" >"$TMP/before"
+	# Deterministic crash: SIGKILL after the 4th write.
+	rc=0; ACCELCTL_TEST_TUNE_CRASH_AFTER=4 $A --netns "$ns" attach --features tune \
+		--config "$TMP/p.ini" >"$TMP/out" 2>&1 || rc=$?
+	assert_eq "$rc" 137 "exit status of the killed attach"
+	[ -f "$STATE/tune.journal" ] || fail "no journal after the crash"
+	[ ! -f "$STATE/instance" ] || fail "instance record written by a killed attach"
+	assert_eq "$(nsctl "$ns" net.core.somaxconn)" 1024 "first write happened before the crash"
+	$A status | grep -q 'attached: *tune (no instance record' || fail "status does not show the leftover: $($A status)"
+	# detach without --netns: the journal knows the namespace
+	$A detach
+	assert_snapshot_same "$ns" "$TMP/before" "detach after kill -9"
+	[ ! -e "$STATE/tune.journal" ] || fail "journal left"
+
+	# Same crash, then attach again: it recovers first, then applies.
+	rc=0; ACCELCTL_TEST_TUNE_CRASH_AFTER=2 $A --netns "$ns" attach --features tune \
+		--config "$TMP/p.ini" >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 137 "exit status of the second killed attach"
+	$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >"$TMP/out" 2>&1 ||
+		fail "attach after crash: $(cat "$TMP/out")"
+	grep -q 'leftovers of an interrupted attach (tune)' "$TMP/out" || fail "no recovery notice: $(cat "$TMP/out")"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 17 "applied after recovery"
+	grep -q 'item sysctl - net.ipv4.tcp_fin_timeout 0 60 17 ' "$STATE/tune.journal" ||
+		fail "journal after recovery does not hold the true original: $(cat "$STATE/tune.journal")"
+	$A detach
+	assert_snapshot_same "$ns" "$TMP/before" "detach after recovery"
+	pass
+}
+
+# Each bad profile must fail with the expected exit code and a message
+# naming the culprit, and leave the namespace exactly as it was.
+bad_case() {	# ns expected_rc message_regex profile_text
+	local ns=$1 want=$2 re=$3 rc=0 out
+	printf '%s\n' "$4" >"$TMP/bad.ini"
+	out=$($A --netns "$ns" attach --features tune --config "$TMP/bad.ini" 2>&1) || rc=$?
+	assert_eq "$rc" "$want" "exit code for: $4"
+	grep -qE "$re" <<<"$out" || fail "message for '$4' does not match /$re/: $out"
+	assert_snapshot_same "$ns" "$TMP/before" "after failed attach ($4)"
+	[ ! -e "$STATE/tune.journal" ] || fail "journal left after a failed attach ($4)"
+	[ ! -e "$STATE/instance" ] || fail "instance left after a failed attach ($4)"
+}
+
+test_bad_input_exit_codes_and_nothing_changed() {
+	local ns
+	tune_ns
+	snapshot "$ns" >"$TMP/before"
+	local ok='net.core.somaxconn = 1000
+net.ipv4.tcp_fin_timeout = 21'
+	bad_case "$ns" 2 'no_such_key: no such sysctl' "[sysctl]
+$ok
+net.ipv4.no_such_key = 1"
+	bad_case "$ns" 2 'tcp_syncookies: 7 is out of range \(0-2\)' "[sysctl]
+$ok
+net.ipv4.tcp_syncookies = 7"
+	bad_case "$ns" 2 'ip_local_port_range.*must not be above' "[sysctl]
+$ok
+net.ipv4.ip_local_port_range = 50000 40000"
+	bad_case "$ns" 2 'bad.ini:4: malformed line' "[sysctl]
+$ok
+this line is not ini"
+	bad_case "$ns" 2 'bad.ini:3: unknown section \[sysctls\]' "
+[sysctls]
+a = 1"
+	bad_case "$ns" 2 'tcp_tw_recycle was removed in Linux 4.12' "[sysctl]
+net.ipv4.tcp_tw_recycle = 1"
+	bad_case "$ns" 2 'nope0: no such interface in this network namespace' "[sysctl]
+$ok
+[nic \"nope0\"]
+mtu = 1400"
+	bad_case "$ns" 2 'vA rx: 64 is over the device maximum 4' "[sysctl]
+$ok
+[nic \"vA\"]
+mtu = 1400
+rx = 64"
+	bad_case "$ns" 2 'vA mtu: 70000 is outside the device.s range' "[nic \"vA\"]
+mtu = 70000"
+	bad_case "$ns" 2 'net.core.netdev_max_backlog is not writable in a network namespace' "[sysctl]
+$ok
+net.core.netdev_max_backlog = 2000"
+	bad_case "$ns" 2 'net.core.rmem_max is not writable in a network namespace: the kernel makes it read-only' "[sysctl]
+$ok
+net.core.rmem_max = 8388608"
+	bad_case "$ns" 2 'fs.file-max is host-wide' "[sysctl]
+$ok
+fs.file-max = 100000"
+	bad_case "$ns" 2 'ipfrag_low_thresh 9000000 is above net.ipv4.ipfrag_high_thresh' "[sysctl]
+net.ipv4.ipfrag_low_thresh = 9000000"
+	local rc=0 out
+	out=$($A --netns "$ns" attach --profile no-such-profile 2>&1) || rc=$?
+	assert_eq "$rc" 2 "exit code for an unknown built-in profile"
+	grep -q "no built-in profile 'no-such-profile'" <<<"$out" || fail "message: $out"
+	rc=0; out=$($A --netns "$ns" attach --config "$TMP/does-not-exist.ini" 2>&1) || rc=$?
+	assert_eq "$rc" 2 "exit code for a missing profile file"
+	grep -q "does-not-exist.ini: No such file" <<<"$out" || fail "message: $out"
+	assert_snapshot_same "$ns" "$TMP/before" "after unknown profiles"
+	# Validation cannot know every kernel's congestion controls: the write
+	# fails, what was written before is rolled back, exit 1.
+	bad_case "$ns" 1 'applying net.ipv4.tcp_congestion_control failed.*rolled back|rolled back' "[sysctl]
+$ok
+net.ipv4.ip_local_port_range = 20000 60001
+net.ipv4.tcp_congestion_control = no-such-cc
+[nic \"vA\"]
+mtu = 1400"
+	pass
+}
+
+test_unsupported_nic_setting_is_reported_not_fatal() {
+	local ns out
+	tune_ns
+	snapshot "$ns" >"$TMP/before"
+	# veth has no rings and LRO is fixed off: reported, the rest applied.
+	printf '[nic "vA"]\nrx-ring = 256\ntx-ring = 256\nlro = on\nmtu = 4000\n' >"$TMP/p.ini"
+	out=$($A --netns "$ns" attach --features tune --config "$TMP/p.ini" 2>&1) || fail "attach: $out"
+	grep -q 'nic vA rx-ring: skipped: vA: rings not supported by this device' <<<"$out" || fail "rings: $out"
+	grep -q 'nic vA lro: skipped: vA: lro not supported by this device (fixed' <<<"$out" || fail "lro: $out"
+	ip -n "$ns" link show vA | grep -q 'mtu 4000 ' || fail "mtu not applied next to unsupported settings"
+	$A detach
+	assert_snapshot_same "$ns" "$TMP/before" "after detach"
+	pass
+}
+
+test_dry_run_and_profile_check_change_nothing() {
+	local ns out rc
+	tune_ns
+	full_profile "$TMP/p.ini"
+	snapshot "$ns" >"$TMP/before"
+	out=$($A --netns "$ns" attach --config "$TMP/p.ini" --dry-run 2>&1) || fail "dry run: $out"
+	grep -qE '^  net.ipv4.tcp_fin_timeout +60 +17 +change$' <<<"$out" || fail "dry run lacks key/current/new: $out"
+	grep -qE '^  nic vA mtu +1500 +9000 +change$' <<<"$out" || fail "dry run lacks the mtu: $out"
+	assert_snapshot_same "$ns" "$TMP/before" "after --dry-run"
+	[ ! -e "$PIN" ] && [ ! -e "$STATE" ] || fail "--dry-run attached something"
+	$A --netns "$ns" profile check "$TMP/p.ini" | grep -q ': ok$' || fail "profile check of a good file"
+	printf '[sysctl]\nnet.core.netdev_max_backlog = 5000\n' >"$TMP/global.ini"
+	rc=0; out=$($A --netns "$ns" profile check "$TMP/global.ini" 2>&1) || rc=$?
+	assert_eq "$rc" 2 "profile check of a host-wide key in a netns"
+	grep -q 'not writable in a network namespace' <<<"$out" || fail "check message: $out"
+	assert_snapshot_same "$ns" "$TMP/before" "after profile check"
+	$ACCELCTL profile show loopback | grep -q 'tcp_tw_recycle: removed in Linux 4.12' || fail "show loopback"
+	$ACCELCTL profile show "$TMP/p.ini" | grep -q '^net.ipv4.tcp_max_syn_backlog = >=8192$' || fail "show FILE"
+	pass
+}
+
+# One file configures the whole attach: its [tcpstate] section turns that
+# feature off; features the file does not name stay optional.
+test_profile_sections_configure_the_attach() {
+	local out
+	tune_ns
+	printf '[tcpstate]\nenable = off\n[sysctl]\nnet.ipv4.tcp_fin_timeout = 33\n' >"$TMP/p.ini"
+	# all default features: the bypass attaches too, so give it a private
+	# cgroup (never the cgroup2 root in a test)
+	out=$($A --netns "$ns" attach --config "$TMP/p.ini" --cgroup "$(cgroup_new)" 2>&1) || fail "attach: $out"
+	[ ! -e "$PIN/tcpstate" ] || fail "[tcpstate] enable = off ignored"
+	$A status --json | json_get 'd["features"]["tune"]["attached"]' | grep -qx True || fail "tune not attached"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 33 "profile applied"
+	$A detach >/dev/null
+	# --features on the command line wins over the file
+	$A --netns "$ns" attach --features tcpstate,tune --config "$TMP/p.ini" >/dev/null 2>&1
+	[ -e "$PIN/tcpstate" ] || fail "--features did not win over the profile"
+	$A detach >/dev/null
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 60 "restored"
+	pass
+}
+
+json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+test_builtin_loopback_profile_in_netns() {
+	local ns out
+	tune_ns
+	snapshot "$ns" >"$TMP/before"
+	ip netns exec "$ns" sysctl -qw net.core.somaxconn=100000	# an operator's higher value
+	snapshot "$ns" >"$TMP/before"
+	out=$($A --netns "$ns" attach --features tune 2>&1) || fail "attach: $out"
+	grep -q 'net.core.netdev_max_backlog: skipped: host-wide key' <<<"$out" || fail "host-wide key not skipped: $out"
+	grep -q 'net.core.somaxconn: skipped: already 100000' <<<"$out" || fail ">= lowered a value: $out"
+	assert_eq "$(nsctl "$ns" net.ipv4.ip_local_port_range)" "16384 65535" "loopback port range"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 30 "loopback fin timeout"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_max_syn_backlog)" 8192 "loopback syn backlog"
+	grep -q '^item mtu\|^item gro\|^item rx ' "$STATE/tune.journal" && fail "the default profile touched a NIC"
+	$A detach
+	assert_snapshot_same "$ns" "$TMP/before" "after detach"
+	pass
+}
+
+test_operator_change_is_a_conflict_kept_unless_force() {
+	local ns out
+	tune_ns
+	full_profile "$TMP/p.ini"
+	$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >/dev/null 2>&1
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=44
+	$A stats --prometheus | grep -q '^accel_tune_applied{key="net.ipv4.tcp_fin_timeout"} 0$' ||
+		fail "drift not shown in accel_tune_applied"
+	out=$($A detach 2>&1) || fail "detach: $out"
+	grep -q 'conflict: net.ipv4.tcp_fin_timeout: changed after attach (now .44., accelctl set .17.)' <<<"$out" ||
+		fail "no conflict report: $out"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 44 "operator value kept"
+	assert_eq "$(nsctl "$ns" net.core.somaxconn)" 4096 "other keys restored"
+	# --force puts the original back
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=60
+	$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >/dev/null 2>&1
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=44
+	$A detach --force >/dev/null 2>&1
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 60 "--force restores the original"
+	pass
+}
+
+listen_overflows() {
+	ip netns exec "$1" awk '$1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) n[i] = $i; h = 1; next }
+		$1 == "TcpExt:" && h { for (i = 2; i <= NF; i++) if (n[i] == "ListenOverflows") print $i }' /proc/net/netstat
+}
+
+test_autotune_raises_somaxconn_on_accept_queue_overflow() {
+	local ns out rc port=$((20000 + RANDOM % 20000)) pid
+	tune_ns
+	snapshot "$ns" >"$TMP/before"
+	printf '[sysctl]\nnet.core.somaxconn = 16\n[auto]\nsomaxconn-max = 64\n' >"$TMP/p.ini"
+	$A --netns "$ns" attach --features tune --auto --config "$TMP/p.ini" >/dev/null 2>&1
+	# A listener that never accepts, with a backlog above somaxconn (so
+	# the cap is somaxconn's), and 40 clients: the accept queue overflows.
+	ip netns exec "$ns" python3 -c '
+import socket, sys, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(4096)
+cs = []
+for i in range(40):
+    c = socket.socket(); c.setblocking(False); c.connect_ex(("127.0.0.1", int(sys.argv[1]))); cs.append(c)
+time.sleep(120)' "$port" &
+	pid=$!
+	defer "kill $pid"
+	wait_until 10 bash -c "[ \"\$(ip netns exec $ns awk '\$1 == \"TcpExt:\" && !h { for (i = 2; i <= NF; i++) n[i] = \$i; h = 1; next } \$1 == \"TcpExt:\" && h { for (i = 2; i <= NF; i++) if (n[i] == \"ListenOverflows\") print \$i }' /proc/net/netstat)\" -gt 0 ]" ||
+		fail "no accept-queue overflow provoked"
+	# The daemon mode: a loop every second, until SIGTERM.
+	$A autotune --interval 1 >"$TMP/autotune.log" 2>&1 &
+	local loop=$!
+	defer "kill $loop"
+	wait_until 10 bash -c "[ \"\$(ip netns exec $ns sysctl -n net.core.somaxconn)\" = 32 ]" ||
+		fail "the autotune loop did not act: $(cat "$TMP/autotune.log")"
+	kill -TERM "$loop"
+	rc=0; wait "$loop" || rc=$?
+	assert_eq "$rc" 0 "autotune loop exit status on SIGTERM"
+	out=$(cat "$TMP/autotune.log")
+	grep -qE 'autotune: net.core.somaxconn: 16 -> 32 \(cause: TcpExtListenOverflows \+[0-9]+, inet port '"$port"' accept queue 17/16\)' <<<"$out" ||
+		fail "no logged action with its cause: $out"
+	assert_eq "$(nsctl "$ns" net.core.somaxconn)" 32 "somaxconn after autotune"
+	$A status | grep -q 'net.core.somaxconn .*auto: TcpExtListenOverflows' || fail "status does not show the auto action"
+	$A stats --prometheus | grep -q '^accel_tune_auto_adjusted_settings 1$' || fail "metric"
+	# No new overflow since the last step: no action.
+	out=$($A autotune --once 2>&1)
+	assert_eq "$(nsctl "$ns" net.core.somaxconn)" 32 "somaxconn after a quiet step"
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+	$A detach
+	assert_snapshot_same "$ns" "$TMP/before" "after detach (auto action undone)"
+	# Without attach --auto, autotune refuses.
+	$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >/dev/null 2>&1
+	rc=0; out=$($A autotune --once 2>&1) || rc=$?
+	assert_eq "$rc" 2 "autotune without --auto"
+	grep -q 'auto-tune was not enabled at attach' <<<"$out" || fail "message: $out"
+	$A detach
+	pass
+}
+
+snmp6() { ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/snmp6; }
+
+test_autotune_port_pressure_and_reassembly_drops() {
+	local ns out
+	tune_ns
+	snapshot "$ns" >"$TMP/before"
+	cat >"$TMP/p.ini" <<-'EOF'
+	[sysctl]
+	net.ipv4.ip_local_port_range = 40000 40099
+	net.ipv6.ip6frag_time = 1
+	[auto]
+	port-pressure-pct = 50
+	tw-reuse = on
+	port-low-min = 39000
+	ip6frag-high-max = 16777216
+	EOF
+	$A --netns "$ns" attach --features tune --auto --config "$TMP/p.ini" >/dev/null 2>&1
+	# 70 client-closed connections: 70 of the 100 ports sit in TIME_WAIT.
+	ip netns exec "$ns" "$TOOLS/tcp_churn" -n 70 -c >/dev/null
+	out=$($A autotune --once 2>&1) || fail "autotune: $out"
+	grep -qE 'autotune: net.ipv4.tcp_tw_reuse: 2 -> 1 \(cause: ephemeral ports in use [0-9]+/100 \([0-9]+%, [0-9]+ TIME_WAIT\)\)' <<<"$out" ||
+		fail "tw_reuse action: $out"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_tw_reuse)" 1 "tcp_tw_reuse"
+	out=$($A autotune --once 2>&1) || fail "autotune: $out"
+	grep -q 'autotune: net.ipv4.ip_local_port_range: 40000 40099 -> 39974 40099 (cause: ephemeral ports' <<<"$out" ||
+		fail "port range action: $out"
+	assert_eq "$(nsctl "$ns" net.ipv4.ip_local_port_range)" "39974 40099" "widened range"
+	# An IPv6 first fragment whose rest never comes: reassembly times out
+	# after ip6frag_time (1 s) and Ip6ReasmFails counts it.
+	ip netns exec "$ns" python3 -c '
+import socket, struct
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 44)
+for ident in (1, 2, 3):
+    s.sendto(struct.pack("!BBHI", 17, 0, 1, ident) + bytes(24), ("::1", 0))'
+	wait_until 10 bash -c "[ \"\$(ip netns exec $ns awk '\$1 == \"Ip6ReasmFails\" { print \$2 }' /proc/net/snmp6)\" -ge 3 ]" ||
+		fail "no reassembly failure provoked (Ip6ReasmFails $(snmp6 "$ns" Ip6ReasmFails))"
+	out=$($A autotune --once 2>&1) || fail "autotune: $out"
+	grep -q 'autotune: net.ipv6.ip6frag_high_thresh: 4194304 -> 8388608 (cause: Ip6ReasmFails +3)' <<<"$out" ||
+		fail "ip6frag action: $out"
+	$A detach
+	assert_snapshot_same "$ns" "$TMP/before" "after detach (auto actions undone)"
+	pass
+}
+
+run_tests

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Tuning profiles: parsing, validation rules, the journal's encoding. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "accel.h"
+#include "tune.h"
+
+static struct tune_profile *parse(const char *text, int *err)
+{
+	struct tune_profile *p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
+	profile_init(p, "t");
+	*err = profile_parse_string(p, "t.ini", text);
+	return p;
+}
+
+static void test_key_names(void **state)
+{
+	char canon[TUNE_KEY_LEN], path[PATH_MAX], err[256];
+
+	(void)state;
+	assert_int_equal(sysctl_key_parse("net.ipv4.tcp_rmem", canon, sizeof(canon), path, sizeof(path),
+					  err, sizeof(err)), 0);
+	assert_string_equal(canon, "net.ipv4.tcp_rmem");
+	assert_string_equal(path, "/proc/sys/net/ipv4/tcp_rmem");
+	/* slashes, as in sysctl.d */
+	assert_int_equal(sysctl_key_parse("net/core/somaxconn", canon, sizeof(canon), path, sizeof(path),
+					  err, sizeof(err)), 0);
+	assert_string_equal(canon, "net.core.somaxconn");
+	assert_string_equal(path, "/proc/sys/net/core/somaxconn");
+	/* a VLAN interface: the dot belongs to the name */
+	assert_int_equal(sysctl_key_parse("net/ipv4/conf/eth0.100/forwarding", canon, sizeof(canon), path,
+					  sizeof(path), err, sizeof(err)), 0);
+	assert_string_equal(path, "/proc/sys/net/ipv4/conf/eth0.100/forwarding");
+	assert_string_equal(canon, "net.ipv4.conf.eth0/100.forwarding");
+	assert_int_equal(sysctl_key_parse("net.ipv4.conf.eth0/100.forwarding", canon, sizeof(canon), path,
+					  sizeof(path), err, sizeof(err)), 0);
+	assert_string_equal(path, "/proc/sys/net/ipv4/conf/eth0.100/forwarding");
+	/* refused */
+	assert_int_equal(sysctl_key_parse("net.ipv4.tcp_tw_recycle", canon, sizeof(canon), path,
+					  sizeof(path), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "removed in Linux 4.12"));
+	assert_int_equal(sysctl_key_parse("net/../../etc/passwd", canon, sizeof(canon), path, sizeof(path),
+					  err, sizeof(err)), -EINVAL);
+	assert_int_equal(sysctl_key_parse("net..core", canon, sizeof(canon), path, sizeof(path), err,
+					  sizeof(err)), -EINVAL);
+	assert_int_equal(sysctl_key_parse("net.core.some thing", canon, sizeof(canon), path, sizeof(path),
+					  err, sizeof(err)), -EINVAL);
+	assert_int_equal(sysctl_key_parse("", canon, sizeof(canon), path, sizeof(path), err, sizeof(err)),
+			 -EINVAL);
+}
+
+static void test_values(void **state)
+{
+	char err[256], v[] = " 4096\t131072 \t 6291456\n";
+
+	(void)state;
+	assert_string_equal(sysctl_norm(v), "4096 131072 6291456");
+	assert_int_equal(sysctl_check_value("net.core.somaxconn", "4096", "8192", err, sizeof(err)), 0);
+	assert_int_equal(sysctl_check_value("net.core.somaxconn", "4096", "abc", err, sizeof(err)), -EINVAL);
+	assert_int_equal(sysctl_check_value("net.core.somaxconn", "4096", "0", err, sizeof(err)), -ERANGE);
+	assert_int_equal(sysctl_check_value("net.ipv4.tcp_syncookies", "1", "3", err, sizeof(err)), -ERANGE);
+	assert_non_null(strstr(err, "out of range (0-2)"));
+	assert_int_equal(sysctl_check_value("net.ipv4.ip_local_port_range", "32768 60999", "1024 65535",
+					    err, sizeof(err)), 0);
+	assert_int_equal(sysctl_check_value("net.ipv4.ip_local_port_range", "32768 60999", "60000 1024",
+					    err, sizeof(err)), -ERANGE);
+	assert_int_equal(sysctl_check_value("net.ipv4.ip_local_port_range", "32768 60999", "0 65535",
+					    err, sizeof(err)), -ERANGE);
+	assert_int_equal(sysctl_check_value("net.ipv4.ip_local_port_range", "32768 60999", "1024",
+					    err, sizeof(err)), -EINVAL);
+	assert_int_equal(sysctl_check_value("net.ipv4.tcp_rmem", "4096 131072 6291456", "4096 87380",
+					    err, sizeof(err)), -EINVAL);
+	assert_int_equal(sysctl_check_value("net.ipv4.tcp_rmem", "4096 131072 6291456", "8192 4096 65536",
+					    err, sizeof(err)), -ERANGE);
+	/* unknown keys: the shape of the current value */
+	assert_int_equal(sysctl_check_value("net.ipv4.tcp_foo", "1 2", "3 4", err, sizeof(err)), 0);
+	assert_int_equal(sysctl_check_value("net.ipv4.tcp_foo", "1 2", "3", err, sizeof(err)), -EINVAL);
+	assert_int_equal(sysctl_check_value("net.ipv4.tcp_congestion_control", "cubic", "bbr", err,
+					    sizeof(err)), 0);
+	assert_int_equal(sysctl_check_value("net.core.somaxconn", "4096", "", err, sizeof(err)), -EINVAL);
+}
+
+static void test_parse_full_profile(void **state)
+{
+	int err;
+	struct tune_profile *p = parse(
+		"; a comment\n"
+		"[profile]\nname = redis\n"
+		"[sysctl]\n"
+		"net.core.somaxconn = >=8192\n"
+		"net/ipv4/tcp_rmem =  4096   131072\t8388608\n"
+		"[nic \"veth0\"]\nmtu = 9000\nrx-ring = 1024\ncombined = 2\ngro = on\ntso = off\n"
+		"[nic eth1]\nlro = no\n"
+		"[bypass]\nenable = on\ncgroup = /sys/fs/cgroup/redis\nports = 6379,7000-7010\n"
+		"exclude-ports = 22\n"
+		"[netacct]\niface = lo, veth0\niface = eth1\n"
+		"[tcpstate]\nenable = off\n"
+		"[auto]\nsomaxconn-max = 65535\ntw-reuse = on\nport-low-min = 10240\ninterval = 5\n",
+		&err);
+
+	(void)state;
+	assert_int_equal(err, 0);
+	assert_string_equal(p->name, "redis");
+	assert_int_equal(p->n, 8);
+	assert_int_equal(p->items[0].kind, TK_SYSCTL);
+	assert_string_equal(p->items[0].key, "net.core.somaxconn");
+	assert_string_equal(p->items[0].value, "8192");
+	assert_true(p->items[0].at_least);
+	assert_false(p->items[0].host_only);
+	assert_string_equal(p->items[1].key, "net.ipv4.tcp_rmem");
+	assert_string_equal(p->items[1].value, "4096 131072 8388608");
+	assert_int_equal(p->items[1].line, 6);
+	assert_int_equal(p->items[2].kind, TK_MTU);
+	assert_string_equal(p->items[2].ifname, "veth0");
+	assert_int_equal(p->items[3].kind, TK_RING_RX);
+	assert_int_equal(p->items[4].kind, TK_CH_COMBINED);
+	assert_int_equal(p->items[5].kind, TK_FEAT_GRO);
+	assert_string_equal(p->items[6].value, "off");
+	assert_int_equal(p->items[7].kind, TK_FEAT_LRO);
+	assert_string_equal(p->items[7].ifname, "eth1");
+	assert_string_equal(p->items[7].value, "off");
+	assert_int_equal(p->enable_bypass, PROFILE_ON);
+	assert_int_equal(p->enable_tcpstate, PROFILE_OFF);
+	assert_int_equal(p->enable_netacct, PROFILE_UNSET);
+	assert_string_equal(p->cgroup, "/sys/fs/cgroup/redis");
+	assert_string_equal(p->ports, "6379,7000-7010");
+	assert_string_equal(p->ifaces, "lo, veth0,eth1");
+	assert_true(p->has_auto);
+	assert_int_equal(p->bounds.somaxconn_max, 65535);
+	assert_true(p->bounds.tw_reuse);
+	assert_int_equal(p->bounds.port_low_min, 10240);
+	assert_int_equal(p->bounds.interval, 5);
+	assert_int_equal(p->bounds.port_pressure_pct, 80);
+	free(p);
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+	int err;
+	struct tune_profile *p = parse(text, &err);
+
+	assert_int_equal(err, -ACCEL_ECONFIG);
+	if (!strstr(p->err, needle))
+		fail_msg("error '%s' does not contain '%s'", p->err, needle);
+	free(p);
+}
+
+static void test_parse_errors(void **state)
+{
+	(void)state;
+	expect_error("[sysctl]\nnet.core.somaxconn = 1\nnot a key value line\n", "t.ini:3: malformed line");
+	expect_error("[sysctls]\nx = 1\n", "t.ini:2: unknown section [sysctls]");
+	expect_error("x = 1\n", "'x' is outside any section");
+	expect_error("[sysctl]\nnet.ipv4.tcp_tw_recycle = 1\n", "removed in Linux 4.12");
+	expect_error("[sysctl]\nnet.core.somaxconn = 1\nnet/core/somaxconn = 2\n",
+		     "'net.core.somaxconn' is set twice (first on line 2)");
+	expect_error("[sysctl]\nnet.core.somaxconn = >= lots\n", "'>=' takes one number");
+	expect_error("[sysctl]\nnet.core.somaxconn =\n", "empty value");
+	expect_error("[nic \"veth0\"]\ngro = maybe\n", "gro: 'maybe' is not on or off");
+	expect_error("[nic \"veth0\"]\nmtu = -5\n", "mtu: '-5' is not a positive number");
+	expect_error("[nic \"veth0\"]\nrings = 5\n", "unknown NIC setting 'rings'");
+	expect_error("[nic \"bad name\"]\nmtu = 1500\n", "not a valid interface name");
+	expect_error("[bypass]\nports = 0-70000\n", "ports:");
+	expect_error("[bypass]\nspeed = fast\n", "unknown key 'speed' in [bypass]");
+	expect_error("[auto]\nport-low-min = 80\n", "port-low-min");
+	expect_error("[auto]\nfoo = 1\n", "unknown [auto] key 'foo'");
+}
+
+static void test_builtin_loopback(void **state)
+{
+	struct tune_profile *p = calloc(1, sizeof(*p));
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(profile_builtin(p, "loopback"), 0);
+	assert_true(p->builtin);
+	assert_true(p->n > 5);
+	for (int i = 0; i < p->n; i++) {
+		const char *why = profile_builtin_reason("loopback", p->items[i].key);
+
+		/* conservative: never a NIC setting by default */
+		assert_int_equal(p->items[i].kind, TK_SYSCTL);
+		assert_true(p->items[i].host_only);
+		/* every value documented with its reason */
+		if (!why || strlen(why) < 40)
+			fail_msg("built-in key %s has no documented reason", p->items[i].key);
+		assert_null(strstr(p->items[i].key, "tcp_tw_recycle"));
+	}
+	assert_true(p->has_auto);
+	assert_true(p->bounds.somaxconn_max > 8192);
+	assert_int_equal(profile_builtin(p, "nope"), -ACCEL_ECONFIG);
+	assert_non_null(strstr(p->err, "no built-in profile 'nope'"));
+	free(p);
+}
+
+static void test_merge_attach_opts(void **state)
+{
+	static struct accel_ctx ctx;
+	int err;
+	struct tune_profile *p = parse("[bypass]\ncgroup = /cg/from-profile\nports = 6379\n"
+				       "[netacct]\niface = lo,eth9\n[tcpstate]\nenable = off\n", &err);
+
+	(void)state;
+	assert_int_equal(err, 0);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.attach.cgroup = "/cg/from-cli";	/* the command line wins */
+	assert_int_equal(profile_merge_attach_opts(&ctx, p), 0);
+	assert_string_equal(ctx.attach.cgroup, "/cg/from-cli");
+	assert_int_equal(ctx.attach.ports.n, 1);
+	assert_int_equal(ctx.attach.ports.r[0].lo, 6379);
+	assert_int_equal(ctx.attach.nifaces, 2);
+	assert_string_equal(ctx.attach.ifaces[1], "eth9");
+	assert_true(ctx.attach.features_explicit);
+	assert_int_equal(ctx.attach.features & (1u << feature_index(feature_by_name("tcpstate"))), 0);
+	/* --features given: the profile's enable= does not override it */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.attach.features_explicit = true;
+	ctx.attach.features = 1u << feature_index(feature_by_name("tcpstate"));
+	assert_int_equal(profile_merge_attach_opts(&ctx, p), 0);
+	assert_int_equal(ctx.attach.features, 1u << feature_index(feature_by_name("tcpstate")));
+	free(p);
+}
+
+static void test_journal_roundtrip(void **state)
+{
+	static struct journal j, k;
+	char buf[16384];
+	int n;
+
+	(void)state;
+	memset(&j, 0, sizeof(j));
+	snprintf(j.netns, sizeof(j.netns), "test ns");
+	j.netns_cookie = 4242;
+	snprintf(j.profile, sizeof(j.profile), "loopback");
+	j.since = 1700000000;
+	j.auto_tune = true;
+	j.bounds.somaxconn_max = 65535;
+	j.bounds.tw_reuse = true;
+	j.bounds.interval = 7;
+	j.n = 3;
+	j.e[0].kind = TK_SYSCTL;
+	snprintf(j.e[0].key, sizeof(j.e[0].key), "net.ipv4.tcp_rmem");
+	snprintf(j.e[0].orig, sizeof(j.e[0].orig), "4096\t131072 6291456");
+	snprintf(j.e[0].new_val, sizeof(j.e[0].new_val), "4096 131072 8388608");
+	snprintf(j.e[0].source, sizeof(j.e[0].source), "profile loopback");
+	j.e[1].kind = TK_FEAT_TSO;
+	snprintf(j.e[1].ifname, sizeof(j.e[1].ifname), "veth0");
+	snprintf(j.e[1].key, sizeof(j.e[1].key), "tso");
+	snprintf(j.e[1].orig, sizeof(j.e[1].orig), "tx-tcp-segmentation=on,tx-tcp6-segmentation=off");
+	snprintf(j.e[1].new_val, sizeof(j.e[1].new_val), "100%%");
+	j.e[2].kind = TK_SYSCTL;
+	j.e[2].global = true;
+	snprintf(j.e[2].key, sizeof(j.e[2].key), "fs.file-max");
+	snprintf(j.e[2].orig, sizeof(j.e[2].orig), "%s", "");
+	snprintf(j.e[2].new_val, sizeof(j.e[2].new_val), "32");
+	snprintf(j.e[2].prev, sizeof(j.e[2].prev), "16");
+	snprintf(j.e[2].source, sizeof(j.e[2].source), "auto: TcpExtListenOverflows +3");
+	n = journal_format(&j, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_null(strchr(buf, '\t'));
+	assert_int_equal(journal_parse(&k, buf), 0);
+	assert_string_equal(k.netns, "test ns");
+	assert_int_equal(k.netns_cookie, 4242);
+	assert_true(k.auto_tune);
+	assert_int_equal(k.bounds.somaxconn_max, 65535);
+	assert_true(k.bounds.tw_reuse);
+	assert_int_equal(k.bounds.interval, 7);
+	assert_int_equal(k.n, 3);
+	assert_string_equal(k.e[0].orig, "4096\t131072 6291456");
+	assert_string_equal(k.e[0].new_val, "4096 131072 8388608");
+	assert_int_equal(k.e[1].kind, TK_FEAT_TSO);
+	assert_string_equal(k.e[1].ifname, "veth0");
+	assert_string_equal(k.e[1].new_val, "100%");
+	assert_string_equal(k.e[2].orig, "");
+	assert_string_equal(k.e[2].prev, "16");
+	assert_true(k.e[2].global);
+	assert_string_equal(k.e[2].source, "auto: TcpExtListenOverflows +3");
+	assert_ptr_equal(journal_find(&k, TK_SYSCTL, "", "fs.file-max"), &k.e[2]);
+	assert_null(journal_find(&k, TK_SYSCTL, "", "fs.nr_open"));
+	/* anything else is refused, never half-read */
+	snprintf(buf, sizeof(buf), "not a journal\n");
+	assert_int_equal(journal_parse(&k, buf), -EINVAL);
+	snprintf(buf, sizeof(buf), "accelctl-tune-journal 1\nitem bogus - k 0 a b c d\n");
+	assert_int_equal(journal_parse(&k, buf), -EINVAL);
+}
+
+static void test_nic_limits(void **state)
+{
+	char err[256];
+
+	(void)state;
+	assert_int_equal(nic_check_count("eth0 rx-ring", 4096, 4096, err, sizeof(err)), 0);
+	assert_int_equal(nic_check_count("eth0 rx-ring", 8192, 4096, err, sizeof(err)), -ERANGE);
+	assert_non_null(strstr(err, "over the device maximum 4096"));
+	assert_int_equal(nic_check_count("veth0 combined", 2, 0, err, sizeof(err)), -EOPNOTSUPP);
+	assert_non_null(strstr(err, "not supported by this device"));
+	assert_int_equal(nic_check_count("eth0 rx", 0, 8, err, sizeof(err)), -ERANGE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_names),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_parse_full_profile),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_builtin_loopback),
+		cmocka_unit_test(test_merge_attach_opts),
+		cmocka_unit_test(test_journal_roundtrip),
+		cmocka_unit_test(test_nic_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Auto-tune: observe → act, within the bounds of the profile's [auto]
+ * section, only after `attach --auto`.
+ *
+ * `accelctl autotune` runs the loop (every [auto] interval seconds, until
+ * SIGTERM or detach; a systemd service next to accelctl-attach); with
+ * --once it takes one step and exits (a systemd timer, cron, tests).
+ * Each step, under the pin-root lock:
+ *
+ *   TcpExtListenOverflows grew and a listener's accept queue is at the
+ *     net.core.somaxconn cap       → double somaxconn, up to somaxconn-max
+ *   ephemeral ports in use ≥ port-pressure-pct of ip_local_port_range
+ *                                  → tcp_tw_reuse = 1 (if tw-reuse = on),
+ *                                    then lower the range start step by
+ *                                    step, down to port-low-min
+ *   Ip6ReasmFails grew             → double ip6frag_high_thresh, up to
+ *                                    ip6frag-high-max
+ *
+ * Every action is journaled (fsync'd) before the write, so detach restores
+ * the value the host had before attach, and logged with the counter that
+ * caused it (also kept in the journal entry's source, shown by status).
+ * Counter baselines live in <state-dir>/autotune.state.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "pin.h"
+#include "tune.h"
+#include "util.h"
+
+struct observation {
+	uint64_t listen_overflows;	/* TcpExt: ListenOverflows */
+	uint64_t reasm_fails6;		/* Ip6ReasmFails */
+	/* the fullest listener */
+	unsigned int lq_len;
+	char lq_name[64];
+	/* ephemeral ports */
+	unsigned int ports_used, ports_tw, range_lo, range_hi;
+};
+
+static int snmp_field(const char *file, const char *prefix, const char *name, uint64_t *out)
+{
+	FILE *f = fopen(file, "re");
+	char hdr[4096], val[4096];
+	bool two_line = strcmp(file, "/proc/net/snmp6");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	if (!two_line) {
+		/* snmp6: "Name value" lines */
+		while (fgets(hdr, sizeof(hdr), f)) {
+			char k[128];
+			unsigned long long v;
+
+			if (sscanf(hdr, "%127s %llu", k, &v) == 2 && !strcmp(k, name)) {
+				*out = v;
+				err = 0;
+				break;
+			}
+		}
+		fclose(f);
+		return err;
+	}
+	/* netstat/snmp: a header line and a value line per prefix */
+	while (fgets(hdr, sizeof(hdr), f) && fgets(val, sizeof(val), f)) {
+		char *hs = NULL, *vs = NULL, *h, *v;
+
+		if (strncmp(hdr, prefix, strlen(prefix)))
+			continue;
+		/* skip the "TcpExt:" labels */
+		(void)strtok_r(hdr, " \n", &hs);
+		(void)strtok_r(val, " \n", &vs);
+		while ((h = strtok_r(NULL, " \n", &hs)) && (v = strtok_r(NULL, " \n", &vs))) {
+			if (!strcmp(h, name)) {
+				*out = strtoull(v, NULL, 10);
+				err = 0;
+				break;
+			}
+		}
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+/* /proc/net/tcp{,6}: listeners' accept queues and local ports in use. */
+static void scan_sockets(struct observation *o)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	static unsigned char used[65536 / 8];
+	char line[512];
+
+	memset(used, 0, sizeof(used));
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		FILE *f = fopen(files[i], "re");
+
+		if (!f)
+			continue;
+		if (!fgets(line, sizeof(line), f)) {	/* header */
+			fclose(f);
+			continue;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			char local[64], remote[64];
+			unsigned int st, txq, rxq, port;
+			char *colon;
+
+			if (sscanf(line, "%*d: %63s %63s %x %x:%x", local, remote, &st, &txq, &rxq) != 5)
+				continue;
+			colon = strrchr(local, ':');
+			if (!colon)
+				continue;
+			port = (unsigned int)strtoul(colon + 1, NULL, 16);
+			if (st == 0x0A) {	/* LISTEN: rx_queue is the accept queue */
+				if (rxq > o->lq_len) {
+					o->lq_len = rxq;
+					snprintf(o->lq_name, sizeof(o->lq_name), "%s port %u",
+						 i ? "inet6" : "inet", port);
+				}
+				continue;
+			}
+			if (port >= o->range_lo && port <= o->range_hi && port < 65536) {
+				if (!(used[port / 8] & (1u << (port % 8)))) {
+					used[port / 8] |= 1u << (port % 8);
+					o->ports_used++;
+				}
+				o->ports_tw += st == 0x06;
+			}
+		}
+		fclose(f);
+	}
+}
+
+static int read_u64_sysctl(const char *key, uint64_t *v)
+{
+	char buf[TUNE_VAL_LEN], err[128];
+	int64_t f[2];
+
+	if (tune_read(NULL, TK_SYSCTL, "", key, buf, sizeof(buf), err, sizeof(err)) ||
+	    sysctl_fields(buf, f, 2) < 1)
+		return -EINVAL;
+	*v = (uint64_t)f[0];
+	return 0;
+}
+
+static void observe(struct observation *o)
+{
+	char buf[TUNE_VAL_LEN], err[128];
+	int64_t r[2];
+
+	memset(o, 0, sizeof(*o));
+	(void)snmp_field("/proc/net/netstat", "TcpExt:", "ListenOverflows", &o->listen_overflows);
+	(void)snmp_field("/proc/net/snmp6", "", "Ip6ReasmFails", &o->reasm_fails6);
+	if (!tune_read(NULL, TK_SYSCTL, "", "net.ipv4.ip_local_port_range", buf, sizeof(buf), err,
+		       sizeof(err)) && sysctl_fields(buf, r, 2) == 2) {
+		o->range_lo = (unsigned int)r[0];
+		o->range_hi = (unsigned int)r[1];
+	}
+	scan_sockets(o);
+}
+
+static int state_path(const struct accel_ctx *ctx, char *buf, size_t len)
+{
+	return path_join(buf, len, ctx->state_dir, "autotune.state");
+}
+
+static int state_save(const struct accel_ctx *ctx, const struct observation *o)
+{
+	char path[PATH_MAX], buf[128];
+	int n;
+
+	if (state_path(ctx, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	n = snprintf(buf, sizeof(buf), "ListenOverflows %llu\nIp6ReasmFails %llu\n",
+		     (unsigned long long)o->listen_overflows, (unsigned long long)o->reasm_fails6);
+	return write_file_atomic(path, buf, n, 0600);
+}
+
+static int state_load(const struct accel_ctx *ctx, struct observation *o)
+{
+	char path[PATH_MAX], buf[256];
+	unsigned long long a, b;
+
+	if (state_path(ctx, path, sizeof(path)) || read_file(path, buf, sizeof(buf)) < 0)
+		return -ENOENT;
+	if (sscanf(buf, "ListenOverflows %llu\nIp6ReasmFails %llu", &a, &b) != 2)
+		return -EINVAL;
+	o->listen_overflows = a;
+	o->reasm_fails6 = b;
+	return 0;
+}
+
+void autotune_state_remove(struct accel_ctx *ctx)
+{
+	char path[PATH_MAX];
+
+	if (!state_path(ctx, path, sizeof(path)))
+		unlink(path);
+}
+
+int autotune_baseline(struct accel_ctx *ctx)
+{
+	struct observation o;
+
+	observe(&o);
+	return state_save(ctx, &o);
+}
+
+/* Journal first (fsync'd), then write; log with the cause. */
+static int act(struct accel_ctx *ctx, struct journal *j, const char *key, const char *cur,
+	       const char *val, const char *cause)
+{
+	struct journal_entry *e = journal_find(j, TK_SYSCTL, "", key);
+	char err[256], canon[TUNE_KEY_LEN], path[PATH_MAX];
+	int rc;
+
+	if (!e) {
+		if (j->n >= TUNE_MAX_ITEMS)
+			return -ENOSPC;
+		e = &j->e[j->n++];
+		memset(e, 0, sizeof(*e));
+		e->kind = TK_SYSCTL;
+		snprintf(e->key, sizeof(e->key), "%s", key);
+		snprintf(e->orig, sizeof(e->orig), "%s", cur);
+		if (!sysctl_key_parse(key, canon, sizeof(canon), path, sizeof(path), err, sizeof(err)))
+			e->global = !sysctl_key_is_net(canon);
+	} else {
+		snprintf(e->prev, sizeof(e->prev), "%s", e->new_val);
+	}
+	snprintf(e->new_val, sizeof(e->new_val), "%s", val);
+	snprintf(e->source, sizeof(e->source), "auto: %s", cause);
+	rc = journal_write(ctx, j);
+	if (rc) {
+		pr_warn("autotune: cannot journal %s: %s; not changed\n", key, strerror(-rc));
+		return rc;
+	}
+	rc = tune_write(NULL, TK_SYSCTL, "", key, val, err, sizeof(err));
+	if (rc) {
+		pr_warn("autotune: %s\n", err);
+		return rc;
+	}
+	pr_info("autotune: %s: %s -> %s (cause: %s)\n", key, cur, val, cause);
+	return 0;
+}
+
+/* Is a sysctl's current value ours to move?  An operator's later change
+ * is left alone. */
+static bool operator_owned(struct journal *j, const char *key, const char *cur)
+{
+	struct journal_entry *e = journal_find(j, TK_SYSCTL, "", key);
+
+	return e && strcmp(cur, e->new_val) && strcmp(cur, e->orig);
+}
+
+static int step(struct accel_ctx *ctx, struct journal *j)
+{
+	const struct tune_bounds *b = &j->bounds;
+	struct observation now, base = { 0 };
+	char cur[TUNE_VAL_LEN], val[TUNE_VAL_LEN], cause[192];
+	uint64_t v;
+	int acted = 0, rc;
+	bool have_base = !state_load(ctx, &base);
+
+	observe(&now);
+
+	/* 1. accept-queue overflows at the somaxconn cap */
+	if (have_base && now.listen_overflows > base.listen_overflows && b->somaxconn_max &&
+	    !read_u64_sysctl("net.core.somaxconn", &v)) {
+		uint64_t delta = now.listen_overflows - base.listen_overflows;
+
+		snprintf(cur, sizeof(cur), "%llu", (unsigned long long)v);
+		if (now.lq_len < v) {
+			pr_info("autotune: TcpExtListenOverflows +%llu, but the fullest listener (%s) queues %u "
+				"< somaxconn %llu: its listen() backlog is the limit; not changing somaxconn\n",
+				(unsigned long long)delta, now.lq_name[0] ? now.lq_name : "none", now.lq_len,
+				(unsigned long long)v);
+		} else if (v >= b->somaxconn_max) {
+			pr_info("autotune: TcpExtListenOverflows +%llu at somaxconn %llu: already at the "
+				"profile's bound somaxconn-max %llu\n", (unsigned long long)delta,
+				(unsigned long long)v, (unsigned long long)b->somaxconn_max);
+		} else if (!operator_owned(j, "net.core.somaxconn", cur)) {
+			uint64_t nv = v * 2 > b->somaxconn_max ? b->somaxconn_max : v * 2;
+
+			snprintf(val, sizeof(val), "%llu", (unsigned long long)nv);
+			snprintf(cause, sizeof(cause), "TcpExtListenOverflows +%llu, %s accept queue %u/%llu",
+				 (unsigned long long)delta, now.lq_name, now.lq_len, (unsigned long long)v);
+			rc = act(ctx, j, "net.core.somaxconn", cur, val, cause);
+			if (rc)
+				return rc;
+			acted++;
+		}
+	}
+
+	/* 2. ephemeral port pressure */
+	if (now.range_hi > now.range_lo) {
+		unsigned int size = now.range_hi - now.range_lo + 1;
+		unsigned int pct = (unsigned int)((uint64_t)now.ports_used * 100 / size);
+
+		if (pct >= b->port_pressure_pct) {
+			snprintf(cause, sizeof(cause), "ephemeral ports in use %u/%u (%u%%, %u TIME_WAIT)",
+				 now.ports_used, size, pct, now.ports_tw);
+			if (b->tw_reuse && !read_u64_sysctl("net.ipv4.tcp_tw_reuse", &v) && v != 1) {
+				snprintf(cur, sizeof(cur), "%llu", (unsigned long long)v);
+				if (!operator_owned(j, "net.ipv4.tcp_tw_reuse", cur)) {
+					rc = act(ctx, j, "net.ipv4.tcp_tw_reuse", cur, "1", cause);
+					if (rc)
+						return rc;
+					acted++;
+				}
+			} else if (b->port_low_min && now.range_lo > b->port_low_min) {
+				unsigned int lo = now.range_lo - size / 4;
+
+				if (lo < b->port_low_min || lo > now.range_lo)
+					lo = (unsigned int)b->port_low_min;
+				lo &= ~1u;	/* even start: keeps the connect/bind parity split */
+				if (lo < 1024)
+					lo = 1024;
+				snprintf(cur, sizeof(cur), "%u %u", now.range_lo, now.range_hi);
+				snprintf(val, sizeof(val), "%u %u", lo, now.range_hi);
+				if (!operator_owned(j, "net.ipv4.ip_local_port_range", cur)) {
+					rc = act(ctx, j, "net.ipv4.ip_local_port_range", cur, val, cause);
+					if (rc)
+						return rc;
+					acted++;
+				}
+			}
+		}
+	}
+
+	/* 3. IPv6 reassembly failures */
+	if (have_base && now.reasm_fails6 > base.reasm_fails6 && b->ip6frag_high_max &&
+	    !read_u64_sysctl("net.ipv6.ip6frag_high_thresh", &v) && v < b->ip6frag_high_max) {
+		uint64_t nv = v * 2 > b->ip6frag_high_max ? b->ip6frag_high_max : v * 2;
+
+		snprintf(cur, sizeof(cur), "%llu", (unsigned long long)v);
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)nv);
+		snprintf(cause, sizeof(cause), "Ip6ReasmFails +%llu",
+			 (unsigned long long)(now.reasm_fails6 - base.reasm_fails6));
+		if (!operator_owned(j, "net.ipv6.ip6frag_high_thresh", cur)) {
+			rc = act(ctx, j, "net.ipv6.ip6frag_high_thresh", cur, val, cause);
+			if (rc)
+				return rc;
+			acted++;
+		}
+	}
+
+	if (state_save(ctx, &now))
+		pr_warn("autotune: cannot save counter baselines in %s\n", ctx->state_dir);
+	pr_debug("autotune: step done, %d action%s\n", acted, acted == 1 ? "" : "s");
+	return acted;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int cmd_autotune(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+	int rc = EXIT_OK, saved = -1;
+	unsigned int interval = 0;
+	bool ran = false;
+
+	if (!j)
+		return EXIT_FAIL;
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	while (!stop) {
+		int lock = -1, e;
+
+		e = pin_root_lock(ctx->pin_root, false, &lock);
+		if (e == -EWOULDBLOCK) {
+			pr_debug("autotune: pin root busy, skipping this round\n");
+		} else {
+			e = journal_read(ctx, j);
+			if (e == -ENOENT && ran) {
+				pin_root_unlock(&lock);
+				pr_info("autotune: detached; stopping\n");
+				break;
+			}
+			if (e || !j->auto_tune) {
+				pin_root_unlock(&lock);
+				if (e == -ENOENT || !e)
+					pr_warn("autotune: %s; attach with `accelctl attach --auto` first\n",
+						e ? "nothing is attached (no tuning journal)" :
+						"auto-tune was not enabled at attach");
+				else
+					pr_warn("autotune: cannot read the journal: %s\n", strerror(-e));
+				rc = e && e != -ENOENT ? EXIT_FAIL : EXIT_USAGE;
+				break;
+			}
+			if (tune_enter_journal_netns(j, &saved)) {
+				pin_root_unlock(&lock);
+				pr_warn("autotune: the tuned network namespace '%s' is gone\n", j->netns);
+				rc = EXIT_FAIL;
+				break;
+			}
+			e = step(ctx, j);
+			ran = true;
+			tune_leave_netns(&saved);
+			pin_root_unlock(&lock);
+			if (e < 0) {
+				rc = EXIT_FAIL;
+				if (o->once)
+					break;
+			}
+		}
+		if (o->once)
+			break;
+		interval = o->interval ? o->interval : j->bounds.interval ? j->bounds.interval : 10;
+		for (unsigned int s = 0; s < interval && !stop; s++)
+			sleep(1);
+	}
+	free(j);
+	return rc;
+}

@@ -1,0 +1,709 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * NIC settings through the kernel's ethtool netlink interface (the one
+ * ethtool(8) itself uses) and the MTU through rtnetlink, with libmnl.
+ *
+ *   rx-ring / tx-ring        ETHTOOL_MSG_RINGS_GET / _SET
+ *   combined / rx / tx       ETHTOOL_MSG_CHANNELS_GET / _SET
+ *   gro / gso / tso / lro    ETHTOOL_MSG_FEATURES_GET / _SET
+ *   mtu                      RTM_GETLINK / RTM_SETLINK (IFLA_MTU)
+ *
+ * Sockets are opened in the calling thread's network namespace, so with
+ * --netns the namespace's devices are seen.  A device that lacks a setting
+ * (veth has no rings; lro is fixed off on most virtual devices) gives
+ * -EOPNOTSUPP with a reason, never a failure of the other settings.
+ *
+ * Features are read and restored bit by bit: "tso" is a group of kernel
+ * feature bits (tx-tcp-segmentation, tx-tcp6-segmentation, ...); the value
+ * kept in the journal is "bit=on,bit=off,..." of the device's changeable
+ * bits of the group, so a restore gives back exactly what `ethtool -k`
+ * showed before.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include <linux/ethtool_netlink.h>
+#include <linux/genetlink.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include "tune.h"
+#include "util.h"
+
+#ifndef NLM_F_ACK_TLVS
+#define NLM_F_ACK_TLVS 0x200
+#endif
+#ifndef NLM_F_CAPPED
+#define NLM_F_CAPPED 0x100
+#endif
+
+struct nic {
+	struct mnl_socket *gen, *rt;
+	uint16_t ethtool_family;	/* 0: the kernel has no ethtool netlink */
+	unsigned int seq;
+};
+
+#define FEAT_MAX_BITS 8
+struct feat_group {
+	enum tune_kind kind;
+	const char *bits[FEAT_MAX_BITS];	/* NULL-terminated */
+};
+
+/* The kernel feature bits behind ethtool's short names (ethtool's own
+ * grouping: "tso" toggles every TCP segmentation offload). */
+static const struct feat_group feat_groups[] = {
+	{ TK_FEAT_GRO, { "rx-gro" } },
+	{ TK_FEAT_GSO, { "tx-generic-segmentation" } },
+	{ TK_FEAT_TSO, { "tx-tcp-segmentation", "tx-tcp-ecn-segmentation",
+			 "tx-tcp-mangleid-segmentation", "tx-tcp6-segmentation",
+			 "tx-tcp-accecn-segmentation" } },
+	{ TK_FEAT_LRO, { "rx-lro" } },
+};
+
+static const struct feat_group *feat_group_of(enum tune_kind k)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(feat_groups); i++)
+		if (feat_groups[i].kind == k)
+			return &feat_groups[i];
+	return NULL;
+}
+
+static struct mnl_socket *nl_open(int proto)
+{
+	struct mnl_socket *s = mnl_socket_open2(proto, SOCK_CLOEXEC);
+	int one = 1;
+
+	if (!s)
+		return NULL;
+	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID)) {
+		mnl_socket_close(s);
+		return NULL;
+	}
+	/* Extended ACK: the kernel's own words for why a value is refused. */
+	(void)mnl_socket_setsockopt(s, NETLINK_EXT_ACK, &one, sizeof(one));
+	return s;
+}
+
+/* Send a request and process replies until the ACK.  cb (optional) sees
+ * every data message.  Returns 0 or -errno; the kernel's extended-ack
+ * message, if any, lands in msg. */
+static int nl_talk(struct nic *n, struct mnl_socket *s, struct nlmsghdr *req,
+		   int (*cb)(const struct nlmsghdr *, void *), void *data, char *msg, size_t msglen)
+{
+	/* A verbose FEATURES_GET reply (every bit with its name) is ~20 KiB:
+	 * more than MNL_SOCKET_BUFFER_SIZE.  Single-threaded, not reentrant. */
+	static char buf[65536];
+	unsigned int portid = mnl_socket_get_portid(s);
+	ssize_t len;
+
+	if (msg && msglen)
+		msg[0] = '\0';
+	req->nlmsg_seq = ++n->seq;
+	req->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(s, req, req->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		const struct nlmsghdr *nlh;
+		int rem;
+
+		len = mnl_socket_recvfrom(s, buf, sizeof(buf));
+		if (len < 0)
+			return -errno;
+		rem = (int)len;
+		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, rem);
+		     nlh = mnl_nlmsg_next(nlh, &rem)) {
+			if (nlh->nlmsg_seq != n->seq || nlh->nlmsg_pid != portid)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+				const struct nlattr *a;
+				size_t off = sizeof(*e);
+
+				if (!e->error)
+					return 0;
+				if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+					off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+				if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && msg)
+					mnl_attr_for_each(a, nlh, off)
+						if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG)
+							snprintf(msg, msglen, "%s", mnl_attr_get_str(a));
+				return e->error;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (cb) {
+				int r = cb(nlh, data);
+
+				if (r < 0)
+					return r;
+			}
+		}
+	}
+}
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
+			*(uint16_t *)data = mnl_attr_get_u16(a);
+	return 0;
+}
+
+int nic_open(struct nic **out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct genlmsghdr *g;
+	struct nlmsghdr *nlh;
+	struct nic *n = calloc(1, sizeof(*n));
+	int err;
+
+	if (!n)
+		return -ENOMEM;
+	n->seq = (unsigned int)time(NULL);
+	n->gen = nl_open(NETLINK_GENERIC);
+	n->rt = nl_open(NETLINK_ROUTE);
+	if (!n->gen || !n->rt) {
+		err = -errno;
+		nic_close(n);
+		return err ? err : -EIO;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, ETHTOOL_GENL_NAME);
+	/* No ethtool family (kernel < 5.6): every ethtool setting reports
+	 * "not supported"; the MTU still works. */
+	(void)nl_talk(n, n->gen, nlh, family_cb, &n->ethtool_family, NULL, 0);
+	*out = n;
+	return 0;
+}
+
+void nic_close(struct nic *n)
+{
+	if (!n)
+		return;
+	if (n->gen)
+		mnl_socket_close(n->gen);
+	if (n->rt)
+		mnl_socket_close(n->rt);
+	free(n);
+}
+
+static struct nlmsghdr *ethtool_req(struct nic *n, char *buf, uint8_t cmd, const char *ifname)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+	struct nlattr *nest;
+
+	nlh->nlmsg_type = n->ethtool_family;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = ETHTOOL_GENL_VERSION;
+	/* Every ethtool message has its header nest as attribute 1. */
+	nest = mnl_attr_nest_start(nlh, 1);
+	mnl_attr_put_strz(nlh, ETHTOOL_A_HEADER_DEV_NAME, ifname);
+	mnl_attr_nest_end(nlh, nest);
+	return nlh;
+}
+
+#define NIC_ATTR_MAX 32
+static int attrs_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr **tb = data;
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		uint16_t t = mnl_attr_get_type(a);
+
+		if (t < NIC_ATTR_MAX)
+			tb[t] = a;
+	}
+	return 0;
+}
+
+static uint32_t u32_or0(const struct nlattr *a)
+{
+	return a ? mnl_attr_get_u32(a) : 0;
+}
+
+/* Replies are copied: tb points into the receive buffer of nl_talk, so
+ * values are taken inside the callback. */
+struct rings_reply {
+	int seen;
+	uint32_t rx_max, tx_max, rx, tx;
+};
+
+static int rings_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NIC_ATTR_MAX] = { 0 };
+	struct rings_reply *r = data;
+
+	attrs_cb(nlh, tb);
+	r->seen = 1;
+	r->rx_max = u32_or0(tb[ETHTOOL_A_RINGS_RX_MAX]);
+	r->tx_max = u32_or0(tb[ETHTOOL_A_RINGS_TX_MAX]);
+	r->rx = u32_or0(tb[ETHTOOL_A_RINGS_RX]);
+	r->tx = u32_or0(tb[ETHTOOL_A_RINGS_TX]);
+	return 0;
+}
+
+struct channels_reply {
+	int seen;
+	uint32_t rx_max, tx_max, comb_max, rx, tx, comb;
+};
+
+static int channels_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NIC_ATTR_MAX] = { 0 };
+	struct channels_reply *c = data;
+
+	attrs_cb(nlh, tb);
+	c->seen = 1;
+	c->rx_max = u32_or0(tb[ETHTOOL_A_CHANNELS_RX_MAX]);
+	c->tx_max = u32_or0(tb[ETHTOOL_A_CHANNELS_TX_MAX]);
+	c->comb_max = u32_or0(tb[ETHTOOL_A_CHANNELS_COMBINED_MAX]);
+	c->rx = u32_or0(tb[ETHTOOL_A_CHANNELS_RX_COUNT]);
+	c->tx = u32_or0(tb[ETHTOOL_A_CHANNELS_TX_COUNT]);
+	c->comb = u32_or0(tb[ETHTOOL_A_CHANNELS_COMBINED_COUNT]);
+	return 0;
+}
+
+struct link_reply {
+	int seen;
+	uint32_t mtu, min_mtu, max_mtu;
+};
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_reply *l = data;
+	const struct nlattr *a;
+
+	l->seen = 1;
+	mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg)) {
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_MTU: l->mtu = mnl_attr_get_u32(a); break;
+		case IFLA_MIN_MTU: l->min_mtu = mnl_attr_get_u32(a); break;
+		case IFLA_MAX_MTU: l->max_mtu = mnl_attr_get_u32(a); break;
+		}
+	}
+	return 0;
+}
+
+static int link_get(struct nic *n, unsigned int ifindex, struct link_reply *l)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	memset(l, 0, sizeof(*l));
+	return nl_talk(n, n->rt, nlh, link_cb, l, NULL, 0);
+}
+
+int nic_get(struct nic *n, const char *ifname, struct nic_state *st)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct rings_reply r = { 0 };
+	struct channels_reply c = { 0 };
+	struct link_reply l;
+	unsigned int idx;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	err = ifname_to_index(ifname, &idx);
+	if (err)
+		return err;
+	err = link_get(n, idx, &l);
+	if (err)
+		return err;
+	st->have_mtu = true;
+	st->mtu = l.mtu;
+	st->min_mtu = l.min_mtu;
+	st->max_mtu = l.max_mtu;
+	if (!n->ethtool_family) {
+		st->rings_err = st->channels_err = -EOPNOTSUPP;
+		return 0;
+	}
+	st->rings_err = nl_talk(n, n->gen, ethtool_req(n, buf, ETHTOOL_MSG_RINGS_GET, ifname),
+				rings_cb, &r, NULL, 0);
+	if (!st->rings_err && r.seen) {
+		st->have_rings = true;
+		st->rx_max = r.rx_max;
+		st->tx_max = r.tx_max;
+		st->rx = r.rx;
+		st->tx = r.tx;
+	}
+	st->channels_err = nl_talk(n, n->gen, ethtool_req(n, buf, ETHTOOL_MSG_CHANNELS_GET, ifname),
+				   channels_cb, &c, NULL, 0);
+	if (!st->channels_err && c.seen) {
+		st->have_channels = true;
+		st->ch_rx_max = c.rx_max;
+		st->ch_tx_max = c.tx_max;
+		st->ch_comb_max = c.comb_max;
+		st->ch_rx = c.rx;
+		st->ch_tx = c.tx;
+		st->ch_comb = c.comb;
+	}
+	return 0;
+}
+
+/* ---- features ---- */
+
+struct feat_reply {
+	const struct feat_group *g;
+	bool hw[FEAT_MAX_BITS], wanted[FEAT_MAX_BITS], active[FEAT_MAX_BITS];
+	bool seen;
+};
+
+static int group_index(const struct feat_group *g, const char *name)
+{
+	for (int i = 0; i < FEAT_MAX_BITS && g->bits[i]; i++)
+		if (!strcmp(g->bits[i], name))
+			return i;
+	return -1;
+}
+
+/* A verbose bitset: BITS { BIT { INDEX, NAME, VALUE? } ... }.  With NOMASK
+ * the listed bits are the set ones; otherwise VALUE says. */
+static void bitset_parse(const struct nlattr *set, const struct feat_group *g, bool *out)
+{
+	const struct nlattr *a, *b, *f;
+	bool nomask = false;
+
+	mnl_attr_for_each_nested(a, set)
+		if (mnl_attr_get_type(a) == ETHTOOL_A_BITSET_NOMASK)
+			nomask = true;
+	mnl_attr_for_each_nested(a, set) {
+		if (mnl_attr_get_type(a) != ETHTOOL_A_BITSET_BITS)
+			continue;
+		mnl_attr_for_each_nested(b, a) {
+			const char *name = NULL;
+			bool value = nomask;
+			int i;
+
+			mnl_attr_for_each_nested(f, b) {
+				if (mnl_attr_get_type(f) == ETHTOOL_A_BITSET_BIT_NAME)
+					name = mnl_attr_get_str(f);
+				else if (mnl_attr_get_type(f) == ETHTOOL_A_BITSET_BIT_VALUE)
+					value = true;
+			}
+			if (name && (i = group_index(g, name)) >= 0)
+				out[i] = value;
+		}
+	}
+}
+
+static int feat_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NIC_ATTR_MAX] = { 0 };
+	struct feat_reply *r = data;
+
+	attrs_cb(nlh, tb);
+	r->seen = true;
+	if (tb[ETHTOOL_A_FEATURES_HW])
+		bitset_parse(tb[ETHTOOL_A_FEATURES_HW], r->g, r->hw);
+	if (tb[ETHTOOL_A_FEATURES_WANTED])
+		bitset_parse(tb[ETHTOOL_A_FEATURES_WANTED], r->g, r->wanted);
+	if (tb[ETHTOOL_A_FEATURES_ACTIVE])
+		bitset_parse(tb[ETHTOOL_A_FEATURES_ACTIVE], r->g, r->active);
+	return 0;
+}
+
+static int feat_get(struct nic *n, const char *ifname, const struct feat_group *g,
+		    struct feat_reply *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	memset(r, 0, sizeof(*r));
+	r->g = g;
+	if (!n->ethtool_family)
+		return -EOPNOTSUPP;
+	return nl_talk(n, n->gen, ethtool_req(n, buf, ETHTOOL_MSG_FEATURES_GET, ifname),
+		       feat_cb, r, NULL, 0);
+}
+
+/* "bit=on,bit=off" of the changeable bits. */
+static int feat_format(const struct feat_reply *r, const bool *state, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < FEAT_MAX_BITS && r->g->bits[i]; i++) {
+		int k;
+
+		if (!r->hw[i])
+			continue;
+		k = snprintf(buf + off, len - off, "%s%s=%s", off ? "," : "", r->g->bits[i],
+			     state[i] ? "on" : "off");
+		if (k < 0 || (size_t)k >= len - off)
+			return -E2BIG;
+		off += k;
+	}
+	return off ? 0 : -EOPNOTSUPP;
+}
+
+/* ---- the tune_item interface ---- */
+
+static const char *kind_word(enum tune_kind k)
+{
+	return tune_kind_name(k);
+}
+
+int nic_check_count(const char *what, uint64_t v, uint32_t max, char *err, size_t errlen)
+{
+	if (!max) {
+		snprintf(err, errlen, "%s: not supported by this device (maximum 0)", what);
+		return -EOPNOTSUPP;
+	}
+	if (!v || v > max) {
+		snprintf(err, errlen, "%s: %llu is over the device maximum %u%s", what,
+			 (unsigned long long)v, max, v ? "" : " (0 is not allowed)");
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static int not_supported(const char *ifname, const char *what, int e, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s not supported by this device (%s)", ifname, what,
+		 e == -EOPNOTSUPP ? "the driver does not implement it" : strerror(-e));
+	return -EOPNOTSUPP;
+}
+
+int nic_read(struct nic *n, const struct tune_item *it, char *buf, size_t len, char *err, size_t errlen)
+{
+	const struct feat_group *g = feat_group_of(it->kind);
+	struct nic_state st;
+	uint32_t v = 0;
+	int e;
+
+	if (g) {
+		struct feat_reply r;
+
+		e = feat_get(n, it->ifname, g, &r);
+		if (e)
+			return not_supported(it->ifname, kind_word(it->kind), e, err, errlen);
+		e = feat_format(&r, r.wanted, buf, len);
+		if (e == -EOPNOTSUPP) {
+			snprintf(err, errlen, "%s: %s not supported by this device (fixed: not changeable)",
+				 it->ifname, kind_word(it->kind));
+		}
+		return e;
+	}
+	e = nic_get(n, it->ifname, &st);
+	if (e) {
+		snprintf(err, errlen, "%s: %s", it->ifname, e == -ENODEV ?
+			 "no such interface in this network namespace" : strerror(-e));
+		return e;
+	}
+	switch (it->kind) {
+	case TK_MTU: v = st.mtu; break;
+	case TK_RING_RX:
+	case TK_RING_TX:
+		if (!st.have_rings)
+			return not_supported(it->ifname, "rings", st.rings_err, err, errlen);
+		v = it->kind == TK_RING_RX ? st.rx : st.tx;
+		break;
+	case TK_CH_COMBINED:
+	case TK_CH_RX:
+	case TK_CH_TX:
+		if (!st.have_channels)
+			return not_supported(it->ifname, "channels", st.channels_err, err, errlen);
+		v = it->kind == TK_CH_RX ? st.ch_rx : it->kind == TK_CH_TX ? st.ch_tx : st.ch_comb;
+		break;
+	default:
+		return -EINVAL;
+	}
+	snprintf(buf, len, "%u", v);
+	return 0;
+}
+
+int nic_check(struct nic *n, const struct tune_item *it, char *err, size_t errlen)
+{
+	const struct feat_group *g = feat_group_of(it->kind);
+	char what[64], cur[TUNE_VAL_LEN];
+	struct nic_state st;
+	uint64_t v;
+	int e;
+
+	snprintf(what, sizeof(what), "%s %s", it->ifname, kind_word(it->kind));
+	if (g) {
+		if (strcmp(it->value, "on") && strcmp(it->value, "off")) {
+			snprintf(err, errlen, "%s: '%s' is not on or off", what, it->value);
+			return -EINVAL;
+		}
+		return nic_read(n, it, cur, sizeof(cur), err, errlen);
+	}
+	if (parse_u64(it->value, 0, UINT32_MAX, &v)) {
+		snprintf(err, errlen, "%s: '%s' is not a number", what, it->value);
+		return -EINVAL;
+	}
+	e = nic_get(n, it->ifname, &st);
+	if (e) {
+		snprintf(err, errlen, "%s: %s", it->ifname, e == -ENODEV ?
+			 "no such interface in this network namespace" : strerror(-e));
+		return e == -ENODEV ? -ENODEV : e;
+	}
+	switch (it->kind) {
+	case TK_MTU:
+		if (v < st.min_mtu || (st.max_mtu && v > st.max_mtu)) {
+			snprintf(err, errlen, "%s: %llu is outside the device's range %u-%u", what,
+				 (unsigned long long)v, st.min_mtu, st.max_mtu);
+			return -ERANGE;
+		}
+		return 0;
+	case TK_RING_RX:
+	case TK_RING_TX:
+		if (!st.have_rings)
+			return not_supported(it->ifname, "rings", st.rings_err, err, errlen);
+		return nic_check_count(what, v, it->kind == TK_RING_RX ? st.rx_max : st.tx_max,
+				       err, errlen);
+	case TK_CH_COMBINED:
+	case TK_CH_RX:
+	case TK_CH_TX:
+		if (!st.have_channels)
+			return not_supported(it->ifname, "channels", st.channels_err, err, errlen);
+		return nic_check_count(what, v, it->kind == TK_CH_RX ? st.ch_rx_max :
+				       it->kind == TK_CH_TX ? st.ch_tx_max : st.ch_comb_max, err, errlen);
+	default:
+		return -EINVAL;
+	}
+}
+
+static int feat_write(struct nic *n, const struct tune_item *it, const struct feat_group *g,
+		      const char *val, char *err, size_t errlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], msg[256], want[TUNE_VAL_LEN];
+	bool target[FEAT_MAX_BITS] = { 0 }, all = false, on = false;
+	struct feat_reply r;
+	struct nlmsghdr *nlh;
+	struct nlattr *set, *bits, *bit;
+	int e;
+
+	e = feat_get(n, it->ifname, g, &r);
+	if (e)
+		return not_supported(it->ifname, kind_word(it->kind), e, err, errlen);
+	if (!strcmp(val, "on") || !strcmp(val, "off")) {
+		all = true;
+		on = !strcmp(val, "on");
+	}
+	for (int i = 0; i < FEAT_MAX_BITS && g->bits[i]; i++) {
+		char pat[64];
+		const char *p;
+
+		if (all) {
+			target[i] = on;
+			continue;
+		}
+		snprintf(pat, sizeof(pat), "%s=", g->bits[i]);
+		p = strstr(val, pat);
+		target[i] = p ? !strncmp(p + strlen(pat), "on", 2) : r.wanted[i];
+	}
+	nlh = ethtool_req(n, buf, ETHTOOL_MSG_FEATURES_SET, it->ifname);
+	set = mnl_attr_nest_start(nlh, ETHTOOL_A_FEATURES_WANTED);
+	bits = mnl_attr_nest_start(nlh, ETHTOOL_A_BITSET_BITS);
+	for (int i = 0; i < FEAT_MAX_BITS && g->bits[i]; i++) {
+		if (!r.hw[i])
+			continue;	/* fixed bits cannot be asked for */
+		bit = mnl_attr_nest_start(nlh, ETHTOOL_A_BITSET_BITS_BIT);
+		mnl_attr_put_strz(nlh, ETHTOOL_A_BITSET_BIT_NAME, g->bits[i]);
+		if (target[i])
+			mnl_attr_put(nlh, ETHTOOL_A_BITSET_BIT_VALUE, 0, NULL);
+		mnl_attr_nest_end(nlh, bit);
+	}
+	mnl_attr_nest_end(nlh, bits);
+	mnl_attr_nest_end(nlh, set);
+	e = nl_talk(n, n->gen, nlh, NULL, NULL, msg, sizeof(msg));
+	if (e) {
+		snprintf(err, errlen, "%s %s: %s%s%s", it->ifname, kind_word(it->kind), strerror(-e),
+			 msg[0] ? ": " : "", msg);
+		return e;
+	}
+	/* The kernel accepts what it cannot honour (dependencies between
+	 * features); check that the device really does what was asked. */
+	e = feat_get(n, it->ifname, g, &r);
+	if (e)
+		return e;
+	for (int i = 0; i < FEAT_MAX_BITS && g->bits[i]; i++) {
+		if (r.hw[i] && r.active[i] != target[i]) {
+			feat_format(&r, r.active, want, sizeof(want));
+			snprintf(err, errlen, "%s %s: the device did not take %s=%s (active: %s)",
+				 it->ifname, kind_word(it->kind), g->bits[i], target[i] ? "on" : "off", want);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+int nic_write(struct nic *n, const struct tune_item *it, const char *val, char *err, size_t errlen)
+{
+	const struct feat_group *g = feat_group_of(it->kind);
+	char buf[MNL_SOCKET_BUFFER_SIZE], msg[256];
+	struct nlmsghdr *nlh;
+	unsigned int idx;
+	uint64_t v;
+	int e, attr;
+
+	if (g)
+		return feat_write(n, it, g, val, err, errlen);
+	if (parse_u64(val, 0, UINT32_MAX, &v)) {
+		snprintf(err, errlen, "%s %s: '%s' is not a number", it->ifname, kind_word(it->kind), val);
+		return -EINVAL;
+	}
+	e = ifname_to_index(it->ifname, &idx);
+	if (e) {
+		snprintf(err, errlen, "%s: no such interface in this network namespace", it->ifname);
+		return e;
+	}
+	if (it->kind == TK_MTU) {
+		struct ifinfomsg *ifi;
+
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = RTM_SETLINK;
+		nlh->nlmsg_flags = NLM_F_REQUEST;
+		ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+		ifi->ifi_family = AF_UNSPEC;
+		ifi->ifi_index = (int)idx;
+		mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)v);
+		e = nl_talk(n, n->rt, nlh, NULL, NULL, msg, sizeof(msg));
+	} else {
+		uint8_t cmd;
+
+		switch (it->kind) {
+		case TK_RING_RX: cmd = ETHTOOL_MSG_RINGS_SET; attr = ETHTOOL_A_RINGS_RX; break;
+		case TK_RING_TX: cmd = ETHTOOL_MSG_RINGS_SET; attr = ETHTOOL_A_RINGS_TX; break;
+		case TK_CH_RX: cmd = ETHTOOL_MSG_CHANNELS_SET; attr = ETHTOOL_A_CHANNELS_RX_COUNT; break;
+		case TK_CH_TX: cmd = ETHTOOL_MSG_CHANNELS_SET; attr = ETHTOOL_A_CHANNELS_TX_COUNT; break;
+		case TK_CH_COMBINED:
+			cmd = ETHTOOL_MSG_CHANNELS_SET;
+			attr = ETHTOOL_A_CHANNELS_COMBINED_COUNT;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (!n->ethtool_family)
+			return not_supported(it->ifname, kind_word(it->kind), -EOPNOTSUPP, err, errlen);
+		nlh = ethtool_req(n, buf, cmd, it->ifname);
+		mnl_attr_put_u32(nlh, attr, (uint32_t)v);
+		e = nl_talk(n, n->gen, nlh, NULL, NULL, msg, sizeof(msg));
+	}
+	if (e)
+		snprintf(err, errlen, "%s %s = %s: %s%s%s", it->ifname, kind_word(it->kind), val,
+			 strerror(-e), msg[0] ? ": " : "", msg);
+	return e;
+}

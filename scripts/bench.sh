@@ -160,10 +160,15 @@ cg_of() {	# config -> cgroup
 	case "$1" in accel) echo "$CG/accel" ;; *) echo "$CG/plain" ;; esac
 }
 
+# A port no socket uses, below the ephemeral range (so no client's
+# connect() can take it between runs: a listener reuses its port every
+# run, and SO_REUSEADDR does not help against a live connection on it).
 free_port() {
-	local p i
+	local p i lo
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range)
+	[ "$lo" -gt 11024 ] || die "ephemeral port range starts at $lo: no room for fixed ports"
 	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % (lo - 10000)))
 		[ -z "$(ss -Htan "( sport = :$p or dport = :$p )")" ] && { echo "$p"; return 0; }
 	done
 	die "no free loopback port found"
@@ -344,7 +349,10 @@ print(e["sum_received"]["bits_per_second"] / 1e9, e["sum_sent"]["bytes"])' <<<"$
 		record iperf3 "$cfg" "$rep" "$gbps" ;;
 	sockperf)
 		record "$id:p50" "$cfg" "$rep" "$(sed -n 's/.*percentile 50.000 = *//p' <<<"$out")"
-		record "$id:p99" "$cfg" "$rep" "$(sed -n 's/.*percentile 99.000 = *//p' <<<"$out")" ;;
+		record "$id:p99" "$cfg" "$rep" "$(sed -n 's/.*percentile 99.000 = *//p' <<<"$out")"
+		# "[Total Run] ... SentMessages=N; ReceivedMessages=M": 64 B each
+		payload=$(sed -n 's/.*Total Run.*SentMessages=\([0-9]*\); ReceivedMessages=\([0-9]*\).*/\1 \2/p' <<<"$out" |
+			awk '{ printf "%.0f", ($1 + $2) * 64 }') ;;
 	redis)
 		record redis:GET "$cfg" "$rep" "$(awk -F'"' '$2 == "GET" { print $4 }' <<<"$out")"
 		record redis:SET "$cfg" "$rep" "$(awk -F'"' '$2 == "SET" { print $4 }' <<<"$out")" ;;

@@ -565,8 +565,13 @@ for key in "${ROWS[@]}"; do
 done
 
 HDR="test|unit|loopback|accel|unix|accel/lo|unix/lo|accel/unix|target|verdict|bypassed|spread"
-print_table() {
-	{ echo "$HDR"; cat "$TABLE"; } | column -t -s '|'
+print_table() {	# aligned columns (awk counts bytes: µs is printed as us)
+	{ echo "$HDR"; cat "$TABLE"; } | sed 's/µs/us/g' | awk -F'|' '
+		{ row[NR] = $0; for (i = 1; i <= NF; i++) if (length($i) > w[i]) w[i] = length($i) }
+		END { for (r = 1; r <= NR; r++) {
+			n = split(row[r], f, "|"); line = ""
+			for (i = 1; i < n; i++) line = line sprintf("%-*s  ", w[i], f[i])
+			print line f[n] } }'
 }
 
 echo

@@ -290,7 +290,7 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 		goto fail;
 	}
 	accel_count(&bypass_counters, ACCEL_BYPASS_SOCKS, 1);
-	bpf_sock_ops_cb_flags_set(skops, cb);
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | cb);
 	return;
 fail:
 	bpf_sk_storage_delete(&bypass_sk_state, bsk);
@@ -368,7 +368,7 @@ static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 		return;
 	st = bpf_sk_storage_get(&bypass_sk_state, sk, NULL, 0);
 	if (!st)
-		goto done;
+		return;		/* not ours: leave its flags alone */
 	sh = bpf_map_lookup_elem(&bypass_peers, &st->key);
 	if (!sh || (sh->flags & BSK_EVICTED))
 		goto done;
@@ -392,7 +392,9 @@ static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 	__sync_fetch_and_or(&sh->flags, BSK_EVICTED);
 	accel_count(&bypass_counters, ACCEL_BYPASS_EVICTED, 1);
 done:
-	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+	/* only our flag: other sockops programs may use the others */
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
+				  ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 }
 
 SEC("sockops")

@@ -311,12 +311,21 @@ test_bypass_selftest_and_blocking_policy() {
 	bp_setup
 	if grep -q '^affected' <<<"$out"; then
 		grep -q 'breaks blocking readers' "$TMP/attach.out" || fail "attach does not explain: $(cat "$TMP/attach.out")"
-		# blocking client: never inserted, counted as kernel_unsafe
-		out=$(in_ns "$STREAM" -B -p 47950 -n 20 -P 2 -S 200000) || fail "blocking: $out"
+		# a blocking client and server (threaded: a reader and a writer
+		# on each socket, the pattern that breaks on this kernel): not
+		# an --event-ports server, so neither end enters the sockhash
+		out=$(in_ns "$STREAM" -B -p 48950 -n 20 -P 2 -S 200000) || fail "blocking: $out"
 		assert_eq "$(metric accel_bypass_bytes_total)" 0 "bytes redirected for blocking sockets"
-		[ "$(metric accel_bypass_fallback_total reason kernel_unsafe)" -ge 20 ] || fail "kernel_unsafe not counted"
-		# not an --event-ports server: nothing
-		out=$(in_ns "$STREAM" -p 48950 -n 5 -P 1 -S 200000) || fail "$out"
+		assert_eq "$(metric accel_bypass_sockets_total)" 0 "blocking sockets inserted"
+		[ "$(metric accel_bypass_fallback_total reason kernel_unsafe)" -ge 40 ] || fail "kernel_unsafe not counted"
+		# a blocking client of an --event-ports server: the client stays
+		# out; the (nonblocking, event-driven) server side never gets fed
+		out=$(in_ns "$CONFORM" -p 47960 connect_nonblocking_then_blocking_rr) || fail "$out"
+		grep -q '2000 rounds.*error none' <<<"$out" || fail "hiredis-style client: $out"
+		assert_eq "$(metric accel_bypass_bytes_total)" 0 "bytes redirected to a blocking client"
+		[ "$(metric accel_bypass_evicted_total)" -ge 1 ] || fail "the client that turned blocking was not evicted"
+		# nonblocking, but not an --event-ports server: nothing
+		out=$(in_ns "$STREAM" -p 48960 -n 5 -P 1 -S 200000) || fail "$out"
 		assert_eq "$(metric accel_bypass_bytes_total)" 0 "bytes redirected to a server not in --event-ports"
 	fi
 	pass

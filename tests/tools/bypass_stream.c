@@ -26,7 +26,14 @@
  * MSGSIZE-byte messages for SECONDS, server reads; prints
  *   "msgsize M bytes B seconds S MBps R"
  *
- * Exit 0 when every byte arrived intact, 1 otherwise.
+ * Request/response mode: -R MSGSIZE -t SECONDS: one connection, the
+ * client sends MSGSIZE bytes, the server (another process) answers with
+ * MSGSIZE bytes, repeat; prints
+ *   "rr_msgsize M transactions N seconds S p50_us A p99_us B"
+ *
+ * Sockets are nonblocking (poll on EAGAIN) unless -B, so the same code
+ * runs with and without the bypass.  Exit 0 when every byte arrived
+ * intact, 1 otherwise.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -417,14 +425,80 @@ static int throughput(long msgsize, double secs)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int io_full(int fd, char *buf, long n, bool wr)
+{
+	long off = 0;
+
+	while (off < n) {
+		ssize_t k = wr ? send(fd, buf + off, n - off, MSG_NOSIGNAL) : recv(fd, buf + off, n - off, 0);
+
+		if (k < 0 && errno == EAGAIN) {
+			wait_fd(fd, wr ? POLLOUT : POLLIN);
+			continue;
+		}
+		if (k <= 0)
+			return -1;
+		off += k;
+	}
+	return 0;
+}
+
+/* Request/response latency: one connection, server in a child process. */
+static int request_response(long msgsize, double secs)
+{
+	int lfd = listen_on(base_port), c, s;
+	size_t cap = 1 << 22, n = 0;
+	double *lat = malloc(cap * sizeof(*lat)), end, t0, start;
+	char *buf = calloc(1, msgsize);
+	pid_t pid;
+
+	c = connect_to(base_port);
+	s = accept4(lfd, NULL, NULL, blocking ? 0 : SOCK_NONBLOCK);
+	if (lfd < 0 || c < 0 || s < 0 || !lat || !buf) {
+		perror("setup");
+		return 1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(c);
+		while (!io_full(s, buf, msgsize, false))
+			if (io_full(s, buf, msgsize, true))
+				break;
+		_exit(0);
+	}
+	close(s);
+	start = now();
+	end = start + secs;
+	while ((t0 = now()) < end && n < cap) {
+		if (io_full(c, buf, msgsize, true) || io_full(c, buf, msgsize, false)) {
+			perror("request/response");
+			return 1;
+		}
+		lat[n++] = (now() - t0) * 1e6;
+	}
+	shutdown(c, SHUT_WR);
+	waitpid(pid, NULL, 0);
+	qsort(lat, n, sizeof(*lat), cmp_double);
+	printf("rr_msgsize %ld transactions %zu seconds %.3f p50_us %.1f p99_us %.1f\n", msgsize, n,
+	       now() - start, n ? lat[n / 2] : 0, n ? lat[n * 99 / 100] : 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	long msgsize = 0;
+	long msgsize = 0, rrsize = 0;
 	double secs = 0, t0;
 	pthread_t *th;
 	int c;
 
-	while ((c = getopt(argc, argv, "6Mp:n:P:s:S:r:BL:c:m:t:vuC:")) != -1) {
+	while ((c = getopt(argc, argv, "6Mp:n:P:s:S:r:BL:c:m:t:vuC:R:")) != -1) {
 		switch (c) {
 		case '6': fam = FAM_6; break;
 		case 'M': fam = FAM_MAPPED; break;
@@ -442,6 +516,7 @@ int main(int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'u': unidir = true; break;
 		case 'C': src_port = atoi(optarg); break;
+		case 'R': rrsize = atol(optarg); break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of bypass_stream.c\n");
 			return 2;
@@ -453,6 +528,8 @@ int main(int argc, char **argv)
 	}
 	if (msgsize)
 		return throughput(msgsize, secs > 0 ? secs : 2);
+	if (rrsize > 0)
+		return request_response(rrsize, secs > 0 ? secs : 2);
 	th = calloc(par, sizeof(*th));
 	t0 = now();
 	for (long i = 0; i < par; i++)

@@ -106,7 +106,7 @@ $(OUT)/tests/bpf/%: tests/bpf/%.c $(OUT)/libaccel.a $(SKELS) $(USER_HDRS) Makefi
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/bpf -o $@ $< $(OUT)/libaccel.a $(LIBS)
 
-$(OUT)/tests/tools/%: tests/tools/%.c Makefile | $(OUT)/tests/tools
+$(OUT)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) Makefile | $(OUT)/tests/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(LIBS) -lm
 

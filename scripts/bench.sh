@@ -1,0 +1,801 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# accelctl benchmark (`make bench`).  In one run, side by side:
+#
+#   loopback   plain TCP over 127.0.0.1
+#   accel      the same, in a private cgroup with accelctl's bypass attached
+#   unix       Unix domain stream sockets
+#
+# stream throughput (64 B .. 1 MiB sends), request/response latency (p50,
+# p99), iperf3, sockperf ping-pong and redis-benchmark; then the netacct and
+# tcpstate overhead scripts when present.  Configurations are interleaved
+# (each repetition runs every configuration of a test back to back, in an
+# order that rotates per repetition) and the median of the repetitions is
+# reported, because a 2-core machine is noisy.  Prints a table and writes
+# docs/benchmarks.md plus docs/benchmarks-throughput.png.
+#
+# CPU placement is fixed, because on a VM a cross-CPU wakeup can cost more
+# than the whole loopback path and the scheduler would otherwise pick the
+# result: streams and the real clients run the sender/client on the first
+# CPU and the receiver/server on the last; request/response runs in both
+# placements, "same CPU" (the stack's own cost) and "cross CPU".
+#
+# Isolation: the bypass is attached only to a private cgroup created under
+# the cgroup2 mount, with a private pin root (/sys/fs/bpf/accel-bench-PID)
+# and state dir; every benchmark process is moved into one of two private
+# cgroups; servers listen on free loopback ports with private directories.
+# Everything is undone on exit, also on failure or ^C.
+#
+# Environment:
+#   OUT=build             build directory (accelctl, tests/tools/*)
+#   BENCH_QUICK=1         ~2 minute run (fewer repetitions, shorter runs)
+#   BENCH_REPS=N          repetitions per test (default 5, quick 3)
+#   BENCH_SECONDS=S       seconds per stream/RR run (default 1.2, quick 0.5)
+#   BENCH_IO=MODE         epoll (default), block, or both: socket mode of
+#                         bench_stream/bench_rr for all sizes (epoll =
+#                         nonblocking + epoll); the other mode runs a few
+#                         rows (stream 64 KiB, RR 64 B same CPU), or all
+#                         with both
+#   BENCH_ONLY=REGEX      run only tests whose id matches (e.g. 'stream|rr')
+#   BENCH_NO_BYPASS=1     run the accel column without attaching the bypass:
+#                         an A/A run that shows the noise floor of the ratios
+#   BENCH_MD=FILE         markdown report (default docs/benchmarks.md;
+#                         BENCH_MD= writes none)
+#   BENCH_SUB_TIMEOUT=S   time limit of each scripts/bench-*.sh (default
+#                         150, quick 60)
+#
+# Sub-benchmarks: scripts/bench-netacct.sh (iperf3 over veth with/without
+# netacct, target <= 3 %) and scripts/bench-tcpstate.sh (connection churn
+# with/without tcpstate, target <= 2 %) run when executable, with OUT and
+# ACCELCTL in the environment and shorter rounds than their defaults (to
+# fit the time budget; BENCH_NETACCT_ARGS / BENCH_TCPSTATE_ARGS override).
+# The report includes their output and checks the overhead they print
+# (netacct: the worst of its rows; tcpstate: its summary line).
+#
+# Exit status: 0 when every run completed and verified its data (targets
+# missed are reported, not failed), 1 when a run failed or lost data.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-build}
+case "$OUT" in /*) ;; *) OUT="$top/$OUT" ;; esac
+ACCELCTL=${ACCELCTL:-$OUT/accelctl}
+TOOLS=$OUT/tests/tools
+
+QUICK=${BENCH_QUICK:-0}
+[ "$QUICK" = 0 ] && QUICK=
+if [ -n "$QUICK" ]; then
+	REPS=${BENCH_REPS:-3} DUR=${BENCH_SECONDS:-0.5} REAL_DUR=1 REDIS_N=50000
+	SUB_TIMEOUT=${BENCH_SUB_TIMEOUT:-60}
+	NETACCT_ARGS=${BENCH_NETACCT_ARGS:--d 1 -r 1} TCPSTATE_ARGS=${BENCH_TCPSTATE_ARGS:--r 3 -t 1}
+else
+	REPS=${BENCH_REPS:-5} DUR=${BENCH_SECONDS:-1.2} REAL_DUR=2 REDIS_N=100000
+	SUB_TIMEOUT=${BENCH_SUB_TIMEOUT:-150}
+	NETACCT_ARGS=${BENCH_NETACCT_ARGS:--d 1 -r 5} TCPSTATE_ARGS=${BENCH_TCPSTATE_ARGS:--r 5 -t 1}
+fi
+IO=${BENCH_IO:-epoll}
+ONLY=${BENCH_ONLY:-}
+MD=${BENCH_MD-$top/docs/benchmarks.md}
+PNG=${MD%.md}-throughput.png
+SIZES=(64 1K 16K 64K 1M)
+RR_SIZES=(64 4K)
+CFGS=(loopback accel unix)
+PLACES=(same cross)
+CPU_TX=0			# sender / client
+CPU_RX=$(($(nproc) - 1))	# receiver / server
+
+die() { echo "bench: $*" >&2; exit 1; }
+log() { printf '%s\n' "$*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "needs root (cgroups, bpffs, BPF programs): run sudo make bench"
+for t in bench_stream bench_rr; do
+	[ -x "$TOOLS/$t" ] || die "$TOOLS/$t missing: run make bench (it builds tests/tools)"
+done
+[ -x "$ACCELCTL" ] || die "$ACCELCTL missing: run make"
+case "$IO" in block | epoll | both) ;; *) die "BENCH_IO must be epoll, block or both" ;; esac
+for c in iperf3 sockperf redis-server redis-benchmark redis-cli gnuplot python3; do
+	command -v "$c" >/dev/null || die "$c missing: run scripts/install-deps.sh bench"
+done
+
+# ---------------------------------------------------------------- set-up
+
+WORK=$(mktemp -d /tmp/accel-bench.XXXXXX)
+PIN=/sys/fs/bpf/accel-bench-$$
+STATE=$WORK/state
+CG=
+PIDS=()
+BYPASS=		# accel column runs (1) or not
+ATTACHED=	# the bypass is attached to the accel cgroup
+BYPASS_WHY=
+A=("$ACCELCTL" --pin-root "$PIN" --state-dir "$STATE")
+
+cg2_mount() { awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts; }
+cg_empty() { [ -z "$(cat "$CG"/*/cgroup.procs 2>/dev/null)" ]; }
+
+wait_for() {	# seconds cmd...
+	local t=$1 i; shift
+	for ((i = 0; i < t * 20; i++)); do "$@" && return 0; sleep 0.05; done
+	return 1
+}
+
+cleanup() {
+	local p cg
+	trap - EXIT INT TERM
+	set +e
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ -e "$PIN" ]; then
+		"${A[@]}" detach >/dev/null 2>&1 || "${A[@]}" detach --force >/dev/null 2>&1 || true
+		rm -rf "$PIN"
+	fi
+	if [ -n "$CG" ] && [ -d "$CG" ]; then
+		# Only this run's benchmark processes live in these cgroups:
+		# whatever is left (a tool past its timeout) is killed with them.
+		if [ -n "$(cat "$CG"/*/cgroup.procs 2>/dev/null)" ]; then
+			echo 1 >"$CG/cgroup.kill" 2>/dev/null ||
+				cat "$CG"/*/cgroup.procs | while read -r p; do kill -KILL "$p"; done
+			wait_for 5 cg_empty
+		fi
+		for cg in "$CG"/*/; do [ -d "$cg" ] && rmdir "$cg"; done
+		rmdir "$CG" || log "bench: could not remove $CG"
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+root=$(cg2_mount)
+[ -n "$root" ] || die "no cgroup2 mount in /proc/mounts"
+CG=$root/accel-bench-$$
+mkdir "$CG" "$CG/plain" "$CG/accel"
+
+# Run a command with its process moved into cgroup $1 (children inherit it).
+in_cg() {
+	local cg=$1; shift
+	(echo "$BASHPID" >"$cg/cgroup.procs" && exec "$@")
+}
+
+cg_of() {	# config -> cgroup
+	case "$1" in accel) echo "$CG/accel" ;; *) echo "$CG/plain" ;; esac
+}
+
+# A port no socket uses, below the ephemeral range (so no client's
+# connect() can take it between runs: a listener reuses its port every
+# run, and SO_REUSEADDR does not help against a live connection on it).
+free_port() {
+	local p i lo
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range)
+	[ "$lo" -gt 11024 ] || die "ephemeral port range starts at $lo: no room for fixed ports"
+	for ((i = 0; i < 100; i++)); do
+		p=$((10000 + RANDOM % (lo - 10000)))
+		[ -z "$(ss -Htan "( sport = :$p or dport = :$p )")" ] && { echo "$p"; return 0; }
+	done
+	die "no free loopback port found"
+}
+
+listening() { [ -n "$(ss -Htln "sport = :$1")" ]; }
+
+start_server() {	# config name port cmd...: start in the config's cgroup, wait for the port
+	local cfg=$1 name=$2 port=$3; shift 3
+	# Not through in_cg: $! must be the server itself (bash execs it).
+	bash -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$(cg_of "$cfg")" "$@" \
+		>"$WORK/$name.log" 2>&1 &
+	PIDS+=($!)
+	wait_for 10 listening "$port" || { cat "$WORK/$name.log" >&2; die "$name did not start on port $port"; }
+}
+
+# Ports, chosen before the bypass is attached: on kernels whose sockmap
+# breaks blocking readers, the bypass accelerates only servers listed as
+# event-driven (--event-ports), so the ports of the accel configuration's
+# nonblocking servers are listed, as an operator would list them; the
+# blocking servers (bench tools in blocking mode) get a port of their own
+# that is not listed.
+declare -A TOOL_PORT BLOCK_PORT IPERF_PORT SOCKPERF_PORT REDIS_PORT
+TAKEN=" "
+pick_port() {	# a free port not picked before in this run
+	local p
+	while :; do
+		p=$(free_port)
+		[[ "$TAKEN" == *" $p "* ]] || break
+	done
+	TAKEN+="$p "
+	echo "$p"
+}
+for cfg in loopback accel; do
+	TOOL_PORT[$cfg]=$(pick_port)
+	BLOCK_PORT[$cfg]=$(pick_port)
+	IPERF_PORT[$cfg]=$(pick_port)
+	SOCKPERF_PORT[$cfg]=$(pick_port)
+	REDIS_PORT[$cfg]=$(pick_port)
+done
+# Not iperf3: its control connection is a blocking socket on the same port
+# (and its client connects blocking), so it is not an event-driven server.
+EVENT_PORTS=${TOOL_PORT[accel]},${SOCKPERF_PORT[accel]},${REDIS_PORT[accel]}
+
+ATTACH_CMD="accelctl attach --features bypass --cgroup $CG/accel --event-ports $EVENT_PORTS"
+ATTACH_MSG=
+if [ -n "${BENCH_NO_BYPASS:-}" ]; then
+	BYPASS=1
+	BYPASS_WHY="BENCH_NO_BYPASS=1: A/A run, the accel column is plain loopback in its own cgroup"
+	log "bench: $BYPASS_WHY"
+elif out=$("${A[@]}" attach --features bypass --cgroup "$CG/accel" \
+		--event-ports "$EVENT_PORTS" 2>&1); then
+	BYPASS=1 ATTACHED=1
+	ATTACH_MSG=$out
+	log "$out"
+else
+	BYPASS_WHY=$(printf '%s\n' "$out" | grep -v '^$' | tail -n 3 | tr '\n' ' ')
+	log "bench: bypass not attached, the accel column stays empty: $BYPASS_WHY"
+	rm -rf "$PIN"
+fi
+
+# The bypass's counters: "bytes N" (accel_bypass_bytes_total) and one line
+# "<reason> N" per accel_bypass_fallback_total reason; nothing if detached.
+bypass_snap() {
+	[ -n "$ATTACHED" ] || return 0
+	"${A[@]}" stats --prometheus 2>/dev/null | awk '
+		/^accel_bypass_bytes_total[ {]/ { b += $NF; n++ }
+		/^accel_bypass_fallback_total[{]/ {
+			if (match($0, /reason="[^"]*"/)) f[substr($0, RSTART + 8, RLENGTH - 9)] += $NF
+		}
+		END { if (!n) exit
+		      printf "bytes %.0f\n", b
+		      for (r in f) printf "%s %.0f\n", r, f[r] }'
+}
+
+# bypass_delta BEFORE AFTER: "<bytes> <reason,reason|->" that grew in between.
+bypass_delta() {
+	awk 'NR == FNR { a[$1] = $2; next }
+	     $1 == "bytes" { b = $2 - a[$1]; next }
+	     $2 > a[$1] { r = r (r ? "," : "") $1 }
+	     END { printf "%.0f %s\n", b, r ? r : "-" }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
+}
+
+# ---------------------------------------------------------------- servers
+
+REAL=1
+if [[ -n "$ONLY" && ! "iperf3 sockperf redis" =~ $ONLY ]]; then REAL=; fi
+if [ -n "$REAL" ]; then
+	for cfg in loopback accel; do
+		[ "$cfg" = accel ] && [ -z "$BYPASS" ] && continue
+		start_server "$cfg" "iperf3-$cfg" "${IPERF_PORT[$cfg]}" \
+			taskset -c "$CPU_RX" iperf3 -s -B 127.0.0.1 -p "${IPERF_PORT[$cfg]}"
+		# sockperf takes -F (epoll) only with a feed file of addresses.
+		echo "T:127.0.0.1:${SOCKPERF_PORT[$cfg]}" >"$WORK/sockperf-$cfg.feed"
+		start_server "$cfg" "sockperf-$cfg" "${SOCKPERF_PORT[$cfg]}" \
+			taskset -c "$CPU_RX" sockperf sr --nonblocked -F epoll -f "$WORK/sockperf-$cfg.feed"
+		mkdir -p "$WORK/redis-$cfg"
+		rargs=(--bind 127.0.0.1 --port "${REDIS_PORT[$cfg]}" --dir "$WORK/redis-$cfg"
+		       --save '' --appendonly no --daemonize no --protected-mode no
+		       --logfile "$WORK/redis-$cfg/log")
+		# The loopback server also serves the unix configuration.
+		[ "$cfg" = loopback ] && rargs+=(--unixsocket "$WORK/redis-$cfg/sock" --unixsocketperm 700)
+		start_server "$cfg" "redis-$cfg" "${REDIS_PORT[$cfg]}" \
+			taskset -c "$CPU_RX" redis-server "${rargs[@]}"
+	done
+fi
+
+# ---------------------------------------------------------------- runs
+
+SAMPLES=$WORK/samples	# "key cfg rep value"
+: >"$SAMPLES"
+FAILED=()
+
+# kv TEXT KEY: the word after KEY in a "key value key value" line.
+kv() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' <<<"$1"; }
+
+record() { echo "$1 $2 $3 $4" >>"$SAMPLES"; }
+
+# Run one measurement: config, test id, rep.  Records its samples.
+run_one() {
+	local cfg=$1 id=$2 rep=$3 cg out rc b0 b1 payload="" tmo kind size mode place
+	local cl=$CPU_TX
+	local -a cmd
+	cg=$(cg_of "$cfg")
+	IFS=: read -r kind size mode place <<<"$id"
+	local -a ep=(-f tcp -p "${TOOL_PORT[$cfg]:-0}")
+	[ "$mode" = block ] && ep=(-f tcp -p "${BLOCK_PORT[$cfg]:-0}")
+	[ "$cfg" = unix ] && ep=(-f unix)
+	tmo=$(awk -v d="$DUR" 'BEGIN { printf "%d", d + 60 }')
+	case "$kind" in
+	stream)
+		cmd=("$TOOLS/bench_stream" "${ep[@]}" -m "$size" -t "$DUR" -C "$CPU_TX" -S "$CPU_RX")
+		[ "$mode" = epoll ] && cmd+=(-N) ;;
+	rr)
+		[ "$place" = same ] && cl=$CPU_RX
+		cmd=("$TOOLS/bench_rr" "${ep[@]}" -m "$size" -t "$DUR" -C "$cl" -S "$CPU_RX")
+		[ "$mode" = epoll ] && cmd+=(-N) ;;
+	iperf3)
+		[ "$cfg" = unix ] && return 0
+		cmd=(taskset -c "$CPU_TX" iperf3 -c 127.0.0.1 -p "${IPERF_PORT[$cfg]}" -t "$REAL_DUR" -J) ;;
+	sockperf)
+		[ "$cfg" = unix ] && return 0
+		place=$size
+		[ "$place" = same ] && cl=$CPU_RX
+		cmd=(taskset -c "$cl" sockperf pp --nonblocked -F epoll --full-rtt
+		     -f "$WORK/sockperf-$cfg.feed" -t "$REAL_DUR" -m 64) ;;
+	redis)
+		if [ "$cfg" = unix ]; then
+			cmd=(redis-benchmark -s "$WORK/redis-loopback/sock")
+		else
+			cmd=(redis-benchmark -h 127.0.0.1 -p "${REDIS_PORT[$cfg]}")
+		fi
+		cmd=(taskset -c "$CPU_TX" "${cmd[@]}" -t "set,get" -n "$REDIS_N" -c 50 -d 64 -q --csv) ;;
+	esac
+	[ "$cfg" = accel ] && b0=$(bypass_snap)
+	rc=0
+	out=$(in_cg "$cg" timeout -k 5 "$tmo" "${cmd[@]}" 2>"$WORK/err") || rc=$?
+	[ "$cfg" = accel ] && b1=$(bypass_snap)
+	if [ "$rc" -ne 0 ]; then
+		FAILED+=("$id $cfg rep $rep: exit $rc: $(tail -n 2 "$WORK/err" | tr '\n' ' ')")
+		log "  FAILED $id $cfg: $(tail -n 2 "$WORK/err" | tr '\n' ' ')"
+		return 0
+	fi
+	case "$kind" in
+	stream)
+		record "$id" "$cfg" "$rep" "$(kv "$out" MBps)"
+		payload=$(kv "$out" bytes) ;;
+	rr)
+		record "$id:p50" "$cfg" "$rep" "$(kv "$out" p50_us)"
+		record "$id:p99" "$cfg" "$rep" "$(kv "$out" p99_us)"
+		payload=$(awk -v c="$(kv "$out" requests)" -v m="$size" 'BEGIN {
+			m = m ~ /K$/ ? m * 1024 : m; printf "%.0f", 2 * c * m }') ;;
+	iperf3)
+		python3 -c 'import json, sys
+e = json.load(sys.stdin)["end"]
+print(e["sum_received"]["bits_per_second"] / 1e9, e["sum_sent"]["bytes"])' <<<"$out" >"$WORK/ip"
+		read -r gbps payload <"$WORK/ip"
+		record iperf3 "$cfg" "$rep" "$gbps" ;;
+	sockperf)
+		record "$id:p50" "$cfg" "$rep" "$(sed -n 's/.*percentile 50.000 = *//p' <<<"$out")"
+		record "$id:p99" "$cfg" "$rep" "$(sed -n 's/.*percentile 99.000 = *//p' <<<"$out")"
+		# "[Total Run] ... SentMessages=N; ReceivedMessages=M": 64 B each
+		payload=$(sed -n 's/.*Total Run.*SentMessages=\([0-9]*\); ReceivedMessages=\([0-9]*\).*/\1 \2/p' <<<"$out" |
+			awk '{ printf "%.0f", ($1 + $2) * 64 }') ;;
+	redis)
+		record redis:GET "$cfg" "$rep" "$(awk -F'"' '$2 == "GET" { print $4 }' <<<"$out")"
+		record redis:SET "$cfg" "$rep" "$(awk -F'"' '$2 == "SET" { print $4 }' <<<"$out")" ;;
+	esac
+	# How much of this run the bypass carried: % of the payload when the
+	# tool knows it (both directions for RR), else MiB redirected; and
+	# which fallback reasons the run added (e.g. demoted, kernel_unsafe).
+	if [ "$cfg" = accel ] && [ -n "$b0" ] && [ -n "$b1" ]; then
+		read -r d why <<<"$(bypass_delta "$b0" "$b1")"
+		if [ -n "$payload" ] && [ "$payload" != 0 ]; then
+			record "$id:bypassed" accel "$rep" \
+				"$(awk -v d="$d" -v p="$payload" 'BEGIN { printf "%.0f%%", 100 * d / p }')"
+		else
+			record "$id:bypassed" accel "$rep" \
+				"$(awk -v d="$d" 'BEGIN { printf "%.1fMiB", d / 1048576 }')"
+		fi
+		record "$id:fallback" accel "$rep" "$why"
+	fi
+}
+
+# Main socket mode (all sizes) and the other mode (a few rows, or all with
+# BENCH_IO=both): epoll = nonblocking sockets as event-driven servers and
+# clients use them; block = plain blocking sockets.
+MAIN=$IO OTHER=block
+[ "$IO" = both ] && MAIN=epoll
+[ "$MAIN" = block ] && OTHER=epoll
+modes=("$MAIN" "$OTHER")
+TESTS=()
+for m in "${modes[@]}"; do
+	for s in "${SIZES[@]}"; do
+		[ "$m" = "$OTHER" ] && [ "$IO" != both ] && [ "$s" != 64K ] && continue
+		TESTS+=("stream:$s:$m")
+	done
+	for s in "${RR_SIZES[@]}"; do
+		for p in "${PLACES[@]}"; do
+			[ "$m" = "$OTHER" ] && [ "$IO" != both ] && [ "$s:$p" != 64:same ] && continue
+			TESTS+=("rr:$s:$m:$p")
+		done
+	done
+done
+[ -n "$REAL" ] && TESTS+=(iperf3 sockperf:same sockperf:cross redis)
+if [ -n "$ONLY" ]; then
+	sel=()
+	for t in "${TESTS[@]}"; do [[ "$t" =~ $ONLY ]] && sel+=("$t"); done
+	TESTS=("${sel[@]}")
+fi
+ACTIVE=(loopback)
+[ -n "$BYPASS" ] && ACTIVE+=(accel)
+ACTIVE+=(unix)
+
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+T0=$(date +%s)
+log "bench: ${#TESTS[@]} tests x ${#ACTIVE[@]} configurations x $REPS repetitions," \
+    "${DUR}s per stream/RR run${QUICK:+ (quick)}"
+
+# Warm-up: one short unrecorded stream run per configuration (page cache,
+# BPF programs' first runs, CPU frequency).
+for cfg in "${ACTIVE[@]}"; do
+	ep=(-f tcp -p "${TOOL_PORT[$cfg]:-0}")
+	[ "$cfg" = unix ] && ep=(-f unix)
+	in_cg "$(cg_of "$cfg")" "$TOOLS/bench_stream" "${ep[@]}" -N -m 64K -t 0.3 >/dev/null 2>&1 || true
+done
+
+for ((rep = 1; rep <= REPS; rep++)); do
+	log "bench: repetition $rep/$REPS"
+	for id in "${TESTS[@]}"; do
+		# Rotate the configuration order every repetition so that none is
+		# always first (or always right after another test).
+		n=${#ACTIVE[@]}
+		for ((k = 0; k < n; k++)); do
+			run_one "${ACTIVE[$(((k + rep - 1) % n))]}" "$id" "$rep"
+		done
+	done
+done
+
+# ---------------------------------------------------------------- sub-benchmarks
+
+declare -A SUB_OUT SUB_PCT SUB_CMD
+for sub in netacct tcpstate; do
+	s=$top/scripts/bench-$sub.sh
+	[ -x "$s" ] || continue
+	[ -n "$ONLY" ] && ! [[ "$sub" =~ $ONLY ]] && continue
+	log "bench: running scripts/bench-$sub.sh"
+	rc=0
+	args=$NETACCT_ARGS; [ "$sub" = tcpstate ] && args=$TCPSTATE_ARGS
+	SUB_CMD[$sub]="scripts/bench-$sub.sh $args"
+	# shellcheck disable=SC2086 # args: a list of options
+	SUB_OUT[$sub]=$(OUT=$OUT ACCELCTL=$ACCELCTL timeout -k 10 "$SUB_TIMEOUT" "$s" $args \
+		2>"$WORK/sub-$sub.err") || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		FAILED+=("scripts/bench-$sub.sh: exit $rc$([ "$rc" = 124 ] && echo " (over ${SUB_TIMEOUT}s)")")
+		SUB_OUT[$sub]+=$'\n'"(exit status $rc; its last messages:)"$'\n'"$(tail -n 5 "$WORK/sub-$sub.err")"
+	fi
+	case "$sub" in
+	netacct)	# rows "sender|receiver <programs> <Gb/s> ... <overhead>% ...", not the reference
+		SUB_PCT[$sub]=$(awk '($1 == "sender" || $1 == "receiver") && !/reference/ {
+			for (i = 2; i <= NF; i++) if ($i ~ /^-?[0-9.]+%$/) { v = $i + 0; if (!n++ || v > m) m = v }
+		} END { if (n) print m }' <<<"${SUB_OUT[$sub]}") ;;
+	tcpstate)	# "tcpstate churn: ... overhead <pct>% ..."
+		SUB_PCT[$sub]=$(sed -n 's/.*overhead \(-\{0,1\}[0-9.]*\)%.*/\1/p' <<<"${SUB_OUT[$sub]}" | tail -n 1) ;;
+	esac
+done
+
+T1=$(date +%s)
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- report
+
+# median KEY CFG: median of the recorded values (numeric or "12.3%"/"5MiB").
+median() {
+	awk -v k="$1" -v c="$2" '$1 == k && $2 == c { print $4 }' "$SAMPLES" 2>/dev/null |
+		sed 's/\(%\|MiB\)$/ \1/' | sort -g | awk '
+		{ v[NR] = $1; u = $2 }
+		END { if (!NR) exit
+		      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      printf "%.6g%s\n", m, u }'
+}
+
+# spread KEY CFG: (max - min) / median over the repetitions, in percent.
+spread() {
+	awk -v k="$1" -v c="$2" '$1 == k && $2 == c { print $4 }' "$SAMPLES" 2>/dev/null | sort -g | awk '
+		{ v[NR] = $1 }
+		END { if (NR < 2) exit
+		      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      if (m > 0) printf "%.0f\n", 100 * (v[NR] - v[1]) / m }'
+}
+
+ratio() {	# a b -> a/b, or nothing when either is missing
+	if [ -n "$1" ] && [ -n "$2" ]; then
+		awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b }'
+	fi
+}
+
+fmt() {	# value -> short human number
+	[ -n "$1" ] || { echo "n/a"; return; }
+	awk -v v="$1" 'BEGIN { if (v >= 100) printf "%.0f\n", v; else if (v >= 10) printf "%.1f\n", v; else printf "%.2f\n", v }'
+}
+
+hsize() {	# 64 -> "64 B", 16K -> "16 KiB", 1M -> "1 MiB"
+	case "$1" in
+	*K) echo "${1%K} KiB" ;;
+	*M) echo "${1%M} MiB" ;;
+	*) echo "$1 B" ;;
+	esac
+}
+
+# Row metadata: key -> "label|unit|target" (target: >=X or <=X on accel/loopback).
+declare -A META
+# Rows in the other socket mode carry its name; blocking rows have
+# no-regression targets (kernels that break blocking readers under sockmap
+# keep blocking sockets on the stack: they must not get slower).
+for m in "${modes[@]}"; do
+	sfx="" rt='<=0.7'
+	if [ "$m" = "$OTHER" ]; then
+		sfx=" ($m)"; [ "$m" = block ] && sfx=" (blocking)" rt='<=1.0'
+	fi
+	for s in "${SIZES[@]}"; do
+		t='>=1.0'; [ "$s" = 64K ] && [ "$m" = epoll ] && t='>=2.5'
+		META[stream:$s:$m]="stream $(hsize "$s")$sfx|MiB/s|$t"
+	done
+	for s in "${RR_SIZES[@]}"; do
+		for p in "${PLACES[@]}"; do
+			for q in p50 p99; do
+				META[rr:$s:$m:$p:$q]="RR $(hsize "$s") $q, $p CPU$sfx|µs|$rt"
+			done
+		done
+	done
+done
+META[iperf3]="iperf3, 128 KiB writes (blocking)|Gbit/s|>=1.0"
+for p in "${PLACES[@]}"; do
+	for q in p50 p99; do
+		META[sockperf:$p:$q]="sockperf pp 64 B $q, $p CPU|µs|<=0.7"
+	done
+done
+META[redis:GET]="redis-benchmark GET|req/s|>=1.3"
+META[redis:SET]="redis-benchmark SET|req/s|>=1.3"
+
+ROWS=()
+for id in "${TESTS[@]}"; do
+	case "$id" in
+	rr:* | sockperf:*) ROWS+=("$id:p50" "$id:p99") ;;
+	redis) ROWS+=(redis:GET redis:SET) ;;
+	*) ROWS+=("$id") ;;
+	esac
+done
+
+verdict() {	# ratio target -> MET / MISSED / n/a
+	[ -n "$1" ] || { echo "n/a"; return; }
+	awk -v r="$1" -v t="$2" 'BEGIN {
+		op = substr(t, 1, 2); x = substr(t, 3) + 0
+		ok = op == ">=" ? r >= x : r <= x
+		print ok ? "MET" : "MISSED" }'
+}
+
+TABLE=$WORK/table	# pipe-separated rows
+: >"$TABLE"
+for key in "${ROWS[@]}"; do
+	IFS='|' read -r label unit target <<<"${META[$key]}"
+	a=$(median "$key" loopback); b=$(median "$key" accel); c=$(median "$key" unix)
+	noise=0
+	for cfg in "${ACTIVE[@]}"; do
+		sp=$(spread "$key" "$cfg"); [ -n "$sp" ] && [ "$sp" -gt "$noise" ] && noise=$sp
+	done
+	rba=$(ratio "$b" "$a"); rca=$(ratio "$c" "$a"); rbc=$(ratio "$b" "$c")
+	base=${key%:p50}; base=${base%:p99}; base=${base%:GET}; base=${base%:SET}
+	bp=$(median "$base:bypassed" accel)
+	why=$(awk -v k="$base:fallback" '$1 == k && $4 != "-" { print $4 }' "$SAMPLES" | tr ',' '\n' | sort -u | paste -sd, -)
+	[ -n "$why" ] && bp+=" ($why)"
+	echo "$label|$unit|$(fmt "$a")|$(fmt "$b")|$(fmt "$c")|${rba:-n/a}|${rca:-n/a}|${rbc:-n/a}|$target|$(verdict "$rba" "$target")|${bp:-}|${noise}%" >>"$TABLE"
+done
+
+HDR="test|unit|loopback|accel|unix|accel/lo|unix/lo|accel/unix|target|verdict|bypassed|spread"
+print_table() {	# aligned columns (awk counts bytes: µs is printed as us)
+	{ echo "$HDR"; cat "$TABLE"; } | sed 's/µs/us/g' | awk -F'|' '
+		{ row[NR] = $0; for (i = 1; i <= NF; i++) if (length($i) > w[i]) w[i] = length($i) }
+		END { for (r = 1; r <= NR; r++) {
+			n = split(row[r], f, "|"); line = ""
+			for (i = 1; i < n; i++) line = line sprintf("%-*s  ", w[i], f[i])
+			print line f[n] } }'
+}
+
+echo
+echo "accelctl benchmark: median of $REPS interleaved repetitions, ${DUR}s per stream/RR run" \
+     "(kernel $(uname -r), $(nproc) CPUs)"
+[ -n "$ATTACHED" ] || echo "accel: bypass NOT attached ($BYPASS_WHY)"
+print_table
+for sub in netacct tcpstate; do
+	[ -n "${SUB_OUT[$sub]+x}" ] || continue
+	lim=3; [ "$sub" = tcpstate ] && lim=2
+	p=${SUB_PCT[$sub]:-}
+	echo "$sub overhead: ${p:-unknown}% (target <= $lim%): $(verdict "$p" "<=$lim")"
+done
+if [ ${#FAILED[@]} -gt 0 ]; then
+	echo
+	echo "FAILED runs (data not verified or tool error):"
+	printf '  %s\n' "${FAILED[@]}"
+fi
+
+# ---------------------------------------------------------------- docs/benchmarks.md
+
+if [ -n "$MD" ]; then
+	mkdir -p "$(dirname "$MD")"
+	# Throughput plot: MiB/s per message size, one bar per configuration.
+	dat=$WORK/plot.dat
+	m=${modes[0]}
+	for s in "${SIZES[@]}"; do
+		printf '%s' "$s"
+		for cfg in "${CFGS[@]}"; do v=$(median "stream:$s:$m" "$cfg"); printf ' %s' "${v:--}"; done
+		echo
+	done >"$dat"
+	if grep -q '[0-9]' <(cut -d' ' -f2- "$dat"); then
+		gnuplot <<-EOF 2>"$WORK/gnuplot.err" || log "bench: gnuplot failed: $(cat "$WORK/gnuplot.err")"
+		set terminal pngcairo size 900,500 font "sans,10"
+		set output "$PNG"
+		set title "Stream throughput by send() size (median of $REPS, $(uname -r), $(nproc) CPUs)"
+		set ylabel "MiB/s (log scale)"
+		set xlabel "message size (bytes per send)"
+		set logscale y
+		set grid ytics
+		set style data histograms
+		set style histogram clustered gap 1
+		set style fill solid 0.8 border -1
+		set boxwidth 0.9
+		set datafile missing "-"
+		set key top left
+		plot "$dat" using 2:xtic(1) title "loopback TCP" lc rgb "#888888", \
+		     "" using 3 title "loopback TCP + accelctl bypass" lc rgb "#1f77b4", \
+		     "" using 4 title "Unix domain socket" lc rgb "#2ca02c"
+		EOF
+	fi
+
+	cmdline="make bench"
+	[ -z "${MAKELEVEL:-}" ] && cmdline="scripts/bench.sh"
+	envs=""
+	for v in BENCH_QUICK BENCH_REPS BENCH_SECONDS BENCH_IO BENCH_ONLY BENCH_NO_BYPASS; do
+		[ -n "${!v:-}" ] && envs+="$v=${!v} "
+	done
+	ncpu=$(nproc)
+	busy=$(awk -v l="${LOAD0%% *}" -v n="$ncpu" 'BEGIN { print (l > 0.3 * n) ? 1 : 0 }')
+	{
+		echo "<!-- SPDX-License-Identifier: GPL-2.0-only -->"
+		echo "<!-- Generated by scripts/bench.sh (make bench); do not edit by hand. -->"
+		echo "# accelctl benchmarks"
+		echo
+		echo "Produced by \`sudo ${envs}$cmdline\` on $(date -u '+%Y-%m-%d %H:%M UTC')" \
+		     "in $((T1 - T0)) s."
+		echo
+		echo "## Machine"
+		echo
+		echo "- kernel $(uname -r), $(uname -m), $ncpu CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1))," \
+		     "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
+		echo "- $(. /etc/os-release && echo "$PRETTY_NAME"), libbpf $(dpkg-query -W -f='${Version}' libbpf1 2>/dev/null || echo '?')," \
+		     "accelctl $("$ACCELCTL" version 2>/dev/null | head -n 1 | awk '{ print $2 }')" \
+		     "($(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$top" diff --quiet HEAD 2>/dev/null || echo '+dirty'))"
+		echo "- $(iperf3 --version | head -n 1 | cut -d' ' -f1-2), sockperf $(sockperf --version 2>&1 | sed -n 's/.*version //p' | head -n 1)," \
+		     "redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')"
+		echo "- load average at start: $LOAD0; at end: $LOAD1"
+		if [ "$busy" = 1 ]; then
+			echo
+			echo "**The machine was busy when this ran (load average ${LOAD0%% *} on $ncpu CPUs):"
+			echo "the figures are noisy; re-run \`sudo make bench\` on a quiet machine.**"
+		fi
+		echo
+		echo "## Method"
+		echo
+		echo "Three configurations, measured in the same run: **loopback** (TCP over"
+		echo "127.0.0.1), **accel** (the same, with the bypass attached to a private"
+		echo "cgroup that every process of those runs is moved into) and **unix**"
+		echo "(Unix domain stream sockets).  The bypass was attached with"
+		echo
+		echo "    $ATTACH_CMD"
+		echo
+		echo "(--event-ports lists the accel servers' ports: on kernels whose sockmap"
+		echo "breaks blocking readers, the bypass accelerates only connections to"
+		echo "servers declared event-driven, from nonblocking clients; see"
+		echo "docs/bypass.md)."
+		if [ -n "$ATTACH_MSG" ]; then
+			echo "Its attach said:"
+			echo
+			printf '%s\n' "$ATTACH_MSG" | sed 's/^/    /'
+		fi
+		echo
+		echo "Each test runs every configuration back to back, in an order rotated"
+		echo "each repetition, $REPS repetitions; the tables show the median and the"
+		echo "spread ((max - min) / median, worst configuration)."
+		echo
+		echo "- **stream**: \`bench_stream\` (tests/tools), one connection, \`send()\`"
+		echo "  of the given size for ${DUR} s; the receiver checks the exact byte"
+		echo "  count and a position-dependent pattern."
+		echo "- **RR**: \`bench_rr\`, one connection, one request in flight, request and"
+		echo "  response of the given size, TCP_NODELAY, round-trip latency; both ends"
+		echo "  must agree on the number of requests and every sequence number."
+		echo "- Socket mode: nonblocking sockets driven by epoll (as event-driven"
+		echo "  servers and clients use them) unless the row says *blocking*; blocking"
+		echo "  rows (their server port is not in --event-ports, as an operator would"
+		echo "  configure a blocking server) check that applications the bypass leaves"
+		echo "  on the stack do not get slower (targets ≥ 1.0x / ≤ 1.0x)."
+		echo "- **iperf3**: one TCP stream for ${REAL_DUR} s, default 128 KiB writes; not"
+		echo "  in --event-ports (its control connection is blocking), so on kernels"
+		echo "  that break blocking readers it checks that the bypass costs nothing."
+		echo "- **sockperf**: \`pp --nonblocked -F epoll --full-rtt -m 64\` (TCP) for"
+		echo "  ${REAL_DUR} s against \`sockperf sr\` (round-trip, like RR)."
+		echo "- **redis-benchmark**: \`-t set,get -n $REDIS_N -c 50 -d 64\` against a"
+		echo "  redis-server with a private directory on a free loopback port (unix:"
+		echo "  the same server's Unix socket)."
+		echo "- CPU placement is fixed: senders and clients on CPU $CPU_TX, receivers"
+		echo "  and servers on CPU $CPU_RX (*cross CPU*); request/response also runs"
+		echo "  with both ends on CPU $CPU_RX (*same CPU*).  On a VM a cross-CPU wakeup"
+		echo "  (an IPI to an idle vCPU) can cost more than the whole loopback path, so"
+		echo "  the cross-CPU latency rows mostly measure the hypervisor; the same-CPU"
+		echo "  rows show what the network stack itself costs."
+		echo "- Ratios: accel/loopback (the targets apply to it), unix/loopback,"
+		echo "  accel/unix; for latency lower is better.  *bypassed*: how much"
+		echo "  \`accel_bypass_bytes_total\` grew during the accel runs, as a share of"
+		echo "  the payload the run moved (both directions for RR), or in MiB where"
+		echo "  the payload is not known, with the fallback reasons"
+		echo "  (\`accel_bypass_fallback_total{reason}\`) the runs added.  0% means the"
+		echo "  bypass declined or demoted the connection and the row measures the"
+		echo "  stack; RR counts both directions plus the warm-up requests."
+		echo
+		if [ -z "$ATTACHED" ]; then
+			echo "**The bypass was not attached in this run:** $BYPASS_WHY"
+			echo
+		fi
+		echo "## Results"
+		echo
+		echo "| ${HDR//|/ | } |"
+		# shellcheck disable=SC2001 # a pattern, not a substring
+		echo "|$(sed 's/[^|]*/---/g' <<<"$HDR")|"
+		while IFS= read -r line; do
+			echo "| ${line//|/ | } |"
+		done <"$TABLE"
+		echo
+		[ -f "$PNG" ] && echo "![stream throughput by message size]($(basename "$PNG"))" && echo
+		echo "## Targets (issues 3, 4, 5)"
+		echo
+		echo "| target | measured | verdict |"
+		echo "|---|---|---|"
+		tgt() {	# description key target
+			local r
+			r=$(ratio "$(median "$2" accel)" "$(median "$2" loopback)")
+			echo "| $1 | ${r:+${r}x} | $(verdict "$r" "$3") |"
+		}
+		m=${modes[0]}
+		tgt "stream 64 KiB ≥ 2.5x loopback" "stream:64K:$m" ">=2.5"
+		for s in "${SIZES[@]}"; do
+			tgt "stream $(hsize "$s") ≥ 1.0x loopback" "stream:$s:$m" ">=1.0"
+		done
+		for s in "${RR_SIZES[@]}"; do
+			for p in "${PLACES[@]}"; do
+				for q in p50 p99; do
+					tgt "RR $(hsize "$s") $q latency, $p CPU ≤ 0.7x loopback" \
+					    "rr:$s:$m:$p:$q" "<=0.7"
+				done
+			done
+		done
+		for p in "${PLACES[@]}"; do
+			tgt "sockperf 64 B p50 latency, $p CPU ≤ 0.7x loopback" "sockperf:$p:p50" "<=0.7"
+		done
+		tgt "iperf3 ≥ 1.0x loopback" iperf3 ">=1.0"
+		tgt "redis-benchmark GET ≥ 1.3x requests/s" redis:GET ">=1.3"
+		tgt "redis-benchmark SET ≥ 1.3x requests/s" redis:SET ">=1.3"
+		for sub in netacct tcpstate; do
+			lim=3 what="iperf3 over veth, worst row"
+			[ "$sub" = tcpstate ] && lim=2 what="connection churn"
+			if [ -n "${SUB_OUT[$sub]+x}" ]; then
+				p=${SUB_PCT[$sub]:-}
+				echo "| $sub overhead ($what) ≤ $lim% | ${p:+$p%} | $(verdict "$p" "<=$lim") |"
+			else
+				echo "| $sub overhead ≤ $lim% | scripts/bench-$sub.sh not present | n/a |"
+			fi
+		done
+		echo
+		for sub in netacct tcpstate; do
+			[ -n "${SUB_OUT[$sub]+x}" ] || continue
+			echo "### $sub: \`${SUB_CMD[$sub]}\`"
+			echo
+			echo '```'
+			printf '%s\n' "${SUB_OUT[$sub]}"
+			echo '```'
+			echo
+		done
+		if [ ${#FAILED[@]} -gt 0 ]; then
+			echo "## Failed runs"
+			echo
+			echo "These runs failed or did not deliver the data they sent; their"
+			echo "configurations are missing from the medians above."
+			echo
+			printf -- '- %s\n' "${FAILED[@]}"
+			echo
+		fi
+		echo "## Reproduce"
+		echo
+		echo '```'
+		echo "sudo make bench                 # full run, ≤ 10 minutes"
+		echo "sudo BENCH_QUICK=1 make bench   # ~2 minutes"
+		echo '```'
+		echo
+		echo "Knobs (environment): BENCH_REPS, BENCH_SECONDS, BENCH_IO=block|epoll|both,"
+		echo "BENCH_ONLY=regex, BENCH_NO_BYPASS=1, BENCH_MD=file; see scripts/bench.sh."
+	} | sed 's/| MISSED |/| **MISSED** |/g' >"$MD"
+	echo
+	echo "wrote $MD${PNG:+ and $(basename "$PNG")}"
+fi
+
+[ ${#FAILED[@]} -eq 0 ] || exit 1

@@ -48,6 +48,36 @@ test_attach_stats_detach_leaves_nothing() {
 	pass
 }
 
+# Every feature at once, in a private netns and cgroup: attach, status,
+# stats, detach, and nothing — pin, lock, state file, journal, cgroup
+# attachment, qdisc, XDP program, sysctl — is left behind.
+test_all_features_attach_detach_leaves_nothing() {
+	local ns cg sysctl_before sysctl_after features
+	ns=$(netns_new)
+	cg=$(cgroup_new)
+	sysctl_before=$(ip netns exec "$ns" sysctl -a 2>/dev/null | grep '^net\.' | sort)
+	$A --netns "$ns" attach --cgroup "$cg" --iface lo --event-ports 6379 >"$TMP/attach.log" 2>&1 ||
+		fail "attach failed: $(cat "$TMP/attach.log")"
+	features=$($A status --json | json_get '",".join(sorted(k for k, v in d["features"].items() if v["attached"]))')
+	assert_eq "$features" "bypass,netacct,tcpstate,tune" "attached features"
+	bpftool cgroup show "$cg" | grep -q sock_ops || fail "no sockops program on the private cgroup"
+	$A stats --json | json_get 'len(d["metrics"])' >/dev/null || fail "stats --json"
+	[ "$(ip netns exec "$ns" sysctl -a 2>/dev/null | grep '^net\.' | sort)" != "$sysctl_before" ] ||
+		fail "the default profile changed nothing in the namespace"
+
+	$A detach >"$TMP/detach.log" 2>&1 || fail "detach failed: $(cat "$TMP/detach.log")"
+	[ ! -e "$PIN" ] || fail "pin root left behind: $(ls -R "$PIN")"
+	[ ! -e "$STATE" ] || fail "state left behind: $(ls -A "$STATE")"
+	[ -z "$(bpftool cgroup show "$cg")" ] || fail "cgroup attachment left: $(bpftool cgroup show "$cg")"
+	[ -z "$(ip netns exec "$ns" tc filter show dev lo ingress)$(ip netns exec "$ns" tc filter show dev lo egress)" ] ||
+		fail "tc filters left on the namespace's lo"
+	ip -n "$ns" link show lo | grep -q xdp && fail "XDP program left on the namespace's lo"
+	sysctl_after=$(ip netns exec "$ns" sysctl -a 2>/dev/null | grep '^net\.' | sort)
+	[ "$sysctl_after" = "$sysctl_before" ] ||
+		fail "sysctls not restored: $(diff <(echo "$sysctl_before") <(echo "$sysctl_after") | head -5)"
+	pass
+}
+
 test_second_attach_says_so() {
 	$A attach --features tcpstate
 	out=$($A attach --features tcpstate 2>&1) || fail "second attach failed: $out"

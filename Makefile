@@ -8,7 +8,8 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
-DATADIR    ?= $(PREFIX)/share/accelctl
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
 OUT        ?= build
 
 CLANG      ?= clang
@@ -55,6 +56,7 @@ BPFT_SRCS  := $(sort $(wildcard tests/bpf/test_*.c))
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
 TOOL_SRCS  := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(OUT)/tests/tools/%,$(TOOL_SRCS))
+UNITS      := $(notdir $(wildcard scripts/systemd/*.service))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -71,8 +73,13 @@ help:
 	@echo '  test              install deps, build, run unit, BPF and integration tests'
 	@echo '  bench             run benchmarks, write docs/benchmarks.md'
 	@echo '  check             static analysis (clang --analyze + cppcheck), zero findings'
-	@echo '  install           install to $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
-	@echo '  clean             remove $(OUT)/'
+	@echo '  test-build        build accelctl, unit and BPF tests and test tools (no run)'
+	@echo '  test-unit, test-bpf, test-integration   run one test layer'
+	@echo '  asan              build into build-asan/ with ASAN+UBSAN for tests'
+	@echo '  install           install binary, man page, systemd units and bash completion'
+	@echo '                    under $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
+	@echo '  uninstall         remove everything install put in place'
+	@echo '  clean             remove $(OUT)/ and build-asan/'
 	@echo 'Variables: V=1 (show commands), OUT=dir, PREFIX, DESTDIR, TESTS=pattern'
 
 $(OUT) $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/bpf $(OUT)/tests/tools:
@@ -152,20 +159,21 @@ attach: deps
 detach: $(OUT)/accelctl
 	$(Q)$(OUT)/accelctl detach
 
+# The units name the binary by its installed path: rewrite it for PREFIX.
 install: $(OUT)/accelctl
-	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR)
 	$(Q)install -m 0755 $(OUT)/accelctl $(DESTDIR)$(SBINDIR)/accelctl
-	$(Q)if [ -f docs/accelctl.8 ]; then install -m 0644 docs/accelctl.8 $(DESTDIR)$(MANDIR)/man8/; fi
-	$(Q)if [ -d scripts/systemd ]; then install -d $(DESTDIR)$(PREFIX)/lib/systemd/system && \
-		install -m 0644 scripts/systemd/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system/; fi
-	$(Q)if [ -f scripts/accelctl.bash-completion ]; then \
-		install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions && \
-		install -m 0644 scripts/accelctl.bash-completion \
-			$(DESTDIR)$(PREFIX)/share/bash-completion/completions/accelctl; fi
+	$(Q)install -m 0644 docs/accelctl.8 $(DESTDIR)$(MANDIR)/man8/accelctl.8
+	$(Q)for u in $(UNITS); do \
+		sed 's|/usr/local/sbin/accelctl|$(SBINDIR)/accelctl|g' scripts/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	$(Q)install -m 0644 scripts/accelctl.bash-completion $(DESTDIR)$(COMPDIR)/accelctl
 
 uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/accelctl $(DESTDIR)$(MANDIR)/man8/accelctl.8 \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/accelctl
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(DESTDIR)$(COMPDIR)/accelctl
 
 clean:
 	$(call msg,CLEAN,$(OUT))

@@ -35,6 +35,7 @@ int bpffs_ensure(const char *path)
 {
 	char probe[PATH_MAX];
 	size_t blen = strlen(ACCEL_BPFFS_DEFAULT);
+	int err;
 
 	/* Walk up to the nearest existing ancestor: that is the fs the
 	 * pin root will be created on. */
@@ -56,14 +57,14 @@ int bpffs_ensure(const char *path)
 	}
 	if (is_bpffs(ACCEL_BPFFS_DEFAULT))
 		return 0;
-	if (mkdir_p(ACCEL_BPFFS_DEFAULT, 0700) && errno != EEXIST) {
-		pr_warn("cannot create %s: %s\n", ACCEL_BPFFS_DEFAULT, strerror(errno));
-		return -errno;
+	err = mkdir_p(ACCEL_BPFFS_DEFAULT, 0700);
+	if (err) {
+		pr_warn("cannot create %s: %s\n", ACCEL_BPFFS_DEFAULT, strerror(-err));
+		return err;
 	}
 	if (mount("bpf", ACCEL_BPFFS_DEFAULT, "bpf", 0, "mode=0700")) {
-		int err = -errno;
-
-		pr_warn("cannot mount bpffs on %s: %s%s\n", ACCEL_BPFFS_DEFAULT, strerror(errno),
+		err = -errno;
+		pr_warn("cannot mount bpffs on %s: %s%s\n", ACCEL_BPFFS_DEFAULT, strerror(-err),
 			err == -EPERM ? " (run as root, with CAP_SYS_ADMIN)" : "");
 		return err;
 	}

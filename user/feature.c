@@ -117,8 +117,8 @@ int feature_unpin_all(const struct accel_ctx *ctx, const struct accel_feature *f
 			if (path_join(path, sizeof(path), dir, de->d_name))
 				continue;
 			if (unlink(path) && errno != ENOENT) {
-				pr_warn("cannot unpin %s: %s\n", path, strerror(errno));
 				err = -errno;
+				pr_warn("cannot unpin %s: %s\n", path, strerror(-err));
 			}
 		}
 	}
@@ -500,12 +500,9 @@ int accel_status(struct accel_ctx *ctx)
 	struct instance_info ii;
 	bool have = !instance_read(ctx, &ii);
 	char when[32], names[128];
+	unsigned int mask = attached_mask(ctx);
 	struct json_writer jw;
-	unsigned int mask = 0;
 
-	for (int i = 0; i < nfeatures; i++)
-		if (features[i]->attached(ctx))
-			mask |= 1u << i;
 	if (ctx->json) {
 		jw_init(&jw, stdout, true);
 		jw_start_object(&jw);

@@ -258,10 +258,6 @@ int main(int argc, char **argv)
 	}
 	log_init(o.verbose);
 	ret = EXIT_FAIL;
-	if (!cmd->run) {
-		fprintf(stderr, "accelctl %s: not implemented in this version (see issue #7)\n", cmd->name);
-		goto cleanup;
-	}
 	if (cmd->run == cmd_help || cmd->run == cmd_version) {
 		ret = cmd->run(&ctx, &o);
 		goto cleanup;

@@ -24,6 +24,9 @@
 #define ACCEL_BPFFS_DEFAULT     "/sys/fs/bpf"
 #define ACCEL_MAX_IFACES        32
 
+#define ACCEL_STR_(x) #x
+#define ACCEL_STR(x) ACCEL_STR_(x)
+
 /* Returned (negated) by features for invalid configuration: exit code 2. */
 #define ACCEL_ECONFIG 4095
 

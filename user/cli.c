@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "serve.h"
 
 struct opt_spec {
 	int id;
@@ -59,7 +60,7 @@ static const struct opt_spec specs[] = {
 	{ OPT_PROMETHEUS, "prometheus", no_argument, NULL,
 	  "Prometheus text exposition format (for node_exporter's textfile collector)" },
 	{ OPT_WATCH, "watch", required_argument, "SECONDS", "refresh every SECONDS (1-3600) with rates" },
-	{ OPT_LISTEN, "listen", required_argument, "ADDR:PORT", "address to serve on (default 127.0.0.1:9435)" },
+	{ OPT_LISTEN, "listen", required_argument, "ADDR:PORT", "address to serve on (default " ACCEL_SERVE_DEFAULT_LISTEN ")" },
 	{ OPT_ONCE, "once", no_argument, NULL, "autotune: observe and act once, then exit (for timers)" },
 	{ OPT_INTERVAL, "interval", required_argument, "SECONDS",
 	  "autotune: seconds between observations (1-3600; default: the profile's [auto] interval)" },
@@ -221,7 +222,8 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 			int e;
 
 			if (ctx->attach.nifaces >= ACCEL_MAX_IFACES)
-				return usage_error(cmd, "--iface: at most %s interfaces%s", "32", "");
+				return usage_error(cmd, "--iface: at most %s interfaces%s",
+						   ACCEL_STR(ACCEL_MAX_IFACES), "");
 			/* Existence is checked once inside the target netns. */
 			e = ifname_to_index(optarg, &idx);
 			if (e == -EINVAL)

@@ -58,23 +58,6 @@ static double mono_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int netns_open(const char *name)
-{
-	static const char *const dirs[] = { "/run/netns", "/var/run/netns" };
-	char path[PATH_MAX];
-	int fd = -1;
-
-	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
-		errno = EINVAL;
-		return -1;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(dirs) && fd < 0; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	return fd;
-}
-
 /* Enter the namespace the counters belong to; *entered tells whether the
  * thread must go back.  Failure to enter is reported once per name. */
 static int collect_netns_enter(struct serve_state *st, bool *entered)
@@ -93,7 +76,7 @@ static int collect_netns_enter(struct serve_state *st, bool *entered)
 		return 0;
 	}
 	fd = netns_open(name);
-	err = fd < 0 ? -errno : (setns(fd, CLONE_NEWNET) ? -errno : 0);
+	err = fd < 0 ? fd : (setns(fd, CLONE_NEWNET) ? -errno : 0);
 	if (fd >= 0)
 		close(fd);
 	if (err) {

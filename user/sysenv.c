@@ -30,19 +30,31 @@ int netns_origin_fd(void)
 	return origin_fd;
 }
 
-int netns_enter(const char *name)
+int netns_open(const char *name)
 {
 	static const char *const dirs[] = { "/run/netns", "/var/run/netns" };
 	char path[PATH_MAX];
-	int fd = -1, err;
+	int fd = -ENOENT;
 
-	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
-		pr_warn("invalid network namespace name '%s'\n", name);
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return -EINVAL;
-	}
 	for (size_t i = 0; i < ARRAY_SIZE(dirs) && fd < 0; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+	}
+	return fd;
+}
+
+int netns_enter(const char *name)
+{
+	int fd, err;
+
+	fd = netns_open(name);
+	if (fd == -EINVAL) {
+		pr_warn("invalid network namespace name '%s'\n", name);
+		return fd;
 	}
 	if (fd < 0) {
 		pr_warn("network namespace '%s' not found in /run/netns (see `ip netns list`)\n", name);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Open the named network namespace (/run/netns/NAME): fd or -errno. */
+int netns_open(const char *name);
 /* Enter the named network namespace (ip-netns(8) names).  Only the
  * network namespace changes: mounts, bpffs pins and cgroups stay. */
 int netns_enter(const char *name);

@@ -132,7 +132,6 @@ static const char *show(const char *v, char *buf, size_t len)
 
 int tune_enter_journal_netns(const struct journal *j, int *saved_fd)
 {
-	char path[PATH_MAX];
 	uint64_t cookie = 0;
 	int fd;
 
@@ -142,8 +141,7 @@ int tune_enter_journal_netns(const struct journal *j, int *saved_fd)
 	*saved_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (*saved_fd < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "/run/netns/%s", j->netns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = netns_open(j->netns);
 	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
 		if (fd >= 0)
 			close(fd);

@@ -156,6 +156,10 @@ test_make_install_honours_prefix_and_destdir() {
 	[ -x "$dest/opt/accel/sbin/accelctl" ] || fail "binary not installed under DESTDIR/PREFIX"
 	"$dest/opt/accel/sbin/accelctl" version | grep -q '^accelctl ' || fail "installed binary does not run"
 	[ -z "$(find "$dest" -path "$dest/opt" -prune -o -type f -print)" ] || fail "files outside PREFIX"
+	grep -q '^ExecStart=/opt/accel/sbin/accelctl attach' "$dest/opt/accel/lib/systemd/system/accelctl.service" ||
+		fail "installed unit does not run the installed binary"
+	make -C "$top" --no-print-directory -s OUT="${OUT:-$top/build}" uninstall DESTDIR="$dest" PREFIX=/opt/accel
+	[ -z "$(find "$dest" -type f)" ] || fail "uninstall left: $(find "$dest" -type f | tr '\n' ' ')"
 	pass
 }
 

@@ -438,24 +438,29 @@ int BPF_PROG(tcpstate_drop, struct sk_buff *skb, void *location, enum skb_drop_r
  * growth tells the two apart.  This hook sees every timer: the function
  * compare comes first.
  */
-SEC("tp_btf/timer_start")
-int BPF_PROG(tcpstate_tw_timer, struct timer_list *timer, unsigned long expires)
+/* Book the TIME_WAIT SNMP growth since the previous event (both hooks). */
+static __always_inline void tw_account(const struct net *net)
 {
-	__u64 d[ACCEL_MIB_MAX] = {}, tw;
-	const struct net *net;
-	__u64 cookie;
+	__u64 d[ACCEL_MIB_MAX] = {};
+	__u64 cookie = BPF_CORE_READ(net, net_cookie);
 
-	if ((__u64)BPF_CORE_READ(timer, function) != tw_timer_fn || !tw_timer_fn)
-		return 0;
-	tw = (__u64)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
-	net = BPF_CORE_READ((struct inet_timewait_sock *)tw, __tw_common.skc_net.net);
-	cookie = BPF_CORE_READ(net, net_cookie);
 	if (!accel_netns_wanted(cookie))
-		return 0;
+		return;
 	mib_take(net, cookie, ACCEL_MIB_TIMEWAITED, ACCEL_MIB_MAX, d);
 	accel_count(&tcp_counters, ACCEL_TCP_TW_ENTRIES,
 		    d[ACCEL_MIB_TIMEWAITED] + d[ACCEL_MIB_TIMEWAITKILLED]);
 	accel_count(&tcp_counters, ACCEL_TCP_TW_KILLED, d[ACCEL_MIB_TIMEWAITKILLED]);
+}
+
+SEC("tp_btf/timer_start")
+int BPF_PROG(tcpstate_tw_timer, struct timer_list *timer, unsigned long expires)
+{
+	__u64 tw;
+
+	if (!tw_timer_fn || (__u64)BPF_CORE_READ(timer, function) != tw_timer_fn)
+		return 0;
+	tw = (__u64)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
+	tw_account(BPF_CORE_READ((struct inet_timewait_sock *)tw, __tw_common.skc_net.net));
 	return 0;
 }
 
@@ -487,16 +492,7 @@ SEC("?fexit/inet_twsk_hashdance_schedule")
 int BPF_PROG(tcpstate_tw_created, struct inet_timewait_sock *tw, struct sock *sk, void *hashinfo,
 	     int timeo)
 {
-	__u64 d[ACCEL_MIB_MAX] = {};
-	const struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
-	__u64 cookie = BPF_CORE_READ(net, net_cookie);
-
-	if (!accel_netns_wanted(cookie))
-		return 0;
-	mib_take(net, cookie, ACCEL_MIB_TIMEWAITED, ACCEL_MIB_MAX, d);
-	accel_count(&tcp_counters, ACCEL_TCP_TW_ENTRIES,
-		    d[ACCEL_MIB_TIMEWAITED] + d[ACCEL_MIB_TIMEWAITKILLED]);
-	accel_count(&tcp_counters, ACCEL_TCP_TW_KILLED, d[ACCEL_MIB_TIMEWAITKILLED]);
+	tw_account(BPF_CORE_READ(sk, __sk_common.skc_net.net));
 	return 0;
 }
 

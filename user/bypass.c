@@ -461,6 +461,8 @@ static int bypass_attach(struct accel_ctx *ctx)
 	skel = bypass_bpf__open_opts(&oopts);
 	if (!skel) {
 		err = -errno;
+		pr_warn("bypass: cannot open the BPF object: %s (run with -v for libbpf's reason)\n",
+			strerror(-err));
 		goto cleanup;
 	}
 	skel->rodata->target_netns_cookie = ctx->netns ? ctx->netns_cookie : 0;

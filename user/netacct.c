@@ -489,8 +489,12 @@ static int xdp_attach_one(const char *pin_dir, bool live_mtu, struct iface_rec *
 		/* A fresh object per attempt: a failed libxdp attach may have
 		 * loaded it already, and each dispatcher gets its own copy. */
 		skel = netacct_xdp_bpf__open_opts(&oopts);
-		if (!skel)
-			return -errno;
+		if (!skel) {
+			err = -errno;
+			pr_warn("netacct: cannot open the XDP BPF object: %s (run with -v for libbpf's reason)\n",
+				strerror(-err));
+			return err;
+		}
 		skel->rodata->live_mtu = live_mtu;
 		prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
 		err = libxdp_get_error(prog);
@@ -773,6 +777,8 @@ static int netacct_attach(struct accel_ctx *ctx)
 	skel = netacct_bpf__open_opts(&oopts);
 	if (!skel) {
 		err = -errno;
+		pr_warn("netacct: cannot open the tc BPF object: %s (run with -v for libbpf's reason)\n",
+			strerror(-err));
 		goto cleanup;
 	}
 	skel->rodata->live_mtu = live_mtu;

@@ -353,8 +353,12 @@ static int tcpstate_attach_once(struct accel_ctx *ctx, const char *dir, const st
 
 	oopts.pin_root_path = dir;
 	skel = tcpstate_bpf__open_opts(&oopts);
-	if (!skel)
-		return -errno;
+	if (!skel) {
+		err = -errno;
+		pr_warn("tcpstate: cannot open the BPF object: %s (run with -v for libbpf's reason)\n",
+			strerror(-err));
+		return err;
+	}
 	skel->rodata->target_netns_cookie = ctx->netns ? ctx->netns_cookie : 0;
 	skel->rodata->tcp_rsp_start = w[0].start;
 	skel->rodata->tcp_rsp_end = w[0].end;

@@ -159,14 +159,6 @@ struct selftest_reader {
 	int done;
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void *selftest_read(void *arg)
 {
 	struct selftest_reader *r = arg;
@@ -174,10 +166,10 @@ static void *selftest_read(void *arg)
 	double t0;
 
 	__atomic_store_n(&r->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
-	t0 = mono();
+	t0 = mono_now();
 	r->ret = recv(r->fd, &c, 1, 0);
 	r->err = errno;
-	r->secs = mono() - t0;
+	r->secs = mono_now() - t0;
 	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }

@@ -50,14 +50,6 @@ struct serve_state {
 	double start_time;
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Enter the namespace the counters belong to; *entered tells whether the
  * thread must go back.  Failure to enter is reported once per name. */
 static int collect_netns_enter(struct serve_state *st, bool *entered)

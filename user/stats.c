@@ -192,14 +192,6 @@ static void print_once(struct accel_ctx *ctx, struct cli_opts *o, const struct m
 	fflush(stdout);
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int stats_run(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	struct metrics *m = NULL, *prev = NULL;

@@ -244,3 +244,11 @@ const char *fmt_time(long long sec, char *buf, size_t len)
 		snprintf(buf, len, "%lld", sec);
 	return buf;
 }
+
+double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}

@@ -48,5 +48,7 @@ char *strtrim(char *s);
 const char *fmt_bytes(double v, char *buf, size_t len);
 /* ISO-8601 UTC time. */
 const char *fmt_time(long long sec, char *buf, size_t len);
+/* CLOCK_MONOTONIC in seconds. */
+double mono_now(void);
 
 #endif

@@ -9,7 +9,6 @@
 #include "log.h"
 
 static int verbosity;
-static int quiet;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -32,19 +31,11 @@ int log_verbosity(void)
 	return verbosity;
 }
 
-/* JSON output paths keep stderr for warnings only. */
-void log_quiet(int q)
-{
-	quiet = q;
-}
-
 void log_msg(int level, const char *prefix, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (level > verbosity)
-		return;
-	if (quiet && prefix[0] == '\0')
 		return;
 	va_start(ap, fmt);
 	fputs(prefix, stderr);

@@ -13,7 +13,6 @@ enum log_level {
 
 void log_init(int verbosity);
 int log_verbosity(void);
-void log_quiet(int quiet);
 void log_msg(int level, const char *prefix, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

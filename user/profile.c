@@ -111,13 +111,6 @@ static const struct {
 	{ "loopback", loopback_ini },
 };
 
-static const char *const builtin_names[] = { "loopback", NULL };
-
-const char *const *profile_builtin_names(void)
-{
-	return builtin_names;
-}
-
 static const char *builtin_text(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(builtins); i++)
@@ -686,8 +679,9 @@ int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
 		goto cleanup;
 	}
 	if (!strcmp(verb, "list")) {
-		for (const char *const *n = builtin_names; *n; n++)
-			printf("%s%s\n", *n, !strcmp(*n, "loopback") ? " (default)" : "");
+		for (size_t i = 0; i < ARRAY_SIZE(builtins); i++)
+			printf("%s%s\n", builtins[i].name,
+			       !strcmp(builtins[i].name, "loopback") ? " (default)" : "");
 		goto cleanup;
 	}
 	if (!strcmp(verb, "check") && !arg) {

@@ -92,7 +92,6 @@ int profile_parse_file(struct tune_profile *p, const char *path);
 int profile_parse_string(struct tune_profile *p, const char *name, const char *text);
 /* Built-in profile by name (-ENOENT) */
 int profile_builtin(struct tune_profile *p, const char *name);
-const char *const *profile_builtin_names(void);
 /* The profile attach uses: --config FILE, --profile NAME, else "loopback". */
 int profile_load_for_attach(const struct accel_ctx *ctx, struct tune_profile *p);
 /* Fill attach options the command line left unset from the profile's

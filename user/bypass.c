@@ -390,7 +390,7 @@ static int attach_sk_msg(struct bypass_bpf *skel, const char *dir)
 	return 0;
 }
 
-static int bypass_attach(struct accel_ctx *ctx)
+static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct accel_bypass_config cfg = {
@@ -401,13 +401,10 @@ static int bypass_attach(struct accel_ctx *ctx)
 	const struct attach_opts *ao = &ctx->attach;
 	struct bypass_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
-	char dir[PATH_MAX], mnt[PATH_MAX], cg[PATH_MAX], detail[256];
+	char dir[PATH_MAX], cg[PATH_MAX], detail[256];
 	int err, cg_fd = -1, unsafe, ports_fd;
 	bool made = false;
 
-	err = cgroup2_mount(ctx->state_dir, mnt, sizeof(mnt));
-	if (err)
-		return err;
 	err = cgroup2_resolve(mnt, ao->cgroup, cg, sizeof(cg));
 	if (err) {
 		pr_warn("bypass: --cgroup %s: use a cgroup2 directory below %s\n",
@@ -505,6 +502,23 @@ cleanup:
 	bypass_bpf__destroy(skel);
 	if (err && made)
 		feature_unpin_all(ctx, self());
+	return err;
+}
+
+static int bypass_attach(struct accel_ctx *ctx)
+{
+	char mnt[PATH_MAX];
+	bool mounted = false;
+	int err;
+
+	err = cgroup2_mount(ctx->state_dir, mnt, sizeof(mnt), &mounted);
+	if (err)
+		return err;
+	err = bypass_attach_cgroup(ctx, mnt);
+	/* A cgroup2 mount of our own (pure cgroup-v1 host) was only needed
+	 * to open the cgroup: the link holds it from here on. */
+	if (mounted)
+		cgroup2_unmount(mnt);
 	return err;
 }
 

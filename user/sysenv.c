@@ -86,12 +86,13 @@ int netns_cookie(uint64_t *cookie)
 	return err;
 }
 
-int cgroup2_mount(const char *state_dir, char *buf, size_t len)
+int cgroup2_mount(const char *state_dir, char *buf, size_t len, bool *mounted)
 {
 	struct mntent *me;
 	FILE *f = setmntent("/proc/mounts", "r");
 	int err = -ENOENT;
 
+	*mounted = false;
 	if (f) {
 		while ((me = getmntent(f))) {
 			if (!strcmp(me->mnt_type, "cgroup2")) {
@@ -115,8 +116,17 @@ int cgroup2_mount(const char *state_dir, char *buf, size_t len)
 		pr_warn("no cgroup2 mounted and mounting one on %s failed: %s\n", buf, strerror(errno));
 		return err;
 	}
-	pr_info("mounted cgroup2 on %s\n", buf);
+	pr_debug("no cgroup2 mounted: mounted one on %s\n", buf);
+	*mounted = true;
 	return 0;
+}
+
+void cgroup2_unmount(const char *mnt)
+{
+	if (umount2(mnt, MNT_DETACH))
+		pr_warn("cannot unmount %s: %s\n", mnt, strerror(errno));
+	else
+		(void)rmdir(mnt);
 }
 
 int cgroup2_resolve(const char *mnt, const char *path, char *buf, size_t len)

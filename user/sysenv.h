@@ -3,6 +3,7 @@
 #ifndef ACCEL_SYSENV_H
 #define ACCEL_SYSENV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,8 +19,10 @@ int netns_origin_fd(void);
 int netns_cookie(uint64_t *cookie);
 
 /* cgroup2 mount point from /proc/mounts; when none is mounted, mount one
- * under <state_dir>/cgroup2.  Returns 0 or -errno. */
-int cgroup2_mount(const char *state_dir, char *buf, size_t len);
+ * under <state_dir>/cgroup2 and set *mounted (undo with cgroup2_unmount()
+ * once done with it).  Returns 0 or -errno. */
+int cgroup2_mount(const char *state_dir, char *buf, size_t len, bool *mounted);
+void cgroup2_unmount(const char *mnt);
 /* Resolve a cgroup path: absolute paths must be inside the cgroup2 mount;
  * relative ones are taken below it.  Checks that it is a directory. */
 int cgroup2_resolve(const char *mnt, const char *path, char *buf, size_t len);

@@ -78,6 +78,25 @@ test_all_features_attach_detach_leaves_nothing() {
 	pass
 }
 
+# A host without cgroup2 (pure cgroup v1): attach mounts one of its own
+# under the state dir to open the cgroup, and leaves no mount behind.
+test_attach_without_cgroup2_mount_mounts_its_own() {
+	local cg name
+	cg=$(cgroup_new)
+	name=$(basename "$cg")
+	unshare -m --propagation private bash -ec '
+		umount -l "$(awk '\''$3 == "cgroup2" { print $2; exit }'\'' /proc/mounts)"
+		! grep -q " cgroup2 " /proc/mounts
+		$0 attach --features bypass --cgroup "$1" >/dev/null 2>&1
+		! grep -q " cgroup2 " /proc/mounts	# its own mount is gone again
+	' "$A" "$name" || fail "attach without a cgroup2 mount"
+	bpftool cgroup show "$cg" | grep -q sock_ops || fail "no sockops program on $cg"
+	$A detach >/dev/null 2>&1
+	[ ! -e "$STATE" ] || fail "state dir left behind: $(ls -A "$STATE")"
+	[ -z "$(bpftool cgroup show "$cg")" ] || fail "sockops left on $cg"
+	pass
+}
+
 test_second_attach_says_so() {
 	$A attach --features tcpstate
 	out=$($A attach --features tcpstate 2>&1) || fail "second attach failed: $out"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,4 +80,40 @@ int link_pin(struct bpf_link *link, const char *dir, const char *prog_name)
 		return err;
 	}
 	return 0;
+}
+
+int prog_run_on_each_cpu(int prog_fd, void *ctx_in, size_t ctx_len, int *nran)
+{
+	int ncpu = sysconf(_SC_NPROCESSORS_CONF), err = 0;
+	cpu_set_t saved, one;
+
+	*nran = 0;
+	if (sched_getaffinity(0, sizeof(saved), &saved))
+		return -errno;
+	for (int cpu = 0; cpu < ncpu && cpu < CPU_SETSIZE; cpu++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts,
+			.ctx_in = ctx_in,
+			.ctx_size_in = ctx_len,
+			.flags = BPF_F_TEST_RUN_ON_CPU,
+			.cpu = cpu,
+		);
+
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one))
+			continue;	/* offline or not ours: nothing runs there for us */
+		err = bpf_prog_test_run_opts(prog_fd, &opts);
+		if (err || opts.retval) {
+			pr_debug("program run on CPU %d: %s (returned %u)\n", cpu,
+				 err ? strerror(-err) : "ok", opts.retval);
+			err = err ?: -EIO;
+			break;
+		}
+		(*nran)++;
+	}
+	if (sched_setaffinity(0, sizeof(saved), &saved) && !err)
+		err = -errno;
+	if (!err && !*nran)
+		err = -ESRCH;
+	return err;
 }

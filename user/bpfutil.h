@@ -16,6 +16,11 @@ int percpu_array_sum(const char *dir, const char *map, uint64_t *out, uint32_t n
 int percpu_array_sum_fd(int fd, uint64_t *out, uint32_t nslots);
 /* Pin an attached link as <dir>/link_<prog>. */
 int link_pin(struct bpf_link *link, const char *dir, const char *prog_name);
+/* Run a test_run-able program (raw_tp / syscall-like ctx) once on every CPU
+ * this process may run on, with ctx_in as its context: the program runs in
+ * our task's context (we move onto each CPU first), so it sees our netns.
+ * -EIO when a run returns non-zero, -ESRCH when it ran nowhere. */
+int prog_run_on_each_cpu(int prog_fd, void *ctx_in, size_t ctx_len, int *nran);
 /* Number of possible CPUs, cached. */
 int ncpus(void);
 

@@ -144,37 +144,13 @@ out:
  */
 static int tcpstate_prime(struct tcpstate_bpf *skel, uint64_t cookie)
 {
-	int fd = bpf_program__fd(skel->progs.tcpstate_prime);
-	int ncpu = sysconf(_SC_NPROCESSORS_CONF), err = 0, primed = 0;
-	cpu_set_t saved, one;
+	__u64 args[1] = { cookie };
+	int err, primed = 0;
 
-	if (sched_getaffinity(0, sizeof(saved), &saved))
-		return -errno;
-	for (int cpu = 0; cpu < ncpu && cpu < CPU_SETSIZE; cpu++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts);
-		__u64 args[1] = { cookie };
-
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		if (sched_setaffinity(0, sizeof(one), &one))
-			continue;	/* offline or not ours: nothing runs there for us */
-		opts.ctx_in = args;
-		opts.ctx_size_in = sizeof(args);
-		opts.flags = BPF_F_TEST_RUN_ON_CPU;
-		opts.cpu = cpu;
-		err = bpf_prog_test_run_opts(fd, &opts);
-		if (err || opts.retval) {
-			pr_warn("priming SNMP snapshots on CPU %d failed: %s (program returned %u)\n",
-				cpu, err ? strerror(-err) : "-", opts.retval);
-			err = err ?: -EIO;
-			break;
-		}
-		primed++;
-	}
-	if (sched_setaffinity(0, sizeof(saved), &saved) && !err)
-		err = -errno;
-	if (!err && !primed)
-		err = -ESRCH;
+	err = prog_run_on_each_cpu(bpf_program__fd(skel->progs.tcpstate_prime), args,
+				   sizeof(args), &primed);
+	if (err)
+		pr_warn("priming SNMP snapshots failed: %s\n", strerror(-err));
 	pr_debug("tcpstate: primed SNMP snapshots on %d CPUs\n", primed);
 	return err;
 }

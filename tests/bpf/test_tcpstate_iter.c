@@ -15,6 +15,7 @@
 
 #include "accel_abi.h"
 #include "bpf_test.h"
+#include "bpfutil.h"
 #include "tcpstate.skel.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -63,35 +64,6 @@ static long long netstat(const char *field)
 	return r;
 }
 
-static int prime_all_cpus(struct tcpstate_bpf *skel, __u64 cookie, int *ncpu_out)
-{
-	int fd = bpf_program__fd(skel->progs.tcpstate_prime), n = 0;
-	int ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	cpu_set_t saved, one;
-
-	if (sched_getaffinity(0, sizeof(saved), &saved))
-		return -errno;
-	for (int cpu = 0; cpu < ncpu && cpu < CPU_SETSIZE; cpu++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts);
-		__u64 args[1] = { cookie };
-
-		CPU_ZERO(&one);
-		CPU_SET(cpu, &one);
-		if (sched_setaffinity(0, sizeof(one), &one))
-			continue;
-		opts.ctx_in = args;
-		opts.ctx_size_in = sizeof(args);
-		opts.flags = BPF_F_TEST_RUN_ON_CPU;
-		opts.cpu = cpu;
-		if (bpf_prog_test_run_opts(fd, &opts) || opts.retval)
-			return -EIO;
-		n++;
-	}
-	sched_setaffinity(0, sizeof(saved), &saved);
-	*ncpu_out = n;
-	return 0;
-}
-
 int main(void)
 {
 	const char *name = "tcpstate_prime_reads_per_cpu_snmp";
@@ -126,7 +98,12 @@ int main(void)
 	BT_CHECK(skel, name, "open: %s", strerror(errno));
 	bt_unpin_maps(skel->obj);
 	BT_CHECK(!tcpstate_bpf__load(skel), name, "load: %s", strerror(errno));
-	BT_CHECK(!prime_all_cpus(skel, cookie, &ncpu) && ncpu > 0, name, "priming failed");
+	{
+		__u64 args[1] = { cookie };
+
+		BT_CHECK(!prog_run_on_each_cpu(bpf_program__fd(skel->progs.tcpstate_prime), args,
+					       sizeof(args), &ncpu) && ncpu > 0, name, "priming failed");
+	}
 	snaps = calloc(libbpf_num_possible_cpus(), sizeof(*snaps));
 	BT_CHECK(snaps, name, "no memory");
 	BT_CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.tcp_mib_snap), &cookie, snaps), name,

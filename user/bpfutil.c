@@ -91,13 +91,12 @@ int prog_run_on_each_cpu(int prog_fd, void *ctx_in, size_t ctx_len, int *nran)
 	if (sched_getaffinity(0, sizeof(saved), &saved))
 		return -errno;
 	for (int cpu = 0; cpu < ncpu && cpu < CPU_SETSIZE; cpu++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts,
-			.ctx_in = ctx_in,
-			.ctx_size_in = ctx_len,
-			.flags = BPF_F_TEST_RUN_ON_CPU,
-			.cpu = cpu,
-		);
+		LIBBPF_OPTS(bpf_test_run_opts, opts);
 
+		opts.ctx_in = ctx_in;
+		opts.ctx_size_in = ctx_len;
+		opts.flags = BPF_F_TEST_RUN_ON_CPU;
+		opts.cpu = cpu;
 		CPU_ZERO(&one);
 		CPU_SET(cpu, &one);
 		if (sched_setaffinity(0, sizeof(one), &one))

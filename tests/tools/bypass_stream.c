@@ -536,6 +536,7 @@ int main(int argc, char **argv)
 		pthread_create(&th[i], NULL, worker, (void *)i);
 	for (int i = 0; i < par; i++)
 		pthread_join(th[i], NULL);
+	free(th);
 	printf("connections %d bytes %lld seconds %.2f mismatches %d errors %d\n", nconns,
 	       (long long)atomic_load(&total_bytes), now() - t0, atomic_load(&mismatches),
 	       atomic_load(&errors));

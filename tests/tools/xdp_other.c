@@ -55,9 +55,12 @@ int main(int argc, char **argv)
 			err = xdp_program__attach(p, ifindex, XDP_MODE_NATIVE, 0);
 		if (err) {
 			fprintf(stderr, "xdp_other: attach failed: %s\n", strerror(-err));
+			if (!libxdp_get_error(p))
+				xdp_program__close(p);
 			return 1;
 		}
 		printf("%u\n", xdp_program__id(p));
+		xdp_program__close(p);	/* frees our handle; the attachment stays */
 		return 0;
 	}
 	mp = xdp_multiprog__get_from_ifindex(ifindex);

@@ -6,12 +6,15 @@
 #include <errno.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+
+#include "sysenv.h"
 
 static int bt_failed;
 
@@ -28,8 +31,9 @@ static int bt_failed;
 #define BT_SKIP(name, why) printf("SKIP %s: %s\n", name, why)
 
 /* Enter a private network namespace with lo up, so the test sees only its
- * own traffic.  Returns 0 or -errno. */
-static inline int bt_private_netns(void)
+ * own traffic, and return its cookie (what the programs' netns filter
+ * compares).  Returns 0 or -errno. */
+static inline int bt_private_netns(uint64_t *cookie)
 {
 	struct ifreq ifr = { 0 };
 	int fd, err = 0;
@@ -46,7 +50,7 @@ static inline int bt_private_netns(void)
 	if (!err && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
 		err = -errno;
 	close(fd);
-	return err;
+	return err ?: netns_cookie(cookie);
 }
 
 /* A test object must never pin into the host's bpffs: drop pin paths. */

@@ -18,9 +18,6 @@
 #include "bpfutil.h"
 #include "tcpstate.skel.h"
 
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
 
 #define N_TW 5
 
@@ -71,21 +68,17 @@ int main(void)
 	struct accel_tcp_mib_snap *snaps = NULL;
 	struct tcpstate_bpf *skel = NULL;
 	struct bpf_link *iter = NULL;
-	socklen_t sl = sizeof(sa), len = sizeof(__u64);
-	int l = -1, l2 = -1, pend[2] = { -1, -1 }, fd, err, ncpu = 0, ifd = -1, primed = 0;
+	socklen_t sl = sizeof(sa);
+	int l = -1, l2 = -1, pend[2] = { -1, -1 }, err, ncpu = 0, ifd = -1, primed = 0;
 	unsigned long long sum_tw = 0;
-	__u64 cookie = 0;
+	uint64_t cookie = 0;
 
 	libbpf_set_print(bt_silent_print);
-	err = bt_private_netns();
+	err = bt_private_netns(&cookie);
 	if (err) {
 		printf("FAIL %s: cannot create a private netns: %s\n", name, strerror(-err));
 		return 1;
 	}
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	BT_CHECK(fd >= 0 && !getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len), name,
-		 "SO_NETNS_COOKIE: %s", strerror(errno));
-	close(fd);
 
 	l = socket(AF_INET, SOCK_STREAM, 0);
 	BT_CHECK(l >= 0 && !bind(l, (void *)&sa, sl) && !listen(l, 8) &&

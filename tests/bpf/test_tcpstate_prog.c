@@ -14,9 +14,6 @@
 #include "bpfutil.h"
 #include "tcpstate.skel.h"
 
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
 
 static int one_connection(void)
 {
@@ -62,20 +59,15 @@ int main(void)
 	const char *name = "tcpstate_counts_one_connection";
 	struct tcpstate_bpf *mine = NULL, *other = NULL;
 	uint64_t v[ACCEL_TCPSTATE_TRANS_SLOTS], o[ACCEL_TCPSTATE_TRANS_SLOTS], sum = 0;
-	__u64 cookie = 0;
-	socklen_t len = sizeof(cookie);
-	int fd, err;
+	uint64_t cookie = 0;
+	int err;
 
 	libbpf_set_print(bt_silent_print);
-	err = bt_private_netns();
+	err = bt_private_netns(&cookie);
 	if (err) {
 		printf("FAIL %s: cannot create a private netns: %s\n", name, strerror(-err));
 		return 1;
 	}
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	BT_CHECK(fd >= 0 && !getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len), name,
-		 "SO_NETNS_COOKIE: %s", strerror(errno));
-	close(fd);
 
 	mine = load(cookie);
 	BT_CHECK(mine, name, "load/attach failed: %s", strerror(errno));

@@ -182,17 +182,37 @@ struct accel_bypass_config {
 	__u32 small_msg_bytes;	/* a send below this many bytes is "small" */
 	__u32 small_msg_run;	/* demote a direction after this many small sends
 				 * in a row that the peer did not answer; 0: never */
+	/* Appended (the BPF side does not read them): attach's kernel
+	 * self-test, one ACCEL_BYPASS_KB_* bit per probe, for `status`. */
+	__u32 kernel_affected;	/* probes that found the behaviour */
+	__u32 kernel_unchecked;	/* probes that could not run */
 };
-_Static_assert(sizeof(struct accel_bypass_config) == 16, "accel_bypass_config is ABI");
+_Static_assert(sizeof(struct accel_bypass_config) == 24, "accel_bypass_config is ABI");
 
-/* The running kernel's tcp_bpf_recvmsg() returns -EAGAIN to blocking
- * readers (attach's self-test found it): only nonblocking sockets, and
- * accepted sockets of --event-ports, may enter the sockhash. */
+/* Restricted mode: attach's kernel self-test found a sockmap behaviour
+ * that differs from plain TCP (kernel_affected != 0), or could not tell
+ * (kernel_unchecked != 0).  Only nonblocking sockets, and accepted sockets
+ * of --event-ports, may enter the sockhash.  (Named after the first
+ * behaviour found, tcp_bpf_recvmsg() failing blocking readers with
+ * -EAGAIN; the value is ABI.) */
 #define ACCEL_BYPASS_F_BLOCKING_UNSAFE	(1u << 0)
 /* --ports was given: only connections with an end on those ports. */
 #define ACCEL_BYPASS_F_PORTS_ONLY	(1u << 1)
 /* detach is in progress: like enabled == 0, and status shows draining. */
 #define ACCEL_BYPASS_F_DRAINING		(1u << 2)
+
+/* Kernel behaviours attach's self-test probes (user/bypass_selftest.c,
+ * docs/bypass.md), bits of kernel_affected / kernel_unchecked. */
+enum accel_bypass_kernel_behaviour {
+	ACCEL_BYPASS_KB_BLOCKING_EAGAIN = 0,	/* blocking recv() gets -EAGAIN */
+	ACCEL_BYPASS_KB_CLOSE_UNREAD_FIN,	/* close with unread bypassed bytes: FIN, not RST */
+	ACCEL_BYPASS_KB_SPLICE_MISSES,		/* splice() from a socket misses bypassed bytes */
+	ACCEL_BYPASS_KB_COUNT,
+};
+
+/* bpf/bypass_probe.bpf.c: keys of its scratch sockhash. */
+#define ACCEL_BYPASS_PROBE_RX		0	/* the receiving end: redirect target */
+#define ACCEL_BYPASS_PROBE_TX		1	/* the sending end */
 
 #define ACCEL_BYPASS_SMALL_MSG_BYTES	8192	/* defaults, see docs/bypass.md */
 #define ACCEL_BYPASS_SMALL_MSG_RUN	64

@@ -21,13 +21,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -148,152 +145,6 @@ static void ports_read(int fd, enum accel_bypass_port_list list, char *buf, size
 		snprintf(buf, len, "none");
 }
 
-/* ---- the kernel self-test ------------------------------------------- */
-
-struct selftest_reader {
-	int fd;
-	pid_t tid;
-	ssize_t ret;
-	int err;
-	double secs;
-	int done;
-};
-
-static void *selftest_read(void *arg)
-{
-	struct selftest_reader *r = arg;
-	char c;
-	double t0;
-
-	__atomic_store_n(&r->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
-	t0 = mono_now();
-	r->ret = recv(r->fd, &c, 1, 0);
-	r->err = errno;
-	r->secs = mono_now() - t0;
-	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
-	return NULL;
-}
-
-/* Is thread tid asleep ('S' in /proc/self/task/TID/stat)? */
-static bool thread_sleeping(pid_t tid)
-{
-	char path[64], buf[256], *p;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	if (read_file(path, buf, sizeof(buf)) < 0)
-		return false;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
-}
-
-/*
- * Put an accepted socket into a scratch sockhash (no programs: only its
- * proto changes to tcp_bpf), block a thread in recv() on it, then send one
- * byte from the peer over the normal stack.  A correct kernel hands the
- * reader the byte; an affected one wakes it and returns -EAGAIN because
- * the psock queue is empty.
- */
-int bypass_selftest_blocking(char *detail, size_t len)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct selftest_reader r = { .fd = -1 };
-	struct timeval tv = { .tv_sec = 3 };
-	socklen_t salen = sizeof(sa);
-	int lfd = -1, cfd = -1, map_fd = -1, err;
-	__u32 key = 0, val;
-	pthread_t th;
-	bool started = false;
-
-	map_fd = bpf_map_create(BPF_MAP_TYPE_SOCKHASH, "accel_selftest", sizeof(key), sizeof(val), 1, NULL);
-	if (map_fd < 0) {
-		err = -errno;
-		snprintf(detail, len, "cannot create a sockhash: %s", strerror(-err));
-		return err;
-	}
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || cfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1) ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &salen) ||
-	    connect(cfd, (struct sockaddr *)&sa, sizeof(sa))) {
-		err = -errno;
-		snprintf(detail, len, "cannot open a loopback connection (is lo up?): %s", strerror(-err));
-		goto cleanup;
-	}
-	r.fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (r.fd < 0) {
-		err = -errno;
-		snprintf(detail, len, "accept: %s", strerror(-err));
-		goto cleanup;
-	}
-	val = (__u32)r.fd;
-	if (setsockopt(r.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    bpf_map_update_elem(map_fd, &key, &val, BPF_ANY)) {
-		err = -errno;
-		snprintf(detail, len, "cannot put a socket into a sockhash: %s", strerror(-err));
-		goto cleanup;
-	}
-	err = -pthread_create(&th, NULL, selftest_read, &r);
-	if (err) {
-		snprintf(detail, len, "pthread_create: %s", strerror(-err));
-		goto cleanup;
-	}
-	started = true;
-	/* Wait (up to 2 s) until the reader sleeps inside recv(). */
-	for (int i = 0; i < 400; i++) {
-		pid_t tid = __atomic_load_n(&r.tid, __ATOMIC_ACQUIRE);
-
-		if (tid && thread_sleeping(tid))
-			break;
-		usleep(5000);
-	}
-	usleep(20000);	/* let it settle in the wait queue */
-	/* A wakeup that brings no data: SO_SNDBUF calls sk_write_space(),
-	 * which wakes everything sleeping on the socket (what a writer thread
-	 * on the same socket causes all the time in a full-duplex program). */
-	val = 1 << 20;
-	if (setsockopt(r.fd, SOL_SOCKET, SO_SNDBUF, &val, sizeof(val))) {
-		err = -errno;
-		snprintf(detail, len, "setsockopt(SO_SNDBUF): %s", strerror(-err));
-		goto cleanup;
-	}
-	for (int i = 0; i < 40 && !__atomic_load_n(&r.done, __ATOMIC_ACQUIRE); i++)
-		usleep(5000);
-	if (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE) && send(cfd, "x", 1, MSG_NOSIGNAL) != 1) {
-		err = -errno;
-		snprintf(detail, len, "send: %s", strerror(-err));
-		goto cleanup;
-	}
-	pthread_join(th, NULL);
-	started = false;
-	if (r.ret == 1) {
-		snprintf(detail, len, "a blocking reader of a sockhash socket slept through a wakeup without data "
-			 "and got the byte");
-		err = 0;
-	} else if (r.ret < 0 && (r.err == EAGAIN || r.err == EWOULDBLOCK) && r.secs < 2.5) {
-		snprintf(detail, len, "a blocking recv() on a sockhash socket returned EAGAIN after %.0f ms, "
-			 "on a wakeup that brought no data (tcp_bpf_recvmsg)", r.secs * 1000);
-		err = 1;
-	} else {
-		snprintf(detail, len, "a blocking recv() on a sockhash socket returned %zd (%s) after %.0f ms",
-			 r.ret, r.ret < 0 ? strerror(r.err) : "unexpected", r.secs * 1000);
-		err = 1;	/* anything but the byte is a failure: treat as affected */
-	}
-cleanup:
-	if (started) {
-		/* unblock the reader: shutdown wakes it */
-		shutdown(r.fd, SHUT_RDWR);
-		pthread_join(th, NULL);
-	}
-	if (r.fd >= 0)
-		close(r.fd);
-	if (cfd >= 0)
-		close(cfd);
-	if (lfd >= 0)
-		close(lfd);
-	close(map_fd);
-	return err;
-}
-
 /* ---- probe / attach / detach ----------------------------------------- */
 
 static int bypass_probe(struct accel_ctx *ctx, char *why, size_t len)
@@ -401,8 +252,9 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	const struct attach_opts *ao = &ctx->attach;
 	struct bypass_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
-	char dir[PATH_MAX], cg[PATH_MAX], detail[256];
-	int err, cg_fd = -1, unsafe, ports_fd;
+	struct bypass_selftest st;
+	char dir[PATH_MAX], cg[PATH_MAX], detail[512];
+	int err, cg_fd = -1, ports_fd;
 	bool made = false;
 
 	err = cgroup2_resolve(mnt, ao->cgroup, cg, sizeof(cg));
@@ -424,21 +276,21 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 		}
 	}
 
-	unsafe = bypass_selftest_blocking(detail, sizeof(detail));
-	if (unsafe < 0) {
-		pr_warn("bypass: the kernel self-test could not run (%s); assuming blocking readers are unsafe\n",
-			detail);
-		unsafe = 1;
-	}
-	if (unsafe) {
+	/* Probe the kernel before anything is pinned: restricted mode is
+	 * decided once, here, and recorded in the config for `status`. */
+	bypass_selftest_run(&st);
+	cfg.kernel_affected = st.affected;
+	cfg.kernel_unchecked = st.unchecked;
+	if (st.affected | st.unchecked) {
+		char msg[2048];
+
 		cfg.flags |= ACCEL_BYPASS_F_BLOCKING_UNSAFE;
-		pr_info("bypass: this kernel's sockmap breaks blocking readers: %s.\n"
-			"bypass: only connections to --event-ports (servers with nonblocking sockets) from\n"
-			"bypass: nonblocking clients are accelerated; see docs/bypass.md.%s\n", detail,
-			ao->event_ports.n ? "" : "\nbypass: no --event-ports given: the bypass is attached but accelerates nothing");
-	} else {
-		pr_debug("bypass: kernel self-test passed: %s\n", detail);
+		bypass_selftest_explain(&st, ao->event_ports.n, msg, sizeof(msg));
+		pr_info("%s", msg);
 	}
+	for (int i = 0; i < ACCEL_BYPASS_KB_COUNT; i++)
+		pr_debug("bypass: self-test %s (%.1f ms)\n", bypass_selftest_line(&st, i, detail, sizeof(detail)),
+			 st.r[i].ms);
 	if (ao->ports.n)
 		cfg.flags |= ACCEL_BYPASS_F_PORTS_ONLY;
 
@@ -665,6 +517,17 @@ static void bypass_show(struct accel_ctx *ctx, const struct metrics *m, FILE *ou
 			mval(m, "accel_bypass_fallback_total", "reason", fallback_names[i]));
 }
 
+/* A JSON array of the probe names in mask. */
+static void jw_kb_list(struct json_writer *jw, const char *key, uint32_t mask)
+{
+	jw_key(jw, key);
+	jw_start_array(jw);
+	for (int i = 0; i < ACCEL_BYPASS_KB_COUNT; i++)
+		if (mask & (1u << i))
+			jw_string(jw, bypass_probes[i].name);
+	jw_end_array(jw);
+}
+
 static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
 {
 	struct accel_bypass_config cfg = { 0 };
@@ -691,6 +554,8 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 	if (jw) {
 		jw_kv_bool(jw, "enabled", cfg.enabled && !draining);
 		jw_kv_bool(jw, "blocking_readers_unsafe", cfg.flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE);
+		jw_kb_list(jw, "kernel_affected", cfg.kernel_affected);
+		jw_kb_list(jw, "kernel_unchecked", cfg.kernel_unchecked);
 		jw_kv_string(jw, "ports", (cfg.flags & ACCEL_BYPASS_F_PORTS_ONLY) ? inc : "all");
 		jw_kv_string(jw, "exclude_ports", exc);
 		jw_kv_string(jw, "event_ports", ev);
@@ -701,12 +566,67 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 	fprintf(out, "    bypass:   %s\n", draining ? "detached, draining" : cfg.enabled ? "on" : "off");
 	fprintf(out, "    policy:   ports %s, exclude %s, event-ports %s\n",
 		(cfg.flags & ACCEL_BYPASS_F_PORTS_ONLY) ? inc : "all", exc, ev);
-	if (cfg.flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE)
-		fprintf(out, "    kernel:   sockmap breaks blocking readers: only --event-ports servers and "
-			"nonblocking clients are accelerated (docs/bypass.md)\n");
+	if (cfg.flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) {
+		char names[256];
+
+		/* an attach without the masks (older accelctl) found blocking_eagain */
+		if (!(cfg.kernel_affected | cfg.kernel_unchecked))
+			cfg.kernel_affected = 1u << ACCEL_BYPASS_KB_BLOCKING_EAGAIN;
+		if (cfg.kernel_affected)
+			fprintf(out, "    kernel:   sockmap differs from TCP: %s\n",
+				bypass_kb_names(cfg.kernel_affected, names, sizeof(names)));
+		if (cfg.kernel_unchecked)
+			fprintf(out, "    kernel:   self-test could not run: %s (assumed affected)\n",
+				bypass_kb_names(cfg.kernel_unchecked, names, sizeof(names)));
+		fprintf(out, "    kernel:   only --event-ports servers and nonblocking clients are accelerated "
+			"(`accelctl bypass selftest`, docs/bypass.md)\n");
+	}
 	fprintf(out, "    sockets:  %u in the sockhash (%u connections)\n", socks, conns);
 	if (draining)
 		fprintf(out, "    draining: %u connections\n", conns);
+}
+
+/* `accelctl bypass selftest [--json]`: 0 when every probe ran (affected
+ * is a finding, not a failure), -EAGAIN when one could not. */
+static int selftest_print(const struct accel_ctx *ctx)
+{
+	struct bypass_selftest st;
+	char line[512];
+
+	bypass_selftest_run(&st);
+	if (ctx->json) {
+		struct json_writer jw;
+
+		jw_init(&jw, stdout, true);
+		jw_start_object(&jw);
+		jw_key(&jw, "probes");
+		jw_start_array(&jw);
+		for (int i = 0; i < ACCEL_BYPASS_KB_COUNT; i++) {
+			jw_start_object(&jw);
+			jw_kv_string(&jw, "name", bypass_probes[i].name);
+			jw_kv_string(&jw, "checks", bypass_probes[i].checks);
+			jw_kv_string(&jw, "verdict", bypass_verdict_name(st.r[i].verdict));
+			jw_kv_string(&jw, "detail", st.r[i].detail);
+			jw_kv_uint(&jw, "us", (uint64_t)(st.r[i].ms * 1000));
+			jw_end_object(&jw);
+		}
+		jw_end_array(&jw);
+		jw_kb_list(&jw, "affected", st.affected);
+		jw_kb_list(&jw, "could_not_run", st.unchecked);
+		jw_kv_bool(&jw, "restricted", st.affected | st.unchecked);
+		jw_kv_uint(&jw, "us", (uint64_t)(st.ms * 1000));
+		jw_end_object(&jw);
+		jw_finish(&jw);
+	} else {
+		for (int i = 0; i < ACCEL_BYPASS_KB_COUNT; i++)
+			printf("%s\n", bypass_selftest_line(&st, i, line, sizeof(line)));
+	}
+	if (st.unchecked) {
+		pr_warn("bypass selftest: %s could not run; attach would assume affected\n",
+			bypass_kb_names(st.unchecked, line, sizeof(line)));
+		return -EAGAIN;
+	}
+	return 0;
 }
 
 /* ---- `accelctl bypass on|off|policy|selftest` ------------------------- */
@@ -714,17 +634,19 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 int bypass_command(struct accel_ctx *ctx, const char *verb)
 {
 	struct accel_bypass_config cfg;
-	char dir[PATH_MAX], detail[256];
+	char dir[PATH_MAX];
 	int err, fd = -1, pfd = -1;
 
 	if (!strcmp(verb, "selftest")) {
-		err = bypass_selftest_blocking(detail, sizeof(detail));
-		if (err < 0) {
-			pr_warn("bypass selftest could not run: %s\n", detail);
-			return err;
+		if (ctx->attach.lists_set) {
+			pr_warn("bypass selftest: port lists go with `accelctl bypass policy`\n");
+			return -ACCEL_ECONFIG;
 		}
-		printf("%s: %s\n", err ? "affected" : "ok", detail);
-		return 0;
+		return selftest_print(ctx);
+	}
+	if (ctx->json) {
+		pr_warn("bypass %s: --json goes with `accelctl bypass selftest`\n", verb);
+		return -ACCEL_ECONFIG;
 	}
 	if (strcmp(verb, "on") && strcmp(verb, "off") && strcmp(verb, "policy")) {
 		pr_warn("bypass: unknown action '%s' (on, off, policy, selftest)\n", verb);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "accel.h"
 #include "accel_abi.h"
@@ -13,11 +14,64 @@
 int bypass_command(struct accel_ctx *ctx, const char *verb);
 
 /*
- * The kernel self-test: does tcp_bpf_recvmsg() answer a blocking reader
- * -EAGAIN after a wakeup that brought no psock data?  Returns 1 (affected),
- * 0 (not affected) or -errno (could not tell); detail says what was seen.
+ * The kernel self-test (user/bypass_selftest.c): one probe per sockmap
+ * behaviour that differs from plain TCP, indexed by
+ * enum accel_bypass_kernel_behaviour.  A probe's run() returns 1
+ * (affected), 0 (behaves like TCP) or -errno (could not tell); detail
+ * says what was seen.
  */
-int bypass_selftest_blocking(char *detail, size_t len);
+struct bypass_probe {
+	const char *name;		/* "blocking_eagain": CLI, JSON, docs */
+	const char *checks;		/* what a correct kernel does */
+	const char *consequence;	/* one line for attach, when affected */
+	/* control: the same steps on plain TCP sockets, no sockhash (must
+	 * report 0 on any kernel; tests prove a probe can tell) */
+	int (*run)(bool control, char *detail, size_t len);
+	/* restricted mode does not avoid it: listing a port under
+	 * --event-ports accepts the behaviour for that port */
+	bool event_ports_accept;
+};
+
+extern const struct bypass_probe bypass_probes[ACCEL_BYPASS_KB_COUNT];
+
+enum bypass_verdict {
+	BYPASS_PROBE_OK = 0,
+	BYPASS_PROBE_AFFECTED,
+	BYPASS_PROBE_FAILED,		/* could not run */
+};
+
+struct bypass_probe_result {
+	enum bypass_verdict verdict;
+	int err;			/* -errno when FAILED */
+	double ms;
+	char detail[256];
+};
+
+struct bypass_selftest {
+	struct bypass_probe_result r[ACCEL_BYPASS_KB_COUNT];
+	uint32_t affected;		/* 1 << ACCEL_BYPASS_KB_*: found */
+	uint32_t unchecked;		/* ... could not run */
+	double ms;
+};
+
+/* Run every probe in the current network namespace; never fails (a probe
+ * that cannot run is a result). */
+void bypass_selftest_run(struct bypass_selftest *st);
+/* The masks from the verdicts. */
+void bypass_selftest_tally(struct bypass_selftest *st);
+const char *bypass_verdict_name(enum bypass_verdict v);
+/* "blocking_eagain, splice_misses" or "none" */
+const char *bypass_kb_names(uint32_t mask, char *buf, size_t len);
+/* "blocking_eagain: affected: <detail>" */
+const char *bypass_selftest_line(const struct bypass_selftest *st, int i, char *buf, size_t len);
+/* attach's explanation of restricted mode, "bypass: " lines; empty (0)
+ * when every probe ran and found nothing. */
+size_t bypass_selftest_explain(const struct bypass_selftest *st, bool event_ports, char *buf, size_t len);
+
+/* The probes, for tests. */
+int bypass_probe_blocking_eagain(bool control, char *detail, size_t len);
+int bypass_probe_close_unread_fin(bool control, char *detail, size_t len);
+int bypass_probe_splice_misses(bool control, char *detail, size_t len);
 
 /* Mirror a key (the peer's key of a socket). */
 void bypass_key_mirror(const struct accel_bypass_key *k, struct accel_bypass_key *peer);

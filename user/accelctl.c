@@ -147,7 +147,8 @@ static const struct command commands[] = {
 	  "            (order-safe: bytes already bypassed are read first)\n"
 	  "  policy    replace the port lists given (--ports, --exclude-ports,\n"
 	  "            --event-ports; `none` empties one) or, without options, print them\n"
-	  "  selftest  run the blocking-reader check attach runs and print the verdict\n"
+	  "  selftest  run attach's kernel self-test: one line per probe, ok, affected or\n"
+	  "            could-not-run (exit 1; attach assumes affected); --json\n"
 	  "Policy changes apply to connections established afterwards.",
 	  bypass_opts, cmd_bypass },
 	{ "profile", "list | show [NAME|FILE] | check FILE", "show or check tuning profiles",

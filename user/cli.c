@@ -42,7 +42,7 @@ static const struct opt_spec specs[] = {
 	{ OPT_EXCLUDE_PORTS, "exclude-ports", required_argument, "LIST",
 	  "bypass: never accelerate connections with either end on these ports" },
 	{ OPT_EVENT_PORTS, "event-ports", required_argument, "LIST",
-	  "bypass: listening ports of event-driven servers (nonblocking sockets); on kernels whose sockmap breaks blocking readers only these are accelerated" },
+	  "bypass: listening ports of event-driven servers (nonblocking sockets); on kernels whose sockmap differs from TCP (bypass selftest) only these are accelerated" },
 	{ OPT_IFACE, "iface", required_argument, "IF",
 	  "netacct: interface to account (repeatable; default lo and the default-route interfaces)" },
 	{ OPT_INGRESS, "ingress", required_argument, "HOOK",

@@ -107,6 +107,9 @@ int feature_index(const struct accel_feature *f);
 /* "bypass,netacct" → mask; -EINVAL with the bad name in err. */
 int features_parse(const char *list, unsigned int *mask, char *err, size_t errlen);
 
+/* Mask of the features whose attached() is true (pins or state left). */
+unsigned int features_attached(struct accel_ctx *ctx);
+
 /* <pin-root>/<feature> */
 int feature_pin_dir(const struct accel_ctx *ctx, const struct accel_feature *f,
 		    char *buf, size_t len);

@@ -191,7 +191,7 @@ void instance_remove(const struct accel_ctx *ctx)
 
 /* ---- attach / detach ------------------------------------------------ */
 
-static unsigned int attached_mask(struct accel_ctx *ctx)
+unsigned int features_attached(struct accel_ctx *ctx)
 {
 	unsigned int mask = 0;
 
@@ -263,7 +263,7 @@ int accel_attach(struct accel_ctx *ctx)
 	}
 	/* Pins (or a tuning journal) without an instance record: an earlier
 	 * attach died half-way.  Undo what it left before starting over. */
-	stale = attached_mask(ctx);
+	stale = features_attached(ctx);
 	if (stale) {
 		mask_names(stale, names, sizeof(names));
 		pr_warn("found leftovers of an interrupted attach (%s); cleaning them up first\n", names);
@@ -342,7 +342,7 @@ int accel_detach(struct accel_ctx *ctx)
 
 	if (access(ctx->pin_root, F_OK) && instance_read(ctx, &ii)) {
 		/* A tuning journal may outlive the pins (crash, reboot). */
-		mask = attached_mask(ctx);
+		mask = features_attached(ctx);
 		if (!mask) {
 			pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
 			return 0;
@@ -354,7 +354,7 @@ int accel_detach(struct accel_ctx *ctx)
 	err = pin_root_lock(ctx->pin_root, true, &ctx->lock_fd);
 	if (err)
 		return err;
-	mask = attached_mask(ctx);
+	mask = features_attached(ctx);
 	if (!instance_read(ctx, &ii))
 		mask |= ii.features;
 	if (!mask) {
@@ -500,7 +500,7 @@ int accel_status(struct accel_ctx *ctx)
 	struct instance_info ii;
 	bool have = !instance_read(ctx, &ii);
 	char when[32], names[128];
-	unsigned int mask = attached_mask(ctx);
+	unsigned int mask = features_attached(ctx);
 	struct json_writer jw;
 
 	if (ctx->json) {

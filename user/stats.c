@@ -35,14 +35,6 @@ struct metrics *stats_collect(struct accel_ctx *ctx)
 	return m;
 }
 
-static bool any_attached(struct accel_ctx *ctx)
-{
-	for (int i = 0; i < nfeatures; i++)
-		if (features[i]->attached(ctx))
-			return true;
-	return false;
-}
-
 /* The metric name prefix of a feature's families. */
 static void feature_prefix(const struct accel_feature *f, char *buf, size_t len)
 {
@@ -157,7 +149,7 @@ static void print_once(struct accel_ctx *ctx, struct cli_opts *o, const struct m
 		jw_init(&jw, stdout, !o->watch);
 		jw_start_object(&jw);
 		jw_kv_int(&jw, "timestamp", time(NULL));
-		jw_kv_bool(&jw, "attached", any_attached(ctx));
+		jw_kv_bool(&jw, "attached", features_attached(ctx) != 0);
 		jw_key(&jw, "metrics");
 		metrics_write_json(m, &jw);
 		jw_end_object(&jw);
@@ -199,7 +191,7 @@ int stats_run(struct accel_ctx *ctx, struct cli_opts *o)
 	double t0 = 0, t1;
 	int err = 0;
 
-	if (!any_attached(ctx) && !ctx->json && !o->prometheus && !o->watch) {
+	if (!features_attached(ctx) && !ctx->json && !o->prometheus && !o->watch) {
 		printf("nothing is attached (pin root %s); run `accelctl attach`\n", ctx->pin_root);
 		return 0;
 	}

@@ -33,6 +33,7 @@ test_attach_stats_detach_leaves_nothing() {
 	[ "$((after - before))" -eq $n ] || fail "ActiveOpens moved by $((after - before)), expected $n"
 	$A stats --prometheus | grep -q '^accel_tcp_state_transitions_total{family="inet",state="syn_sent"} '"$n"'$' ||
 		fail "--prometheus disagrees"
+	$A stats --json | json_get 'd["attached"]' | grep -qx True || fail "stats --json: attached is not true"
 
 	local ids
 	ids=$($A status --json | json_get '" ".join(str(p["link_id"]) for p in d["features"]["tcpstate"]["pins"] if p["kind"]=="link")')
@@ -43,6 +44,8 @@ test_attach_stats_detach_leaves_nothing() {
 	for id in $ids; do
 		bpftool link show id "$id" >/dev/null 2>&1 && fail "link $id still exists after detach"
 	done
+	$A stats | grep -q 'nothing is attached' || fail "stats after detach does not say nothing is attached"
+	$A stats --json | json_get 'd["attached"]' | grep -qx False || fail "stats --json after detach: attached is not false"
 	# detach again: nothing to do, success
 	$A detach 2>&1 | grep -q 'nothing is attached' || fail "second detach did not say so"
 	pass

@@ -69,47 +69,60 @@ static const char *metric_key(const struct journal_entry *e, char *buf, size_t l
 	return buf;
 }
 
+/* Where one setting lives: a /proc/sys file for a sysctl (with its
+ * canonical name, for messages), a NIC item for nic_read()/nic_write(). */
+struct tune_target {
+	struct tune_item it;
+	char canon[TUNE_KEY_LEN];
+	char path[PATH_MAX];
+};
+
+static int tune_resolve(enum tune_kind kind, const char *ifname, const char *key,
+			struct tune_target *t, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	t->it.kind = kind;
+	if (kind == TK_SYSCTL)
+		return sysctl_key_parse(key, t->canon, sizeof(t->canon), t->path, sizeof(t->path),
+					err, errlen);
+	snprintf(t->it.ifname, sizeof(t->it.ifname), "%s", ifname);
+	snprintf(t->it.key, sizeof(t->it.key), "%s", key);
+	return 0;
+}
+
 int tune_read(struct nic *nic, enum tune_kind kind, const char *ifname, const char *key,
 	      char *buf, size_t len, char *err, size_t errlen)
 {
-	char canon[TUNE_KEY_LEN], path[PATH_MAX];
-	struct tune_item it = { .kind = kind };
+	struct tune_target t;
 	int e;
 
-	if (kind == TK_SYSCTL) {
-		e = sysctl_key_parse(key, canon, sizeof(canon), path, sizeof(path), err, errlen);
-		if (e)
-			return e;
-		e = sysctl_read(path, buf, len);
-		if (e)
-			snprintf(err, errlen, "%s: %s", canon, e == -ENOENT ?
-				 "no such sysctl in this kernel and network namespace" : strerror(-e));
+	e = tune_resolve(kind, ifname, key, &t, err, errlen);
+	if (e)
 		return e;
-	}
-	snprintf(it.ifname, sizeof(it.ifname), "%s", ifname);
-	snprintf(it.key, sizeof(it.key), "%s", key);
-	return nic_read(nic, &it, buf, len, err, errlen);
+	if (kind != TK_SYSCTL)
+		return nic_read(nic, &t.it, buf, len, err, errlen);
+	e = sysctl_read(t.path, buf, len);
+	if (e)
+		snprintf(err, errlen, "%s: %s", t.canon, e == -ENOENT ?
+			 "no such sysctl in this kernel and network namespace" : strerror(-e));
+	return e;
 }
 
 int tune_write(struct nic *nic, enum tune_kind kind, const char *ifname, const char *key,
 	       const char *val, char *err, size_t errlen)
 {
-	char canon[TUNE_KEY_LEN], path[PATH_MAX];
-	struct tune_item it = { .kind = kind };
+	struct tune_target t;
 	int e;
 
-	if (kind == TK_SYSCTL) {
-		e = sysctl_key_parse(key, canon, sizeof(canon), path, sizeof(path), err, errlen);
-		if (e)
-			return e;
-		e = sysctl_write(path, val);
-		if (e)
-			snprintf(err, errlen, "%s = %s: the kernel refused it: %s", canon, val, strerror(-e));
+	e = tune_resolve(kind, ifname, key, &t, err, errlen);
+	if (e)
 		return e;
-	}
-	snprintf(it.ifname, sizeof(it.ifname), "%s", ifname);
-	snprintf(it.key, sizeof(it.key), "%s", key);
-	return nic_write(nic, &it, val, err, errlen);
+	if (kind != TK_SYSCTL)
+		return nic_write(nic, &t.it, val, err, errlen);
+	e = sysctl_write(t.path, val);
+	if (e)
+		snprintf(err, errlen, "%s = %s: the kernel refused it: %s", t.canon, val, strerror(-e));
+	return e;
 }
 
 /* Feature groups are kept bit by bit ("tx-tcp-segmentation=on,..."); shown

@@ -306,6 +306,30 @@ static void test_nic_limits(void **state)
 	assert_int_equal(nic_check_count("eth0 rx", 0, 8, err, sizeof(err)), -ERANGE);
 }
 
+/* tune_read()/tune_write() resolve the key once (tune_resolve): a refused
+ * name never reaches /proc/sys, a missing one is named canonically. */
+static void test_tune_read_write_sysctl(void **state)
+{
+	char buf[TUNE_VAL_LEN], want[TUNE_VAL_LEN], err[256];
+
+	(void)state;
+	assert_true(read_file("/proc/sys/net/core/somaxconn", want, sizeof(want)) > 0);
+	assert_int_equal(tune_read(NULL, TK_SYSCTL, "", "net/core/somaxconn", buf, sizeof(buf), err,
+				   sizeof(err)), 0);
+	assert_string_equal(sysctl_norm(buf), sysctl_norm(want));
+	err[0] = '\0';
+	assert_int_equal(tune_read(NULL, TK_SYSCTL, "", "net/../../etc/passwd", buf, sizeof(buf), err,
+				   sizeof(err)), -EINVAL);
+	assert_true(err[0]);
+	assert_int_equal(tune_write(NULL, TK_SYSCTL, "", "net..core", "1", err, sizeof(err)), -EINVAL);
+	assert_int_equal(tune_read(NULL, TK_SYSCTL, "", "net/core/accelctl_no_such_key", buf,
+				   sizeof(buf), err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "net.core.accelctl_no_such_key: no such sysctl"));
+	assert_int_not_equal(tune_write(NULL, TK_SYSCTL, "", "net.core.accelctl_no_such_key", "1", err,
+					sizeof(err)), 0);
+	assert_non_null(strstr(err, "net.core.accelctl_no_such_key = 1: the kernel refused it"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_merge_attach_opts),
 		cmocka_unit_test(test_journal_roundtrip),
 		cmocka_unit_test(test_nic_limits),
+		cmocka_unit_test(test_tune_read_write_sysctl),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -208,8 +208,7 @@ static void mask_names(unsigned int mask, char *buf, size_t len)
 	buf[0] = '\0';
 	for (int i = 0; i < nfeatures; i++)
 		if (mask & (1u << i))
-			off += snprintf(buf + off, off < len ? len - off : 0, "%s%s",
-					off ? "," : "", features[i]->name);
+			str_appendf(buf, len, &off, "%s%s", off ? "," : "", features[i]->name);
 	if (!off)
 		snprintf(buf, len, "none");
 }

@@ -62,13 +62,16 @@ static const struct metric_sample *same_sample(const struct metric_family *pf,
 static void sample_name(const struct metric_family *fam, const struct metric_sample *s,
 			char *buf, size_t len)
 {
-	size_t off = snprintf(buf, len, "%s", fam->name);
+	size_t off = 0;
+	int err;
 
-	for (int l = 0; l < s->nlabels && off < len; l++)
-		off += snprintf(buf + off, len - off, "%s%s=%s", l ? "," : "{", s->lname[l],
-				s->lvalue[l]);
-	if (s->nlabels && off < len)
-		snprintf(buf + off, len - off, "}");
+	buf[0] = '\0';
+	err = str_appendf(buf, len, &off, "%s", fam->name);
+	for (int l = 0; !err && l < s->nlabels; l++)
+		err = str_appendf(buf, len, &off, "%s%s=%s", l ? "," : "{", s->lname[l],
+				  s->lvalue[l]);
+	if (!err && s->nlabels)
+		str_appendf(buf, len, &off, "}");
 }
 
 /* --watch: every sample of the feature with its value and, for counters,

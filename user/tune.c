@@ -407,14 +407,18 @@ static void check_nic(struct tune_plan *pl, struct tune_change *c, struct nic *n
 		const char *want = it->value;
 		size_t o = 0;
 
-		for (const char *p = c->cur; *p && o + 4 < sizeof(c->new_val); ) {
+		for (const char *p = c->cur; *p; ) {
 			const char *eq = strchr(p, '='), *comma;
 
 			if (!eq)
 				break;
 			comma = strchr(eq, ',');
-			o += snprintf(c->new_val + o, sizeof(c->new_val) - o, "%s%.*s=%s", o ? "," : "",
-				      (int)(eq - p), p, want);
+			if (str_appendf(c->new_val, sizeof(c->new_val), &o, "%s%.*s=%s", o ? "," : "",
+					(int)(eq - p), p, want)) {
+				/* a half list would leave bits unset unnoticed */
+				plan_error(pl, it, "the device's feature bits do not fit the value buffer");
+				return;
+			}
 			if (!comma)
 				break;
 			p = comma + 1;

@@ -471,17 +471,26 @@ static void plan_print(const struct tune_plan *pl, FILE *out)
 	}
 }
 
-/* Test hook (integration tests): die by SIGKILL after N writes, to prove
- * that the journal makes an interrupted apply recoverable. */
+#ifdef ACCEL_TEST_HOOKS
+/* Test build only (make builds it as tests/accelctl-testhooks; accelctl
+ * itself has no such code): ACCELCTL_TEST_TUNE_CRASH_AFTER=N dies by
+ * SIGKILL after N writes, to prove that the journal makes an interrupted
+ * apply recoverable. */
 static void test_crash_hook(int written)
 {
 	const char *e = getenv("ACCELCTL_TEST_TUNE_CRASH_AFTER");
 
 	if (e && *e && atoi(e) == written) {
-		fprintf(stderr, "accelctl: test hook: SIGKILL after %d writes\n", written);
+		fprintf(stderr, "accelctl: TEST HOOK: SIGKILL after %d tuning writes\n", written);
 		kill(getpid(), SIGKILL);
 	}
 }
+#else
+static inline void test_crash_hook(int written)
+{
+	(void)written;
+}
+#endif
 
 /* Write pending values in passes: a value the kernel refuses because of
  * another one not yet written (ipfrag low above high) goes in the next

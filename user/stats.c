@@ -192,8 +192,11 @@ int stats_run(struct accel_ctx *ctx, struct cli_opts *o)
 	struct metrics *m = NULL, *prev = NULL;
 	struct timespec next;
 	double t0 = 0, t1;
-	int err = 0;
+	int err;
 
+	err = instance_check_abi(ctx, "stats");
+	if (err)
+		return err;
 	if (!features_attached(ctx) && !ctx->json && !o->prometheus && !o->watch) {
 		printf("nothing is attached (pin root %s); run `accelctl attach`\n", ctx->pin_root);
 		return 0;

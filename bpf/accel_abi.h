@@ -17,7 +17,11 @@
 #include <linux/types.h>
 #endif
 
-#define ACCEL_ABI_VERSION 1
+/* Bump when a pinned map's layout or meaning changes.  attach records it
+ * in the instance record (abi=); an accelctl of another version refuses
+ * attach, detach and stats on those pins (exit 2) until they are detached
+ * by the accelctl that made them, or with detach --force. */
+#define ACCEL_ABI_VERSION 1u
 
 /* Pinned objects live under <pin-root>/<feature>/; maps keep their BTF names
  * (LIBBPF_PIN_BY_NAME), links are pinned as link_<program>. */

@@ -56,6 +56,10 @@ BPFT_SRCS  := $(sort $(wildcard tests/bpf/test_*.c))
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
 TOOL_SRCS  := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(OUT)/tests/tools/%,$(TOOL_SRCS))
+# accelctl with its test hooks compiled in (-DACCEL_TEST_HOOKS: tune.c's
+# crash after N writes).  Only integration tests run it; `all` and
+# `install` never build it, so an operator's binary has no hook to trip.
+TESTHOOKS  := $(OUT)/tests/accelctl-testhooks
 UNITS      := $(notdir $(wildcard scripts/systemd/*.service))
 
 .DELETE_ON_ERROR:
@@ -82,7 +86,7 @@ help:
 	@echo '  clean             remove $(OUT)/ and build-asan/'
 	@echo 'Variables: V=1 (show commands), OUT=dir, PREFIX, DESTDIR, TESTS=pattern'
 
-$(OUT) $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/bpf $(OUT)/tests/tools:
+$(OUT) $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/bpf $(OUT)/tests/tools $(OUT)/tests/testhooks:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) Makefile | $(OUT)
@@ -98,6 +102,14 @@ $(OUT)/user/%.o: user/%.c $(USER_HDRS) $(BPF_HDRS) $(SKELS) Makefile | $(OUT)/us
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
 $(OUT)/accelctl: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(OUT)/tests/testhooks/%.o: user/%.c $(USER_HDRS) $(BPF_HDRS) $(SKELS) Makefile | $(OUT)/tests/testhooks
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -DACCEL_TEST_HOOKS -c $< -o $@
+
+$(TESTHOOKS): $(filter-out $(OUT)/user/tune.o,$(USER_OBJS)) $(OUT)/tests/testhooks/tune.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -120,7 +132,7 @@ $(OUT)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) Makefile | $(O
 deps:
 	$(Q)scripts/install-deps.sh all
 
-test-build: $(OUT)/accelctl $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
+test-build: $(OUT)/accelctl $(TESTHOOKS) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
@@ -132,7 +144,7 @@ test-unit: $(UNIT_BINS)
 test-bpf: $(OUT)/accelctl $(BPFT_BINS)
 	$(Q)OUT=$(OUT) tests/run.sh bpf
 
-test-integration: $(OUT)/accelctl $(TOOL_BINS)
+test-integration: $(OUT)/accelctl $(TESTHOOKS) $(TOOL_BINS)
 	$(Q)OUT=$(OUT) tests/run.sh integration
 
 bench: deps

@@ -17,7 +17,11 @@
 #include <linux/types.h>
 #endif
 
-#define ACCEL_ABI_VERSION 1
+/* Bump when a pinned map's layout or meaning changes.  attach records it
+ * in the instance record (abi=); an accelctl of another version refuses
+ * attach, detach and stats on those pins (exit 2) until they are detached
+ * by the accelctl that made them, or with detach --force. */
+#define ACCEL_ABI_VERSION 1u
 
 /* Pinned objects live under <pin-root>/<feature>/; maps keep their BTF names
  * (LIBBPF_PIN_BY_NAME), links are pinned as link_<program>. */
@@ -247,12 +251,33 @@ enum accel_bypass_counter {
 	ACCEL_BYPASS_NCOUNTERS,
 };
 
+/*
+ * bypass_blocking_ports: LRU hash, on affected kernels only.  An accepted
+ * socket of an --event-ports port whose file is blocking at its first
+ * send marks the port (in its namespace): the operator declared a server
+ * event-driven that is not.  New connections to a marked port stay on the
+ * stack (fallback kernel_unsafe); `bypass policy --event-ports` clears it.
+ */
+struct accel_bypass_port_key {
+	__u64 netns_cookie;
+	__u16 port;		/* host byte order */
+	__u16 pad[3];
+};
+_Static_assert(sizeof(struct accel_bypass_port_key) == 16, "accel_bypass_port_key is ABI");
+
+struct accel_bypass_port_seen {
+	__u64 sockets;		/* blocking accepted sockets seen */
+	__u64 last_boot_ns;	/* bpf_ktime_get_boot_ns() of the latest */
+};
+#define ACCEL_BYPASS_BLOCKING_PORTS	1024
+
 /* Pinned map names (LIBBPF_PIN_BY_NAME keeps the BTF names). */
 #define ACCEL_BYPASS_MAP_SOCKS		"bypass_socks"
 #define ACCEL_BYPASS_MAP_PEERS		"bypass_peers"	/* per-socket state shared with the peer */
 #define ACCEL_BYPASS_MAP_CONFIG		"bypass_config"
 #define ACCEL_BYPASS_MAP_PORTS		"bypass_ports"
 #define ACCEL_BYPASS_MAP_COUNTERS	"bypass_counters"
+#define ACCEL_BYPASS_MAP_BLOCKING_PORTS	"bypass_blocking_ports"
 
 /* bypass: end of section */
 

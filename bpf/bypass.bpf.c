@@ -13,10 +13,13 @@
  *    has sent nothing over the stack yet.  The receiver reads its psock
  *    queue before its receive queue, so stack -> bypass would reorder;
  *  - bypass -> stack (demotion: `bypass off`, detach, small-message
- *    streams) is order-safe for the same reason, and is final;
+ *    streams, a peer found blocking) is order-safe for the same reason,
+ *    and is final;
  *  - on kernels whose tcp_bpf_recvmsg() fails blocking readers with
  *    -EAGAIN (userspace self-tests this at attach, docs/bypass.md), only
- *    nonblocking sockets take part; see bypass_established().
+ *    nonblocking sockets take part; see bypass_established().  An
+ *    --event-ports server caught blocking marks its port
+ *    (bypass_blocking_ports) so that its later connections stay out.
  */
 #include "accel_common.bpf.h"
 
@@ -103,6 +106,14 @@ struct {
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bypass_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ACCEL_BYPASS_BLOCKING_PORTS);
+	__type(key, struct accel_bypass_port_key);
+	__type(value, struct accel_bypass_port_seen);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bypass_blocking_ports SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -229,6 +240,39 @@ static __always_inline int sock_nonblocking(struct tcp_sock *tp)
 	return (f->f_flags & O_NONBLOCK_) ? 1 : 0;
 }
 
+static __always_inline void port_key_of(const struct accel_bypass_key *k,
+					struct accel_bypass_port_key *pk)
+{
+	pk->netns_cookie = k->netns_cookie;
+	pk->port = k->local_port;
+	pk->pad[0] = pk->pad[1] = pk->pad[2] = 0;
+}
+
+/* An --event-ports server was caught reading a blocking socket. */
+static __always_inline bool event_port_blocking(const struct accel_bypass_key *k)
+{
+	struct accel_bypass_port_key pk;
+
+	port_key_of(k, &pk);
+	return bpf_map_lookup_elem(&bypass_blocking_ports, &pk);
+}
+
+static __always_inline void event_port_mark_blocking(const struct accel_bypass_key *k)
+{
+	struct accel_bypass_port_seen first = { .sockets = 1 }, *seen;
+	struct accel_bypass_port_key pk;
+
+	port_key_of(k, &pk);
+	first.last_boot_ns = bpf_ktime_get_boot_ns();
+	seen = bpf_map_lookup_elem(&bypass_blocking_ports, &pk);
+	if (!seen) {
+		bpf_map_update_elem(&bypass_blocking_ports, &pk, &first, BPF_NOEXIST);
+		return;
+	}
+	__sync_fetch_and_add(&seen->sockets, 1);
+	seen->last_boot_ns = first.last_boot_ns;
+}
+
 static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool active)
 {
 	struct accel_bypass_config *cfg = bypass_cfg();
@@ -269,7 +313,8 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 		 */
 		server_port = active ? key.remote_port : key.local_port;
 		if (!port_listed(ACCEL_BYPASS_PORTS_EVENT, server_port) ||
-		    (active && sock_nonblocking(tp) != 1)) {
+		    (active && sock_nonblocking(tp) != 1) ||
+		    (!active && event_port_blocking(&key))) {
 			accel_count(&bypass_counters, ACCEL_BYPASS_FB_KERNEL_UNSAFE, 1);
 			return;
 		}
@@ -449,7 +494,15 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
 		return ACCEL_BYPASS_FB_PEER_MISSING;
 	if (cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) {
 		if (sock_nonblocking(tp) != 1) {
+			/* An accepted socket is only here because its port
+			 * is in --event-ports: the server is not what the
+			 * operator said.  Its peer demotes at its next send
+			 * (bypass_sk_msg), this socket leaves the sockhash
+			 * once drained, and the port's next connections
+			 * stay out (bypass_established). */
 			__sync_fetch_and_or(&sh->flags, BSK_BLOCKING);
+			if (!(sh->flags & BSK_OWNER))
+				event_port_mark_blocking(&st->key);
 			return ACCEL_BYPASS_FB_KERNEL_UNSAFE;
 		}
 		/* as far as we know: set by its own first send, or at connect */
@@ -481,18 +534,14 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
  */
 static __always_inline bool bypass_small_stream(struct bypass_sk *st, __u32 size,
 						const struct accel_bypass_config *cfg,
-						struct accel_bypass_key *peer)
+						const struct bypass_peer *psh)
 {
-	struct bypass_peer *psh;
 	__u32 seen;
 
 	if (!cfg->small_msg_run || size >= cfg->small_msg_bytes) {
 		st->small_run = 0;
 		return false;
 	}
-	psh = bpf_map_lookup_elem(&bypass_peers, peer);
-	if (!psh)
-		return false;	/* the redirect below fails and says so */
 	seen = psh->tx_msgs;
 	if (seen == st->peer_tx_seen) {
 		st->small_run++;
@@ -509,7 +558,7 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 	struct accel_bypass_config *cfg = bypass_cfg();
 	struct accel_bypass_key peer;
 	struct bpf_sock *sk = msg->sk;
-	struct bypass_peer *sh;
+	struct bypass_peer *sh, *psh;
 	struct bypass_sk *st;
 	__u32 size = msg->size, why;
 
@@ -531,8 +580,14 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 		if (why)
 			return fall_back(st, sh, why);
 		st->tx = TX_REDIRECT;
-	} else if (bypass_small_stream(st, size, cfg, &peer)) {
-		return fall_back(st, sh, ACCEL_BYPASS_FB_DEMOTED);
+	} else {
+		psh = bpf_map_lookup_elem(&bypass_peers, &peer);
+		/* no entry: the peer closed; the redirect below fails and
+		 * says so */
+		if (psh && (psh->flags & BSK_BLOCKING))
+			return fall_back(st, sh, ACCEL_BYPASS_FB_KERNEL_UNSAFE);
+		if (psh && bypass_small_stream(st, size, cfg, psh))
+			return fall_back(st, sh, ACCEL_BYPASS_FB_DEMOTED);
 	}
 	if (bpf_msg_redirect_hash(msg, &bypass_socks, &peer, BPF_F_INGRESS) != SK_PASS)
 		return fall_back(st, sh, ACCEL_BYPASS_FB_REDIRECT_ERROR);

@@ -28,7 +28,7 @@ static __always_inline int tc_account(struct __sk_buff *skb, __u32 dir)
 
 	if (!c)
 		return TC_ACT_UNSPEC_;
-	cfg = netacct_ifcfg(skb, ifindex);
+	cfg = netacct_ifcfg(skb, ifindex, dir);
 	if (!cfg)
 		return TC_ACT_UNSPEC_;
 	err = netacct_parse(skb, (void *)(long)skb->data, (void *)(long)skb->data_end, len, gso, &p);

@@ -386,13 +386,19 @@ static __always_inline struct netacct_counters *netacct_slot(__u32 ifindex, __u3
 }
 
 /* The interface's configuration, with the MTU refreshed from the device
- * (bpf_check_mtu() reports it in mtu_len whatever the verdict). */
-static __always_inline struct netacct_ifcfg *netacct_ifcfg(void *ctx, __u32 ifindex)
+ * (bpf_check_mtu() reports it in mtu_len whatever the verdict).  The MTU
+ * serves only the MTU check, so ingress skips the helper where that check
+ * is off (NETACCT_IF_NO_RX_MTU: generic XDP, frames may be aggregates);
+ * the egress program, on every accounted interface, keeps cfg->mtu (and
+ * the mtu gauge) current there. */
+static __always_inline struct netacct_ifcfg *netacct_ifcfg(void *ctx, __u32 ifindex, __u32 dir)
 {
 	struct netacct_ifcfg *cfg = bpf_map_lookup_elem(&netacct_ifaces, &ifindex);
 	__u32 mtu = 0;
 
 	if (!cfg || !live_mtu)
+		return cfg;
+	if (dir == NETACCT_DIR_INGRESS && (cfg->flags & NETACCT_IF_NO_RX_MTU))
 		return cfg;
 	bpf_check_mtu(ctx, 0, &mtu, 0, 0);
 	if (mtu && mtu != cfg->mtu)

@@ -26,7 +26,7 @@ int netacct_xdp(struct xdp_md *ctx)
 
 	if (!c)
 		return XDP_PASS;
-	cfg = netacct_ifcfg(ctx, ifindex);
+	cfg = netacct_ifcfg(ctx, ifindex, NETACCT_DIR_INGRESS);
 	if (!cfg)
 		return XDP_PASS;
 	/* Single-buffer XDP: the frame is all linear, -2 cannot happen. */

@@ -107,6 +107,9 @@ int feature_index(const struct accel_feature *f);
 /* "bypass,netacct" → mask; -EINVAL with the bad name in err. */
 int features_parse(const char *list, unsigned int *mask, char *err, size_t errlen);
 
+/* Mask of the features whose attached() is true (pins or state left). */
+unsigned int features_attached(struct accel_ctx *ctx);
+
 /* <pin-root>/<feature> */
 int feature_pin_dir(const struct accel_ctx *ctx, const struct accel_feature *f,
 		    char *buf, size_t len);
@@ -121,15 +124,21 @@ int accel_detach(struct accel_ctx *ctx);
 int accel_status(struct accel_ctx *ctx);
 int accel_collect(struct accel_ctx *ctx, struct metrics *m);
 
-/* Instance record in the state dir: which features, since when, netns. */
+/* Instance record in the state dir: which features, since when, netns,
+ * and the ACCEL_ABI_VERSION of the accelctl that made its pins. */
 struct instance_info {
 	unsigned int features;
 	long long since;
 	char netns[64];
 	uint64_t netns_cookie;
+	unsigned int abi;
 };
 int instance_read(const struct accel_ctx *ctx, struct instance_info *ii);
 int instance_write(const struct accel_ctx *ctx, const struct instance_info *ii);
 void instance_remove(const struct accel_ctx *ctx);
+/* 0 when no instance is recorded or its ABI is ours; else -ACCEL_ECONFIG
+ * with an error naming both versions and the way out (cmd: for the
+ * message). */
+int instance_check_abi(const struct accel_ctx *ctx, const char *cmd);
 
 #endif

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -216,6 +217,74 @@ static int sockhash_count(const struct accel_ctx *ctx, unsigned int *socks, unsi
 	}
 	close(fd);
 	return 0;
+}
+
+/* --event-ports ports whose accepted sockets were caught blocking,
+ * summed over namespaces, in port order. */
+struct blocking_port {
+	uint16_t port;
+	uint64_t sockets;
+	double secs_ago;
+};
+
+static int blocking_ports_read(const struct accel_ctx *ctx, struct blocking_port *bp, int max)
+{
+	struct accel_bypass_port_key k, next;
+	struct accel_bypass_port_seen seen;
+	struct timespec now;
+	char dir[PATH_MAX];
+	void *prev = NULL;
+	int fd, n = 0, i;
+	double ago;
+
+	if (pin_dir(ctx, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	fd = pinned_obj_get(dir, ACCEL_BYPASS_MAP_BLOCKING_PORTS);
+	if (fd < 0)
+		return fd;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &seen))
+			continue;	/* evicted meanwhile */
+		ago = now.tv_sec + now.tv_nsec / 1e9 - seen.last_boot_ns / 1e9;
+
+		for (i = 0; i < n && bp[i].port < k.port; i++)
+			;
+		if (i < n && bp[i].port == k.port) {
+			bp[i].sockets += seen.sockets;
+			if (ago < bp[i].secs_ago)
+				bp[i].secs_ago = ago;
+			continue;
+		}
+		if (n == max)
+			break;
+		memmove(&bp[i + 1], &bp[i], (size_t)(n - i) * sizeof(*bp));
+		bp[i] = (struct blocking_port){ .port = k.port, .sockets = seen.sockets,
+						.secs_ago = ago < 0 ? 0 : ago };
+		n++;
+	}
+	close(fd);
+	return n;
+}
+
+/* `bypass policy --event-ports`: the operator re-declared the list. */
+static int blocking_ports_clear(const char *dir)
+{
+	struct accel_bypass_port_key k;
+	int fd = pinned_obj_get(dir, ACCEL_BYPASS_MAP_BLOCKING_PORTS), err = 0;
+
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	while (!bpf_map_get_next_key(fd, NULL, &k)) {
+		if (bpf_map_delete_elem(fd, &k)) {
+			err = -errno;
+			break;
+		}
+	}
+	close(fd);
+	return err;
 }
 
 static int attach_sk_msg(struct bypass_bpf *skel, const char *dir)
@@ -431,10 +500,11 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 	uint64_t c[ACCEL_BYPASS_NCOUNTERS];
 	struct accel_bypass_config cfg = { 0 };
 	unsigned int socks = 0, conns = 0;
+	struct blocking_port bp[64];
 	struct metric_family *f;
 	char dir[PATH_MAX];
 	double active;
-	int err, fd;
+	int err, fd, n;
 
 	err = pin_dir(ctx, dir, sizeof(dir));
 	if (err)
@@ -479,6 +549,18 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 	f = metrics_family(m, "accel_bypass_draining_connections", METRIC_GAUGE,
 			   "Connections still in the sockhash after detach, kept until they close");
 	metric_add(f, (cfg.flags & ACCEL_BYPASS_F_DRAINING) ? conns : 0, NULL);
+	n = blocking_ports_read(ctx, bp, ARRAY_SIZE(bp));
+	if (n >= 0) {
+		f = metrics_family(m, "accel_bypass_blocking_server_sockets_total", METRIC_COUNTER,
+				   "Accepted sockets of an --event-ports port found blocking at their first send, "
+				   "by port; new connections to such a port stay on the stack");
+		for (int i = 0; i < n; i++) {
+			char port[8];
+
+			snprintf(port, sizeof(port), "%u", bp[i].port);
+			metric_add(f, (double)bp[i].sockets, "port", port, NULL);
+		}
+	}
 	f = metrics_family(m, "accel_bypass_enabled", METRIC_GAUGE,
 			   "1 when new connections are accelerated (`accelctl bypass on`), else 0");
 	metric_add(f, cfg.enabled && !(cfg.flags & ACCEL_BYPASS_F_DRAINING), NULL);
@@ -533,8 +615,9 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 	struct accel_bypass_config cfg = { 0 };
 	unsigned int socks = 0, conns = 0;
 	char inc[256] = "none", exc[256] = "none", ev[256] = "none", dir[PATH_MAX];
+	struct blocking_port bp[64];
 	bool draining;
-	int fd = config_fd(ctx), pfd;
+	int fd = config_fd(ctx), pfd, nbp;
 
 	if (fd >= 0) {
 		config_read(fd, &cfg);
@@ -550,8 +633,20 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 		}
 	}
 	sockhash_count(ctx, &socks, &conns);
+	nbp = blocking_ports_read(ctx, bp, ARRAY_SIZE(bp));
 	draining = cfg.flags & ACCEL_BYPASS_F_DRAINING;
 	if (jw) {
+		jw_key(jw, "blocking_event_ports");
+		jw_start_array(jw);
+		for (int i = 0; i < nbp; i++) {
+			jw_start_object(jw);
+			jw_kv_uint(jw, "port", bp[i].port);
+			jw_kv_uint(jw, "sockets", bp[i].sockets);
+			jw_key(jw, "seconds_ago");
+			jw_double(jw, bp[i].secs_ago);
+			jw_end_object(jw);
+		}
+		jw_end_array(jw);
 		jw_kv_bool(jw, "enabled", cfg.enabled && !draining);
 		jw_kv_bool(jw, "blocking_readers_unsafe", cfg.flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE);
 		jw_kb_list(jw, "kernel_affected", cfg.kernel_affected);
@@ -581,6 +676,11 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 		fprintf(out, "    kernel:   only --event-ports servers and nonblocking clients are accelerated "
 			"(`accelctl bypass selftest`, docs/bypass.md)\n");
 	}
+	for (int i = 0; i < nbp; i++)
+		fprintf(out, "    warning:  --event-ports %u has a blocking server (%llu sockets, latest %.0f s ago): "
+			"its new connections stay on the stack; make the server nonblocking or drop the port "
+			"(`accelctl bypass policy --event-ports ...`)\n",
+			bp[i].port, (unsigned long long)bp[i].sockets, bp[i].secs_ago);
 	fprintf(out, "    sockets:  %u in the sockhash (%u connections)\n", socks, conns);
 	if (draining)
 		fprintf(out, "    draining: %u connections\n", conns);
@@ -698,8 +798,11 @@ int bypass_command(struct accel_ctx *ctx, const char *verb)
 	}
 	if (!err && (ctx->attach.lists_set & 2))
 		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EXCLUDE, &ctx->attach.exclude_ports);
-	if (!err && (ctx->attach.lists_set & 4))
+	if (!err && (ctx->attach.lists_set & 4)) {
 		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EVENT, &ctx->attach.event_ports);
+		if (!err)
+			err = blocking_ports_clear(dir);
+	}
 	if (!err)
 		err = config_write(fd, &cfg);
 	if (err) {

@@ -64,8 +64,9 @@ const char *bypass_verdict_name(enum bypass_verdict v);
 const char *bypass_kb_names(uint32_t mask, char *buf, size_t len);
 /* "blocking_eagain: affected: <detail>" */
 const char *bypass_selftest_line(const struct bypass_selftest *st, int i, char *buf, size_t len);
-/* attach's explanation of restricted mode, "bypass: " lines; empty (0)
- * when every probe ran and found nothing. */
+/* attach's explanation of restricted mode, "bypass: " lines (whole
+ * lines only: what does not fit is left out); returns its length, 0 when
+ * every probe ran and found nothing. */
 size_t bypass_selftest_explain(const struct bypass_selftest *st, bool event_ports, char *buf, size_t len);
 
 /* The probes, for tests. */

@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -478,16 +479,18 @@ void bypass_selftest_run(struct bypass_selftest *st)
 const char *bypass_kb_names(uint32_t mask, char *buf, size_t len)
 {
 	size_t off = 0;
+	bool any = false;
 
 	if (!len)
 		return buf;
 	buf[0] = '\0';
 	for (int i = 0; i < ACCEL_BYPASS_KB_COUNT; i++) {
-		if (!(mask & (1u << i)) || off >= len)
+		if (!(mask & (1u << i)))
 			continue;
-		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", bypass_probes[i].name);
+		str_appendf(buf, len, &off, "%s%s", any ? ", " : "", bypass_probes[i].name);
+		any = true;
 	}
-	if (!buf[0])
+	if (!any)
 		snprintf(buf, len, "none");
 	return buf;
 }
@@ -497,20 +500,6 @@ const char *bypass_selftest_line(const struct bypass_selftest *st, int i, char *
 	snprintf(buf, len, "%s: %s: %s", bypass_probes[i].name, bypass_verdict_name(st->r[i].verdict),
 		 st->r[i].detail);
 	return buf;
-}
-
-/* Append to buf at *off, never past len. */
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (*off >= len)
-		return;
-	va_start(ap, fmt);
-	*off += vsnprintf(buf + *off, len - *off, fmt, ap);
-	va_end(ap);
 }
 
 size_t bypass_selftest_explain(const struct bypass_selftest *st, bool event_ports, char *buf, size_t len)
@@ -523,26 +512,26 @@ size_t bypass_selftest_explain(const struct bypass_selftest *st, bool event_port
 		buf[0] = '\0';
 	if (!restrict_mask)
 		return 0;
-	put(buf, len, &off, "bypass: the kernel self-test found sockmap behaviours that differ from TCP "
+	str_appendf(buf, len, &off, "bypass: the kernel self-test found sockmap behaviours that differ from TCP "
 	    "(docs/bypass.md):\n");
 	for (int i = 0; i < ACCEL_BYPASS_KB_COUNT; i++) {
 		const struct bypass_probe *p = &bypass_probes[i];
 
 		if (st->affected & (1u << i))
-			put(buf, len, &off, "bypass:   %s: %s\n", p->name, p->consequence);
+			str_appendf(buf, len, &off, "bypass:   %s: %s\n", p->name, p->consequence);
 		else if (st->unchecked & (1u << i))
-			put(buf, len, &off, "bypass:   %s: could not run (%s); assumed affected: %s\n", p->name,
+			str_appendf(buf, len, &off, "bypass:   %s: could not run (%s); assumed affected: %s\n", p->name,
 			    st->r[i].detail, p->consequence);
 		if ((restrict_mask & (1u << i)) && p->event_ports_accept)
 			accepted |= 1u << i;
 	}
-	put(buf, len, &off, "bypass: only connections to --event-ports (servers with nonblocking sockets) from\n"
+	str_appendf(buf, len, &off, "bypass: only connections to --event-ports (servers with nonblocking sockets) from\n"
 	    "bypass: nonblocking clients are accelerated.\n");
 	if (accepted)
-		put(buf, len, &off, "bypass: listing a port under --event-ports accepts %s for its connections:\n"
+		str_appendf(buf, len, &off, "bypass: listing a port under --event-ports accepts %s for its connections:\n"
 		    "bypass: keep servers that rely on them (splice-reading proxies, RST on unread requests) off it.\n",
 		    bypass_kb_names(accepted, names, sizeof(names)));
 	if (!event_ports)
-		put(buf, len, &off, "bypass: no --event-ports given: the bypass is attached but accelerates nothing.\n");
-	return off < len ? off : len - 1;
+		str_appendf(buf, len, &off, "bypass: no --event-ports given: the bypass is attached but accelerates nothing.\n");
+	return off;
 }

@@ -138,6 +138,8 @@ static int instance_path(const struct accel_ctx *ctx, char *buf, size_t len)
 int instance_read(const struct accel_ctx *ctx, struct instance_info *ii)
 {
 	char path[PATH_MAX], buf[1024], *line, *save = NULL;
+	bool have_abi = false;
+	uint64_t v;
 	int n;
 
 	memset(ii, 0, sizeof(*ii));
@@ -160,7 +162,15 @@ int instance_read(const struct accel_ctx *ctx, struct instance_info *ii)
 			snprintf(ii->netns, sizeof(ii->netns), "%s", eq);
 		else if (!strcmp(line, "netns_cookie"))
 			ii->netns_cookie = strtoull(eq, NULL, 10);
+		else if (!strcmp(line, "abi")) {
+			/* unreadable: 0, which no accelctl has */
+			ii->abi = parse_u64(eq, 1, UINT32_MAX, &v) ? 0 : (unsigned int)v;
+			have_abi = true;
+		}
 	}
+	/* Records older than the abi= line were all made by ABI 1. */
+	if (!have_abi)
+		ii->abi = 1;
 	return 0;
 }
 
@@ -174,10 +184,26 @@ int instance_write(const struct accel_ctx *ctx, const struct instance_info *ii)
 		return err;
 	if (instance_path(ctx, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	n = snprintf(buf, sizeof(buf), "features=0x%x\nsince=%lld\nnetns=%s\nnetns_cookie=%llu\npin_root=%s\n",
+	n = snprintf(buf, sizeof(buf), "features=0x%x\nsince=%lld\nnetns=%s\nnetns_cookie=%llu\npin_root=%s\nabi=%u\n",
 		     ii->features, ii->since, ii->netns, (unsigned long long)ii->netns_cookie,
-		     ctx->pin_root);
+		     ctx->pin_root, ii->abi);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -ENAMETOOLONG;
 	return write_file_atomic(path, buf, n, 0600);
+}
+
+/* The pinned maps' layouts are ACCEL_ABI_VERSION's: an accelctl of another
+ * ABI would read (stats), fill (attach) or interpret (detach) them wrong. */
+int instance_check_abi(const struct accel_ctx *ctx, const char *cmd)
+{
+	struct instance_info ii;
+
+	if (instance_read(ctx, &ii) || ii.abi == ACCEL_ABI_VERSION)
+		return 0;
+	pr_warn("%s: the attached instance (state dir %s, pin root %s) was made by an accelctl with BPF ABI version %u; this accelctl has ABI version %u and cannot use its pinned maps.\n"
+		"Fix: run `accelctl detach` with the accelctl that attached it, or `accelctl detach --force` with this one to remove it anyway.\n",
+		cmd, ctx->state_dir, ctx->pin_root, ii.abi, ACCEL_ABI_VERSION);
+	return -ACCEL_ECONFIG;
 }
 
 void instance_remove(const struct accel_ctx *ctx)
@@ -191,7 +217,7 @@ void instance_remove(const struct accel_ctx *ctx)
 
 /* ---- attach / detach ------------------------------------------------ */
 
-static unsigned int attached_mask(struct accel_ctx *ctx)
+unsigned int features_attached(struct accel_ctx *ctx)
 {
 	unsigned int mask = 0;
 
@@ -208,8 +234,7 @@ static void mask_names(unsigned int mask, char *buf, size_t len)
 	buf[0] = '\0';
 	for (int i = 0; i < nfeatures; i++)
 		if (mask & (1u << i))
-			off += snprintf(buf + off, off < len ? len - off : 0, "%s%s",
-					off ? "," : "", features[i]->name);
+			str_appendf(buf, len, &off, "%s%s", off ? "," : "", features[i]->name);
 	if (!off)
 		snprintf(buf, len, "none");
 }
@@ -254,6 +279,9 @@ int accel_attach(struct accel_ctx *ctx)
 	if (err)
 		return err;
 
+	err = instance_check_abi(ctx, "attach");
+	if (err)
+		goto unlock;
 	if (!instance_read(ctx, &ii)) {
 		mask_names(ii.features, names, sizeof(names));
 		pr_info("already attached (%s) with pin root %s; run `accelctl detach` first to attach with other settings\n",
@@ -263,7 +291,7 @@ int accel_attach(struct accel_ctx *ctx)
 	}
 	/* Pins (or a tuning journal) without an instance record: an earlier
 	 * attach died half-way.  Undo what it left before starting over. */
-	stale = attached_mask(ctx);
+	stale = features_attached(ctx);
 	if (stale) {
 		mask_names(stale, names, sizeof(names));
 		pr_warn("found leftovers of an interrupted attach (%s); cleaning them up first\n", names);
@@ -311,6 +339,7 @@ int accel_attach(struct accel_ctx *ctx)
 	ii.since = time(NULL);
 	snprintf(ii.netns, sizeof(ii.netns), "%s", ctx->netns ? ctx->netns : "");
 	ii.netns_cookie = ctx->netns_cookie;
+	ii.abi = ACCEL_ABI_VERSION;
 	err = instance_write(ctx, &ii);
 	if (err) {
 		pr_warn("cannot record the attachment in %s: %s\n", ctx->state_dir, strerror(-err));
@@ -342,7 +371,7 @@ int accel_detach(struct accel_ctx *ctx)
 
 	if (access(ctx->pin_root, F_OK) && instance_read(ctx, &ii)) {
 		/* A tuning journal may outlive the pins (crash, reboot). */
-		mask = attached_mask(ctx);
+		mask = features_attached(ctx);
 		if (!mask) {
 			pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
 			return 0;
@@ -354,9 +383,18 @@ int accel_detach(struct accel_ctx *ctx)
 	err = pin_root_lock(ctx->pin_root, true, &ctx->lock_fd);
 	if (err)
 		return err;
-	mask = attached_mask(ctx);
-	if (!instance_read(ctx, &ii))
+	if (!ctx->force) {
+		err = instance_check_abi(ctx, "detach");
+		if (err)
+			goto unlock;
+	}
+	mask = features_attached(ctx);
+	if (!instance_read(ctx, &ii)) {
 		mask |= ii.features;
+		if (ii.abi != ACCEL_ABI_VERSION)
+			pr_warn("--force: removing an instance of BPF ABI version %u with ABI version %u\n",
+				ii.abi, ACCEL_ABI_VERSION);
+	}
 	if (!mask) {
 		pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
 		instance_remove(ctx);
@@ -500,7 +538,7 @@ int accel_status(struct accel_ctx *ctx)
 	struct instance_info ii;
 	bool have = !instance_read(ctx, &ii);
 	char when[32], names[128];
-	unsigned int mask = attached_mask(ctx);
+	unsigned int mask = features_attached(ctx);
 	struct json_writer jw;
 
 	if (ctx->json) {
@@ -512,9 +550,11 @@ int accel_status(struct accel_ctx *ctx)
 		jw_kv_string(&jw, "version", ACCELCTL_VERSION);
 		jw_kv_string(&jw, "libbpf_version", libbpf_version());
 		jw_kv_string(&jw, "kernel", kernel_release());
+		jw_kv_uint(&jw, "abi_version", ACCEL_ABI_VERSION);
 		if (have) {
 			jw_kv_string(&jw, "since", fmt_time(ii.since, when, sizeof(when)));
 			jw_kv_string(&jw, "netns", ii.netns);
+			jw_kv_uint(&jw, "instance_abi_version", ii.abi);
 		}
 		jw_key(&jw, "features");
 		jw_start_object(&jw);
@@ -548,6 +588,9 @@ int accel_status(struct accel_ctx *ctx)
 	       have ? fmt_time(ii.since, when, sizeof(when)) : "");
 	if (have && ii.netns[0])
 		printf("netns:     %s\n", ii.netns);
+	if (have && ii.abi != ACCEL_ABI_VERSION)
+		printf("ABI:       %u, this accelctl has %u: detach with the accelctl that attached it, or `accelctl detach --force`\n",
+		       ii.abi, ACCEL_ABI_VERSION);
 	for (int i = 0; i < nfeatures; i++) {
 		if (!(mask & (1u << i)))
 			continue;

@@ -139,20 +139,23 @@ static int state_write(const struct accel_ctx *ctx, const struct netacct_state *
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
-	off += snprintf(buf + off, cap - off, "# accelctl netacct attachments; detach reads this\n");
-	for (int i = 0; i < st->n; i++) {
+	err = str_appendf(buf, cap, &off, "# accelctl netacct attachments; detach reads this\n");
+	for (int i = 0; !err && i < st->n; i++) {
 		const struct iface_rec *r = &st->ifs[i];
 
-		off += snprintf(buf + off, cap - off,
-				"iface=%s ifindex=%u mtu=%u ingress=%s ingress_reason=%s xdp_prog=%u "
-				"tc_egress=%u:%#x:%u tc_ingress=%u:%#x:%u clsact_created=%d\n",
-				r->name, r->ifindex, r->mtu, hook_names[r->ingress], why_names[r->why],
-				r->xdp_prog_id,
-				r->tc_egress.prio, r->tc_egress.handle, r->tc_egress.prog_id,
-				r->tc_ingress.prio, r->tc_ingress.handle, r->tc_ingress.prog_id,
-				r->clsact_created);
+		err = str_appendf(buf, cap, &off,
+				  "iface=%s ifindex=%u mtu=%u ingress=%s ingress_reason=%s xdp_prog=%u "
+				  "tc_egress=%u:%#x:%u tc_ingress=%u:%#x:%u clsact_created=%d\n",
+				  r->name, r->ifindex, r->mtu, hook_names[r->ingress], why_names[r->why],
+				  r->xdp_prog_id,
+				  r->tc_egress.prio, r->tc_egress.handle, r->tc_egress.prog_id,
+				  r->tc_ingress.prio, r->tc_ingress.handle, r->tc_ingress.prog_id,
+				  r->clsact_created);
 	}
-	err = write_file_atomic(path, buf, off, 0600);
+	if (!err)
+		err = write_file_atomic(path, buf, off, 0600);
+	else
+		pr_warn("netacct: state record for %d interfaces does not fit %zu bytes\n", st->n, cap);
 	free(buf);
 	return err;
 }

@@ -32,6 +32,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+#include "log.h"
 #include "tune.h"
 #include "util.h"
 
@@ -71,6 +72,97 @@ static const struct feat_group *feat_group_of(enum tune_kind k)
 		if (feat_groups[i].kind == k)
 			return &feat_groups[i];
 	return NULL;
+}
+
+/* ---- reply parsing ----
+ *
+ * Nothing of a reply is read before it is checked: a policy gives, per
+ * attribute type, the shape its payload must have (libmnl's
+ * mnl_attr_validate(): exact size for u8/u16/u32/u64, a NUL at the end of
+ * a string, a nest of whole attributes), and an attribute cut short by the
+ * end of its message or nest rejects the whole reply.  Types the policy
+ * leaves at MNL_TYPE_UNSPEC are not read, and types past the policy's end
+ * (newer kernels) are skipped.  tb has as many slots as the policy.
+ */
+#define NL_TB_MAX 32	/* enough for the genetlink and ethtool types read here */
+
+static const char *const mnl_type_names[MNL_TYPE_MAX] = {
+	[MNL_TYPE_U8] = "u8", [MNL_TYPE_U16] = "u16", [MNL_TYPE_U32] = "u32",
+	[MNL_TYPE_U64] = "u64", [MNL_TYPE_STRING] = "string", [MNL_TYPE_FLAG] = "flag",
+	[MNL_TYPE_MSECS] = "msecs", [MNL_TYPE_NESTED] = "nest",
+	[MNL_TYPE_NESTED_COMPAT] = "nest", [MNL_TYPE_NUL_STRING] = "string",
+	[MNL_TYPE_BINARY] = "binary",
+};
+
+static int nl_attrs_parse(const void *start, size_t len, const enum mnl_attr_data_type *policy,
+			  uint16_t ntypes, const struct nlattr **tb, const char *what, char *err,
+			  size_t errlen)
+{
+	const struct nlattr *a = start;
+
+	memset(tb, 0, ntypes * sizeof(*tb));
+	while (len) {
+		size_t step;
+		uint16_t t;
+
+		if (!mnl_attr_ok(a, len > INT_MAX ? INT_MAX : (int)len)) {
+			if (len < sizeof(*a))
+				snprintf(err, errlen, "%s: %zu stray bytes after the last attribute",
+					 what, len);
+			else
+				snprintf(err, errlen, "%s: attribute %u claims %u bytes, %zu are left",
+					 what, mnl_attr_get_type(a), a->nla_len, len);
+			return -EBADMSG;
+		}
+		t = mnl_attr_get_type(a);
+		if (mnl_attr_type_valid(a, ntypes - 1) > 0 && policy[t] != MNL_TYPE_UNSPEC) {
+			if (mnl_attr_validate(a, policy[t]) < 0) {
+				snprintf(err, errlen, "%s: attribute %u is not a valid %s (%u payload bytes)",
+					 what, t, mnl_type_names[policy[t]] ?: "attribute",
+					 mnl_attr_get_payload_len(a));
+				return -EBADMSG;
+			}
+			tb[t] = a;
+		}
+		/* the last attribute need not be padded to the alignment */
+		step = MNL_ALIGN(a->nla_len);
+		if (step >= len)
+			break;
+		len -= step;
+		a = (const struct nlattr *)((const char *)a + step);
+	}
+	return 0;
+}
+
+/* The attributes of a message after its fixed header of hdrlen bytes. */
+static int nl_msg_parse(const struct nlmsghdr *nlh, size_t hdrlen,
+			const enum mnl_attr_data_type *policy, uint16_t ntypes,
+			const struct nlattr **tb, const char *what, char *err, size_t errlen)
+{
+	const char *start;
+
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(hdrlen)) {
+		snprintf(err, errlen, "%s: %u bytes, shorter than its header", what, nlh->nlmsg_len);
+		return -EBADMSG;
+	}
+	start = mnl_nlmsg_get_payload_offset(nlh, hdrlen);
+	return nl_attrs_parse(start, (const char *)nlh + nlh->nlmsg_len - start, policy, ntypes, tb,
+			      what, err, errlen);
+}
+
+static int nl_nest_parse(const struct nlattr *nest, const enum mnl_attr_data_type *policy,
+			 uint16_t ntypes, const struct nlattr **tb, const char *what, char *err,
+			 size_t errlen)
+{
+	return nl_attrs_parse(mnl_attr_get_payload(nest), mnl_attr_get_payload_len(nest), policy,
+			      ntypes, tb, what, err, errlen);
+}
+
+/* A callback's way out on a malformed reply: say so, stop the exchange. */
+static int nl_bad_reply(const char *err)
+{
+	pr_warn("malformed netlink reply from the kernel: %s\n", err);
+	return -EBADMSG;
 }
 
 static struct mnl_socket *nl_open(int proto)
@@ -120,18 +212,27 @@ static int nl_talk(struct nic *n, struct mnl_socket *s, struct nlmsghdr *req,
 			if (nlh->nlmsg_seq != n->seq || nlh->nlmsg_pid != portid)
 				continue;
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				static const enum mnl_attr_data_type ack_policy[NL_TB_MAX] = {
+					[NLMSGERR_ATTR_MSG] = MNL_TYPE_NUL_STRING,
+				};
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-				const struct nlattr *a;
+				const struct nlattr *tb[NL_TB_MAX];
 				size_t off = sizeof(*e);
+				char why[160];
 
+				if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+					return nl_bad_reply("netlink error message shorter than struct nlmsgerr");
 				if (!e->error)
 					return 0;
 				if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 					off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-				if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && msg)
-					mnl_attr_for_each(a, nlh, off)
-						if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG)
-							snprintf(msg, msglen, "%s", mnl_attr_get_str(a));
+				/* The kernel's words are a bonus: a malformed extended
+				 * ack loses them, never the error itself. */
+				if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && msg &&
+				    e->msg.nlmsg_len >= sizeof(struct nlmsghdr) &&
+				    !nl_msg_parse(nlh, off, ack_policy, NL_TB_MAX, tb, "extended ack", why, sizeof(why)) &&
+				    tb[NLMSGERR_ATTR_MSG])
+					snprintf(msg, msglen, "%s", mnl_attr_get_str(tb[NLMSGERR_ATTR_MSG]));
 				return e->error;
 			}
 			if (nlh->nlmsg_type == NLMSG_DONE)
@@ -148,11 +249,17 @@ static int nl_talk(struct nic *n, struct mnl_socket *s, struct nlmsghdr *req,
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *a;
+	static const enum mnl_attr_data_type policy[NL_TB_MAX] = {
+		[CTRL_ATTR_FAMILY_ID] = MNL_TYPE_U16,
+	};
+	const struct nlattr *tb[NL_TB_MAX];
+	char err[160];
 
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
-			*(uint16_t *)data = mnl_attr_get_u16(a);
+	if (nl_msg_parse(nlh, sizeof(struct genlmsghdr), policy, NL_TB_MAX, tb, "CTRL_CMD_GETFAMILY", err,
+			 sizeof(err)))
+		return nl_bad_reply(err);
+	if (tb[CTRL_ATTR_FAMILY_ID])
+		*(uint16_t *)data = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
 	return 0;
 }
 
@@ -217,21 +324,6 @@ static struct nlmsghdr *ethtool_req(struct nic *n, char *buf, uint8_t cmd, const
 	return nlh;
 }
 
-#define NIC_ATTR_MAX 32
-static int attrs_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr **tb = data;
-	const struct nlattr *a;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		uint16_t t = mnl_attr_get_type(a);
-
-		if (t < NIC_ATTR_MAX)
-			tb[t] = a;
-	}
-	return 0;
-}
-
 static uint32_t u32_or0(const struct nlattr *a)
 {
 	return a ? mnl_attr_get_u32(a) : 0;
@@ -246,10 +338,17 @@ struct rings_reply {
 
 static int rings_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[NIC_ATTR_MAX] = { 0 };
+	static const enum mnl_attr_data_type policy[NL_TB_MAX] = {
+		[ETHTOOL_A_RINGS_RX_MAX] = MNL_TYPE_U32, [ETHTOOL_A_RINGS_TX_MAX] = MNL_TYPE_U32,
+		[ETHTOOL_A_RINGS_RX] = MNL_TYPE_U32, [ETHTOOL_A_RINGS_TX] = MNL_TYPE_U32,
+	};
+	const struct nlattr *tb[NL_TB_MAX];
 	struct rings_reply *r = data;
+	char err[160];
 
-	attrs_cb(nlh, tb);
+	if (nl_msg_parse(nlh, sizeof(struct genlmsghdr), policy, NL_TB_MAX, tb, "ETHTOOL_MSG_RINGS_GET", err,
+			 sizeof(err)))
+		return nl_bad_reply(err);
 	r->seen = 1;
 	r->rx_max = u32_or0(tb[ETHTOOL_A_RINGS_RX_MAX]);
 	r->tx_max = u32_or0(tb[ETHTOOL_A_RINGS_TX_MAX]);
@@ -265,10 +364,21 @@ struct channels_reply {
 
 static int channels_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[NIC_ATTR_MAX] = { 0 };
+	static const enum mnl_attr_data_type policy[NL_TB_MAX] = {
+		[ETHTOOL_A_CHANNELS_RX_MAX] = MNL_TYPE_U32,
+		[ETHTOOL_A_CHANNELS_TX_MAX] = MNL_TYPE_U32,
+		[ETHTOOL_A_CHANNELS_COMBINED_MAX] = MNL_TYPE_U32,
+		[ETHTOOL_A_CHANNELS_RX_COUNT] = MNL_TYPE_U32,
+		[ETHTOOL_A_CHANNELS_TX_COUNT] = MNL_TYPE_U32,
+		[ETHTOOL_A_CHANNELS_COMBINED_COUNT] = MNL_TYPE_U32,
+	};
+	const struct nlattr *tb[NL_TB_MAX];
 	struct channels_reply *c = data;
+	char err[160];
 
-	attrs_cb(nlh, tb);
+	if (nl_msg_parse(nlh, sizeof(struct genlmsghdr), policy, NL_TB_MAX, tb, "ETHTOOL_MSG_CHANNELS_GET", err,
+			 sizeof(err)))
+		return nl_bad_reply(err);
 	c->seen = 1;
 	c->rx_max = u32_or0(tb[ETHTOOL_A_CHANNELS_RX_MAX]);
 	c->tx_max = u32_or0(tb[ETHTOOL_A_CHANNELS_TX_MAX]);
@@ -284,19 +394,34 @@ struct link_reply {
 	uint32_t mtu, min_mtu, max_mtu;
 };
 
+int nic_link_parse(const struct nlmsghdr *nlh, uint32_t *mtu, uint32_t *min_mtu,
+		   uint32_t *max_mtu, char *err, size_t errlen)
+{
+	static const enum mnl_attr_data_type policy[IFLA_MAX_MTU + 1] = {
+		[IFLA_MTU] = MNL_TYPE_U32, [IFLA_MIN_MTU] = MNL_TYPE_U32,
+		[IFLA_MAX_MTU] = MNL_TYPE_U32,
+	};
+	const struct nlattr *tb[IFLA_MAX_MTU + 1];
+	int e;
+
+	e = nl_msg_parse(nlh, sizeof(struct ifinfomsg), policy, ARRAY_SIZE(policy), tb,
+			 "RTM_GETLINK", err, errlen);
+	if (e)
+		return e;
+	*mtu = tb[IFLA_MTU] ? mnl_attr_get_u32(tb[IFLA_MTU]) : 0;
+	*min_mtu = tb[IFLA_MIN_MTU] ? mnl_attr_get_u32(tb[IFLA_MIN_MTU]) : 0;
+	*max_mtu = tb[IFLA_MAX_MTU] ? mnl_attr_get_u32(tb[IFLA_MAX_MTU]) : 0;
+	return 0;
+}
+
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct link_reply *l = data;
-	const struct nlattr *a;
+	char err[160];
 
+	if (nic_link_parse(nlh, &l->mtu, &l->min_mtu, &l->max_mtu, err, sizeof(err)))
+		return nl_bad_reply(err);
 	l->seen = 1;
-	mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg)) {
-		switch (mnl_attr_get_type(a)) {
-		case IFLA_MTU: l->mtu = mnl_attr_get_u32(a); break;
-		case IFLA_MIN_MTU: l->min_mtu = mnl_attr_get_u32(a); break;
-		case IFLA_MAX_MTU: l->max_mtu = mnl_attr_get_u32(a); break;
-		}
-	}
 	return 0;
 }
 
@@ -380,47 +505,71 @@ static int group_index(const struct feat_group *g, const char *name)
 
 /* A verbose bitset: BITS { BIT { INDEX, NAME, VALUE? } ... }.  With NOMASK
  * the listed bits are the set ones; otherwise VALUE says. */
-static void bitset_parse(const struct nlattr *set, const struct feat_group *g, bool *out)
+static int bitset_parse(const struct nlattr *set, const struct feat_group *g, bool *out,
+			char *err, size_t errlen)
 {
-	const struct nlattr *a, *b, *f;
-	bool nomask = false;
+	static const enum mnl_attr_data_type set_policy[NL_TB_MAX] = {
+		[ETHTOOL_A_BITSET_NOMASK] = MNL_TYPE_FLAG,
+		[ETHTOOL_A_BITSET_BITS] = MNL_TYPE_NESTED,
+	};
+	static const enum mnl_attr_data_type bits_policy[NL_TB_MAX] = {
+		[ETHTOOL_A_BITSET_BITS_BIT] = MNL_TYPE_NESTED,
+	};
+	static const enum mnl_attr_data_type bit_policy[NL_TB_MAX] = {
+		[ETHTOOL_A_BITSET_BIT_INDEX] = MNL_TYPE_U32,
+		[ETHTOOL_A_BITSET_BIT_NAME] = MNL_TYPE_NUL_STRING,
+		[ETHTOOL_A_BITSET_BIT_VALUE] = MNL_TYPE_FLAG,
+	};
+	const struct nlattr *tb[NL_TB_MAX], *tbits[NL_TB_MAX], *tbit[NL_TB_MAX], *b;
+	int e;
 
-	mnl_attr_for_each_nested(a, set)
-		if (mnl_attr_get_type(a) == ETHTOOL_A_BITSET_NOMASK)
-			nomask = true;
-	mnl_attr_for_each_nested(a, set) {
-		if (mnl_attr_get_type(a) != ETHTOOL_A_BITSET_BITS)
+	e = nl_nest_parse(set, set_policy, NL_TB_MAX, tb, "feature bitset", err, errlen);
+	if (e || !tb[ETHTOOL_A_BITSET_BITS])
+		return e;
+	/* Checks every BIT of the list (tbits keeps only the last of them)... */
+	e = nl_nest_parse(tb[ETHTOOL_A_BITSET_BITS], bits_policy, NL_TB_MAX, tbits,
+			  "feature bitset bits", err, errlen);
+	if (e)
+		return e;
+	/* ...so that walking the list reads only checked attributes. */
+	mnl_attr_for_each_nested(b, tb[ETHTOOL_A_BITSET_BITS]) {
+		int i;
+
+		if (mnl_attr_get_type(b) != ETHTOOL_A_BITSET_BITS_BIT)
 			continue;
-		mnl_attr_for_each_nested(b, a) {
-			const char *name = NULL;
-			bool value = nomask;
-			int i;
-
-			mnl_attr_for_each_nested(f, b) {
-				if (mnl_attr_get_type(f) == ETHTOOL_A_BITSET_BIT_NAME)
-					name = mnl_attr_get_str(f);
-				else if (mnl_attr_get_type(f) == ETHTOOL_A_BITSET_BIT_VALUE)
-					value = true;
-			}
-			if (name && (i = group_index(g, name)) >= 0)
-				out[i] = value;
-		}
+		e = nl_nest_parse(b, bit_policy, NL_TB_MAX, tbit, "feature bit", err, errlen);
+		if (e)
+			return e;
+		if (!tbit[ETHTOOL_A_BITSET_BIT_NAME])
+			continue;
+		i = group_index(g, mnl_attr_get_str(tbit[ETHTOOL_A_BITSET_BIT_NAME]));
+		if (i >= 0)
+			out[i] = tb[ETHTOOL_A_BITSET_NOMASK] || tbit[ETHTOOL_A_BITSET_BIT_VALUE];
 	}
+	return 0;
 }
 
 static int feat_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[NIC_ATTR_MAX] = { 0 };
+	static const enum mnl_attr_data_type policy[NL_TB_MAX] = {
+		[ETHTOOL_A_FEATURES_HW] = MNL_TYPE_NESTED,
+		[ETHTOOL_A_FEATURES_WANTED] = MNL_TYPE_NESTED,
+		[ETHTOOL_A_FEATURES_ACTIVE] = MNL_TYPE_NESTED,
+	};
+	const struct nlattr *tb[NL_TB_MAX];
 	struct feat_reply *r = data;
+	char err[160];
 
-	attrs_cb(nlh, tb);
+	if (nl_msg_parse(nlh, sizeof(struct genlmsghdr), policy, NL_TB_MAX, tb,
+			 "ETHTOOL_MSG_FEATURES_GET", err, sizeof(err)) ||
+	    (tb[ETHTOOL_A_FEATURES_HW] &&
+	     bitset_parse(tb[ETHTOOL_A_FEATURES_HW], r->g, r->hw, err, sizeof(err))) ||
+	    (tb[ETHTOOL_A_FEATURES_WANTED] &&
+	     bitset_parse(tb[ETHTOOL_A_FEATURES_WANTED], r->g, r->wanted, err, sizeof(err))) ||
+	    (tb[ETHTOOL_A_FEATURES_ACTIVE] &&
+	     bitset_parse(tb[ETHTOOL_A_FEATURES_ACTIVE], r->g, r->active, err, sizeof(err))))
+		return nl_bad_reply(err);
 	r->seen = true;
-	if (tb[ETHTOOL_A_FEATURES_HW])
-		bitset_parse(tb[ETHTOOL_A_FEATURES_HW], r->g, r->hw);
-	if (tb[ETHTOOL_A_FEATURES_WANTED])
-		bitset_parse(tb[ETHTOOL_A_FEATURES_WANTED], r->g, r->wanted);
-	if (tb[ETHTOOL_A_FEATURES_ACTIVE])
-		bitset_parse(tb[ETHTOOL_A_FEATURES_ACTIVE], r->g, r->active);
 	return 0;
 }
 
@@ -480,6 +629,11 @@ int nic_check_count(const char *what, uint64_t v, uint32_t max, char *err, size_
 
 static int not_supported(const char *ifname, const char *what, int e, char *err, size_t errlen)
 {
+	if (e == -EBADMSG) {	/* not the device's doing: an error, not a skip */
+		snprintf(err, errlen, "%s: %s: the kernel's reply could not be parsed (see the warning above)",
+			 ifname, what);
+		return e;
+	}
 	snprintf(err, errlen, "%s: %s not supported by this device (%s)", ifname, what,
 		 e == -EOPNOTSUPP ? "the driver does not implement it" : strerror(-e));
 	return -EOPNOTSUPP;

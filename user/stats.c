@@ -35,14 +35,6 @@ struct metrics *stats_collect(struct accel_ctx *ctx)
 	return m;
 }
 
-static bool any_attached(struct accel_ctx *ctx)
-{
-	for (int i = 0; i < nfeatures; i++)
-		if (features[i]->attached(ctx))
-			return true;
-	return false;
-}
-
 /* The metric name prefix of a feature's families. */
 static void feature_prefix(const struct accel_feature *f, char *buf, size_t len)
 {
@@ -70,13 +62,16 @@ static const struct metric_sample *same_sample(const struct metric_family *pf,
 static void sample_name(const struct metric_family *fam, const struct metric_sample *s,
 			char *buf, size_t len)
 {
-	size_t off = snprintf(buf, len, "%s", fam->name);
+	size_t off = 0;
+	int err;
 
-	for (int l = 0; l < s->nlabels && off < len; l++)
-		off += snprintf(buf + off, len - off, "%s%s=%s", l ? "," : "{", s->lname[l],
-				s->lvalue[l]);
-	if (s->nlabels && off < len)
-		snprintf(buf + off, len - off, "}");
+	buf[0] = '\0';
+	err = str_appendf(buf, len, &off, "%s", fam->name);
+	for (int l = 0; !err && l < s->nlabels; l++)
+		err = str_appendf(buf, len, &off, "%s%s=%s", l ? "," : "{", s->lname[l],
+				  s->lvalue[l]);
+	if (!err && s->nlabels)
+		str_appendf(buf, len, &off, "}");
 }
 
 /* --watch: every sample of the feature with its value and, for counters,
@@ -157,7 +152,7 @@ static void print_once(struct accel_ctx *ctx, struct cli_opts *o, const struct m
 		jw_init(&jw, stdout, !o->watch);
 		jw_start_object(&jw);
 		jw_kv_int(&jw, "timestamp", time(NULL));
-		jw_kv_bool(&jw, "attached", any_attached(ctx));
+		jw_kv_bool(&jw, "attached", features_attached(ctx) != 0);
 		jw_key(&jw, "metrics");
 		metrics_write_json(m, &jw);
 		jw_end_object(&jw);
@@ -197,9 +192,12 @@ int stats_run(struct accel_ctx *ctx, struct cli_opts *o)
 	struct metrics *m = NULL, *prev = NULL;
 	struct timespec next;
 	double t0 = 0, t1;
-	int err = 0;
+	int err;
 
-	if (!any_attached(ctx) && !ctx->json && !o->prometheus && !o->watch) {
+	err = instance_check_abi(ctx, "stats");
+	if (err)
+		return err;
+	if (!features_attached(ctx) && !ctx->json && !o->prometheus && !o->watch) {
 		printf("nothing is attached (pin root %s); run `accelctl attach`\n", ctx->pin_root);
 		return 0;
 	}

@@ -69,47 +69,60 @@ static const char *metric_key(const struct journal_entry *e, char *buf, size_t l
 	return buf;
 }
 
+/* Where one setting lives: a /proc/sys file for a sysctl (with its
+ * canonical name, for messages), a NIC item for nic_read()/nic_write(). */
+struct tune_target {
+	struct tune_item it;
+	char canon[TUNE_KEY_LEN];
+	char path[PATH_MAX];
+};
+
+static int tune_resolve(enum tune_kind kind, const char *ifname, const char *key,
+			struct tune_target *t, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	t->it.kind = kind;
+	if (kind == TK_SYSCTL)
+		return sysctl_key_parse(key, t->canon, sizeof(t->canon), t->path, sizeof(t->path),
+					err, errlen);
+	snprintf(t->it.ifname, sizeof(t->it.ifname), "%s", ifname);
+	snprintf(t->it.key, sizeof(t->it.key), "%s", key);
+	return 0;
+}
+
 int tune_read(struct nic *nic, enum tune_kind kind, const char *ifname, const char *key,
 	      char *buf, size_t len, char *err, size_t errlen)
 {
-	char canon[TUNE_KEY_LEN], path[PATH_MAX];
-	struct tune_item it = { .kind = kind };
+	struct tune_target t;
 	int e;
 
-	if (kind == TK_SYSCTL) {
-		e = sysctl_key_parse(key, canon, sizeof(canon), path, sizeof(path), err, errlen);
-		if (e)
-			return e;
-		e = sysctl_read(path, buf, len);
-		if (e)
-			snprintf(err, errlen, "%s: %s", canon, e == -ENOENT ?
-				 "no such sysctl in this kernel and network namespace" : strerror(-e));
+	e = tune_resolve(kind, ifname, key, &t, err, errlen);
+	if (e)
 		return e;
-	}
-	snprintf(it.ifname, sizeof(it.ifname), "%s", ifname);
-	snprintf(it.key, sizeof(it.key), "%s", key);
-	return nic_read(nic, &it, buf, len, err, errlen);
+	if (kind != TK_SYSCTL)
+		return nic_read(nic, &t.it, buf, len, err, errlen);
+	e = sysctl_read(t.path, buf, len);
+	if (e)
+		snprintf(err, errlen, "%s: %s", t.canon, e == -ENOENT ?
+			 "no such sysctl in this kernel and network namespace" : strerror(-e));
+	return e;
 }
 
 int tune_write(struct nic *nic, enum tune_kind kind, const char *ifname, const char *key,
 	       const char *val, char *err, size_t errlen)
 {
-	char canon[TUNE_KEY_LEN], path[PATH_MAX];
-	struct tune_item it = { .kind = kind };
+	struct tune_target t;
 	int e;
 
-	if (kind == TK_SYSCTL) {
-		e = sysctl_key_parse(key, canon, sizeof(canon), path, sizeof(path), err, errlen);
-		if (e)
-			return e;
-		e = sysctl_write(path, val);
-		if (e)
-			snprintf(err, errlen, "%s = %s: the kernel refused it: %s", canon, val, strerror(-e));
+	e = tune_resolve(kind, ifname, key, &t, err, errlen);
+	if (e)
 		return e;
-	}
-	snprintf(it.ifname, sizeof(it.ifname), "%s", ifname);
-	snprintf(it.key, sizeof(it.key), "%s", key);
-	return nic_write(nic, &it, val, err, errlen);
+	if (kind != TK_SYSCTL)
+		return nic_write(nic, &t.it, val, err, errlen);
+	e = sysctl_write(t.path, val);
+	if (e)
+		snprintf(err, errlen, "%s = %s: the kernel refused it: %s", t.canon, val, strerror(-e));
+	return e;
 }
 
 /* Feature groups are kept bit by bit ("tx-tcp-segmentation=on,..."); shown
@@ -394,14 +407,18 @@ static void check_nic(struct tune_plan *pl, struct tune_change *c, struct nic *n
 		const char *want = it->value;
 		size_t o = 0;
 
-		for (const char *p = c->cur; *p && o + 4 < sizeof(c->new_val); ) {
+		for (const char *p = c->cur; *p; ) {
 			const char *eq = strchr(p, '='), *comma;
 
 			if (!eq)
 				break;
 			comma = strchr(eq, ',');
-			o += snprintf(c->new_val + o, sizeof(c->new_val) - o, "%s%.*s=%s", o ? "," : "",
-				      (int)(eq - p), p, want);
+			if (str_appendf(c->new_val, sizeof(c->new_val), &o, "%s%.*s=%s", o ? "," : "",
+					(int)(eq - p), p, want)) {
+				/* a half list would leave bits unset unnoticed */
+				plan_error(pl, it, "the device's feature bits do not fit the value buffer");
+				return;
+			}
 			if (!comma)
 				break;
 			p = comma + 1;
@@ -454,17 +471,26 @@ static void plan_print(const struct tune_plan *pl, FILE *out)
 	}
 }
 
-/* Test hook (integration tests): die by SIGKILL after N writes, to prove
- * that the journal makes an interrupted apply recoverable. */
+#ifdef ACCEL_TEST_HOOKS
+/* Test build only (make builds it as tests/accelctl-testhooks; accelctl
+ * itself has no such code): ACCELCTL_TEST_TUNE_CRASH_AFTER=N dies by
+ * SIGKILL after N writes, to prove that the journal makes an interrupted
+ * apply recoverable. */
 static void test_crash_hook(int written)
 {
 	const char *e = getenv("ACCELCTL_TEST_TUNE_CRASH_AFTER");
 
 	if (e && *e && atoi(e) == written) {
-		fprintf(stderr, "accelctl: test hook: SIGKILL after %d writes\n", written);
+		fprintf(stderr, "accelctl: TEST HOOK: SIGKILL after %d tuning writes\n", written);
 		kill(getpid(), SIGKILL);
 	}
 }
+#else
+static inline void test_crash_hook(int written)
+{
+	(void)written;
+}
+#endif
 
 /* Write pending values in passes: a value the kernel refuses because of
  * another one not yet written (ipfrag low above high) goes in the next

@@ -145,6 +145,12 @@ int nic_read(struct nic *n, const struct tune_item *it, char *buf, size_t len, c
 int nic_check(struct nic *n, const struct tune_item *it, char *err, size_t errlen);
 /* Write a value in the form nic_read returns (or the profile's). */
 int nic_write(struct nic *n, const struct tune_item *it, const char *val, char *err, size_t errlen);
+/* RTM_NEWLINK reply → MTU and its limits (0 when absent), every attribute
+ * read checked first: -EBADMSG with the reason in err for a malformed or
+ * cut reply.  Exposed for unit tests of the reply parser. */
+struct nlmsghdr;
+int nic_link_parse(const struct nlmsghdr *nlh, uint32_t *mtu, uint32_t *min_mtu,
+		   uint32_t *max_mtu, char *err, size_t errlen);
 /* Pure helper (unit-tested): value v against a device maximum. */
 int nic_check_count(const char *what, uint64_t v, uint32_t max, char *err, size_t errlen);
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +212,24 @@ int read_file(const char *path, char *buf, size_t len)
 	close(fd);
 	buf[off] = '\0';
 	return err ? err : (int)off;
+}
+
+int str_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return -ENOSPC;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - *off) {
+		buf[*off] = '\0';
+		return n < 0 ? -EINVAL : -ENOSPC;
+	}
+	*off += n;
+	return 0;
 }
 
 char *strtrim(char *s)

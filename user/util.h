@@ -41,6 +41,14 @@ int write_file_atomic(const char *path, const char *data, size_t len, unsigned i
 /* Read a small file into buf (NUL-terminated); returns bytes or -errno. */
 int read_file(const char *path, char *buf, size_t len);
 
+/* Append printf-style text at buf + *off (buf holds len bytes, *off is the
+ * current string length) and advance *off.  When the text does not fit,
+ * nothing of it is kept (buf stays the string it was) and -ENOSPC is
+ * returned, so a caller can never run past the buffer nor keep half a
+ * field. */
+int str_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Strip trailing whitespace in place; returns s. */
 char *strtrim(char *s);
 

@@ -576,11 +576,12 @@ static void test_mtu(void)
 }
 
 /* With live_mtu on, the programs take the MTU from the device (lo here)
- * and write it back to netacct_ifaces. */
+ * and write it back to netacct_ifaces; ingress does not where its MTU
+ * check is off (NETACCT_IF_NO_RX_MTU), egress always does. */
 static void test_live_mtu(void)
 {
 	struct netacct_bpf *live = netacct_bpf__open();
-	struct netacct_ifcfg cfg = { .mtu = 1234 };
+	struct netacct_ifcfg cfg = { .mtu = 1234, .flags = NETACCT_IF_NO_RX_MTU };
 	unsigned int want = 0;
 	struct pkt p;
 	char buf[32];
@@ -613,6 +614,14 @@ static void test_live_mtu(void)
 	{
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p.b, .data_size_in = p.len);
 
+		if (bpf_prog_test_run_opts(bpf_program__fd(live->progs.netacct_tc_ingress), &o) ||
+		    bpf_map_lookup_elem(fd, &(__u32){ LO }, &cfg))
+			fail("live_mtu_no_rx_check_skips_refresh", "run failed: %s", strerror(errno));
+		else if (cfg.mtu != 1234)
+			fail("live_mtu_no_rx_check_skips_refresh", "ingress refreshed the map mtu to %u",
+			     cfg.mtu);
+		else
+			printf("PASS live_mtu_no_rx_check_skips_refresh\n");
 		if (bpf_prog_test_run_opts(bpf_program__fd(live->progs.netacct_tc_egress), &o) ||
 		    bpf_map_lookup_elem(fd, &(__u32){ LO }, &cfg))
 			fail("live_mtu_refresh", "run failed: %s", strerror(errno));

@@ -103,6 +103,10 @@ test_bypass_conformance_ab() {
 		# would not list them): their own port, outside the list
 		case "$sc" in
 		blocking_*|msg_waitall|so_rcvtimeo) port=48100 ;;
+		# a blocking server wrongly listed in --event-ports: the
+		# port gets marked (test_bypass_blocking_event_port_learned),
+		# so it has a port of its own
+		nonblocking_client_blocking_server_rr) port=47101 ;;
 		*) port=47100 ;;
 		esac
 		bypass=$(in_ns "$CONFORM" -p $port "$sc")
@@ -328,6 +332,37 @@ test_bypass_selftest_and_blocking_policy() {
 		out=$(in_ns "$STREAM" -p 48960 -n 5 -P 1 -S 200000) || fail "$out"
 		assert_eq "$(metric accel_bypass_bytes_total)" 0 "bytes redirected to a server not in --event-ports"
 	fi
+	pass
+}
+
+# A blocking server listed in --event-ports (an operator error): the first
+# connection starts on the bypass, is demoted when the server's first
+# send shows its socket blocking, and the port is marked; later
+# connections to it stay on the stack.  Every reply is checked.
+test_bypass_blocking_event_port_learned() {
+	local out b0 s0 u0 sc=nonblocking_client_blocking_server_rr
+	bp_setup
+	[ "$(metric_flag)" = 1 ] || skip "this kernel's sockmap does not break blocking readers"
+	out=$(in_ns "$CONFORM" -p 47970 "$sc") || fail "$out"
+	grep -q '2000 rounds.*error none' <<<"$out" || fail "first connection: $out"
+	assert_eq "$(metric accel_bypass_blocking_server_sockets_total port 47970)" 1 "blocking server sockets"
+	# the first 100-byte request went over the bypass, the client's
+	# next send saw the server's mark and fell back (order-safe)
+	assert_eq "$(metric accel_bypass_bytes_total)" 100 "bytes redirected before the demotion"
+	[ "$(metric accel_bypass_evicted_total)" -ge 1 ] || fail "the blocking server socket was not evicted"
+	$A status >"$TMP/status" || fail "status"
+	grep -q -- '--event-ports 47970 has a blocking server' "$TMP/status" || fail "status: $(cat "$TMP/status")"
+	b0=$(metric accel_bypass_bytes_total)
+	s0=$(metric accel_bypass_sockets_total)
+	u0=$(metric accel_bypass_fallback_total reason kernel_unsafe)
+	out=$(in_ns "$CONFORM" -p 47970 "$sc") || fail "$out"
+	grep -q '2000 rounds.*error none' <<<"$out" || fail "second connection: $out"
+	assert_eq "$(metric accel_bypass_bytes_total)" "$b0" "bytes redirected to a marked port"
+	assert_eq "$(metric accel_bypass_sockets_total)" $((s0 + 1)) "sockets inserted (the client only)"
+	[ "$(metric accel_bypass_fallback_total reason kernel_unsafe)" -gt "$u0" ] || fail "kernel_unsafe not counted"
+	# re-declaring the list clears the mark
+	$A bypass policy --event-ports "$EVENT_PORTS" >/dev/null || fail "bypass policy"
+	assert_eq "$(metric accel_bypass_blocking_server_sockets_total port 47970)" missing "mark after bypass policy"
 	pass
 }
 

@@ -33,6 +33,7 @@ test_attach_stats_detach_leaves_nothing() {
 	[ "$((after - before))" -eq $n ] || fail "ActiveOpens moved by $((after - before)), expected $n"
 	$A stats --prometheus | grep -q '^accel_tcp_state_transitions_total{family="inet",state="syn_sent"} '"$n"'$' ||
 		fail "--prometheus disagrees"
+	$A stats --json | json_get 'd["attached"]' | grep -qx True || fail "stats --json: attached is not true"
 
 	local ids
 	ids=$($A status --json | json_get '" ".join(str(p["link_id"]) for p in d["features"]["tcpstate"]["pins"] if p["kind"]=="link")')
@@ -43,6 +44,8 @@ test_attach_stats_detach_leaves_nothing() {
 	for id in $ids; do
 		bpftool link show id "$id" >/dev/null 2>&1 && fail "link $id still exists after detach"
 	done
+	$A stats | grep -q 'nothing is attached' || fail "stats after detach does not say nothing is attached"
+	$A stats --json | json_get 'd["attached"]' | grep -qx False || fail "stats --json after detach: attached is not false"
 	# detach again: nothing to do, success
 	$A detach 2>&1 | grep -q 'nothing is attached' || fail "second detach did not say so"
 	pass
@@ -102,6 +105,44 @@ test_second_attach_says_so() {
 	out=$($A attach --features tcpstate 2>&1) || fail "second attach failed: $out"
 	grep -q 'already attached' <<<"$out" || fail "second attach did not say so: $out"
 	$A detach
+	pass
+}
+
+# The instance record carries ACCEL_ABI_VERSION: an accelctl of another
+# ABI refuses to touch the pins (exit 2, both versions and the fix named)
+# until the instance is detached, by the old binary or with --force.
+test_instance_of_another_abi_is_refused() {
+	local ns abi rc out
+	ns=$(netns_new)
+	$A --netns "$ns" attach --features tcpstate
+	abi=$($A status --json | json_get 'd["abi_version"]')
+	[ "$abi" -ge 1 ] || fail "status --json has no abi_version"
+	grep -qx "abi=$abi" "$STATE/instance" || fail "instance record without abi=$abi: $(cat "$STATE/instance")"
+	assert_eq "$($A status --json | json_get 'd["instance_abi_version"]')" "$abi" "instance_abi_version"
+
+	sed -i "s/^abi=.*/abi=$((abi + 98))/" "$STATE/instance"
+	for cmd in stats attach detach; do
+		rc=0; out=$($A $cmd 2>&1) || rc=$?
+		assert_eq "$rc" 2 "exit code of $cmd on an ABI $((abi + 98)) instance"
+		grep -q "BPF ABI version $((abi + 98)); this accelctl has ABI version $abi" <<<"$out" ||
+			fail "$cmd does not name both ABI versions: $out"
+		grep -q 'detach --force' <<<"$out" || fail "$cmd does not name the fix: $out"
+	done
+	[ -e "$PIN/tcpstate/tcp_state_transitions" ] || fail "a refused command removed pins"
+	$A status | grep -q "^ABI: *$((abi + 98)), this accelctl has $abi" || fail "status does not show the mismatch: $($A status)"
+
+	# A record from before the abi= line is ABI 1's.
+	sed -i '/^abi=/d' "$STATE/instance"
+	rc=0; $A stats >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" "$([ "$abi" = 1 ] && echo 0 || echo 2)" "stats on a record without abi="
+	echo "abi=2x" >>"$STATE/instance"
+	rc=0; out=$($A stats 2>&1) || rc=$?
+	assert_eq "$rc" 2 "stats on an unreadable abi="
+	grep -q 'BPF ABI version 0;' <<<"$out" || fail "unreadable abi= not shown as 0: $out"
+
+	$A detach --force
+	[ ! -e "$PIN" ] || fail "detach --force left the pin root: $(ls -R "$PIN")"
+	[ ! -e "$STATE" ] || fail "detach --force left the state dir: $(ls -A "$STATE")"
 	pass
 }
 

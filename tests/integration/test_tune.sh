@@ -98,13 +98,26 @@ test_profile_changes_every_key_and_detach_restores_exactly() {
 	pass
 }
 
+# accelctl built with its test hooks (make: tests/accelctl-testhooks), on
+# this test's pin root and state dir.
+hooked() {
+	local bin=${OUT:-$top/build}/tests/accelctl-testhooks
+	[ -x "$bin" ] || fail "$bin missing: run make test-build"
+	"$bin" --pin-root "$PIN" --state-dir "$STATE" "$@"
+}
+
 test_kill9_mid_apply_then_detach_or_attach_recovers() {
 	local ns rc
 	tune_ns
 	full_profile "$TMP/p.ini"
 	snapshot "$ns" >"$TMP/before"
+	# The operator's binary has no crash hook: the variable does nothing.
+	ACCELCTL_TEST_TUNE_CRASH_AFTER=1 $A --netns "$ns" attach --features tune \
+		--config "$TMP/p.ini" >"$TMP/out" 2>&1 || fail "accelctl obeyed the test hook: $(cat "$TMP/out")"
+	$A detach
+	assert_snapshot_same "$ns" "$TMP/before" "detach after the hook-free attach"
 	# Deterministic crash: SIGKILL after the 4th write.
-	rc=0; ACCELCTL_TEST_TUNE_CRASH_AFTER=4 $A --netns "$ns" attach --features tune \
+	rc=0; ACCELCTL_TEST_TUNE_CRASH_AFTER=4 hooked --netns "$ns" attach --features tune \
 		--config "$TMP/p.ini" >"$TMP/out" 2>&1 || rc=$?
 	assert_eq "$rc" 137 "exit status of the killed attach"
 	[ -f "$STATE/tune.journal" ] || fail "no journal after the crash"
@@ -117,7 +130,7 @@ test_kill9_mid_apply_then_detach_or_attach_recovers() {
 	[ ! -e "$STATE/tune.journal" ] || fail "journal left"
 
 	# Same crash, then attach again: it recovers first, then applies.
-	rc=0; ACCELCTL_TEST_TUNE_CRASH_AFTER=2 $A --netns "$ns" attach --features tune \
+	rc=0; ACCELCTL_TEST_TUNE_CRASH_AFTER=2 hooked --netns "$ns" attach --features tune \
 		--config "$TMP/p.ini" >/dev/null 2>&1 || rc=$?
 	assert_eq "$rc" 137 "exit status of the second killed attach"
 	$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >"$TMP/out" 2>&1 ||

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 
 #include "accel.h"
 #include "tune.h"
@@ -306,6 +309,85 @@ static void test_nic_limits(void **state)
 	assert_int_equal(nic_check_count("eth0 rx", 0, 8, err, sizeof(err)), -ERANGE);
 }
 
+/* An RTM_NEWLINK reply as the kernel builds it, with IFLA_MTU's payload
+ * mtu_len bytes long. */
+static struct nlmsghdr *link_reply(char *buf, size_t mtu_len)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	uint32_t mtu = 1500;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = 7;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "veth0");
+	mnl_attr_put(nlh, IFLA_MTU, mtu_len, &mtu);
+	mnl_attr_put_u32(nlh, IFLA_MIN_MTU, 68);
+	mnl_attr_put_u32(nlh, IFLA_MAX_MTU, 65535);
+	return nlh;
+}
+
+static void test_nic_link_reply_is_checked(void **state)
+{
+	char buf[512] __attribute__((aligned(4))), err[256];
+	uint32_t mtu = 1, min = 1, max = 1;
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	nlh = link_reply(buf, 4);
+	assert_int_equal(nic_link_parse(nlh, &mtu, &min, &max, err, sizeof(err)), 0);
+	assert_int_equal(mtu, 1500);
+	assert_int_equal(min, 68);
+	assert_int_equal(max, 65535);
+
+	/* a u32 with two bytes of payload */
+	nlh = link_reply(buf, 2);
+	assert_int_equal(nic_link_parse(nlh, &mtu, &min, &max, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "RTM_GETLINK: attribute 4 is not a valid u32"));
+
+	/* the last attribute cut by the end of the message */
+	nlh = link_reply(buf, 4);
+	nlh->nlmsg_len -= 2;
+	assert_int_equal(nic_link_parse(nlh, &mtu, &min, &max, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "claims 8 bytes, 6 are left"));
+
+	/* an attribute header cut in half */
+	nlh = link_reply(buf, 4);
+	nlh->nlmsg_len -= 6;
+	assert_int_equal(nic_link_parse(nlh, &mtu, &min, &max, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "2 stray bytes"));
+
+	/* shorter than struct ifinfomsg */
+	nlh = link_reply(buf, 4);
+	nlh->nlmsg_len = MNL_NLMSG_HDRLEN + 4;
+	assert_int_equal(nic_link_parse(nlh, &mtu, &min, &max, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "shorter than its header"));
+}
+
+/* tune_read()/tune_write() resolve the key once (tune_resolve): a refused
+ * name never reaches /proc/sys, a missing one is named canonically. */
+static void test_tune_read_write_sysctl(void **state)
+{
+	char buf[TUNE_VAL_LEN], want[TUNE_VAL_LEN], err[256];
+
+	(void)state;
+	assert_true(read_file("/proc/sys/net/core/somaxconn", want, sizeof(want)) > 0);
+	assert_int_equal(tune_read(NULL, TK_SYSCTL, "", "net/core/somaxconn", buf, sizeof(buf), err,
+				   sizeof(err)), 0);
+	assert_string_equal(sysctl_norm(buf), sysctl_norm(want));
+	err[0] = '\0';
+	assert_int_equal(tune_read(NULL, TK_SYSCTL, "", "net/../../etc/passwd", buf, sizeof(buf), err,
+				   sizeof(err)), -EINVAL);
+	assert_true(err[0]);
+	assert_int_equal(tune_write(NULL, TK_SYSCTL, "", "net..core", "1", err, sizeof(err)), -EINVAL);
+	assert_int_equal(tune_read(NULL, TK_SYSCTL, "", "net/core/accelctl_no_such_key", buf,
+				   sizeof(buf), err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "net.core.accelctl_no_such_key: no such sysctl"));
+	assert_int_not_equal(tune_write(NULL, TK_SYSCTL, "", "net.core.accelctl_no_such_key", "1", err,
+					sizeof(err)), 0);
+	assert_non_null(strstr(err, "net.core.accelctl_no_such_key = 1: the kernel refused it"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +399,8 @@ int main(void)
 		cmocka_unit_test(test_merge_attach_opts),
 		cmocka_unit_test(test_journal_roundtrip),
 		cmocka_unit_test(test_nic_limits),
+		cmocka_unit_test(test_tune_read_write_sysctl),
+		cmocka_unit_test(test_nic_link_reply_is_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

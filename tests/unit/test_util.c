@@ -152,6 +152,30 @@ static void test_fmt_helpers(void **state)
 	assert_string_equal(fmt_time(0, buf, sizeof(buf)), "1970-01-01T00:00:00Z");
 }
 
+static void test_str_appendf(void **state)
+{
+	char buf[8];
+	size_t off = 0;
+
+	(void)state;
+	assert_int_equal(str_appendf(buf, sizeof(buf), &off, "%s", "abc"), 0);
+	assert_int_equal(off, 3);
+	assert_int_equal(str_appendf(buf, sizeof(buf), &off, ",%d", 42), 0);
+	assert_string_equal(buf, "abc,42");
+	/* "xy" needs 3 bytes, 2 are left: refused, nothing of it kept */
+	assert_int_equal(str_appendf(buf, sizeof(buf), &off, "xy"), -ENOSPC);
+	assert_string_equal(buf, "abc,42");
+	assert_int_equal(off, 6);
+	assert_int_equal(str_appendf(buf, sizeof(buf), &off, "z"), 0);
+	assert_string_equal(buf, "abc,42z");
+	assert_int_equal(str_appendf(buf, sizeof(buf), &off, "%s", ""), 0);	/* only the NUL: fits */
+	assert_int_equal(str_appendf(buf, sizeof(buf), &off, "q"), -ENOSPC);
+	assert_int_equal(off, 7);
+	off = sizeof(buf) + 5;	/* a caller's bad offset never writes */
+	assert_int_equal(str_appendf(buf, sizeof(buf), &off, "q"), -ENOSPC);
+	assert_string_equal(buf, "abc,42z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_path_helpers),
 		cmocka_unit_test(test_json_writer_escapes),
 		cmocka_unit_test(test_fmt_helpers),
+		cmocka_unit_test(test_str_appendf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,6 +37,28 @@ int pinned_obj_get(const char *dir, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+enum bpf_fd_kind bpf_fd_kind(int fd)
+{
+	enum bpf_fd_kind kind = BPF_FD_UNKNOWN;
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return BPF_FD_UNKNOWN;
+	while (kind == BPF_FD_UNKNOWN && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "link_type:", 10))
+			kind = BPF_FD_LINK;
+		else if (!strncmp(line, "prog_type:", 10))
+			kind = BPF_FD_PROG;
+		else if (!strncmp(line, "map_type:", 9))
+			kind = BPF_FD_MAP;
+	}
+	fclose(f);
+	return kind;
+}
+
 int percpu_array_sum_fd(int fd, uint64_t *out, uint32_t nslots)
 {
 	int n = ncpus();

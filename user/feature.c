@@ -17,6 +17,7 @@
 
 #include "accel.h"
 #include "accel_abi.h"
+#include "bpfutil.h"
 #include "log.h"
 #include "pin.h"
 #include "sysenv.h"
@@ -469,6 +470,7 @@ static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f,
 	}
 	while ((de = readdir(d))) {
 		struct bpf_link_info li = { 0 };
+		struct bpf_prog_info pi = { 0 };
 		struct bpf_map_info mi = { 0 };
 		__u32 len;
 		struct stat st;
@@ -511,7 +513,25 @@ static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f,
 				fprintf(out, "    link %-24s %-14s %-24s prog %u, since %s\n", prog,
 					link_type_str(li.type), target, li.prog_id, when);
 			}
-		} else if (fd >= 0 && (len = sizeof(mi), !bpf_obj_get_info_by_fd(fd, &mi, &len))) {
+		} else if (fd >= 0 && bpf_fd_kind(fd) == BPF_FD_PROG &&
+			   (len = sizeof(pi), !bpf_obj_get_info_by_fd(fd, &pi, &len))) {
+			/* a program pinned on its own (bypass's sk_msg: map
+			 * attachments have no link on this libbpf) */
+			if (jw) {
+				jw_start_object(jw);
+				jw_kv_string(jw, "kind", "prog");
+				jw_kv_string(jw, "path", path);
+				jw_kv_uint(jw, "prog_id", pi.id);
+				jw_kv_string(jw, "prog_type", libbpf_bpf_prog_type_str(pi.type) ?: "unknown");
+				jw_kv_string(jw, "prog_name", pi.name);
+				jw_kv_string(jw, "since", when);
+				jw_end_object(jw);
+			} else {
+				fprintf(out, "    prog %-24s %-14s %-24s prog %u, since %s\n", pi.name,
+					libbpf_bpf_prog_type_str(pi.type) ?: "?", "(pinned)", pi.id, when);
+			}
+		} else if (fd >= 0 && bpf_fd_kind(fd) == BPF_FD_MAP &&
+			   (len = sizeof(mi), !bpf_obj_get_info_by_fd(fd, &mi, &len))) {
 			if (jw) {
 				jw_start_object(jw);
 				jw_kv_string(jw, "kind", "map");

@@ -64,6 +64,15 @@ test_all_features_attach_detach_leaves_nothing() {
 	features=$($A status --json | json_get '",".join(sorted(k for k, v in d["features"].items() if v["attached"]))')
 	assert_eq "$features" "bypass,netacct,tcpstate,tune" "attached features"
 	bpftool cgroup show "$cg" | grep -q sock_ops || fail "no sockops program on the private cgroup"
+	# every pin reported as what it is, each id checked against bpftool
+	local kinds
+	kinds=$($A status --json | json_get '" ".join(sorted("%s:%s" % (p["kind"], p.get("prog_type") or p.get("map_type") or p.get("link_type")) for p in d["features"]["bypass"]["pins"]))')
+	grep -qw 'prog:sk_msg' <<<"$kinds" || fail "bypass sk_msg pin not shown as a program: $kinds"
+	grep -qw 'map:sockhash' <<<"$kinds" || fail "sockhash pin not shown as a map: $kinds"
+	grep -q 'cpumap' <<<"$kinds" && fail "a pin shown with the wrong type: $kinds"
+	local pid
+	pid=$($A status --json | json_get '[p["prog_id"] for p in d["features"]["bypass"]["pins"] if p["kind"] == "prog"][0]')
+	bpftool prog show id "$pid" | grep -q 'sk_msg' || fail "prog id $pid is not the sk_msg program"
 	$A stats --json | json_get 'len(d["metrics"])' >/dev/null || fail "stats --json"
 	[ "$(ip netns exec "$ns" sysctl -a 2>/dev/null | grep '^net\.' | sort)" != "$sysctl_before" ] ||
 		fail "the default profile changed nothing in the namespace"

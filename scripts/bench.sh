@@ -186,7 +186,7 @@ start_server() {	# config name port cmd...: start in the config's cgroup, wait f
 }
 
 # Ports, chosen before the bypass is attached: on kernels whose sockmap
-# breaks blocking readers, the bypass accelerates only servers listed as
+# differs from TCP (attach's self-test), the bypass accelerates only servers listed as
 # event-driven (--event-ports), so the ports of the accel configuration's
 # nonblocking servers are listed, as an operator would list them; the
 # blocking servers (bench tools in blocking mode) get a port of their own
@@ -667,7 +667,7 @@ if [ -n "$MD" ]; then
 		echo "    $ATTACH_CMD"
 		echo
 		echo "(--event-ports lists the accel servers' ports: on kernels whose sockmap"
-		echo "breaks blocking readers, the bypass accelerates only connections to"
+		echo "differs from TCP (attach's self-test), the bypass accelerates only connections to"
 		echo "servers declared event-driven, from nonblocking clients; see"
 		echo "docs/bypass.md)."
 		if [ -n "$ATTACH_MSG" ]; then

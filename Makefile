@@ -129,6 +129,9 @@ $(OUT)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) Makefile | $(O
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(LIBS) -lm
 
+# The benchmark's floor loader includes its skeleton (the only tool that does).
+$(OUT)/tests/tools/bench_floor: $(OUT)/bench_floor.skel.h
+
 deps:
 	$(Q)scripts/install-deps.sh all
 

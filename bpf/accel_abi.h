@@ -20,8 +20,11 @@
 /* Bump when a pinned map's layout or meaning changes.  attach records it
  * in the instance record (abi=); an accelctl of another version refuses
  * attach, detach and stats on those pins (exit 2) until they are detached
- * by the accelctl that made them, or with detach --force. */
-#define ACCEL_ABI_VERSION 1u
+ * by the accelctl that made them, or with detach --force.
+ *   1  first release
+ *   2  netacct_counters: per-CPU array indexed by slot (was a per-CPU hash
+ *      keyed by ifindex and direction); netacct_ifcfg carries the slot */
+#define ACCEL_ABI_VERSION 2u
 
 /* Pinned objects live under <pin-root>/<feature>/; maps keep their BTF names
  * (LIBBPF_PIN_BY_NAME), links are pinned as link_<program>. */
@@ -286,13 +289,18 @@ struct accel_bypass_port_seen {
 /* ------------------------------------------------------------------ */
 
 /*
- * Counters live in a per-CPU hash keyed by (ifindex, direction); userspace
- * creates one entry per attached interface and direction before it attaches
- * a program, so the data path only ever looks entries up.
+ * netacct_ifaces maps an ifindex to the interface's configuration, which
+ * holds the interface's slot; the counters live in a per-CPU array indexed
+ * by slot * NETACCT_DIR_MAX + direction (NETACCT_COUNTERS_INDEX).  An
+ * array lookup is inlined by the verifier (bounds check + per-CPU offset),
+ * where the per-CPU hash this replaced (ABI 1, keyed by ifindex and
+ * direction) cost a hash, a bucket walk and two more cache lines per
+ * packet.  Userspace allocates the slots and zeroes a slot's counters
+ * before it writes the configuration that points at it.
  */
 #define NETACCT_COUNTERS_MAP	"netacct_counters"
 #define NETACCT_IFACES_MAP	"netacct_ifaces"
-#define NETACCT_MAX_ENTRIES	128	/* (ifindex, dir) pairs */
+#define NETACCT_MAX_IFACES	64	/* interfaces (slots) of one instance */
 
 enum netacct_dir {
 	NETACCT_DIR_INGRESS = 0,
@@ -324,10 +332,9 @@ enum netacct_ctr {
 #define NETACCT_PMTU_NBOUNDS	7
 #define NETACCT_PMTU_BUCKETS	(NETACCT_PMTU_NBOUNDS + 1)
 
-struct netacct_key {
-	__u32 ifindex;
-	__u32 dir;		/* enum netacct_dir */
-};
+#define NETACCT_COUNTERS_MAX	(NETACCT_MAX_IFACES * NETACCT_DIR_MAX)
+
+#define NETACCT_COUNTERS_INDEX(slot, dir)	((slot) * NETACCT_DIR_MAX + (dir))
 
 struct netacct_counters {
 	__u64 ctr[NETACCT_FAM_MAX][NETACCT_CTR_MAX];
@@ -348,14 +355,15 @@ struct netacct_counters {
 struct netacct_ifcfg {
 	__u32 mtu;
 	__u32 flags;
+	__u32 slot;		/* counters of this interface: NETACCT_COUNTERS_INDEX(slot, dir) */
+	__u32 reserved;		/* 0 */
 	char name[16];
 };
 
-_Static_assert(sizeof(struct netacct_key) == 8, "netacct_key layout");
 _Static_assert(sizeof(struct netacct_counters) ==
 	       8 * (NETACCT_FAM_MAX * NETACCT_CTR_MAX + ACCEL_FAM_MAX * (NETACCT_PMTU_BUCKETS + 1)),
 	       "netacct_counters layout");
-_Static_assert(sizeof(struct netacct_ifcfg) == 24, "netacct_ifcfg layout");
+_Static_assert(sizeof(struct netacct_ifcfg) == 32, "netacct_ifcfg layout");
 
 /* netacct: end of section */
 

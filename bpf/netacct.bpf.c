@@ -21,15 +21,15 @@ char LICENSE[] SEC("license") = "GPL";
 static __always_inline int tc_account(struct __sk_buff *skb, __u32 dir)
 {
 	__u32 ifindex = skb->ifindex, len = skb->len, gso = skb->gso_size;
-	struct netacct_counters *c = netacct_slot(ifindex, dir);
-	struct netacct_ifcfg *cfg;
+	struct netacct_ifcfg *cfg = netacct_ifcfg(skb, ifindex, dir);
+	struct netacct_counters *c;
 	struct netacct_pkt p;
 	int err;
 
-	if (!c)
-		return TC_ACT_UNSPEC_;
-	cfg = netacct_ifcfg(skb, ifindex, dir);
 	if (!cfg)
+		return TC_ACT_UNSPEC_;
+	c = netacct_slot(cfg, dir);
+	if (!c)
 		return TC_ACT_UNSPEC_;
 	err = netacct_parse(skb, (void *)(long)skb->data, (void *)(long)skb->data_end, len, gso, &p);
 	if (err == -2) {

@@ -51,17 +51,33 @@
  */
 const volatile bool live_mtu = true;
 
+/*
+ * Load-time knob: where live_mtu reads the device MTU.  Set: from the
+ * device itself (skb->dev->mtu, or xdp_buff->rxq->dev->mtu), two loads
+ * through the bpf_cast_to_kern_ctx() kfunc.  Clear: bpf_check_mtu(), which
+ * reports the MTU whatever its verdict, through a helper call per packet.
+ * (The kfunc saves the call, a few ns; most of what reading the MTU costs
+ * per packet, ~15 ns on a veth under iperf3, is a cache miss on the
+ * device's line, which both ways take: docs/netacct.md "Cost".)
+ * Userspace sets it where vmlinux BTF has the kfunc (Linux 6.3 and later).
+ * The kfunc is weak: where libbpf cannot resolve it, it leaves a call the
+ * verifier accepts only as dead code, which it is with the knob clear.
+ */
+const volatile bool mtu_from_dev = false;
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, NETACCT_MAX_ENTRIES);
-	__type(key, struct netacct_key);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NETACCT_COUNTERS_MAX);
+	__type(key, __u32);
 	__type(value, struct netacct_counters);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } netacct_counters SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, NETACCT_MAX_ENTRIES);
+	__uint(max_entries, NETACCT_MAX_IFACES);
 	__type(key, __u32);
 	__type(value, struct netacct_ifcfg);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -120,18 +136,26 @@ static __always_inline void *pkt_at(void *data, void *data_end, __u32 off, __u32
 /* Upper-layer header: TCP/UDP lengths for GSO, ICMP(v6) PMTU messages.
  * Only called for unfragmented packets and first fragments; rem is what the
  * L3 length leaves for it. */
-static __always_inline int parse_l4(void *ctx, __u32 off, __u32 rem, __u8 proto, bool v6,
-				    struct netacct_pkt *p)
+static __always_inline int parse_l4(void *ctx, void *data, void *data_end, __u32 off, __u32 rem,
+				    __u8 proto, bool v6, struct netacct_pkt *p)
 {
-	__u8 h[20];
+	__u8 h[20], *th;
 
 	switch (proto) {
 	case IPPROTO_TCP_: {
 		__u32 doff;
 
-		if (rem < 20 || netacct_load_bytes(ctx, off, h, 20))
+		if (rem < 20)
 			return -1;
-		doff = (h[12] >> 4) * 4;
+		/* The common case: read the data offset in place; the helper
+		 * only where the header is not all in the linear part. */
+		th = pkt_at(data, data_end, off, 20);
+		if (!th) {
+			if (netacct_load_bytes(ctx, off, h, 20))
+				return -1;
+			th = h;
+		}
+		doff = (th[12] >> 4) * 4;
 		if (doff < 20 || doff > rem)
 			return -1;
 		p->l4_hlen = doff;
@@ -195,7 +219,7 @@ static __always_inline int parse_ipv4(void *ctx, void *data, void *data_end, __u
 		p->frag = FRAG_FIRST;
 	if (foff)
 		return 0;
-	return parse_l4(ctx, off + ihl, tot - ihl, h[9], false, p);
+	return parse_l4(ctx, data, data_end, off + ihl, tot - ihl, h[9], false, p);
 }
 
 static __always_inline int parse_ipv6(void *ctx, void *data, void *data_end, __u32 off, __u32 avail,
@@ -266,7 +290,7 @@ static __always_inline int parse_ipv6(void *ctx, void *data, void *data_end, __u
 		}
 		default:
 			p->l4_off = pos;
-			return parse_l4(ctx, off + pos, tot - pos, nh, true, p);
+			return parse_l4(ctx, data, data_end, off + pos, tot - pos, nh, true, p);
 		}
 	}
 	return -1;
@@ -378,19 +402,39 @@ static __always_inline void netacct_count(struct netacct_counters *c, const stru
 	}
 }
 
-static __always_inline struct netacct_counters *netacct_slot(__u32 ifindex, __u32 dir)
+/* The counters of the interface's slot for dir: an array lookup, which the
+ * verifier inlines (the index is bounds-checked there, NULL past the end). */
+static __always_inline struct netacct_counters *netacct_slot(const struct netacct_ifcfg *cfg,
+							     __u32 dir)
 {
-	struct netacct_key key = { .ifindex = ifindex, .dir = dir };
+	__u32 idx = NETACCT_COUNTERS_INDEX(cfg->slot, dir);
 
-	return bpf_map_lookup_elem(&netacct_counters, &key);
+	return bpf_map_lookup_elem(&netacct_counters, &idx);
 }
 
-/* The interface's configuration, with the MTU refreshed from the device
- * (bpf_check_mtu() reports it in mtu_len whatever the verdict).  The MTU
- * serves only the MTU check, so ingress skips the helper where that check
- * is off (NETACCT_IF_NO_RX_MTU: generic XDP, frames may be aggregates);
- * the egress program, on every accounted interface, keeps cfg->mtu (and
- * the mtu gauge) current there. */
+/* The device's MTU through the kfunc (mtu_from_dev): two loads, and the
+ * first one, the device pointer, is what the __sk_buff ifindex read loads
+ * too.  The verifier types the kfunc's result as the kernel's context
+ * (trusted); the device pointer read from it may only be read through (a
+ * faulting read gives 0, an MTU the callers ignore). */
+static __always_inline __u32 netacct_dev_mtu(void *ctx)
+{
+#ifdef NETACCT_XDP
+	struct xdp_buff *xdp = bpf_cast_to_kern_ctx(ctx);
+
+	return xdp->rxq->dev->mtu;
+#else
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+
+	return skb->dev->mtu;
+#endif
+}
+
+/* The interface's configuration, with the MTU refreshed from the device.
+ * The MTU serves only the MTU check, so ingress does not refresh it where
+ * that check is off (NETACCT_IF_NO_RX_MTU: generic XDP, frames may be
+ * aggregates); the egress program, on every accounted interface, keeps
+ * cfg->mtu (and the mtu gauge) current there. */
 static __always_inline struct netacct_ifcfg *netacct_ifcfg(void *ctx, __u32 ifindex, __u32 dir)
 {
 	struct netacct_ifcfg *cfg = bpf_map_lookup_elem(&netacct_ifaces, &ifindex);
@@ -400,7 +444,10 @@ static __always_inline struct netacct_ifcfg *netacct_ifcfg(void *ctx, __u32 ifin
 		return cfg;
 	if (dir == NETACCT_DIR_INGRESS && (cfg->flags & NETACCT_IF_NO_RX_MTU))
 		return cfg;
-	bpf_check_mtu(ctx, 0, &mtu, 0, 0);
+	if (mtu_from_dev)
+		mtu = netacct_dev_mtu(ctx);
+	else	/* reports the MTU in mtu_len whatever its verdict */
+		bpf_check_mtu(ctx, 0, &mtu, 0, 0);
 	if (mtu && mtu != cfg->mtu)
 		cfg->mtu = mtu;
 	return cfg;

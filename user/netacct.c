@@ -38,6 +38,7 @@
 #include <linux/sockios.h>
 #include <libmnl/libmnl.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -64,6 +65,7 @@ static inline void analyzer_destroy_skeleton(struct bpf_object_skeleton *s)
 #include "netacct_xdp.skel.h"
 
 #define STATE_FILE	"netacct"
+_Static_assert(ACCEL_MAX_IFACES <= NETACCT_MAX_IFACES, "every --iface needs a counters slot");
 /* Our cls_bpf filters: priority 1 (first, so the accounting sees a packet
  * before a later filter drops or redirects it) or the next free one. */
 #define TC_PRIO_FIRST	1
@@ -93,6 +95,20 @@ enum ingress_why {
 
 static const char *const why_names[] = { "none", "requested", "auto", "auto-veth", "auto-no-xdp" };
 
+/* How the programs follow MTU changes after attach (rodata live_mtu and
+ * mtu_from_dev, see netacct.bpf.h). */
+enum live_mtu {
+	LIVE_MTU_OFF = 0,	/* the MTU read at attach, kept */
+	LIVE_MTU_HELPER,	/* bpf_check_mtu() per packet */
+	LIVE_MTU_DEV,		/* the device's mtu field, through bpf_cast_to_kern_ctx() */
+};
+
+static void set_live_mtu(bool *live, bool *from_dev, enum live_mtu how)
+{
+	*live = how != LIVE_MTU_OFF;
+	*from_dev = how == LIVE_MTU_DEV;
+}
+
 struct tc_rec {
 	__u32 prio, handle, prog_id;
 };
@@ -106,6 +122,7 @@ struct iface_rec {
 	__u32 xdp_prog_id;
 	struct tc_rec tc_egress, tc_ingress;
 	bool clsact_created;
+	__u32 slot;		/* counters slot (netacct_ifcfg.slot); not recorded */
 };
 
 struct netacct_state {
@@ -480,7 +497,7 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static int xdp_attach_one(const char *pin_dir, bool live_mtu, struct iface_rec *r)
+static int xdp_attach_one(const char *pin_dir, enum live_mtu live_mtu, struct iface_rec *r)
 {
 	struct bpf_object_open_opts oopts = { .sz = sizeof(struct bpf_object_open_opts), .pin_root_path = pin_dir };
 	static const enum xdp_attach_mode modes[] = { XDP_MODE_NATIVE, XDP_MODE_SKB };
@@ -498,7 +515,7 @@ static int xdp_attach_one(const char *pin_dir, bool live_mtu, struct iface_rec *
 				strerror(-err));
 			return err;
 		}
-		skel->rodata->live_mtu = live_mtu;
+		set_live_mtu(&skel->rodata->live_mtu, &skel->rodata->mtu_from_dev, live_mtu);
 		prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
 		err = libxdp_get_error(prog);
 		if (err) {
@@ -618,27 +635,54 @@ static int detach_recorded(struct accel_ctx *ctx, struct netacct_state *st)
 	return err;
 }
 
-static int counters_init(int fd, __u32 ifindex)
+/*
+ * The interface's counters slot: the one its configuration already holds
+ * (maps reused from an earlier attach's pins keep their counts), else the
+ * lowest slot no configuration uses, whose counters are zeroed here, before
+ * ifcfg_set() writes the configuration that points the programs at them.
+ */
+static int slot_alloc(int ifaces_fd, int counters_fd, struct iface_rec *r)
 {
-	size_t sz = sizeof(struct netacct_counters) * ncpus();
-	void *zero = calloc(1, sz);
+	bool used[NETACCT_MAX_IFACES] = { false };
+	struct netacct_ifcfg cfg;
+	__u32 key, next, slot;
+	bool first = true;
+	void *zero;
 	int err = 0;
 
+	while (!bpf_map_get_next_key(ifaces_fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(ifaces_fd, &key, &cfg) || cfg.slot >= NETACCT_MAX_IFACES)
+			continue;
+		if (key == r->ifindex) {
+			r->slot = cfg.slot;
+			return 0;
+		}
+		used[cfg.slot] = true;
+	}
+	for (slot = 0; slot < NETACCT_MAX_IFACES && used[slot]; slot++)
+		;
+	if (slot == NETACCT_MAX_IFACES)
+		return -ENOSPC;
+	zero = calloc(ncpus(), sizeof(struct netacct_counters));
 	if (!zero)
 		return -ENOMEM;
 	for (__u32 d = 0; d < NETACCT_DIR_MAX && !err; d++) {
-		struct netacct_key k = { .ifindex = ifindex, .dir = d };
+		__u32 idx = NETACCT_COUNTERS_INDEX(slot, d);
 
-		if (bpf_map_update_elem(fd, &k, zero, BPF_NOEXIST) && errno != EEXIST)
+		if (bpf_map_update_elem(counters_fd, &idx, zero, BPF_ANY))
 			err = -errno;
 	}
 	free(zero);
+	if (!err)
+		r->slot = slot;
 	return err;
 }
 
 static int ifcfg_set(int fd, const struct iface_rec *r)
 {
-	struct netacct_ifcfg cfg = { .mtu = r->mtu };
+	struct netacct_ifcfg cfg = { .mtu = r->mtu, .slot = r->slot };
 
 	switch (r->ingress) {
 	case HOOK_XDP_NATIVE:
@@ -661,10 +705,24 @@ static int ifcfg_set(int fd, const struct iface_rec *r)
 	return bpf_map_update_elem(fd, &r->ifindex, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-static bool probe_live_mtu(void)
+/* The cheapest way this kernel lets the programs read the device MTU: the
+ * bpf_cast_to_kern_ctx() kfunc (in vmlinux BTF from Linux 6.3, for every
+ * program type), else the bpf_check_mtu() helper (5.12), else none. */
+static enum live_mtu probe_live_mtu(void)
 {
-	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_check_mtu, NULL) > 0 &&
-	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_check_mtu, NULL) > 0;
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool kfunc = false;
+
+	if (vmlinux) {
+		kfunc = btf__find_by_name_kind(vmlinux, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0;
+		btf__free(vmlinux);
+	}
+	if (kfunc)
+		return LIVE_MTU_DEV;
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_check_mtu, NULL) > 0 &&
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_check_mtu, NULL) > 0)
+		return LIVE_MTU_HELPER;
+	return LIVE_MTU_OFF;
 }
 
 static int netacct_probe(struct accel_ctx *ctx, char *why, size_t len)
@@ -710,7 +768,7 @@ static const char *why_text(enum ingress_why why)
  * (an owner without libxdp's dispatcher), at XDP elsewhere (lo, NICs).
  * The driver is asked in the target namespace (see iface_driver()).
  */
-static int ingress_attach(enum accel_ingress want, const char *pin_dir, bool live_mtu,
+static int ingress_attach(enum accel_ingress want, const char *pin_dir, enum live_mtu live_mtu,
 			  int tc_fd, struct iface_rec *r)
 {
 	char drv[sizeof(((struct ethtool_drvinfo *)0)->driver) + 1] = "";
@@ -757,7 +815,7 @@ static int netacct_attach(struct accel_ctx *ctx)
 	struct netacct_bpf *skel = NULL;
 	char dir[PATH_MAX];
 	int err, ifaces_fd, counters_fd;
-	bool live_mtu;
+	enum live_mtu live_mtu;
 
 	err = resolve_ifaces(ctx, &want);
 	if (err)
@@ -773,8 +831,8 @@ static int netacct_attach(struct accel_ctx *ctx)
 		return -ENOMEM;
 	libxdp_set_print(libxdp_print);
 	live_mtu = probe_live_mtu();
-	if (!live_mtu)
-		pr_info("netacct: no bpf_check_mtu() helper; MTUs are read at attach only (re-attach after changing one)\n");
+	if (live_mtu == LIVE_MTU_OFF)
+		pr_info("netacct: neither bpf_cast_to_kern_ctx() nor bpf_check_mtu(); MTUs are read at attach only (re-attach after changing one)\n");
 
 	oopts.pin_root_path = dir;
 	skel = netacct_bpf__open_opts(&oopts);
@@ -784,7 +842,7 @@ static int netacct_attach(struct accel_ctx *ctx)
 			strerror(-err));
 		goto cleanup;
 	}
-	skel->rodata->live_mtu = live_mtu;
+	set_live_mtu(&skel->rodata->live_mtu, &skel->rodata->mtu_from_dev, live_mtu);
 	err = netacct_bpf__load(skel);
 	if (err) {
 		pr_warn("netacct: loading the tc programs failed: %s (run with -vv for the verifier log)\n",
@@ -801,7 +859,7 @@ static int netacct_attach(struct accel_ctx *ctx)
 		*r = want.ifs[i];
 		/* Map entries first: a program that runs before they exist
 		 * counts nothing rather than counting against a wrong MTU. */
-		err = counters_init(counters_fd, r->ifindex);
+		err = slot_alloc(ifaces_fd, counters_fd, r);
 		if (!err)
 			err = ifcfg_set(ifaces_fd, r);
 		if (err) {
@@ -936,9 +994,9 @@ static void netacct_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *
 static const char *const fam_names[NETACCT_FAM_MAX] = { "inet", "inet6", "other" };
 static const char *const dir_names[NETACCT_DIR_MAX] = { "ingress", "egress" };
 
-static int read_slot(int fd, __u32 ifindex, __u32 dir, struct netacct_counters *sum)
+static int read_slot(int fd, __u32 slot, __u32 dir, struct netacct_counters *sum)
 {
-	struct netacct_key k = { .ifindex = ifindex, .dir = dir };
+	__u32 k = NETACCT_COUNTERS_INDEX(slot, dir);
 	int n = ncpus();
 	struct netacct_counters *v = calloc(n, sizeof(*v));
 	int err = 0;
@@ -1016,7 +1074,7 @@ static int netacct_collect(struct accel_ctx *ctx, struct metrics *m)
 			struct netacct_counters c;
 			const char *dn = dir_names[d];
 
-			if (read_slot(counters_fd, key, d, &c))
+			if (read_slot(counters_fd, cfg.slot, d, &c))
 				continue;
 			for (int f = 0; f < NETACCT_FAM_MAX; f++) {
 				const __u64 *v = c.ctr[f];

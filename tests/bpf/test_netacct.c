@@ -5,9 +5,10 @@
  * asserted; then a fuzz loop of random and truncated frames held counter for
  * counter against the userspace reference parser (netacct_ref.h).
  *
- * bpf_prog_test_run runs on lo of the current namespace, so the counters
- * are keyed by ifindex 1 and the MTU comes from the map (live_mtu off),
- * except in the test that checks the live MTU refresh.
+ * bpf_prog_test_run runs on lo of the current namespace, so lo's
+ * configuration (ifindex 1) points at the counters slot SLOT and the MTU
+ * comes from the map (live_mtu off), except in the test that checks the
+ * live MTU refresh.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include "netacct_ref.h"
 
 #define LO 1
+#define SLOT 5		/* not 0: the index arithmetic is part of the test */
 #define MTU 1500
 
 static struct netacct_bpf *tc;
@@ -127,7 +129,7 @@ static int reset_counters(void)
 	if (!zero)
 		return -ENOMEM;
 	for (__u32 d = 0; d < NETACCT_DIR_MAX && !err; d++) {
-		struct netacct_key k = { .ifindex = LO, .dir = d };
+		__u32 k = NETACCT_COUNTERS_INDEX(SLOT, d);
 
 		err = bpf_map_update_elem(fd, &k, zero, BPF_ANY);
 	}
@@ -137,7 +139,7 @@ static int reset_counters(void)
 
 static int set_mtu(__u32 mtu, __u32 flags)
 {
-	struct netacct_ifcfg cfg = { .mtu = mtu, .flags = flags };
+	struct netacct_ifcfg cfg = { .mtu = mtu, .flags = flags, .slot = SLOT };
 
 	strcpy(cfg.name, "lo");
 	return bpf_map_update_elem(bpf_map__fd(tc->maps.netacct_ifaces), &(__u32){ LO }, &cfg,
@@ -147,7 +149,7 @@ static int set_mtu(__u32 mtu, __u32 flags)
 static int read_counters(__u32 dir, struct netacct_counters *sum)
 {
 	struct netacct_counters *v = calloc(ncpu, sizeof(*v));
-	struct netacct_key k = { .ifindex = LO, .dir = dir };
+	__u32 k = NETACCT_COUNTERS_INDEX(SLOT, dir);
 	int err;
 
 	if (!v)
@@ -577,11 +579,15 @@ static void test_mtu(void)
 
 /* With live_mtu on, the programs take the MTU from the device (lo here)
  * and write it back to netacct_ifaces; ingress does not where its MTU
- * check is off (NETACCT_IF_NO_RX_MTU), egress always does. */
-static void test_live_mtu(void)
+ * check is off (NETACCT_IF_NO_RX_MTU), egress always does.  from_dev picks
+ * how they read it (mtu_from_dev: the device's field through the kfunc, or
+ * bpf_check_mtu()); the test names say which. */
+static void test_live_mtu(bool from_dev)
 {
+	const char *how = from_dev ? "dev" : "helper";
 	struct netacct_bpf *live = netacct_bpf__open();
-	struct netacct_ifcfg cfg = { .mtu = 1234, .flags = NETACCT_IF_NO_RX_MTU };
+	struct netacct_xdp_bpf *live_xdp = netacct_xdp_bpf__open();
+	struct netacct_ifcfg cfg = { .mtu = 1234, .flags = NETACCT_IF_NO_RX_MTU, .slot = SLOT };
 	unsigned int want = 0;
 	struct pkt p;
 	char buf[32];
@@ -594,19 +600,28 @@ static void test_live_mtu(void)
 			want = strtoul(buf, NULL, 10);
 		fclose(f);
 	}
-	if (!live || !want) {
-		fail("live_mtu_refresh", "setup failed");
-		netacct_bpf__destroy(live);
-		return;
+	if (!live || !live_xdp || !want) {
+		fail("live_mtu_refresh", "%s: setup failed", how);
+		goto out;
 	}
 	bpf_map__set_pin_path(live->maps.netacct_counters, NULL);
 	bpf_map__set_pin_path(live->maps.netacct_ifaces, NULL);
 	bpf_map__reuse_fd(live->maps.netacct_counters, bpf_map__fd(tc->maps.netacct_counters));
+	live->rodata->mtu_from_dev = from_dev;
 	if (netacct_bpf__load(live)) {
-		fail("live_mtu_refresh", "load failed");
+		fail("live_mtu_refresh", "%s: load failed", how);
 		goto out;
 	}
 	fd = bpf_map__fd(live->maps.netacct_ifaces);
+	bpf_map__set_pin_path(live_xdp->maps.netacct_counters, NULL);
+	bpf_map__set_pin_path(live_xdp->maps.netacct_ifaces, NULL);
+	bpf_map__reuse_fd(live_xdp->maps.netacct_counters, bpf_map__fd(tc->maps.netacct_counters));
+	bpf_map__reuse_fd(live_xdp->maps.netacct_ifaces, fd);
+	live_xdp->rodata->mtu_from_dev = from_dev;
+	if (netacct_xdp_bpf__load(live_xdp)) {
+		fail("live_mtu_refresh_xdp", "%s: load failed", how);
+		goto out;
+	}
 	bpf_map_update_elem(fd, &(__u32){ LO }, &cfg, BPF_ANY);
 	put_eth(&p, 0, 0x0800);
 	put_ipv4(&p, 5, 28, 0, 17);
@@ -616,21 +631,33 @@ static void test_live_mtu(void)
 
 		if (bpf_prog_test_run_opts(bpf_program__fd(live->progs.netacct_tc_ingress), &o) ||
 		    bpf_map_lookup_elem(fd, &(__u32){ LO }, &cfg))
-			fail("live_mtu_no_rx_check_skips_refresh", "run failed: %s", strerror(errno));
+			fail("live_mtu_no_rx_check_skips_refresh", "%s: run failed: %s", how, strerror(errno));
 		else if (cfg.mtu != 1234)
-			fail("live_mtu_no_rx_check_skips_refresh", "ingress refreshed the map mtu to %u",
-			     cfg.mtu);
+			fail("live_mtu_no_rx_check_skips_refresh", "%s: ingress refreshed the map mtu to %u",
+			     how, cfg.mtu);
 		else
-			printf("PASS live_mtu_no_rx_check_skips_refresh\n");
+			printf("PASS live_mtu_no_rx_check_skips_refresh (%s)\n", how);
 		if (bpf_prog_test_run_opts(bpf_program__fd(live->progs.netacct_tc_egress), &o) ||
 		    bpf_map_lookup_elem(fd, &(__u32){ LO }, &cfg))
-			fail("live_mtu_refresh", "run failed: %s", strerror(errno));
+			fail("live_mtu_refresh", "%s: run failed: %s", how, strerror(errno));
 		else if (cfg.mtu != want)
-			fail("live_mtu_refresh", "map mtu %u, lo has %u", cfg.mtu, want);
+			fail("live_mtu_refresh", "%s: map mtu %u, lo has %u", how, cfg.mtu, want);
 		else
-			printf("PASS live_mtu_refresh\n");
+			printf("PASS live_mtu_refresh (%s)\n", how);
+		/* XDP ingress with its MTU check on (native mode) */
+		cfg.mtu = 1234;
+		cfg.flags = NETACCT_IF_XDP;
+		bpf_map_update_elem(fd, &(__u32){ LO }, &cfg, BPF_ANY);
+		if (bpf_prog_test_run_opts(bpf_program__fd(live_xdp->progs.netacct_xdp), &o) ||
+		    bpf_map_lookup_elem(fd, &(__u32){ LO }, &cfg))
+			fail("live_mtu_refresh_xdp", "%s: run failed: %s", how, strerror(errno));
+		else if (cfg.mtu != want)
+			fail("live_mtu_refresh_xdp", "%s: map mtu %u, lo has %u", how, cfg.mtu, want);
+		else
+			printf("PASS live_mtu_refresh_xdp (%s)\n", how);
 	}
 out:
+	netacct_xdp_bpf__destroy(live_xdp);
 	netacct_bpf__destroy(live);
 }
 
@@ -835,7 +862,8 @@ int main(int argc, char **argv)
 	test_ipv6_ext_headers();
 	test_pmtu_messages();
 	test_mtu();
-	test_live_mtu();
+	test_live_mtu(false);
+	test_live_mtu(true);
 	test_fuzz(n);
 	netacct_xdp_bpf__destroy(xdp);
 	netacct_bpf__destroy(tc);

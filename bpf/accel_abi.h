@@ -22,8 +22,8 @@
  * attach, detach and stats on those pins (exit 2) until they are detached
  * by the accelctl that made them, or with detach --force.
  *   1  first release
- *   2  netacct_counters: per-CPU array indexed by slot (was a per-CPU hash
- *      keyed by ifindex and direction); netacct_ifcfg carries the slot */
+ *   2  netacct: counters and configurations in arrays indexed by the
+ *      interface's slot (were hashes keyed by ifindex (and direction)) */
 #define ACCEL_ABI_VERSION 2u
 
 /* Pinned objects live under <pin-root>/<feature>/; maps keep their BTF names
@@ -289,14 +289,16 @@ struct accel_bypass_port_seen {
 /* ------------------------------------------------------------------ */
 
 /*
- * netacct_ifaces maps an ifindex to the interface's configuration, which
- * holds the interface's slot; the counters live in a per-CPU array indexed
- * by slot * NETACCT_DIR_MAX + direction (NETACCT_COUNTERS_INDEX).  An
- * array lookup is inlined by the verifier (bounds check + per-CPU offset),
- * where the per-CPU hash this replaced (ABI 1, keyed by ifindex and
- * direction) cost a hash, a bucket walk and two more cache lines per
- * packet.  Userspace allocates the slots and zeroes a slot's counters
- * before it writes the configuration that points at it.
+ * Every accounted interface has a slot: its configuration is entry `slot`
+ * of the netacct_ifaces array, its counters entries slot * NETACCT_DIR_MAX
+ * + direction of the per-CPU array netacct_counters.  Userspace allocates
+ * the slot and loads the interface's programs with it in their rodata
+ * (netacct_slot), so the data path finds both with array lookups the
+ * verifier inlines: no hash lookup per packet (ABI 1 had a per-CPU hash
+ * keyed by ifindex and direction and a hash of the configurations, ~25 ns
+ * more per packet, docs/netacct.md "Cost").  Userspace zeroes a slot's
+ * counters before it writes the configuration, and that before it attaches
+ * a program.
  */
 #define NETACCT_COUNTERS_MAP	"netacct_counters"
 #define NETACCT_IFACES_MAP	"netacct_ifaces"
@@ -349,13 +351,14 @@ struct netacct_counters {
 #define NETACCT_IF_NO_RX_MTU	(1u << 3)	/* ingress frames may be GRO/GSO
 						 * aggregates: no ingress MTU check */
 
-/* netacct_ifaces: ifindex -> configuration, written by userspace at attach;
- * the programs refresh mtu from the device when the rodata knob live_mtu is
- * set, so an MTU change after attach is picked up by the next packet. */
+/* netacct_ifaces: slot -> configuration, written by userspace at attach
+ * (ifindex 0: a free slot); the programs refresh mtu from the device when
+ * the rodata knob live_mtu is set, so an MTU change after attach is picked
+ * up by the next packet. */
 struct netacct_ifcfg {
 	__u32 mtu;
 	__u32 flags;
-	__u32 slot;		/* counters of this interface: NETACCT_COUNTERS_INDEX(slot, dir) */
+	__u32 ifindex;		/* 0: slot unused */
 	__u32 reserved;		/* 0 */
 	char name[16];
 };

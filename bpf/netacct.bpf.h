@@ -4,8 +4,9 @@
  * XDP program (netacct_xdp.bpf.c) and the tc programs (netacct.bpf.c).
  *
  * Both objects include this file, so both define the same two maps; they
- * are pinned by name in the same directory, so the second object to load
- * reuses the first one's maps.
+ * are pinned by name in the same directory, so every object loaded after
+ * the first reuses its maps.  Userspace loads the programs once per
+ * interface, with the interface's slot in netacct_slot.
  *
  * The parser is deliberately conservative: every length field is checked
  * against the bytes that are really there, and whatever it cannot trust
@@ -65,6 +66,10 @@ const volatile bool live_mtu = true;
  */
 const volatile bool mtu_from_dev = false;
 
+/* Load-time: the slot of the interface this copy of the programs is
+ * attached to (accel_abi.h: the index of its configuration and counters). */
+const volatile __u32 netacct_slot_id = 0;
+
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 struct {
@@ -76,7 +81,7 @@ struct {
 } netacct_counters SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, NETACCT_MAX_IFACES);
 	__type(key, __u32);
 	__type(value, struct netacct_ifcfg);
@@ -402,12 +407,11 @@ static __always_inline void netacct_count(struct netacct_counters *c, const stru
 	}
 }
 
-/* The counters of the interface's slot for dir: an array lookup, which the
- * verifier inlines (the index is bounds-checked there, NULL past the end). */
-static __always_inline struct netacct_counters *netacct_slot(const struct netacct_ifcfg *cfg,
-							     __u32 dir)
+/* The counters of this copy's interface for dir (array lookups are
+ * inlined by the verifier; the index is bounds-checked there). */
+static __always_inline struct netacct_counters *netacct_slot(__u32 dir)
 {
-	__u32 idx = NETACCT_COUNTERS_INDEX(cfg->slot, dir);
+	__u32 idx = NETACCT_COUNTERS_INDEX(netacct_slot_id, dir);
 
 	return bpf_map_lookup_elem(&netacct_counters, &idx);
 }
@@ -430,17 +434,21 @@ static __always_inline __u32 netacct_dev_mtu(void *ctx)
 #endif
 }
 
-/* The interface's configuration, with the MTU refreshed from the device.
+/* The interface's configuration (NULL while it has none), with the MTU
+ * refreshed from the device.
  * The MTU serves only the MTU check, so ingress does not refresh it where
  * that check is off (NETACCT_IF_NO_RX_MTU: generic XDP, frames may be
  * aggregates); the egress program, on every accounted interface, keeps
  * cfg->mtu (and the mtu gauge) current there. */
-static __always_inline struct netacct_ifcfg *netacct_ifcfg(void *ctx, __u32 ifindex, __u32 dir)
+static __always_inline struct netacct_ifcfg *netacct_ifcfg(void *ctx, __u32 dir)
 {
-	struct netacct_ifcfg *cfg = bpf_map_lookup_elem(&netacct_ifaces, &ifindex);
+	__u32 slot = netacct_slot_id;
+	struct netacct_ifcfg *cfg = bpf_map_lookup_elem(&netacct_ifaces, &slot);
 	__u32 mtu = 0;
 
-	if (!cfg || !live_mtu)
+	if (!cfg || !cfg->ifindex)
+		return NULL;	/* not configured (yet) */
+	if (!live_mtu)
 		return cfg;
 	if (dir == NETACCT_DIR_INGRESS && (cfg->flags & NETACCT_IF_NO_RX_MTU))
 		return cfg;

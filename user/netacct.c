@@ -122,7 +122,7 @@ struct iface_rec {
 	__u32 xdp_prog_id;
 	struct tc_rec tc_egress, tc_ingress;
 	bool clsact_created;
-	__u32 slot;		/* counters slot (netacct_ifcfg.slot); not recorded */
+	__u32 slot;		/* index in netacct_ifaces/_counters; not recorded */
 };
 
 struct netacct_state {
@@ -516,6 +516,7 @@ static int xdp_attach_one(const char *pin_dir, enum live_mtu live_mtu, struct if
 			return err;
 		}
 		set_live_mtu(&skel->rodata->live_mtu, &skel->rodata->mtu_from_dev, live_mtu);
+		skel->rodata->netacct_slot_id = r->slot;
 		prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
 		err = libxdp_get_error(prog);
 		if (err) {
@@ -636,36 +637,50 @@ static int detach_recorded(struct accel_ctx *ctx, struct netacct_state *st)
 }
 
 /*
- * The interface's counters slot: the one its configuration already holds
- * (maps reused from an earlier attach's pins keep their counts), else the
- * lowest slot no configuration uses, whose counters are zeroed here, before
- * ifcfg_set() writes the configuration that points the programs at them.
+ * The interface's slot (accel_abi.h): the one whose configuration already
+ * names it (maps reused from an earlier attach's pins keep their counts),
+ * else the lowest free one (*fresh: its counters must be zeroed before its
+ * configuration is written).  No maps pinned yet: slot 0 of new, zeroed
+ * maps.
  */
-static int slot_alloc(int ifaces_fd, int counters_fd, struct iface_rec *r)
+static int slot_pick(const char *pin_dir, struct iface_rec *r, bool *fresh)
 {
-	bool used[NETACCT_MAX_IFACES] = { false };
+	int fd = pinned_obj_get(pin_dir, NETACCT_IFACES_MAP), err = 0;
+	__u32 slot, free_slot = NETACCT_MAX_IFACES;
 	struct netacct_ifcfg cfg;
-	__u32 key, next, slot;
-	bool first = true;
-	void *zero;
+
+	*fresh = true;
+	r->slot = 0;
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	for (slot = 0; slot < NETACCT_MAX_IFACES; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, &cfg)) {
+			err = -errno;
+			goto out;
+		}
+		if (cfg.ifindex == r->ifindex) {
+			r->slot = slot;
+			*fresh = false;
+			goto out;
+		}
+		if (!cfg.ifindex && free_slot == NETACCT_MAX_IFACES)
+			free_slot = slot;
+	}
+	if (free_slot == NETACCT_MAX_IFACES)
+		err = -ENOSPC;
+	r->slot = free_slot;
+out:
+	close(fd);
+	return err;
+}
+
+static int slot_zero(int counters_fd, __u32 slot)
+{
+	void *zero = calloc(ncpus(), sizeof(struct netacct_counters));
 	int err = 0;
 
-	while (!bpf_map_get_next_key(ifaces_fd, first ? NULL : &key, &next)) {
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(ifaces_fd, &key, &cfg) || cfg.slot >= NETACCT_MAX_IFACES)
-			continue;
-		if (key == r->ifindex) {
-			r->slot = cfg.slot;
-			return 0;
-		}
-		used[cfg.slot] = true;
-	}
-	for (slot = 0; slot < NETACCT_MAX_IFACES && used[slot]; slot++)
-		;
-	if (slot == NETACCT_MAX_IFACES)
-		return -ENOSPC;
-	zero = calloc(ncpus(), sizeof(struct netacct_counters));
 	if (!zero)
 		return -ENOMEM;
 	for (__u32 d = 0; d < NETACCT_DIR_MAX && !err; d++) {
@@ -675,14 +690,12 @@ static int slot_alloc(int ifaces_fd, int counters_fd, struct iface_rec *r)
 			err = -errno;
 	}
 	free(zero);
-	if (!err)
-		r->slot = slot;
 	return err;
 }
 
 static int ifcfg_set(int fd, const struct iface_rec *r)
 {
-	struct netacct_ifcfg cfg = { .mtu = r->mtu, .slot = r->slot };
+	struct netacct_ifcfg cfg = { .mtu = r->mtu, .ifindex = r->ifindex };
 
 	switch (r->ingress) {
 	case HOOK_XDP_NATIVE:
@@ -702,7 +715,7 @@ static int ifcfg_set(int fd, const struct iface_rec *r)
 		break;
 	}
 	snprintf(cfg.name, sizeof(cfg.name), "%s", r->name);
-	return bpf_map_update_elem(fd, &r->ifindex, &cfg, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(fd, &r->slot, &cfg, BPF_ANY) ? -errno : 0;
 }
 
 /* The cheapest way this kernel lets the programs read the device MTU: the
@@ -808,13 +821,41 @@ static int ingress_attach(enum accel_ingress want, const char *pin_dir, enum liv
 	return 0;
 }
 
+/*
+ * The tc programs of one interface: a copy per interface, with its slot in
+ * the rodata, so that the data path indexes arrays instead of looking the
+ * interface up (accel_abi.h).  The maps are pinned in pin_dir, shared by
+ * every copy.
+ */
+static struct netacct_bpf *tc_load(const char *pin_dir, enum live_mtu live_mtu, __u32 slot, int *err)
+{
+	struct bpf_object_open_opts oopts = { .sz = sizeof(struct bpf_object_open_opts), .pin_root_path = pin_dir };
+	struct netacct_bpf *skel = netacct_bpf__open_opts(&oopts);
+
+	if (!skel) {
+		*err = -errno;
+		pr_warn("netacct: cannot open the tc BPF object: %s (run with -v for libbpf's reason)\n",
+			strerror(-*err));
+		return NULL;
+	}
+	set_live_mtu(&skel->rodata->live_mtu, &skel->rodata->mtu_from_dev, live_mtu);
+	skel->rodata->netacct_slot_id = slot;
+	*err = netacct_bpf__load(skel);
+	if (*err) {
+		pr_warn("netacct: loading the tc programs failed: %s (run with -vv for the verifier log)\n",
+			strerror(-*err));
+		netacct_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
 static int netacct_attach(struct accel_ctx *ctx)
 {
-	struct bpf_object_open_opts oopts = { .sz = sizeof(struct bpf_object_open_opts) };
 	struct netacct_state want, *st = NULL;
 	struct netacct_bpf *skel = NULL;
 	char dir[PATH_MAX];
-	int err, ifaces_fd, counters_fd;
+	int err, ifaces_fd;
 	enum live_mtu live_mtu;
 
 	err = resolve_ifaces(ctx, &want);
@@ -834,32 +875,25 @@ static int netacct_attach(struct accel_ctx *ctx)
 	if (live_mtu == LIVE_MTU_OFF)
 		pr_info("netacct: neither bpf_cast_to_kern_ctx() nor bpf_check_mtu(); MTUs are read at attach only (re-attach after changing one)\n");
 
-	oopts.pin_root_path = dir;
-	skel = netacct_bpf__open_opts(&oopts);
-	if (!skel) {
-		err = -errno;
-		pr_warn("netacct: cannot open the tc BPF object: %s (run with -v for libbpf's reason)\n",
-			strerror(-err));
-		goto cleanup;
-	}
-	set_live_mtu(&skel->rodata->live_mtu, &skel->rodata->mtu_from_dev, live_mtu);
-	err = netacct_bpf__load(skel);
-	if (err) {
-		pr_warn("netacct: loading the tc programs failed: %s (run with -vv for the verifier log)\n",
-			strerror(-err));
-		goto cleanup;
-	}
-	ifaces_fd = bpf_map__fd(skel->maps.netacct_ifaces);
-	counters_fd = bpf_map__fd(skel->maps.netacct_counters);
-
 	for (int i = 0; i < want.n; i++) {
 		struct iface_rec *r = &st->ifs[st->n];
 		struct bpf_tc_hook hook = { .sz = sizeof(struct bpf_tc_hook), .ifindex = want.ifs[i].ifindex, .attach_point = BPF_TC_EGRESS };
+		bool fresh;
 
 		*r = want.ifs[i];
+		err = slot_pick(dir, r, &fresh);
+		if (err) {
+			pr_warn("netacct: %s: no slot in the pinned maps: %s\n", r->name, strerror(-err));
+			goto rollback;
+		}
+		skel = tc_load(dir, live_mtu, r->slot, &err);
+		if (!skel)
+			goto rollback;
 		/* Map entries first: a program that runs before they exist
 		 * counts nothing rather than counting against a wrong MTU. */
-		err = slot_alloc(ifaces_fd, counters_fd, r);
+		ifaces_fd = bpf_map__fd(skel->maps.netacct_ifaces);
+		if (fresh)
+			err = slot_zero(bpf_map__fd(skel->maps.netacct_counters), r->slot);
 		if (!err)
 			err = ifcfg_set(ifaces_fd, r);
 		if (err) {
@@ -894,6 +928,9 @@ static int netacct_attach(struct accel_ctx *ctx)
 			goto rollback;
 		pr_info("netacct: %s: ingress %s (%s), egress tc (priority %u), mtu %u\n", r->name,
 			hook_names[r->ingress], why_text(r->why), r->tc_egress.prio, r->mtu);
+		/* the filters hold the programs */
+		netacct_bpf__destroy(skel);
+		skel = NULL;
 	}
 	goto cleanup;
 
@@ -1026,8 +1063,6 @@ static int netacct_collect(struct accel_ctx *ctx, struct metrics *m)
 	struct metric_family *pk, *by, *fr, *mx, *df, *pm, *hist, *mal, *mtu;
 	int ifaces_fd = -1, counters_fd = -1, err = 0;
 	char dir[PATH_MAX];
-	__u32 key, next;
-	bool first = true;
 
 	err = feature_pin_dir(ctx, self(), dir, sizeof(dir));
 	if (err)
@@ -1060,13 +1095,11 @@ static int netacct_collect(struct accel_ctx *ctx, struct metrics *m)
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	while (!bpf_map_get_next_key(ifaces_fd, first ? NULL : &key, &next)) {
+	for (__u32 slot = 0; slot < NETACCT_MAX_IFACES; slot++) {
 		struct netacct_ifcfg cfg;
 		char ifname[sizeof(cfg.name) + 1];
 
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(ifaces_fd, &key, &cfg))
+		if (bpf_map_lookup_elem(ifaces_fd, &slot, &cfg) || !cfg.ifindex)
 			continue;
 		snprintf(ifname, sizeof(ifname), "%.*s", (int)sizeof(cfg.name), cfg.name);
 		metric_add(mtu, cfg.mtu, "ifname", ifname, (char *)NULL);
@@ -1074,7 +1107,7 @@ static int netacct_collect(struct accel_ctx *ctx, struct metrics *m)
 			struct netacct_counters c;
 			const char *dn = dir_names[d];
 
-			if (read_slot(counters_fd, cfg.slot, d, &c))
+			if (read_slot(counters_fd, slot, d, &c))
 				continue;
 			for (int f = 0; f < NETACCT_FAM_MAX; f++) {
 				const __u64 *v = c.ctr[f];

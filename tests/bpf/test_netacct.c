@@ -5,9 +5,9 @@
  * asserted; then a fuzz loop of random and truncated frames held counter for
  * counter against the userspace reference parser (netacct_ref.h).
  *
- * bpf_prog_test_run runs on lo of the current namespace, so lo's
- * configuration (ifindex 1) points at the counters slot SLOT and the MTU
- * comes from the map (live_mtu off), except in the test that checks the
+ * bpf_prog_test_run runs on lo of the current namespace: the programs are
+ * loaded for slot SLOT, whose configuration names lo (ifindex 1), and the
+ * MTU comes from the map (live_mtu off), except in the test that checks the
  * live MTU refresh.
  */
 #include <errno.h>
@@ -139,10 +139,10 @@ static int reset_counters(void)
 
 static int set_mtu(__u32 mtu, __u32 flags)
 {
-	struct netacct_ifcfg cfg = { .mtu = mtu, .flags = flags, .slot = SLOT };
+	struct netacct_ifcfg cfg = { .mtu = mtu, .flags = flags, .ifindex = LO };
 
 	strcpy(cfg.name, "lo");
-	return bpf_map_update_elem(bpf_map__fd(tc->maps.netacct_ifaces), &(__u32){ LO }, &cfg,
+	return bpf_map_update_elem(bpf_map__fd(tc->maps.netacct_ifaces), &(__u32){ SLOT }, &cfg,
 				   BPF_ANY);
 }
 
@@ -587,7 +587,7 @@ static void test_live_mtu(bool from_dev)
 	const char *how = from_dev ? "dev" : "helper";
 	struct netacct_bpf *live = netacct_bpf__open();
 	struct netacct_xdp_bpf *live_xdp = netacct_xdp_bpf__open();
-	struct netacct_ifcfg cfg = { .mtu = 1234, .flags = NETACCT_IF_NO_RX_MTU, .slot = SLOT };
+	struct netacct_ifcfg cfg = { .mtu = 1234, .flags = NETACCT_IF_NO_RX_MTU, .ifindex = LO };
 	unsigned int want = 0;
 	struct pkt p;
 	char buf[32];
@@ -608,6 +608,7 @@ static void test_live_mtu(bool from_dev)
 	bpf_map__set_pin_path(live->maps.netacct_ifaces, NULL);
 	bpf_map__reuse_fd(live->maps.netacct_counters, bpf_map__fd(tc->maps.netacct_counters));
 	live->rodata->mtu_from_dev = from_dev;
+	live->rodata->netacct_slot_id = SLOT;
 	if (netacct_bpf__load(live)) {
 		fail("live_mtu_refresh", "%s: load failed", how);
 		goto out;
@@ -618,11 +619,12 @@ static void test_live_mtu(bool from_dev)
 	bpf_map__reuse_fd(live_xdp->maps.netacct_counters, bpf_map__fd(tc->maps.netacct_counters));
 	bpf_map__reuse_fd(live_xdp->maps.netacct_ifaces, fd);
 	live_xdp->rodata->mtu_from_dev = from_dev;
+	live_xdp->rodata->netacct_slot_id = SLOT;
 	if (netacct_xdp_bpf__load(live_xdp)) {
 		fail("live_mtu_refresh_xdp", "%s: load failed", how);
 		goto out;
 	}
-	bpf_map_update_elem(fd, &(__u32){ LO }, &cfg, BPF_ANY);
+	bpf_map_update_elem(fd, &(__u32){ SLOT }, &cfg, BPF_ANY);
 	put_eth(&p, 0, 0x0800);
 	put_ipv4(&p, 5, 28, 0, 17);
 	put_zero(&p, 8);
@@ -630,7 +632,7 @@ static void test_live_mtu(bool from_dev)
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p.b, .data_size_in = p.len);
 
 		if (bpf_prog_test_run_opts(bpf_program__fd(live->progs.netacct_tc_ingress), &o) ||
-		    bpf_map_lookup_elem(fd, &(__u32){ LO }, &cfg))
+		    bpf_map_lookup_elem(fd, &(__u32){ SLOT }, &cfg))
 			fail("live_mtu_no_rx_check_skips_refresh", "%s: run failed: %s", how, strerror(errno));
 		else if (cfg.mtu != 1234)
 			fail("live_mtu_no_rx_check_skips_refresh", "%s: ingress refreshed the map mtu to %u",
@@ -638,7 +640,7 @@ static void test_live_mtu(bool from_dev)
 		else
 			printf("PASS live_mtu_no_rx_check_skips_refresh (%s)\n", how);
 		if (bpf_prog_test_run_opts(bpf_program__fd(live->progs.netacct_tc_egress), &o) ||
-		    bpf_map_lookup_elem(fd, &(__u32){ LO }, &cfg))
+		    bpf_map_lookup_elem(fd, &(__u32){ SLOT }, &cfg))
 			fail("live_mtu_refresh", "%s: run failed: %s", how, strerror(errno));
 		else if (cfg.mtu != want)
 			fail("live_mtu_refresh", "%s: map mtu %u, lo has %u", how, cfg.mtu, want);
@@ -647,9 +649,9 @@ static void test_live_mtu(bool from_dev)
 		/* XDP ingress with its MTU check on (native mode) */
 		cfg.mtu = 1234;
 		cfg.flags = NETACCT_IF_XDP;
-		bpf_map_update_elem(fd, &(__u32){ LO }, &cfg, BPF_ANY);
+		bpf_map_update_elem(fd, &(__u32){ SLOT }, &cfg, BPF_ANY);
 		if (bpf_prog_test_run_opts(bpf_program__fd(live_xdp->progs.netacct_xdp), &o) ||
-		    bpf_map_lookup_elem(fd, &(__u32){ LO }, &cfg))
+		    bpf_map_lookup_elem(fd, &(__u32){ SLOT }, &cfg))
 			fail("live_mtu_refresh_xdp", "%s: run failed: %s", how, strerror(errno));
 		else if (cfg.mtu != want)
 			fail("live_mtu_refresh_xdp", "%s: map mtu %u, lo has %u", how, cfg.mtu, want);
@@ -841,6 +843,8 @@ int main(int argc, char **argv)
 	bpf_map__set_pin_path(xdp->maps.netacct_ifaces, NULL);
 	tc->rodata->live_mtu = false;
 	xdp->rodata->live_mtu = false;
+	tc->rodata->netacct_slot_id = SLOT;
+	xdp->rodata->netacct_slot_id = SLOT;
 	if (netacct_bpf__load(tc)) {
 		printf("FAIL netacct_load_tc: %s\n", strerror(errno));
 		return 1;

@@ -295,7 +295,7 @@ struct accel_bypass_port_seen {
  * the slot and loads the interface's programs with it in their rodata
  * (netacct_slot), so the data path finds both with array lookups the
  * verifier inlines: no hash lookup per packet (ABI 1 had a per-CPU hash
- * keyed by ifindex and direction and a hash of the configurations, ~25 ns
+ * keyed by ifindex and direction and a hash of the configurations, 15-30 ns
  * more per packet, docs/netacct.md "Cost").  Userspace zeroes a slot's
  * counters before it writes the configuration, and that before it attaches
  * a program.

@@ -663,6 +663,57 @@ out:
 	netacct_bpf__destroy(live);
 }
 
+/* A copy of the programs loaded for a slot without a configuration
+ * (ifindex 0: free, or not written yet) counts nothing, in its own slot or
+ * any other. */
+static void test_unconfigured_slot(void)
+{
+	struct netacct_bpf *other = netacct_bpf__open();
+	struct netacct_counters *v = calloc(ncpu, sizeof(*v));
+	struct netacct_counters got;
+	__u32 k = NETACCT_COUNTERS_INDEX(SLOT + 1, NETACCT_DIR_EGRESS);
+	struct pkt p;
+	bool zero = true;
+
+	if (!other || !v || reset_counters()) {
+		fail("unconfigured_slot_counts_nothing", "setup failed");
+		goto out;
+	}
+	bpf_map__set_pin_path(other->maps.netacct_counters, NULL);
+	bpf_map__set_pin_path(other->maps.netacct_ifaces, NULL);
+	bpf_map__reuse_fd(other->maps.netacct_counters, bpf_map__fd(tc->maps.netacct_counters));
+	bpf_map__reuse_fd(other->maps.netacct_ifaces, bpf_map__fd(tc->maps.netacct_ifaces));
+	other->rodata->live_mtu = false;
+	other->rodata->netacct_slot_id = SLOT + 1;
+	if (netacct_bpf__load(other)) {
+		fail("unconfigured_slot_counts_nothing", "load failed");
+		goto out;
+	}
+	put_eth(&p, 0, 0x0800);
+	put_ipv4(&p, 5, 28, 0, 17);
+	put_zero(&p, 8);
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p.b, .data_size_in = p.len);
+
+		if (bpf_prog_test_run_opts(bpf_program__fd(other->progs.netacct_tc_egress), &o) ||
+		    bpf_map_lookup_elem(bpf_map__fd(tc->maps.netacct_counters), &k, v) ||
+		    read_counters(NETACCT_DIR_EGRESS, &got)) {
+			fail("unconfigured_slot_counts_nothing", "run failed: %s", strerror(errno));
+			goto out;
+		}
+	}
+	for (int c = 0; c < ncpu; c++)
+		zero = zero && !v[c].ctr[ACCEL_FAM_INET][NETACCT_PACKETS];
+	if (!zero || got.ctr[ACCEL_FAM_INET][NETACCT_PACKETS])
+		fail("unconfigured_slot_counts_nothing", "counted: own slot %s, configured slot %llu",
+		     zero ? "0" : "> 0", (unsigned long long)got.ctr[ACCEL_FAM_INET][NETACCT_PACKETS]);
+	else
+		printf("PASS unconfigured_slot_counts_nothing\n");
+out:
+	free(v);
+	netacct_bpf__destroy(other);
+}
+
 /* ---- fuzz ----------------------------------------------------------- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -868,6 +919,7 @@ int main(int argc, char **argv)
 	test_mtu();
 	test_live_mtu(false);
 	test_live_mtu(true);
+	test_unconfigured_slot();
 	test_fuzz(n);
 	netacct_xdp_bpf__destroy(xdp);
 	netacct_bpf__destroy(tc);

@@ -426,11 +426,10 @@ static __always_inline struct netacct_counters *netacct_slot(__u32 dir)
 	return bpf_map_lookup_elem(&netacct_counters, &idx);
 }
 
-/* The device's MTU through the kfunc (mtu_from_dev): two loads, and the
- * first one, the device pointer, is what the __sk_buff ifindex read loads
- * too.  The verifier types the kfunc's result as the kernel's context
- * (trusted); the device pointer read from it may only be read through (a
- * faulting read gives 0, an MTU the callers ignore). */
+/* The device's MTU through the kfunc (mtu_from_dev): two loads, the
+ * device pointer and its mtu.  The verifier types the kfunc's result as the
+ * kernel's context (trusted); the device pointer read from it may only be
+ * read through (a faulting read gives 0, an MTU the callers ignore). */
 static __always_inline __u32 netacct_dev_mtu(void *ctx)
 {
 #ifdef NETACCT_XDP

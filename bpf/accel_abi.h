@@ -20,8 +20,11 @@
 /* Bump when a pinned map's layout or meaning changes.  attach records it
  * in the instance record (abi=); an accelctl of another version refuses
  * attach, detach and stats on those pins (exit 2) until they are detached
- * by the accelctl that made them, or with detach --force. */
-#define ACCEL_ABI_VERSION 1u
+ * by the accelctl that made them, or with detach --force.
+ *   1  first release
+ *   2  netacct: counters and configurations in arrays indexed by the
+ *      interface's slot (were hashes keyed by ifindex (and direction)) */
+#define ACCEL_ABI_VERSION 2u
 
 /* Pinned objects live under <pin-root>/<feature>/; maps keep their BTF names
  * (LIBBPF_PIN_BY_NAME), links are pinned as link_<program>. */
@@ -286,13 +289,20 @@ struct accel_bypass_port_seen {
 /* ------------------------------------------------------------------ */
 
 /*
- * Counters live in a per-CPU hash keyed by (ifindex, direction); userspace
- * creates one entry per attached interface and direction before it attaches
- * a program, so the data path only ever looks entries up.
+ * Every accounted interface has a slot: its configuration is entry `slot`
+ * of the netacct_ifaces array, its counters entries slot * NETACCT_DIR_MAX
+ * + direction of the per-CPU array netacct_counters.  Userspace allocates
+ * the slot and loads the interface's programs with it in their rodata
+ * (netacct_slot), so the data path finds both with array lookups the
+ * verifier inlines: no hash lookup per packet (ABI 1 had a per-CPU hash
+ * keyed by ifindex and direction and a hash of the configurations, 15-30 ns
+ * more per packet, docs/netacct.md "Cost").  Userspace zeroes a slot's
+ * counters before it writes the configuration, and that before it attaches
+ * a program.
  */
 #define NETACCT_COUNTERS_MAP	"netacct_counters"
 #define NETACCT_IFACES_MAP	"netacct_ifaces"
-#define NETACCT_MAX_ENTRIES	128	/* (ifindex, dir) pairs */
+#define NETACCT_MAX_IFACES	64	/* interfaces (slots) of one instance */
 
 enum netacct_dir {
 	NETACCT_DIR_INGRESS = 0,
@@ -324,10 +334,9 @@ enum netacct_ctr {
 #define NETACCT_PMTU_NBOUNDS	7
 #define NETACCT_PMTU_BUCKETS	(NETACCT_PMTU_NBOUNDS + 1)
 
-struct netacct_key {
-	__u32 ifindex;
-	__u32 dir;		/* enum netacct_dir */
-};
+#define NETACCT_COUNTERS_MAX	(NETACCT_MAX_IFACES * NETACCT_DIR_MAX)
+
+#define NETACCT_COUNTERS_INDEX(slot, dir)	((slot) * NETACCT_DIR_MAX + (dir))
 
 struct netacct_counters {
 	__u64 ctr[NETACCT_FAM_MAX][NETACCT_CTR_MAX];
@@ -342,20 +351,22 @@ struct netacct_counters {
 #define NETACCT_IF_NO_RX_MTU	(1u << 3)	/* ingress frames may be GRO/GSO
 						 * aggregates: no ingress MTU check */
 
-/* netacct_ifaces: ifindex -> configuration, written by userspace at attach;
- * the programs refresh mtu from the device when the rodata knob live_mtu is
- * set, so an MTU change after attach is picked up by the next packet. */
+/* netacct_ifaces: slot -> configuration, written by userspace at attach
+ * (ifindex 0: a free slot); the programs refresh mtu from the device when
+ * the rodata knob live_mtu is set, so an MTU change after attach is picked
+ * up by the next packet. */
 struct netacct_ifcfg {
 	__u32 mtu;
 	__u32 flags;
+	__u32 ifindex;		/* 0: slot unused */
+	__u32 reserved;		/* 0 */
 	char name[16];
 };
 
-_Static_assert(sizeof(struct netacct_key) == 8, "netacct_key layout");
 _Static_assert(sizeof(struct netacct_counters) ==
 	       8 * (NETACCT_FAM_MAX * NETACCT_CTR_MAX + ACCEL_FAM_MAX * (NETACCT_PMTU_BUCKETS + 1)),
 	       "netacct_counters layout");
-_Static_assert(sizeof(struct netacct_ifcfg) == 24, "netacct_ifcfg layout");
+_Static_assert(sizeof(struct netacct_ifcfg) == 32, "netacct_ifcfg layout");
 
 /* netacct: end of section */
 

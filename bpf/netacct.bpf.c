@@ -20,16 +20,13 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline int tc_account(struct __sk_buff *skb, __u32 dir)
 {
-	__u32 ifindex = skb->ifindex, len = skb->len, gso = skb->gso_size;
-	struct netacct_counters *c = netacct_slot(ifindex, dir);
-	struct netacct_ifcfg *cfg;
+	__u32 len = skb->len, gso = skb->gso_size;
+	struct netacct_ifcfg *cfg = netacct_ifcfg(skb, dir);
+	struct netacct_counters *c = netacct_slot(dir);
 	struct netacct_pkt p;
 	int err;
 
-	if (!c)
-		return TC_ACT_UNSPEC_;
-	cfg = netacct_ifcfg(skb, ifindex, dir);
-	if (!cfg)
+	if (!cfg || !c)
 		return TC_ACT_UNSPEC_;
 	err = netacct_parse(skb, (void *)(long)skb->data, (void *)(long)skb->data_end, len, gso, &p);
 	if (err == -2) {

@@ -4,8 +4,9 @@
  * XDP program (netacct_xdp.bpf.c) and the tc programs (netacct.bpf.c).
  *
  * Both objects include this file, so both define the same two maps; they
- * are pinned by name in the same directory, so the second object to load
- * reuses the first one's maps.
+ * are pinned by name in the same directory, so every object loaded after
+ * the first reuses its maps.  Userspace loads the programs once per
+ * interface, with the interface's slot in netacct_slot.
  *
  * The parser is deliberately conservative: every length field is checked
  * against the bytes that are really there, and whatever it cannot trust
@@ -51,17 +52,37 @@
  */
 const volatile bool live_mtu = true;
 
+/*
+ * Load-time knob: where live_mtu reads the device MTU.  Set: from the
+ * device itself (skb->dev->mtu, or xdp_buff->rxq->dev->mtu), two loads
+ * through the bpf_cast_to_kern_ctx() kfunc.  Clear: bpf_check_mtu(), which
+ * reports the MTU whatever its verdict, through a helper call per packet.
+ * (The kfunc saves the call, a few ns; most of what reading the MTU costs
+ * per packet, ~15 ns on a veth under iperf3, is a cache miss on the
+ * device's line, which both ways take: docs/netacct.md "Cost".)
+ * Userspace sets it where vmlinux BTF has the kfunc (Linux 6.3 and later).
+ * The kfunc is weak: where libbpf cannot resolve it, it leaves a call the
+ * verifier accepts only as dead code, which it is with the knob clear.
+ */
+const volatile bool mtu_from_dev = false;
+
+/* Load-time: the slot of the interface this copy of the programs is
+ * attached to (accel_abi.h: the index of its configuration and counters). */
+const volatile __u32 netacct_slot_id = 0;
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, NETACCT_MAX_ENTRIES);
-	__type(key, struct netacct_key);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NETACCT_COUNTERS_MAX);
+	__type(key, __u32);
 	__type(value, struct netacct_counters);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } netacct_counters SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, NETACCT_MAX_ENTRIES);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NETACCT_MAX_IFACES);
 	__type(key, __u32);
 	__type(value, struct netacct_ifcfg);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -119,19 +140,31 @@ static __always_inline void *pkt_at(void *data, void *data_end, __u32 off, __u32
 
 /* Upper-layer header: TCP/UDP lengths for GSO, ICMP(v6) PMTU messages.
  * Only called for unfragmented packets and first fragments; rem is what the
- * L3 length leaves for it. */
-static __always_inline int parse_l4(void *ctx, __u32 off, __u32 rem, __u8 proto, bool v6,
-				    struct netacct_pkt *p)
+ * L3 length leaves for it.  in_place (a constant at each call): the TCP
+ * header may be read through the packet pointer, which saves a helper call
+ * per packet.  Not from the IPv6 extension-header walk: there the variable
+ * offset in a packet pointer multiplies the verifier's states (see
+ * netacct_load_bytes), and loading took seven times as long. */
+static __always_inline int parse_l4(void *ctx, void *data, void *data_end, __u32 off, __u32 rem,
+				    __u8 proto, bool v6, bool in_place, struct netacct_pkt *p)
 {
-	__u8 h[20];
+	__u8 h[20], *th;
 
 	switch (proto) {
 	case IPPROTO_TCP_: {
 		__u32 doff;
 
-		if (rem < 20 || netacct_load_bytes(ctx, off, h, 20))
+		if (rem < 20)
 			return -1;
-		doff = (h[12] >> 4) * 4;
+		/* In place where allowed and the header is all in the linear
+		 * part (the common case); else through the helper. */
+		th = in_place ? pkt_at(data, data_end, off, 20) : NULL;
+		if (!th) {
+			if (netacct_load_bytes(ctx, off, h, 20))
+				return -1;
+			th = h;
+		}
+		doff = (th[12] >> 4) * 4;
 		if (doff < 20 || doff > rem)
 			return -1;
 		p->l4_hlen = doff;
@@ -195,7 +228,7 @@ static __always_inline int parse_ipv4(void *ctx, void *data, void *data_end, __u
 		p->frag = FRAG_FIRST;
 	if (foff)
 		return 0;
-	return parse_l4(ctx, off + ihl, tot - ihl, h[9], false, p);
+	return parse_l4(ctx, data, data_end, off + ihl, tot - ihl, h[9], false, true, p);
 }
 
 static __always_inline int parse_ipv6(void *ctx, void *data, void *data_end, __u32 off, __u32 avail,
@@ -220,6 +253,12 @@ static __always_inline int parse_ipv6(void *ctx, void *data, void *data_end, __u
 		return -1;
 	p->l3_len = tot;
 	nh = h[6];
+	/* The common case, no extension header, outside the walk: the TCP
+	 * header can then be read in place. */
+	if (nh == IPPROTO_TCP_ || nh == IPPROTO_UDP_) {
+		p->l4_off = pos;
+		return parse_l4(ctx, data, data_end, off + pos, tot - pos, nh, true, true, p);
+	}
 	/* Bounded walk: at most NETACCT_MAX_EXTHDR headers, each one checked
 	 * against the L3 length before it is read; a chain that does not
 	 * reach an upper-layer header within the bound is malformed. */
@@ -266,7 +305,7 @@ static __always_inline int parse_ipv6(void *ctx, void *data, void *data_end, __u
 		}
 		default:
 			p->l4_off = pos;
-			return parse_l4(ctx, off + pos, tot - pos, nh, true, p);
+			return parse_l4(ctx, data, data_end, off + pos, tot - pos, nh, true, false, p);
 		}
 	}
 	return -1;
@@ -378,29 +417,54 @@ static __always_inline void netacct_count(struct netacct_counters *c, const stru
 	}
 }
 
-static __always_inline struct netacct_counters *netacct_slot(__u32 ifindex, __u32 dir)
+/* The counters of this copy's interface for dir (array lookups are
+ * inlined by the verifier; the index is bounds-checked there). */
+static __always_inline struct netacct_counters *netacct_slot(__u32 dir)
 {
-	struct netacct_key key = { .ifindex = ifindex, .dir = dir };
+	__u32 idx = NETACCT_COUNTERS_INDEX(netacct_slot_id, dir);
 
-	return bpf_map_lookup_elem(&netacct_counters, &key);
+	return bpf_map_lookup_elem(&netacct_counters, &idx);
 }
 
-/* The interface's configuration, with the MTU refreshed from the device
- * (bpf_check_mtu() reports it in mtu_len whatever the verdict).  The MTU
- * serves only the MTU check, so ingress skips the helper where that check
- * is off (NETACCT_IF_NO_RX_MTU: generic XDP, frames may be aggregates);
- * the egress program, on every accounted interface, keeps cfg->mtu (and
- * the mtu gauge) current there. */
-static __always_inline struct netacct_ifcfg *netacct_ifcfg(void *ctx, __u32 ifindex, __u32 dir)
+/* The device's MTU through the kfunc (mtu_from_dev): two loads, the
+ * device pointer and its mtu.  The verifier types the kfunc's result as the
+ * kernel's context (trusted); the device pointer read from it may only be
+ * read through (a faulting read gives 0, an MTU the callers ignore). */
+static __always_inline __u32 netacct_dev_mtu(void *ctx)
 {
-	struct netacct_ifcfg *cfg = bpf_map_lookup_elem(&netacct_ifaces, &ifindex);
+#ifdef NETACCT_XDP
+	struct xdp_buff *xdp = bpf_cast_to_kern_ctx(ctx);
+
+	return xdp->rxq->dev->mtu;
+#else
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+
+	return skb->dev->mtu;
+#endif
+}
+
+/* The interface's configuration (NULL while it has none), with the MTU
+ * refreshed from the device.
+ * The MTU serves only the MTU check, so ingress does not refresh it where
+ * that check is off (NETACCT_IF_NO_RX_MTU: generic XDP, frames may be
+ * aggregates); the egress program, on every accounted interface, keeps
+ * cfg->mtu (and the mtu gauge) current there. */
+static __always_inline struct netacct_ifcfg *netacct_ifcfg(void *ctx, __u32 dir)
+{
+	__u32 slot = netacct_slot_id;
+	struct netacct_ifcfg *cfg = bpf_map_lookup_elem(&netacct_ifaces, &slot);
 	__u32 mtu = 0;
 
-	if (!cfg || !live_mtu)
+	if (!cfg || !cfg->ifindex)
+		return NULL;	/* not configured (yet) */
+	if (!live_mtu)
 		return cfg;
 	if (dir == NETACCT_DIR_INGRESS && (cfg->flags & NETACCT_IF_NO_RX_MTU))
 		return cfg;
-	bpf_check_mtu(ctx, 0, &mtu, 0, 0);
+	if (mtu_from_dev)
+		mtu = netacct_dev_mtu(ctx);
+	else	/* reports the MTU in mtu_len whatever its verdict */
+		bpf_check_mtu(ctx, 0, &mtu, 0, 0);
 	if (mtu && mtu != cfg->mtu)
 		cfg->mtu = mtu;
 	return cfg;

@@ -19,15 +19,11 @@ SEC("xdp")
 int netacct_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	__u32 ifindex = ctx->ingress_ifindex;
-	struct netacct_counters *c = netacct_slot(ifindex, NETACCT_DIR_INGRESS);
-	struct netacct_ifcfg *cfg;
+	struct netacct_ifcfg *cfg = netacct_ifcfg(ctx, NETACCT_DIR_INGRESS);
+	struct netacct_counters *c = netacct_slot(NETACCT_DIR_INGRESS);
 	struct netacct_pkt p;
 
-	if (!c)
-		return XDP_PASS;
-	cfg = netacct_ifcfg(ctx, ifindex, NETACCT_DIR_INGRESS);
-	if (!cfg)
+	if (!cfg || !c)
 		return XDP_PASS;
 	/* Single-buffer XDP: the frame is all linear, -2 cannot happen. */
 	if (netacct_parse(ctx, data, data_end, data_end - data, 0, &p))

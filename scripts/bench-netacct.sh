@@ -10,8 +10,10 @@
 #   receiver   programs on the receiving veth (ingress sees the data)
 #
 # with the default ingress hook (--ingress auto: tc on veth) and with
-# --ingress xdp, plus an empty XDP program on the receiver as the reference
-# for what the XDP hook alone costs on veth.
+# --ingress xdp, plus reference rows with empty programs (bpf/bench_empty.bpf.c)
+# on the same hooks: a TC_ACT_UNSPEC classifier on clsact ingress and egress
+# (what the default attach's hooks cost without netacct's programs) and an
+# XDP_PASS program on the receiver (what the XDP hook alone costs on veth).
 #
 # Prints a table; exit 0 whatever the numbers (the target, <= 3 %, is read
 # by a human or by scripts/bench.sh).  Needs root, iperf3 and a built
@@ -22,18 +24,20 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-build}
 case "$OUT" in /*) ;; *) OUT="$top/$OUT" ;; esac
 ACCELCTL=${ACCELCTL:-$OUT/accelctl}
+EMPTY=$OUT/bench_empty.bpf.o
 DURATION=2
 ROUNDS=7
 while getopts d:r:h o; do
 	case $o in
 	d) DURATION=$OPTARG ;;
 	r) ROUNDS=$OPTARG ;;
-	*) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench-netacct: needs root" >&2; exit 2; }
 command -v iperf3 >/dev/null || { echo "bench-netacct: iperf3 is not installed (scripts/install-deps.sh)" >&2; exit 2; }
 [ -x "$ACCELCTL" ] || { echo "bench-netacct: $ACCELCTL not built (make)" >&2; exit 2; }
+[ -f "$EMPTY" ] || { echo "bench-netacct: $EMPTY not built (make)" >&2; exit 2; }
 
 id=$$
 A=accel-bench-$id-a B=accel-bench-$id-b
@@ -84,16 +88,34 @@ median() {
 }
 
 # Per-program cost from the kernel's own BPF statistics (run_time_ns /
-# run_cnt of every netacct program attached), enabled for the run and
+# run_cnt of the programs a row attached), enabled for the run and
 # restored on exit.
 sysctl -qw kernel.bpf_stats_enabled=1
-prog_ns() {	# "ns/pkt cpu%" over accelctl's programs (one iperf3 run), or "- -"
-	local ids
-	ids=$($ACC status --json 2>/dev/null | python3 -c 'import json,sys
+accel_ids() {	# ids of accelctl's programs
+	$ACC status --json 2>/dev/null | python3 -c 'import json,sys
 d = json.load(sys.stdin)["features"].get("netacct", {})
 for i in d.get("interfaces", []):
     for k in ("xdp_prog_id", "tc_ingress_prog_id", "tc_egress_prog_id"):
-        if i.get(k): print(i[k])' 2>/dev/null) || true
+        if i.get(k): print(i[k])' 2>/dev/null || true
+}
+tc_ids() {	# NETNS DEV: ids of the programs of the tc filters on DEV
+	for h in ingress egress; do tc -n "$1" -j filter show dev "$2" "$h"; echo; done 2>/dev/null |
+		python3 -c 'import json,sys
+for l in sys.stdin:
+    for f in (json.loads(l) if l.strip() else []):
+        i = f.get("options", {}).get("prog", {}).get("id")
+        if i: print(i)' 2>/dev/null || true
+}
+xdp_ids() {	# NETNS DEV: id of the XDP program on DEV
+	ip -n "$1" -j link show dev "$2" 2>/dev/null |
+		python3 -c 'import json,sys
+for l in json.load(sys.stdin):
+    i = l.get("xdp", {}).get("prog", {}).get("id")
+    if i: print(i)' 2>/dev/null || true
+}
+prog_ns() {	# IDS_CMD: "ns/pkt cpu%" over those programs (one iperf3 run), or "- -"
+	local ids
+	ids=$(eval "$1")
 	[ -n "$ids" ] || { echo "- -"; return; }
 	for i in $ids; do bpftool prog show id "$i" -j; echo; done | python3 -c 'import json,sys
 t = c = 0
@@ -103,14 +125,14 @@ for l in sys.stdin:
 print("%.0f %.2f" % (t / c, 100.0 * t / (float(sys.argv[1]) * 1e9)) if c else "- -")' "$DURATION"
 }
 
-# row PLACEMENT LABEL ATTACH DETACH: ROUNDS pairs of runs without / with
+# row PLACEMENT LABEL ATTACH DETACH [IDS_CMD]: ROUNDS pairs of runs without / with
 row() {
-	local place=$1 label=$2 on=$3 off=$4 without=() with=() w0 w1 ns=()
+	local place=$1 label=$2 on=$3 off=$4 ids=${5:-accel_ids} without=() with=() w0 w1 ns=()
 	for _ in $(seq "$ROUNDS"); do
 		without+=("$(gbps)")
 		eval "$on" >/dev/null
 		with+=("$(gbps)")
-		ns+=("$(prog_ns)")
+		ns+=("$(prog_ns "$ids")")
 		eval "$off" >/dev/null
 	done
 	w0=$(printf '%s\n' "${without[@]}" | median)
@@ -122,18 +144,25 @@ row() {
 		printf "%-9s %-28s %9.2f Gb/s %7.2f Gb/s %7.3f %8.1f%% %7s %6s\n", p, h, a, b, b / a, (1 - b / a) * 100, n, c }'
 }
 
-# Reference: the cost of the XDP hook itself on a veth, with an empty
-# XDP_PASS program (the veth driver turns GSO off on the peer as soon as
-# any XDP program is attached).
-clang -O2 -g -target bpf -I"/usr/include/$(gcc -dumpmachine)" -c \
-	"$top/tests/integration/bpf/other.bpf.c" -o "$STATE/empty.o"
+# References: empty programs on the same hooks (see the top of this file;
+# the veth driver turns GSO off on the peer as soon as any XDP program is
+# attached, so the XDP row is the cost of the hook, whatever the program).
+tc_on() {	# NETNS DEV: the empty classifier on clsact ingress and egress
+	echo "tc -n $1 qdisc add dev $2 clsact &&
+	      tc -n $1 filter add dev $2 ingress bpf da obj $EMPTY sec tc &&
+	      tc -n $1 filter add dev $2 egress bpf da obj $EMPTY sec tc"
+}
 
 printf '%-9s %-28s %14s %14s %7s %9s %7s %6s\n' placement "programs" "without" "with" ratio overhead "ns/pkt" "cpu%"
 row sender "netacct (default)" "$ACC --netns $A attach --features netacct --iface $VA" "$ACC detach"
 row receiver "netacct (default: auto)" "$ACC --netns $B attach --features netacct --iface $VB" "$ACC detach"
 row receiver "netacct --ingress xdp" "$ACC --netns $B attach --features netacct --iface $VB --ingress xdp" "$ACC detach"
-row receiver "empty XDP_PASS (reference)" "ip -n $B link set dev $VB xdpdrv obj $STATE/empty.o sec xdp" \
-	"ip -n $B link set dev $VB xdpdrv off"
+row sender "empty tc program (reference)" "$(tc_on "$A" "$VA")" "tc -n $A qdisc del dev $VA clsact" \
+	"tc_ids $A $VA"
+row receiver "empty tc program (reference)" "$(tc_on "$B" "$VB")" "tc -n $B qdisc del dev $VB clsact" \
+	"tc_ids $B $VB"
+row receiver "empty XDP_PASS (reference)" "ip -n $B link set dev $VB xdpdrv obj $EMPTY sec xdp" \
+	"ip -n $B link set dev $VB xdpdrv off" "xdp_ids $B $VB"
 echo "(iperf3 TCP over veth, ${ROUNDS}x${DURATION}s each side alternating, medians; programs on one"
-echo " veth end; ns/pkt: mean run time per invocation of netacct's programs and cpu%: their total"
+echo " veth end; ns/pkt: mean run time per invocation of the row's programs and cpu%: their total"
 echo " run time as a share of one CPU during a run, both from the kernel's bpf_stats)"

@@ -38,6 +38,7 @@
 #include <linux/sockios.h>
 #include <libmnl/libmnl.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -64,6 +65,7 @@ static inline void analyzer_destroy_skeleton(struct bpf_object_skeleton *s)
 #include "netacct_xdp.skel.h"
 
 #define STATE_FILE	"netacct"
+_Static_assert(ACCEL_MAX_IFACES <= NETACCT_MAX_IFACES, "every --iface needs a counters slot");
 /* Our cls_bpf filters: priority 1 (first, so the accounting sees a packet
  * before a later filter drops or redirects it) or the next free one. */
 #define TC_PRIO_FIRST	1
@@ -93,6 +95,20 @@ enum ingress_why {
 
 static const char *const why_names[] = { "none", "requested", "auto", "auto-veth", "auto-no-xdp" };
 
+/* How the programs follow MTU changes after attach (rodata live_mtu and
+ * mtu_from_dev, see netacct.bpf.h). */
+enum live_mtu {
+	LIVE_MTU_OFF = 0,	/* the MTU read at attach, kept */
+	LIVE_MTU_HELPER,	/* bpf_check_mtu() per packet */
+	LIVE_MTU_DEV,		/* the device's mtu field, through bpf_cast_to_kern_ctx() */
+};
+
+static void set_live_mtu(bool *live, bool *from_dev, enum live_mtu how)
+{
+	*live = how != LIVE_MTU_OFF;
+	*from_dev = how == LIVE_MTU_DEV;
+}
+
 struct tc_rec {
 	__u32 prio, handle, prog_id;
 };
@@ -106,6 +122,7 @@ struct iface_rec {
 	__u32 xdp_prog_id;
 	struct tc_rec tc_egress, tc_ingress;
 	bool clsact_created;
+	__u32 slot;		/* index in netacct_ifaces/_counters; not recorded */
 };
 
 struct netacct_state {
@@ -480,7 +497,7 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-static int xdp_attach_one(const char *pin_dir, bool live_mtu, struct iface_rec *r)
+static int xdp_attach_one(const char *pin_dir, enum live_mtu live_mtu, struct iface_rec *r)
 {
 	struct bpf_object_open_opts oopts = { .sz = sizeof(struct bpf_object_open_opts), .pin_root_path = pin_dir };
 	static const enum xdp_attach_mode modes[] = { XDP_MODE_NATIVE, XDP_MODE_SKB };
@@ -498,7 +515,8 @@ static int xdp_attach_one(const char *pin_dir, bool live_mtu, struct iface_rec *
 				strerror(-err));
 			return err;
 		}
-		skel->rodata->live_mtu = live_mtu;
+		set_live_mtu(&skel->rodata->live_mtu, &skel->rodata->mtu_from_dev, live_mtu);
+		skel->rodata->netacct_slot_id = r->slot;
 		prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
 		err = libxdp_get_error(prog);
 		if (err) {
@@ -618,18 +636,57 @@ static int detach_recorded(struct accel_ctx *ctx, struct netacct_state *st)
 	return err;
 }
 
-static int counters_init(int fd, __u32 ifindex)
+/*
+ * The interface's slot (accel_abi.h): the one whose configuration already
+ * names it (maps reused from an earlier attach's pins keep their counts),
+ * else the lowest free one (*fresh: its counters must be zeroed before its
+ * configuration is written).  No maps pinned yet: slot 0 of new, zeroed
+ * maps.
+ */
+static int slot_pick(const char *pin_dir, struct iface_rec *r, bool *fresh)
 {
-	size_t sz = sizeof(struct netacct_counters) * ncpus();
-	void *zero = calloc(1, sz);
+	int fd = pinned_obj_get(pin_dir, NETACCT_IFACES_MAP), err = 0;
+	__u32 slot, free_slot = NETACCT_MAX_IFACES;
+	struct netacct_ifcfg cfg;
+
+	*fresh = true;
+	r->slot = 0;
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	for (slot = 0; slot < NETACCT_MAX_IFACES; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, &cfg)) {
+			err = -errno;
+			goto out;
+		}
+		if (cfg.ifindex == r->ifindex) {
+			r->slot = slot;
+			*fresh = false;
+			goto out;
+		}
+		if (!cfg.ifindex && free_slot == NETACCT_MAX_IFACES)
+			free_slot = slot;
+	}
+	if (free_slot == NETACCT_MAX_IFACES)
+		err = -ENOSPC;
+	r->slot = free_slot;
+out:
+	close(fd);
+	return err;
+}
+
+static int slot_zero(int counters_fd, __u32 slot)
+{
+	void *zero = calloc(ncpus(), sizeof(struct netacct_counters));
 	int err = 0;
 
 	if (!zero)
 		return -ENOMEM;
 	for (__u32 d = 0; d < NETACCT_DIR_MAX && !err; d++) {
-		struct netacct_key k = { .ifindex = ifindex, .dir = d };
+		__u32 idx = NETACCT_COUNTERS_INDEX(slot, d);
 
-		if (bpf_map_update_elem(fd, &k, zero, BPF_NOEXIST) && errno != EEXIST)
+		if (bpf_map_update_elem(counters_fd, &idx, zero, BPF_ANY))
 			err = -errno;
 	}
 	free(zero);
@@ -638,7 +695,7 @@ static int counters_init(int fd, __u32 ifindex)
 
 static int ifcfg_set(int fd, const struct iface_rec *r)
 {
-	struct netacct_ifcfg cfg = { .mtu = r->mtu };
+	struct netacct_ifcfg cfg = { .mtu = r->mtu, .ifindex = r->ifindex };
 
 	switch (r->ingress) {
 	case HOOK_XDP_NATIVE:
@@ -658,13 +715,27 @@ static int ifcfg_set(int fd, const struct iface_rec *r)
 		break;
 	}
 	snprintf(cfg.name, sizeof(cfg.name), "%s", r->name);
-	return bpf_map_update_elem(fd, &r->ifindex, &cfg, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(fd, &r->slot, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-static bool probe_live_mtu(void)
+/* The cheapest way this kernel lets the programs read the device MTU: the
+ * bpf_cast_to_kern_ctx() kfunc (in vmlinux BTF from Linux 6.3, for every
+ * program type), else the bpf_check_mtu() helper (5.12), else none. */
+static enum live_mtu probe_live_mtu(void)
 {
-	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_check_mtu, NULL) > 0 &&
-	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_check_mtu, NULL) > 0;
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool kfunc = false;
+
+	if (vmlinux) {
+		kfunc = btf__find_by_name_kind(vmlinux, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0;
+		btf__free(vmlinux);
+	}
+	if (kfunc)
+		return LIVE_MTU_DEV;
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_check_mtu, NULL) > 0 &&
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_check_mtu, NULL) > 0)
+		return LIVE_MTU_HELPER;
+	return LIVE_MTU_OFF;
 }
 
 static int netacct_probe(struct accel_ctx *ctx, char *why, size_t len)
@@ -710,7 +781,7 @@ static const char *why_text(enum ingress_why why)
  * (an owner without libxdp's dispatcher), at XDP elsewhere (lo, NICs).
  * The driver is asked in the target namespace (see iface_driver()).
  */
-static int ingress_attach(enum accel_ingress want, const char *pin_dir, bool live_mtu,
+static int ingress_attach(enum accel_ingress want, const char *pin_dir, enum live_mtu live_mtu,
 			  int tc_fd, struct iface_rec *r)
 {
 	char drv[sizeof(((struct ethtool_drvinfo *)0)->driver) + 1] = "";
@@ -750,14 +821,42 @@ static int ingress_attach(enum accel_ingress want, const char *pin_dir, bool liv
 	return 0;
 }
 
+/*
+ * The tc programs of one interface: a copy per interface, with its slot in
+ * the rodata, so that the data path indexes arrays instead of looking the
+ * interface up (accel_abi.h).  The maps are pinned in pin_dir, shared by
+ * every copy.
+ */
+static struct netacct_bpf *tc_load(const char *pin_dir, enum live_mtu live_mtu, __u32 slot, int *err)
+{
+	struct bpf_object_open_opts oopts = { .sz = sizeof(struct bpf_object_open_opts), .pin_root_path = pin_dir };
+	struct netacct_bpf *skel = netacct_bpf__open_opts(&oopts);
+
+	if (!skel) {
+		*err = -errno;
+		pr_warn("netacct: cannot open the tc BPF object: %s (run with -v for libbpf's reason)\n",
+			strerror(-*err));
+		return NULL;
+	}
+	set_live_mtu(&skel->rodata->live_mtu, &skel->rodata->mtu_from_dev, live_mtu);
+	skel->rodata->netacct_slot_id = slot;
+	*err = netacct_bpf__load(skel);
+	if (*err) {
+		pr_warn("netacct: loading the tc programs failed: %s (run with -vv for the verifier log)\n",
+			strerror(-*err));
+		netacct_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
 static int netacct_attach(struct accel_ctx *ctx)
 {
-	struct bpf_object_open_opts oopts = { .sz = sizeof(struct bpf_object_open_opts) };
 	struct netacct_state want, *st = NULL;
 	struct netacct_bpf *skel = NULL;
 	char dir[PATH_MAX];
-	int err, ifaces_fd, counters_fd;
-	bool live_mtu;
+	int err, ifaces_fd;
+	enum live_mtu live_mtu;
 
 	err = resolve_ifaces(ctx, &want);
 	if (err)
@@ -773,35 +872,28 @@ static int netacct_attach(struct accel_ctx *ctx)
 		return -ENOMEM;
 	libxdp_set_print(libxdp_print);
 	live_mtu = probe_live_mtu();
-	if (!live_mtu)
-		pr_info("netacct: no bpf_check_mtu() helper; MTUs are read at attach only (re-attach after changing one)\n");
-
-	oopts.pin_root_path = dir;
-	skel = netacct_bpf__open_opts(&oopts);
-	if (!skel) {
-		err = -errno;
-		pr_warn("netacct: cannot open the tc BPF object: %s (run with -v for libbpf's reason)\n",
-			strerror(-err));
-		goto cleanup;
-	}
-	skel->rodata->live_mtu = live_mtu;
-	err = netacct_bpf__load(skel);
-	if (err) {
-		pr_warn("netacct: loading the tc programs failed: %s (run with -vv for the verifier log)\n",
-			strerror(-err));
-		goto cleanup;
-	}
-	ifaces_fd = bpf_map__fd(skel->maps.netacct_ifaces);
-	counters_fd = bpf_map__fd(skel->maps.netacct_counters);
+	if (live_mtu == LIVE_MTU_OFF)
+		pr_info("netacct: neither bpf_cast_to_kern_ctx() nor bpf_check_mtu(); MTUs are read at attach only (re-attach after changing one)\n");
 
 	for (int i = 0; i < want.n; i++) {
 		struct iface_rec *r = &st->ifs[st->n];
 		struct bpf_tc_hook hook = { .sz = sizeof(struct bpf_tc_hook), .ifindex = want.ifs[i].ifindex, .attach_point = BPF_TC_EGRESS };
+		bool fresh;
 
 		*r = want.ifs[i];
+		err = slot_pick(dir, r, &fresh);
+		if (err) {
+			pr_warn("netacct: %s: no slot in the pinned maps: %s\n", r->name, strerror(-err));
+			goto rollback;
+		}
+		skel = tc_load(dir, live_mtu, r->slot, &err);
+		if (!skel)
+			goto rollback;
 		/* Map entries first: a program that runs before they exist
 		 * counts nothing rather than counting against a wrong MTU. */
-		err = counters_init(counters_fd, r->ifindex);
+		ifaces_fd = bpf_map__fd(skel->maps.netacct_ifaces);
+		if (fresh)
+			err = slot_zero(bpf_map__fd(skel->maps.netacct_counters), r->slot);
 		if (!err)
 			err = ifcfg_set(ifaces_fd, r);
 		if (err) {
@@ -836,6 +928,9 @@ static int netacct_attach(struct accel_ctx *ctx)
 			goto rollback;
 		pr_info("netacct: %s: ingress %s (%s), egress tc (priority %u), mtu %u\n", r->name,
 			hook_names[r->ingress], why_text(r->why), r->tc_egress.prio, r->mtu);
+		/* the filters hold the programs */
+		netacct_bpf__destroy(skel);
+		skel = NULL;
 	}
 	goto cleanup;
 
@@ -936,9 +1031,9 @@ static void netacct_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *
 static const char *const fam_names[NETACCT_FAM_MAX] = { "inet", "inet6", "other" };
 static const char *const dir_names[NETACCT_DIR_MAX] = { "ingress", "egress" };
 
-static int read_slot(int fd, __u32 ifindex, __u32 dir, struct netacct_counters *sum)
+static int read_slot(int fd, __u32 slot, __u32 dir, struct netacct_counters *sum)
 {
-	struct netacct_key k = { .ifindex = ifindex, .dir = dir };
+	__u32 k = NETACCT_COUNTERS_INDEX(slot, dir);
 	int n = ncpus();
 	struct netacct_counters *v = calloc(n, sizeof(*v));
 	int err = 0;
@@ -968,8 +1063,6 @@ static int netacct_collect(struct accel_ctx *ctx, struct metrics *m)
 	struct metric_family *pk, *by, *fr, *mx, *df, *pm, *hist, *mal, *mtu;
 	int ifaces_fd = -1, counters_fd = -1, err = 0;
 	char dir[PATH_MAX];
-	__u32 key, next;
-	bool first = true;
 
 	err = feature_pin_dir(ctx, self(), dir, sizeof(dir));
 	if (err)
@@ -1002,13 +1095,11 @@ static int netacct_collect(struct accel_ctx *ctx, struct metrics *m)
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	while (!bpf_map_get_next_key(ifaces_fd, first ? NULL : &key, &next)) {
+	for (__u32 slot = 0; slot < NETACCT_MAX_IFACES; slot++) {
 		struct netacct_ifcfg cfg;
 		char ifname[sizeof(cfg.name) + 1];
 
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(ifaces_fd, &key, &cfg))
+		if (bpf_map_lookup_elem(ifaces_fd, &slot, &cfg) || !cfg.ifindex)
 			continue;
 		snprintf(ifname, sizeof(ifname), "%.*s", (int)sizeof(cfg.name), cfg.name);
 		metric_add(mtu, cfg.mtu, "ifname", ifname, (char *)NULL);
@@ -1016,7 +1107,7 @@ static int netacct_collect(struct accel_ctx *ctx, struct metrics *m)
 			struct netacct_counters c;
 			const char *dn = dir_names[d];
 
-			if (read_slot(counters_fd, key, d, &c))
+			if (read_slot(counters_fd, slot, d, &c))
 				continue;
 			for (int f = 0; f < NETACCT_FAM_MAX; f++) {
 				const __u64 *v = c.ctr[f];

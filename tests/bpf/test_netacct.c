@@ -5,9 +5,10 @@
  * asserted; then a fuzz loop of random and truncated frames held counter for
  * counter against the userspace reference parser (netacct_ref.h).
  *
- * bpf_prog_test_run runs on lo of the current namespace, so the counters
- * are keyed by ifindex 1 and the MTU comes from the map (live_mtu off),
- * except in the test that checks the live MTU refresh.
+ * bpf_prog_test_run runs on lo of the current namespace: the programs are
+ * loaded for slot SLOT, whose configuration names lo (ifindex 1), and the
+ * MTU comes from the map (live_mtu off), except in the test that checks the
+ * live MTU refresh.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include "netacct_ref.h"
 
 #define LO 1
+#define SLOT 5		/* not 0: the index arithmetic is part of the test */
 #define MTU 1500
 
 static struct netacct_bpf *tc;
@@ -127,7 +129,7 @@ static int reset_counters(void)
 	if (!zero)
 		return -ENOMEM;
 	for (__u32 d = 0; d < NETACCT_DIR_MAX && !err; d++) {
-		struct netacct_key k = { .ifindex = LO, .dir = d };
+		__u32 k = NETACCT_COUNTERS_INDEX(SLOT, d);
 
 		err = bpf_map_update_elem(fd, &k, zero, BPF_ANY);
 	}
@@ -137,17 +139,17 @@ static int reset_counters(void)
 
 static int set_mtu(__u32 mtu, __u32 flags)
 {
-	struct netacct_ifcfg cfg = { .mtu = mtu, .flags = flags };
+	struct netacct_ifcfg cfg = { .mtu = mtu, .flags = flags, .ifindex = LO };
 
 	strcpy(cfg.name, "lo");
-	return bpf_map_update_elem(bpf_map__fd(tc->maps.netacct_ifaces), &(__u32){ LO }, &cfg,
+	return bpf_map_update_elem(bpf_map__fd(tc->maps.netacct_ifaces), &(__u32){ SLOT }, &cfg,
 				   BPF_ANY);
 }
 
 static int read_counters(__u32 dir, struct netacct_counters *sum)
 {
 	struct netacct_counters *v = calloc(ncpu, sizeof(*v));
-	struct netacct_key k = { .ifindex = LO, .dir = dir };
+	__u32 k = NETACCT_COUNTERS_INDEX(SLOT, dir);
 	int err;
 
 	if (!v)
@@ -577,11 +579,15 @@ static void test_mtu(void)
 
 /* With live_mtu on, the programs take the MTU from the device (lo here)
  * and write it back to netacct_ifaces; ingress does not where its MTU
- * check is off (NETACCT_IF_NO_RX_MTU), egress always does. */
-static void test_live_mtu(void)
+ * check is off (NETACCT_IF_NO_RX_MTU), egress always does.  from_dev picks
+ * how they read it (mtu_from_dev: the device's field through the kfunc, or
+ * bpf_check_mtu()); the test names say which. */
+static void test_live_mtu(bool from_dev)
 {
+	const char *how = from_dev ? "dev" : "helper";
 	struct netacct_bpf *live = netacct_bpf__open();
-	struct netacct_ifcfg cfg = { .mtu = 1234, .flags = NETACCT_IF_NO_RX_MTU };
+	struct netacct_xdp_bpf *live_xdp = netacct_xdp_bpf__open();
+	struct netacct_ifcfg cfg = { .mtu = 1234, .flags = NETACCT_IF_NO_RX_MTU, .ifindex = LO };
 	unsigned int want = 0;
 	struct pkt p;
 	char buf[32];
@@ -594,20 +600,31 @@ static void test_live_mtu(void)
 			want = strtoul(buf, NULL, 10);
 		fclose(f);
 	}
-	if (!live || !want) {
-		fail("live_mtu_refresh", "setup failed");
-		netacct_bpf__destroy(live);
-		return;
+	if (!live || !live_xdp || !want) {
+		fail("live_mtu_refresh", "%s: setup failed", how);
+		goto out;
 	}
 	bpf_map__set_pin_path(live->maps.netacct_counters, NULL);
 	bpf_map__set_pin_path(live->maps.netacct_ifaces, NULL);
 	bpf_map__reuse_fd(live->maps.netacct_counters, bpf_map__fd(tc->maps.netacct_counters));
+	live->rodata->mtu_from_dev = from_dev;
+	live->rodata->netacct_slot_id = SLOT;
 	if (netacct_bpf__load(live)) {
-		fail("live_mtu_refresh", "load failed");
+		fail("live_mtu_refresh", "%s: load failed", how);
 		goto out;
 	}
 	fd = bpf_map__fd(live->maps.netacct_ifaces);
-	bpf_map_update_elem(fd, &(__u32){ LO }, &cfg, BPF_ANY);
+	bpf_map__set_pin_path(live_xdp->maps.netacct_counters, NULL);
+	bpf_map__set_pin_path(live_xdp->maps.netacct_ifaces, NULL);
+	bpf_map__reuse_fd(live_xdp->maps.netacct_counters, bpf_map__fd(tc->maps.netacct_counters));
+	bpf_map__reuse_fd(live_xdp->maps.netacct_ifaces, fd);
+	live_xdp->rodata->mtu_from_dev = from_dev;
+	live_xdp->rodata->netacct_slot_id = SLOT;
+	if (netacct_xdp_bpf__load(live_xdp)) {
+		fail("live_mtu_refresh_xdp", "%s: load failed", how);
+		goto out;
+	}
+	bpf_map_update_elem(fd, &(__u32){ SLOT }, &cfg, BPF_ANY);
 	put_eth(&p, 0, 0x0800);
 	put_ipv4(&p, 5, 28, 0, 17);
 	put_zero(&p, 8);
@@ -615,23 +632,86 @@ static void test_live_mtu(void)
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p.b, .data_size_in = p.len);
 
 		if (bpf_prog_test_run_opts(bpf_program__fd(live->progs.netacct_tc_ingress), &o) ||
-		    bpf_map_lookup_elem(fd, &(__u32){ LO }, &cfg))
-			fail("live_mtu_no_rx_check_skips_refresh", "run failed: %s", strerror(errno));
+		    bpf_map_lookup_elem(fd, &(__u32){ SLOT }, &cfg))
+			fail("live_mtu_no_rx_check_skips_refresh", "%s: run failed: %s", how, strerror(errno));
 		else if (cfg.mtu != 1234)
-			fail("live_mtu_no_rx_check_skips_refresh", "ingress refreshed the map mtu to %u",
-			     cfg.mtu);
+			fail("live_mtu_no_rx_check_skips_refresh", "%s: ingress refreshed the map mtu to %u",
+			     how, cfg.mtu);
 		else
-			printf("PASS live_mtu_no_rx_check_skips_refresh\n");
+			printf("PASS live_mtu_no_rx_check_skips_refresh (%s)\n", how);
 		if (bpf_prog_test_run_opts(bpf_program__fd(live->progs.netacct_tc_egress), &o) ||
-		    bpf_map_lookup_elem(fd, &(__u32){ LO }, &cfg))
-			fail("live_mtu_refresh", "run failed: %s", strerror(errno));
+		    bpf_map_lookup_elem(fd, &(__u32){ SLOT }, &cfg))
+			fail("live_mtu_refresh", "%s: run failed: %s", how, strerror(errno));
 		else if (cfg.mtu != want)
-			fail("live_mtu_refresh", "map mtu %u, lo has %u", cfg.mtu, want);
+			fail("live_mtu_refresh", "%s: map mtu %u, lo has %u", how, cfg.mtu, want);
 		else
-			printf("PASS live_mtu_refresh\n");
+			printf("PASS live_mtu_refresh (%s)\n", how);
+		/* XDP ingress with its MTU check on (native mode) */
+		cfg.mtu = 1234;
+		cfg.flags = NETACCT_IF_XDP;
+		bpf_map_update_elem(fd, &(__u32){ SLOT }, &cfg, BPF_ANY);
+		if (bpf_prog_test_run_opts(bpf_program__fd(live_xdp->progs.netacct_xdp), &o) ||
+		    bpf_map_lookup_elem(fd, &(__u32){ SLOT }, &cfg))
+			fail("live_mtu_refresh_xdp", "%s: run failed: %s", how, strerror(errno));
+		else if (cfg.mtu != want)
+			fail("live_mtu_refresh_xdp", "%s: map mtu %u, lo has %u", how, cfg.mtu, want);
+		else
+			printf("PASS live_mtu_refresh_xdp (%s)\n", how);
 	}
 out:
+	netacct_xdp_bpf__destroy(live_xdp);
 	netacct_bpf__destroy(live);
+}
+
+/* A copy of the programs loaded for a slot without a configuration
+ * (ifindex 0: free, or not written yet) counts nothing, in its own slot or
+ * any other. */
+static void test_unconfigured_slot(void)
+{
+	struct netacct_bpf *other = netacct_bpf__open();
+	struct netacct_counters *v = calloc(ncpu, sizeof(*v));
+	struct netacct_counters got;
+	__u32 k = NETACCT_COUNTERS_INDEX(SLOT + 1, NETACCT_DIR_EGRESS);
+	struct pkt p;
+	bool zero = true;
+
+	if (!other || !v || reset_counters()) {
+		fail("unconfigured_slot_counts_nothing", "setup failed");
+		goto out;
+	}
+	bpf_map__set_pin_path(other->maps.netacct_counters, NULL);
+	bpf_map__set_pin_path(other->maps.netacct_ifaces, NULL);
+	bpf_map__reuse_fd(other->maps.netacct_counters, bpf_map__fd(tc->maps.netacct_counters));
+	bpf_map__reuse_fd(other->maps.netacct_ifaces, bpf_map__fd(tc->maps.netacct_ifaces));
+	other->rodata->live_mtu = false;
+	other->rodata->netacct_slot_id = SLOT + 1;
+	if (netacct_bpf__load(other)) {
+		fail("unconfigured_slot_counts_nothing", "load failed");
+		goto out;
+	}
+	put_eth(&p, 0, 0x0800);
+	put_ipv4(&p, 5, 28, 0, 17);
+	put_zero(&p, 8);
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p.b, .data_size_in = p.len);
+
+		if (bpf_prog_test_run_opts(bpf_program__fd(other->progs.netacct_tc_egress), &o) ||
+		    bpf_map_lookup_elem(bpf_map__fd(tc->maps.netacct_counters), &k, v) ||
+		    read_counters(NETACCT_DIR_EGRESS, &got)) {
+			fail("unconfigured_slot_counts_nothing", "run failed: %s", strerror(errno));
+			goto out;
+		}
+	}
+	for (int c = 0; c < ncpu; c++)
+		zero = zero && !v[c].ctr[ACCEL_FAM_INET][NETACCT_PACKETS];
+	if (!zero || got.ctr[ACCEL_FAM_INET][NETACCT_PACKETS])
+		fail("unconfigured_slot_counts_nothing", "counted: own slot %s, configured slot %llu",
+		     zero ? "0" : "> 0", (unsigned long long)got.ctr[ACCEL_FAM_INET][NETACCT_PACKETS]);
+	else
+		printf("PASS unconfigured_slot_counts_nothing\n");
+out:
+	free(v);
+	netacct_bpf__destroy(other);
 }
 
 /* ---- fuzz ----------------------------------------------------------- */
@@ -814,6 +894,8 @@ int main(int argc, char **argv)
 	bpf_map__set_pin_path(xdp->maps.netacct_ifaces, NULL);
 	tc->rodata->live_mtu = false;
 	xdp->rodata->live_mtu = false;
+	tc->rodata->netacct_slot_id = SLOT;
+	xdp->rodata->netacct_slot_id = SLOT;
 	if (netacct_bpf__load(tc)) {
 		printf("FAIL netacct_load_tc: %s\n", strerror(errno));
 		return 1;
@@ -835,7 +917,9 @@ int main(int argc, char **argv)
 	test_ipv6_ext_headers();
 	test_pmtu_messages();
 	test_mtu();
-	test_live_mtu();
+	test_live_mtu(false);
+	test_live_mtu(true);
+	test_unconfigured_slot();
 	test_fuzz(n);
 	netacct_xdp_bpf__destroy(xdp);
 	netacct_bpf__destroy(tc);

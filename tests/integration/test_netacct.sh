@@ -460,4 +460,51 @@ print(" ".join(i["ingress"] for i in json.load(sys.stdin)["features"]["netacct"]
 	pass
 }
 
+# Each interface counts into its own slot of the per-CPU counters array:
+# traffic on one interface moves its counters and no other's.  Pins of the
+# ABI 1 layout (a per-CPU hash keyed by ifindex and direction) left by an
+# interrupted attach are replaced, not reused: the next attach cleans them
+# up first, and the maps it pins have the current layout.
+test_slots_separate_interfaces_and_old_layout_pins() {
+	local a b s out
+	ns a b; s=$(stem)
+	veth "$a" "${s}a" "$b" "${s}b" 1500
+	ip -n "$a" addr add 10.82.0.1/24 dev "${s}a"
+	ip -n "$b" addr add 10.82.0.2/24 dev "${s}b"
+
+	# what an ABI 1 accelctl pinned, without its instance record
+	mkdir -p "$PIN"
+	defer "umount $PIN 2>/dev/null; rm -rf $PIN"
+	# (bpffs where accelctl has not mounted it yet: a private one)
+	[ "$(stat -f -c %T "$PIN")" = bpf_fs ] || mount -t bpf bpf "$PIN"
+	mkdir -p "$PIN/netacct"
+	bpftool map create "$PIN/netacct/netacct_counters" type percpu_hash key 8 value 360 \
+		entries 128 name netacct_counters
+	bpftool map create "$PIN/netacct/netacct_ifaces" type hash key 4 value 24 entries 128 \
+		name netacct_ifaces
+	out=$($A --netns "$a" attach --features netacct --iface lo --iface "${s}a" 2>&1)
+	defer "$A detach"
+	grep -q 'leftovers of an interrupted attach' <<<"$out" || fail "old pins not cleaned up: $out"
+	bpftool map show pinned "$PIN/netacct/netacct_counters" | grep -q percpu_array ||
+		fail "counters map not replaced: $(bpftool map show pinned "$PIN/netacct/netacct_counters")"
+
+	udp "$a" 10.82.0.2 100 3
+	assert_eq "$(m "$A" accel_netacct_packets_total ifname="${s}a" direction=egress family=inet)" 3 \
+		"${s}a egress packets after 3 datagrams over it"
+	assert_eq "$(m "$A" accel_netacct_packets_total ifname=lo direction=egress family=inet)" 0 \
+		"lo egress packets after 3 datagrams over ${s}a"
+	udp "$a" 127.0.0.1 100 3
+	# the datagrams (and the port-unreachable errors) go out and come
+	# back in through lo, and nothing of it through the veth
+	out=$(m "$A" accel_netacct_packets_total ifname=lo direction=egress family=inet)
+	[ "$out" -ge 3 ] || fail "lo egress packets $out after 3 datagrams to 127.0.0.1"
+	assert_eq "$(m "$A" accel_netacct_packets_total ifname=lo direction=ingress family=inet)" "$out" \
+		"lo ingress packets (egress: $out)"
+	assert_eq "$(m "$A" accel_netacct_packets_total ifname="${s}a" direction=egress family=inet)" 3 \
+		"${s}a egress packets after datagrams to 127.0.0.1"
+	$A detach
+	[ ! -e "$PIN/netacct" ] || fail "pins left: $(ls -R "$PIN")"
+	pass
+}
+
 run_tests

@@ -69,7 +69,10 @@ ip -n "$B" addr add 10.91.0.2/24 dev "$VB"
 for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
 ip -n "$A" link set "$VA" up
 ip -n "$B" link set "$VB" up
-ip netns exec "$B" iperf3 -s -B 10.91.0.2 -p 5299 >/dev/null 2>&1 &
+# Fixed CPUs, as in bench.sh: where the scheduler puts the two iperf3
+# processes (one CPU or two) moves throughput by more than the target.
+CPU_TX=0 CPU_RX=$(($(nproc) - 1))
+ip netns exec "$B" taskset -c "$CPU_RX" iperf3 -s -B 10.91.0.2 -p 5299 >/dev/null 2>&1 &
 server=$!
 for _ in $(seq 50); do
 	ip netns exec "$A" bash -c 'exec 3<>/dev/tcp/10.91.0.2/5299' 2>/dev/null && break
@@ -77,7 +80,7 @@ for _ in $(seq 50); do
 done
 
 gbps() {	# one iperf3 run A -> B, Gbit/s received
-	ip netns exec "$A" iperf3 -c 10.91.0.2 -p 5299 -t "$DURATION" -J |
+	ip netns exec "$A" taskset -c "$CPU_TX" iperf3 -c 10.91.0.2 -p 5299 -t "$DURATION" -J |
 		python3 -c 'import json,sys; print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
 }
 
@@ -127,13 +130,16 @@ print("%.0f %.2f" % (t / c, 100.0 * t / (float(sys.argv[1]) * 1e9)) if c else "-
 
 # row PLACEMENT LABEL ATTACH DETACH [IDS_CMD]: ROUNDS pairs of runs without / with
 row() {
-	local place=$1 label=$2 on=$3 off=$4 ids=${5:-accel_ids} without=() with=() w0 w1 ns=()
-	for _ in $(seq "$ROUNDS"); do
-		without+=("$(gbps)")
+	local place=$1 label=$2 on=$3 off=$4 ids=${5:-accel_ids} without=() with=() w0 w1 ns=() r
+	# ABBA: odd rounds measure without first, even rounds with first, so
+	# a drift over the run does not favour either side
+	for r in $(seq "$ROUNDS"); do
+		[ $((r % 2)) = 1 ] && without+=("$(gbps)")
 		eval "$on" >/dev/null
 		with+=("$(gbps)")
 		ns+=("$(prog_ns "$ids")")
 		eval "$off" >/dev/null
+		[ $((r % 2)) = 0 ] && without+=("$(gbps)")
 	done
 	w0=$(printf '%s\n' "${without[@]}" | median)
 	w1=$(printf '%s\n' "${with[@]}" | median)

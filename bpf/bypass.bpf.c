@@ -48,7 +48,8 @@ enum bypass_tx {
 
 /* Private to the socket's own programs: socket local storage. */
 struct bypass_sk {
-	struct accel_bypass_key key;	/* as inserted; the peer's is its mirror */
+	struct accel_bypass_key key;	/* as inserted */
+	struct accel_bypass_key peer;	/* its mirror: the peer's key (per send) */
 	__u32 tx;			/* enum bypass_tx */
 	__u32 small_run;		/* small sends in a row the peer did not answer */
 	__u32 peer_tx_seen;		/* peer's tx_msgs at our previous send */
@@ -323,6 +324,7 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 	if (!st)
 		return;
 	st->key = key;
+	bypass_peer_key(&key, &st->peer);
 	st->tx = TX_UNDECIDED;
 	st->small_run = 0;
 	st->peer_tx_seen = 0;
@@ -403,7 +405,6 @@ static __always_inline __u32 psock_queued(struct tcp_sock *tp)
 static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct accel_bypass_key peer;
 	struct bypass_peer *sh, *psh;
 	struct bypass_sk *st;
 	struct tcp_sock *tp;
@@ -417,8 +418,7 @@ static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 	sh = bpf_map_lookup_elem(&bypass_peers, &st->key);
 	if (!sh || (sh->flags & BSK_EVICTED))
 		goto done;
-	bypass_peer_key(&st->key, &peer);
-	psh = bpf_map_lookup_elem(&bypass_peers, &peer);
+	psh = bpf_map_lookup_elem(&bypass_peers, &st->peer);
 	/* Leave when our own direction is on the stack, or when the peer's
 	 * is and ours is not redirecting (the receiver of a demoted stream
 	 * would otherwise read through tcp_bpf_recvmsg() for nothing). */
@@ -556,7 +556,6 @@ SEC("sk_msg")
 int bypass_sk_msg(struct sk_msg_md *msg)
 {
 	struct accel_bypass_config *cfg = bypass_cfg();
-	struct accel_bypass_key peer;
 	struct bpf_sock *sk = msg->sk;
 	struct bypass_peer *sh, *psh;
 	struct bypass_sk *st;
@@ -574,14 +573,13 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 		return SK_PASS;
 	if (!bypass_active(cfg))
 		return fall_back(st, sh, ACCEL_BYPASS_FB_DISABLED);
-	bypass_peer_key(&st->key, &peer);
 	if (st->tx == TX_UNDECIDED) {
-		why = sh ? bypass_decide(msg, cfg, st, sh, &peer) : ACCEL_BYPASS_FB_REDIRECT_ERROR;
+		why = sh ? bypass_decide(msg, cfg, st, sh, &st->peer) : ACCEL_BYPASS_FB_REDIRECT_ERROR;
 		if (why)
 			return fall_back(st, sh, why);
 		st->tx = TX_REDIRECT;
 	} else {
-		psh = bpf_map_lookup_elem(&bypass_peers, &peer);
+		psh = bpf_map_lookup_elem(&bypass_peers, &st->peer);
 		/* no entry: the peer closed; the redirect below fails and
 		 * says so */
 		if (psh && (psh->flags & BSK_BLOCKING))
@@ -589,7 +587,7 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 		if (psh && bypass_small_stream(st, size, cfg, psh))
 			return fall_back(st, sh, ACCEL_BYPASS_FB_DEMOTED);
 	}
-	if (bpf_msg_redirect_hash(msg, &bypass_socks, &peer, BPF_F_INGRESS) != SK_PASS)
+	if (bpf_msg_redirect_hash(msg, &bypass_socks, &st->peer, BPF_F_INGRESS) != SK_PASS)
 		return fall_back(st, sh, ACCEL_BYPASS_FB_REDIRECT_ERROR);
 	accel_count(&bypass_counters, ACCEL_BYPASS_MSGS, 1);
 	accel_count(&bypass_counters, ACCEL_BYPASS_BYTES, size);

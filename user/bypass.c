@@ -167,13 +167,19 @@ static int bypass_probe(struct accel_ctx *ctx, char *why, size_t len)
 	return 0;
 }
 
-static int config_fd(const struct accel_ctx *ctx)
+/* One of the bypass's pinned maps; -errno (-ENOENT: not attached). */
+static int map_fd(const struct accel_ctx *ctx, const char *name)
 {
 	char dir[PATH_MAX];
 
 	if (pin_dir(ctx, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
-	return pinned_obj_get(dir, ACCEL_BYPASS_MAP_CONFIG);
+	return pinned_obj_get(dir, name);
+}
+
+static int config_fd(const struct accel_ctx *ctx)
+{
+	return map_fd(ctx, ACCEL_BYPASS_MAP_CONFIG);
 }
 
 static int config_read(int fd, struct accel_bypass_config *cfg)
@@ -195,15 +201,12 @@ static int config_write(int fd, const struct accel_bypass_config *cfg)
 static int sockhash_count(const struct accel_ctx *ctx, unsigned int *socks, unsigned int *conns)
 {
 	struct accel_bypass_key k, next, peer;
-	char dir[PATH_MAX];
 	__u64 cookie;
 	void *prev = NULL;
 	int fd;
 
 	*socks = *conns = 0;
-	if (pin_dir(ctx, dir, sizeof(dir)))
-		return -ENAMETOOLONG;
-	fd = pinned_obj_get(dir, ACCEL_BYPASS_MAP_SOCKS);
+	fd = map_fd(ctx, ACCEL_BYPASS_MAP_SOCKS);
 	if (fd < 0)
 		return fd;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -232,14 +235,11 @@ static int blocking_ports_read(const struct accel_ctx *ctx, struct blocking_port
 	struct accel_bypass_port_key k, next;
 	struct accel_bypass_port_seen seen;
 	struct timespec now;
-	char dir[PATH_MAX];
 	void *prev = NULL;
 	int fd, n = 0, i;
 	double ago;
 
-	if (pin_dir(ctx, dir, sizeof(dir)))
-		return -ENAMETOOLONG;
-	fd = pinned_obj_get(dir, ACCEL_BYPASS_MAP_BLOCKING_PORTS);
+	fd = map_fd(ctx, ACCEL_BYPASS_MAP_BLOCKING_PORTS);
 	if (fd < 0)
 		return fd;
 	clock_gettime(CLOCK_BOOTTIME, &now);
@@ -614,7 +614,7 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 {
 	struct accel_bypass_config cfg = { 0 };
 	unsigned int socks = 0, conns = 0;
-	char inc[256] = "none", exc[256] = "none", ev[256] = "none", dir[PATH_MAX];
+	char inc[256] = "none", exc[256] = "none", ev[256] = "none";
 	struct blocking_port bp[64];
 	bool draining;
 	int fd = config_fd(ctx), pfd, nbp;
@@ -623,14 +623,12 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 		config_read(fd, &cfg);
 		close(fd);
 	}
-	if (!pin_dir(ctx, dir, sizeof(dir))) {
-		pfd = pinned_obj_get(dir, ACCEL_BYPASS_MAP_PORTS);
-		if (pfd >= 0) {
-			ports_read(pfd, ACCEL_BYPASS_PORTS_INCLUDE, inc, sizeof(inc));
-			ports_read(pfd, ACCEL_BYPASS_PORTS_EXCLUDE, exc, sizeof(exc));
-			ports_read(pfd, ACCEL_BYPASS_PORTS_EVENT, ev, sizeof(ev));
-			close(pfd);
-		}
+	pfd = map_fd(ctx, ACCEL_BYPASS_MAP_PORTS);
+	if (pfd >= 0) {
+		ports_read(pfd, ACCEL_BYPASS_PORTS_INCLUDE, inc, sizeof(inc));
+		ports_read(pfd, ACCEL_BYPASS_PORTS_EXCLUDE, exc, sizeof(exc));
+		ports_read(pfd, ACCEL_BYPASS_PORTS_EVENT, ev, sizeof(ev));
+		close(pfd);
 	}
 	sockhash_count(ctx, &socks, &conns);
 	nbp = blocking_ports_read(ctx, bp, ARRAY_SIZE(bp));

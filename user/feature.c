@@ -472,6 +472,7 @@ static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f,
 		struct bpf_link_info li = { 0 };
 		struct bpf_prog_info pi = { 0 };
 		struct bpf_map_info mi = { 0 };
+		enum bpf_fd_kind kind = BPF_FD_UNKNOWN;
 		__u32 len;
 		struct stat st;
 		int fd;
@@ -513,7 +514,7 @@ static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f,
 				fprintf(out, "    link %-24s %-14s %-24s prog %u, since %s\n", prog,
 					link_type_str(li.type), target, li.prog_id, when);
 			}
-		} else if (fd >= 0 && bpf_fd_kind(fd) == BPF_FD_PROG &&
+		} else if (fd >= 0 && (kind = bpf_fd_kind(fd)) == BPF_FD_PROG &&
 			   (len = sizeof(pi), !bpf_obj_get_info_by_fd(fd, &pi, &len))) {
 			/* a program pinned on its own (bypass's sk_msg: map
 			 * attachments have no link on this libbpf) */
@@ -530,7 +531,7 @@ static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f,
 				fprintf(out, "    prog %-24s %-14s %-24s prog %u, since %s\n", pi.name,
 					libbpf_bpf_prog_type_str(pi.type) ?: "?", "(pinned)", pi.id, when);
 			}
-		} else if (fd >= 0 && bpf_fd_kind(fd) == BPF_FD_MAP &&
+		} else if (fd >= 0 && kind == BPF_FD_MAP &&
 			   (len = sizeof(mi), !bpf_obj_get_info_by_fd(fd, &mi, &len))) {
 			if (jw) {
 				jw_start_object(jw);

@@ -3,6 +3,9 @@
 # Integration test library.  A test file sources this, defines functions
 # named test_*, and ends with `run_tests`.  Each test runs in its own
 # subshell with `set -eE -o pipefail`; it passes only if it reaches `pass`.
+# So test output with `grep -q PATTERN <<<"$(cmd)"`, not `cmd | grep -q`:
+# grep -q exits at the first match, and a cmd that writes again after that
+# (bpftool does, ~1 run in 70) dies of SIGPIPE and fails the pipeline.
 # Everything a test creates is registered with `defer` and undone in
 # reverse order in an EXIT trap, also when the test fails.
 #

@@ -203,7 +203,7 @@ test_bypass_detach_during_traffic_drains() {
 	kill -STOP "$pid" || fail "stream process gone: $(cat "$TMP/s" "$TMP/streams" 2>/dev/null)"
 	out=$($A detach 2>&1) || fail "detach: $out"
 	grep -q 'draining: 6 connections' <<<"$out" || fail "detach did not say it drains: $out"
-	$A status | grep -q 'draining: 6 connections' || fail "status does not show draining: $($A status)"
+	grep -q 'draining: 6 connections' <<<"$($A status)" || fail "status does not show draining: $($A status)"
 	[ -e "$PIN/bypass/bypass_socks" ] || fail "sockhash unpinned while sockets are in it"
 	# no new connection is accelerated any more
 	d0=$(metric accel_bypass_bytes_total)
@@ -268,7 +268,7 @@ test_bypass_policy_switch_and_ports() {
 	[ "$(metric accel_bypass_fallback_total reason policy)" -ge 10 ] || fail "policy fallbacks not counted"
 	# runtime switch: off -> nothing new, on -> accelerated again
 	$A bypass off >/dev/null 2>&1
-	$A status | grep -q 'bypass:   off' || fail "status does not say off"
+	grep -q 'bypass:   off' <<<"$($A status)" || fail "status does not say off"
 	out=$(in_ns "$STREAM" -p 47820 -n 5 -P 1 -S 100000) || fail "$out"
 	assert_eq "$(metric accel_bypass_bytes_total)" 0 "bytes redirected while off"
 	$A bypass on >/dev/null 2>&1
@@ -283,7 +283,7 @@ test_bypass_policy_switch_and_ports() {
 	[ "$(metric accel_bypass_fallback_total reason policy)" -gt "$p0" ] || fail "no policy fallback"
 	out=$(in_ns "$STREAM" -p 47830 -n 3 -P 1 -S 100000) || fail "$out"
 	assert_eq "$(($(metric accel_bypass_bytes_total) - b0))" "$(field bytes <<<"$out")" "bytes on --ports"
-	$A bypass policy | grep -q '^ports 47830$' || fail "policy not shown"
+	grep -q '^ports 47830$' <<<"$($A bypass policy)" || fail "policy not shown"
 	local rc=0
 	$A bypass sideways 2>/dev/null || rc=$?
 	assert_eq "$rc" 2 "unknown bypass action exit code"

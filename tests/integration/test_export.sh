@@ -395,11 +395,11 @@ test_export_serve_survives_bad_and_slow_clients() {
 	out=$(http_abuse "$SERVE_ADDR") || fail "$out"
 	echo "$out" | sed 's/^/    /'
 	kill -0 "$SERVE_PID" || fail "serve died"
-	scrape /healthz | grep -qx ok || fail "/healthz"
+	grep -qx ok <<<"$(scrape /healthz)" || fail "/healthz"
 	# HEAD: headers of /metrics, no body
 	[ "$(curl -gsI --max-time 5 -o /dev/null -w '%{http_code} %{size_download}' "http://$SERVE_ADDR/metrics")" = "200 0" ] ||
 		fail "HEAD /metrics"
-	curl -gs -o /dev/null -w '%{http_code}' "http://$SERVE_ADDR/" | grep -qx 200 || fail "/ not 200"
+	grep -qx 200 <<<"$(curl -gs -o /dev/null -w '%{http_code}' "http://$SERVE_ADDR/")" || fail "/ not 200"
 	serve_stop_clean
 	pass
 }

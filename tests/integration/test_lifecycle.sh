@@ -21,7 +21,7 @@ test_attach_stats_detach_leaves_nothing() {
 	[ "$(stat -c %a "$PIN/tcpstate/tcp_state_transitions")" = 600 ] || fail "map pin not 0600"
 	$A status --json | json_get 'd["features"]["tcpstate"]["attached"]' | grep -qx True ||
 		fail "status --json does not show tcpstate attached"
-	$A status | grep -q 'inet_sock_set_state' || fail "status does not name the hook"
+	grep -q 'inet_sock_set_state' <<<"$($A status)" || fail "status does not name the hook"
 
 	# Kernel truth: ActiveOpens counts every transition into SYN_SENT.
 	before=$(ip netns exec "$ns" bash -c "$(declare -f snmp_tcp); snmp_tcp ActiveOpens")
@@ -31,7 +31,7 @@ test_attach_stats_detach_leaves_nothing() {
 		'[s["value"] for s in d["metrics"]["accel_tcp_state_transitions_total"]["samples"] if s["labels"]=={"family":"inet","state":"syn_sent"}][0]')
 	assert_eq "$transitions" "$((after - before))" "syn_sent transitions vs ActiveOpens delta"
 	[ "$((after - before))" -eq $n ] || fail "ActiveOpens moved by $((after - before)), expected $n"
-	$A stats --prometheus | grep -q '^accel_tcp_state_transitions_total{family="inet",state="syn_sent"} '"$n"'$' ||
+	grep -q '^accel_tcp_state_transitions_total{family="inet",state="syn_sent"} '"$n"'$' <<<"$($A stats --prometheus)" ||
 		fail "--prometheus disagrees"
 	$A stats --json | json_get 'd["attached"]' | grep -qx True || fail "stats --json: attached is not true"
 
@@ -44,10 +44,10 @@ test_attach_stats_detach_leaves_nothing() {
 	for id in $ids; do
 		bpftool link show id "$id" >/dev/null 2>&1 && fail "link $id still exists after detach"
 	done
-	$A stats | grep -q 'nothing is attached' || fail "stats after detach does not say nothing is attached"
+	grep -q 'nothing is attached' <<<"$($A stats)" || fail "stats after detach does not say nothing is attached"
 	$A stats --json | json_get 'd["attached"]' | grep -qx False || fail "stats --json after detach: attached is not false"
 	# detach again: nothing to do, success
-	$A detach 2>&1 | grep -q 'nothing is attached' || fail "second detach did not say so"
+	grep -q 'nothing is attached' <<<"$($A detach 2>&1)" || fail "second detach did not say so"
 	pass
 }
 
@@ -63,7 +63,7 @@ test_all_features_attach_detach_leaves_nothing() {
 		fail "attach failed: $(cat "$TMP/attach.log")"
 	features=$($A status --json | json_get '",".join(sorted(k for k, v in d["features"].items() if v["attached"]))')
 	assert_eq "$features" "bypass,netacct,tcpstate,tune" "attached features"
-	bpftool cgroup show "$cg" | grep -q sock_ops || fail "no sockops program on the private cgroup"
+	grep -q sock_ops <<<"$(bpftool cgroup show "$cg")" || fail "no sockops program on the private cgroup"
 	# every pin reported as what it is, each id checked against bpftool
 	local kinds
 	kinds=$($A status --json | json_get '" ".join(sorted("%s:%s" % (p["kind"], p.get("prog_type") or p.get("map_type") or p.get("link_type")) for p in d["features"]["bypass"]["pins"]))')
@@ -72,7 +72,7 @@ test_all_features_attach_detach_leaves_nothing() {
 	grep -q 'cpumap' <<<"$kinds" && fail "a pin shown with the wrong type: $kinds"
 	local pid
 	pid=$($A status --json | json_get '[p["prog_id"] for p in d["features"]["bypass"]["pins"] if p["kind"] == "prog"][0]')
-	bpftool prog show id "$pid" | grep -q 'sk_msg' || fail "prog id $pid is not the sk_msg program"
+	grep -q 'sk_msg' <<<"$(bpftool prog show id "$pid")" || fail "prog id $pid is not the sk_msg program"
 	$A stats --json | json_get 'len(d["metrics"])' >/dev/null || fail "stats --json"
 	[ "$(ip netns exec "$ns" sysctl -a 2>/dev/null | grep '^net\.' | sort)" != "$sysctl_before" ] ||
 		fail "the default profile changed nothing in the namespace"
@@ -102,7 +102,7 @@ test_attach_without_cgroup2_mount_mounts_its_own() {
 		$0 attach --features bypass --cgroup "$1" >/dev/null 2>&1
 		! grep -q " cgroup2 " /proc/mounts	# its own mount is gone again
 	' "$A" "$name" || fail "attach without a cgroup2 mount"
-	bpftool cgroup show "$cg" | grep -q sock_ops || fail "no sockops program on $cg"
+	grep -q sock_ops <<<"$(bpftool cgroup show "$cg")" || fail "no sockops program on $cg"
 	$A detach >/dev/null 2>&1
 	[ ! -e "$STATE" ] || fail "state dir left behind: $(ls -A "$STATE")"
 	[ -z "$(bpftool cgroup show "$cg")" ] || fail "sockops left on $cg"
@@ -138,7 +138,7 @@ test_instance_of_another_abi_is_refused() {
 		grep -q 'detach --force' <<<"$out" || fail "$cmd does not name the fix: $out"
 	done
 	[ -e "$PIN/tcpstate/tcp_state_transitions" ] || fail "a refused command removed pins"
-	$A status | grep -q "^ABI: *$((abi + 98)), this accelctl has $abi" || fail "status does not show the mismatch: $($A status)"
+	grep -q "^ABI: *$((abi + 98)), this accelctl has $abi" <<<"$($A status)" || fail "status does not show the mismatch: $($A status)"
 
 	# A record from before the abi= line is ABI 1's.
 	sed -i '/^abi=/d' "$STATE/instance"
@@ -193,9 +193,9 @@ test_partial_attach_rolls_back() {
 
 test_cli_usage_and_help() {
 	local rc out
-	$ACCELCTL --help | grep -q 'usage: accelctl' || fail "--help"
-	$ACCELCTL help attach | grep -q -- '--features' || fail "help attach lacks --features"
-	$ACCELCTL attach --help | grep -q -- '--pin-root' || fail "attach --help lacks global options"
+	grep -q 'usage: accelctl' <<<"$($ACCELCTL --help)" || fail "--help"
+	grep -q -- '--features' <<<"$($ACCELCTL help attach)" || fail "help attach lacks --features"
+	grep -q -- '--pin-root' <<<"$($ACCELCTL attach --help)" || fail "attach --help lacks global options"
 	rc=0; out=$($ACCELCTL attach --bogus 2>&1) || rc=$?
 	assert_eq "$rc" 2 "attach --bogus exit code"
 	grep -q '^usage: accelctl attach' <<<"$out" || fail "attach --bogus gives no usage line: $out"
@@ -215,7 +215,7 @@ test_cli_usage_and_help() {
 	$A status --json | json_get 'd["attached"]' | grep -qx False || fail "status --json when detached"
 	ACCELCTL_PIN_ROOT=$PIN-env $ACCELCTL status --json | json_get 'd["pin_root"]' |
 		grep -qx "$PIN-env" || fail "ACCELCTL_PIN_ROOT ignored"
-	$ACCELCTL version | grep -q "^accelctl " || fail "version"
+	grep -q "^accelctl " <<<"$($ACCELCTL version)" || fail "version"
 	pass
 }
 
@@ -223,7 +223,7 @@ test_make_install_honours_prefix_and_destdir() {
 	local dest="$TMP/dest"
 	make -C "$top" --no-print-directory -s OUT="${OUT:-$top/build}" install DESTDIR="$dest" PREFIX=/opt/accel
 	[ -x "$dest/opt/accel/sbin/accelctl" ] || fail "binary not installed under DESTDIR/PREFIX"
-	"$dest/opt/accel/sbin/accelctl" version | grep -q '^accelctl ' || fail "installed binary does not run"
+	grep -q '^accelctl ' <<<"$("$dest/opt/accel/sbin/accelctl" version)" || fail "installed binary does not run"
 	[ -z "$(find "$dest" -path "$dest/opt" -prune -o -type f -print)" ] || fail "files outside PREFIX"
 	grep -q '^ExecStart=/opt/accel/sbin/accelctl attach' "$dest/opt/accel/lib/systemd/system/accelctl.service" ||
 		fail "installed unit does not run the installed binary"

@@ -146,7 +146,7 @@ test_fragments_equal_kernel_counters() {
 	udp "$a" 10.77.0.2 100 1
 	wait_until 5 bash -c "[ \"\$($(declare -f m); m '$A' accel_netacct_interface_mtu_bytes ifname=${s}a)\" = 1400 ]" ||
 		fail "interface MTU in the map did not follow the device to 1400"
-	$A stats | grep -q "${s}a (mtu 1400)" || fail "stats table does not show the new MTU"
+	grep -q "${s}a (mtu 1400)" <<<"$($A stats)" || fail "stats table does not show the new MTU"
 	pass
 }
 
@@ -264,8 +264,8 @@ print([f["options"]["prog"]["id"] for f in json.load(sys.stdin) if "options" in 
 		grep -q "no XDP program can be added" <<<"$out" || fail "the failure is not explained: $out"
 		[ ! -e "$PIN/netacct" ] || fail "pins left after the failed --ingress xdp"
 		tc -n "$a" filter show dev "${s}a" egress | grep -q netacct && fail "netacct tc filter left after the failed attach"
-		tc -n "$a" filter show dev "${s}a" egress | grep -q "id $tid " || fail "the other tc filter is gone"
-		"$TOOLS/xdp_other" ids "$a" "${s}a" | grep -q "^$id " || fail "the other XDP program is gone"
+		grep -q "id $tid " <<<"$(tc -n "$a" filter show dev "${s}a" egress)" || fail "the other tc filter is gone"
+		grep -q "^$id " <<<"$("$TOOLS/xdp_other" ids "$a" "${s}a")" || fail "the other XDP program is gone"
 		$A --netns "$a" attach --features netacct --iface "${s}a"
 		hook=tc
 	fi
@@ -287,7 +287,7 @@ assert i["ingress"] == sys.argv[1], i' "$hook" || fail "status does not say ingr
 		"netacct egress, next to the other tc filter"
 
 	$A detach
-	"$TOOLS/xdp_other" ids "$a" "${s}a" | grep -q "^$id " || fail "the other XDP program is gone after detach"
+	grep -q "^$id " <<<"$("$TOOLS/xdp_other" ids "$a" "${s}a")" || fail "the other XDP program is gone after detach"
 	"$TOOLS/xdp_other" ids "$a" "${s}a" | grep -q netacct && fail "netacct XDP program left after detach"
 	tc -n "$a" filter show dev "${s}a" egress | grep -q netacct && fail "netacct tc filter left after detach"
 	tc -n "$a" filter show dev "${s}a" ingress | grep -q netacct && fail "netacct tc ingress filter left after detach"
@@ -353,7 +353,7 @@ test_legacy_xdp_owner_means_tc_ingress() {
 	tc -n "$a" qdisc show | grep -q clsact && fail "clsact left after the rollback: $(tc -n "$a" qdisc show)"
 	[ ! -e "$PIN/netacct" ] || fail "pins left after the rollback"
 	[ ! -e "$STATE/netacct" ] || fail "state record left after the rollback"
-	ip -n "$a" link show "${s}a" | grep -q xdpgeneric || fail "the legacy XDP program was removed by the rollback"
+	grep -q xdpgeneric <<<"$(ip -n "$a" link show "${s}a")" || fail "the legacy XDP program was removed by the rollback"
 
 	# auto: lo (not a veth) tries XDP, finds a legacy owner there too and
 	# falls back to tc; the veth is counted at tc anyway
@@ -362,7 +362,7 @@ test_legacy_xdp_owner_means_tc_ingress() {
 	defer "$A detach"
 	assert_eq "$(ingress lo)" "tc auto-no-xdp" "lo with a legacy XDP owner"
 	assert_eq "$(ingress "${s}a")" "tc auto-veth" "veth with a legacy XDP owner"
-	$A status | grep -q "ingress tc prio .*(auto-no-xdp)" || fail "status does not show the tc fallback: $($A status)"
+	grep -q "ingress tc prio .*(auto-no-xdp)" <<<"$($A status)" || fail "status does not show the tc fallback: $($A status)"
 	local first
 	first=$(m "$A" accel_netacct_fragments_total ifname="${s}a" direction=ingress family=inet kind=first)
 	udp "$b" 10.80.0.1 4000 $n
@@ -371,8 +371,8 @@ test_legacy_xdp_owner_means_tc_ingress() {
 	assert_eq "$(m "$A" accel_netacct_fragments_total ifname="${s}a" direction=ingress family=inet kind=non_first)" $((2 * n)) \
 		"non-first fragments through tc ingress"
 	$A detach
-	ip -n "$a" link show "${s}a" | grep -q "xdpgeneric" || fail "the legacy XDP program was removed"
-	ip -n "$a" link show lo | grep -q "xdpgeneric" || fail "the legacy XDP program on lo was removed"
+	grep -q "xdpgeneric" <<<"$(ip -n "$a" link show "${s}a")" || fail "the legacy XDP program was removed"
+	grep -q "xdpgeneric" <<<"$(ip -n "$a" link show lo)" || fail "the legacy XDP program on lo was removed"
 	tc -n "$a" qdisc show dev "${s}a" | grep -q clsact && fail "clsact qdisc accelctl created is left"
 	pass
 }
@@ -392,8 +392,8 @@ test_ingress_auto_tc_on_veth_xdp_on_lo() {
 	grep -q "${s}a: ingress tc (auto: veth device" <<<"$out" || fail "attach does not say why ${s}a uses tc: $out"
 	assert_eq "$(ingress lo)" "xdp-generic auto" "lo: ingress hook and reason"
 	assert_eq "$(ingress "${s}a")" "tc auto-veth" "veth: ingress hook and reason"
-	ip -n "$a" link show lo | grep -q "xdpgeneric.*" || fail "no generic XDP on lo: $(ip -n "$a" link show lo)"
-	ip -n "$a" link show lo | grep -q "name netacct_xdp" || fail "lo's XDP program is not netacct's"
+	grep -q "xdpgeneric.*" <<<"$(ip -n "$a" link show lo)" || fail "no generic XDP on lo: $(ip -n "$a" link show lo)"
+	grep -q "name netacct_xdp" <<<"$(ip -n "$a" link show lo)" || fail "lo's XDP program is not netacct's"
 	ip -n "$a" link show "${s}a" | grep -q "xdp" && fail "XDP on the veth with auto: $(ip -n "$a" link show "${s}a")"
 	tc -n "$a" filter show dev "${s}a" ingress | grep -q "name netacct_tc_ingr" ||
 		fail "no tc ingress filter on the veth: $(tc -n "$a" filter show dev "${s}a" ingress)"
@@ -417,7 +417,7 @@ test_ingress_auto_tc_on_veth_xdp_on_lo() {
 	# --ingress xdp: native XDP on the veth
 	$A --netns "$a" attach --features netacct --iface "${s}a" --ingress xdp
 	assert_eq "$(ingress "${s}a")" "xdp-native requested" "veth with --ingress xdp"
-	ip -n "$a" link show "${s}a" | grep -q "prog/xdp" || fail "no XDP on the veth with --ingress xdp"
+	grep -q "prog/xdp" <<<"$(ip -n "$a" link show "${s}a")" || fail "no XDP on the veth with --ingress xdp"
 	tc -n "$a" filter show dev "${s}a" ingress | grep -q netacct && fail "tc ingress filter next to XDP"
 	$A detach
 	ip -n "$a" link show | grep -q xdp && fail "XDP left after detach: $(ip -n "$a" link show)"
@@ -485,8 +485,10 @@ test_slots_separate_interfaces_and_old_layout_pins() {
 	out=$($A --netns "$a" attach --features netacct --iface lo --iface "${s}a" 2>&1)
 	defer "$A detach"
 	grep -q 'leftovers of an interrupted attach' <<<"$out" || fail "old pins not cleaned up: $out"
-	bpftool map show pinned "$PIN/netacct/netacct_counters" | grep -q percpu_array ||
-		fail "counters map not replaced: $(bpftool map show pinned "$PIN/netacct/netacct_counters")"
+	# (grep on a here-string: `bpftool | grep -q` can die of SIGPIPE
+	# under pipefail when bpftool writes after grep has matched)
+	out=$(bpftool map show pinned "$PIN/netacct/netacct_counters")
+	grep -q percpu_array <<<"$out" || fail "counters map not replaced: $out"
 
 	udp "$a" 10.82.0.2 100 3
 	assert_eq "$(m "$A" accel_netacct_packets_total ifname="${s}a" direction=egress family=inet)" 3 \

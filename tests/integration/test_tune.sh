@@ -79,17 +79,17 @@ test_profile_changes_every_key_and_detach_restores_exactly() {
 	assert_eq "$(nsctl "$ns" net.ipv4.tcp_max_syn_backlog)" 8192 tcp_max_syn_backlog
 	assert_eq "$(nsctl "$ns" net.ipv6.ip6frag_high_thresh)" 8388608 ip6frag_high_thresh
 	assert_eq "$(nsctl "$ns" net.ipv6.ip6frag_low_thresh)" 6291456 ip6frag_low_thresh
-	ip -n "$ns" link show vA | grep -q 'mtu 9000 ' || fail "mtu not 9000"
-	ip netns exec "$ns" ethtool -k vA | grep -qx 'generic-receive-offload: on' || fail "gro not on"
-	ip netns exec "$ns" ethtool -k vA | grep -qx 'tcp-segmentation-offload: off' || fail "tso not off"
-	ip netns exec "$ns" ethtool -k vA | grep -qx 'generic-segmentation-offload: off' || fail "gso not off"
+	grep -q 'mtu 9000 ' <<<"$(ip -n "$ns" link show vA)" || fail "mtu not 9000"
+	grep -qx 'generic-receive-offload: on' <<<"$(ip netns exec "$ns" ethtool -k vA)" || fail "gro not on"
+	grep -qx 'tcp-segmentation-offload: off' <<<"$(ip netns exec "$ns" ethtool -k vA)" || fail "tso not off"
+	grep -qx 'generic-segmentation-offload: off' <<<"$(ip netns exec "$ns" ethtool -k vA)" || fail "gso not off"
 	ip netns exec "$ns" ethtool -l vA | sed -n '/Current/,$p' | grep -qE '^RX:\s+2$' || fail "rx channels not 2"
 	ip netns exec "$ns" ethtool -l vA | sed -n '/Current/,$p' | grep -qE '^TX:\s+3$' || fail "tx channels not 3"
 	# The tcp_rmem max above rmem_max is a warning, not an error.
 	grep -q 'warning: net.ipv4.tcp_rmem max 8388608 > net.core.rmem_max' <<<"$out" ||
 		fail "no tcp_rmem/rmem_max warning: $out"
 	[ -f "$STATE/tune.journal" ] || fail "no journal"
-	$A status | grep -q 'net.ipv4.tcp_fin_timeout *60 *17 *17' || fail "status does not list original/set/now: $($A status)"
+	grep -q 'net.ipv4.tcp_fin_timeout *60 *17 *17' <<<"$($A status)" || fail "status does not list original/set/now: $($A status)"
 	[ "$($A stats --prometheus | grep -c '^accel_tune_applied{key=.*} 1$')" = 14 ] ||
 		fail "accel_tune_applied: $($A stats --prometheus | grep accel_tune_applied)"
 	$A detach
@@ -123,7 +123,7 @@ test_kill9_mid_apply_then_detach_or_attach_recovers() {
 	[ -f "$STATE/tune.journal" ] || fail "no journal after the crash"
 	[ ! -f "$STATE/instance" ] || fail "instance record written by a killed attach"
 	assert_eq "$(nsctl "$ns" net.core.somaxconn)" 1024 "first write happened before the crash"
-	$A status | grep -q 'attached: *tune (no instance record' || fail "status does not show the leftover: $($A status)"
+	grep -q 'attached: *tune (no instance record' <<<"$($A status)" || fail "status does not show the leftover: $($A status)"
 	# detach without --netns: the journal knows the namespace
 	$A detach
 	assert_snapshot_same "$ns" "$TMP/before" "detach after kill -9"
@@ -230,7 +230,7 @@ test_unsupported_nic_setting_is_reported_not_fatal() {
 	out=$($A --netns "$ns" attach --features tune --config "$TMP/p.ini" 2>&1) || fail "attach: $out"
 	grep -q 'nic vA rx-ring: skipped: vA: rings not supported by this device' <<<"$out" || fail "rings: $out"
 	grep -q 'nic vA lro: skipped: vA: lro not supported by this device (fixed' <<<"$out" || fail "lro: $out"
-	ip -n "$ns" link show vA | grep -q 'mtu 4000 ' || fail "mtu not applied next to unsupported settings"
+	grep -q 'mtu 4000 ' <<<"$(ip -n "$ns" link show vA)" || fail "mtu not applied next to unsupported settings"
 	$A detach
 	assert_snapshot_same "$ns" "$TMP/before" "after detach"
 	pass
@@ -246,14 +246,14 @@ test_dry_run_and_profile_check_change_nothing() {
 	grep -qE '^  nic vA mtu +1500 +9000 +change$' <<<"$out" || fail "dry run lacks the mtu: $out"
 	assert_snapshot_same "$ns" "$TMP/before" "after --dry-run"
 	[ ! -e "$PIN" ] && [ ! -e "$STATE" ] || fail "--dry-run attached something"
-	$A --netns "$ns" profile check "$TMP/p.ini" | grep -q ': ok$' || fail "profile check of a good file"
+	grep -q ': ok$' <<<"$($A --netns "$ns" profile check "$TMP/p.ini")" || fail "profile check of a good file"
 	printf '[sysctl]\nnet.core.netdev_max_backlog = 5000\n' >"$TMP/global.ini"
 	rc=0; out=$($A --netns "$ns" profile check "$TMP/global.ini" 2>&1) || rc=$?
 	assert_eq "$rc" 2 "profile check of a host-wide key in a netns"
 	grep -q 'not writable in a network namespace' <<<"$out" || fail "check message: $out"
 	assert_snapshot_same "$ns" "$TMP/before" "after profile check"
-	$ACCELCTL profile show loopback | grep -q 'tcp_tw_recycle: removed in Linux 4.12' || fail "show loopback"
-	$ACCELCTL profile show "$TMP/p.ini" | grep -q '^net.ipv4.tcp_max_syn_backlog = >=8192$' || fail "show FILE"
+	grep -q 'tcp_tw_recycle: removed in Linux 4.12' <<<"$($ACCELCTL profile show loopback)" || fail "show loopback"
+	grep -q '^net.ipv4.tcp_max_syn_backlog = >=8192$' <<<"$($ACCELCTL profile show "$TMP/p.ini")" || fail "show FILE"
 	pass
 }
 
@@ -358,8 +358,8 @@ time.sleep(120)' "$port" &
 	grep -qE 'autotune: net.core.somaxconn: 16 -> 32 \(cause: TcpExtListenOverflows \+[0-9]+, inet port '"$port"' accept queue 17/16\)' <<<"$out" ||
 		fail "no logged action with its cause: $out"
 	assert_eq "$(nsctl "$ns" net.core.somaxconn)" 32 "somaxconn after autotune"
-	$A status | grep -q 'net.core.somaxconn .*auto: TcpExtListenOverflows' || fail "status does not show the auto action"
-	$A stats --prometheus | grep -q '^accel_tune_auto_adjusted_settings 1$' || fail "metric"
+	grep -q 'net.core.somaxconn .*auto: TcpExtListenOverflows' <<<"$($A status)" || fail "status does not show the auto action"
+	grep -q '^accel_tune_auto_adjusted_settings 1$' <<<"$($A stats --prometheus)" || fail "metric"
 	# No new overflow since the last step: no action.
 	out=$($A autotune --once 2>&1)
 	assert_eq "$(nsctl "$ns" net.core.somaxconn)" 32 "somaxconn after a quiet step"

@@ -395,7 +395,7 @@ test_ingress_auto_tc_on_veth_xdp_on_lo() {
 	grep -q "xdpgeneric.*" <<<"$(ip -n "$a" link show lo)" || fail "no generic XDP on lo: $(ip -n "$a" link show lo)"
 	grep -q "name netacct_xdp" <<<"$(ip -n "$a" link show lo)" || fail "lo's XDP program is not netacct's"
 	ip -n "$a" link show "${s}a" | grep -q "xdp" && fail "XDP on the veth with auto: $(ip -n "$a" link show "${s}a")"
-	tc -n "$a" filter show dev "${s}a" ingress | grep -q "name netacct_tc_ingr" ||
+	grep -q "name netacct_tc_ingr" <<<"$(tc -n "$a" filter show dev "${s}a" ingress)" ||
 		fail "no tc ingress filter on the veth: $(tc -n "$a" filter show dev "${s}a" ingress)"
 	tc -n "$a" filter show dev lo ingress | grep -q netacct && fail "tc ingress filter on lo next to XDP"
 

@@ -123,7 +123,7 @@ assert tw[0]["labels"]["destination"].startswith("127.0.0.1:"), tw
 assert abs(ratio[0]["value"] - n / rng) < 1e-9, (ratio, n, rng)' $n || fail "per-destination TIME_WAIT"
 	range=$(ip netns exec "$ns" awk '{ print $2 - $1 + 1 }' /proc/sys/net/ipv4/ip_local_port_range)
 	assert_eq "$(metric "$ns" accel_tcp_local_port_range_size)" "$range" "port range size"
-	$A --netns "$ns" stats | grep -q "^TIME_WAIT: $n sockets now, $n entered" ||
+	grep -q "^TIME_WAIT: $n sockets now, $n entered" <<<"$($A --netns "$ns" stats)" ||
 		fail "stats lacks the TIME_WAIT summary: $($A --netns "$ns" stats)"
 	$A detach
 	pass
@@ -155,7 +155,7 @@ test_accept_queue_overflow_equals_listenoverflows() {
 	assert_eq "$(metric "$ns" accel_tcp_syn_queue_overflows_total listener=127.0.0.1:$port)" 0 "SYN-queue overflows"
 	assert_eq "$(metric "$ns" accel_tcp_listen_drops_total listener=127.0.0.1:$port)" \
 		$(( $(kstat "$ns" TcpExtListenDrops) )) "listen drops vs TcpExtListenDrops"
-	$A --netns "$ns" stats | grep -qE "^  127\.0\.0\.1:$port +5/4 +0/4 " ||
+	grep -qE "^  127\.0\.0\.1:$port +5/4 +0/4 " <<<"$($A --netns "$ns" stats)" ||
 		fail "stats lacks the listener row: $($A --netns "$ns" stats)"
 	$A --netns "$ns" stats --prometheus | promtool check metrics || fail "promtool check metrics"
 	$A detach

@@ -304,7 +304,7 @@ test_operator_change_is_a_conflict_kept_unless_force() {
 	full_profile "$TMP/p.ini"
 	$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >/dev/null 2>&1
 	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=44
-	$A stats --prometheus | grep -q '^accel_tune_applied{key="net.ipv4.tcp_fin_timeout"} 0$' ||
+	grep -q '^accel_tune_applied{key="net.ipv4.tcp_fin_timeout"} 0$' <<<"$($A stats --prometheus)" ||
 		fail "drift not shown in accel_tune_applied"
 	out=$($A detach 2>&1) || fail "detach: $out"
 	grep -q 'conflict: net.ipv4.tcp_fin_timeout: changed after attach (now .44., accelctl set .17.)' <<<"$out" ||

@@ -242,7 +242,7 @@ enum accel_bypass_counter {
 	ACCEL_BYPASS_MSGS,		/* sk_msg verdicts redirected */
 	ACCEL_BYPASS_BYTES,		/* bytes redirected */
 	ACCEL_BYPASS_SOCKS,		/* sockets inserted into the sockhash */
-	ACCEL_BYPASS_EVICTED,		/* sockets taken out again (never fed) */
+	ACCEL_BYPASS_EVICTED,		/* sockets taken out again, once nothing could be lost */
 	/* fallbacks: a direction (or, for policy, a socket) on the stack */
 	ACCEL_BYPASS_FB_PEER_MISSING,	/* peer not in the sockhash (remote, other cgroup, race) */
 	ACCEL_BYPASS_FB_POLICY,		/* --ports / --exclude-ports / not local */

@@ -578,14 +578,19 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 		if (why)
 			return fall_back(st, sh, why);
 		st->tx = TX_REDIRECT;
-	} else {
+	} else if ((cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) ||
+		   (cfg->small_msg_run && size < cfg->small_msg_bytes)) {
+		/* the peer's state matters only for these two checks */
 		psh = bpf_map_lookup_elem(&bypass_peers, &st->peer);
 		/* no entry: the peer closed; the redirect below fails and
 		 * says so */
-		if (psh && (psh->flags & BSK_BLOCKING))
+		if (psh && (cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) &&
+		    (psh->flags & BSK_BLOCKING))
 			return fall_back(st, sh, ACCEL_BYPASS_FB_KERNEL_UNSAFE);
 		if (psh && bypass_small_stream(st, size, cfg, psh))
 			return fall_back(st, sh, ACCEL_BYPASS_FB_DEMOTED);
+	} else {
+		st->small_run = 0;	/* a large send ends a small run */
 	}
 	if (bpf_msg_redirect_hash(msg, &bypass_socks, &st->peer, BPF_F_INGRESS) != SK_PASS)
 		return fall_back(st, sh, ACCEL_BYPASS_FB_REDIRECT_ERROR);

@@ -541,7 +541,7 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 			   "Sockets sockops put into the sockhash");
 	metric_add(f, c[ACCEL_BYPASS_SOCKS], NULL);
 	f = metrics_family(m, "accel_bypass_evicted_total", METRIC_COUNTER,
-			   "Sockets taken out of the sockhash before anything was redirected to them (turned blocking)");
+			   "Sockets taken out of the sockhash again once nothing could be lost (own direction on the stack, psock drained)");
 	metric_add(f, c[ACCEL_BYPASS_EVICTED], NULL);
 	f = metrics_family(m, "accel_bypass_sockets", METRIC_GAUGE,
 			   "Sockets in the sockhash now");

@@ -57,7 +57,7 @@ BPFT_BINS  := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
 TOOL_SRCS  := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(OUT)/tests/tools/%,$(TOOL_SRCS))
 # accelctl with its test hooks compiled in (-DACCEL_TEST_HOOKS: tune.c's
-# crash after N writes).  Only integration tests run it; `all` and
+# crash after N writes, bypass.c's small connection-slot table).  Only integration tests run it; `all` and
 # `install` never build it, so an operator's binary has no hook to trip.
 TESTHOOKS  := $(OUT)/tests/accelctl-testhooks
 UNITS      := $(notdir $(wildcard scripts/systemd/*.service))
@@ -109,7 +109,8 @@ $(OUT)/tests/testhooks/%.o: user/%.c $(USER_HDRS) $(BPF_HDRS) $(SKELS) Makefile 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -DACCEL_TEST_HOOKS -c $< -o $@
 
-$(TESTHOOKS): $(filter-out $(OUT)/user/tune.o,$(USER_OBJS)) $(OUT)/tests/testhooks/tune.o
+HOOKED     := tune bypass
+$(TESTHOOKS): $(filter-out $(HOOKED:%=$(OUT)/user/%.o),$(USER_OBJS)) $(HOOKED:%=$(OUT)/tests/testhooks/%.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -23,8 +23,11 @@
  * by the accelctl that made them, or with detach --force.
  *   1  first release
  *   2  netacct: counters and configurations in arrays indexed by the
- *      interface's slot (were hashes keyed by ifindex (and direction)) */
-#define ACCEL_ABI_VERSION 2u
+ *      interface's slot (were hashes keyed by ifindex (and direction))
+ *   3  bypass: per-connection shared state in slots (bypass_conns,
+ *      bypass_pending; was bypass_peers, one entry per socket); counters
+ *      SLOT_TAKEN/SLOT_RELEASED appended */
+#define ACCEL_ABI_VERSION 3u
 
 /* Pinned objects live under <pin-root>/<feature>/; maps keep their BTF names
  * (LIBBPF_PIN_BY_NAME), links are pinned as link_<program>. */
@@ -160,6 +163,9 @@ _Static_assert(sizeof(struct accel_tcp_iter_rec) == 56, "iter record size");
 
 /* Sockhash capacity (sockets, i.e. two per accelerated connection). */
 #define ACCEL_BYPASS_MAX_SOCKS 65536
+/* Connection slots (bypass_conns): one per connection with at least one
+ * end in the sockhash, so never fewer than sockets.  A power of two. */
+#define ACCEL_BYPASS_MAX_CONNS ACCEL_BYPASS_MAX_SOCKS
 
 /*
  * Sockhash key: one socket, named by both endpoints as that socket sees
@@ -251,6 +257,9 @@ enum accel_bypass_counter {
 	ACCEL_BYPASS_FB_KERNEL_UNSAFE,	/* blocking socket on an affected kernel */
 	ACCEL_BYPASS_FB_DISABLED,	/* `bypass off` or detach draining */
 	ACCEL_BYPASS_FB_STACK_STARTED,	/* bytes already sent on the stack (e.g. TFO) */
+	ACCEL_BYPASS_FB_END,		/* fallback reasons are [FB_PEER_MISSING, FB_END) */
+	ACCEL_BYPASS_SLOT_TAKEN = ACCEL_BYPASS_FB_END,	/* sockets that took or joined a connection slot */
+	ACCEL_BYPASS_SLOT_RELEASED,	/* ... and released it (closed, or insertion failed) */
 	ACCEL_BYPASS_NCOUNTERS,
 };
 
@@ -276,7 +285,8 @@ struct accel_bypass_port_seen {
 
 /* Pinned map names (LIBBPF_PIN_BY_NAME keeps the BTF names). */
 #define ACCEL_BYPASS_MAP_SOCKS		"bypass_socks"
-#define ACCEL_BYPASS_MAP_PEERS		"bypass_peers"	/* per-socket state shared with the peer */
+#define ACCEL_BYPASS_MAP_CONNS		"bypass_conns"	/* per-connection state both ends share */
+#define ACCEL_BYPASS_MAP_PENDING	"bypass_pending"	/* slots waiting for the second end */
 #define ACCEL_BYPASS_MAP_CONFIG		"bypass_config"
 #define ACCEL_BYPASS_MAP_PORTS		"bypass_ports"
 #define ACCEL_BYPASS_MAP_COUNTERS	"bypass_counters"

@@ -29,16 +29,21 @@ char LICENSE[] SEC("license") = "GPL";
 #define TCP_ESTABLISHED_	1
 #define TCP_CLOSE_		7
 
-/* Per-socket state shared with the peer, bypass_peer.flags (atomic bit
- * operations only: both ends of a connection write them). */
-#define BSK_OWNER	(1u << 0)	/* active opener: accounts for the connection */
-#define BSK_ACCEL	(1u << 1)	/* (owner) a direction of the connection is redirected */
-#define BSK_CLOSED	(1u << 2)	/* (owner) left ESTABLISHED */
-#define BSK_TX_REDIR	(1u << 3)	/* this socket's direction was redirected */
+/*
+ * One end's state as its peer must see it, bypass_conn.side[].flags
+ * (atomic bit operations only: both ends write them).
+ */
+#define BSK_PRESENT	(1u << 0)	/* in the sockhash: a redirect target */
+#define BSK_GONE	(1u << 1)	/* closed (TCP_CLOSE): feeds nobody any more */
+#define BSK_TX_REDIR	(1u << 3)	/* this end's direction was redirected */
 #define BSK_TX_STACK	(1u << 4)	/* ... and is on the stack now (decided or demoted) */
 #define BSK_EVICTING	(1u << 5)	/* leaving the sockhash: the peer must not feed it */
 #define BSK_EVICTED	(1u << 6)	/* out of the sockhash */
 #define BSK_BLOCKING	(1u << 7)	/* its file was seen without O_NONBLOCK */
+
+/* The connection's, bypass_conn.flags. */
+#define BCONN_ACCEL	(1u << 0)	/* a direction is redirected (counted once) */
+#define BCONN_CLOSED	(1u << 1)	/* an end left ESTABLISHED (counted once) */
 
 enum bypass_tx {
 	TX_UNDECIDED = 0,
@@ -49,23 +54,50 @@ enum bypass_tx {
 /* Private to the socket's own programs: socket local storage. */
 struct bypass_sk {
 	struct accel_bypass_key key;	/* as inserted */
-	struct accel_bypass_key peer;	/* its mirror: the peer's key (per send) */
+	struct accel_bypass_key peer;	/* its mirror: the peer's key */
+	__u32 slot;			/* bypass_conns index, while joined */
+	__u32 gen;			/* the slot's generation when published */
+	__u8 side;			/* 0: key sorts before its mirror, 1: after */
+	__u8 active;			/* active opener (connect()) */
+	__u8 joined;			/* holds a reference on the slot */
+	__u8 published;			/* took the slot and put it in bypass_pending */
 	__u32 tx;			/* enum bypass_tx */
 	__u32 small_run;		/* small sends in a row the peer did not answer */
 	__u32 peer_tx_seen;		/* peer's tx_msgs at our previous send */
-	__u32 pad;
 };
 
 /*
- * Shared with the peer: a hash keyed like the sockhash.  sk_msg programs
+ * What the two ends of a connection tell each other.  sk_msg programs
  * cannot hold a socket reference (no bpf_sk_release() for them), so the
- * peer's socket and its local storage are out of reach; what a socket must
- * tell its peer lives here.  sockops deletes the entry when the socket
- * closes (BPF_SOCK_OPS_STATE_CB).
+ * peer's socket and its local storage are out of reach; both ends share a
+ * slot of an array instead, found per send by index (no hashing: the slot
+ * is in the socket's own storage).
+ *
+ * A slot is reference-counted by the sockets holding it: ref is
+ * generation << 32 | holders.  It is taken by compare-and-swap from 0
+ * holders, joined by compare-and-swap only while the generation is the
+ * one published and holders > 0, and each release adds 2^32 - 1 (one
+ * holder less, next generation), so a late joiner with a stale pending
+ * entry never enters a slot reused by another connection, and a slot is
+ * never reused while either end can still read or write it.
  */
-struct bypass_peer {
-	__u32 flags;
-	__u32 tx_msgs;			/* sk_msg verdicts on this socket, any path */
+struct bypass_side {
+	__u32 flags;			/* BSK_* */
+	__u32 tx_msgs;			/* sk_msg verdicts on this end, any path */
+};
+
+struct bypass_conn {
+	__u64 ref;
+	__u32 flags;			/* BCONN_* */
+	__u32 pad;
+	struct bypass_side side[2];
+};
+
+/* The first end publishes its slot for the second, keyed by the
+ * connection's canonical key (side 0's key); the second end deletes it. */
+struct bypass_pending {
+	__u32 slot;
+	__u32 gen;
 };
 
 struct {
@@ -84,13 +116,21 @@ struct {
 } bypass_sk_state SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ACCEL_BYPASS_MAX_CONNS);
+	__type(key, __u32);
+	__type(value, struct bypass_conn);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bypass_conns SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, ACCEL_BYPASS_MAX_SOCKS);
+	__uint(max_entries, ACCEL_BYPASS_MAX_CONNS);
 	__type(key, struct accel_bypass_key);
-	__type(value, struct bypass_peer);
+	__type(value, struct bypass_pending);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} bypass_peers SEC(".maps");
+} bypass_pending SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -274,16 +314,156 @@ static __always_inline void event_port_mark_blocking(const struct accel_bypass_k
 	seen->last_boot_ns = first.last_boot_ns;
 }
 
+/*
+ * Which end of the connection a key names: the one whose (local address,
+ * port) sorts first is side 0, and its key names the connection.  Both
+ * ends agree, whichever opened it (simultaneous open included).  Returns
+ * -1 for a socket connected to itself.
+ */
+static __always_inline int bypass_side_of(const struct accel_bypass_key *k)
+{
+	const __u32 *l = (const __u32 *)k->local_ip, *r = (const __u32 *)k->remote_ip;
+
+	for (int i = 0; i < 4; i++) {
+		if (l[i] != r[i])
+			return bpf_ntohl(l[i]) < bpf_ntohl(r[i]) ? 0 : 1;
+	}
+	if (k->local_port == k->remote_port)
+		return -1;
+	return k->local_port < k->remote_port ? 0 : 1;
+}
+
+#define BYPASS_SLOT_PROBES 8
+
+/* bypass_conns' size - 1; smaller only in tests (accelctl-testhooks). */
+const volatile __u32 conn_slot_mask = ACCEL_BYPASS_MAX_CONNS - 1;
+
+/* A free slot, cleared and held (one holder); NULL when the probes found
+ * none (about 0.5^8 at a full sockhash: two sockets per slot). */
+static __always_inline struct bypass_conn *slot_take(struct bypass_sk *st)
+{
+	struct bypass_conn *c;
+	__u64 ref;
+	__u32 slot;
+
+	for (int i = 0; i < BYPASS_SLOT_PROBES; i++) {
+		slot = bpf_get_prandom_u32() & conn_slot_mask;
+		c = bpf_map_lookup_elem(&bypass_conns, &slot);
+		if (!c)
+			return NULL;
+		ref = c->ref;
+		if ((__u32)ref || __sync_val_compare_and_swap(&c->ref, ref, ref + 1) != ref)
+			continue;
+		/* ours alone: nobody can join before we publish it */
+		c->flags = 0;
+		c->side[0].flags = c->side[1].flags = 0;
+		c->side[0].tx_msgs = c->side[1].tx_msgs = 0;
+		st->slot = slot;
+		st->gen = ref >> 32;
+		return c;
+	}
+	return NULL;
+}
+
+/* The slot the first end published, if it is still that connection's. */
+static __always_inline struct bypass_conn *slot_join(struct bypass_sk *st,
+						     const struct bypass_pending *p)
+{
+	__u32 slot = p->slot;
+	struct bypass_conn *c = bpf_map_lookup_elem(&bypass_conns, &slot);
+	__u64 ref;
+
+	for (int i = 0; c && i < 4; i++) {
+		ref = c->ref;
+		if ((ref >> 32) != p->gen || !(__u32)ref)
+			return NULL;	/* the first end has closed */
+		if (__sync_val_compare_and_swap(&c->ref, ref, ref + 1) == ref) {
+			st->slot = slot;
+			st->gen = p->gen;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* The canonical key: side 0's. */
+static __always_inline struct accel_bypass_key *conn_key(struct bypass_sk *st)
+{
+	return st->side ? &st->peer : &st->key;
+}
+
+/* Take or join the connection's slot. */
+static __always_inline struct bypass_conn *conn_enter(struct bypass_sk *st)
+{
+	struct bypass_pending pend, *p;
+	struct bypass_conn *c;
+
+	p = bpf_map_lookup_elem(&bypass_pending, conn_key(st));
+	if (p) {
+		c = slot_join(st, p);
+		if (!c)
+			return NULL;
+		/* the second end: nobody else will look for it */
+		bpf_map_delete_elem(&bypass_pending, conn_key(st));
+		st->published = 0;
+	} else {
+		c = slot_take(st);
+		if (!c)
+			return NULL;
+		pend.slot = st->slot;
+		pend.gen = st->gen;
+		if (bpf_map_update_elem(&bypass_pending, conn_key(st), &pend, BPF_NOEXIST)) {
+			/* the peer published at the same instant: stay out */
+			__sync_fetch_and_add(&c->ref, (1ULL << 32) - 1);
+			return NULL;
+		}
+		st->published = 1;
+	}
+	st->joined = 1;
+	accel_count(&bypass_counters, ACCEL_BYPASS_SLOT_TAKEN, 1);
+	return c;
+}
+
+/* This end is done with the slot: closed, or its insertion failed. */
+static __always_inline void conn_leave(struct bypass_sk *st, struct bypass_conn *c)
+{
+	struct bypass_pending *p;
+
+	if (!st->joined)
+		return;
+	st->joined = 0;
+	__sync_fetch_and_or(&c->side[st->side & 1].flags, BSK_GONE);
+	if (st->published) {
+		/* nobody joined: withdraw it (if it is still ours) */
+		p = bpf_map_lookup_elem(&bypass_pending, conn_key(st));
+		if (p && p->slot == st->slot && p->gen == st->gen)
+			bpf_map_delete_elem(&bypass_pending, conn_key(st));
+		st->published = 0;
+	}
+	/* one holder less, next generation */
+	__sync_fetch_and_add(&c->ref, (1ULL << 32) - 1);
+	accel_count(&bypass_counters, ACCEL_BYPASS_SLOT_RELEASED, 1);
+}
+
+/* The slot of a socket that holds one. */
+static __always_inline struct bypass_conn *conn_of(struct bypass_sk *st)
+{
+	__u32 slot = st->slot;
+
+	return st->joined ? bpf_map_lookup_elem(&bypass_conns, &slot) : NULL;
+}
+
 static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool active)
 {
 	struct accel_bypass_config *cfg = bypass_cfg();
-	struct bypass_peer shared = { .flags = active ? BSK_OWNER : 0 };
 	struct accel_bypass_key key;
 	struct bpf_sock *bsk = skops->sk;
+	struct bypass_conn *c;
 	struct bypass_sk *st;
 	struct tcp_sock *tp;
 	__u32 cb = BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
 	__u16 server_port;
+	int side;
 
 	if (!cfg || !bypass_active(cfg) || !bsk)
 		return;
@@ -292,6 +472,9 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 		return;
 	if (!accel_netns_wanted(key.netns_cookie) || !bypass_is_local(&key))
 		return;
+	side = bypass_side_of(&key);
+	if (side < 0)
+		return;		/* connected to itself */
 	if (port_listed(ACCEL_BYPASS_PORTS_EXCLUDE, key.local_port) ||
 	    port_listed(ACCEL_BYPASS_PORTS_EXCLUDE, key.remote_port) ||
 	    ((cfg->flags & ACCEL_BYPASS_F_PORTS_ONLY) &&
@@ -325,17 +508,24 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 		return;
 	st->key = key;
 	bypass_peer_key(&key, &st->peer);
+	st->side = side;
+	st->active = active;
+	st->joined = 0;
+	st->published = 0;
 	st->tx = TX_UNDECIDED;
 	st->small_run = 0;
 	st->peer_tx_seen = 0;
-	if (bpf_map_update_elem(&bypass_peers, &key, &shared, BPF_ANY))
+	c = conn_enter(st);
+	if (!c)
 		goto fail;
 	if (bpf_sock_hash_update(skops, &bypass_socks, &key, BPF_NOEXIST)) {
 		/* full, or the socket is already in another sockhash with
 		 * its own sk_msg program (-EBUSY): leave it alone */
-		bpf_map_delete_elem(&bypass_peers, &key);
+		conn_leave(st, c);
 		goto fail;
 	}
+	/* a redirect target from now on */
+	__sync_fetch_and_or(&c->side[side & 1].flags, BSK_PRESENT);
 	accel_count(&bypass_counters, ACCEL_BYPASS_SOCKS, 1);
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | cb);
 	return;
@@ -347,7 +537,7 @@ fail:
 static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct bypass_peer *sh;
+	struct bypass_conn *c;
 	struct bypass_sk *st;
 	__u32 old;
 
@@ -356,16 +546,23 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 	st = bpf_sk_storage_get(&bypass_sk_state, sk, NULL, 0);
 	if (!st)
 		return;
-	sh = bpf_map_lookup_elem(&bypass_peers, &st->key);
-	if (sh && skops->args[0] == TCP_ESTABLISHED_ && (sh->flags & BSK_OWNER)) {
-		old = __sync_fetch_and_or(&sh->flags, BSK_CLOSED);
-		if (!(old & BSK_CLOSED) && (old & BSK_ACCEL))
+	c = conn_of(st);
+	if (!c)
+		return;
+	if (skops->args[0] == TCP_ESTABLISHED_) {
+		old = __sync_fetch_and_or(&c->flags, BCONN_CLOSED);
+		if (!(old & BCONN_CLOSED) && (old & BCONN_ACCEL))
 			accel_count(&bypass_counters, ACCEL_BYPASS_CONN_CLOSED, 1);
 	}
 	/* The sockhash drops a closing socket by itself (sock_map_close /
-	 * unhash); the shared entry goes with it. */
-	if (skops->args[1] == TCP_CLOSE_)
-		bpf_map_delete_elem(&bypass_peers, &st->key);
+	 * unhash); its hold on the slot goes with it.  A socket may still
+	 * transmit after this (an RST from close()): conn_of() no longer
+	 * finds the slot, which may belong to another connection soon. */
+	if (skops->args[1] == TCP_CLOSE_) {
+		conn_leave(st, c);
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
+					  ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+	}
 }
 
 /* Bytes waiting in the socket's psock ingress queue (bypassed, unread).
@@ -405,7 +602,8 @@ static __always_inline __u32 psock_queued(struct tcp_sock *tp)
 static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct bypass_peer *sh, *psh;
+	struct bypass_side *me, *peer;
+	struct bypass_conn *c;
 	struct bypass_sk *st;
 	struct tcp_sock *tp;
 	__u32 pflags;
@@ -415,26 +613,31 @@ static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 	st = bpf_sk_storage_get(&bypass_sk_state, sk, NULL, 0);
 	if (!st)
 		return;		/* not ours: leave its flags alone */
-	sh = bpf_map_lookup_elem(&bypass_peers, &st->key);
-	if (!sh || (sh->flags & BSK_EVICTED))
+	c = conn_of(st);
+	if (!c)
 		goto done;
-	psh = bpf_map_lookup_elem(&bypass_peers, &st->peer);
+	me = &c->side[st->side & 1];
+	peer = &c->side[(st->side & 1) ^ 1];
+	if (me->flags & BSK_EVICTED)
+		goto done;
 	/* Leave when our own direction is on the stack, or when the peer's
 	 * is and ours is not redirecting (the receiver of a demoted stream
 	 * would otherwise read through tcp_bpf_recvmsg() for nothing). */
-	if (!(sh->flags & BSK_TX_STACK) &&
-	    (!psh || !(psh->flags & BSK_TX_STACK) || (sh->flags & BSK_TX_REDIR)))
+	pflags = peer->flags;
+	if (!(me->flags & BSK_TX_STACK) &&
+	    (!(pflags & BSK_PRESENT) || (pflags & BSK_GONE) ||
+	     !(pflags & BSK_TX_STACK) || (me->flags & BSK_TX_REDIR)))
 		return;
-	__sync_fetch_and_or(&sh->flags, BSK_EVICTING);
-	pflags = psh ? __sync_fetch_and_or(&psh->flags, 0) : 0;
-	if ((pflags & BSK_TX_REDIR) && !(pflags & BSK_TX_STACK))
+	__sync_fetch_and_or(&me->flags, BSK_EVICTING);
+	pflags = __sync_fetch_and_or(&peer->flags, 0);
+	if ((pflags & BSK_TX_REDIR) && !(pflags & (BSK_TX_STACK | BSK_GONE)))
 		return;		/* still fed: try again later */
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp || psock_queued(tp))
 		return;		/* unread bypassed bytes: try again later */
 	if (bpf_map_delete_elem(&bypass_socks, &st->key))
 		return;
-	__sync_fetch_and_or(&sh->flags, BSK_EVICTED);
+	__sync_fetch_and_or(&me->flags, BSK_EVICTED);
 	accel_count(&bypass_counters, ACCEL_BYPASS_EVICTED, 1);
 done:
 	/* only our flag: other sockops programs may use the others */
@@ -462,11 +665,10 @@ int bypass_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
-static __always_inline int fall_back(struct bypass_sk *st, struct bypass_peer *sh, __u32 reason)
+static __always_inline int fall_back(struct bypass_sk *st, struct bypass_side *me, __u32 reason)
 {
 	st->tx = TX_STACK;
-	if (sh)
-		__sync_fetch_and_or(&sh->flags, BSK_TX_STACK);
+	__sync_fetch_and_or(&me->flags, BSK_TX_STACK);
 	accel_count(&bypass_counters, reason, 1);
 	return SK_PASS;
 }
@@ -474,10 +676,9 @@ static __always_inline int fall_back(struct bypass_sk *st, struct bypass_peer *s
 /* The first verdict of a direction: 0 to redirect, else a fallback reason. */
 static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
 					   const struct accel_bypass_config *cfg,
-					   struct bypass_sk *st, struct bypass_peer *sh,
-					   struct accel_bypass_key *peer)
+					   struct bypass_sk *st, struct bypass_conn *c,
+					   struct bypass_side *me, struct bypass_side *peer)
 {
-	struct bypass_peer *psh, *owner;
 	struct bpf_sock *sk = msg->sk;
 	struct tcp_sock *tp;
 	__u32 old;
@@ -489,8 +690,7 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
 		return ACCEL_BYPASS_FB_REDIRECT_ERROR;
 	if (tp->bytes_sent)	/* e.g. TCP Fast Open data in the SYN */
 		return ACCEL_BYPASS_FB_STACK_STARTED;
-	psh = bpf_map_lookup_elem(&bypass_peers, peer);
-	if (!psh)
+	if (!(peer->flags & BSK_PRESENT))
 		return ACCEL_BYPASS_FB_PEER_MISSING;
 	if (cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) {
 		if (sock_nonblocking(tp) != 1) {
@@ -500,27 +700,26 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
 			 * (bypass_sk_msg), this socket leaves the sockhash
 			 * once drained, and the port's next connections
 			 * stay out (bypass_established). */
-			__sync_fetch_and_or(&sh->flags, BSK_BLOCKING);
-			if (!(sh->flags & BSK_OWNER))
+			__sync_fetch_and_or(&me->flags, BSK_BLOCKING);
+			if (!st->active)
 				event_port_mark_blocking(&st->key);
 			return ACCEL_BYPASS_FB_KERNEL_UNSAFE;
 		}
 		/* as far as we know: set by its own first send, or at connect */
-		if (psh->flags & BSK_BLOCKING)
+		if (peer->flags & BSK_BLOCKING)
 			return ACCEL_BYPASS_FB_KERNEL_UNSAFE;
 	}
 	/* the other half of the handshake in bypass_hdr_opt_len() */
-	__sync_fetch_and_or(&sh->flags, BSK_TX_REDIR);
-	old = __sync_fetch_and_or(&psh->flags, 0);
-	if (old & (BSK_EVICTING | BSK_EVICTED))
+	__sync_fetch_and_or(&me->flags, BSK_TX_REDIR);
+	old = __sync_fetch_and_or(&peer->flags, 0);
+	if (old & (BSK_EVICTING | BSK_EVICTED | BSK_GONE))
 		return ACCEL_BYPASS_FB_PEER_MISSING;
-	st->peer_tx_seen = psh->tx_msgs;
-	owner = (sh->flags & BSK_OWNER) ? sh : psh;
-	old = __sync_fetch_and_or(&owner->flags, BSK_ACCEL);
-	if (!(old & BSK_ACCEL)) {
+	st->peer_tx_seen = peer->tx_msgs;
+	old = __sync_fetch_and_or(&c->flags, BCONN_ACCEL);
+	if (!(old & BCONN_ACCEL)) {
 		accel_count(&bypass_counters, st->key.family == ACCEL_FAM_INET6 ?
 			    ACCEL_BYPASS_CONN_INET6 : ACCEL_BYPASS_CONN_INET, 1);
-		if (old & BSK_CLOSED)
+		if (old & BCONN_CLOSED)
 			accel_count(&bypass_counters, ACCEL_BYPASS_CONN_CLOSED, 1);
 	}
 	return 0;
@@ -534,7 +733,7 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
  */
 static __always_inline bool bypass_small_stream(struct bypass_sk *st, __u32 size,
 						const struct accel_bypass_config *cfg,
-						const struct bypass_peer *psh)
+						const struct bypass_side *peer)
 {
 	__u32 seen;
 
@@ -542,7 +741,7 @@ static __always_inline bool bypass_small_stream(struct bypass_sk *st, __u32 size
 		st->small_run = 0;
 		return false;
 	}
-	seen = psh->tx_msgs;
+	seen = peer->tx_msgs;
 	if (seen == st->peer_tx_seen) {
 		st->small_run++;
 	} else {
@@ -557,7 +756,8 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 {
 	struct accel_bypass_config *cfg = bypass_cfg();
 	struct bpf_sock *sk = msg->sk;
-	struct bypass_peer *sh, *psh;
+	struct bypass_side *me, *peer;
+	struct bypass_conn *c;
 	struct bypass_sk *st;
 	__u32 size = msg->size, why;
 
@@ -566,34 +766,31 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 	st = bpf_sk_storage_get(&bypass_sk_state, sk, NULL, 0);
 	if (!st)
 		return SK_PASS;
-	sh = bpf_map_lookup_elem(&bypass_peers, &st->key);
-	if (sh)
-		sh->tx_msgs++;	/* only this socket's sends write it */
+	c = conn_of(st);
+	if (!c)
+		return SK_PASS;	/* not reached: a socket in the sockhash holds its slot */
+	me = &c->side[st->side & 1];
+	peer = &c->side[(st->side & 1) ^ 1];
+	me->tx_msgs++;		/* only this end's sends write it */
 	if (st->tx == TX_STACK)
 		return SK_PASS;
 	if (!bypass_active(cfg))
-		return fall_back(st, sh, ACCEL_BYPASS_FB_DISABLED);
+		return fall_back(st, me, ACCEL_BYPASS_FB_DISABLED);
 	if (st->tx == TX_UNDECIDED) {
-		why = sh ? bypass_decide(msg, cfg, st, sh, &st->peer) : ACCEL_BYPASS_FB_REDIRECT_ERROR;
+		why = bypass_decide(msg, cfg, st, c, me, peer);
 		if (why)
-			return fall_back(st, sh, why);
+			return fall_back(st, me, why);
 		st->tx = TX_REDIRECT;
-	} else if ((cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) ||
-		   (cfg->small_msg_run && size < cfg->small_msg_bytes)) {
-		/* the peer's state matters only for these two checks */
-		psh = bpf_map_lookup_elem(&bypass_peers, &st->peer);
-		/* no entry: the peer closed; the redirect below fails and
-		 * says so */
-		if (psh && (cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) &&
-		    (psh->flags & BSK_BLOCKING))
-			return fall_back(st, sh, ACCEL_BYPASS_FB_KERNEL_UNSAFE);
-		if (psh && bypass_small_stream(st, size, cfg, psh))
-			return fall_back(st, sh, ACCEL_BYPASS_FB_DEMOTED);
-	} else {
-		st->small_run = 0;	/* a large send ends a small run */
+	} else if ((cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) &&
+		   (peer->flags & BSK_BLOCKING)) {
+		return fall_back(st, me, ACCEL_BYPASS_FB_KERNEL_UNSAFE);
+	} else if (bypass_small_stream(st, size, cfg, peer)) {
+		return fall_back(st, me, ACCEL_BYPASS_FB_DEMOTED);
 	}
+	/* a closed peer is out of the sockhash: the redirect fails and the
+	 * direction falls back */
 	if (bpf_msg_redirect_hash(msg, &bypass_socks, &st->peer, BPF_F_INGRESS) != SK_PASS)
-		return fall_back(st, sh, ACCEL_BYPASS_FB_REDIRECT_ERROR);
+		return fall_back(st, me, ACCEL_BYPASS_FB_REDIRECT_ERROR);
 	accel_count(&bypass_counters, ACCEL_BYPASS_MSGS, 1);
 	accel_count(&bypass_counters, ACCEL_BYPASS_BYTES, size);
 	return SK_PASS;

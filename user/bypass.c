@@ -310,6 +310,28 @@ static int attach_sk_msg(struct bypass_bpf *skel, const char *dir)
 	return 0;
 }
 
+#ifdef ACCEL_TEST_HOOKS
+/* Test build only (tests/accelctl-testhooks): ACCELCTL_TEST_CONN_SLOTS=N
+ * (a power of two) shrinks bypass_conns to N slots, so that a test can
+ * wear slots out: reuse after close, and a full table. */
+static void test_conn_slots(struct bypass_bpf *skel)
+{
+	const char *e = getenv("ACCELCTL_TEST_CONN_SLOTS");
+	unsigned long n = e ? strtoul(e, NULL, 10) : 0;
+
+	if (!n || (n & (n - 1)) || n > ACCEL_BYPASS_MAX_CONNS)
+		return;
+	fprintf(stderr, "accelctl: TEST HOOK: %lu connection slots\n", n);
+	skel->rodata->conn_slot_mask = n - 1;
+	bpf_map__set_max_entries(skel->maps.bypass_conns, n);
+}
+#else
+static inline void test_conn_slots(struct bypass_bpf *skel)
+{
+	(void)skel;
+}
+#endif
+
 static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
@@ -376,6 +398,7 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 		goto cleanup;
 	}
 	skel->rodata->target_netns_cookie = ctx->netns ? ctx->netns_cookie : 0;
+	test_conn_slots(skel);
 	err = bypass_bpf__load(skel);
 	if (err) {
 		pr_warn("bypass: loading the programs failed: %s (run with -v for the verifier log)\n",
@@ -535,7 +558,7 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 	metric_add(f, c[ACCEL_BYPASS_MSGS], NULL);
 	f = metrics_family(m, "accel_bypass_fallback_total", METRIC_COUNTER,
 			   "Directions (policy: sockets) left on or moved back to the TCP/IP stack, by reason");
-	for (int i = ACCEL_BYPASS_FB_PEER_MISSING; i < ACCEL_BYPASS_NCOUNTERS; i++)
+	for (int i = ACCEL_BYPASS_FB_PEER_MISSING; i < ACCEL_BYPASS_FB_END; i++)
 		metric_add(f, c[i], "reason", fallback_names[i], NULL);
 	f = metrics_family(m, "accel_bypass_sockets_total", METRIC_COUNTER,
 			   "Sockets sockops put into the sockhash");
@@ -546,6 +569,11 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 	f = metrics_family(m, "accel_bypass_sockets", METRIC_GAUGE,
 			   "Sockets in the sockhash now");
 	metric_add(f, socks, NULL);
+	f = metrics_family(m, "accel_bypass_connection_slots", METRIC_GAUGE,
+			   "Sockets holding a slot of per-connection state shared with their peer "
+			   "(bypass_conns); 0 once every accelerated socket has closed");
+	metric_add(f, c[ACCEL_BYPASS_SLOT_TAKEN] >= c[ACCEL_BYPASS_SLOT_RELEASED] ?
+		   (double)(c[ACCEL_BYPASS_SLOT_TAKEN] - c[ACCEL_BYPASS_SLOT_RELEASED]) : 0, NULL);
 	f = metrics_family(m, "accel_bypass_draining_connections", METRIC_GAUGE,
 			   "Connections still in the sockhash after detach, kept until they close");
 	metric_add(f, (cfg.flags & ACCEL_BYPASS_F_DRAINING) ? conns : 0, NULL);
@@ -594,7 +622,7 @@ static void bypass_show(struct accel_ctx *ctx, const struct metrics *m, FILE *ou
 	fprintf(out, "  %-28s %14.0f\n", "draining connections",
 		mval(m, "accel_bypass_draining_connections", NULL, NULL));
 	fprintf(out, "  fallbacks to the stack\n");
-	for (int i = ACCEL_BYPASS_FB_PEER_MISSING; i < ACCEL_BYPASS_NCOUNTERS; i++)
+	for (int i = ACCEL_BYPASS_FB_PEER_MISSING; i < ACCEL_BYPASS_FB_END; i++)
 		fprintf(out, "    %-26s %14.0f\n", fallback_names[i],
 			mval(m, "accel_bypass_fallback_total", "reason", fallback_names[i]));
 }

@@ -73,6 +73,48 @@ test_bypass_integrity_10k_connections() {
 	pass
 }
 
+# Connection slots (bypass_conns) worn out: the test-hook build shrinks the
+# table to 32 slots.  2 connections at a time: slots are reused ~50 times
+# each, every connection must still reach its own peer (SHA-256) and be
+# accelerated (a slot is found in 8 random probes: with at most ~4 held,
+# all 8 miss with p < 1e-7).  48 at a time: more connections than slots,
+# those without one stay on the stack (redirect_error), bytes still intact.
+test_bypass_slot_reuse_and_full_table() {
+	local out c0 b0 fb0 hooks=${OUT:-$top/build}/tests/accelctl-testhooks
+	[ -x "$hooks" ] || fail "$hooks missing: run make test-build"
+	NS=$(netns_new)
+	CG=$(cgroup_new)
+	cgroup_enter "$CG"
+	ACCELCTL_TEST_CONN_SLOTS=32 "$hooks" --pin-root "$PIN" --state-dir "$STATE" \
+		attach --features bypass --cgroup "$CG" --event-ports "$EVENT_PORTS" \
+		>"$TMP/attach.out" 2>&1 || fail "attach: $(cat "$TMP/attach.out")"
+	grep -q "TEST HOOK: 32 connection slots" "$TMP/attach.out" || fail "hook not taken: $(cat "$TMP/attach.out")"
+	# ephemeral ports away from the 16 listeners' (this netns only)
+	in_ns sysctl -qw net.ipv4.ip_local_port_range="50000 60999" || fail "port range"
+	out=$(in_ns "$STREAM" -p 47050 -n 1600 -P 2 -s 1 -S 65536 -r $RANDOM) || fail "2 at a time: $out"
+	echo "    32 slots, 2 at a time: $out"
+	assert_eq "$(field mismatches <<<"$out")" 0 "SHA-256 mismatches"
+	assert_eq "$(field errors <<<"$out")" 0 "I/O errors"
+	assert_eq "$(metric accel_bypass_connections_total family inet)" 1600 "connections accelerated"
+	assert_eq "$(metric accel_bypass_bytes_total)" "$(field bytes <<<"$out")" "bytes redirected vs bytes sent"
+	wait_until 10 metric_is accel_bypass_connection_slots 0 || fail "slots still held: $(metric accel_bypass_connection_slots)"
+	c0=$(metric accel_bypass_connections_total family inet)
+	b0=$(metric accel_bypass_bytes_total)
+	fb0=$(metric accel_bypass_fallback_total reason redirect_error)
+	out=$(in_ns "$STREAM" -p 47060 -n 480 -P 48 -s 1 -S 65536 -r $RANDOM) || fail "48 at a time: $out"
+	echo "    32 slots, 48 at a time: $out"
+	assert_eq "$(field mismatches <<<"$out")" 0 "SHA-256 mismatches"
+	assert_eq "$(field errors <<<"$out")" 0 "I/O errors"
+	metric_gt accel_bypass_fallback_total "$fb0" reason redirect_error ||
+		fail "no socket found the table full"
+	[ "$(($(metric accel_bypass_connections_total family inet) - c0))" -gt 0 ] || fail "nothing accelerated"
+	[ "$(($(metric accel_bypass_bytes_total) - b0))" -lt "$(field bytes <<<"$out")" ] ||
+		fail "every byte redirected although slots ran out"
+	wait_until 10 metric_is accel_bypass_connection_slots 0 || fail "slots still held: $(metric accel_bypass_connection_slots)"
+	entries_is bypass_pending 0 || fail "pending slots left: $(map_entries bypass_pending)"
+	pass
+}
+
 test_bypass_families_ipv6_and_v4mapped() {
 	local out
 	bp_setup
@@ -244,14 +286,16 @@ test_bypass_kill9_leaves_no_stale_entry() {
 		# child is the client endpoint
 		in_ns_bg "$STREAM" -p 47700 -m 65536 -t 60 >/dev/null 2>&1; pid=$!
 		wait_until 5 metric_is accel_bypass_sockets 2 || fail "not accelerated"
-		wait_until 5 entries_is bypass_peers 2 || fail "no shared state entries"
+		wait_until 5 metric_is accel_bypass_connection_slots 2 || fail "no shared state held"
+		entries_is bypass_pending 0 || fail "second end did not withdraw the pending slot: $(map_entries bypass_pending)"
 		child=$(pgrep -P "$pid" | head -1)
 		[ -n "$child" ] || fail "no client process"
 		if [ $victim = client ]; then kill -9 "$child"; else kill -9 "$pid"; fi
 		wait_until 10 entries_is bypass_socks 0 ||
 			fail "kill -9 $victim: sockhash entries left: $(map_entries bypass_socks)"
-		wait_until 10 entries_is bypass_peers 0 ||
-			fail "kill -9 $victim: shared state entries left: $(map_entries bypass_peers)"
+		wait_until 10 metric_is accel_bypass_connection_slots 0 ||
+			fail "kill -9 $victim: connection slots still held"
+		entries_is bypass_pending 0 || fail "kill -9 $victim: pending slots left: $(map_entries bypass_pending)"
 		kill -9 "$pid" "$child" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done

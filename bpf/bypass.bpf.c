@@ -40,6 +40,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define BSK_EVICTING	(1u << 5)	/* leaving the sockhash: the peer must not feed it */
 #define BSK_EVICTED	(1u << 6)	/* out of the sockhash */
 #define BSK_BLOCKING	(1u << 7)	/* its file was seen without O_NONBLOCK */
+#define BSK_SENT	(1u << 8)	/* sent since the peer last cleared it (demotion) */
 
 /* The connection's, bypass_conn.flags. */
 #define BCONN_ACCEL	(1u << 0)	/* a direction is redirected (counted once) */
@@ -62,8 +63,7 @@ struct bypass_sk {
 	__u8 joined;			/* holds a reference on the slot */
 	__u8 published;			/* took the slot and put it in bypass_pending */
 	__u32 tx;			/* enum bypass_tx */
-	__u32 small_run;		/* small sends in a row the peer did not answer */
-	__u32 peer_tx_seen;		/* peer's tx_msgs at our previous send */
+	__u32 small_run;		/* small sends in a row since the run began */
 };
 
 /*
@@ -71,7 +71,9 @@ struct bypass_sk {
  * cannot hold a socket reference (no bpf_sk_release() for them), so the
  * peer's socket and its local storage are out of reach; both ends share a
  * slot of an array instead, found per send by index (no hashing: the slot
- * is in the socket's own storage).
+ * is in the socket's own storage).  A send only reads it (the flags change
+ * when an end changes state): the two ends run on different CPUs, and a
+ * line both wrote per send would move between them at every message.
  *
  * A slot is reference-counted by the sockets holding it: ref is
  * generation << 32 | holders.  It is taken by compare-and-swap from 0
@@ -83,14 +85,13 @@ struct bypass_sk {
  */
 struct bypass_side {
 	__u32 flags;			/* BSK_* */
-	__u32 tx_msgs;			/* sk_msg verdicts on this end, any path */
 };
 
 struct bypass_conn {
 	__u64 ref;
 	__u32 flags;			/* BCONN_* */
-	__u32 pad;
 	struct bypass_side side[2];
+	__u32 pad[3];			/* 32 bytes */
 };
 
 /* The first end publishes its slot for the second, keyed by the
@@ -357,7 +358,6 @@ static __always_inline struct bypass_conn *slot_take(struct bypass_sk *st)
 		/* ours alone: nobody can join before we publish it */
 		c->flags = 0;
 		c->side[0].flags = c->side[1].flags = 0;
-		c->side[0].tx_msgs = c->side[1].tx_msgs = 0;
 		st->slot = slot;
 		st->gen = ref >> 32;
 		return c;
@@ -514,7 +514,6 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 	st->published = 0;
 	st->tx = TX_UNDECIDED;
 	st->small_run = 0;
-	st->peer_tx_seen = 0;
 	c = conn_enter(st);
 	if (!c)
 		goto fail;
@@ -714,7 +713,9 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
 	old = __sync_fetch_and_or(&peer->flags, 0);
 	if (old & (BSK_EVICTING | BSK_EVICTED | BSK_GONE))
 		return ACCEL_BYPASS_FB_PEER_MISSING;
-	st->peer_tx_seen = peer->tx_msgs;
+	/* the first small run starts here */
+	if (old & BSK_SENT)
+		__sync_fetch_and_and(&peer->flags, ~BSK_SENT);
 	old = __sync_fetch_and_or(&c->flags, BCONN_ACCEL);
 	if (!(old & BCONN_ACCEL)) {
 		accel_count(&bypass_counters, st->key.family == ACCEL_FAM_INET6 ?
@@ -727,28 +728,27 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
 
 /*
  * Small-message streams lose on the bypass: no segment coalescing, one
- * wakeup per message.  Count small sends in a row during which the peer
- * sent nothing (request/response resets the run; it gains from the
- * bypass); past small_msg_run the direction goes back to the stack.
+ * wakeup per message.  Count small sends in a row; at small_msg_run, look
+ * whether the peer sent anything since the run began (its SENT flag, set
+ * by its sends, cleared here): no - a one-way stream, back to the stack;
+ * yes - request/response, which gains from the bypass: a new run.  The
+ * peer's flag is looked at once per run and written once per run at most,
+ * not per message.  A large send ends the run.
  */
 static __always_inline bool bypass_small_stream(struct bypass_sk *st, __u32 size,
 						const struct accel_bypass_config *cfg,
-						const struct bypass_side *peer)
+						struct bypass_side *peer)
 {
-	__u32 seen;
-
 	if (!cfg->small_msg_run || size >= cfg->small_msg_bytes) {
 		st->small_run = 0;
 		return false;
 	}
-	seen = peer->tx_msgs;
-	if (seen == st->peer_tx_seen) {
-		st->small_run++;
-	} else {
-		st->small_run = 0;
-		st->peer_tx_seen = seen;
-	}
-	return st->small_run >= cfg->small_msg_run;
+	if (++st->small_run < cfg->small_msg_run)
+		return false;
+	if (!(__sync_fetch_and_and(&peer->flags, ~BSK_SENT) & BSK_SENT))
+		return true;
+	st->small_run = 0;
+	return false;
 }
 
 SEC("sk_msg")
@@ -771,7 +771,9 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 		return SK_PASS;	/* not reached: a socket in the sockhash holds its slot */
 	me = &c->side[st->side & 1];
 	peer = &c->side[(st->side & 1) ^ 1];
-	me->tx_msgs++;		/* only this end's sends write it */
+	/* for the peer's demotion check; a write only when it cleared it */
+	if (!(me->flags & BSK_SENT))
+		__sync_fetch_and_or(&me->flags, BSK_SENT);
 	if (st->tx == TX_STACK)
 		return SK_PASS;
 	if (!bypass_active(cfg))

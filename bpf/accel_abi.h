@@ -163,9 +163,10 @@ _Static_assert(sizeof(struct accel_tcp_iter_rec) == 56, "iter record size");
 
 /* Sockhash capacity (sockets, i.e. two per accelerated connection). */
 #define ACCEL_BYPASS_MAX_SOCKS 65536
-/* Connection slots (bypass_conns): one per connection with at least one
- * end in the sockhash, so never fewer than sockets.  A power of two. */
-#define ACCEL_BYPASS_MAX_CONNS ACCEL_BYPASS_MAX_SOCKS
+/* Connection slots (bypass_conns): one per connection from ESTABLISHED
+ * until both ends are closed, also after they left the sockhash (demoted),
+ * so twice the sockhash's capacity.  A power of two. */
+#define ACCEL_BYPASS_MAX_CONNS (2 * ACCEL_BYPASS_MAX_SOCKS)
 
 /*
  * Sockhash key: one socket, named by both endpoints as that socket sees
@@ -257,6 +258,7 @@ enum accel_bypass_counter {
 	ACCEL_BYPASS_FB_KERNEL_UNSAFE,	/* blocking socket on an affected kernel */
 	ACCEL_BYPASS_FB_DISABLED,	/* `bypass off` or detach draining */
 	ACCEL_BYPASS_FB_STACK_STARTED,	/* bytes already sent on the stack (e.g. TFO) */
+	ACCEL_BYPASS_FB_NO_SLOT,	/* no free connection slot (bypass_conns) */
 	ACCEL_BYPASS_FB_END,		/* fallback reasons are [FB_PEER_MISSING, FB_END) */
 	ACCEL_BYPASS_SLOT_TAKEN = ACCEL_BYPASS_FB_END,	/* sockets that took or joined a connection slot */
 	ACCEL_BYPASS_SLOT_RELEASED,	/* ... and released it (closed, or insertion failed) */

@@ -392,8 +392,26 @@ static __always_inline struct accel_bypass_key *conn_key(struct bypass_sk *st)
 	return st->side ? &st->peer : &st->key;
 }
 
-/* Take or join the connection's slot. */
-static __always_inline struct bypass_conn *conn_enter(struct bypass_sk *st)
+/* One holder less, next generation.  A fetching atomic, so that it is
+ * ordered after this end's last flag update on every JIT (arm64 turns a
+ * non-fetching one into a store without release semantics).  Returns
+ * the holders before. */
+static __always_inline __u32 slot_release(struct bypass_conn *c)
+{
+	return (__u32)__sync_fetch_and_add(&c->ref, (1ULL << 32) - 1);
+}
+
+/*
+ * Take or join the connection's slot: NULL and *why set when this socket
+ * stays out.  The active end comes first (its ESTABLISHED callback runs
+ * before it sends the handshake's last ACK) and publishes; the passive end
+ * joins.  A passive end that finds nothing to join has a peer that is not
+ * ours (another cgroup, policy, no slot): nothing can ever be redirected
+ * to or from it, so it stays out of the sockhash and off tcp_bpf's receive
+ * path.  (TCP Fast Open and simultaneous open, where a passive end can
+ * come first, stay on the stack too.)
+ */
+static __always_inline struct bypass_conn *conn_enter(struct bypass_sk *st, __u32 *why)
 {
 	struct bypass_pending pend, *p;
 	struct bypass_conn *c;
@@ -401,20 +419,29 @@ static __always_inline struct bypass_conn *conn_enter(struct bypass_sk *st)
 	p = bpf_map_lookup_elem(&bypass_pending, conn_key(st));
 	if (p) {
 		c = slot_join(st, p);
-		if (!c)
-			return NULL;
-		/* the second end: nobody else will look for it */
+		/* joined or stale (its publisher has closed): done with it */
 		bpf_map_delete_elem(&bypass_pending, conn_key(st));
+		if (!c) {
+			*why = ACCEL_BYPASS_FB_PEER_MISSING;
+			return NULL;
+		}
 		st->published = 0;
 	} else {
-		c = slot_take(st);
-		if (!c)
+		if (!st->active) {
+			*why = ACCEL_BYPASS_FB_PEER_MISSING;
 			return NULL;
+		}
+		c = slot_take(st);
+		if (!c) {
+			*why = ACCEL_BYPASS_FB_NO_SLOT;
+			return NULL;
+		}
 		pend.slot = st->slot;
 		pend.gen = st->gen;
 		if (bpf_map_update_elem(&bypass_pending, conn_key(st), &pend, BPF_NOEXIST)) {
-			/* the peer published at the same instant: stay out */
-			__sync_fetch_and_add(&c->ref, (1ULL << 32) - 1);
+			/* full, or published by the peer at the same instant */
+			slot_release(c);
+			*why = ACCEL_BYPASS_FB_REDIRECT_ERROR;
 			return NULL;
 		}
 		st->published = 1;
@@ -432,7 +459,7 @@ static __always_inline void conn_leave(struct bypass_sk *st, struct bypass_conn 
 	if (!st->joined)
 		return;
 	st->joined = 0;
-	__sync_fetch_and_or(&c->side[st->side & 1].flags, BSK_GONE);
+	__sync_fetch_and_or(&c->side[st->side & 1].flags, BSK_GONE);	/* before the release */
 	if (st->published) {
 		/* nobody joined: withdraw it (if it is still ours) */
 		p = bpf_map_lookup_elem(&bypass_pending, conn_key(st));
@@ -440,8 +467,7 @@ static __always_inline void conn_leave(struct bypass_sk *st, struct bypass_conn 
 			bpf_map_delete_elem(&bypass_pending, conn_key(st));
 		st->published = 0;
 	}
-	/* one holder less, next generation */
-	__sync_fetch_and_add(&c->ref, (1ULL << 32) - 1);
+	slot_release(c);
 	accel_count(&bypass_counters, ACCEL_BYPASS_SLOT_RELEASED, 1);
 }
 
@@ -462,6 +488,7 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 	struct bypass_sk *st;
 	struct tcp_sock *tp;
 	__u32 cb = BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
+	__u32 cb0 = skops->bpf_sock_ops_cb_flags, why;
 	__u16 server_port;
 	int side;
 
@@ -503,6 +530,14 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 			return;
 		}
 	}
+	if (bpf_sk_storage_get(&bypass_sk_state, bsk, NULL, 0)) {
+		/* connected before (connect(AF_UNSPEC), then connect()): it
+		 * may still be in the sockhash under its old key, which only
+		 * a lookup returning the socket could tell apart from another
+		 * socket's entry: this connection stays on the stack */
+		accel_count(&bypass_counters, ACCEL_BYPASS_FB_REDIRECT_ERROR, 1);
+		return;
+	}
 	st = bpf_sk_storage_get(&bypass_sk_state, bsk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st)
 		return;
@@ -514,23 +549,29 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 	st->published = 0;
 	st->tx = TX_UNDECIDED;
 	st->small_run = 0;
-	c = conn_enter(st);
+	c = conn_enter(st, &why);
 	if (!c)
 		goto fail;
+	/* the state callback is what releases the slot: no callbacks, no entry */
+	why = ACCEL_BYPASS_FB_REDIRECT_ERROR;
+	if (bpf_sock_ops_cb_flags_set(skops, cb0 | cb)) {
+		conn_leave(st, c);
+		goto fail;
+	}
 	if (bpf_sock_hash_update(skops, &bypass_socks, &key, BPF_NOEXIST)) {
 		/* full, or the socket is already in another sockhash with
 		 * its own sk_msg program (-EBUSY): leave it alone */
 		conn_leave(st, c);
+		bpf_sock_ops_cb_flags_set(skops, cb0);
 		goto fail;
 	}
 	/* a redirect target from now on */
 	__sync_fetch_and_or(&c->side[side & 1].flags, BSK_PRESENT);
 	accel_count(&bypass_counters, ACCEL_BYPASS_SOCKS, 1);
-	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | cb);
 	return;
 fail:
 	bpf_sk_storage_delete(&bypass_sk_state, bsk);
-	accel_count(&bypass_counters, ACCEL_BYPASS_FB_REDIRECT_ERROR, 1);
+	accel_count(&bypass_counters, why, 1);
 }
 
 static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
@@ -553,10 +594,13 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 		if (!(old & BCONN_CLOSED) && (old & BCONN_ACCEL))
 			accel_count(&bypass_counters, ACCEL_BYPASS_CONN_CLOSED, 1);
 	}
-	/* The sockhash drops a closing socket by itself (sock_map_close /
-	 * unhash); its hold on the slot goes with it.  A socket may still
-	 * transmit after this (an RST from close()): conn_of() no longer
-	 * finds the slot, which may belong to another connection soon. */
+	/* Its hold on the slot ends here.  The socket leaves the sockhash
+	 * when its file is closed (sock_map_close()) or when it is
+	 * destroyed, not at TCP_CLOSE: after an RST, or a disconnect, with
+	 * the file still open it is still there, and may even send (sk_msg)
+	 * or transmit (an RST from close()).  conn_of() no longer finds the
+	 * slot, which may soon be another connection's: such a send takes
+	 * the stack, and its peer stops redirecting to it (BSK_GONE). */
 	if (skops->args[1] == TCP_CLOSE_) {
 		conn_leave(st, c);
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
@@ -619,20 +663,25 @@ static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 	peer = &c->side[(st->side & 1) ^ 1];
 	if (me->flags & BSK_EVICTED)
 		goto done;
-	/* Leave when our own direction is on the stack, or when the peer's
-	 * is and ours is not redirecting (the receiver of a demoted stream
-	 * would otherwise read through tcp_bpf_recvmsg() for nothing). */
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return;
+	/* Leave when our own direction is on the stack, or when ours is not
+	 * redirecting and the peer can no longer feed us: its direction is
+	 * on the stack for good (demoted or decided; or bytes arrived over
+	 * the stack, from a peer that is not ours), or it has closed.  The
+	 * receiver would otherwise read through tcp_bpf_recvmsg() for
+	 * nothing. */
 	pflags = peer->flags;
 	if (!(me->flags & BSK_TX_STACK) &&
-	    (!(pflags & BSK_PRESENT) || (pflags & BSK_GONE) ||
-	     !(pflags & BSK_TX_STACK) || (me->flags & BSK_TX_REDIR)))
+	    ((me->flags & BSK_TX_REDIR) ||
+	     (!(pflags & (BSK_TX_STACK | BSK_GONE)) && !tp->bytes_received)))
 		return;
 	__sync_fetch_and_or(&me->flags, BSK_EVICTING);
 	pflags = __sync_fetch_and_or(&peer->flags, 0);
 	if ((pflags & BSK_TX_REDIR) && !(pflags & (BSK_TX_STACK | BSK_GONE)))
 		return;		/* still fed: try again later */
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp || psock_queued(tp))
+	if (psock_queued(tp))
 		return;		/* unread bypassed bytes: try again later */
 	if (bpf_map_delete_elem(&bypass_socks, &st->key))
 		return;
@@ -783,14 +832,18 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 		if (why)
 			return fall_back(st, me, why);
 		st->tx = TX_REDIRECT;
+	} else if (peer->flags & BSK_GONE) {
+		/* reset, or disconnected, with its file still open: it may
+		 * still be in the sockhash, but plain TCP would not deliver */
+		return fall_back(st, me, ACCEL_BYPASS_FB_PEER_MISSING);
 	} else if ((cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) &&
 		   (peer->flags & BSK_BLOCKING)) {
 		return fall_back(st, me, ACCEL_BYPASS_FB_KERNEL_UNSAFE);
 	} else if (bypass_small_stream(st, size, cfg, peer)) {
 		return fall_back(st, me, ACCEL_BYPASS_FB_DEMOTED);
 	}
-	/* a closed peer is out of the sockhash: the redirect fails and the
-	 * direction falls back */
+	/* a peer whose file is closed is out of the sockhash: the redirect
+	 * fails and the direction falls back */
 	if (bpf_msg_redirect_hash(msg, &bypass_socks, &st->peer, BPF_F_INGRESS) != SK_PASS)
 		return fall_back(st, me, ACCEL_BYPASS_FB_REDIRECT_ERROR);
 	accel_count(&bypass_counters, ACCEL_BYPASS_MSGS, 1);

@@ -49,7 +49,9 @@ static const char *const fallback_names[] = {
 	[ACCEL_BYPASS_FB_KERNEL_UNSAFE] = "kernel_unsafe",
 	[ACCEL_BYPASS_FB_DISABLED] = "disabled",
 	[ACCEL_BYPASS_FB_STACK_STARTED] = "stack_started",
+	[ACCEL_BYPASS_FB_NO_SLOT] = "no_slot",
 };
+_Static_assert(ARRAY_SIZE(fallback_names) == ACCEL_BYPASS_FB_END, "a name for every fallback reason");
 
 static const struct accel_feature *self(void)
 {

@@ -44,6 +44,18 @@ metric_is() { local n=$1 v=$2 got; shift 2; got=$(metric "$n" "$@"); [ -n "${BP_
 metric_gt() { local n=$1 v=$2; shift 2; [ "$(metric "$n" "$@")" -gt "$v" ]; }
 entries_is() { [ "$(map_entries "$1")" = "$2" ]; }
 
+# every thread of PID in the stopped state (SIGSTOP takes effect when a
+# thread returns to user space: a niced sender may still be inside send())
+stopped() {
+	local t st
+	for t in /proc/"$1"/task/*/stat; do
+		st=$(sed 's/.*) //' "$t" 2>/dev/null | cut -d' ' -f1)
+		[ "$st" = T ] || return 1
+	done
+}
+
+listening() { grep -q "127.0.0.1:$1 " <<<"$(in_ns ss -Hltn)"; }
+
 # field of the tool's summary line: field NAME < line
 field() { awk -v f="$1" '{ for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }'; }
 
@@ -78,7 +90,7 @@ test_bypass_integrity_10k_connections() {
 # each, every connection must still reach its own peer (SHA-256) and be
 # accelerated (a slot is found in 8 random probes: with at most ~4 held,
 # all 8 miss with p < 1e-7).  48 at a time: more connections than slots,
-# those without one stay on the stack (redirect_error), bytes still intact.
+# those without one stay on the stack (no_slot), bytes still intact.
 test_bypass_slot_reuse_and_full_table() {
 	local out c0 b0 fb0 hooks=${OUT:-$top/build}/tests/accelctl-testhooks
 	[ -x "$hooks" ] || fail "$hooks missing: run make test-build"
@@ -100,12 +112,12 @@ test_bypass_slot_reuse_and_full_table() {
 	wait_until 10 metric_is accel_bypass_connection_slots 0 || fail "slots still held: $(metric accel_bypass_connection_slots)"
 	c0=$(metric accel_bypass_connections_total family inet)
 	b0=$(metric accel_bypass_bytes_total)
-	fb0=$(metric accel_bypass_fallback_total reason redirect_error)
+	fb0=$(metric accel_bypass_fallback_total reason no_slot)
 	out=$(in_ns "$STREAM" -p 47060 -n 480 -P 48 -s 1 -S 65536 -r $RANDOM) || fail "48 at a time: $out"
 	echo "    32 slots, 48 at a time: $out"
 	assert_eq "$(field mismatches <<<"$out")" 0 "SHA-256 mismatches"
 	assert_eq "$(field errors <<<"$out")" 0 "I/O errors"
-	metric_gt accel_bypass_fallback_total "$fb0" reason redirect_error ||
+	metric_gt accel_bypass_fallback_total "$fb0" reason no_slot ||
 		fail "no socket found the table full"
 	[ "$(($(metric accel_bypass_connections_total family inet) - c0))" -gt 0 ] || fail "nothing accelerated"
 	[ "$(($(metric accel_bypass_bytes_total) - b0))" -lt "$(field bytes <<<"$out")" ] ||
@@ -243,9 +255,12 @@ test_bypass_detach_during_traffic_drains() {
 	# Freeze both ends mid-stream: bypassed bytes sit in psock queues,
 	# nobody sends, so nothing can drain by itself while we detach.
 	kill -STOP "$pid" || fail "stream process gone: $(cat "$TMP/s" "$TMP/streams" 2>/dev/null)"
+	# a thread preempted inside a long send() stops only when it leaves it
+	wait_until 5 stopped "$pid" || fail "stream process did not stop"
 	out=$($A detach 2>&1) || fail "detach: $out"
 	grep -q 'draining: 6 connections' <<<"$out" || fail "detach did not say it drains: $out"
-	grep -q 'draining: 6 connections' <<<"$($A status)" || fail "status does not show draining: $($A status)"
+	grep -q 'draining: 6 connections' <<<"$($A status)" ||
+		fail "status does not show draining: $($A status) $($A stats --prometheus | grep -E '^accel_bypass' | grep -v ' 0$' | tr '\n' ' ')"
 	[ -e "$PIN/bypass/bypass_socks" ] || fail "sockhash unpinned while sockets are in it"
 	# no new connection is accelerated any more
 	d0=$(metric accel_bypass_bytes_total)
@@ -270,6 +285,8 @@ test_bypass_detach_force_says_what_it_risks() {
 	defer "kill -9 $pid"
 	wait_until 5 metric_is accel_bypass_sockets 4 || fail "not accelerated: $($A stats --prometheus | grep -v "^#" | grep bypass | grep -v " 0$" | tr "\n" " ") $(cat $TMP/s)"
 	kill -STOP "$pid" || fail "stream process gone: $(cat "$TMP/s" "$TMP/streams" 2>/dev/null)"
+	# a thread preempted inside a long send() stops only when it leaves it
+	wait_until 5 stopped "$pid" || fail "stream process did not stop"
 	out=$($A detach --force 2>&1) || fail "detach --force: $out"
 	grep -q 'bytes they have not read yet from the bypass are lost' <<<"$out" ||
 		fail "--force does not say what it risks: $out"
@@ -300,6 +317,91 @@ test_bypass_kill9_leaves_no_stale_entry() {
 		wait "$pid" 2>/dev/null || true
 	done
 	wait_until 10 metric_is accel_bypass_connections_active 0 || fail "active connections left"
+	pass
+}
+
+# One end of a TCP connection, for tests that put the two ends in
+# different cgroups:  ep.py server|client PORT BYTES [GATE]
+# The sender sends BYTES random bytes and prints "sent SHA256"; the
+# receiver prints "got N SHA256".  With GATE, the receiving client stops
+# after its first 64 KiB, creates GATE.half and waits for GATE.go.
+write_ep() {
+	cat >"$TMP/ep.py" <<'PY'
+import hashlib, os, socket, sys, time
+role, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+gate = sys.argv[4] if len(sys.argv) > 4 else None
+def send(s):
+    h, left = hashlib.sha256(), n
+    while left:
+        b = os.urandom(min(left, 65536)); s.sendall(b); h.update(b); left -= len(b)
+    print("sent", h.hexdigest(), flush=True)
+def recv(s, gated):
+    h, got = hashlib.sha256(), 0
+    while True:
+        b = s.recv(65536)
+        if not b: break
+        h.update(b); got += len(b)
+        if gated and got >= 65536:
+            gated = False
+            open(gate + ".half", "w").close()
+            while not os.path.exists(gate + ".go"): time.sleep(0.01)
+    print("got", got, h.hexdigest(), flush=True)
+if role == "server":
+    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("127.0.0.1", port)); l.listen(1)
+    s, _ = l.accept()
+    if gate: send(s)
+    else: recv(s, False)
+else:
+    # a timeout keeps the file O_NONBLOCK (Python polls): a client the
+    # bypass takes on an affected kernel
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    if gate: recv(s, True)
+    else: send(s); s.shutdown(socket.SHUT_WR); s.recv(1)
+s.close()
+PY
+}
+
+# A peer outside the attach cgroup can never be redirected to or from.
+# Server inside, client outside: the accepted socket finds no slot to
+# join and stays out of the sockhash (off tcp_bpf's receive path).
+# Client inside, server outside: the client is inserted at connect (its
+# peer could still come), and leaves once bytes arrive over the stack.
+test_bypass_peer_outside_cgroup_stays_off_the_sockhash() {
+	local cg2 srv out s0 m0 e0 sent got
+	bp_setup
+	cg2=$(cgroup_new outside)
+	write_ep
+	s0=$(metric accel_bypass_sockets_total)
+	m0=$(metric accel_bypass_fallback_total reason peer_missing)
+	in_ns_bg python3 "$TMP/ep.py" server 47900 0 >"$TMP/srv" 2>&1; srv=$!
+	wait_until 5 listening 47900 || fail "server not listening"
+	out=$(cgroup_enter "$cg2"; exec ip netns exec "$NS" python3 "$TMP/ep.py" client 47900 1048576 2>&1) ||
+		fail "client: $out"
+	wait "$srv" || fail "server: $(cat "$TMP/srv")"
+	sent=$(awk '$1 == "sent" { print $2 }' <<<"$out")
+	got=$(awk '$1 == "got" { print $2, $3 }' "$TMP/srv")
+	assert_eq "$got" "1048576 $sent" "bytes and SHA-256, client outside"
+	assert_eq "$(metric accel_bypass_sockets_total)" "$s0" "sockets inserted (server inside, client outside)"
+	assert_eq "$(($(metric accel_bypass_fallback_total reason peer_missing) - m0))" 1 "peer_missing at accept"
+
+	e0=$(metric accel_bypass_evicted_total)
+	(cgroup_enter "$cg2"; exec ip netns exec "$NS" python3 "$TMP/ep.py" server 47901 4194304 "$TMP/gate") \
+		>"$TMP/srv" 2>&1 & srv=$!
+	wait_until 5 listening 47901 || fail "server not listening"
+	in_ns_bg python3 "$TMP/ep.py" client 47901 0 "$TMP/gate" >"$TMP/cli" 2>&1
+	wait_until 10 test -e "$TMP/gate.half" || fail "client got nothing: $(cat "$TMP/cli")"
+	assert_eq "$(($(metric accel_bypass_sockets_total) - s0))" 1 "client inserted at connect"
+	wait_until 10 metric_is accel_bypass_sockets 0 ||
+		fail "client still in the sockhash although its peer is not ours"
+	assert_eq "$(($(metric accel_bypass_evicted_total) - e0))" 1 "client evicted"
+	touch "$TMP/gate.go"
+	wait "$srv" || fail "server: $(cat "$TMP/srv")"
+	wait_until 10 grep -q '^got' "$TMP/cli" || fail "client did not finish: $(cat "$TMP/cli")"
+	sent=$(awk '$1 == "sent" { print $2 }' "$TMP/srv")
+	got=$(awk '$1 == "got" { print $2, $3 }' "$TMP/cli")
+	assert_eq "$got" "4194304 $sent" "bytes and SHA-256, server outside"
+	assert_eq "$(metric accel_bypass_bytes_total)" 0 "bytes redirected"
 	pass
 }
 

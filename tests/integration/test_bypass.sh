@@ -344,7 +344,10 @@ def recv(s, gated):
         if gated and got >= 65536:
             gated = False
             open(gate + ".half", "w").close()
-            while not os.path.exists(gate + ".go"): time.sleep(0.01)
+            for _ in range(6000):
+                if os.path.exists(gate + ".go"): break
+                time.sleep(0.01)
+            else: sys.exit("no " + gate + ".go in 60 s")
     print("got", got, h.hexdigest(), flush=True)
 if role == "server":
     l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -375,6 +378,7 @@ test_bypass_peer_outside_cgroup_stays_off_the_sockhash() {
 	s0=$(metric accel_bypass_sockets_total)
 	m0=$(metric accel_bypass_fallback_total reason peer_missing)
 	in_ns_bg python3 "$TMP/ep.py" server 47900 0 >"$TMP/srv" 2>&1; srv=$!
+	defer "kill $srv"
 	wait_until 5 listening 47900 || fail "server not listening"
 	out=$(cgroup_enter "$cg2"; exec ip netns exec "$NS" python3 "$TMP/ep.py" client 47900 1048576 2>&1) ||
 		fail "client: $out"
@@ -388,8 +392,10 @@ test_bypass_peer_outside_cgroup_stays_off_the_sockhash() {
 	e0=$(metric accel_bypass_evicted_total)
 	(cgroup_enter "$cg2"; exec ip netns exec "$NS" python3 "$TMP/ep.py" server 47901 4194304 "$TMP/gate") \
 		>"$TMP/srv" 2>&1 & srv=$!
+	defer "kill $srv"
 	wait_until 5 listening 47901 || fail "server not listening"
 	in_ns_bg python3 "$TMP/ep.py" client 47901 0 "$TMP/gate" >"$TMP/cli" 2>&1
+	defer "kill $!"
 	wait_until 10 test -e "$TMP/gate.half" || fail "client got nothing: $(cat "$TMP/cli")"
 	assert_eq "$(($(metric accel_bypass_sockets_total) - s0))" 1 "client inserted at connect"
 	wait_until 10 metric_is accel_bypass_sockets 0 ||

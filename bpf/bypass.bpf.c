@@ -394,11 +394,13 @@ static __always_inline struct accel_bypass_key *conn_key(struct bypass_sk *st)
 
 /* One holder less, next generation.  A fetching atomic, so that it is
  * ordered after this end's last flag update on every JIT (arm64 turns a
- * non-fetching one into a store without release semantics).  Returns
- * the holders before. */
-static __always_inline __u32 slot_release(struct bypass_conn *c)
+ * non-fetching one into a store without release semantics). */
+static __always_inline void slot_release(struct bypass_conn *c)
 {
-	return (__u32)__sync_fetch_and_add(&c->ref, (1ULL << 32) - 1);
+	__u64 old = __sync_fetch_and_add(&c->ref, (1ULL << 32) - 1);
+
+	/* clang emits a non-fetching add when the result goes unused */
+	asm volatile("" : : "r"(old));
 }
 
 /*

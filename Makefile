@@ -57,8 +57,9 @@ BPFT_BINS  := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
 TOOL_SRCS  := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(OUT)/tests/tools/%,$(TOOL_SRCS))
 # accelctl with its test hooks compiled in (-DACCEL_TEST_HOOKS: tune.c's
-# crash after N writes, bypass.c's small connection-slot table).  Only integration tests run it; `all` and
-# `install` never build it, so an operator's binary has no hook to trip.
+# crash after N writes, bypass.c's small connection-slot table).  Only
+# integration tests run it; `all` and `install` never build it, so an
+# operator's binary has no hook to trip.
 TESTHOOKS  := $(OUT)/tests/accelctl-testhooks
 UNITS      := $(notdir $(wildcard scripts/systemd/*.service))
 

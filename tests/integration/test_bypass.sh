@@ -411,6 +411,53 @@ test_bypass_peer_outside_cgroup_stays_off_the_sockhash() {
 	pass
 }
 
+# A connection aborted while both files stay open (ss -K: tcp_abort, RST
+# to the peer): both ends reach TCP_CLOSE, and on this kernel they stay in
+# the sockhash until their files close (no unhash hook).  Their slots are
+# released at TCP_CLOSE all the same, the application sees what plain TCP
+# shows (ECONNRESET), and closing the files empties the sockhash.
+test_bypass_abort_with_files_open() {
+	local out
+	bp_setup
+	cat >"$TMP/abort.py" <<'PY'
+import socket, subprocess, sys, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 47950)); l.listen(1)
+c = socket.create_connection(("127.0.0.1", 47950), timeout=5)   # O_NONBLOCK
+s, _ = l.accept(); s.settimeout(5)
+c.sendall(b"ping"); assert s.recv(4) == b"ping"
+s.sendall(b"pong"); assert c.recv(4) == b"pong"
+print("exchanged", flush=True)
+sys.stdin.readline()                                  # the test looks
+r = subprocess.run(["ss", "-K", "-tn", "sport = :47950"], capture_output=True)
+assert r.returncode == 0, r.stderr
+print("aborted", flush=True)
+sys.stdin.readline()
+try:
+    c.sendall(b"x"); c.recv(1); print("client: no error")
+except OSError as e:
+    print("client:", e.strerror)
+c.close(); s.close(); l.close()
+PY
+	coproc AB { exec ip netns exec "$NS" python3 "$TMP/abort.py" 2>&1; }
+	defer "kill $AB_PID"
+	read -r -t 10 out <&"${AB[0]}" || fail "no exchange"
+	assert_eq "$out" exchanged "abort.py"
+	assert_eq "$(metric accel_bypass_sockets)" 2 "sockets in the sockhash"
+	assert_eq "$(metric accel_bypass_connection_slots)" 2 "slots held"
+	assert_eq "$(metric accel_bypass_bytes_total)" 8 "bytes redirected"
+	echo >&"${AB[1]}"
+	read -r -t 10 out <&"${AB[0]}" || fail "no abort"
+	assert_eq "$out" aborted "abort.py"
+	wait_until 5 metric_is accel_bypass_connection_slots 0 || fail "slots held after TCP_CLOSE"
+	echo >&"${AB[1]}"
+	read -r -t 10 out <&"${AB[0]}" || fail "no result"
+	assert_eq "$out" "client: Connection reset by peer" "what the client sees"
+	wait_until 5 metric_is accel_bypass_sockets 0 || fail "sockets left after the files closed"
+	entries_is bypass_pending 0 || fail "pending slots left"
+	pass
+}
+
 test_bypass_policy_switch_and_ports() {
 	local out b0 p0
 	bp_setup --exclude-ports 47810

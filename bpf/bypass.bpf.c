@@ -27,7 +27,15 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define O_NONBLOCK_		04000
 #define TCP_ESTABLISHED_	1
+#define TCP_FIN_WAIT1_		4
 #define TCP_CLOSE_		7
+#define TCP_LAST_ACK_		9
+
+/* A direction put on the stack is not final for a redirect that another
+ * thread's send() had decided just before: tcp_bpf_send_verdict() drops
+ * the sender's lock before it queues on the peer's psock.  The peer waits
+ * this long before it leaves the sockhash (which would purge them). */
+#define BYPASS_STACK_GRACE_MS	50
 
 /*
  * One end's state as its peer must see it, bypass_conn.side[].flags
@@ -62,6 +70,9 @@ struct bypass_sk {
 	__u8 active;			/* active opener (connect()) */
 	__u8 joined;			/* holds a reference on the slot */
 	__u8 published;			/* took the slot and put it in bypass_pending */
+	__u8 in_hash;			/* inserted, not evicted by us (the kernel only
+					 * takes it out when the file closes) */
+	__u8 pad[3];
 	__u32 tx;			/* enum bypass_tx */
 	__u32 small_run;		/* small sends in a row since the run began */
 };
@@ -85,13 +96,14 @@ struct bypass_sk {
  */
 struct bypass_side {
 	__u32 flags;			/* BSK_* */
+	__u32 stack_ms;			/* boot time (ms, wraps) TX_STACK was raised */
 };
 
 struct bypass_conn {
 	__u64 ref;
 	__u32 flags;			/* BCONN_* */
-	struct bypass_side side[2];
-	__u32 pad[3];			/* 32 bytes */
+	__u32 pad;
+	struct bypass_side side[2];	/* 32 bytes */
 };
 
 /* The first end publishes its slot for the second, keyed by the
@@ -358,6 +370,7 @@ static __always_inline struct bypass_conn *slot_take(struct bypass_sk *st)
 		/* ours alone: nobody can join before we publish it */
 		c->flags = 0;
 		c->side[0].flags = c->side[1].flags = 0;
+		c->side[0].stack_ms = c->side[1].stack_ms = 0;
 		st->slot = slot;
 		st->gen = ref >> 32;
 		return c;
@@ -481,6 +494,11 @@ static __always_inline struct bypass_conn *conn_of(struct bypass_sk *st)
 	return st->joined ? bpf_map_lookup_elem(&bypass_conns, &slot) : NULL;
 }
 
+static __always_inline __u32 now_ms(void)
+{
+	return bpf_ktime_get_ns() / 1000000;
+}
+
 static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool active)
 {
 	struct accel_bypass_config *cfg = bypass_cfg();
@@ -549,6 +567,7 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 	st->active = active;
 	st->joined = 0;
 	st->published = 0;
+	st->in_hash = 0;
 	st->tx = TX_UNDECIDED;
 	st->small_run = 0;
 	c = conn_enter(st, &why);
@@ -567,6 +586,7 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 		bpf_sock_ops_cb_flags_set(skops, cb0);
 		goto fail;
 	}
+	st->in_hash = 1;
 	/* a redirect target from now on */
 	__sync_fetch_and_or(&c->side[side & 1].flags, BSK_PRESENT);
 	accel_count(&bypass_counters, ACCEL_BYPASS_SOCKS, 1);
@@ -578,6 +598,9 @@ fail:
 
 static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 {
+	/* each context field read once, at a constant offset (the verifier
+	 * refuses a computed pointer into the context) */
+	__u32 from = skops->args[0], to = skops->args[1];
 	struct bpf_sock *sk = skops->sk;
 	struct bypass_conn *c;
 	struct bypass_sk *st;
@@ -591,7 +614,7 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 	c = conn_of(st);
 	if (!c)
 		return;
-	if (skops->args[0] == TCP_ESTABLISHED_) {
+	if (from == TCP_ESTABLISHED_) {
 		old = __sync_fetch_and_or(&c->flags, BCONN_CLOSED);
 		if (!(old & BCONN_CLOSED) && (old & BCONN_ACCEL))
 			accel_count(&bypass_counters, ACCEL_BYPASS_CONN_CLOSED, 1);
@@ -603,7 +626,14 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 	 * or transmit (an RST from close()).  conn_of() no longer finds the
 	 * slot, which may soon be another connection's: such a send takes
 	 * the stack, and its peer stops redirecting to it (BSK_GONE). */
-	if (skops->args[1] == TCP_CLOSE_) {
+	/* We sent our FIN (shutdown(SHUT_WR), close()): tcp_bpf_sendmsg()
+	 * does not look at SEND_SHUTDOWN, so a later send() would still be
+	 * delivered; on the stack it fails with EPIPE, as without us.  Only
+	 * our own verdict changes: the peer must not take it for a demotion
+	 * (it may still answer over the bypass, and we still read). */
+	if (to == TCP_FIN_WAIT1_ || to == TCP_LAST_ACK_)
+		st->tx = TX_STACK;
+	if (to == TCP_CLOSE_) {
 		conn_leave(st, c);
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
 					  ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
@@ -683,10 +713,14 @@ static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 	pflags = __sync_fetch_and_or(&peer->flags, 0);
 	if ((pflags & BSK_TX_REDIR) && !(pflags & (BSK_TX_STACK | BSK_GONE)))
 		return;		/* still fed: try again later */
+	if ((pflags & BSK_TX_REDIR) && !(pflags & BSK_GONE) &&
+	    now_ms() - peer->stack_ms < BYPASS_STACK_GRACE_MS)
+		return;		/* a redirect decided before may be on its way */
 	if (psock_queued(tp))
 		return;		/* unread bypassed bytes: try again later */
 	if (bpf_map_delete_elem(&bypass_socks, &st->key))
 		return;
+	st->in_hash = 0;
 	__sync_fetch_and_or(&me->flags, BSK_EVICTED);
 	accel_count(&bypass_counters, ACCEL_BYPASS_EVICTED, 1);
 done:
@@ -695,10 +729,33 @@ done:
 				  ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 }
 
+/*
+ * A socket connecting again after a disconnect (connect(AF_UNSPEC)):
+ * tcp_disconnect() dropped its receive queue, but the kernel left it in
+ * the sockhash with whatever the old peer had queued on its psock, which
+ * the new connection would read first.  Taking it out drops those too.
+ * in_hash says the entry under st->key is still this socket's (nobody
+ * else can insert that key while it is there).
+ */
+static __always_inline void bypass_connect(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct bypass_sk *st;
+
+	if (!sk)
+		return;
+	st = bpf_sk_storage_get(&bypass_sk_state, sk, NULL, 0);
+	if (st && st->in_hash && !bpf_map_delete_elem(&bypass_socks, &st->key))
+		st->in_hash = 0;
+}
+
 SEC("sockops")
 int bypass_sockops(struct bpf_sock_ops *skops)
 {
 	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		bypass_connect(skops);
+		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 		bypass_established(skops, true);
 		break;
@@ -715,9 +772,11 @@ int bypass_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
+/* This end's direction goes to the stack, for good (order-safe). */
 static __always_inline int fall_back(struct bypass_sk *st, struct bypass_side *me, __u32 reason)
 {
 	st->tx = TX_STACK;
+	me->stack_ms = now_ms();	/* before the flag: bypass_hdr_opt_len() */
 	__sync_fetch_and_or(&me->flags, BSK_TX_STACK);
 	accel_count(&bypass_counters, reason, 1);
 	return SK_PASS;

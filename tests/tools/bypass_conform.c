@@ -63,7 +63,8 @@ static int wait_ev(int fd, short ev, int ms)
 }
 
 /* A connected pair: *c client, *s server side. */
-static int pair(int *c, int *s, bool nb_client, bool nb_server)
+/* Connect fd to the listener; a nonblocking fd until it is connected. */
+static int connect_fd(int fd, bool nb)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
@@ -83,10 +84,17 @@ static int pair(int *c, int *s, bool nb_client, bool nb_server)
 		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		len = sizeof(*a);
 	}
-	*c = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | (nb_client ? SOCK_NONBLOCK : 0), 0);
-	if (connect(*c, (struct sockaddr *)&ss, len) && errno != EINPROGRESS)
+	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS)
 		return -1;
-	if (nb_client && !(wait_ev(*c, POLLOUT, 5000) & POLLOUT))
+	if (nb && !(wait_ev(fd, POLLOUT, 5000) & POLLOUT))
+		return -1;
+	return 0;
+}
+
+static int pair(int *c, int *s, bool nb_client, bool nb_server)
+{
+	*c = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | (nb_client ? SOCK_NONBLOCK : 0), 0);
+	if (*c < 0 || connect_fd(*c, nb_client))
 		return -1;
 	*s = accept4(lfd, NULL, NULL, nb_server ? SOCK_NONBLOCK : 0);
 	return *s < 0 ? -1 : 0;
@@ -558,7 +566,8 @@ static void sc_shutdown_wr(void)
 {
 	char buf[8192], h[17];
 	long got, got2, eof;
-	int c, s;
+	int c, s, late_err;
+	ssize_t late;
 
 	if (pair(&c, &s, true, true)) {
 		OUT("shutdown_wr: setup failed\n");
@@ -567,15 +576,52 @@ static void sc_shutdown_wr(void)
 	fill(buf, sizeof(buf), 2);
 	write_all(c, buf, 5000, 0);
 	shutdown(c, SHUT_WR);
+	late = send(c, "late", 4, MSG_NOSIGNAL | MSG_DONTWAIT);	/* EPIPE */
+	late_err = late < 0 ? errno : 0;
 	got = read_n(s, buf, sizeof(buf));	/* to EOF */
 	hex8(buf, got > 0 ? got : 0, h);
 	write_all(s, "reply after half-close", 22, 0);
 	close(s);
 	got2 = read_n(c, buf, 22);
 	eof = read_n(c, buf, 1);
-	OUT("shutdown_wr: server read %ld bytes %s then EOF; client read %ld '%.*s' then %ld\n", got, h,
+	OUT("shutdown_wr: send after it %zd (%s); server read %ld bytes %s then EOF; "
+	    "client read %ld '%.*s' then %ld\n", late, strerror(late_err), got, h,
 	    got2, (int)(got2 > 0 ? got2 : 0), buf, eof);
 	close(c);
+}
+
+/* The client leaves bytes unread, disconnects (connect(AF_UNSPEC)) and
+ * connects again: its new connection must not read the old one's bytes. */
+static void sc_reconnect_unread(void)
+{
+	struct sockaddr_storage ss = { .ss_family = AF_UNSPEC };
+	char buf[64] = "";
+	int c, s, s2;
+	long r;
+
+	if (pair(&c, &s, true, true)) {
+		OUT("reconnect_unread: setup failed\n");
+		return;
+	}
+	write_all(s, "stale", 5, 0);
+	wait_ev(c, POLLIN, 2000);
+	if (connect(c, (struct sockaddr *)&ss, sizeof(ss))) {
+		OUT("reconnect_unread: disconnect: %s\n", strerror(errno));
+		close(c);
+		close(s);
+		return;
+	}
+	close(s);
+	if (connect_fd(c, true) || (s2 = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) < 0) {
+		OUT("reconnect_unread: reconnect failed: %s\n", strerror(errno));
+		close(c);
+		return;
+	}
+	write_all(s2, "fresh", 5, 0);
+	r = read_n(c, buf, 5);
+	OUT("reconnect_unread: new connection read %ld '%.*s'\n", r, (int)(r > 0 ? r : 0), buf);
+	close(c);
+	close(s2);
 }
 
 static void sc_close_unread(void)
@@ -807,6 +853,7 @@ static const struct {
 	{ "so_rcvtimeo", sc_rcvtimeo },
 	{ "fionread", sc_fionread },
 	{ "shutdown_wr", sc_shutdown_wr },
+	{ "reconnect_unread", sc_reconnect_unread },
 	{ "close_unread", sc_close_unread },
 	{ "rst", sc_rst },
 	{ "sendfile_splice", sc_sendfile_splice },

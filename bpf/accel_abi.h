@@ -294,6 +294,17 @@ struct accel_bypass_port_seen {
 #define ACCEL_BYPASS_MAP_COUNTERS	"bypass_counters"
 #define ACCEL_BYPASS_MAP_BLOCKING_PORTS	"bypass_blocking_ports"
 
+/* bpf/bypass_drain.bpf.c: what the drain iterator (iter/tcp, in one
+ * network namespace) writes for each TCP socket that has a psock.  Read by
+ * the detach and reaping code of user/bypass.c, which matches the cookie
+ * with the values of a generation's bypass_socks; nothing is pinned. */
+struct accel_bypass_drain_rec {
+	__u64 cookie;		/* the socket's cookie (bpf_get_socket_cookie) */
+	__u32 unread_bytes;	/* psock ingress queue: bypassed, not read yet */
+	__u32 queued;		/* 1 when that queue holds anything at all */
+};
+_Static_assert(sizeof(struct accel_bypass_drain_rec) == 16, "accel_bypass_drain_rec is ABI");
+
 /* bypass: end of section */
 
 /* ------------------------------------------------------------------ */

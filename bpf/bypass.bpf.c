@@ -22,6 +22,7 @@
  *    (bypass_blocking_ports) so that its later connections stay out.
  */
 #include "accel_common.bpf.h"
+#include "bypass_psock.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -640,25 +641,6 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 	}
 }
 
-/* Bytes waiting in the socket's psock ingress queue (bypassed, unread).
- * sk_user_data carries flag bits in its low bits (SK_USER_DATA_PTRMASK). */
-static __always_inline __u32 psock_queued(struct tcp_sock *tp)
-{
-	unsigned long ud = (unsigned long)tp->inet_conn.icsk_inet.sk.sk_user_data;
-	struct sk_psock *psock = (struct sk_psock *)(ud & ~7UL);
-	struct list_head *next;
-	__u32 len;
-
-	if (!psock)
-		return 0;
-	len = BPF_CORE_READ(psock, msg_tot_len);
-	next = BPF_CORE_READ(psock, ingress_msg.next);
-	/* an empty list points at itself */
-	if (next != (struct list_head *)((void *)psock + bpf_core_field_offset(struct sk_psock, ingress_msg)))
-		len |= 1;
-	return len;
-}
-
 /*
  * Runs for each segment this socket transmits (WRITE_HDR_OPT_CB_FLAG), that
  * is only while something of the connection goes over the stack.  A socket
@@ -681,7 +663,7 @@ static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 	struct bypass_conn *c;
 	struct bypass_sk *st;
 	struct tcp_sock *tp;
-	__u32 pflags;
+	__u32 pflags, queued;
 
 	if (!sk)
 		return;
@@ -716,7 +698,7 @@ static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 	if ((pflags & BSK_TX_REDIR) && !(pflags & BSK_GONE) &&
 	    now_ms() - peer->stack_ms < BYPASS_STACK_GRACE_MS)
 		return;		/* a redirect decided before may be on its way */
-	if (psock_queued(tp))
+	if (psock_ingress(&tp->inet_conn.icsk_inet.sk, &queued))
 		return;		/* unread bypassed bytes: try again later */
 	if (bpf_map_delete_elem(&bypass_socks, &st->key))
 		return;

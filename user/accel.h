@@ -23,6 +23,9 @@
 #define ACCEL_DEFAULT_STATE_DIR "/run/accelctl"
 #define ACCEL_BPFFS_DEFAULT     "/sys/fs/bpf"
 #define ACCEL_MAX_IFACES        32
+/* detach --timeout: how long detach waits for bypassed bytes to be read */
+#define ACCEL_DETACH_TIMEOUT_S  5
+#define ACCEL_DETACH_TIMEOUT_MS (ACCEL_DETACH_TIMEOUT_S * 1000)
 
 #define ACCEL_STR_(x) #x
 #define ACCEL_STR(x) ACCEL_STR_(x)
@@ -75,6 +78,7 @@ struct accel_ctx {
 	int lock_fd;			/* flock'ed pin root, -1 when not held */
 	bool json;
 	bool force;
+	unsigned int timeout_ms;	/* detach: how long to wait for drains */
 	struct attach_opts attach;
 };
 
@@ -97,6 +101,17 @@ struct accel_feature {
 	void (*show)(struct accel_ctx *ctx, const struct metrics *m, FILE *out);
 	/* Extra `status` detail (optional): human when jw is NULL. */
 	void (*status)(struct accel_ctx *ctx, struct json_writer *jw, FILE *out);
+	/*
+	 * What outlives a detach (optional; bypass: sockhashes that still
+	 * hold unread bypassed bytes).  reap releases what no longer needs
+	 * to be kept, with the lock held (attach, detach, status, serve);
+	 * lingering says what is left, for `status` (human when jw is NULL;
+	 * returns how many generations it listed); collect_lingering adds
+	 * its metrics whether the feature is attached or not.
+	 */
+	void (*reap)(struct accel_ctx *ctx);
+	int (*lingering)(struct accel_ctx *ctx, struct json_writer *jw, FILE *out);
+	int (*collect_lingering)(struct accel_ctx *ctx, struct metrics *m);
 };
 
 extern const struct accel_feature *const features[];
@@ -117,12 +132,16 @@ int feature_pin_dir(const struct accel_ctx *ctx, const struct accel_feature *f,
  * under it and the dir itself. */
 bool feature_pins_exist(const struct accel_ctx *ctx, const struct accel_feature *f);
 int feature_unpin_all(const struct accel_ctx *ctx, const struct accel_feature *f);
+/* Unpin everything in dir (links first) and remove it; 0 when absent. */
+int pin_dir_remove(const char *dir);
 
 /* The generic commands (feature.c). */
 int accel_attach(struct accel_ctx *ctx);
 int accel_detach(struct accel_ctx *ctx);
 int accel_status(struct accel_ctx *ctx);
 int accel_collect(struct accel_ctx *ctx, struct metrics *m);
+/* Every feature's reap, if the lock can be had at once (serve, status). */
+void accel_reap_trylock(struct accel_ctx *ctx);
 
 /* Instance record in the state dir: which features, since when, netns,
  * and the ACCEL_ABI_VERSION of the accelctl that made its pins. */

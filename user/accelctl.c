@@ -96,7 +96,7 @@ static const int attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCL
 				   OPT_EVENT_PORTS,
 				   OPT_IFACE, OPT_INGRESS, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
 				   OPT_AUTO, 0 };
-static const int detach_opts[] = { OPT_FORCE, 0 };
+static const int detach_opts[] = { OPT_FORCE, OPT_TIMEOUT, 0 };
 static const int json_opts[] = { OPT_JSON, 0 };
 static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
 static const int serve_opts[] = { OPT_LISTEN, 0 };
@@ -123,7 +123,11 @@ static const struct command commands[] = {
 	  attach_opts, cmd_attach },
 	{ "detach", NULL, "detach everything attach did and restore tuned settings",
 	  "Detach and unpin every program and map under the pin root, restore what\n"
-	  "tuning changed, and remove the pin root and instance record.",
+	  "tuning changed, and remove the pin root and instance record.  Bypassed\n"
+	  "connections with nothing left unread are released to the TCP stack at\n"
+	  "once; those whose reader has not read yet are waited for --timeout\n"
+	  "seconds, then kept as a draining generation that the next accelctl\n"
+	  "command or `accelctl serve` releases once read (`status` lists it).",
 	  detach_opts, cmd_detach },
 	{ "status", NULL, "show what is attached, where and since when",
 	  "Show the attached features, each pinned program with its hook and target,\n"
@@ -199,6 +203,7 @@ static void ctx_init(struct accel_ctx *ctx)
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->lock_fd = -1;
+	ctx->timeout_ms = ACCEL_DETACH_TIMEOUT_MS;
 	e = getenv("ACCELCTL_PIN_ROOT");
 	snprintf(ctx->pin_root, sizeof(ctx->pin_root), "%s", e && *e ? e : ACCEL_DEFAULT_PIN_ROOT);
 	e = getenv("ACCELCTL_STATE_DIR");

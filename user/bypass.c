@@ -17,10 +17,15 @@
  * `detach --force`, which says what it risks) releases the rest.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sched.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,7 @@
 #include "bpfutil.h"
 #include "bypass.h"
 #include "bypass.skel.h"
+#include "bypass_drain.skel.h"
 #include "log.h"
 #include "pin.h"
 #include "sysenv.h"
@@ -327,10 +333,28 @@ static void test_conn_slots(struct bypass_bpf *skel)
 	skel->rodata->conn_slot_mask = n - 1;
 	bpf_map__set_max_entries(skel->maps.bypass_conns, n);
 }
+
+/* ACCELCTL_TEST_BYPASS_CRASH=POINT dies by SIGKILL at that point of
+ * detach (quiesced: DRAINING raised; released: idle sockets out, the
+ * rest not moved yet), to prove the next command repairs it. */
+static void test_crash(const char *point)
+{
+	const char *e = getenv("ACCELCTL_TEST_BYPASS_CRASH");
+
+	if (e && !strcmp(e, point)) {
+		fprintf(stderr, "accelctl: TEST HOOK: SIGKILL at detach %s\n", point);
+		kill(getpid(), SIGKILL);
+	}
+}
 #else
 static inline void test_conn_slots(struct bypass_bpf *skel)
 {
 	(void)skel;
+}
+
+static inline void test_crash(const char *point)
+{
+	(void)point;
 }
 #endif
 
@@ -360,13 +384,10 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	if (err)
 		return err;
 	if (!access(dir, F_OK)) {
-		unsigned int socks, conns;
-
-		if (!sockhash_count(ctx, &socks, &conns) && socks) {
-			pr_warn("bypass: %u connections of an earlier attach are still draining in %s; "
-				"wait until they close, or run `accelctl detach --force`\n", conns, dir);
-			return -EBUSY;
-		}
+		/* reap moved an interrupted detach's pins away: anything here
+		 * is another attach's */
+		pr_warn("bypass: %s exists: attached already (`accelctl status`)\n", dir);
+		return -EEXIST;
 	}
 
 	/* Probe the kernel before anything is pinned: restricted mode is
@@ -491,10 +512,520 @@ static void bypass_quiesce(struct accel_ctx *ctx)
 	close(fd);
 }
 
+/* ---- generations: detach, drain, reap --------------------------------- */
+
+/*
+ * A detach releases every socket it can at once and waits --timeout for
+ * the rest; a sockhash that still holds bytes nobody has read yet (a
+ * removal would purge them) outlives it as a draining generation:
+ * <pin-root>/bypass-draining-<ms>, the pins of the detached bypass moved
+ * there (rename(2) on bpffs), named after the CLOCK_BOOTTIME millisecond
+ * DRAINING was raised.  A new attach gets a fresh <pin-root>/bypass, so
+ * the two coexist: every socket is in one sockhash only and keeps the
+ * sk_msg program it was inserted with.
+ *
+ * Releasing a socket is safe once nothing can be queued on it any more
+ * and its queue is empty.  After DRAINING every sk_msg verdict of that
+ * generation takes the stack; a redirect decided just before may still be
+ * on its way (tcp_bpf_send_verdict() drops the sender's lock before it
+ * queues), so nothing is released before DRAIN_GRACE_MS, twice the grace
+ * the programs give themselves (BYPASS_STACK_GRACE_MS).  From then on a
+ * psock queue only shrinks: the drain iterator (bpf/bypass_drain.bpf.c)
+ * says which are empty, and those sockets leave the sockhash, going on
+ * over the plain stack.  The sockops link stays while anything is left:
+ * it still takes sockets out as their traffic moves (bypass_hdr_opt_len)
+ * and releases their slots when they close.
+ *
+ * What is left goes away without an operator: every accelctl command that
+ * takes the lock (attach, detach, status) reaps, and so does `accelctl
+ * serve` once a second while a generation drains; a generation whose
+ * sockhash is empty is unpinned (link first), which frees it.
+ */
+#define DRAIN_PREFIX		"bypass-draining-"
+#define DRAIN_GRACE_MS		100
+#define DRAIN_POLL_MS		20
+#define MAX_GENERATIONS		64
+
+static uint64_t boot_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The drain iterator, loaded once per process (serve reaps every second). */
+static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct bypass_drain_bpf *drain_skel;
+static struct bpf_link *drain_link;
+
+static struct bypass_drain_bpf *drain_prog(void)
+{
+	if (!drain_skel) {
+		drain_skel = bypass_drain_bpf__open_and_load();
+		if (!drain_skel)
+			pr_warn("bypass: cannot load the drain iterator: %s (run with -v for the verifier log)\n",
+				strerror(errno));
+	}
+	return drain_skel;
+}
+
+struct drain_scan {
+	unsigned int socks;		/* left in the sockhash */
+	unsigned int conns;		/* ... as connections (a pair counts once) */
+	unsigned int released;		/* taken out by this scan */
+	unsigned int unseen;		/* left: no namespace of theirs found */
+	uint64_t unread;		/* bytes queued on the sockets left */
+};
+
+struct sock_ent {
+	struct accel_bypass_key key;
+	__u64 cookie;			/* the socket's (the sockhash's value) */
+	int state;			/* 0 unseen, 1 queue empty, 2 holds bytes, 3 released */
+	__u32 unread;
+};
+
+static int rec_cmp(const void *a, const void *b)
+{
+	const struct accel_bypass_drain_rec *x = a, *y = b;
+
+	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
+}
+
+struct ns_walk {
+	struct sock_ent *e;
+	size_t n;
+	int link_fd;
+	int err;
+};
+
+/* Read the iterator in the namespace this thread is in; fold its records
+ * into the sockets of w.  -errno when it cannot run. */
+static int ns_read(struct ns_walk *w)
+{
+	struct accel_bypass_drain_rec *recs = NULL;
+	size_t got = 0, cap = 0, nr;
+	int ifd = bpf_iter_create(w->link_fd), err = 0;
+
+	if (ifd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t r;
+
+		if (got + sizeof(*recs) * 256 > cap) {
+			size_t ncap = cap ? cap * 2 : sizeof(*recs) * 4096;
+			void *p = realloc(recs, ncap);
+
+			if (!p) {
+				err = -ENOMEM;
+				goto out;
+			}
+			recs = p;
+			cap = ncap;
+		}
+		r = read(ifd, (char *)recs + got, cap - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (!r)
+			break;
+		got += (size_t)r;
+	}
+	nr = got / sizeof(*recs);
+	if (nr > 1)
+		qsort(recs, nr, sizeof(*recs), rec_cmp);
+	for (size_t i = 0; i < w->n; i++) {
+		struct accel_bypass_drain_rec k = { .cookie = w->e[i].cookie }, *r;
+
+		if (w->e[i].state || !nr)
+			continue;
+		r = bsearch(&k, recs, nr, sizeof(*recs), rec_cmp);
+		if (!r)
+			continue;
+		w->e[i].state = r->queued ? 2 : 1;
+		w->e[i].unread = r->unread_bytes;
+	}
+out:
+	free(recs);
+	close(ifd);
+	return err;
+}
+
+static bool ns_wanted(const struct ns_walk *w, uint64_t cookie)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!w->e[i].state && w->e[i].key.netns_cookie == cookie)
+			return true;
+	return false;
+}
+
+static bool all_seen(const struct ns_walk *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!w->e[i].state)
+			return false;
+	return true;
+}
+
+struct ns_seen {
+	ino_t ino[4096];
+	int n;
+	int self;			/* this thread's own namespace */
+};
+
+/* One namespace (path NULL: the one we are in): enter it, read it if
+ * sockets of the sockhash live there, come back. */
+static void ns_visit(struct ns_walk *w, struct ns_seen *s, const char *path)
+{
+	struct stat st;
+	uint64_t cookie;
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : dup(s->self);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < s->n; i++)
+		if (!fstat(fd, &st) && s->ino[i] == st.st_ino) {
+			close(fd);
+			return;
+		}
+	if (fstat(fd, &st) || (path && setns(fd, CLONE_NEWNET))) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	if (s->n < (int)ARRAY_SIZE(s->ino))
+		s->ino[s->n++] = st.st_ino;
+	if (!netns_cookie(&cookie) && ns_wanted(w, cookie)) {
+		int e = ns_read(w);
+
+		if (e && !w->err)
+			w->err = e;
+	}
+	if (path && setns(s->self, CLONE_NEWNET) && !w->err)
+		w->err = -errno;
+}
+
+/*
+ * In a thread of its own (setns changes only the calling thread): visit
+ * our namespace, those named in /run/netns and those of every process,
+ * and read the sockets of each that sockets of the sockhash live in,
+ * until every socket is found.  A namespace that nothing but sockets
+ * holds cannot be entered: its sockets stay unseen (kept) until they
+ * close.
+ */
+static void *ns_walk_thread(void *arg)
+{
+	static const char *const dirs[] = { "/run/netns", "/proc" };
+	struct ns_walk *w = arg;
+	struct ns_seen *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		w->err = -ENOMEM;
+		return NULL;
+	}
+	s->self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (s->self < 0) {
+		w->err = -errno;
+		free(s);
+		return NULL;
+	}
+	ns_visit(w, s, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !all_seen(w) && !w->err; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *de;
+		char path[PATH_MAX];
+
+		while (d && (de = readdir(d)) && !all_seen(w) && !w->err) {
+			if (de->d_name[0] == '.' || (i == 1 && (de->d_name[0] < '0' || de->d_name[0] > '9')))
+				continue;
+			snprintf(path, sizeof(path), i ? "/proc/%s/ns/net" : "/run/netns/%s", de->d_name);
+			ns_visit(w, s, path);
+		}
+		if (d)
+			closedir(d);
+	}
+	close(s->self);
+	free(s);
+	return NULL;
+}
+
+/*
+ * Read what every socket of the sockhash in dir has queued; with release,
+ * take those with an empty queue out.  Only for a generation past its
+ * grace: see above.  -errno when the sockhash is not there (-ENOENT) or
+ * the iterator cannot run.
+ */
+static int drain_scan(const char *dir, bool release, struct drain_scan *ds)
+{
+	struct ns_walk w = { .link_fd = -1 };
+	struct accel_bypass_key k, next;
+	struct bypass_drain_bpf *skel;
+	size_t cap = 0;
+	void *prev = NULL;
+	pthread_t th;
+	int socks_fd, err = 0;
+
+	memset(ds, 0, sizeof(*ds));
+	socks_fd = pinned_obj_get(dir, ACCEL_BYPASS_MAP_SOCKS);
+	if (socks_fd < 0)
+		return socks_fd;
+	while (!bpf_map_get_next_key(socks_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (w.n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			void *p = realloc(w.e, ncap * sizeof(*w.e));
+
+			if (!p) {
+				err = -ENOMEM;
+				goto out_close;
+			}
+			w.e = p;
+			cap = ncap;
+		}
+		memset(&w.e[w.n], 0, sizeof(w.e[w.n]));
+		w.e[w.n].key = k;
+		if (bpf_map_lookup_elem(socks_fd, &k, &w.e[w.n].cookie))
+			continue;	/* left meanwhile */
+		w.n++;
+	}
+	if (w.n) {
+		pthread_mutex_lock(&drain_lock);
+		skel = drain_prog();
+		if (!skel) {
+			err = -EOPNOTSUPP;
+		} else {
+			if (!drain_link)
+				drain_link = bpf_program__attach_iter(skel->progs.bypass_drain_iter, NULL);
+			if (!drain_link) {
+				err = -errno;
+				pr_warn("bypass: cannot attach the drain iterator: %s\n", strerror(-err));
+			} else {
+				w.link_fd = bpf_link__fd(drain_link);
+				if (pthread_create(&th, NULL, ns_walk_thread, &w))
+					err = -EAGAIN;
+				else
+					pthread_join(th, NULL);
+				if (!err)
+					err = w.err;
+			}
+		}
+		pthread_mutex_unlock(&drain_lock);
+		/* what the walk found is right, but whatever it did not
+		 * reach is unknown: release nothing, count everything */
+		if (err)
+			release = false;
+	}
+	for (size_t i = 0; i < w.n; i++) {
+		if (release && w.e[i].state == 1 &&
+		    (!bpf_map_delete_elem(socks_fd, &w.e[i].key) || errno == ENOENT)) {
+			w.e[i].state = 3;
+			ds->released++;
+			continue;
+		}
+		ds->socks++;
+		ds->unread += w.e[i].unread;
+		if (!w.e[i].state)
+			ds->unseen++;
+	}
+	/* count a pair once: at the key that sorts first, or alone */
+	for (size_t i = 0; i < w.n; i++) {
+		struct accel_bypass_key peer;
+		__u64 cookie;
+
+		if (w.e[i].state == 3)
+			continue;
+		bypass_key_mirror(&w.e[i].key, &peer);
+		if (bpf_map_lookup_elem(socks_fd, &peer, &cookie) || memcmp(&w.e[i].key, &peer, sizeof(peer)) < 0)
+			ds->conns++;
+	}
+out_close:
+	free(w.e);
+	close(socks_fd);
+	return err;
+}
+
+struct generation {
+	char name[64];
+	uint64_t drain_ms;		/* CLOCK_BOOTTIME ms DRAINING was raised */
+};
+
+/* The draining generations under the pin root, oldest first. */
+static int generations_list(const struct accel_ctx *ctx, struct generation *g, int max)
+{
+	struct dirent *de;
+	DIR *d = opendir(ctx->pin_root);
+	int n = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)) && n < max) {
+		uint64_t ms;
+
+		if (strncmp(de->d_name, DRAIN_PREFIX, strlen(DRAIN_PREFIX)) ||
+		    strlen(de->d_name) >= sizeof(g[n].name) ||
+		    parse_u64(de->d_name + strlen(DRAIN_PREFIX), 0, UINT64_MAX, &ms))
+			continue;
+		memcpy(g[n].name, de->d_name, strlen(de->d_name) + 1);
+		g[n].drain_ms = ms;
+		n++;
+	}
+	closedir(d);
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && g[j].drain_ms < g[j - 1].drain_ms; j--) {
+			struct generation t = g[j];
+
+			g[j] = g[j - 1];
+			g[j - 1] = t;
+		}
+	return n;
+}
+
+/* Release what has drained in the generation in dir (past its grace) and
+ * unpin it once its sockhash is empty: 1 when it is gone. */
+static int generation_reap(const char *dir, uint64_t drain_ms, struct drain_scan *ds)
+{
+	int err;
+
+	memset(ds, 0, sizeof(*ds));
+	err = drain_scan(dir, boot_ms() >= drain_ms + DRAIN_GRACE_MS, ds);
+	if (err == -ENOENT) {
+		/* no sockhash left (an interrupted unpin): the rest goes */
+		return pin_dir_remove(dir) ? 0 : 1;
+	}
+	if (ds->socks)
+		return 0;
+	err = pin_dir_remove(dir);
+	if (err) {
+		pr_warn("bypass: cannot remove the drained generation %s: %s\n", dir, strerror(-err));
+		return 0;
+	}
+	return 1;
+}
+
+/* A detach killed after raising DRAINING left <pin-root>/bypass: it is a
+ * draining generation (its grace starts again from now). */
+static void adopt_interrupted_detach(struct accel_ctx *ctx)
+{
+	struct accel_bypass_config cfg;
+	char dir[PATH_MAX], to[PATH_MAX], name[64];
+	int fd = config_fd(ctx);
+
+	if (fd < 0)
+		return;
+	if (config_read(fd, &cfg) || !(cfg.flags & ACCEL_BYPASS_F_DRAINING)) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	snprintf(name, sizeof(name), DRAIN_PREFIX "%llu", (unsigned long long)boot_ms());
+	if (pin_dir(ctx, dir, sizeof(dir)) || path_join(to, sizeof(to), ctx->pin_root, name))
+		return;
+	if (rename(dir, to))
+		pr_warn("bypass: cannot move the interrupted detach's pins %s to %s: %s\n", dir, to,
+			strerror(errno));
+	else
+		pr_info("bypass: an earlier detach was interrupted; its connections drain as %s\n", name);
+}
+
+static void bypass_reap(struct accel_ctx *ctx)
+{
+	struct generation g[MAX_GENERATIONS];
+	char dir[PATH_MAX];
+	struct drain_scan ds;
+	int n;
+
+	adopt_interrupted_detach(ctx);
+	n = generations_list(ctx, g, ARRAY_SIZE(g));
+	for (int i = 0; i < n; i++) {
+		if (path_join(dir, sizeof(dir), ctx->pin_root, g[i].name))
+			continue;
+		if (generation_reap(dir, g[i].drain_ms, &ds) > 0)
+			pr_info("bypass: %s has drained: released\n", g[i].name);
+		else if (ds.released)
+			pr_debug("bypass: %s: released %u sockets, %u connections left\n", g[i].name,
+				 ds.released, ds.conns);
+	}
+}
+
+/* `status`: the draining generations, with what each still holds. */
+static int bypass_lingering(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
+{
+	struct generation g[MAX_GENERATIONS];
+	char dir[PATH_MAX];
+	struct drain_scan ds;
+	uint64_t now = boot_ms();
+	int n = generations_list(ctx, g, ARRAY_SIZE(g));
+
+	if (n < 0)
+		n = 0;
+	if (jw) {
+		jw_key(jw, "draining");
+		jw_start_array(jw);
+	}
+	for (int i = 0; i < n; i++) {
+		double ago = now > g[i].drain_ms ? (now - g[i].drain_ms) / 1000.0 : 0;
+
+		if (path_join(dir, sizeof(dir), ctx->pin_root, g[i].name) || drain_scan(dir, false, &ds))
+			memset(&ds, 0, sizeof(ds));
+		if (jw) {
+			jw_start_object(jw);
+			jw_kv_string(jw, "name", g[i].name);
+			jw_kv_string(jw, "path", dir);
+			jw_kv_uint(jw, "connections", ds.conns);
+			jw_kv_uint(jw, "sockets", ds.socks);
+			jw_kv_uint(jw, "unread_bytes", ds.unread);
+			jw_key(jw, "detached_seconds_ago");
+			jw_double(jw, ago);
+			jw_end_object(jw);
+		} else {
+			fprintf(out, "draining:  %s: %u connections with %llu bytes unread, detached %.0f s ago "
+				"(released as they are read)\n", g[i].name, ds.conns,
+				(unsigned long long)ds.unread, ago);
+		}
+	}
+	if (jw)
+		jw_end_array(jw);
+	return n;
+}
+
+static int bypass_collect_lingering(struct accel_ctx *ctx, struct metrics *m)
+{
+	struct generation g[MAX_GENERATIONS];
+	unsigned int conns = 0;
+	uint64_t unread = 0;
+	char dir[PATH_MAX];
+	struct drain_scan ds;
+	struct metric_family *f;
+	int n = generations_list(ctx, g, ARRAY_SIZE(g));
+
+	for (int i = 0; i < n; i++) {
+		if (path_join(dir, sizeof(dir), ctx->pin_root, g[i].name) || drain_scan(dir, false, &ds))
+			continue;
+		conns += ds.conns;
+		unread += ds.unread;
+	}
+	f = metrics_family(m, "accel_bypass_draining_generations", METRIC_GAUGE,
+			   "Detached bypasses whose sockhash is kept for bytes not read yet");
+	metric_add(f, n > 0 ? n : 0, NULL);
+	f = metrics_family(m, "accel_bypass_draining_connections", METRIC_GAUGE,
+			   "Connections of detached bypasses still holding bypassed bytes not read yet");
+	metric_add(f, conns, NULL);
+	f = metrics_family(m, "accel_bypass_draining_unread_bytes", METRIC_GAUGE,
+			   "Bypassed bytes that detached bypasses hold for their readers");
+	metric_add(f, (double)unread, NULL);
+	return 0;
+}
+
 static int bypass_detach(struct accel_ctx *ctx)
 {
-	unsigned int socks = 0, conns = 0;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], to[PATH_MAX], name[64];
+	struct drain_scan ds = { 0 };
+	uint64_t t0, deadline;
+	unsigned int released = 0;
 	int err;
 
 	err = pin_dir(ctx, dir, sizeof(dir));
@@ -503,19 +1034,53 @@ static int bypass_detach(struct accel_ctx *ctx)
 	if (access(dir, F_OK))
 		return 0;
 	bypass_quiesce(ctx);
-	if (!sockhash_count(ctx, &socks, &conns) && socks) {
-		if (!ctx->force) {
-			pr_info("bypass: off; draining: %u connections keep %s pinned until they close\n"
-				"bypass: (their bypassed bytes are still being read; `accelctl status` shows them,\n"
-				"bypass: `accelctl detach` again releases what has drained, `detach --force` drops it)\n",
-				conns, dir);
-			return 0;
-		}
-		pr_warn("bypass: --force: releasing the sockhash with %u connections (%u sockets) in it; "
-			"bytes they have not read yet from the bypass are lost and their readers see a short stream\n",
-			conns, socks);
+	t0 = boot_ms();
+	test_crash("quiesced");
+	if (ctx->force) {
+		drain_scan(dir, false, &ds);
+		if (ds.socks)
+			pr_warn("bypass: --force: releasing the sockhash with %u connections (%u sockets) in it; "
+				"the %llu bytes they have not read yet from the bypass are lost and their readers see a short stream\n",
+				ds.conns, ds.socks, (unsigned long long)ds.unread);
+		return feature_unpin_all(ctx, self());
 	}
-	return feature_unpin_all(ctx, self());
+	/* A redirect decided before DRAINING may still be on its way. */
+	usleep(DRAIN_GRACE_MS * 1000);
+	deadline = t0 + DRAIN_GRACE_MS + ctx->timeout_ms;
+	for (;;) {
+		err = drain_scan(dir, true, &ds);
+		if (err == -ENOENT)
+			break;		/* no sockhash: nothing to keep */
+		if (err) {
+			/* no iterator (or no way into a namespace): keep every
+			 * socket until it closes or its traffic moves it out */
+			pr_warn("bypass: cannot read the connections' queues (%s): every connection "
+				"left in the sockhash is kept until it closes\n", strerror(-err));
+			break;
+		}
+		released += ds.released;
+		if (!ds.socks || boot_ms() >= deadline)
+			break;
+		usleep(DRAIN_POLL_MS * 1000);
+	}
+	if (released)
+		pr_info("bypass: %u sockets released to the stack\n", released);
+	test_crash("released");
+	if (!ds.socks)
+		return feature_unpin_all(ctx, self());
+	snprintf(name, sizeof(name), DRAIN_PREFIX "%llu", (unsigned long long)t0);
+	if (path_join(to, sizeof(to), ctx->pin_root, name))
+		return -ENAMETOOLONG;
+	if (rename(dir, to)) {
+		err = -errno;
+		pr_warn("bypass: cannot move %s to %s: %s\n", dir, to, strerror(-err));
+		return err;
+	}
+	pr_info("bypass: %u connections still hold %llu bypassed bytes their readers have not read after %.1f s:\n"
+		"bypass: kept as %s and released as they are read (by the next accelctl command\n"
+		"bypass: or `accelctl serve`); `accelctl status` shows them, `detach --force` drops them\n",
+		ds.conns, (unsigned long long)ds.unread, ctx->timeout_ms / 1000.0, to);
+	return 0;
 }
 
 /* ---- metrics ---------------------------------------------------------- */
@@ -576,9 +1141,6 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 			   "(bypass_conns); 0 once every accelerated socket has closed");
 	metric_add(f, c[ACCEL_BYPASS_SLOT_TAKEN] >= c[ACCEL_BYPASS_SLOT_RELEASED] ?
 		   (double)(c[ACCEL_BYPASS_SLOT_TAKEN] - c[ACCEL_BYPASS_SLOT_RELEASED]) : 0, NULL);
-	f = metrics_family(m, "accel_bypass_draining_connections", METRIC_GAUGE,
-			   "Connections still in the sockhash after detach, kept until they close");
-	metric_add(f, (cfg.flags & ACCEL_BYPASS_F_DRAINING) ? conns : 0, NULL);
 	n = blocking_ports_read(ctx, bp, ARRAY_SIZE(bp));
 	if (n >= 0) {
 		f = metrics_family(m, "accel_bypass_blocking_server_sockets_total", METRIC_COUNTER,
@@ -865,4 +1427,7 @@ const struct accel_feature feature_bypass = {
 	.collect = bypass_collect,
 	.show = bypass_show,
 	.status = bypass_status,
+	.reap = bypass_reap,
+	.lingering = bypass_lingering,
+	.collect_lingering = bypass_collect_lingering,
 };

@@ -57,6 +57,9 @@ static const struct opt_spec specs[] = {
 	  "tune: adjust limits from observed counters, within the profile's bounds" },
 	{ OPT_FORCE, "force", no_argument, NULL,
 	  "detach now even if it drops queued bypass data or overrides operator changes" },
+	{ OPT_TIMEOUT, "timeout", required_argument, "SECONDS",
+	  "detach: wait up to SECONDS (0-600, default " ACCEL_STR(ACCEL_DETACH_TIMEOUT_S) ") for bypassed bytes "
+	  "still unread to be read; what is left then drains in the background" },
 	{ OPT_PROMETHEUS, "prometheus", no_argument, NULL,
 	  "Prometheus text exposition format (for node_exporter's textfile collector)" },
 	{ OPT_WATCH, "watch", required_argument, "SECONDS", "refresh every SECONDS (1-3600) with rates" },
@@ -247,6 +250,17 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 		case OPT_DRY_RUN: ctx->attach.dry_run = true; break;
 		case OPT_AUTO: ctx->attach.auto_tune = true; break;
 		case OPT_FORCE: ctx->force = true; break;
+		case OPT_TIMEOUT: {
+			double t;
+			char *end;
+
+			errno = 0;
+			t = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(t >= 0 && t <= 600))
+				return usage_error(cmd, "--timeout: '%s' is not a number of seconds (0-600)%s", optarg, "");
+			ctx->timeout_ms = (unsigned int)(t * 1000 + 0.5);
+			break;
+		}
 		case OPT_PROMETHEUS: o->prometheus = true; break;
 		case OPT_WATCH:
 			if (parse_u64(optarg, 1, 3600, &v))

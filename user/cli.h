@@ -34,6 +34,7 @@ enum opt_id {
 	OPT_INTERVAL,
 	OPT_INGRESS,
 	OPT_EVENT_PORTS,
+	OPT_TIMEOUT,
 };
 
 struct cli_opts {

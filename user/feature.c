@@ -93,15 +93,13 @@ bool feature_pins_exist(const struct accel_ctx *ctx, const struct accel_feature 
 	return !feature_pin_dir(ctx, f, dir, sizeof(dir)) && !access(dir, F_OK);
 }
 
-int feature_unpin_all(const struct accel_ctx *ctx, const struct accel_feature *f)
+int pin_dir_remove(const char *dir)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
+	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
 	int err = 0;
 
-	if (feature_pin_dir(ctx, f, dir, sizeof(dir)))
-		return -ENAMETOOLONG;
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
@@ -127,6 +125,15 @@ int feature_unpin_all(const struct accel_ctx *ctx, const struct accel_feature *f
 	if (rmdir(dir) && errno != ENOENT && !err)
 		err = -errno;
 	return err;
+}
+
+int feature_unpin_all(const struct accel_ctx *ctx, const struct accel_feature *f)
+{
+	char dir[PATH_MAX];
+
+	if (feature_pin_dir(ctx, f, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	return pin_dir_remove(dir);
 }
 
 /* ---- instance record ------------------------------------------------ */
@@ -261,6 +268,23 @@ static int detach_mask(struct accel_ctx *ctx, unsigned int mask)
 	return err;
 }
 
+static void reap_all(struct accel_ctx *ctx)
+{
+	for (int i = 0; i < nfeatures; i++)
+		if (features[i]->reap)
+			features[i]->reap(ctx);
+}
+
+void accel_reap_trylock(struct accel_ctx *ctx)
+{
+	int fd;
+
+	if (access(ctx->pin_root, F_OK) || pin_root_trylock(ctx->pin_root, &fd))
+		return;
+	reap_all(ctx);
+	pin_root_unlock(&fd);
+}
+
 int accel_attach(struct accel_ctx *ctx)
 {
 	struct instance_info ii = { 0 };
@@ -283,6 +307,17 @@ int accel_attach(struct accel_ctx *ctx)
 	err = instance_check_abi(ctx, "attach");
 	if (err)
 		goto unlock;
+	reap_all(ctx);
+	/* A record whose features are not all there: a detach died half-way
+	 * (what it had not undone yet is still attached).  Finish it. */
+	if (!instance_read(ctx, &ii) && (features_attached(ctx) & ii.features) != ii.features) {
+		mask_names(ii.features & features_attached(ctx), names, sizeof(names));
+		pr_warn("an earlier detach was interrupted; finishing it first (%s)\n", names);
+		err = detach_mask(ctx, ii.features & features_attached(ctx));
+		if (err)
+			goto unlock;
+		instance_remove(ctx);
+	}
 	if (!instance_read(ctx, &ii)) {
 		mask_names(ii.features, names, sizeof(names));
 		pr_info("already attached (%s) with pin root %s; run `accelctl detach` first to attach with other settings\n",
@@ -363,6 +398,18 @@ unlock:
 	return err;
 }
 
+/* The pin root stays while something outlives the detach: say what. */
+static void lingering_note(struct accel_ctx *ctx)
+{
+	int n = 0;
+
+	for (int i = 0; i < nfeatures; i++)
+		if (features[i]->lingering)
+			n += features[i]->lingering(ctx, NULL, stderr);
+	if (!n)
+		pr_warn("pin root %s not removed: it holds pins accelctl did not make\n", ctx->pin_root);
+}
+
 int accel_detach(struct accel_ctx *ctx)
 {
 	struct instance_info ii;
@@ -389,6 +436,7 @@ int accel_detach(struct accel_ctx *ctx)
 		if (err)
 			goto unlock;
 	}
+	reap_all(ctx);
 	mask = features_attached(ctx);
 	if (!instance_read(ctx, &ii)) {
 		mask |= ii.features;
@@ -399,7 +447,8 @@ int accel_detach(struct accel_ctx *ctx)
 	if (!mask) {
 		pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
 		instance_remove(ctx);
-		rmdir(ctx->pin_root);
+		if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
+			lingering_note(ctx);
 		goto unlock;
 	}
 	err = detach_mask(ctx, mask);
@@ -410,9 +459,11 @@ int accel_detach(struct accel_ctx *ctx)
 		goto unlock;
 	}
 	instance_remove(ctx);
-	if (rmdir(ctx->pin_root) && errno != ENOENT)
-		pr_warn("pin root %s not removed: %s\n", ctx->pin_root, strerror(errno));
 	pr_info("detached: %s\n", names);
+	if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
+		lingering_note(ctx);
+	else if (access(ctx->pin_root, F_OK) == 0)
+		pr_warn("pin root %s not removed: %s\n", ctx->pin_root, strerror(errno));
 unlock:
 	pin_root_unlock(&ctx->lock_fd);
 	return err;
@@ -557,10 +608,14 @@ static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f,
 int accel_status(struct accel_ctx *ctx)
 {
 	struct instance_info ii;
-	bool have = !instance_read(ctx, &ii);
+	bool have;
 	char when[32], names[128];
-	unsigned int mask = features_attached(ctx);
+	unsigned int mask;
 	struct json_writer jw;
+
+	accel_reap_trylock(ctx);
+	have = !instance_read(ctx, &ii);
+	mask = features_attached(ctx);
 
 	if (ctx->json) {
 		jw_init(&jw, stdout, true);
@@ -590,6 +645,8 @@ int accel_status(struct accel_ctx *ctx)
 				if (f->status)
 					f->status(ctx, &jw, NULL);
 			}
+			if (f->lingering)
+				f->lingering(ctx, &jw, NULL);
 			jw_end_object(&jw);
 		}
 		jw_end_object(&jw);
@@ -601,11 +658,14 @@ int accel_status(struct accel_ctx *ctx)
 	printf("accelctl %s  (libbpf %s, kernel %s)\n", ACCELCTL_VERSION, libbpf_version(),
 	       kernel_release());
 	printf("pin root:  %s\nstate dir: %s\n", ctx->pin_root, ctx->state_dir);
+	for (int i = 0; i < nfeatures; i++)
+		if (features[i]->lingering)
+			features[i]->lingering(ctx, NULL, stdout);
 	if (!have && !mask) {
 		printf("attached:  no\n");
 		return 0;
 	}
-	printf("attached:  %s%s%s\n", names, have ? " since " : " (no instance record: interrupted attach?)",
+	printf("attached:  %s%s%s\n", names, have ? " since " : " (no instance record: interrupted attach; the next attach or detach cleans it up)",
 	       have ? fmt_time(ii.since, when, sizeof(when)) : "");
 	if (have && ii.netns[0])
 		printf("netns:     %s\n", ii.netns);
@@ -640,6 +700,8 @@ int accel_collect(struct accel_ctx *ctx, struct metrics *m)
 		f = metrics_family(m, "accel_feature_attached", METRIC_GAUGE,
 				   "1 when the feature is attached, 0 when not");
 		metric_add(f, on, "feature", ft->name, NULL);
+		if (ft->collect_lingering && (e = ft->collect_lingering(ctx, m)))
+			err = e;
 		if (!on || !ft->collect)
 			continue;
 		e = ft->collect(ctx, m);

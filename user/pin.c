@@ -118,6 +118,21 @@ int pin_root_lock(const char *root, bool create, int *fd)
 	return 0;
 }
 
+int pin_root_trylock(const char *root, int *fd)
+{
+	*fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	if (flock(*fd, LOCK_EX | LOCK_NB)) {
+		int err = -errno;
+
+		close(*fd);
+		*fd = -1;
+		return err;
+	}
+	return 0;
+}
+
 void pin_root_unlock(int *fd)
 {
 	if (*fd >= 0) {

@@ -12,6 +12,10 @@
  * independently of attach and detach, and while nothing is attached it
  * keeps answering with accel_feature_attached 0.
  *
+ * Between scrapes, once a second, serve releases what a detach had to
+ * keep for bytes not read yet (the features' reap, under the lock), so a
+ * draining bypass goes away by itself once its readers have read.
+ *
  * Namespaces: the listening socket lives in the namespace serve was
  * started in (where Prometheus reaches it).  Counters that depend on the
  * reader's namespace (socket iterators, interface names) are read inside
@@ -297,9 +301,15 @@ int serve_run(struct accel_ctx *ctx, struct cli_opts *o)
 		goto cleanup;
 	}
 	pr_info("serving http://%s/metrics (pin root %s)\n", http_server_addr(srv), ctx->pin_root);
+	/* Once a second, between scrapes: release what detached bypasses
+	 * kept for bytes not read yet, once they are read (feature reap). */
 	do {
-		sig = sigwaitinfo(&sigs, NULL);
-	} while (sig < 0 && errno == EINTR);
+		struct timespec tick = { .tv_sec = 1 };
+
+		sig = sigtimedwait(&sigs, NULL, &tick);
+		if (sig < 0 && errno == EAGAIN)
+			accel_reap_trylock(ctx);
+	} while (sig < 0 && (errno == EINTR || errno == EAGAIN));
 	pr_info("%s: stopping after %llu scrapes\n", sig > 0 ? strsignal(sig) : "signal",
 		(unsigned long long)st.scrapes);
 cleanup:

@@ -219,6 +219,38 @@ test_cli_usage_and_help() {
 	pass
 }
 
+# Every place that promises what detach does says what the code does
+# (docs/bypass.md "Detach and restart"): bounded, releases idle
+# connections, keeps unread bytes as a draining generation.
+test_detach_promises_match_the_code() {
+	local rc f out
+	# the old promise: detach waits until connections drain
+	out=$(grep -rnE 'waits? (for )?(bypassed|accelerated) connections to drain|TimeoutStopSec=120|grace period 150' \
+		"$top/README.md" "$top/docs" "$top/scripts/systemd" "$top/user" || true)
+	[ -z "$out" ] || fail "stale detach promises: $out"
+	out=$($ACCELCTL detach --help)
+	grep -q -- '--timeout SECONDS' <<<"$out" || fail "detach --help lacks --timeout: $out"
+	grep -q 'draining generation' <<<"$out" || fail "detach --help does not say what it keeps: $out"
+	for f in "$top/docs/accelctl.8" "$top/docs/bypass.md" "$top/README.md"; do
+		grep -q 'bypass-draining-' "$f" || fail "$f does not name the draining generation"
+	done
+	grep -q 'timeout' "$top/docs/accelctl.8" || fail "man page lacks --timeout"
+	grep -q 'releases what a detach kept' "$top/scripts/systemd/accelctl-serve.service" ||
+		fail "serve unit does not say it reaps"
+	# the stop bound covers detach's: timeout (5 s) plus the work
+	f=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s\{0,1\}$/\1/p' "$top/scripts/systemd/accelctl.service")
+	[ -n "$f" ] && [ "$f" -ge 15 ] || fail "TimeoutStopSec '$f' shorter than detach's bound"
+	f=$(sed -n 's/^ *terminationGracePeriodSeconds: *\([0-9]*\)$/\1/p' "$top/docs/deploy/accelctl-daemonset.yaml")
+	[ -n "$f" ] && [ "$f" -ge 15 ] || fail "terminationGracePeriodSeconds '$f' shorter than detach's bound"
+	for bad in 601 -1 x 1s; do
+		rc=0; $A detach --timeout "$bad" 2>/dev/null || rc=$?
+		assert_eq "$rc" 2 "detach --timeout $bad exit code"
+	done
+	rc=0; $A attach --timeout 1 2>/dev/null || rc=$?
+	assert_eq "$rc" 2 "attach --timeout exit code"
+	pass
+}
+
 test_make_install_honours_prefix_and_destdir() {
 	local dest="$TMP/dest"
 	make -C "$top" --no-print-directory -s OUT="${OUT:-$top/build}" install DESTDIR="$dest" PREFIX=/opt/accel

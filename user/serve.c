@@ -303,13 +303,17 @@ int serve_run(struct accel_ctx *ctx, struct cli_opts *o)
 	pr_info("serving http://%s/metrics (pin root %s)\n", http_server_addr(srv), ctx->pin_root);
 	/* Once a second, between scrapes: release what detached bypasses
 	 * kept for bytes not read yet, once they are read (feature reap). */
-	do {
+	for (;;) {
 		struct timespec tick = { .tv_sec = 1 };
 
 		sig = sigtimedwait(&sigs, NULL, &tick);
-		if (sig < 0 && errno == EAGAIN)
+		if (sig > 0)
+			break;
+		if (errno == EAGAIN)
 			accel_reap_trylock(ctx);
-	} while (sig < 0 && (errno == EINTR || errno == EAGAIN));
+		else if (errno != EINTR)
+			break;
+	}
 	pr_info("%s: stopping after %llu scrapes\n", sig > 0 ? strsignal(sig) : "signal",
 		(unsigned long long)st.scrapes);
 cleanup:

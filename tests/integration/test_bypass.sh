@@ -307,6 +307,36 @@ test_bypass_detach_during_traffic_drains() {
 	pass
 }
 
+# Unread bypassed bytes at detach: kept, delivered once the reader reads,
+# and the residue goes by itself: `accelctl serve` (the exporter unit)
+# reaps once a second, no accelctl command is run meanwhile.
+test_bypass_residue_goes_by_itself_with_serve() {
+	local pid srv out
+	bp_setup
+	$A serve --listen 127.0.0.1:0 2>"$TMP/serve.log" & srv=$!
+	defer "kill $srv"
+	wait_until 5 grep -q '^serving http://' "$TMP/serve.log" || fail "serve did not start"
+	in_ns_bg "$STREAM" -p 47560 -n 3 -P 3 -L 5 -c 1048576 >"$TMP/streams" 2>&1; pid=$!
+	defer "kill -CONT $pid"
+	wait_until 10 metric_is accel_bypass_sockets 6 || fail "streams not accelerated"
+	wait_until 5 metric_gt accel_bypass_messages_total 100 || fail "no redirected traffic"
+	kill -STOP "$pid"
+	wait_until 5 stopped "$pid" || fail "stream process did not stop"
+	out=$($A detach --timeout 0.5 2>&1) || fail "detach: $out"
+	generations_is 1 || fail "nothing kept for the unread bytes: $out"
+	# serve's reaper runs meanwhile, but the bytes are not read yet
+	sleep 1.5	# (three reaper rounds: proves it does not release early)
+	generations_is 1 || fail "serve released a generation whose bytes were unread"
+	kill -CONT "$pid"
+	wait "$pid" || fail "streams: $(cat "$TMP/streams")"
+	assert_eq "$(field mismatches <"$TMP/streams")" 0 "mismatches"
+	assert_eq "$(field errors <"$TMP/streams")" 0 "errors"
+	wait_until 10 generations_is 0 || fail "serve did not release the drained generation: $(ls "$PIN")"
+	grep -q 'has drained: released' "$TMP/serve.log" || fail "serve does not log the release: $(cat "$TMP/serve.log")"
+	[ ! -e "$PIN" ] || [ -z "$(ls "$PIN")" ] || fail "pins left: $(ls -R "$PIN")"
+	pass
+}
+
 # kill -9 inside detach (test hooks: after DRAINING is raised, after the
 # idle sockets are released): the next attach repairs it, the frozen
 # streams' bytes all arrive, and nothing is left once they are read.

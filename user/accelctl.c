@@ -96,7 +96,7 @@ static const int attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCL
 				   OPT_EVENT_PORTS,
 				   OPT_IFACE, OPT_INGRESS, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
 				   OPT_AUTO, 0 };
-static const int detach_opts[] = { OPT_FORCE, 0 };
+static const int detach_opts[] = { OPT_FORCE, OPT_KEEP_TUNING, 0 };
 static const int json_opts[] = { OPT_JSON, 0 };
 static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
 static const int serve_opts[] = { OPT_LISTEN, 0 };
@@ -123,7 +123,14 @@ static const struct command commands[] = {
 	  attach_opts, cmd_attach },
 	{ "detach", NULL, "detach everything attach did and restore tuned settings",
 	  "Detach and unpin every program and map under the pin root, restore what\n"
-	  "tuning changed, and remove the pin root and instance record.",
+	  "tuning changed, and remove the pin root and instance record.\n"
+	  "With --keep-tuning (for a restart or an upgrade) the tuned settings stay\n"
+	  "as they are and the journal with their original values stays in the state\n"
+	  "dir, marked kept: the next attach with tuning adopts it (the originals stay\n"
+	  "the journal's; only values that differ are written, settings the profile\n"
+	  "no longer has go back to their originals), an attach without tuning\n"
+	  "restores it first, and a plain detach restores the true originals.\n"
+	  "--keep-tuning does not keep the leftover of an interrupted attach.",
 	  detach_opts, cmd_detach },
 	{ "status", NULL, "show what is attached, where and since when",
 	  "Show the attached features, each pinned program with its hook and target,\n"

@@ -34,6 +34,7 @@ enum opt_id {
 	OPT_INTERVAL,
 	OPT_INGRESS,
 	OPT_EVENT_PORTS,
+	OPT_KEEP_TUNING,
 };
 
 struct cli_opts {

@@ -79,6 +79,7 @@ struct accel_ctx {
 	bool json;
 	bool force;
 	unsigned int timeout_ms;	/* detach: how long to wait for drains */
+	bool keep_tuning;		/* detach --keep-tuning */
 	struct attach_opts attach;
 };
 
@@ -94,6 +95,17 @@ struct accel_feature {
 	int (*detach)(struct accel_ctx *ctx);
 	/* True when anything of this feature is attached or recorded. */
 	bool (*attached)(struct accel_ctx *ctx);
+	/* Optional, for state that may stay applied across a detach (tune
+	 * only).  keep: leave it in place, marked as kept on purpose (detach
+	 * --keep-tuning).  kept: true when what attached() sees was kept on
+	 * purpose: not an interrupted attach's leftover; the next attach
+	 * adopts it, a detach or an attach without the feature restores it. */
+	int (*keep)(struct accel_ctx *ctx);
+	bool (*kept)(struct accel_ctx *ctx);
+	/* Optional: undo the attach this process just made (attach rollback)
+	 * when that differs from a detach (an adopted kept state goes back to
+	 * kept, not to before it).  NULL: detach. */
+	int (*rollback)(struct accel_ctx *ctx);
 	/* Fill metrics from the pinned maps (optional). */
 	int (*collect)(struct accel_ctx *ctx, struct metrics *m);
 	/* Human tables for `stats` from collected metrics (optional;
@@ -124,6 +136,8 @@ int features_parse(const char *list, unsigned int *mask, char *err, size_t errle
 
 /* Mask of the features whose attached() is true (pins or state left). */
 unsigned int features_attached(struct accel_ctx *ctx);
+/* Mask of the features whose kept() is true (left applied on purpose). */
+unsigned int features_kept(struct accel_ctx *ctx);
 
 /* <pin-root>/<feature> */
 int feature_pin_dir(const struct accel_ctx *ctx, const struct accel_feature *f,

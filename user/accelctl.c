@@ -96,7 +96,7 @@ static const int attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCL
 				   OPT_EVENT_PORTS,
 				   OPT_IFACE, OPT_INGRESS, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
 				   OPT_AUTO, 0 };
-static const int detach_opts[] = { OPT_FORCE, OPT_TIMEOUT, 0 };
+static const int detach_opts[] = { OPT_FORCE, OPT_TIMEOUT, OPT_KEEP_TUNING, 0 };
 static const int json_opts[] = { OPT_JSON, 0 };
 static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
 static const int serve_opts[] = { OPT_LISTEN, 0 };
@@ -127,7 +127,14 @@ static const struct command commands[] = {
 	  "connections with nothing left unread are released to the TCP stack at\n"
 	  "once; those whose reader has not read yet are waited for --timeout\n"
 	  "seconds, then kept as a draining generation that the next accelctl\n"
-	  "command or `accelctl serve` releases once read (`status` lists it).",
+	  "command or `accelctl serve` releases once read (`status` lists it).\n"
+	  "With --keep-tuning (for a restart or an upgrade) the tuned settings stay\n"
+	  "as they are and the journal with their original values stays in the state\n"
+	  "dir, marked kept: the next attach with tuning adopts it (the originals stay\n"
+	  "the journal's; only values that differ are written, settings the profile\n"
+	  "no longer has go back to their originals), an attach without tuning\n"
+	  "restores it first, and a plain detach restores the true originals.\n"
+	  "--keep-tuning does not keep the leftover of an interrupted attach.",
 	  detach_opts, cmd_detach },
 	{ "status", NULL, "show what is attached, where and since when",
 	  "Show the attached features, each pinned program with its hook and target,\n"

@@ -391,6 +391,13 @@ int cmd_autotune(struct accel_ctx *ctx, struct cli_opts *o)
 				pr_info("autotune: detached; stopping\n");
 				break;
 			}
+			if (!e && j->kept) {
+				pin_root_unlock(&lock);
+				pr_info("autotune: the tuning is kept by `detach --keep-tuning`, not attached; %s\n",
+					ran ? "stopping" : "attach with `accelctl attach --auto` first");
+				rc = ran ? EXIT_OK : EXIT_USAGE;
+				break;
+			}
 			if (e || !j->auto_tune) {
 				pin_root_unlock(&lock);
 				if (e == -ENOENT || !e)

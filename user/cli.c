@@ -20,6 +20,7 @@ struct opt_spec {
 	int has_arg;
 	const char *argname;
 	const char *help;
+	const char *only;		/* the one command that takes it, for the error elsewhere */
 };
 
 static const struct opt_spec specs[] = {
@@ -59,7 +60,10 @@ static const struct opt_spec specs[] = {
 	  "detach now even if it drops queued bypass data or overrides operator changes" },
 	{ OPT_TIMEOUT, "timeout", required_argument, "SECONDS",
 	  "detach: wait up to SECONDS (0-600, default " ACCEL_STR(ACCEL_DETACH_TIMEOUT_S) ") for bypassed bytes "
-	  "still unread to be read; what is left then drains in the background" },
+	  "still unread to be read; what is left stays pinned until read" },
+	{ OPT_KEEP_TUNING, "keep-tuning", no_argument, NULL,
+	  "leave the tuning applied, its journal (the originals) marked kept; detach the rest",
+	  "detach" },
 	{ OPT_PROMETHEUS, "prometheus", no_argument, NULL,
 	  "Prometheus text exposition format (for node_exporter's textfile collector)" },
 	{ OPT_WATCH, "watch", required_argument, "SECONDS", "refresh every SECONDS (1-3600) with rates" },
@@ -261,6 +265,7 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 			ctx->timeout_ms = (unsigned int)(t * 1000 + 0.5);
 			break;
 		}
+		case OPT_KEEP_TUNING: ctx->keep_tuning = true; break;
 		case OPT_PROMETHEUS: o->prometheus = true; break;
 		case OPT_WATCH:
 			if (parse_u64(optarg, 1, 3600, &v))
@@ -276,8 +281,18 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 			break;
 		case ':':
 			return usage_error(cmd, "option '%s' needs an argument%s", argv[optind - 1], "");
-		default:
-			return usage_error(cmd, "unknown option '%s'%s", argv[optind - 1], "");
+		default: {
+			/* an option of another command: say which */
+			const char *a = argv[optind - 1];
+			size_t l = strcspn(a + 2, "=");
+
+			for (size_t i = 0; !strncmp(a, "--", 2) && i < ARRAY_SIZE(specs); i++)
+				if (specs[i].only && strlen(specs[i].name) == l &&
+				    !strncmp(specs[i].name, a + 2, l))
+					return usage_error(cmd, "--%s is only valid for `accelctl %s`",
+							   specs[i].name, specs[i].only);
+			return usage_error(cmd, "unknown option '%s'%s", a, "");
+		}
 		}
 	}
 	o->nargs = argc - optind;

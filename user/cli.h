@@ -35,6 +35,7 @@ enum opt_id {
 	OPT_INGRESS,
 	OPT_EVENT_PORTS,
 	OPT_TIMEOUT,
+	OPT_KEEP_TUNING,
 };
 
 struct cli_opts {

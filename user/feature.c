@@ -235,6 +235,16 @@ unsigned int features_attached(struct accel_ctx *ctx)
 	return mask;
 }
 
+unsigned int features_kept(struct accel_ctx *ctx)
+{
+	unsigned int mask = 0;
+
+	for (int i = 0; i < nfeatures; i++)
+		if (features[i]->kept && features[i]->kept(ctx))
+			mask |= 1u << i;
+	return mask;
+}
+
 static void mask_names(unsigned int mask, char *buf, size_t len)
 {
 	size_t off = 0;
@@ -285,10 +295,26 @@ void accel_reap_trylock(struct accel_ctx *ctx)
 	pin_root_unlock(&fd);
 }
 
+/* Undo what this process attached: like detach_mask, but a feature that
+ * adopted kept state goes back to it (its rollback hook). */
+static void rollback_mask(struct accel_ctx *ctx, unsigned int mask)
+{
+	for (int i = nfeatures - 1; i >= 0; i--) {
+		const struct accel_feature *f = features[i];
+		int e;
+
+		if (!(mask & (1u << i)))
+			continue;
+		e = f->rollback ? f->rollback(ctx) : f->detach(ctx);
+		if (e)
+			pr_warn("rolling back %s failed: %s\n", f->name, strerror(-e));
+	}
+}
+
 int accel_attach(struct accel_ctx *ctx)
 {
 	struct instance_info ii = { 0 };
-	unsigned int want, done = 0, stale;
+	unsigned int want, done = 0, stale, kept;
 	char why[512], names[128];
 	int err;
 
@@ -326,8 +352,11 @@ int accel_attach(struct accel_ctx *ctx)
 		goto unlock;
 	}
 	/* Pins (or a tuning journal) without an instance record: an earlier
-	 * attach died half-way.  Undo what it left before starting over. */
-	stale = features_attached(ctx);
+	 * attach died half-way.  Undo what it left before starting over.
+	 * State kept on purpose (detach --keep-tuning) is no leftover: the
+	 * feature's attach adopts it, or it is restored below. */
+	kept = features_kept(ctx);
+	stale = features_attached(ctx) & ~kept;
 	if (stale) {
 		mask_names(stale, names, sizeof(names));
 		pr_warn("found leftovers of an interrupted attach (%s); cleaning them up first\n", names);
@@ -357,6 +386,17 @@ int accel_attach(struct accel_ctx *ctx)
 		pr_warn("no feature can be attached on this host\n");
 		err = -EOPNOTSUPP;
 		goto rollback;
+	}
+	/* Kept state of a feature this attach leaves out: the host is to be
+	 * as these features make it, so the originals go back first (before
+	 * anything else changes: if that fails, nothing else was done). */
+	if (kept & ~want) {
+		mask_names(kept & ~want, names, sizeof(names));
+		pr_info("this attach leaves out %s, kept by `detach --keep-tuning`: restoring the original values first\n",
+			names);
+		err = detach_mask(ctx, kept & ~want);
+		if (err)
+			goto rollback;
 	}
 
 	for (int i = 0; i < nfeatures; i++) {
@@ -389,7 +429,7 @@ rollback:
 	if (done) {
 		mask_names(done, names, sizeof(names));
 		pr_warn("rolling back: %s\n", names);
-		detach_mask(ctx, done);
+		rollback_mask(ctx, done);
 	}
 	instance_remove(ctx);
 	rmdir(ctx->pin_root);
@@ -413,8 +453,9 @@ static void lingering_note(struct accel_ctx *ctx)
 int accel_detach(struct accel_ctx *ctx)
 {
 	struct instance_info ii;
-	unsigned int mask;
-	char names[128];
+	unsigned int mask, keep = 0;
+	char names[128], kept_names[128];
+	bool have;
 	int err;
 
 	if (access(ctx->pin_root, F_OK) && instance_read(ctx, &ii)) {
@@ -438,28 +479,74 @@ int accel_detach(struct accel_ctx *ctx)
 	}
 	reap_all(ctx);
 	mask = features_attached(ctx);
-	if (!instance_read(ctx, &ii)) {
+	have = !instance_read(ctx, &ii);
+	if (have) {
 		mask |= ii.features;
 		if (ii.abi != ACCEL_ABI_VERSION)
 			pr_warn("--force: removing an instance of BPF ABI version %u with ABI version %u\n",
 				ii.abi, ACCEL_ABI_VERSION);
 	}
-	if (!mask) {
-		pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
+	/* --keep-tuning keeps what a complete attach applied (the instance
+	 * record lists it) or an earlier --keep-tuning kept; an interrupted
+	 * attach's leftover is half applied: restored as without the option. */
+	for (int i = 0; ctx->keep_tuning && i < nfeatures; i++) {
+		const struct accel_feature *f = features[i];
+
+		if (!f->keep || !(mask & (1u << i)))
+			continue;
+		if (f->kept(ctx) || (have && (ii.features & (1u << i))))
+			keep |= 1u << i;
+		else
+			pr_warn("--keep-tuning: %s is the leftover of an interrupted attach, not a complete one: restoring it\n",
+				f->name);
+	}
+	mask_names(keep, kept_names, sizeof(kept_names));
+	if (!(mask & ~keep)) {
+		if (keep)
+			pr_info("nothing else is attached; %s stays kept (`accelctl detach` restores it)\n",
+				kept_names);
+		else
+			pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
+		for (int i = 0; i < nfeatures; i++) {
+			if (!(keep & (1u << i)) || features[i]->kept(ctx))
+				continue;
+			err = features[i]->keep(ctx);
+			if (err) {
+				pr_warn("cannot keep %s: %s; the instance record stays, run detach again\n",
+					features[i]->name, strerror(-err));
+				goto unlock;
+			}
+		}
 		instance_remove(ctx);
 		if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
 			lingering_note(ctx);
 		goto unlock;
 	}
-	err = detach_mask(ctx, mask);
-	mask_names(mask, names, sizeof(names));
+	err = detach_mask(ctx, mask & ~keep);
+	mask_names(mask & ~keep, names, sizeof(names));
 	if (err) {
 		pr_warn("detach incomplete (%s); what is left is listed by `accelctl status`; fix the cause and run detach again\n",
 			names);
 		goto unlock;
 	}
+	/* Marked kept before the instance record goes: a crash in between
+	 * leaves a record, and detach can be run again. */
+	for (int i = 0; i < nfeatures; i++) {
+		if (!(keep & (1u << i)) || features[i]->kept(ctx))
+			continue;
+		err = features[i]->keep(ctx);
+		if (err) {
+			pr_warn("cannot keep %s: %s; the instance record stays, run detach again\n",
+				features[i]->name, strerror(-err));
+			goto unlock;
+		}
+	}
 	instance_remove(ctx);
-	pr_info("detached: %s\n", names);
+	if (keep)
+		pr_info("detached: %s; kept: %s (still applied; `accelctl detach` restores the originals)\n",
+			names, kept_names);
+	else
+		pr_info("detached: %s\n", names);
 	if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
 		lingering_note(ctx);
 	else if (access(ctx->pin_root, F_OK) == 0)
@@ -610,17 +697,18 @@ int accel_status(struct accel_ctx *ctx)
 	struct instance_info ii;
 	bool have;
 	char when[32], names[128];
-	unsigned int mask;
+	unsigned int mask, kept;
 	struct json_writer jw;
 
 	accel_reap_trylock(ctx);
 	have = !instance_read(ctx, &ii);
 	mask = features_attached(ctx);
+	kept = features_kept(ctx);
 
 	if (ctx->json) {
 		jw_init(&jw, stdout, true);
 		jw_start_object(&jw);
-		jw_kv_bool(&jw, "attached", have || mask);
+		jw_kv_bool(&jw, "attached", have || (mask & ~kept));
 		jw_kv_string(&jw, "pin_root", ctx->pin_root);
 		jw_kv_string(&jw, "state_dir", ctx->state_dir);
 		jw_kv_string(&jw, "version", ACCELCTL_VERSION);
@@ -639,7 +727,9 @@ int accel_status(struct accel_ctx *ctx)
 
 			jw_key(&jw, f->name);
 			jw_start_object(&jw);
-			jw_kv_bool(&jw, "attached", mask & (1u << i));
+			jw_kv_bool(&jw, "attached", (mask & ~kept) & (1u << i));
+			if (f->kept)
+				jw_kv_bool(&jw, "kept", kept & (1u << i));
 			if (mask & (1u << i)) {
 				status_pins(ctx, f, &jw, NULL);
 				if (f->status)
@@ -654,19 +744,18 @@ int accel_status(struct accel_ctx *ctx)
 		jw_finish(&jw);
 		return 0;
 	}
-	mask_names(mask, names, sizeof(names));
+	mask_names(mask & ~kept, names, sizeof(names));
 	printf("accelctl %s  (libbpf %s, kernel %s)\n", ACCELCTL_VERSION, libbpf_version(),
 	       kernel_release());
 	printf("pin root:  %s\nstate dir: %s\n", ctx->pin_root, ctx->state_dir);
 	for (int i = 0; i < nfeatures; i++)
 		if (features[i]->lingering)
 			features[i]->lingering(ctx, NULL, stdout);
-	if (!have && !mask) {
+	if (!have && !(mask & ~kept))
 		printf("attached:  no\n");
-		return 0;
-	}
-	printf("attached:  %s%s%s\n", names, have ? " since " : " (no instance record: interrupted attach; the next attach or detach cleans it up)",
-	       have ? fmt_time(ii.since, when, sizeof(when)) : "");
+	else
+		printf("attached:  %s%s%s\n", names, have ? " since " : " (no instance record: interrupted attach; the next attach or detach cleans it up)",
+		       have ? fmt_time(ii.since, when, sizeof(when)) : "");
 	if (have && ii.netns[0])
 		printf("netns:     %s\n", ii.netns);
 	if (have && ii.abi != ACCEL_ABI_VERSION)
@@ -675,7 +764,9 @@ int accel_status(struct accel_ctx *ctx)
 	for (int i = 0; i < nfeatures; i++) {
 		if (!(mask & (1u << i)))
 			continue;
-		printf("  %s: %s\n", features[i]->name, features[i]->summary);
+		/* a kept feature's status says so itself, with its count */
+		if (!(kept & (1u << i)))
+			printf("  %s: %s\n", features[i]->name, features[i]->summary);
 		status_pins(ctx, features[i], NULL, stdout);
 		if (features[i]->status)
 			features[i]->status(ctx, NULL, stdout);

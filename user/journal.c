@@ -8,14 +8,21 @@
  * knows what to restore.  One line per setting; values are %XX-escaped so
  * a tab-separated sysctl (tcp_rmem) stays one token:
  *
- *   accelctl-tune-journal 1
+ *   accelctl-tune-journal 1|2
  *   netns NAME|-          netns_cookie N   profile NAME   since T   auto 0|1
+ *   kept T                (format 2 only: `detach --keep-tuning` at time T)
  *   bound KEY VALUE       (auto-tune bounds)
  *   item KIND IFNAME|- KEY GLOBAL ORIG NEW PREV SOURCE
  *
  * Restore rule: a value equal to ORIG needs nothing, equal to NEW or PREV
  * (what accelctl wrote) is put back to ORIG, anything else was changed by
  * the operator after us: a conflict, kept unless --force.
+ *
+ * Format 2 differs from 1 only by the kept line.  A journal that is not
+ * kept is still written as format 1, so that an older accelctl (say, after
+ * a package downgrade) can restore it; a kept one is format 2, which an
+ * older accelctl refuses as unreadable instead of mistaking it for an
+ * interrupted attach.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,7 +33,8 @@
 #include "tune.h"
 #include "util.h"
 
-#define JOURNAL_MAGIC "accelctl-tune-journal 1"
+#define JOURNAL_MAGIC "accelctl-tune-journal "
+#define JOURNAL_VERSION_MAX 2
 
 int journal_path(const struct accel_ctx *ctx, char *buf, size_t len)
 {
@@ -111,10 +119,10 @@ int journal_format(const struct journal *j, char *buf, size_t len)
 
 	journal_escape(j->netns[0] ? j->netns : "-", ns, sizeof(ns));
 	journal_escape(j->profile, prof, sizeof(prof));
-	n = snprintf(buf, len, JOURNAL_MAGIC "\nnetns %s\nnetns_cookie %llu\nprofile %s\nsince %lld\nauto %d\n"
+	n = snprintf(buf, len, JOURNAL_MAGIC "%d\nnetns %s\nnetns_cookie %llu\nprofile %s\nsince %lld\nauto %d\n"
 		     "bound somaxconn-max %llu\nbound port-low-min %llu\nbound ip6frag-high-max %llu\n"
 		     "bound tw-reuse %d\nbound port-pressure-pct %u\nbound interval %u\n",
-		     ns, (unsigned long long)j->netns_cookie, prof, j->since, j->auto_tune,
+		     j->kept ? 2 : 1, ns, (unsigned long long)j->netns_cookie, prof, j->since, j->auto_tune,
 		     (unsigned long long)j->bounds.somaxconn_max,
 		     (unsigned long long)j->bounds.port_low_min,
 		     (unsigned long long)j->bounds.ip6frag_high_max, j->bounds.tw_reuse,
@@ -122,6 +130,12 @@ int journal_format(const struct journal *j, char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return -E2BIG;
 	off = n;
+	if (j->kept) {
+		n = snprintf(buf + off, len - off, "kept %lld\n", j->kept);
+		if (n < 0 || (size_t)n >= len - off)
+			return -E2BIG;
+		off += n;
+	}
 	for (int i = 0; i < j->n; i++) {
 		const struct journal_entry *e = &j->e[i];
 
@@ -143,17 +157,20 @@ int journal_format(const struct journal *j, char *buf, size_t len)
 int journal_parse(struct journal *j, char *text)
 {
 	char *line, *save = NULL;
-	bool magic = false;
+	int version = 0;
 
 	memset(j, 0, sizeof(*j));
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char f[9][3 * TUNE_VAL_LEN];
 		int nf;
 
-		if (!magic) {
-			if (strcmp(line, JOURNAL_MAGIC))
+		if (!version) {
+			if (strncmp(line, JOURNAL_MAGIC, strlen(JOURNAL_MAGIC)))
 				return -EINVAL;
-			magic = true;
+			line += strlen(JOURNAL_MAGIC);
+			if (line[0] < '1' || line[0] > '0' + JOURNAL_VERSION_MAX || line[1])
+				return -EINVAL;	/* a newer format: never half-read */
+			version = line[0] - '0';
 			continue;
 		}
 		nf = sscanf(line, "%767s %767s %767s %767s %767s %767s %767s %767s %767s",
@@ -170,6 +187,10 @@ int journal_parse(struct journal *j, char *text)
 			journal_unescape(f[1], j->profile, sizeof(j->profile));
 		} else if (!strcmp(f[0], "since")) {
 			j->since = strtoll(f[1], NULL, 10);
+		} else if (!strcmp(f[0], "kept") && version >= 2) {
+			j->kept = strtoll(f[1], NULL, 10);
+			if (j->kept <= 0)
+				return -EINVAL;
 		} else if (!strcmp(f[0], "auto")) {
 			j->auto_tune = atoi(f[1]) != 0;
 		} else if (!strcmp(f[0], "bound") && nf == 3) {
@@ -205,7 +226,7 @@ int journal_parse(struct journal *j, char *text)
 			return -EINVAL;
 		}
 	}
-	return magic ? 0 : -EINVAL;
+	return version ? 0 : -EINVAL;
 }
 
 struct journal_entry *journal_find(struct journal *j, enum tune_kind kind, const char *ifname,

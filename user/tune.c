@@ -13,6 +13,18 @@
  *   operator's later changes as conflicts (kept unless --force), remove the
  *   journal.  A journal without an instance record is an interrupted
  *   attach: the generic code sees attached() and detaches first.
+ *
+ *   detach --keep-tuning marks the journal kept (keep) and changes no
+ *   value.  The next attach adopts it: the plan starts from the journal's
+ *   originals, so the result is exactly what restoring then attaching
+ *   would give, without the round trip: a setting already journaled keeps
+ *   its original, is written only when its value now differs from the
+ *   target, and a journaled setting the profile no longer changes goes
+ *   back to its original.  While it runs, the journal (format 1, not
+ *   kept) holds every original and both the value before this attach and
+ *   the target: a kill -9 leaves an interrupted attach that detach
+ *   restores to the true originals.  A failure writes back the values from
+ *   before this attach and the kept journal (rollback: not past it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -187,18 +199,25 @@ void tune_leave_netns(int *saved_fd)
 
 struct tune_change {
 	const struct tune_item *it;
+	const struct journal_entry *base;	/* the kept journal's entry, or NULL */
 	char label[TUNE_KEY_LEN + 32];
-	char cur[TUNE_VAL_LEN];
+	char cur[TUNE_VAL_LEN];		/* before any tuning: base's original, else now */
+	char now[TUNE_VAL_LEN];		/* the value now (what a rollback writes back) */
 	char new_val[TUNE_VAL_LEN];
-	char skip[320];			/* non-empty: not applied, and why */
+	char skip[3 * TUNE_VAL_LEN + 256];	/* non-empty: not applied, and why */
 	bool global;
 	bool written;
+	bool restore;			/* a kept setting this profile does not change:
+					 * new_val is its original */
 };
 
 struct tune_plan {
 	const struct tune_profile *p;
+	const struct journal *base;	/* kept journal being adopted, or NULL */
 	int n, errors, warnings;
 	struct tune_change c[TUNE_MAX_ITEMS];
+	struct tune_item extra[TUNE_MAX_ITEMS];	/* kept settings not in the profile */
+	int nextra;
 };
 
 static struct tune_change *plan_find(struct tune_plan *pl, const char *key)
@@ -209,16 +228,23 @@ static struct tune_change *plan_find(struct tune_plan *pl, const char *key)
 	return NULL;
 }
 
-/* The value a key will have after the apply (new if in the plan, else the
- * current one); "" when unknown. */
+/* The value a key will have after the apply (new if in the plan, else
+ * the kept journal's original, which a skipped kept setting goes back to,
+ * else the current one); "" when unknown. */
 static void effective(struct tune_plan *pl, const char *key, char *buf, size_t len)
 {
 	struct tune_change *c = plan_find(pl, key);
+	const struct journal_entry *e = pl->base ?
+		journal_find((struct journal *)pl->base, TK_SYSCTL, "", key) : NULL;
 	char path[PATH_MAX], canon[TUNE_KEY_LEN], err[64];
 
 	buf[0] = '\0';
 	if (c && !c->skip[0]) {
 		snprintf(buf, len, "%s", c->new_val);
+		return;
+	}
+	if (e) {
+		snprintf(buf, len, "%s", e->orig);
 		return;
 	}
 	if (!sysctl_key_parse(key, canon, sizeof(canon), path, sizeof(path), err, sizeof(err)))
@@ -355,13 +381,14 @@ static void check_sysctl(struct accel_ctx *ctx, struct tune_plan *pl, struct tun
 		plan_error(pl, it, msg);
 		return;
 	}
-	e = sysctl_read(path, c->cur, sizeof(c->cur));
+	e = sysctl_read(path, c->now, sizeof(c->now));
 	if (e) {
 		snprintf(msg, sizeof(msg), "%s: cannot read the current value: %s", canon, strerror(-e));
 		plan_error(pl, it, msg);
 		return;
 	}
-	if (sysctl_check_value(canon, c->cur, it->value, err, sizeof(err))) {
+	snprintf(c->cur, sizeof(c->cur), "%s", c->base ? c->base->orig : c->now);
+	if (sysctl_check_value(canon, c->now, it->value, err, sizeof(err))) {
 		plan_error(pl, it, err);
 		return;
 	}
@@ -393,7 +420,7 @@ static void check_nic(struct tune_plan *pl, struct tune_change *c, struct nic *n
 		plan_error(pl, it, err);
 		return;
 	}
-	e = nic_read(nic, it, c->cur, sizeof(c->cur), err, sizeof(err));
+	e = nic_read(nic, it, c->now, sizeof(c->now), err, sizeof(err));
 	if (e == -EOPNOTSUPP) {
 		snprintf(c->skip, sizeof(c->skip), "%s", err);
 		return;
@@ -402,6 +429,7 @@ static void check_nic(struct tune_plan *pl, struct tune_change *c, struct nic *n
 		plan_error(pl, it, err);
 		return;
 	}
+	snprintf(c->cur, sizeof(c->cur), "%s", c->base ? c->base->orig : c->now);
 	if (it->kind >= TK_FEAT_GRO) {
 		/* every changeable bit of the group to the requested state */
 		const char *want = it->value;
@@ -428,17 +456,55 @@ static void check_nic(struct tune_plan *pl, struct tune_change *c, struct nic *n
 	}
 }
 
+/* Is v a value accelctl wrote for this kept entry? */
+static bool base_owns(const struct journal_entry *e, const char *v)
+{
+	return !strcmp(v, e->new_val) || (e->prev[0] && !strcmp(v, e->prev));
+}
+
+/* Adopting a kept journal: a kept setting the profile does not change
+ * (absent, skipped, or asking for its original) goes back to its
+ * original -- unless the operator changed it since (a conflict, kept
+ * unless --force, as detach does). */
+static void plan_restore(struct accel_ctx *ctx, struct tune_change *c, struct nic *nic)
+{
+	const struct journal_entry *e = c->base;
+	char err[256];
+
+	c->restore = true;
+	c->skip[0] = '\0';
+	c->global = e->global;
+	snprintf(c->cur, sizeof(c->cur), "%s", e->orig);
+	snprintf(c->new_val, sizeof(c->new_val), "%s", e->orig);
+	if (tune_read(nic, e->kind, e->ifname, e->key, c->now, sizeof(c->now), err, sizeof(err))) {
+		snprintf(c->skip, sizeof(c->skip), "kept setting gone (%s): nothing to restore", err);
+		return;
+	}
+	if (!strcmp(c->now, e->orig)) {
+		snprintf(c->skip, sizeof(c->skip), "unchanged");
+		return;
+	}
+	if (!base_owns(e, c->now) && !ctx->force)
+		snprintf(c->skip, sizeof(c->skip), "changed after detach --keep-tuning (now '%s', accelctl "
+			 "set '%s'): keeping the operator's value; --force restores the original '%s'",
+			 c->now, e->new_val, e->orig);
+}
+
 /* Validate the whole profile; returns 0 or -ACCEL_ECONFIG (messages
- * printed, one per problem, each naming the key). */
+ * printed, one per problem, each naming the key).  base: a kept journal
+ * to adopt, or NULL. */
 static int plan_build(struct accel_ctx *ctx, const struct tune_profile *p, struct tune_plan *pl,
-		      struct nic *nic)
+		      struct nic *nic, const struct journal *base)
 {
 	memset(pl, 0, sizeof(*pl));
 	pl->p = p;
+	pl->base = base;
 	for (int i = 0; i < p->n; i++) {
 		struct tune_change *c = &pl->c[pl->n++];
 
 		c->it = &p->items[i];
+		if (base)
+			c->base = journal_find((struct journal *)base, c->it->kind, c->it->ifname, c->it->key);
 		tune_item_label(c->it->kind, c->it->ifname, c->it->key, c->label, sizeof(c->label));
 		if (c->it->kind == TK_SYSCTL)
 			check_sysctl(ctx, pl, c);
@@ -446,6 +512,37 @@ static int plan_build(struct accel_ctx *ctx, const struct tune_profile *p, struc
 			check_nic(pl, c, nic);
 		if (!c->skip[0] && !pl->errors && c->cur[0] && !strcmp(c->cur, c->new_val))
 			snprintf(c->skip, sizeof(c->skip), "unchanged");
+		if (c->base && c->skip[0] && !pl->errors)
+			plan_restore(ctx, c, nic);
+		else if (c->base && !pl->errors && strcmp(c->now, c->cur) && !base_owns(c->base, c->now))
+			pr_warn("tune: %s: changed after detach --keep-tuning (now '%s', accelctl set '%s'); "
+				"the original stays '%s'\n", c->label, c->now, c->base->new_val, c->base->orig);
+	}
+	for (int i = 0; base && i < base->n && !pl->errors; i++) {
+		const struct journal_entry *e = &base->e[i];
+		struct tune_item *it;
+		struct tune_change *c;
+		bool found = false;
+
+		for (int k = 0; k < pl->n && !found; k++)
+			found = pl->c[k].base == e;
+		if (found)
+			continue;
+		if (pl->n >= TUNE_MAX_ITEMS) {
+			plan_error(pl, NULL, "the profile and the kept journal together have too many "
+				   "settings; run `accelctl detach` first");
+			break;
+		}
+		it = &pl->extra[pl->nextra++];
+		it->kind = e->kind;
+		snprintf(it->key, sizeof(it->key), "%s", e->key);
+		snprintf(it->ifname, sizeof(it->ifname), "%s", e->ifname);
+		snprintf(it->value, sizeof(it->value), "%s", e->orig);
+		c = &pl->c[pl->n++];
+		c->it = it;
+		c->base = e;
+		tune_item_label(e->kind, e->ifname, e->key, c->label, sizeof(c->label));
+		plan_restore(ctx, c, nic);
 	}
 	plan_relations(pl);
 	if (pl->errors) {
@@ -465,9 +562,10 @@ static void plan_print(const struct tune_plan *pl, FILE *out)
 
 		char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN];
 
-		fprintf(out, "  %-40s %-24s %-24s %s\n", c->label, c->cur[0] ? show(c->cur, a, sizeof(a)) : "-",
+		fprintf(out, "  %-40s %-24s %-24s %s\n", c->label, c->now[0] ? show(c->now, a, sizeof(a)) : "-",
 			c->skip[0] && strcmp(c->skip, "unchanged") ? "-" : show(c->new_val, b, sizeof(b)),
-			c->skip[0] ? c->skip : "change");
+			c->skip[0] ? c->skip : c->restore ? "restore (kept; the profile leaves it at its original)" :
+			!strcmp(c->now, c->new_val) ? "kept (already set)" : "change");
 	}
 }
 
@@ -492,6 +590,13 @@ static inline void test_crash_hook(int written)
 }
 #endif
 
+/* A value is written only when it differs from the one in effect (an
+ * adopted kept setting may already have it). */
+static bool needs_write(const struct tune_change *c)
+{
+	return !c->skip[0] && strcmp(c->now, c->new_val);
+}
+
 /* Write pending values in passes: a value the kernel refuses because of
  * another one not yet written (ipfrag low above high) goes in the next
  * pass.  Stops when a pass makes no progress.  Returns the index of the
@@ -501,7 +606,7 @@ static int plan_write(struct tune_plan *pl, struct nic *nic, char *err, size_t e
 	int left = 0, written = 0, failed = -1;
 
 	for (int i = 0; i < pl->n; i++)
-		left += !pl->c[i].skip[0];
+		left += needs_write(&pl->c[i]);
 	while (left) {
 		int progress = 0;
 
@@ -510,7 +615,7 @@ static int plan_write(struct tune_plan *pl, struct nic *nic, char *err, size_t e
 			struct tune_change *c = &pl->c[i];
 			char e[256];
 
-			if (c->skip[0] || c->written)
+			if (!needs_write(c) || c->written)
 				continue;
 			if (tune_write(nic, c->it->kind, c->it->ifname, c->it->key, c->new_val, e, sizeof(e))) {
 				if (failed < 0) {
@@ -522,7 +627,7 @@ static int plan_write(struct tune_plan *pl, struct nic *nic, char *err, size_t e
 			c->written = true;
 			progress++;
 			left--;
-			pr_debug("set %s: %s -> %s\n", c->label, c->cur, c->new_val);
+			pr_debug("set %s: %s -> %s\n", c->label, c->now, c->new_val);
 			test_crash_hook(++written);
 		}
 		if (!progress)
@@ -542,7 +647,7 @@ static void plan_rollback(struct tune_plan *pl, struct nic *nic)
 
 			if (!c->written)
 				continue;
-			if (tune_write(nic, c->it->kind, c->it->ifname, c->it->key, c->cur, e, sizeof(e))) {
+			if (tune_write(nic, c->it->kind, c->it->ifname, c->it->key, c->now, e, sizeof(e))) {
 				if (pass == 2)
 					pr_warn("rollback of %s failed: %s\n", c->label, e);
 				left = true;
@@ -594,7 +699,7 @@ int tune_check_profile(struct accel_ctx *ctx, const struct tune_profile *p)
 		return -ENOMEM;
 	err = nic_open(&nic);
 	if (!err) {
-		err = plan_build(ctx, p, pl, nic);
+		err = plan_build(ctx, p, pl, nic, NULL);
 		plan_print(pl, stdout);
 	}
 	nic_close(nic);
@@ -606,13 +711,21 @@ int tune_dry_run(struct accel_ctx *ctx)
 {
 	struct tune_profile *p = NULL;
 	struct tune_plan *pl = calloc(1, sizeof(*pl));
+	struct journal *base = calloc(1, sizeof(*base));
 	struct nic *nic = NULL;
+	bool adopt;
 	int err;
 
-	if (!pl)
+	if (!pl || !base) {
+		free(pl);
+		free(base);
 		return -ENOMEM;
+	}
+	/* the plan an attach would make: against a kept journal, its originals */
+	adopt = !journal_read(ctx, base) && base->kept && base->netns_cookie == ctx->netns_cookie;
 	if (ctx->attach.no_tune) {
-		pr_info("--no-tune: no tuning profile; nothing to show\n");
+		pr_info("--no-tune: no tuning profile; nothing to show%s\n", adopt ?
+			" (attach would restore the kept tuning's originals)" : "");
 		err = 0;
 		goto cleanup;
 	}
@@ -622,39 +735,69 @@ int tune_dry_run(struct accel_ctx *ctx)
 	err = nic_open(&nic);
 	if (err)
 		goto cleanup;
-	err = plan_build(ctx, p, pl, nic);
+	err = plan_build(ctx, p, pl, nic, adopt ? base : NULL);
 	plan_print(pl, stdout);
 	if (!err)
-		printf("dry run: nothing changed%s\n", ctx->attach.auto_tune ?
+		printf("dry run: nothing changed%s%s\n", adopt ?
+		       "; attach would adopt the tuning kept by `detach --keep-tuning` (originals from its journal)" : "",
+		       ctx->attach.auto_tune ?
 		       "; --auto would let `accelctl autotune` act within the profile's [auto] bounds" : "");
 cleanup:
 	nic_close(nic);
 	free(p);
 	free(pl);
+	free(base);
 	return err;
 }
+
+static int tune_detach(struct accel_ctx *ctx);
+
+/* The kept journal this process adopted, and the plan that did it (what
+ * was written, the values before, the profile its items point into): for
+ * tune_rollback, when a later feature's attach fails. */
+static struct {
+	struct journal *base;
+	struct tune_plan *pl;
+	struct tune_profile *p;
+} adopted;
 
 static int tune_attach(struct accel_ctx *ctx)
 {
 	struct tune_profile *p = NULL;
 	struct tune_plan *pl = calloc(1, sizeof(*pl));
-	struct journal *j = calloc(1, sizeof(*j));
+	struct journal *j = calloc(1, sizeof(*j)), *base = NULL;
 	struct nic *nic = NULL;
 	char err_msg[512];
-	int err, failed, changed = 0;
+	int err, failed, changed = 0, same = 0, restored = 0;
 
 	if (!pl || !j) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	if (journal_exists(ctx)) {
+		base = calloc(1, sizeof(*base));
+		err = base ? journal_read(ctx, base) : -ENOMEM;
+		if (err || !base->kept) {
+			pr_warn("tune: a tuning journal exists in %s; run `accelctl detach` first\n",
+				ctx->state_dir);
+			err = err ? err : -EEXIST;
+			goto cleanup;
+		}
+		/* Adopted only by a tuning attach in the same namespace. */
+		if (ctx->attach.no_tune || base->netns_cookie != ctx->netns_cookie) {
+			pr_info("tune: %s: restoring the tuning kept by `detach --keep-tuning` (profile %s) first\n",
+				ctx->attach.no_tune ? "--no-tune" : "another network namespace than the kept tuning's",
+				base->profile);
+			err = tune_detach(ctx);
+			if (err)
+				goto cleanup;
+			free(base);
+			base = NULL;
+		}
+	}
 	if (ctx->attach.no_tune) {
 		pr_info("tune: --no-tune, no profile applied\n");
 		err = 0;
-		goto cleanup;
-	}
-	if (journal_exists(ctx)) {
-		pr_warn("tune: a tuning journal exists in %s; run `accelctl detach` first\n", ctx->state_dir);
-		err = -EEXIST;
 		goto cleanup;
 	}
 	err = load_profile(ctx, &p);
@@ -665,11 +808,14 @@ static int tune_attach(struct accel_ctx *ctx)
 		pr_warn("tune: cannot open netlink sockets: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	err = plan_build(ctx, p, pl, nic);
+	err = plan_build(ctx, p, pl, nic, base);
 	if (err)
 		goto cleanup;
 
-	/* The journal first, on disk, before the first write. */
+	/* The journal first, on disk, before the first write.  Adopting, it
+	 * is not kept any more (a crash from here on is an interrupted attach)
+	 * and holds, per setting, the true original, the target and the value
+	 * before this attach: whichever a crash leaves, detach restores it. */
 	snprintf(j->netns, sizeof(j->netns), "%s", ctx->netns ? ctx->netns : "");
 	j->netns_cookie = ctx->netns_cookie;
 	snprintf(j->profile, sizeof(j->profile), "%s", p->name);
@@ -689,8 +835,18 @@ static int tune_attach(struct accel_ctx *ctx)
 		e->global = c->global;
 		snprintf(e->orig, sizeof(e->orig), "%s", c->cur);
 		snprintf(e->new_val, sizeof(e->new_val), "%s", c->new_val);
-		snprintf(e->source, sizeof(e->source), "profile %s", p->name);
-		changed++;
+		if (c->base && needs_write(c) && base_owns(c->base, c->now))
+			snprintf(e->prev, sizeof(e->prev), "%s", c->now);
+		if (c->restore)
+			snprintf(e->source, sizeof(e->source), "%s", c->base->source);
+		else
+			snprintf(e->source, sizeof(e->source), "profile %s", p->name);
+		if (c->restore)
+			restored++;
+		else if (needs_write(c))
+			changed++;
+		else
+			same++;
 	}
 	err = journal_write(ctx, j);
 	if (err) {
@@ -703,32 +859,144 @@ static int tune_attach(struct accel_ctx *ctx)
 	if (failed >= 0) {
 		pr_warn("tune: applying %s failed: %s\n", pl->c[failed].label, err_msg);
 		plan_rollback(pl, nic);
-		pr_warn("tune: rolled back; every value is as before\n");
-		journal_remove(ctx);
+		if (base && journal_write(ctx, base))
+			pr_warn("tune: cannot put the kept journal back; `accelctl detach` restores the originals\n");
+		else if (!base)
+			journal_remove(ctx);
+		pr_warn("tune: rolled back; every value is as before%s\n",
+			base ? " (the tuning kept by `detach --keep-tuning`)" : "");
 		err = -EIO;
 		goto cleanup;
 	}
+	if (base) {
+		/* Done: the restored settings leave the journal, and what stood
+		 * before this attach is no longer ours. */
+		int k = 0;
+
+		for (int i = 0; i < j->n; i++) {
+			const struct tune_change *c = NULL;
+
+			for (int m = 0; m < pl->n && !c; m++)
+				if (!pl->c[m].skip[0] && pl->c[m].it->kind == j->e[i].kind &&
+				    !strcmp(pl->c[m].it->key, j->e[i].key) &&
+				    !strcmp(pl->c[m].it->ifname, j->e[i].ifname))
+					c = &pl->c[m];
+			if (c && c->restore)
+				continue;
+			j->e[k] = j->e[i];
+			j->e[k++].prev[0] = '\0';
+		}
+		j->n = k;
+		if (journal_write(ctx, j))
+			pr_warn("tune: cannot tidy the journal; it still restores the originals\n");
+	}
 	for (int i = 0; i < pl->n; i++) {
 		const struct tune_change *c = &pl->c[i];
-		char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN];
+		char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN], o[TUNE_VAL_LEN];
 
-		if (!c->skip[0])
-			pr_info("tune: %s: %s -> %s\n", c->label, show(c->cur, a, sizeof(a)),
-				show(c->new_val, b, sizeof(b)));
+		if (c->restore && !c->skip[0])
+			pr_info("tune: %s: %s -> %s (restored: the profile no longer changes it)\n", c->label,
+				show(c->now, a, sizeof(a)), show(c->new_val, b, sizeof(b)));
+		else if (c->restore && strcmp(c->skip, "unchanged"))
+			pr_warn("tune: %s: %s\n", c->label, c->skip);
+		else if (!c->skip[0] && needs_write(c))
+			pr_info("tune: %s: %s -> %s%s%s%s\n", c->label, show(c->now, a, sizeof(a)),
+				show(c->new_val, b, sizeof(b)), c->base ? " (original " : "",
+				c->base ? show(c->cur, o, sizeof(o)) : "", c->base ? ")" : "");
+		else if (!c->skip[0])
+			pr_info("tune: %s: %s kept as applied (original %s)\n", c->label,
+				show(c->now, a, sizeof(a)), show(c->cur, o, sizeof(o)));
 		else if (strcmp(c->skip, "unchanged"))
 			pr_info("tune: %s: skipped: %s\n", c->label, c->skip);
 	}
 	if (j->auto_tune && autotune_baseline(ctx))
 		pr_warn("tune: cannot record auto-tune counter baselines\n");
-	pr_info("tune: profile %s: %d setting%s changed, journal %s/tune.journal%s\n", p->name, changed,
-		changed == 1 ? "" : "s", ctx->state_dir,
-		j->auto_tune ? "; auto-tune enabled (run `accelctl autotune`)" : "");
+	if (base)
+		pr_info("tune: profile %s: adopted the tuning kept by `detach --keep-tuning`: %d setting%s "
+			"changed, %d already set, %d restored; journal %s/tune.journal%s\n", p->name, changed,
+			changed == 1 ? "" : "s", same, restored, ctx->state_dir,
+			j->auto_tune ? "; auto-tune enabled (run `accelctl autotune`)" : "");
+	else
+		pr_info("tune: profile %s: %d setting%s changed, journal %s/tune.journal%s\n", p->name,
+			changed, changed == 1 ? "" : "s", ctx->state_dir,
+			j->auto_tune ? "; auto-tune enabled (run `accelctl autotune`)" : "");
+	if (base) {
+		/* kept for tune_rollback */
+		adopted.base = base;
+		adopted.pl = pl;
+		adopted.p = p;
+		base = NULL;
+		pl = NULL;
+		p = NULL;
+	}
 cleanup:
 	nic_close(nic);
 	free(p);
 	free(pl);
 	free(j);
+	free(base);
 	return err;
+}
+
+/* Attach rollback: an adopting attach goes back to the kept tuning (the
+ * values before it and the kept journal), any other to the originals. */
+static int tune_rollback(struct accel_ctx *ctx)
+{
+	struct nic *nic = NULL;
+	int err;
+
+	if (!adopted.base)
+		return tune_detach(ctx);
+	err = nic_open(&nic);
+	if (!err) {
+		plan_rollback(adopted.pl, nic);
+		err = journal_write(ctx, adopted.base);
+		if (!err)
+			pr_warn("tune: back to the tuning kept by `detach --keep-tuning`\n");
+	}
+	nic_close(nic);
+	free(adopted.base);
+	free(adopted.pl);
+	free(adopted.p);
+	memset(&adopted, 0, sizeof(adopted));
+	return err;
+}
+
+/* detach --keep-tuning: no value changes, the journal is marked kept. */
+static int tune_keep(struct accel_ctx *ctx)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+	int err;
+
+	if (!j)
+		return -ENOMEM;
+	err = journal_read(ctx, j);
+	if (err == -ENOENT) {
+		err = 0;
+		goto cleanup;
+	}
+	if (err || j->kept)
+		goto cleanup;
+	j->kept = time(NULL);
+	err = journal_write(ctx, j);
+	if (err)
+		goto cleanup;
+	/* autotune stops on a kept journal; an adopting --auto starts over */
+	autotune_state_remove(ctx);
+	pr_info("tune: kept %d setting%s as applied; the originals stay in %s/tune.journal\n", j->n,
+		j->n == 1 ? "" : "s", ctx->state_dir);
+cleanup:
+	free(j);
+	return err;
+}
+
+static bool tune_kept(struct accel_ctx *ctx)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+	bool kept = j && !journal_read(ctx, j) && j->kept;
+
+	free(j);
+	return kept;
 }
 
 enum restore_result { R_SAME, R_RESTORED, R_CONFLICT, R_GONE, R_FAILED };
@@ -782,6 +1050,9 @@ static int tune_detach(struct accel_ctx *ctx)
 			"restoring\n", ctx->state_dir, strerror(-err));
 		goto cleanup;
 	}
+	if (j->kept)
+		pr_info("tune: restoring the %d setting%s kept by `detach --keep-tuning`\n", j->n,
+			j->n == 1 ? "" : "s");
 	ns_err = tune_enter_journal_netns(j, &saved);
 	if (ns_err)
 		pr_warn("tune: network namespace '%s' is gone; its settings went with it, only host-wide "
@@ -882,9 +1153,16 @@ static void tune_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out
 		jw_kv_string(jw, "profile", j->profile);
 		jw_kv_string(jw, "since", fmt_time(j->since, when, sizeof(when)));
 		jw_kv_bool(jw, "auto", j->auto_tune);
+		if (j->kept)
+			jw_kv_string(jw, "kept_since", fmt_time(j->kept, when, sizeof(when)));
 		jw_key(jw, "settings");
 		jw_start_array(jw);
 	} else {
+		if (j->kept)
+			fprintf(out, "  tune: kept (%d setting%s, originals in the journal; accelctl detach "
+				"restores them)\n    kept by `detach --keep-tuning` since %s; the next attach "
+				"with tuning adopts them\n", j->n, j->n == 1 ? "" : "s",
+				fmt_time(j->kept, when, sizeof(when)));
 		fprintf(out, "    profile %s since %s, auto-tune %s; detach restores:\n", j->profile,
 			fmt_time(j->since, when, sizeof(when)), j->auto_tune ? "on" : "off");
 		fprintf(out, "    %-40s %-22s %-22s %-22s %s\n", "KEY", "ORIGINAL", "SET", "NOW", "SOURCE");
@@ -957,6 +1235,9 @@ static int tune_collect(struct accel_ctx *ctx, struct metrics *m)
 	f = metrics_family(m, "accel_tune_auto_enabled", METRIC_GAUGE,
 			   "1 when attach enabled auto-tuning (--auto)");
 	metric_add(f, j->auto_tune, (const char *)NULL);
+	f = metrics_family(m, "accel_tune_kept", METRIC_GAUGE,
+			   "1 when `detach --keep-tuning` left the tuning applied (nothing else attached)");
+	metric_add(f, j->kept != 0, (const char *)NULL);
 	nic_close(nic);
 	tune_leave_netns(&saved);
 	free(j);
@@ -982,6 +1263,9 @@ const struct accel_feature feature_tune = {
 	.attach = tune_attach,
 	.detach = tune_detach,
 	.attached = tune_attached,
+	.keep = tune_keep,
+	.kept = tune_kept,
+	.rollback = tune_rollback,
 	.collect = tune_collect,
 	.show = tune_show,
 	.status = tune_status,

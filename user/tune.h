@@ -173,6 +173,9 @@ struct journal {
 	long long since;
 	bool auto_tune;
 	struct tune_bounds bounds;
+	/* 0, or when `detach --keep-tuning` left the tuning applied on
+	 * purpose: not an interrupted attach, the next attach adopts it */
+	long long kept;
 	int n;
 	struct journal_entry e[TUNE_MAX_ITEMS];
 };
@@ -183,7 +186,9 @@ bool journal_exists(const struct accel_ctx *ctx);
 int journal_write(const struct accel_ctx *ctx, const struct journal *j);
 int journal_read(const struct accel_ctx *ctx, struct journal *j);
 int journal_remove(const struct accel_ctx *ctx);
-/* Serialise / parse (unit-tested). */
+/* Serialise / parse (unit-tested).  A journal without the kept mark is
+ * written as format 1 (what accelctl before --keep-tuning reads); a kept
+ * one as format 2.  Both are read. */
 int journal_format(const struct journal *j, char *buf, size_t len);
 int journal_parse(struct journal *j, char *text);
 struct journal_entry *journal_find(struct journal *j, enum tune_kind kind, const char *ifname,

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # tune: profiles applied transactionally in a test netns with a veth pair,
 # restored byte for byte (sysctl -a, ethtool -k/-l/-g, MTU), after detach,
-# after kill -9 mid-apply, and never half-applied on bad input.
+# after kill -9 mid-apply, and never half-applied on bad input; kept by
+# detach --keep-tuning and adopted by the next attach.
 # Only per-namespace keys are written; host-wide keys are only refused.
 source "$(dirname "$0")/lib.sh"
 
@@ -141,6 +142,153 @@ test_kill9_mid_apply_then_detach_or_attach_recovers() {
 		fail "journal after recovery does not hold the true original: $(cat "$STATE/tune.journal")"
 	$A detach
 	assert_snapshot_same "$ns" "$TMP/before" "detach after recovery"
+	pass
+}
+
+# detach --keep-tuning (a restart, an upgrade): the values stay tuned and
+# journaled with their originals; the next attach adopts them without
+# writing a value back and forth; a plain detach restores the originals.
+test_keep_tuning_across_a_restart_then_detach_restores() {
+	local ns out rc
+	tune_ns
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=41	# the original, X
+	full_profile "$TMP/p.ini"					# tunes it to Y = 17
+	snapshot "$ns" >"$TMP/before"
+	$A --netns "$ns" attach --features tune,tcpstate --config "$TMP/p.ini" >/dev/null 2>&1
+	snapshot "$ns" >"$TMP/tuned"
+	out=$($A detach --keep-tuning 2>&1) || fail "detach --keep-tuning: $out"
+	grep -q 'detached: tcpstate; kept: tune' <<<"$out" || fail "detach message: $out"
+	assert_snapshot_same "$ns" "$TMP/tuned" "after detach --keep-tuning"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 17 "tuned value kept"
+	[ ! -e "$STATE/instance" ] || fail "instance record left"
+	[ ! -e "$PIN/tcpstate" ] || fail "tcpstate not detached"
+	grep -q '^kept [0-9]*$' "$STATE/tune.journal" || fail "journal not marked kept: $(cat "$STATE/tune.journal")"
+	grep -q 'item sysctl - net.ipv4.tcp_fin_timeout 0 41 17 ' "$STATE/tune.journal" || fail "original lost"
+	out=$($A status)
+	grep -q '^attached:  no$' <<<"$out" || fail "status: $out"
+	grep -qF 'tune: kept (14 settings, originals in the journal; accelctl detach restores them)' <<<"$out" ||
+		fail "status does not say kept: $out"
+	out=$($A status --json)
+	assert_eq "$(json_get 'd["attached"], d["features"]["tune"]["attached"], d["features"]["tune"]["kept"]' <<<"$out")" \
+		"False False True" "status --json"
+	grep -q '^accel_tune_kept 1$' <<<"$($A stats --prometheus)" || fail "accel_tune_kept"
+	# A second --keep-tuning changes nothing.
+	$A detach --keep-tuning >/dev/null 2>&1
+	assert_snapshot_same "$ns" "$TMP/tuned" "after a second detach --keep-tuning"
+	# Adopting with the same profile writes nothing: the crash hook, armed
+	# for the first write, never fires (a restore-then-apply would write).
+	rc=0; ACCELCTL_TEST_TUNE_CRASH_AFTER=1 hooked --netns "$ns" attach --features tune,tcpstate \
+		--config "$TMP/p.ini" >"$TMP/out" 2>&1 || rc=$?
+	assert_eq "$rc" 0 "adopting attach (a write would have tripped the hook): $(cat "$TMP/out")"
+	grep -q 'net.ipv4.tcp_fin_timeout: 17 kept as applied (original 41)' "$TMP/out" ||
+		fail "adopt message: $(cat "$TMP/out")"
+	grep -q 'adopted the tuning kept by .detach --keep-tuning.: 0 settings changed, 14 already set, 0 restored' \
+		"$TMP/out" || fail "adopt summary: $(cat "$TMP/out")"
+	assert_snapshot_same "$ns" "$TMP/tuned" "after the adopting attach"
+	grep -q '^kept ' "$STATE/tune.journal" && fail "journal still kept after attach"
+	grep -q 'item sysctl - net.ipv4.tcp_fin_timeout 0 41 17 ' "$STATE/tune.journal" ||
+		fail "the adopting attach took the tuned value for the original: $(cat "$STATE/tune.journal")"
+	grep -q '^attached:  tune,tcpstate since' <<<"$($A status)" || fail "status after adopt: $($A status)"
+	$A detach >/dev/null
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 41 "detach restores X"
+	assert_snapshot_same "$ns" "$TMP/before" "after the plain detach"
+	[ ! -e "$STATE/tune.journal" ] || fail "journal left after detach"
+	pass
+}
+
+# The adopting attach with another profile: a dropped setting goes back to
+# its original, a changed one keeps its original, a new one is journaled.
+test_keep_tuning_adopt_with_a_changed_profile() {
+	local ns out
+	tune_ns
+	full_profile "$TMP/p.ini"
+	sed -e '/somaxconn/d' -e '/^mtu/d' -e 's/tcp_fin_timeout = 17/tcp_fin_timeout = 19/' \
+		-e 's/^\[sysctl\]$/[sysctl]\nnet.ipv4.tcp_keepalive_time = 600/' "$TMP/p.ini" >"$TMP/p2.ini"
+	snapshot "$ns" >"$TMP/before"
+	$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >/dev/null 2>&1
+	$A detach --keep-tuning >/dev/null 2>&1
+	out=$($A --netns "$ns" attach --features tune --config "$TMP/p2.ini" 2>&1) || fail "attach: $out"
+	assert_eq "$(nsctl "$ns" net.core.somaxconn)" 4096 "dropped sysctl restored"
+	grep -q 'mtu 1500 ' <<<"$(ip -n "$ns" link show vA)" || fail "dropped mtu not restored: $out"
+	grep -q 'net.core.somaxconn: 1024 -> 4096 (restored: the profile no longer changes it)' <<<"$out" ||
+		fail "restore not reported: $out"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 19 "changed setting"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_keepalive_time)" 600 "new setting"
+	grep -q 'item sysctl - net.ipv4.tcp_fin_timeout 0 60 19 ' "$STATE/tune.journal" || fail "fin original"
+	grep -q 'item sysctl - net.ipv4.tcp_keepalive_time 0 7200 600 ' "$STATE/tune.journal" || fail "new entry"
+	grep -q '^item sysctl - net.core.somaxconn \|^item mtu ' "$STATE/tune.journal" && fail "restored settings left in the journal"
+	$A detach >/dev/null
+	assert_snapshot_same "$ns" "$TMP/before" "after detach"
+	pass
+}
+
+# kill -9 in the adopting attach (after 1 and after 3 of its writes): the
+# journal is an interrupted attach's, and restores the true originals.
+test_keep_tuning_kill9_in_adopting_attach_restores_originals() {
+	local ns rc n
+	tune_ns
+	full_profile "$TMP/p.ini"
+	sed -e '/somaxconn/d' -e '/^mtu/d' -e 's/tcp_fin_timeout = 17/tcp_fin_timeout = 19/' "$TMP/p.ini" >"$TMP/p2.ini"
+	snapshot "$ns" >"$TMP/before"
+	for n in 1 3; do
+		$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >/dev/null 2>&1
+		$A detach --keep-tuning >/dev/null 2>&1
+		rc=0; ACCELCTL_TEST_TUNE_CRASH_AFTER=$n hooked --netns "$ns" attach --features tune \
+			--config "$TMP/p2.ini" >"$TMP/out" 2>&1 || rc=$?
+		assert_eq "$rc" 137 "exit status of the adopting attach killed after $n writes"
+		grep -q '^kept ' "$STATE/tune.journal" && fail "journal still marked kept after the crash"
+		grep -q 'attached: *tune (no instance record' <<<"$($A status)" || fail "status: $($A status)"
+		$A detach >/dev/null 2>&1
+		assert_snapshot_same "$ns" "$TMP/before" "detach after kill -9 after $n writes"
+		[ ! -e "$STATE/tune.journal" ] || fail "journal left"
+	done
+	# Killed, then attach again: the leftover is repaired first (to the
+	# true originals), then the profile applies over them.
+	$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >/dev/null 2>&1
+	$A detach --keep-tuning >/dev/null 2>&1
+	rc=0; ACCELCTL_TEST_TUNE_CRASH_AFTER=2 hooked --netns "$ns" attach --features tune \
+		--config "$TMP/p2.ini" >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 137 "exit status of the third killed attach"
+	$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >"$TMP/out" 2>&1 ||
+		fail "attach after crash: $(cat "$TMP/out")"
+	grep -q 'leftovers of an interrupted attach (tune)' "$TMP/out" || fail "no recovery: $(cat "$TMP/out")"
+	grep -q 'item sysctl - net.ipv4.tcp_fin_timeout 0 60 17 ' "$STATE/tune.journal" ||
+		fail "journal after recovery: $(cat "$STATE/tune.journal")"
+	$A detach >/dev/null
+	assert_snapshot_same "$ns" "$TMP/before" "detach after recovery"
+	pass
+}
+
+# An attach without tuning restores the kept tuning first; --keep-tuning
+# does not keep an interrupted attach's leftover; it is a detach option.
+test_keep_tuning_edges_and_only_for_detach() {
+	local ns out rc cmd
+	tune_ns
+	full_profile "$TMP/p.ini"
+	snapshot "$ns" >"$TMP/before"
+	$A --netns "$ns" attach --features tune --config "$TMP/p.ini" >/dev/null 2>&1
+	$A detach --keep-tuning >/dev/null 2>&1
+	out=$($A --netns "$ns" attach --features tcpstate 2>&1) || fail "attach tcpstate: $out"
+	grep -q 'this attach leaves out tune, kept by .detach --keep-tuning.: restoring the original values first' \
+		<<<"$out" || fail "no notice: $out"
+	assert_snapshot_same "$ns" "$TMP/before" "after an attach without tune"
+	[ ! -e "$STATE/tune.journal" ] || fail "journal left"
+	$A detach >/dev/null
+	# an interrupted attach is restored, not kept
+	rc=0; ACCELCTL_TEST_TUNE_CRASH_AFTER=2 hooked --netns "$ns" attach --features tune \
+		--config "$TMP/p.ini" >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 137 "exit status of the killed attach"
+	out=$($A detach --keep-tuning 2>&1) || fail "detach --keep-tuning: $out"
+	grep -q 'tune is the leftover of an interrupted attach, not a complete one: restoring it' <<<"$out" ||
+		fail "message: $out"
+	assert_snapshot_same "$ns" "$TMP/before" "detach --keep-tuning of an interrupted attach"
+	[ ! -e "$STATE/tune.journal" ] || fail "journal left"
+	for cmd in attach status stats autotune; do
+		rc=0; out=$($A $cmd --keep-tuning 2>&1) || rc=$?
+		assert_eq "$rc" 2 "exit status of $cmd --keep-tuning"
+		grep -qF -- "--keep-tuning is only valid for \`accelctl detach\`" <<<"$out" || fail "$cmd: $out"
+	done
+	assert_snapshot_same "$ns" "$TMP/before" "after the refused commands"
 	pass
 }
 

@@ -19,6 +19,8 @@ static const int attach_like[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCL
 static const int stats_like[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
 static const struct command attach_cmd = { "attach", NULL, "test", NULL, attach_like, NULL };
 static const struct command stats_cmd = { "stats", NULL, "test", NULL, stats_like, NULL };
+static const int detach_like[] = { OPT_FORCE, OPT_KEEP_TUNING, 0 };
+static const struct command detach_cmd = { "detach", NULL, "test", NULL, detach_like, NULL };
 
 static int parse(const struct command *cmd, struct accel_ctx *ctx, struct cli_opts *o, ...)
 {
@@ -95,6 +97,22 @@ static void test_stats_options(void **state)
 	assert_int_equal(o.nargs, 1);
 }
 
+/* --keep-tuning: detach only; elsewhere a usage error (exit 2). */
+static void test_keep_tuning_detach_only(void **state)
+{
+	struct accel_ctx ctx;
+	struct cli_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&detach_cmd, &ctx, &o, NULL), 0);
+	assert_false(ctx.keep_tuning);
+	assert_int_equal(parse(&detach_cmd, &ctx, &o, "--keep-tuning", "--force", NULL), 0);
+	assert_true(ctx.keep_tuning);
+	assert_true(ctx.force);
+	assert_int_equal(parse(&attach_cmd, &ctx, &o, "--keep-tuning", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&stats_cmd, &ctx, &o, "--keep-tuning", NULL), EXIT_USAGE);
+}
+
 static void test_features_parse(void **state)
 {
 	unsigned int mask;
@@ -118,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_attach_options),
 		cmocka_unit_test(test_attach_rejects),
 		cmocka_unit_test(test_stats_options),
+		cmocka_unit_test(test_keep_tuning_detach_only),
 		cmocka_unit_test(test_features_parse),
 	};
 

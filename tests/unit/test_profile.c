@@ -296,6 +296,56 @@ static void test_journal_roundtrip(void **state)
 	assert_int_equal(journal_parse(&k, buf), -EINVAL);
 }
 
+/* The kept mark (detach --keep-tuning): format 2; a journal without it
+ * stays format 1, and format 1 from before the mark is still read. */
+static void test_journal_kept_mark(void **state)
+{
+	static struct journal j, k;
+	char buf[16384];
+
+	(void)state;
+	memset(&j, 0, sizeof(j));
+	snprintf(j.profile, sizeof(j.profile), "loopback");
+	j.n = 1;
+	j.e[0].kind = TK_SYSCTL;
+	snprintf(j.e[0].key, sizeof(j.e[0].key), "net.ipv4.tcp_fin_timeout");
+	snprintf(j.e[0].orig, sizeof(j.e[0].orig), "60");
+	snprintf(j.e[0].new_val, sizeof(j.e[0].new_val), "30");
+	assert_true(journal_format(&j, buf, sizeof(buf)) > 0);
+	assert_true(!strncmp(buf, "accelctl-tune-journal 1\n", 24));
+	assert_null(strstr(buf, "\nkept "));
+	assert_int_equal(journal_parse(&k, buf), 0);
+	assert_int_equal(k.kept, 0);
+
+	j.kept = 1700000123;
+	assert_true(journal_format(&j, buf, sizeof(buf)) > 0);
+	assert_true(!strncmp(buf, "accelctl-tune-journal 2\n", 24));
+	assert_non_null(strstr(buf, "\nkept 1700000123\n"));
+	assert_int_equal(journal_parse(&k, buf), 0);
+	assert_int_equal(k.kept, 1700000123);
+	assert_int_equal(k.n, 1);
+	assert_string_equal(k.e[0].orig, "60");
+
+	/* a journal written before the mark existed (format 1, verbatim) */
+	snprintf(buf, sizeof(buf), "accelctl-tune-journal 1\nnetns -\nnetns_cookie 7\nprofile loopback\n"
+		 "since 1700000000\nauto 0\nbound interval 10\n"
+		 "item sysctl - net.ipv4.tcp_fin_timeout 0 60 30 %% profile%%20loopback\n");
+	assert_int_equal(journal_parse(&k, buf), 0);
+	assert_int_equal(k.kept, 0);
+	assert_int_equal(k.n, 1);
+	assert_string_equal(k.e[0].new_val, "30");
+	assert_string_equal(k.e[0].source, "profile loopback");
+	/* the mark belongs to format 2; a newer format is refused */
+	snprintf(buf, sizeof(buf), "accelctl-tune-journal 1\nkept 5\n");
+	assert_int_equal(journal_parse(&k, buf), -EINVAL);
+	snprintf(buf, sizeof(buf), "accelctl-tune-journal 2\nkept 0\n");
+	assert_int_equal(journal_parse(&k, buf), -EINVAL);
+	snprintf(buf, sizeof(buf), "accelctl-tune-journal 3\n");
+	assert_int_equal(journal_parse(&k, buf), -EINVAL);
+	snprintf(buf, sizeof(buf), "accelctl-tune-journal 12\n");
+	assert_int_equal(journal_parse(&k, buf), -EINVAL);
+}
+
 static void test_nic_limits(void **state)
 {
 	char err[256];
@@ -398,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_builtin_loopback),
 		cmocka_unit_test(test_merge_attach_opts),
 		cmocka_unit_test(test_journal_roundtrip),
+		cmocka_unit_test(test_journal_kept_mark),
 		cmocka_unit_test(test_nic_limits),
 		cmocka_unit_test(test_tune_read_write_sysctl),
 		cmocka_unit_test(test_nic_link_reply_is_checked),

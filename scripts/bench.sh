@@ -56,8 +56,10 @@
 #                         300, quick 60)
 #
 # Sub-benchmarks: scripts/bench-netacct.sh (iperf3 over veth with/without
-# netacct, target <= 3 %) and scripts/bench-tcpstate.sh (connection churn
-# with/without tcpstate, target <= 2 %) run when executable, with OUT and
+# netacct, target <= 3 %), scripts/bench-tcpstate.sh (connection churn
+# with/without tcpstate, target <= 2 %) and scripts/bench-lifecycle.sh
+# (detach and attach times with 0, 1,000 and 10,000 live accelerated
+# connections; BENCH_LIFECYCLE_ARGS) run when executable, with OUT and
 # ACCELCTL in the environment and shorter rounds than their defaults (to
 # fit the time budget; BENCH_NETACCT_ARGS / BENCH_TCPSTATE_ARGS override).
 # The report includes their output and checks the overhead they print
@@ -79,10 +81,12 @@ if [ -n "$QUICK" ]; then
 	REPS=${BENCH_REPS:-3} DUR=${BENCH_SECONDS:-0.5} REAL_DUR=1 REDIS_N=50000
 	SUB_TIMEOUT=${BENCH_SUB_TIMEOUT:-60}
 	NETACCT_ARGS=${BENCH_NETACCT_ARGS:--d 1 -r 1} TCPSTATE_ARGS=${BENCH_TCPSTATE_ARGS:--r 3 -t 1}
+	LIFECYCLE_ARGS=${BENCH_LIFECYCLE_ARGS:--r 1}
 else
 	REPS=${BENCH_REPS:-5} DUR=${BENCH_SECONDS:-1.2} REAL_DUR=2 REDIS_N=100000
 	SUB_TIMEOUT=${BENCH_SUB_TIMEOUT:-300}
 	NETACCT_ARGS=${BENCH_NETACCT_ARGS:--d 1 -r 10} TCPSTATE_ARGS=${BENCH_TCPSTATE_ARGS:--r 5 -t 1}
+	LIFECYCLE_ARGS=${BENCH_LIFECYCLE_ARGS:--r 3}
 fi
 IO=${BENCH_IO:-epoll}
 ONLY=${BENCH_ONLY:-}
@@ -475,13 +479,14 @@ done
 # ---------------------------------------------------------------- sub-benchmarks
 
 declare -A SUB_OUT SUB_PCT SUB_HOOK SUB_CMD
-for sub in netacct tcpstate; do
+for sub in netacct tcpstate lifecycle; do
 	s=$top/scripts/bench-$sub.sh
 	[ -x "$s" ] || continue
 	[ -n "$ONLY" ] && ! [[ "$sub" =~ $ONLY ]] && continue
 	log "bench: running scripts/bench-$sub.sh"
 	rc=0
 	args=$NETACCT_ARGS; [ "$sub" = tcpstate ] && args=$TCPSTATE_ARGS
+	[ "$sub" = lifecycle ] && args=$LIFECYCLE_ARGS
 	SUB_CMD[$sub]="scripts/bench-$sub.sh $args"
 	# shellcheck disable=SC2086 # args: a list of options
 	SUB_OUT[$sub]=$(OUT=$OUT ACCELCTL=$ACCELCTL timeout -k 10 "$SUB_TIMEOUT" "$s" $args \
@@ -652,6 +657,7 @@ for sub in netacct tcpstate; do
 	p=${SUB_PCT[$sub]:-}
 	echo "$sub overhead: ${p:-unknown}% (target <= $lim%): $(verdict "$p" "<=$lim")${SUB_HOOK[$sub]:+; an empty tc program on the same hooks: ${SUB_HOOK[$sub]}%}"
 done
+[ -n "${SUB_OUT[lifecycle]+x}" ] && grep '^lifecycle ' <<<"${SUB_OUT[lifecycle]}"
 if [ ${#FAILED[@]} -gt 0 ]; then
 	echo
 	echo "FAILED runs (data not verified or tool error):"
@@ -871,7 +877,7 @@ if [ -n "$MD" ]; then
 			fi
 		done
 		echo
-		for sub in netacct tcpstate; do
+		for sub in netacct tcpstate lifecycle; do
 			[ -n "${SUB_OUT[$sub]+x}" ] || continue
 			echo "### $sub: \`${SUB_CMD[$sub]}\`"
 			echo

@@ -337,6 +337,41 @@ test_bypass_residue_goes_by_itself_with_serve() {
 	pass
 }
 
+# An idle pooled connection whose bytes have all been read: detach
+# releases it at once (it goes on over the stack), leaves nothing pinned
+# and nothing attached, and the connection keeps working.
+test_bypass_detach_releases_idle_connections_at_once() {
+	local pid out links0 t0 t1
+	bp_setup
+	links0=$(bpftool -j link show | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	in_ns_bg "$TOOLS/bypass_pool" -s -p 47540 >"$TMP/srv" 2>&1; pid=$!
+	defer "kill $pid"
+	wait_until 5 listening 47540 || fail "pool server did not listen"
+	in_ns_bg "$TOOLS/bypass_pool" -c -p 47540 -n 20 -i 50 -S 65536 -f "$TMP/ready" -q >"$TMP/cli" 2>&1
+	local cli=$!
+	defer "kill $cli"
+	wait_until 10 test -s "$TMP/ready" || fail "pool did not connect: $(cat "$TMP/cli")"
+	wait_until 10 metric_is accel_bypass_sockets 40 || fail "pool not accelerated: $(metric accel_bypass_sockets)"
+	wait_until 10 metric_gt accel_bypass_bytes_total 100000 || fail "no bypassed replies"
+	t0=$(date +%s%N)
+	out=$($A detach 2>&1) || fail "detach: $out"
+	t1=$(date +%s%N)
+	[ $(((t1 - t0) / 1000000)) -lt 3000 ] || fail "detach with idle connections took $(((t1 - t0) / 1000000)) ms"
+	grep -q 'sockets released to the stack' <<<"$out" || fail "detach did not release: $out"
+	[ ! -e "$PIN" ] || fail "pins left: $(ls -R "$PIN")"
+	assert_eq "$(bpftool -j link show | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" \
+		"$((links0 - 1))" "links after detach (the sockops link gone)"
+	# the pool goes on over the stack: requests still answered, checked
+	kill -USR1 "$cli"; wait_until 5 test -s "$TMP/ready.stats"
+	local r0; r0=$(field requests <"$TMP/ready.stats")
+	wait_until 10 bash -c "kill -USR1 $cli; sleep 0.2; [ \$(awk '{for(i=1;i<NF;i++) if(\$i==\"requests\") print \$(i+1)}' $TMP/ready.stats) -gt $((r0 + 20)) ]" ||
+		fail "pool stalled after detach: $(cat "$TMP/ready.stats")"
+	kill -TERM "$cli"; wait "$cli" || fail "pool across detach: $(cat "$TMP/cli")"
+	assert_eq "$(field mismatches <"$TMP/cli")" 0 "mismatches"
+	assert_eq "$(field errors <"$TMP/cli")" 0 "errors"
+	pass
+}
+
 # kill -9 inside detach (test hooks: after DRAINING is raised, after the
 # idle sockets are released): the next attach repairs it, the frozen
 # streams' bytes all arrive, and nothing is left once they are read.
@@ -369,6 +404,101 @@ test_bypass_detach_killed_is_repaired() {
 		$A attach --features bypass --cgroup "$CG" --event-ports "$EVENT_PORTS" >/dev/null 2>&1 || fail "re-attach"
 		port=$((port + 100))
 	done
+	pass
+}
+
+# The pool's reply check can fail: a flipped byte (the server's test
+# hook) is a mismatch and exit 1, with and without the bypass.
+test_bypass_pool_check_catches_a_wrong_byte() {
+	local srv rc
+	bp_setup
+	in_ns_bg env BYPASS_POOL_TEST_CORRUPT=2 "$TOOLS/bypass_pool" -s -p 47980 >"$TMP/srv" 2>&1; srv=$!
+	defer "kill $srv"
+	wait_until 5 listening 47980 || fail "pool server did not listen"
+	rc=0; in_ns "$TOOLS/bypass_pool" -c -p 47980 -n 4 -i 5 -S 65536 -t 1 -q >"$TMP/cli" 2>&1 || rc=$?
+	assert_eq "$rc" 1 "pool client exit with a corrupted reply"
+	assert_eq "$(field mismatches <<<"$(grep '^conns' "$TMP/cli")")" 1 "mismatches reported"
+	[ "$(metric accel_bypass_bytes_total)" -gt 0 ] || fail "the replies did not take the bypass"
+	pass
+}
+
+bpf_objects() {	# programs and maps on the host
+	echo "$(bpftool -j prog show | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" \
+		"$(bpftool -j map show | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+}
+
+# The unit file's own commands, with the test's accelctl and options.
+unit_cmd() {	# ExecStart|ExecStop
+	local line
+	line=$(sed -n "s|^$1=||p" "$top/scripts/systemd/accelctl.service")
+	[ -n "$line" ] || fail "no $1 in accelctl.service"
+	line=${line//\/usr\/local\/sbin\/accelctl/$A}
+	line=${line//\$ACCELCTL_ATTACH_OPTS/--features bypass --cgroup $CG --event-ports $EVENT_PORTS}
+	line=${line//\$ACCELCTL_STOP_OPTS/$(sed -n 's|^Environment=ACCELCTL_STOP_OPTS=||p' "$top/scripts/systemd/accelctl.service")}
+	[ "${line#"$A"}" != "$line" ] || fail "$1 does not run accelctl: $line"
+	echo "$line"
+}
+
+pool_stat() {	# field of the pool client's stats line, after SIGUSR1
+	: >"$TMP/ready.stats"
+	kill -USR1 "$1"
+	wait_until 5 test -s "$TMP/ready.stats" || fail "pool client gives no stats"
+	field "$2" <"$TMP/ready.stats"
+}
+
+# 1,000 long-lived pooled connections (event-driven client and server,
+# requests now and then, SHA-256-checked replies) across 20 detach/attach
+# cycles and 20 restarts through accelctl.service's own commands: each
+# cycle within the bound, every reply intact, new connections accelerated
+# after each attach, and nothing of any generation left at the end.
+test_bypass_pool_survives_20_detach_attach_and_20_restarts() {
+	local before srv cli i t0 t1 ms max=0 start stop out r0
+	before=$(bpf_objects)
+	bp_setup
+	in_ns_bg "$TOOLS/bypass_pool" -s -p 47960 >"$TMP/srv" 2>&1; srv=$!
+	defer "kill $srv"
+	wait_until 5 listening 47960 || fail "pool server did not listen: $(cat "$TMP/srv")"
+	in_ns_bg "$TOOLS/bypass_pool" -c -p 47960 -n 1000 -i 5 -S 16384 -f "$TMP/ready" -q >"$TMP/cli" 2>&1; cli=$!
+	defer "kill $cli"
+	wait_until 30 test -s "$TMP/ready" || fail "pool did not connect: $(cat "$TMP/cli")"
+	wait_until 30 metric_is accel_bypass_sockets 2000 || fail "pool not accelerated: $(metric accel_bypass_sockets) sockets"
+	start=$(unit_cmd ExecStart)
+	stop=$(unit_cmd ExecStop)
+	for i in $(seq 1 40); do
+		t0=$(date +%s%N)
+		if [ "$i" -le 20 ]; then
+			out=$($A detach 2>&1) || fail "cycle $i: detach: $out"
+		else
+			out=$(eval "$stop" 2>&1) || fail "restart $((i - 20)): ExecStop: $out"
+		fi
+		t1=$(date +%s%N); ms=$(((t1 - t0) / 1000000)); [ $ms -gt $max ] && max=$ms
+		# the bound: --timeout (5 s) plus the grace and the work
+		[ $ms -lt 6500 ] || fail "cycle $i: detach took $ms ms: $out"
+		if [ "$i" -le 20 ]; then
+			out=$($A attach --features bypass --cgroup "$CG" --event-ports "$EVENT_PORTS" 2>&1) ||
+				fail "cycle $i: attach: $out"
+		else
+			out=$(eval "$start" 2>&1) || fail "restart $((i - 20)): ExecStart: $out"
+		fi
+		# new connections are accelerated by the new attach
+		in_ns "$STREAM" -p 47970 -n 2 -P 2 -s 100000 -S 200000 >"$TMP/new" ||
+			fail "cycle $i: new connections: $(cat "$TMP/new")"
+		[ "$(metric accel_bypass_bytes_total)" -gt 0 ] || fail "cycle $i: new connections not accelerated"
+	done
+	echo "    40 cycles, slowest detach $max ms"
+	r0=$(pool_stat "$cli" requests)
+	[ "$r0" -gt 100 ] || fail "pool made only $r0 requests"
+	assert_eq "$(pool_stat "$cli" open)" 1000 "pool connections still open"
+	kill -TERM "$cli"
+	wait "$cli" || fail "pool across the cycles: $(cat "$TMP/cli")"
+	assert_eq "$(field mismatches <"$TMP/cli")" 0 "mismatches"
+	assert_eq "$(field errors <"$TMP/cli")" 0 "errors"
+	out=$($A detach 2>&1) || fail "final detach: $out"
+	wait_until 10 reaped || fail "generations left: $(ls "$PIN")"
+	[ ! -e "$PIN" ] || fail "pins left: $(ls -R "$PIN")"
+	[ -z "$(bpftool cgroup show "$CG" 2>/dev/null | tail -n +2)" ] || fail "programs left on the cgroup: $(bpftool cgroup show "$CG")"
+	wait_until 10 bash -c "[ \"\$(bpftool -j prog show | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') \$(bpftool -j map show | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')\" = \"$before\" ]" ||
+		fail "BPF objects before $before, after $(bpf_objects)"
 	pass
 }
 

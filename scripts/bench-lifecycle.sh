@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# How long detach and attach take with live accelerated connections: 0,
+# 1,000 and 10,000 pooled connections (tests/tools/bypass_pool: an
+# event-driven client pool and server, requests now and then), all in the
+# sockhash, in a private cgroup and network namespace.  Each repetition
+# starts a fresh pool (detach releases the pool's connections to the
+# stack, so they are not accelerated again), waits until every socket is
+# in the sockhash, then times `detach` (grace, queue reads, releases,
+# unpin) and the `attach` after it (self-test, load, attach), with the CPU
+# time accelctl used for each.  Clients are spread over processes of at
+# most 5,000 connections (RLIMIT_NOFILE is 20,000 here).
+#
+# Usage: scripts/bench-lifecycle.sh [-r REPS] [-n "0 1000 10000"]
+#   OUT=build    build directory (accelctl, tests/tools/bypass_pool)
+# Prints one line per repetition and a summary per size:
+#   lifecycle N connections: detach <ms> ms (cpu <ms> ms) attach <ms> ms (cpu <ms> ms) (median of R)
+# Exit 0 when measured, 1 on error.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-build}
+case "$OUT" in /*) ;; *) OUT="$top/$OUT" ;; esac
+ACCELCTL=$OUT/accelctl
+POOL=$OUT/tests/tools/bypass_pool
+reps=3 sizes="0 1000 10000"
+
+while getopts "r:n:" c; do
+	case $c in
+	r) reps=$OPTARG ;;
+	n) sizes=$OPTARG ;;
+	*) echo "usage: $0 [-r REPS] [-n SIZES]" >&2; exit 2 ;;
+	esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "bench-lifecycle: needs root" >&2; exit 1; }
+[ -x "$ACCELCTL" ] && [ -x "$POOL" ] || { echo "bench-lifecycle: build first (make; make test-build)" >&2; exit 1; }
+
+id="accel-bench-lifecycle-$$"
+pin="/sys/fs/bpf/$id"
+state=$(mktemp -d "/tmp/$id.XXXXXX")
+A="$ACCELCTL --pin-root $pin --state-dir $state"
+cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+[ -n "$cg2" ] || { echo "bench-lifecycle: no cgroup2 mount" >&2; exit 1; }
+cg="$cg2/$id"
+ns="$id-ns"
+pids=()
+stop_pool() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
+}
+cleanup() {
+	stop_pool
+	$A detach --force >/dev/null 2>&1 || true
+	echo $$ >"$cg2/cgroup.procs" 2>/dev/null || true
+	rmdir "$cg" 2>/dev/null || true
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$state" "$pin"
+}
+trap cleanup EXIT
+
+mkdir "$cg"
+echo $$ >"$cg/cgroup.procs"
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+attach() { $A attach --features bypass --cgroup "$cg" --event-ports 46000-46999 "$@"; }
+
+sockets() {
+	$A stats --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+s = d["metrics"].get("accel_bypass_sockets", {}).get("samples", [])
+print(int(s[0]["value"]) if s else 0)'
+}
+
+sockets_at_least() { [ "$(sockets)" -ge "$1" ]; }
+
+wait_for() {	# seconds cmd...
+	local end=$((SECONDS + $1)); shift
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+}
+
+# Wall and CPU (user + system of the child) of one accelctl command, ms.
+timed() {
+	local t0 t1 c0 c1 me=$BASHPID	# (inside $(...) BASHPID is that subshell's)
+	c0=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$me/stat)
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1
+	t1=$(date +%s%N)
+	c1=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$me/stat)
+	echo "$(((t1 - t0) / 1000000)) $(((c1 - c0) * 1000 / $(getconf CLK_TCK)))"
+}
+
+start_pool() {	# connections
+	local n=$1 port=$((46000 + RANDOM % 900)) left per
+	ip netns exec "$ns" "$POOL" -s -p "$port" >/dev/null 2>&1 & pids+=($!)
+	wait_for 10 grep -q ":$port " <<<"$(ip netns exec "$ns" ss -Hltn)" || return 1
+	left=$n
+	while [ "$left" -gt 0 ]; do
+		per=$((left > 5000 ? 5000 : left))
+		ip netns exec "$ns" "$POOL" -c -p "$port" -n "$per" -i 50 -S 4096 -q >/dev/null 2>&1 & pids+=($!)
+		left=$((left - per))
+	done
+	wait_for 120 sockets_at_least $((2 * n))
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+attach >/dev/null 2>&1
+for n in $sizes; do
+	d=() dc=() a=() ac=()
+	for ((i = 1; i <= reps; i++)); do
+		start_pool "$n" || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
+		read -r w c < <(timed $A detach)
+		d+=("$w"); dc+=("$c")
+		stop_pool
+		read -r w c < <(timed attach)
+		a+=("$w"); ac+=("$c")
+		echo "rep $i: $n connections: detach ${d[-1]} ms (cpu ${dc[-1]} ms), attach ${a[-1]} ms (cpu ${ac[-1]} ms)"
+	done
+	echo "lifecycle $n connections: detach $(printf '%s\n' "${d[@]}" | median) ms" \
+		"(cpu $(printf '%s\n' "${dc[@]}" | median) ms)" \
+		"attach $(printf '%s\n' "${a[@]}" | median) ms (cpu $(printf '%s\n' "${ac[@]}" | median) ms)" \
+		"(median of $reps)"
+done

@@ -438,6 +438,24 @@ unlock:
 	return err;
 }
 
+/* detach --keep-tuning: mark what is kept (0, or the first error). */
+static int keep_mask(struct accel_ctx *ctx, unsigned int keep)
+{
+	for (int i = 0; i < nfeatures; i++) {
+		int err;
+
+		if (!(keep & (1u << i)) || features[i]->kept(ctx))
+			continue;
+		err = features[i]->keep(ctx);
+		if (err) {
+			pr_warn("cannot keep %s: %s; the instance record stays, run detach again\n",
+				features[i]->name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 /* The pin root stays while something outlives the detach: say what. */
 static void lingering_note(struct accel_ctx *ctx)
 {
@@ -507,16 +525,9 @@ int accel_detach(struct accel_ctx *ctx)
 				kept_names);
 		else
 			pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
-		for (int i = 0; i < nfeatures; i++) {
-			if (!(keep & (1u << i)) || features[i]->kept(ctx))
-				continue;
-			err = features[i]->keep(ctx);
-			if (err) {
-				pr_warn("cannot keep %s: %s; the instance record stays, run detach again\n",
-					features[i]->name, strerror(-err));
-				goto unlock;
-			}
-		}
+		err = keep_mask(ctx, keep);
+		if (err)
+			goto unlock;
 		instance_remove(ctx);
 		if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
 			lingering_note(ctx);
@@ -531,16 +542,9 @@ int accel_detach(struct accel_ctx *ctx)
 	}
 	/* Marked kept before the instance record goes: a crash in between
 	 * leaves a record, and detach can be run again. */
-	for (int i = 0; i < nfeatures; i++) {
-		if (!(keep & (1u << i)) || features[i]->kept(ctx))
-			continue;
-		err = features[i]->keep(ctx);
-		if (err) {
-			pr_warn("cannot keep %s: %s; the instance record stays, run detach again\n",
-				features[i]->name, strerror(-err));
-			goto unlock;
-		}
-	}
+	err = keep_mask(ctx, keep);
+	if (err)
+		goto unlock;
 	instance_remove(ctx);
 	if (keep)
 		pr_info("detached: %s; kept: %s (still applied; `accelctl detach` restores the originals)\n",

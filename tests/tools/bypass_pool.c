@@ -88,6 +88,7 @@
 
 #include "bench_net.h"
 #include "sha256.h"
+#include "rnd.h"
 
 #define POOL_MAGIC	0x504f4f4cu	/* "POOL" */
 #define HDR_LEN		16
@@ -140,23 +141,6 @@ static void stream_fill(uint64_t seed, uint64_t off, uint8_t *buf, size_t n)
 	}
 }
 
-static uint64_t rnd(uint64_t *s)
-{
-	/* xorshift64* */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
-/* log-uniform in [lo, hi] */
-static long rnd_size(uint64_t *s, long lo, long hi)
-{
-	double u = (rnd(s) >> 11) * (1.0 / 9007199254740992.0);
-	long v = (long)exp(log((double)lo) + u * (log((double)hi + 1) - log((double)lo)));
-
-	return v < lo ? lo : v > hi ? hi : v;
-}
 
 static long parse_num(const char *s, long lo, long hi, const char *what)
 {

@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "sha256.h"
+#include "rnd.h"
 
 enum fam { FAM_4, FAM_6, FAM_MAPPED };
 
@@ -77,23 +78,6 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static uint64_t rnd(uint64_t *s)
-{
-	/* xorshift64* */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
-/* log-uniform in [lo, hi] */
-static long rnd_size(uint64_t *s, long lo, long hi)
-{
-	double u = (rnd(s) >> 11) * (1.0 / 9007199254740992.0);
-	long v = (long)exp(log((double)lo) + u * (log((double)hi + 1) - log((double)lo)));
-
-	return v < lo ? lo : v > hi ? hi : v;
-}
 
 static void warnx_(const char *what, int conn)
 {

@@ -165,6 +165,7 @@ struct instance_info {
 	char netns[64];
 	uint64_t netns_cookie;
 	unsigned int abi;
+	bool detaching;			/* a detach has begun (and died, if still there) */
 };
 int instance_read(const struct accel_ctx *ctx, struct instance_info *ii);
 int instance_write(const struct accel_ctx *ctx, const struct instance_info *ii);

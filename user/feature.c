@@ -170,6 +170,8 @@ int instance_read(const struct accel_ctx *ctx, struct instance_info *ii)
 			snprintf(ii->netns, sizeof(ii->netns), "%s", eq);
 		else if (!strcmp(line, "netns_cookie"))
 			ii->netns_cookie = strtoull(eq, NULL, 10);
+		else if (!strcmp(line, "detaching"))
+			ii->detaching = !strcmp(eq, "1");
 		else if (!strcmp(line, "abi")) {
 			/* unreadable: 0, which no accelctl has */
 			ii->abi = parse_u64(eq, 1, UINT32_MAX, &v) ? 0 : (unsigned int)v;
@@ -192,9 +194,9 @@ int instance_write(const struct accel_ctx *ctx, const struct instance_info *ii)
 		return err;
 	if (instance_path(ctx, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	n = snprintf(buf, sizeof(buf), "features=0x%x\nsince=%lld\nnetns=%s\nnetns_cookie=%llu\npin_root=%s\nabi=%u\n",
+	n = snprintf(buf, sizeof(buf), "features=0x%x\nsince=%lld\nnetns=%s\nnetns_cookie=%llu\npin_root=%s\nabi=%u\n%s",
 		     ii->features, ii->since, ii->netns, (unsigned long long)ii->netns_cookie,
-		     ctx->pin_root, ii->abi);
+		     ctx->pin_root, ii->abi, ii->detaching ? "detaching=1\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -ENAMETOOLONG;
 	return write_file_atomic(path, buf, n, 0600);
@@ -334,9 +336,9 @@ int accel_attach(struct accel_ctx *ctx)
 	if (err)
 		goto unlock;
 	reap_all(ctx);
-	/* A record whose features are not all there: a detach died half-way
-	 * (what it had not undone yet is still attached).  Finish it. */
-	if (!instance_read(ctx, &ii) && (features_attached(ctx) & ii.features) != ii.features) {
+	/* A record a detach marked and did not remove: that detach died
+	 * half-way (what it had not undone yet is still attached).  Finish it. */
+	if (!instance_read(ctx, &ii) && ii.detaching) {
 		mask_names(ii.features & features_attached(ctx), names, sizeof(names));
 		pr_warn("an earlier detach was interrupted; finishing it first (%s)\n", names);
 		err = detach_mask(ctx, ii.features & features_attached(ctx));
@@ -532,6 +534,14 @@ int accel_detach(struct accel_ctx *ctx)
 		if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
 			lingering_note(ctx);
 		goto unlock;
+	}
+	/* Marked first: a detach killed from here on is finished by the
+	 * next attach (a record alone means an attached instance). */
+	if (have && !ii.detaching) {
+		ii.detaching = true;
+		if (instance_write(ctx, &ii))
+			pr_warn("cannot mark the instance record as detaching: a detach killed now "
+				"needs another `accelctl detach`\n");
 	}
 	err = detach_mask(ctx, mask & ~keep);
 	mask_names(mask & ~keep, names, sizeof(names));

@@ -114,6 +114,13 @@ test_second_attach_says_so() {
 	out=$($A attach --features tcpstate 2>&1) || fail "second attach failed: $out"
 	grep -q 'already attached' <<<"$out" || fail "second attach did not say so: $out"
 	$A detach
+	# a feature that leaves nothing behind (tune with --no-tune) is no
+	# sign of an interrupted detach
+	$A attach --features tcpstate,tune --no-tune >/dev/null 2>&1 || fail "attach --no-tune"
+	out=$($A attach --features tcpstate,tune --no-tune 2>&1) || fail "second attach failed: $out"
+	grep -q 'already attached' <<<"$out" || fail "second attach with --no-tune did not say so: $out"
+	grep -q 'interrupted' <<<"$out" && fail "a complete attach taken for an interrupted detach: $out"
+	$A detach
 	pass
 }
 

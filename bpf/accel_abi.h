@@ -26,8 +26,10 @@
  *      interface's slot (were hashes keyed by ifindex (and direction))
  *   3  bypass: per-connection shared state in slots (bypass_conns,
  *      bypass_pending; was bypass_peers, one entry per socket); counters
- *      SLOT_TAKEN/SLOT_RELEASED appended */
-#define ACCEL_ABI_VERSION 3u
+ *      SLOT_TAKEN/SLOT_RELEASED appended
+ *   4  bypass: learning (bypass_learned, bypass_config.learn_conns and
+ *      learn_window_s, ACCEL_BYPASS_F_LEARN, counters LEARN_* appended) */
+#define ACCEL_ABI_VERSION 4u
 
 /* Pinned objects live under <pin-root>/<feature>/; maps keep their BTF names
  * (LIBBPF_PIN_BY_NAME), links are pinned as link_<program>. */
@@ -200,8 +202,13 @@ struct accel_bypass_config {
 	 * self-test, one ACCEL_BYPASS_KB_* bit per probe, for `status`. */
 	__u32 kernel_affected;	/* probes that found the behaviour */
 	__u32 kernel_unchecked;	/* probes that could not run */
+	/* Learning (ACCEL_BYPASS_F_LEARN): a port is promoted after this
+	 * many connections read nonblocking, each within learn_window_s of
+	 * the one before (older evidence starts over). */
+	__u32 learn_conns;
+	__u32 learn_window_s;
 };
-_Static_assert(sizeof(struct accel_bypass_config) == 24, "accel_bypass_config is ABI");
+_Static_assert(sizeof(struct accel_bypass_config) == 32, "accel_bypass_config is ABI");
 
 /* Restricted mode: attach's kernel self-test found a sockmap behaviour
  * that differs from plain TCP (kernel_affected != 0), or could not tell
@@ -214,6 +221,9 @@ _Static_assert(sizeof(struct accel_bypass_config) == 24, "accel_bypass_config is
 #define ACCEL_BYPASS_F_PORTS_ONLY	(1u << 1)
 /* detach is in progress: like enabled == 0, and status shows draining. */
 #define ACCEL_BYPASS_F_DRAINING		(1u << 2)
+/* Restricted mode learns event-driven servers (bypass_learned): ports not
+ * in --event-ports are observed and promoted by their servers' reads. */
+#define ACCEL_BYPASS_F_LEARN		(1u << 3)
 
 /* Kernel behaviours attach's self-test probes (user/bypass_selftest.c,
  * docs/bypass.md), bits of kernel_affected / kernel_unchecked. */
@@ -262,6 +272,14 @@ enum accel_bypass_counter {
 	ACCEL_BYPASS_FB_END,		/* fallback reasons are [FB_PEER_MISSING, FB_END) */
 	ACCEL_BYPASS_SLOT_TAKEN = ACCEL_BYPASS_FB_END,	/* sockets that took or joined a connection slot */
 	ACCEL_BYPASS_SLOT_RELEASED,	/* ... and released it (closed, or insertion failed) */
+	/* learning (restricted mode, ACCEL_BYPASS_F_LEARN) */
+	ACCEL_BYPASS_LEARN_KEPT,	/* accepted connections kept on the stack: port not event-driven */
+	ACCEL_BYPASS_LEARN_OBSERVED,	/* ... of them observed (their port was learning) */
+	ACCEL_BYPASS_LEARN_PROMOTED,	/* ports promoted to event-driven */
+	ACCEL_BYPASS_LEARN_SETTLED_BLOCKING, /* ports found reading blocking */
+	ACCEL_BYPASS_LEARN_SETTLED_SPLICE, /* ports found reading with splice() (not recvmsg) */
+	ACCEL_BYPASS_LEARN_REOPENED,	/* verdicts dropped: new listener, or blocking at a first send */
+	ACCEL_BYPASS_LEARN_FULL,	/* ports not learned: bypass_learned full */
 	ACCEL_BYPASS_NCOUNTERS,
 };
 
@@ -285,6 +303,38 @@ struct accel_bypass_port_seen {
 };
 #define ACCEL_BYPASS_BLOCKING_PORTS	1024
 
+/*
+ * bypass_learned: hash of listening ports (in their namespace) and what
+ * their servers' reads showed, restricted mode with learning only
+ * (docs/bypass.md "Learning").  Written by sockops (new listener, new
+ * connection) and the observation tracepoints; read by sockops at each
+ * ESTABLISHED; saved to the state dir by detach, restored by attach.
+ */
+enum accel_bypass_verdict {
+	ACCEL_BYPASS_V_LEARNING = 0,	/* unknown: connections stay on the stack, observed */
+	ACCEL_BYPASS_V_EVENT,		/* event-driven: new connections are accelerated */
+	ACCEL_BYPASS_V_BLOCKING,	/* a read without O_NONBLOCK/MSG_DONTWAIT was seen */
+	ACCEL_BYPASS_V_SPLICE,		/* bytes were read other than by recvmsg (splice) */
+	ACCEL_BYPASS_V_COUNT,
+};
+
+struct accel_bypass_learned {
+	__u32 verdict;		/* enum accel_bypass_verdict */
+	__u32 conns;		/* connections seen reading nonblocking, this evidence run */
+	__u32 reopened;		/* verdicts dropped since the entry was made */
+	__u32 flags;		/* ACCEL_BYPASS_LF_* */
+	__u64 since_ns;		/* bpf_ktime_get_boot_ns(): verdict reached / learning (re)opened */
+	__u64 last_ns;		/* latest observation */
+	__u64 listener_cookie;	/* socket cookie of the latest listener seen, 0 unknown */
+};
+_Static_assert(sizeof(struct accel_bypass_learned) == 40, "accel_bypass_learned is ABI");
+/* Restored by attach from an earlier attach's state: an event-driven
+ * verdict is re-validated by one more connection before it is used. */
+#define ACCEL_BYPASS_LF_RESTORED	(1u << 0)
+#define ACCEL_BYPASS_LEARN_PORTS	4096
+#define ACCEL_BYPASS_LEARN_CONNS	8	/* defaults, see docs/bypass.md */
+#define ACCEL_BYPASS_LEARN_WINDOW_S	300
+
 /* Pinned map names (LIBBPF_PIN_BY_NAME keeps the BTF names). */
 #define ACCEL_BYPASS_MAP_SOCKS		"bypass_socks"
 #define ACCEL_BYPASS_MAP_CONNS		"bypass_conns"	/* per-connection state both ends share */
@@ -293,6 +343,7 @@ struct accel_bypass_port_seen {
 #define ACCEL_BYPASS_MAP_PORTS		"bypass_ports"
 #define ACCEL_BYPASS_MAP_COUNTERS	"bypass_counters"
 #define ACCEL_BYPASS_MAP_BLOCKING_PORTS	"bypass_blocking_ports"
+#define ACCEL_BYPASS_MAP_LEARNED	"bypass_learned"
 
 /* bpf/bypass_drain.bpf.c: what the drain iterator (iter/tcp, in one
  * network namespace) writes for each TCP socket that has a psock.  Read by

@@ -20,6 +20,19 @@
  *    nonblocking sockets take part; see bypass_established().  An
  *    --event-ports server caught blocking marks its port
  *    (bypass_blocking_ports) so that its later connections stay out.
+ *
+ * Learning (restricted mode with ACCEL_BYPASS_F_LEARN): a listening port
+ * not in --event-ports starts unknown.  Its accepted connections stay on
+ * the stack and are observed for their whole life (socket storage
+ * bypass_obs) by one tracepoint, sock_recv_length, which looks at nothing
+ * else: how each read was made (MSG_DONTWAIT, which the syscalls set for
+ * an O_NONBLOCK file) and whether every byte that left the receive queue
+ * was returned by recvmsg (copied_seq; splice and tcp_read_sock() readers
+ * move it without recvmsg).  A connection that closes having read only
+ * nonblocking, only by recvmsg, is one piece of evidence; learn_conns of
+ * them within learn_window_s make the port event-driven and its next
+ * connections are accelerated.  One blocking or splice read settles it on
+ * the stack.  See "Learning" in docs/bypass.md.
  */
 #include "accel_common.bpf.h"
 #include "bypass_psock.bpf.h"
@@ -27,6 +40,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define O_NONBLOCK_		04000
+#define MSG_PEEK_		0x2
+#define MSG_DONTWAIT_		0x40
+#define RCV_SHUTDOWN_		1
 #define TCP_ESTABLISHED_	1
 #define TCP_FIN_WAIT1_		4
 #define TCP_CLOSE_		7
@@ -169,6 +185,36 @@ struct {
 	__type(value, struct accel_bypass_port_seen);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bypass_blocking_ports SEC(".maps");
+
+/* Not LRU: a full table keeps new ports unknown (on the stack) and says
+ * so (LEARN_FULL), instead of forgetting a verdict. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, ACCEL_BYPASS_LEARN_PORTS);
+	__type(key, struct accel_bypass_port_key);
+	__type(value, struct accel_bypass_learned);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bypass_learned SEC(".maps");
+
+/* An accepted socket of a learning port, while it is observed. */
+struct bypass_obs {
+	struct accel_bypass_port_key port;
+	__u32 base_seq;		/* copied_seq when observation began */
+	__u32 recv_bytes;	/* bytes recvmsg returned since (MSG_PEEK aside) */
+	__u32 reads;		/* recvmsg calls that returned data */
+	__u32 flags;		/* OBS_* */
+};
+/* TCP_CLOSE with bytes still to read: a FIN met in FIN_WAIT2 takes an
+ * open socket to TIME_WAIT, and its reader has not finished yet. */
+#define OBS_CLOSED	(1u << 0)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bypass_obs);
+} bypass_obs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -326,6 +372,237 @@ static __always_inline void event_port_mark_blocking(const struct accel_bypass_k
 	}
 	__sync_fetch_and_add(&seen->sockets, 1);
 	seen->last_boot_ns = first.last_boot_ns;
+}
+
+/* ---- learning ------------------------------------------------------ */
+
+static __always_inline bool learning(const struct accel_bypass_config *cfg)
+{
+	return (cfg->flags & (ACCEL_BYPASS_F_BLOCKING_UNSAFE | ACCEL_BYPASS_F_LEARN)) ==
+	       (ACCEL_BYPASS_F_BLOCKING_UNSAFE | ACCEL_BYPASS_F_LEARN);
+}
+
+/* The port's entry, made (learning) when there is none; NULL when the
+ * table is full. */
+static __always_inline struct accel_bypass_learned *learned_get(const struct accel_bypass_port_key *pk,
+								__u64 listener)
+{
+	struct accel_bypass_learned fresh = { .verdict = ACCEL_BYPASS_V_LEARNING }, *v;
+
+	v = bpf_map_lookup_elem(&bypass_learned, pk);
+	if (v)
+		return v;
+	fresh.since_ns = bpf_ktime_get_boot_ns();
+	fresh.listener_cookie = listener;
+	if (bpf_map_update_elem(&bypass_learned, pk, &fresh, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&bypass_learned, pk)) {
+		accel_count(&bypass_counters, ACCEL_BYPASS_LEARN_FULL, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&bypass_learned, pk);
+}
+
+/* Evidence against the port: on the stack until it is learned again. */
+static __always_inline void learned_settle(const struct accel_bypass_port_key *pk, __u32 verdict)
+{
+	struct accel_bypass_learned *v = bpf_map_lookup_elem(&bypass_learned, pk);
+
+	if (!v || v->verdict == verdict)
+		return;
+	/* a plain store: a promotion racing with it compares and swaps
+	 * from LEARNING, so this one always wins */
+	v->verdict = verdict;
+	v->conns = 0;
+	v->since_ns = bpf_ktime_get_boot_ns();
+	v->last_ns = v->since_ns;
+	accel_count(&bypass_counters, verdict == ACCEL_BYPASS_V_SPLICE ?
+		    ACCEL_BYPASS_LEARN_SETTLED_SPLICE : ACCEL_BYPASS_LEARN_SETTLED_BLOCKING, 1);
+}
+
+/* Back to unknown: its server may not be the one that earned the verdict. */
+static __always_inline void learned_reopen(struct accel_bypass_learned *v, __u64 listener)
+{
+	if (v->verdict != ACCEL_BYPASS_V_LEARNING || v->conns) {
+		v->reopened++;
+		accel_count(&bypass_counters, ACCEL_BYPASS_LEARN_REOPENED, 1);
+	}
+	v->verdict = ACCEL_BYPASS_V_LEARNING;
+	v->conns = 0;
+	v->flags = 0;
+	v->since_ns = bpf_ktime_get_boot_ns();
+	if (listener)
+		v->listener_cookie = listener;
+}
+
+/* One connection read nonblocking throughout: evidence for the port. */
+static __always_inline void learned_count(const struct accel_bypass_port_key *pk)
+{
+	struct accel_bypass_config *cfg = bypass_cfg();
+	struct accel_bypass_learned *v = bpf_map_lookup_elem(&bypass_learned, pk);
+	__u64 now = bpf_ktime_get_boot_ns();
+	__u32 n;
+
+	if (!v || !cfg || v->verdict != ACCEL_BYPASS_V_LEARNING)
+		return;
+	if (v->last_ns && now - v->last_ns > (__u64)cfg->learn_window_s * 1000000000ULL)
+		v->conns = 0;	/* too old to go with this one */
+	v->last_ns = now;
+	n = __sync_fetch_and_add(&v->conns, 1) + 1;
+	if (n < cfg->learn_conns)
+		return;
+	if (__sync_val_compare_and_swap(&v->verdict, ACCEL_BYPASS_V_LEARNING,
+					ACCEL_BYPASS_V_EVENT) != ACCEL_BYPASS_V_LEARNING)
+		return;
+	v->since_ns = now;
+	v->flags &= ~ACCEL_BYPASS_LF_RESTORED;
+	accel_count(&bypass_counters, ACCEL_BYPASS_LEARN_PROMOTED, 1);
+}
+
+/* The peer's FIN takes a sequence number too, consumed by whichever read
+ * reaches it (with data or as EOF): 1 once it has arrived (RCV_SHUTDOWN)
+ * and is still counted in what is left to read. */
+static __always_inline __u32 obs_left(struct tcp_sock *tp)
+{
+	__u32 left = tp->rcv_nxt - tp->copied_seq;
+
+	if ((tp->inet_conn.icsk_inet.sk.sk_shutdown & RCV_SHUTDOWN_) && left)
+		left--;
+	return left;
+}
+
+/* Bytes that left the receive queue since observation began and that
+ * recvmsg did not return: another reader (splice, TCP_ZEROCOPY_RECEIVE). */
+static __always_inline bool obs_unexplained(const struct bypass_obs *o, struct tcp_sock *tp)
+{
+	__u32 fin = (tp->inet_conn.icsk_inet.sk.sk_shutdown & RCV_SHUTDOWN_) &&
+		    tp->copied_seq == tp->rcv_nxt;
+
+	return (__s32)(tp->copied_seq - o->base_seq - o->recv_bytes - fin) > 0;
+}
+
+/* What an observed connection showed, once it has been read to the end:
+ * one piece of evidence, or a splice verdict.  The caller deletes it. */
+static __always_inline void obs_conclude(struct bypass_obs *o, struct tcp_sock *tp)
+{
+	if (obs_unexplained(o, tp))
+		learned_settle(&o->port, ACCEL_BYPASS_V_SPLICE);
+	else if (o->reads)
+		learned_count(&o->port);
+}
+
+/* A new listener: its server may be another program than the one the
+ * port's verdict is about.  (TCP_LISTEN_CB runs for every listen(), no
+ * callback flag needed.) */
+static __always_inline void bypass_listen(struct bpf_sock_ops *skops)
+{
+	struct accel_bypass_config *cfg = bypass_cfg();
+	struct accel_bypass_learned *v;
+	struct accel_bypass_port_key pk;
+	struct accel_bypass_key key;
+	struct bpf_sock *sk = skops->sk;
+	struct tcp_sock *tp;
+	__u64 cookie;
+
+	if (!cfg || !bypass_active(cfg) || !learning(cfg) || !sk)
+		return;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp || bypass_key_of(tp, &key) || !accel_netns_wanted(key.netns_cookie))
+		return;
+	if (port_listed(ACCEL_BYPASS_PORTS_EVENT, key.local_port) ||
+	    port_listed(ACCEL_BYPASS_PORTS_EXCLUDE, key.local_port) ||
+	    ((cfg->flags & ACCEL_BYPASS_F_PORTS_ONLY) &&
+	     !port_listed(ACCEL_BYPASS_PORTS_INCLUDE, key.local_port)))
+		return;
+	port_key_of(&key, &pk);
+	cookie = bpf_get_socket_cookie(skops);
+	v = learned_get(&pk, cookie);
+	if (v && v->listener_cookie != cookie)
+		learned_reopen(v, cookie);
+}
+
+/*
+ * An accepted socket of a port that is not event-driven (yet): it stays
+ * on the stack; while the port is learning it is observed.  Returns true
+ * when the port is event-driven.
+ */
+static __always_inline bool learned_event(struct bpf_sock_ops *skops, struct tcp_sock *tp,
+					  const struct accel_bypass_key *k, bool active)
+{
+	struct accel_bypass_learned *v;
+	struct accel_bypass_port_key pk;
+	struct bypass_obs *o;
+	struct bpf_sock *sk;
+
+	pk.netns_cookie = k->netns_cookie;
+	pk.port = active ? k->remote_port : k->local_port;
+	pk.pad[0] = pk.pad[1] = pk.pad[2] = 0;
+	if (active) {
+		/* the server's end decides; a client only looks */
+		v = bpf_map_lookup_elem(&bypass_learned, &pk);
+		return v && v->verdict == ACCEL_BYPASS_V_EVENT;
+	}
+	v = learned_get(&pk, 0);
+	if (v && v->verdict == ACCEL_BYPASS_V_EVENT)
+		return true;
+	accel_count(&bypass_counters, ACCEL_BYPASS_LEARN_KEPT, 1);
+	if (!v || v->verdict != ACCEL_BYPASS_V_LEARNING)
+		return false;
+	sk = skops->sk;
+	if (!sk)
+		return false;
+	o = bpf_sk_storage_get(&bypass_obs, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return false;
+	o->port = pk;
+	o->base_seq = tp->copied_seq;
+	o->recv_bytes = 0;
+	o->reads = 0;
+	o->flags = 0;
+	/* its close concludes the observation (bypass_state_change) */
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	accel_count(&bypass_counters, ACCEL_BYPASS_LEARN_OBSERVED, 1);
+	return false;
+}
+
+/*
+ * Every recvmsg()/read()/recvfrom() of every socket passes here (after
+ * the read), so the first thing is the one lookup that finds nothing for
+ * a socket that is not observed.  flags are the call's own plus
+ * MSG_DONTWAIT for an O_NONBLOCK file (____sys_recvmsg, __sys_recvfrom,
+ * sock_read_iter).  The check of copied_seq is made here, when recvmsg
+ * has returned, and at close: tcp_rcv_space_adjust would see splice too,
+ * but it also runs once per skb inside one recvmsg, so on its own it
+ * cannot tell the two apart.
+ */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(bypass_learn_recv, struct sock *sk, int ret, int flags)
+{
+	struct bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
+	struct tcp_sock *tp;
+
+	if (!o)
+		return 0;
+	if (!(flags & MSG_DONTWAIT_)) {
+		learned_settle(&o->port, ACCEL_BYPASS_V_BLOCKING);
+		bpf_sk_storage_delete(&bypass_obs, sk);
+		return 0;
+	}
+	if (ret < 0 || (flags & MSG_PEEK_))
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	o->recv_bytes += ret;
+	o->reads += ret > 0;
+	if (obs_unexplained(o, tp)) {
+		learned_settle(&o->port, ACCEL_BYPASS_V_SPLICE);
+		bpf_sk_storage_delete(&bypass_obs, sk);
+	} else if (ret == 0 || ((o->flags & OBS_CLOSED) && !obs_left(tp))) {
+		/* read to the end */
+		obs_conclude(o, tp);
+		bpf_sk_storage_delete(&bypass_obs, sk);
+	}
+	return 0;
 }
 
 /*
@@ -511,6 +788,7 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 	__u32 cb = BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
 	__u32 cb0 = skops->bpf_sock_ops_cb_flags, why;
 	__u16 server_port;
+	bool event;
 	int side;
 
 	if (!cfg || !bypass_active(cfg) || !bsk)
@@ -544,9 +822,11 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 		 * its first send, before it can read (bypass_hdr_opt_len).
 		 */
 		server_port = active ? key.remote_port : key.local_port;
-		if (!port_listed(ACCEL_BYPASS_PORTS_EVENT, server_port) ||
-		    (active && sock_nonblocking(tp) != 1) ||
-		    (!active && event_port_blocking(&key))) {
+		if (port_listed(ACCEL_BYPASS_PORTS_EVENT, server_port))
+			event = !(!active && event_port_blocking(&key));
+		else
+			event = learning(cfg) && learned_event(skops, tp, &key, active);
+		if (!event || (active && sock_nonblocking(tp) != 1)) {
 			accel_count(&bypass_counters, ACCEL_BYPASS_FB_KERNEL_UNSAFE, 1);
 			return;
 		}
@@ -609,6 +889,19 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 
 	if (!sk)
 		return;
+	if (to == TCP_CLOSE_) {
+		struct bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
+		struct tcp_sock *tp = o ? bpf_skc_to_tcp_sock(sk) : NULL;
+
+		/* concluded here unless its reader has bytes left (then the
+		 * read that finishes them concludes) */
+		if (tp && obs_left(tp)) {
+			o->flags |= OBS_CLOSED;
+		} else if (tp) {
+			obs_conclude(o, tp);
+			bpf_sk_storage_delete(&bypass_obs, sk);
+		}
+	}
 	st = bpf_sk_storage_get(&bypass_sk_state, sk, NULL, 0);
 	if (!st)
 		return;
@@ -738,6 +1031,9 @@ int bypass_sockops(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		bypass_connect(skops);
 		break;
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		bypass_listen(skops);
+		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 		bypass_established(skops, true);
 		break;
@@ -762,6 +1058,25 @@ static __always_inline int fall_back(struct bypass_sk *st, struct bypass_side *m
 	__sync_fetch_and_or(&me->flags, BSK_TX_STACK);
 	accel_count(&bypass_counters, reason, 1);
 	return SK_PASS;
+}
+
+/* An accepted socket of an event-driven port is blocking at its first
+ * send: an operator-listed port is marked, a learned one learns again
+ * (its server has changed since it earned the verdict). */
+static __always_inline void server_caught_blocking(const struct accel_bypass_config *cfg,
+						   const struct accel_bypass_key *k)
+{
+	struct accel_bypass_learned *v;
+	struct accel_bypass_port_key pk;
+
+	if (port_listed(ACCEL_BYPASS_PORTS_EVENT, k->local_port) || !learning(cfg)) {
+		event_port_mark_blocking(k);
+		return;
+	}
+	port_key_of(k, &pk);
+	v = bpf_map_lookup_elem(&bypass_learned, &pk);
+	if (v && v->verdict == ACCEL_BYPASS_V_EVENT)
+		learned_reopen(v, 0);
 }
 
 /* The first verdict of a direction: 0 to redirect, else a fallback reason. */
@@ -793,7 +1108,7 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
 			 * stay out (bypass_established). */
 			__sync_fetch_and_or(&me->flags, BSK_BLOCKING);
 			if (!st->active)
-				event_port_mark_blocking(&st->key);
+				server_caught_blocking(cfg, &st->key);
 			return ACCEL_BYPASS_FB_KERNEL_UNSAFE;
 		}
 		/* as far as we know: set by its own first send, or at connect */

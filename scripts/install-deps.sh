@@ -11,7 +11,7 @@ set -euo pipefail
 BUILD_PKGS=(clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
 	    pkg-config make gcc libmnl-dev libinih-dev libmicrohttpd-dev)
 TEST_PKGS=(libcmocka-dev iproute2 ethtool procps coreutils python3
-	   prometheus curl systemd man-db groff-base)
+	   prometheus curl systemd man-db groff-base redis-server redis-tools)
 BENCH_PKGS=(iperf3 sockperf redis-server redis-tools gnuplot-nox)
 
 want=()

@@ -58,6 +58,9 @@ struct attach_opts {
 	struct port_list event_ports;	/* servers whose accepted sockets are nonblocking */
 	unsigned int lists_set;		/* which of the three lists were given: bit 0 ports,
 					 * 1 exclude_ports, 2 event_ports */
+	int learn;			/* -1 default (on where the selftest asks), 0 off, 1 on */
+	unsigned int learn_conns;	/* 0 = ACCEL_BYPASS_LEARN_CONNS */
+	unsigned int learn_window_s;	/* 0 = ACCEL_BYPASS_LEARN_WINDOW_S */
 	/* netacct */
 	int nifaces;
 	char ifaces[ACCEL_MAX_IFACES][16];

@@ -93,7 +93,7 @@ static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
 static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o);
 
 static const int attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCLUDE_PORTS,
-				   OPT_EVENT_PORTS,
+				   OPT_EVENT_PORTS, OPT_LEARN, OPT_LEARN_CONNS, OPT_LEARN_WINDOW,
 				   OPT_IFACE, OPT_INGRESS, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
 				   OPT_AUTO, 0 };
 static const int detach_opts[] = { OPT_FORCE, OPT_TIMEOUT, OPT_KEEP_TUNING, 0 };
@@ -104,11 +104,11 @@ static const int bypass_opts[] = { OPT_PORTS, OPT_EXCLUDE_PORTS, OPT_EVENT_PORTS
 
 static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
 {
-	if (o->nargs != 1) {
-		fprintf(stderr, "accelctl bypass: expected one of on, off, policy, selftest\n");
+	if (o->nargs < 1 || o->nargs > 2) {
+		fprintf(stderr, "accelctl bypass: expected one of on, off, policy, selftest, forget PORT\n");
 		return EXIT_USAGE;
 	}
-	return exit_code(bypass_command(ctx, o->args[0]));
+	return exit_code(bypass_command(ctx, o->args[0], o->nargs == 2 ? o->args[1] : NULL));
 }
 
 static const int profile_opts[] = { OPT_PROFILE, 0 };
@@ -151,7 +151,7 @@ static const struct command commands[] = {
 	  "it serves accel_feature_attached 0.  It listens in the network namespace\n"
 	  "it starts in and reads counters in the one attach used (or --netns).",
 	  serve_opts, cmd_serve },
-	{ "bypass", "on|off|policy|selftest", "switch the bypass at runtime, change its policy",
+	{ "bypass", "on|off|policy|selftest|forget PORT", "switch the bypass at runtime, change its policy",
 	  "Runtime control of an attached bypass, no re-attach needed:\n"
 	  "  on, off   start / stop accelerating new connections; `off` also moves\n"
 	  "            accelerated connections back to the stack at their next send\n"
@@ -160,6 +160,9 @@ static const struct command commands[] = {
 	  "            --event-ports; `none` empties one) or, without options, print them\n"
 	  "  selftest  run attach's kernel self-test: one line per probe, ok, affected or\n"
 	  "            could-not-run (exit 1; attach assumes affected); --json\n"
+	  "  forget PORT  drop what learning knows about listening port PORT (every\n"
+	  "            network namespace, and the state the next attach restores):\n"
+	  "            its next connections stay on the stack until it is learned again\n"
 	  "Policy changes apply to connections established afterwards.",
 	  bypass_opts, cmd_bypass },
 	{ "profile", "list | show [NAME|FILE] | check FILE", "show or check tuning profiles",
@@ -211,6 +214,7 @@ static void ctx_init(struct accel_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->lock_fd = -1;
 	ctx->timeout_ms = ACCEL_DETACH_TIMEOUT_MS;
+	ctx->attach.learn = -1;
 	e = getenv("ACCELCTL_PIN_ROOT");
 	snprintf(ctx->pin_root, sizeof(ctx->pin_root), "%s", e && *e ? e : ACCEL_DEFAULT_PIN_ROOT);
 	e = getenv("ACCELCTL_STATE_DIR");

@@ -5,16 +5,16 @@
  * redirects each send to the peer's ingress queue.
  *
  * Pins under <pin-root>/bypass/: link_bypass_sockops (the cgroup link),
+ * link_bypass_learn_recv (learning's tracepoint, when it learns),
  * prog_bypass_sk_msg (attached to the sockhash with BPF_PROG_ATTACH, which
  * has no link on this libbpf), and the maps by name.
  *
  * Detach never drops bytes: it raises DRAINING in the config map first
  * (no new insertions, no new redirects, redirected directions fall back to
- * the stack at their next send), detaches sockops, and then keeps the
- * sockhash pinned while sockets are still in it: removing a socket from a
- * sockhash, or freeing the map, purges whatever waits in its psock queue.
- * The sockets leave the sockhash when they close; a later `detach` (or
- * `detach --force`, which says what it risks) releases the rest.
+ * the stack at their next send), saves what learning knows and unpins its
+ * tracepoint, releases every socket with nothing queued, and keeps a
+ * sockhash that still holds unread bytes as a draining generation (see
+ * "generations" below) until they are read.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -46,6 +46,7 @@
 #include "sysenv.h"
 
 #define SK_MSG_PIN "prog_bypass_sk_msg"
+#define LEARN_LINK "bypass_learn_recv"
 
 static const char *const fallback_names[] = {
 	[ACCEL_BYPASS_FB_PEER_MISSING] = "peer_missing",
@@ -369,10 +370,12 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	const struct attach_opts *ao = &ctx->attach;
 	struct bypass_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
+	struct bpf_link *learn_link = NULL;
 	struct bypass_selftest st;
 	char dir[PATH_MAX], cg[PATH_MAX], detail[512];
 	int err, cg_fd = -1, ports_fd;
-	bool made = false;
+	unsigned int learn_conns = ao->learn_conns ? ao->learn_conns : ACCEL_BYPASS_LEARN_CONNS;
+	bool made = false, learn = false;
 
 	err = cgroup2_resolve(mnt, ao->cgroup, cg, sizeof(cg));
 	if (err) {
@@ -399,7 +402,21 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 		char msg[2048];
 
 		cfg.flags |= ACCEL_BYPASS_F_BLOCKING_UNSAFE;
-		bypass_selftest_explain(&st, ao->event_ports.n, msg, sizeof(msg));
+		learn = ao->learn != 0;
+		if (learn && bypass_learn_probe(detail, sizeof(detail))) {
+			if (ao->learn == 1) {
+				pr_warn("bypass: --learn on: %s; nothing was attached\n", detail);
+				return -EOPNOTSUPP;
+			}
+			pr_warn("bypass: learning is off: %s\n", detail);
+			learn = false;
+		}
+		if (learn) {
+			cfg.flags |= ACCEL_BYPASS_F_LEARN;
+			cfg.learn_conns = learn_conns;
+			cfg.learn_window_s = ao->learn_window_s ? ao->learn_window_s : ACCEL_BYPASS_LEARN_WINDOW_S;
+		}
+		bypass_selftest_explain(&st, ao->event_ports.n, learn ? learn_conns : 0, msg, sizeof(msg));
 		pr_info("%s", msg);
 	}
 	for (int i = 0; i < ACCEL_BYPASS_KB_COUNT; i++)
@@ -421,6 +438,8 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 		goto cleanup;
 	}
 	skel->rodata->target_netns_cookie = ctx->netns ? ctx->netns_cookie : 0;
+	/* unloaded unless it observes: a tracepoint of every recvmsg */
+	bpf_program__set_autoload(skel->progs.bypass_learn_recv, learn);
 	test_conn_slots(skel);
 	err = bypass_bpf__load(skel);
 	if (err) {
@@ -444,6 +463,23 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	err = attach_sk_msg(skel, dir);
 	if (err)
 		goto cleanup;
+	if (learn) {
+		int n = bypass_learn_restore(bpf_map__fd(skel->maps.bypass_learned), ctx->state_dir,
+					     learn_conns);
+
+		if (n > 0)
+			pr_info("bypass: %d learned ports restored from %s (event-driven ones re-validated "
+				"by their next connection)\n", n, ctx->state_dir);
+		learn_link = bpf_program__attach(skel->progs.bypass_learn_recv);
+		if (!learn_link) {
+			err = -errno;
+			pr_warn("bypass: cannot attach the sock_recv_length tracepoint: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		err = link_pin(learn_link, dir, LEARN_LINK);
+		if (err)
+			goto cleanup;
+	}
 	cg_fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) {
 		err = -errno;
@@ -461,6 +497,7 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 		pr_info("bypass: accelerating local TCP connections of cgroup %s\n", cg);
 cleanup:
 	bpf_link__destroy(link);	/* the pin keeps it */
+	bpf_link__destroy(learn_link);
 	if (cg_fd >= 0)
 		close(cg_fd);
 	if (err && skel && bpf_map__fd(skel->maps.bypass_socks) >= 0)
@@ -494,6 +531,28 @@ static bool bypass_attached(struct accel_ctx *ctx)
 	return feature_pins_exist(ctx, self());
 }
 
+/* What was learned outlives the attach (the next one starts from it);
+ * the tracepoint goes with the attach: a draining generation observes
+ * nothing. */
+static void learn_stop(struct accel_ctx *ctx)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int fd = map_fd(ctx, ACCEL_BYPASS_MAP_LEARNED), err;
+
+	if (fd >= 0) {
+		err = bypass_learn_save(fd, ctx->state_dir);
+		if (err)
+			pr_warn("bypass: cannot save the learned ports in %s: %s; the next attach learns them again\n",
+				ctx->state_dir, strerror(-err));
+		close(fd);
+	}
+	if (pin_dir(ctx, dir, sizeof(dir)) ||
+	    snprintf(path, sizeof(path), "%s/" ACCEL_PIN_LINK_PREFIX LEARN_LINK, dir) >= (int)sizeof(path))
+		return;
+	if (unlink(path) && errno != ENOENT)
+		pr_warn("bypass: cannot unpin %s: %s\n", path, strerror(errno));
+}
+
 /* Stop new insertions and redirects at once: DRAINING in the config map.
  * The sockops link stays while draining: it no longer inserts, but it is
  * what takes drained sockets out of the sockhash (bypass_hdr_opt_len). */
@@ -510,6 +569,7 @@ static void bypass_quiesce(struct accel_ctx *ctx)
 			pr_warn("bypass: cannot switch the bypass off: %s\n", strerror(errno));
 	}
 	close(fd);
+	learn_stop(ctx);
 }
 
 /* ---- generations: detach, drain, reap --------------------------------- */
@@ -1085,6 +1145,46 @@ static int bypass_detach(struct accel_ctx *ctx)
 
 /* ---- metrics ---------------------------------------------------------- */
 
+/* Learned ports by verdict, and what learning did. */
+static void learn_collect(struct accel_ctx *ctx, const uint64_t *c, struct metrics *m)
+{
+	static struct learned_port lp[ACCEL_BYPASS_LEARN_PORTS];
+	unsigned int per[ACCEL_BYPASS_V_COUNT] = { 0 };
+	struct metric_family *f;
+	bool truncated;
+	int fd = map_fd(ctx, ACCEL_BYPASS_MAP_LEARNED), n;
+
+	if (fd >= 0) {
+		n = bypass_learn_list(fd, lp, ARRAY_SIZE(lp), &truncated);
+		close(fd);
+		for (int i = 0; i < n; i++)
+			if (lp[i].v.verdict < ACCEL_BYPASS_V_COUNT)
+				per[lp[i].v.verdict]++;
+		f = metrics_family(m, "accel_bypass_learned_ports", METRIC_GAUGE,
+				   "Listening ports (per network namespace) learning knows, by verdict; "
+				   "event_driven ones are accelerated");
+		for (int v = 0; v < ACCEL_BYPASS_V_COUNT; v++)
+			metric_add(f, per[v], "verdict", bypass_learned_verdict_name((uint32_t)v), NULL);
+	}
+	f = metrics_family(m, "accel_bypass_learning_kept_total", METRIC_COUNTER,
+			   "Accepted connections of ports not learned event-driven, kept on the TCP/IP stack");
+	metric_add(f, c[ACCEL_BYPASS_LEARN_KEPT], NULL);
+	f = metrics_family(m, "accel_bypass_learning_observed_total", METRIC_COUNTER,
+			   "Accepted connections of learning ports whose reads were observed");
+	metric_add(f, c[ACCEL_BYPASS_LEARN_OBSERVED], NULL);
+	f = metrics_family(m, "accel_bypass_learning_verdicts_total", METRIC_COUNTER,
+			   "Verdicts learning reached, by verdict");
+	metric_add(f, c[ACCEL_BYPASS_LEARN_PROMOTED], "verdict", "event_driven", NULL);
+	metric_add(f, c[ACCEL_BYPASS_LEARN_SETTLED_BLOCKING], "verdict", "blocking", NULL);
+	metric_add(f, c[ACCEL_BYPASS_LEARN_SETTLED_SPLICE], "verdict", "splice", NULL);
+	f = metrics_family(m, "accel_bypass_learning_reopened_total", METRIC_COUNTER,
+			   "Ports sent back to learning: a new listener, or an event-driven port's server found blocking");
+	metric_add(f, c[ACCEL_BYPASS_LEARN_REOPENED], NULL);
+	f = metrics_family(m, "accel_bypass_learning_table_full_total", METRIC_COUNTER,
+			   "Ports left unknown (on the stack) because the learned-ports table was full");
+	metric_add(f, c[ACCEL_BYPASS_LEARN_FULL], NULL);
+}
+
 static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 {
 	uint64_t c[ACCEL_BYPASS_NCOUNTERS];
@@ -1156,6 +1256,8 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 	f = metrics_family(m, "accel_bypass_enabled", METRIC_GAUGE,
 			   "1 when new connections are accelerated (`accelctl bypass on`), else 0");
 	metric_add(f, cfg.enabled && !(cfg.flags & ACCEL_BYPASS_F_DRAINING), NULL);
+	if (cfg.flags & ACCEL_BYPASS_F_LEARN)
+		learn_collect(ctx, c, m);
 	return 0;
 }
 
@@ -1189,6 +1291,76 @@ static void bypass_show(struct accel_ctx *ctx, const struct metrics *m, FILE *ou
 	for (int i = ACCEL_BYPASS_FB_PEER_MISSING; i < ACCEL_BYPASS_FB_END; i++)
 		fprintf(out, "    %-26s %14.0f\n", fallback_names[i],
 			mval(m, "accel_bypass_fallback_total", "reason", fallback_names[i]));
+}
+
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The learned ports: the verdict, the evidence, since when. */
+static void learn_status(struct accel_ctx *ctx, const struct accel_bypass_config *cfg,
+			 struct json_writer *jw, FILE *out)
+{
+	static struct learned_port lp[ACCEL_BYPASS_LEARN_PORTS];
+	uint64_t now = boot_ns();
+	bool truncated = false;
+	int fd = map_fd(ctx, ACCEL_BYPASS_MAP_LEARNED), n = 0;
+
+	if (fd >= 0) {
+		n = bypass_learn_list(fd, lp, ARRAY_SIZE(lp), &truncated);
+		close(fd);
+	}
+	if (jw) {
+		jw_key(jw, "learn");
+		jw_start_object(jw);
+		jw_kv_uint(jw, "conns", cfg->learn_conns);
+		jw_kv_uint(jw, "window_seconds", cfg->learn_window_s);
+		jw_kv_bool(jw, "table_full", n >= ACCEL_BYPASS_LEARN_PORTS);
+		jw_key(jw, "ports");
+		jw_start_array(jw);
+		for (int i = 0; i < n; i++) {
+			const struct accel_bypass_learned *v = &lp[i].v;
+
+			jw_start_object(jw);
+			jw_kv_uint(jw, "port", lp[i].k.port);
+			jw_kv_uint(jw, "netns_cookie", lp[i].k.netns_cookie);
+			jw_kv_bool(jw, "this_netns", lp[i].k.netns_cookie == ctx->netns_cookie);
+			jw_kv_string(jw, "verdict", bypass_learned_verdict_name(v->verdict));
+			jw_kv_uint(jw, "conns", v->conns);
+			jw_kv_uint(jw, "reopened", v->reopened);
+			jw_kv_bool(jw, "restored", v->flags & ACCEL_BYPASS_LF_RESTORED);
+			jw_key(jw, "seconds_since");
+			jw_double(jw, v->since_ns && v->since_ns <= now ? (double)(now - v->since_ns) / 1e9 : 0);
+			jw_end_object(jw);
+		}
+		jw_end_array(jw);
+		jw_end_object(jw);
+		return;
+	}
+	fprintf(out, "    learning: on: a port is accelerated once %u of its connections read only "
+		"nonblocking, by recvmsg, within %u s; %d port%s known\n",
+		cfg->learn_conns, cfg->learn_window_s, n, n == 1 ? "" : "s");
+	for (int i = 0; i < n; i++) {
+		const struct accel_bypass_learned *v = &lp[i].v;
+		double ago = v->since_ns && v->since_ns <= now ? (double)(now - v->since_ns) / 1e9 : 0;
+		char ev[64] = "";
+
+		if (v->verdict == ACCEL_BYPASS_V_LEARNING)
+			snprintf(ev, sizeof(ev), ", %u of %u connections%s", v->conns, cfg->learn_conns,
+				 v->flags & ACCEL_BYPASS_LF_RESTORED ? ", restored: one more re-validates" : "");
+		fprintf(out, "      port %-5u netns %llu%s: %s for %.0f s%s%s\n", lp[i].k.port,
+			(unsigned long long)lp[i].k.netns_cookie,
+			lp[i].k.netns_cookie == ctx->netns_cookie ? " (here)" : "",
+			bypass_learned_verdict_name(v->verdict), ago, ev,
+			v->reopened ? ", re-opened before" : "");
+	}
+	if (n >= ACCEL_BYPASS_LEARN_PORTS)
+		fprintf(out, "    warning:  the learned-ports table is full (%d): new ports stay on the stack; "
+			"`accelctl bypass forget PORT` frees entries\n", ACCEL_BYPASS_LEARN_PORTS);
 }
 
 /* A JSON array of the probe names in mask. */
@@ -1246,6 +1418,9 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 		jw_kv_string(jw, "event_ports", ev);
 		jw_kv_uint(jw, "sockets", socks);
 		jw_kv_uint(jw, "draining", draining ? conns : 0);
+		jw_kv_bool(jw, "learning", cfg.flags & ACCEL_BYPASS_F_LEARN);
+		if (cfg.flags & ACCEL_BYPASS_F_LEARN)
+			learn_status(ctx, &cfg, jw, NULL);
 		return;
 	}
 	fprintf(out, "    bypass:   %s\n", draining ? "detached, draining" : cfg.enabled ? "on" : "off");
@@ -1263,9 +1438,12 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 		if (cfg.kernel_unchecked)
 			fprintf(out, "    kernel:   self-test could not run: %s (assumed affected)\n",
 				bypass_kb_names(cfg.kernel_unchecked, names, sizeof(names)));
-		fprintf(out, "    kernel:   only --event-ports servers and nonblocking clients are accelerated "
-			"(`accelctl bypass selftest`, docs/bypass.md)\n");
+		fprintf(out, "    kernel:   only event-driven servers (%s) and their nonblocking clients are "
+			"accelerated (`accelctl bypass selftest`, docs/bypass.md)\n",
+			cfg.flags & ACCEL_BYPASS_F_LEARN ? "learned or --event-ports" : "--event-ports");
 	}
+	if (cfg.flags & ACCEL_BYPASS_F_LEARN)
+		learn_status(ctx, &cfg, NULL, out);
 	for (int i = 0; i < nbp; i++)
 		fprintf(out, "    warning:  --event-ports %u has a blocking server (%llu sockets, latest %.0f s ago): "
 			"its new connections stay on the stack; make the server nonblocking or drop the port "
@@ -1321,7 +1499,32 @@ static int selftest_print(const struct accel_ctx *ctx)
 
 /* ---- `accelctl bypass on|off|policy|selftest` ------------------------- */
 
-int bypass_command(struct accel_ctx *ctx, const char *verb)
+/* `bypass forget PORT`: learn the port again, in every namespace. */
+static int learn_forget(struct accel_ctx *ctx, const char *arg)
+{
+	uint64_t port;
+	int err, fd, n = 0;
+
+	if (!arg || parse_u64(arg, 1, 65535, &port)) {
+		pr_warn("bypass forget: '%s' is not a port (1-65535)\n", arg ? arg : "");
+		return -ACCEL_ECONFIG;
+	}
+	err = pin_root_lock(ctx->pin_root, false, &ctx->lock_fd);
+	if (err && err != -ENOENT)
+		return err;
+	fd = map_fd(ctx, ACCEL_BYPASS_MAP_LEARNED);
+	if (fd >= 0) {
+		n = bypass_learn_forget(fd, (uint16_t)port, 0);
+		close(fd);
+	}
+	bypass_learn_forget_file(ctx->state_dir, (uint16_t)port, 0);
+	pin_root_unlock(&ctx->lock_fd);
+	printf("port %llu: %d learned entr%s forgotten%s\n", (unsigned long long)port, n, n == 1 ? "y" : "ies",
+	       fd >= 0 ? "; its next connections are learned again" : " (bypass not attached: the saved state only)");
+	return 0;
+}
+
+int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 {
 	struct accel_bypass_config cfg;
 	char dir[PATH_MAX];
@@ -1338,8 +1541,18 @@ int bypass_command(struct accel_ctx *ctx, const char *verb)
 		pr_warn("bypass %s: --json goes with `accelctl bypass selftest`\n", verb);
 		return -ACCEL_ECONFIG;
 	}
+	if ((ctx->attach.lists_set) && strcmp(verb, "policy")) {
+		pr_warn("bypass %s: port lists go with `accelctl bypass policy`\n", verb);
+		return -ACCEL_ECONFIG;
+	}
+	if (!strcmp(verb, "forget"))
+		return learn_forget(ctx, arg);
+	if (arg) {
+		pr_warn("bypass %s takes no argument (got '%s')\n", verb, arg);
+		return -ACCEL_ECONFIG;
+	}
 	if (strcmp(verb, "on") && strcmp(verb, "off") && strcmp(verb, "policy")) {
-		pr_warn("bypass: unknown action '%s' (on, off, policy, selftest)\n", verb);
+		pr_warn("bypass: unknown action '%s' (on, off, policy, selftest, forget PORT)\n", verb);
 		return -ACCEL_ECONFIG;
 	}
 	if ((ctx->attach.lists_set) && strcmp(verb, "policy")) {

@@ -11,7 +11,7 @@
 #include "accel_abi.h"
 
 /* `accelctl bypass on|off|policy|selftest` */
-int bypass_command(struct accel_ctx *ctx, const char *verb);
+int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg);
 
 /*
  * The kernel self-test (user/bypass_selftest.c): one probe per sockmap
@@ -65,14 +65,46 @@ const char *bypass_kb_names(uint32_t mask, char *buf, size_t len);
 /* "blocking_eagain: affected: <detail>" */
 const char *bypass_selftest_line(const struct bypass_selftest *st, int i, char *buf, size_t len);
 /* attach's explanation of restricted mode, "bypass: " lines (whole
- * lines only: what does not fit is left out); returns its length, 0 when
- * every probe ran and found nothing. */
-size_t bypass_selftest_explain(const struct bypass_selftest *st, bool event_ports, char *buf, size_t len);
+ * lines only: what does not fit is left out); learn_conns 0: learning
+ * off.  Returns its length, 0 when every probe ran and found nothing. */
+size_t bypass_selftest_explain(const struct bypass_selftest *st, bool event_ports, unsigned int learn_conns,
+			       char *buf, size_t len);
 
 /* The probes, for tests. */
 int bypass_probe_blocking_eagain(bool control, char *detail, size_t len);
 int bypass_probe_close_unread_fin(bool control, char *detail, size_t len);
 int bypass_probe_splice_misses(bool control, char *detail, size_t len);
+
+/*
+ * Learning (user/bypass_learn.c): the learned-ports table and its state
+ * file.  fd is the pinned bypass_learned map.
+ */
+struct learned_port {
+	struct accel_bypass_port_key k;
+	struct accel_bypass_learned v;
+};
+
+/* "learning", "event_driven", "blocking", "splice" */
+const char *bypass_learned_verdict_name(uint32_t v);
+/* 0 when this kernel has the tracepoints learning observes with. */
+int bypass_learn_probe(char *why, size_t len);
+/* Up to max entries, by port then netns; *truncated when there were more. */
+int bypass_learn_list(int fd, struct learned_port *lp, int max, bool *truncated);
+/* The state file's text; bytes written or -ENOSPC. */
+int bypass_learn_format(const struct learned_port *lp, int n, const char *boot_id, char *buf, size_t len);
+/* Parse (text is modified) a state file written during boot boot_id:
+ * entries, or -errno with a reason in err (nothing is trusted then). */
+int bypass_learn_parse(char *text, const char *boot_id, struct learned_port *lp, int max,
+		       char *err, size_t errlen);
+/* Save the table to <state_dir>/bypass-learned (atomic). */
+int bypass_learn_save(int fd, const char *state_dir);
+/* Load the state file into the table, verdicts re-validated; returns the
+ * entries restored (a bad file is reported and ignored: 0). */
+int bypass_learn_restore(int fd, const char *state_dir, unsigned int learn_conns);
+/* Drop a port's entries (every namespace when netns_cookie is 0), from
+ * the table and from the state file; returns the entries dropped. */
+int bypass_learn_forget(int fd, uint16_t port, uint64_t netns_cookie);
+void bypass_learn_forget_file(const char *state_dir, uint16_t port, uint64_t netns_cookie);
 
 /* Mirror a key (the peer's key of a socket). */
 void bypass_key_mirror(const struct accel_bypass_key *k, struct accel_bypass_key *peer);

@@ -502,7 +502,8 @@ const char *bypass_selftest_line(const struct bypass_selftest *st, int i, char *
 	return buf;
 }
 
-size_t bypass_selftest_explain(const struct bypass_selftest *st, bool event_ports, char *buf, size_t len)
+size_t bypass_selftest_explain(const struct bypass_selftest *st, bool event_ports, unsigned int learn_conns,
+			       char *buf, size_t len)
 {
 	uint32_t restrict_mask = st->affected | st->unchecked, accepted = 0;
 	char names[256];
@@ -525,13 +526,22 @@ size_t bypass_selftest_explain(const struct bypass_selftest *st, bool event_port
 		if ((restrict_mask & (1u << i)) && p->event_ports_accept)
 			accepted |= 1u << i;
 	}
-	str_appendf(buf, len, &off, "bypass: only connections to --event-ports (servers with nonblocking sockets) from\n"
-	    "bypass: nonblocking clients are accelerated.\n");
+	if (learn_conns) {
+		str_appendf(buf, len, &off, "bypass: learning: connections to a listening port stay on the stack until %u of them\n"
+		    "bypass: have been read to the end only nonblocking, by recvmsg; then the port's new connections\n"
+		    "bypass: from nonblocking clients are accelerated (`accelctl status` lists the ports).\n",
+		    learn_conns);
+		if (event_ports)
+			str_appendf(buf, len, &off, "bypass: --event-ports are accelerated without learning.\n");
+	} else {
+		str_appendf(buf, len, &off, "bypass: only connections to --event-ports (servers with nonblocking sockets) from\n"
+		    "bypass: nonblocking clients are accelerated.\n");
+	}
 	if (accepted)
-		str_appendf(buf, len, &off, "bypass: listing a port under --event-ports accepts %s for its connections:\n"
-		    "bypass: keep servers that rely on them (splice-reading proxies, RST on unread requests) off it.\n",
+		str_appendf(buf, len, &off, "bypass: an event-driven port (learned or --event-ports) accepts %s for its connections:\n"
+		    "bypass: keep servers that rely on them (RST on unread requests) off --event-ports, --exclude-ports them.\n",
 		    bypass_kb_names(accepted, names, sizeof(names)));
-	if (!event_ports)
-		str_appendf(buf, len, &off, "bypass: no --event-ports given: the bypass is attached but accelerates nothing.\n");
+	if (!event_ports && !learn_conns)
+		str_appendf(buf, len, &off, "bypass: no --event-ports given and --learn off: the bypass is attached but accelerates nothing.\n");
 	return off;
 }

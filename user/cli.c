@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accel_abi.h"
 #include "cli.h"
 #include "log.h"
 #include "serve.h"
@@ -44,6 +45,13 @@ static const struct opt_spec specs[] = {
 	  "bypass: never accelerate connections with either end on these ports" },
 	{ OPT_EVENT_PORTS, "event-ports", required_argument, "LIST",
 	  "bypass: listening ports of event-driven servers (nonblocking sockets); on kernels whose sockmap differs from TCP (bypass selftest) only these are accelerated" },
+	{ OPT_LEARN, "learn", required_argument, "on|off",
+	  "bypass: learn which listening ports serve nonblocking recvmsg readers and accelerate those "
+	  "(default on where the bypass selftest finds differences from TCP)" },
+	{ OPT_LEARN_CONNS, "learn-conns", required_argument, "N",
+	  "bypass: consistent connections (1-10000, default " ACCEL_STR(ACCEL_BYPASS_LEARN_CONNS) ") before a port is accelerated" },
+	{ OPT_LEARN_WINDOW, "learn-window", required_argument, "SECONDS",
+	  "bypass: the --learn-conns must fall within SECONDS (1-86400, default " ACCEL_STR(ACCEL_BYPASS_LEARN_WINDOW_S) ")" },
 	{ OPT_IFACE, "iface", required_argument, "IF",
 	  "netacct: interface to account (repeatable; default lo and the default-route interfaces)" },
 	{ OPT_INGRESS, "ingress", required_argument, "HOOK",
@@ -224,6 +232,26 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 			ctx->attach.lists_set |= bit;
 			break;
 		}
+		case OPT_LEARN:
+			if (!strcmp(optarg, "on"))
+				ctx->attach.learn = 1;
+			else if (!strcmp(optarg, "off"))
+				ctx->attach.learn = 0;
+			else
+				return usage_error(cmd, "--learn: '%s' is not on or off%s", optarg, "");
+			break;
+		case OPT_LEARN_CONNS:
+			if (parse_u64(optarg, 1, 10000, &v))
+				return usage_error(cmd, "--learn-conns: '%s' is not a number of connections (1-10000)%s",
+						   optarg, "");
+			ctx->attach.learn_conns = (unsigned int)v;
+			break;
+		case OPT_LEARN_WINDOW:
+			if (parse_u64(optarg, 1, 86400, &v))
+				return usage_error(cmd, "--learn-window: '%s' is not a number of seconds (1-86400)%s",
+						   optarg, "");
+			ctx->attach.learn_window_s = (unsigned int)v;
+			break;
 		case OPT_IFACE: {
 			unsigned int idx;
 			int e;

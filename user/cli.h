@@ -36,6 +36,9 @@ enum opt_id {
 	OPT_EVENT_PORTS,
 	OPT_TIMEOUT,
 	OPT_KEEP_TUNING,
+	OPT_LEARN,
+	OPT_LEARN_CONNS,
+	OPT_LEARN_WINDOW,
 };
 
 struct cli_opts {

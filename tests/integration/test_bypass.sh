@@ -10,6 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 
 STREAM=$TOOLS/bypass_stream
+TOOLS_SRC=$top/tests/tools
 CONFORM=$TOOLS/bypass_conform
 EVENT_PORTS=47000-47999
 
@@ -341,9 +342,10 @@ test_bypass_residue_goes_by_itself_with_serve() {
 # releases it at once (it goes on over the stack), leaves nothing pinned
 # and nothing attached, and the connection keeps working.
 test_bypass_detach_releases_idle_connections_at_once() {
-	local pid out links0 t0 t1
+	local pid out links0 ours t0 t1
 	bp_setup
 	links0=$(bpftool -j link show | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	ours=$(find "$PIN/bypass" -name 'link_*' | wc -l)	# sockops (+ learning's tracepoint)
 	in_ns_bg "$TOOLS/bypass_pool" -s -p 47540 >"$TMP/srv" 2>&1; pid=$!
 	defer "kill $pid"
 	wait_until 5 listening 47540 || fail "pool server did not listen"
@@ -360,7 +362,7 @@ test_bypass_detach_releases_idle_connections_at_once() {
 	grep -q 'sockets released to the stack' <<<"$out" || fail "detach did not release: $out"
 	[ ! -e "$PIN" ] || fail "pins left: $(ls -R "$PIN")"
 	assert_eq "$(bpftool -j link show | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" \
-		"$((links0 - 1))" "links after detach (the sockops link gone)"
+		"$((links0 - ours))" "links after detach (ours gone)"
 	# the pool goes on over the stack: requests still answered, checked
 	kill -USR1 "$cli"; wait_until 5 test -s "$TMP/ready.stats"
 	local r0; r0=$(field requests <"$TMP/ready.stats")
@@ -792,6 +794,196 @@ test_bypass_blocking_event_port_learned() {
 	# re-declaring the list clears the mark
 	$A bypass policy --event-ports "$EVENT_PORTS" >/dev/null || fail "bypass policy"
 	assert_eq "$(metric accel_bypass_blocking_server_sockets_total port 47970)" missing "mark after bypass policy"
+	pass
+}
+
+# ---- learning (no --event-ports) --------------------------------------
+
+# Attach with learning and no --event-ports.  Sets NS, CG.
+bp_learn_setup() {
+	NS=$(netns_new)
+	CG=$(cgroup_new)
+	cgroup_enter "$CG"
+	$A attach --features bypass --cgroup "$CG" "$@" >"$TMP/attach.out" 2>&1 ||
+		fail "attach: $(cat "$TMP/attach.out")"
+	[ "$(metric_flag)" = 1 ] || skip "this kernel's sockmap does not differ from TCP: nothing to learn"
+	NSC=$(netns_cookie_of "$NS")
+}
+
+# netns_cookie_of NETNS -> its cookie (SO_NETNS_COOKIE)
+netns_cookie_of() {
+	ip netns exec "$1" python3 -c 'import socket, struct
+print(struct.unpack("Q", socket.socket().getsockopt(socket.SOL_SOCKET, 71, 8))[0])'
+}
+
+# verdict PORT [NETNS_COOKIE] -> the learned verdict of PORT in NS (or
+# the namespace whose cookie is given), "none" when learning does not know it
+verdict() {
+	_verdict "$1" "${2:-$NSC}"
+}
+_verdict() {
+	$A status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin); port = int(sys.argv[1]); ns = sys.argv[2] if len(sys.argv) > 2 else None
+b = d["features"]["bypass"]
+for p in b.get("learn", {}).get("ports", []):
+    if p["port"] == port and str(p["netns_cookie"]) == ns:
+        print(p["verdict"]); break
+else:
+    print("none")' "$@"
+}
+verdict_is() { [ "$(verdict "$1")" = "$2" ]; }
+
+# in_ns_srv NAME CMD...: start a server in the netns, wait for "listening"
+# on its stdout; its PID in SRV_NAME (killed at the end of the test)
+in_ns_srv() {
+	local name=$1; shift
+	in_ns_bg "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+	printf -v "SRV_$name" %s "$!"
+	defer "kill $! 2>/dev/null"
+	wait_until 10 grep -q listening "$TMP/$name.out" || fail "$name did not start: $(cat "$TMP/$name.err")"
+}
+
+# A nonblocking server the operator never named: its first connections
+# stay on the stack while learning watches them read; after --learn-conns
+# of them it is event-driven and the later ones are accelerated.  Every
+# byte is checked by SHA-256 either way.
+test_bypass_learns_a_nonblocking_server() {
+	local out obs
+	bp_learn_setup --learn-conns 4
+	grep -q 'learning' "$TMP/attach.out" || fail "attach does not say it learns: $(cat "$TMP/attach.out")"
+	# one process, one listener: 4 connections learn, the rest go over
+	# the bypass (a connection counts once it has closed, so one or two
+	# more may still start on the stack)
+	out=$(in_ns "$STREAM" -p 48700 -n 16 -P 1 -S 200000) || fail "stream: $out"
+	assert_eq "$(verdict 48700)" event_driven "verdict"
+	obs=$(metric accel_bypass_learning_observed_total)
+	[ "$obs" -ge 4 ] && [ "$obs" -le 8 ] || fail "connections observed: $obs (4 to 8 expected)"
+	[ "$(metric accel_bypass_bytes_total)" -gt 0 ] || fail "no byte redirected after learning"
+	[ "$(metric accel_bypass_connections_total family inet)" -ge 8 ] || fail "connections accelerated: $(metric accel_bypass_connections_total family inet)"
+	assert_eq "$(metric accel_bypass_learned_ports verdict event_driven)" 1 "event-driven ports"
+	assert_eq "$(metric accel_bypass_learning_verdicts_total verdict event_driven)" 1 "promotions"
+	pass
+}
+
+# Blocking reads (a thread per connection): the port settles on the
+# stack at its first read and is never accelerated.  A splice(2) reader
+# likewise, from the bytes recvmsg never returned.
+test_bypass_learning_keeps_blocking_and_splice_servers_off() {
+	local out
+	bp_learn_setup --learn-conns 2
+	out=$(in_ns "$STREAM" -B -p 48710 -n 6 -P 1 -S 100000) || fail "$out"
+	assert_eq "$(verdict 48710)" blocking "verdict of a blocking server"
+	in_ns_srv splice python3 "$TOOLS_SRC/learn_peer.py" server 48711 splice
+	out=$(in_ns python3 "$TOOLS_SRC/learn_peer.py" client 48711 6 300000) || fail "splice: $out"
+	grep -q 'connections 6 bytes 1800000 mismatches 0' <<<"$out" || fail "splice: $out"
+	assert_eq "$(verdict 48711)" splice "verdict of a splice reader"
+	assert_eq "$(metric accel_bypass_bytes_total)" 0 "bytes redirected to blocking or splice servers"
+	assert_eq "$(metric accel_bypass_learning_verdicts_total verdict blocking)" 1 "blocking verdicts"
+	assert_eq "$(metric accel_bypass_learning_verdicts_total verdict splice)" 1 "splice verdicts"
+	$A status >"$TMP/status"
+	grep -qE "port 48711 +netns $NSC: splice" "$TMP/status" || fail "status: $(cat "$TMP/status")"
+	pass
+}
+
+# redis-server (Debian's) started after attach, no --event-ports: the
+# first redis-benchmark run teaches accelctl, the second is accelerated.
+# The values a nonblocking client stores and reads back over the bypass
+# are compared by SHA-256.  Across detach and attach the verdict is
+# restored and re-validated by one connection before it is used again.
+test_bypass_learns_redis() {
+	local b0 out
+	command -v redis-server >/dev/null || skip "redis-server is not installed"
+	bp_learn_setup --learn-conns 8
+	mkdir "$TMP/redis"
+	in_ns_bg redis-server --bind 127.0.0.1 --port 6390 --save '' --appendonly no \
+		--dir "$TMP/redis" --logfile "$TMP/redis/log" >/dev/null 2>&1
+	defer "kill $! 2>/dev/null"
+	wait_until 10 listening 6390 || fail "redis-server did not start: $(cat "$TMP/redis/log")"
+	# 8 connections, one test: each counts when it closes, at the end
+	out=$(in_ns redis-benchmark -p 6390 -c 8 -n 4000 -t set -q) || fail "benchmark: $out"
+	assert_eq "$(metric accel_bypass_bytes_total)" 0 "bytes redirected while learning"
+	wait_until 5 verdict_is 6390 event_driven || fail "verdict: $(verdict 6390)"
+	out=$(in_ns redis-benchmark -p 6390 -c 8 -n 4000 -t set,get -q) || fail "benchmark: $out"
+	b0=$(metric accel_bypass_bytes_total)
+	[ "$b0" -gt 100000 ] || fail "redis-benchmark after learning: $b0 bytes redirected"
+	out=$(in_ns python3 "$TOOLS_SRC/redis_check.py" 6390 20 200000) || fail "values: $out"
+	[ "$(metric accel_bypass_bytes_total)" -gt $((b0 + 20 * 200000)) ] || fail "the checking client was not accelerated"
+	# detach saves what was learned; attach restores it, one connection
+	# re-validates it
+	$A detach >/dev/null 2>&1 || fail "detach"
+	[ -s "$STATE/bypass-learned" ] || fail "nothing saved in $STATE"
+	$A attach --features bypass --cgroup "$CG" --learn-conns 8 >"$TMP/attach.out" 2>&1 || fail "attach: $(cat "$TMP/attach.out")"
+	grep -q '1 learned ports restored' "$TMP/attach.out" || fail "attach: $(cat "$TMP/attach.out")"
+	assert_eq "$(verdict 6390)" learning "restored verdict before re-validation"
+	out=$(in_ns python3 "$TOOLS_SRC/redis_check.py" 6390 1 1000) || fail "values: $out"
+	wait_until 5 verdict_is 6390 event_driven || fail "not re-validated: $(verdict 6390)"
+	out=$(in_ns python3 "$TOOLS_SRC/redis_check.py" 6390 10 100000) || fail "values: $out"
+	[ "$(metric accel_bypass_bytes_total)" -ge 1000000 ] || fail "not accelerated after re-validation"
+	pass
+}
+
+# The same port in two namespaces: a blocking server in one, a
+# nonblocking one in the other; each namespace has its own verdict.
+test_bypass_learning_per_namespace() {
+	local ns2 out
+	bp_learn_setup --learn-conns 2
+	ns2=$(netns_new b)
+	out=$(in_ns "$STREAM" -B -p 48720 -n 4 -P 1 -S 50000) || fail "$out"
+	out=$(ip netns exec "$ns2" "$STREAM" -p 48720 -n 6 -P 1 -S 50000) || fail "$out"
+	$A status --json | python3 -c '
+import json, sys
+ps = [p for p in json.load(sys.stdin)["features"]["bypass"]["learn"]["ports"] if p["port"] == 48720]
+vs = sorted(p["verdict"] for p in ps)
+assert len({p["netns_cookie"] for p in ps}) == 2, ps
+assert vs == ["blocking", "event_driven"], ps' || fail "verdicts: $($A status | grep -A3 learning:)"
+	pass
+}
+
+# A learned server that turns blocking (the same listener, another way
+# of serving) is caught at its first send and its port learns again;
+# `bypass forget` drops a port's verdict; a corrupt state file is refused
+# and nothing of it is used.
+test_bypass_learning_reopens_and_forgets() {
+	local out
+	bp_learn_setup --learn-conns 3
+	in_ns_srv sw python3 "$TOOLS_SRC/learn_peer.py" server 48730 nonblocking blocking 4
+	out=$(in_ns python3 "$TOOLS_SRC/learn_peer.py" client 48730 3 1000) || fail "$out"
+	wait_until 5 verdict_is 48730 event_driven || fail "verdict: $(verdict 48730)"
+	# the 4th is accelerated (nonblocking), the 5th's server is blocking
+	out=$(in_ns python3 "$TOOLS_SRC/learn_peer.py" client 48730 2 100000) || fail "$out"
+	grep -q 'mismatches 0' <<<"$out" || fail "$out"
+	wait_until 5 verdict_is 48730 learning || fail "verdict after the server turned blocking: $(verdict 48730)"
+	assert_eq "$(metric accel_bypass_learning_reopened_total)" 1 "ports re-opened"
+	# learning again: the next connection is observed, and read blocking
+	out=$(in_ns python3 "$TOOLS_SRC/learn_peer.py" client 48730 1 1000) || fail "$out"
+	wait_until 5 verdict_is 48730 blocking || fail "verdict: $(verdict 48730)"
+	$A bypass forget 48730 >"$TMP/forget" || fail "forget: $(cat "$TMP/forget")"
+	grep -q '^port 48730: 1 learned entry forgotten' "$TMP/forget" || fail "forget: $(cat "$TMP/forget")"
+	assert_eq "$(verdict 48730)" none "verdict after forget"
+	$A bypass forget 0 2>"$TMP/err" && fail "forget 0 accepted"
+	assert_eq "$?" 2 "exit code of a bad port"
+	# a corrupt state file: refused with the reason, nothing restored
+	$A detach >/dev/null 2>&1 || fail "detach"
+	[ ! -e "$STATE/bypass-learned" ] || fail "saved with nothing learned: $(cat "$STATE/bypass-learned")"
+	mkdir -p "$STATE"
+	printf 'accelctl-bypass-learned 1\nboot_id %s\nport netns=1 port=80 verdict=event_driven\n' \
+		"$(cat /proc/sys/kernel/random/boot_id)" >"$STATE/bypass-learned"
+	$A attach --features bypass --cgroup "$CG" >"$TMP/attach.out" 2>&1 || fail "attach: $(cat "$TMP/attach.out")"
+	grep -q 'bypass-learned' "$TMP/attach.out" || fail "corrupt state not reported: $(cat "$TMP/attach.out")"
+	assert_eq "$(metric accel_bypass_learned_ports verdict event_driven)" 0 "ports restored from a corrupt file"
+	pass
+}
+
+# --learn off: the old behaviour, only --event-ports servers.
+test_bypass_learn_off() {
+	local out
+	bp_learn_setup --learn off
+	out=$(in_ns "$STREAM" -p 48740 -n 12 -P 1 -S 100000) || fail "$out"
+	assert_eq "$(metric accel_bypass_bytes_total)" 0 "bytes redirected with learning off"
+	assert_eq "$(metric accel_bypass_learned_ports verdict learning)" missing "learning metrics with learning off"
+	$A status --json | python3 -c 'import json,sys; assert not json.load(sys.stdin)["features"]["bypass"]["learning"]' ||
+		fail "status says learning"
 	pass
 }
 

@@ -103,7 +103,7 @@ static void test_explain_nothing_when_all_ok(void **state)
 
 	(void)state;
 	results(&st, BYPASS_PROBE_OK, BYPASS_PROBE_OK, BYPASS_PROBE_OK);
-	assert_int_equal(bypass_selftest_explain(&st, false, buf, sizeof(buf)), 0);
+	assert_int_equal(bypass_selftest_explain(&st, false, 0, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
 }
 
@@ -114,7 +114,7 @@ static void test_explain_names_each_affected_probe_on_one_line(void **state)
 
 	(void)state;
 	results(&st, BYPASS_PROBE_AFFECTED, BYPASS_PROBE_AFFECTED, BYPASS_PROBE_AFFECTED);
-	assert_true(bypass_selftest_explain(&st, true, buf, sizeof(buf)) > 0);
+	assert_true(bypass_selftest_explain(&st, true, 0, buf, sizeof(buf)) > 0);
 	for (int i = 0; i < ACCEL_BYPASS_KB_COUNT; i++) {
 		snprintf(line, sizeof(line), "bypass:   %s: %s\n", bypass_probes[i].name,
 			 bypass_probes[i].consequence);
@@ -123,6 +123,7 @@ static void test_explain_names_each_affected_probe_on_one_line(void **state)
 	assert_non_null(strstr(buf, "breaks blocking readers"));
 	assert_non_null(strstr(buf, "only connections to --event-ports"));
 	assert_non_null(strstr(buf, "accepts close_unread_fin, splice_misses for its connections"));
+	assert_null(strstr(buf, "learning"));
 	assert_null(strstr(buf, "accelerates nothing"));	/* --event-ports given */
 	/* every line is a "bypass: " line, and the text ends with a newline */
 	for (const char *l = buf; *l; l = strchr(l, '\n') + 1) {
@@ -139,11 +140,29 @@ static void test_explain_blocking_only_accepts_nothing(void **state)
 
 	(void)state;
 	results(&st, BYPASS_PROBE_AFFECTED, BYPASS_PROBE_OK, BYPASS_PROBE_OK);
-	bypass_selftest_explain(&st, false, buf, sizeof(buf));
+	bypass_selftest_explain(&st, false, 0, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "blocking_eagain: "));
 	assert_null(strstr(buf, "close_unread_fin"));
 	assert_null(strstr(buf, "accepts"));
-	assert_non_null(strstr(buf, "no --event-ports given: the bypass is attached but accelerates nothing"));
+	assert_non_null(strstr(buf, "no --event-ports given and --learn off: the bypass is attached but accelerates nothing"));
+}
+
+static void test_explain_learning_says_what_it_will_do(void **state)
+{
+	struct bypass_selftest st;
+	char buf[4096];
+
+	(void)state;
+	results(&st, BYPASS_PROBE_AFFECTED, BYPASS_PROBE_AFFECTED, BYPASS_PROBE_OK);
+	bypass_selftest_explain(&st, false, 8, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "until 8 of them"));
+	assert_null(strstr(buf, "accelerates nothing"));
+	assert_null(strstr(buf, "without learning"));
+	bypass_selftest_explain(&st, true, 3, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "until 3 of them"));
+	assert_non_null(strstr(buf, "--event-ports are accelerated without learning"));
+	for (const char *l = buf; *l; l = strchr(l, '\n') + 1)
+		assert_memory_equal(l, "bypass: ", 8);
 }
 
 static void test_explain_could_not_run_is_assumed_affected(void **state)
@@ -154,11 +173,11 @@ static void test_explain_could_not_run_is_assumed_affected(void **state)
 
 	(void)state;
 	results(&st, BYPASS_PROBE_OK, BYPASS_PROBE_OK, BYPASS_PROBE_FAILED);
-	bypass_selftest_explain(&st, true, buf, sizeof(buf));
+	bypass_selftest_explain(&st, true, 0, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "bypass:   splice_misses: could not run (detail 2); assumed affected: "));
 	assert_non_null(strstr(buf, "accepts splice_misses for its connections"));
 	/* a short buffer keeps whole lines only, and the length says so */
-	n = bypass_selftest_explain(&st, true, small, sizeof(small));
+	n = bypass_selftest_explain(&st, true, 0, small, sizeof(small));
 	assert_int_equal(strlen(small), n);
 	assert_true(n > 0 && n < sizeof(small));
 	assert_int_equal(small[n - 1], '\n');
@@ -173,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_explain_nothing_when_all_ok),
 		cmocka_unit_test(test_explain_names_each_affected_probe_on_one_line),
 		cmocka_unit_test(test_explain_blocking_only_accepts_nothing),
+		cmocka_unit_test(test_explain_learning_says_what_it_will_do),
 		cmocka_unit_test(test_explain_could_not_run_is_assumed_affected),
 	};
 

@@ -36,6 +36,7 @@ enum opt_id {
 	OPT_EVENT_PORTS,
 	OPT_TIMEOUT,
 	OPT_KEEP_TUNING,
+	OPT_SINCE,
 };
 
 struct cli_opts {
@@ -46,6 +47,7 @@ struct cli_opts {
 	const char *listen;
 	bool once;			/* autotune: one step */
 	unsigned int interval;		/* autotune: seconds, 0 = the profile's */
+	unsigned int since;		/* doctor: seconds between two samples, 0 = one */
 	int nargs;			/* positional arguments after the command */
 	char **args;
 };

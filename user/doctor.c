@@ -56,6 +56,7 @@ const char *const doctor_sysctl_keys[DS_MAX] = {
 	[DS_SOMAXCONN] = "net.core.somaxconn",
 	[DS_MAX_SYN_BACKLOG] = "net.ipv4.tcp_max_syn_backlog",
 	[DS_SYNCOOKIES] = "net.ipv4.tcp_syncookies",
+	[DS_MAX_TW_BUCKETS] = "net.ipv4.tcp_max_tw_buckets",
 	[DS_IPFRAG_HIGH] = "net.ipv4.ipfrag_high_thresh",
 	[DS_IPFRAG_LOW] = "net.ipv4.ipfrag_low_thresh",
 	[DS_IPFRAG_TIME] = "net.ipv4.ipfrag_time",
@@ -821,6 +822,59 @@ static void owner_phrase(const struct doctor_sock *l, char *buf, size_t len)
 			 "not root, or it has exited)", l->inode);
 }
 
+/* (1b) connections closed without TIME_WAIT: tcp_max_tw_buckets reached
+ * (tcp_time_wait() counts TCPTimeWaitOverflow when inet_twsk_alloc()
+ * finds the namespace's TIME_WAIT count at the limit). */
+static void judge_timewait(struct judge *j)
+{
+	const struct doctor_sample *s = j->b;
+	uint64_t ovf, max = 0;
+	bool have_max = sysctl_u64(s, DS_MAX_TW_BUCKETS, &max), have_tw = s->have[SRC_SOCKSTAT], now;
+	struct doctor_finding *f;
+	char tw[32], val[32];
+
+	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtTCPTimeWaitOverflow", &ovf)) {
+		check(j, "timewait-overflow", false, "%s",
+		      have(j, SRC_NETSTAT) ? "no TcpExtTCPTimeWaitOverflow in /proc/net/netstat" :
+		      src_err(j, SRC_NETSTAT));
+		return;
+	}
+	snprintf(tw, sizeof(tw), "%llu", (unsigned long long)s->sockstat_tw);
+	check(j, "timewait-overflow", true, "TcpExtTCPTimeWaitOverflow +%llu %s; TIME_WAIT now %s of "
+	      "net.ipv4.tcp_max_tw_buckets %s", (unsigned long long)ovf, j->when,
+	      have_tw ? tw : "unknown", sysctl_or(s, DS_MAX_TW_BUCKETS));
+	if (!ovf)
+		return;
+	now = have_tw && have_max && s->sockstat_tw >= max;
+	f = finding(j, "timewait-overflow", history(j, SEV_WARNING, now));
+	if (!f)
+		return;
+	snprintf(f->subject, sizeof(f->subject), "namespace");
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "TcpExtTCPTimeWaitOverflow +%llu %s; /proc/net/sockstat tw %s now%s; "
+		 "net.ipv4.tcp_max_tw_buckets %s",
+		 (unsigned long long)ovf, j->when, have_tw ? tw : "unknown", now ? " (at the limit)" : "",
+		 sysctl_or(s, DS_MAX_TW_BUCKETS));
+	value(f, "TCPTimeWaitOverflow", ovf);
+	if (have_tw)
+		value(f, "time_wait", s->sockstat_tw);
+	if (have_max)
+		value(f, "max_tw_buckets", max);
+	snprintf(f->cause, sizeof(f->cause),
+		 "the namespace held net.ipv4.tcp_max_tw_buckets (%s) TIME_WAIT sockets, so %llu connections "
+		 "were closed without TIME_WAIT: a late segment of one of them can be taken for part of a new "
+		 "connection with the same addresses and ports (a reset, rarely wrong data); the kernel logs "
+		 "\"time wait bucket table overflow\"", sysctl_or(s, DS_MAX_TW_BUCKETS), (unsigned long long)ovf);
+	if (have_max) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)(max * 2 > 65536 ? max * 2 : 65536));
+		fix_sysctl(f, doctor_sysctl_keys[DS_MAX_TW_BUCKETS], val, s->sysctl[DS_MAX_TW_BUCKETS],
+			   "room for the TIME_WAIT sockets of a minute of closes (a few hundred bytes each, "
+			   "no file descriptor)");
+	}
+	fix_text(f, "a low tcp_max_tw_buckets is no cure for port exhaustion: it drops TIME_WAIT's protection; "
+		 "reuse connections (keep-alive, pools) or use net.ipv4.tcp_tw_reuse on the connecting side");
+}
+
 /* (2) accept-queue overflow per listener. */
 static void judge_accept(struct judge *j)
 {
@@ -1269,6 +1323,7 @@ void doctor_judge(const struct doctor_sample *first, const struct doctor_sample 
 	else
 		snprintf(j.when, sizeof(j.when), "%s", r->baseline ? r->baseline : "since boot");
 	judge_ports(&j);
+	judge_timewait(&j);
 	judge_accept(&j);
 	judge_syn(&j);
 	judge_softnet(&j);

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # doctor: provoke each condition in a private network namespace (a
 # listener that never accepts, a SYN burst with syncookies off, TIME_WAIT
-# churn in a narrowed port range) and require the finding with the
-# kernel's own numbers (nstat: /proc/net/netstat; ss) as its evidence and
-# the right fix; a quiet namespace must have no finding at all.  Nothing
-# is attached: doctor reads the kernel's counters only.  Sysctls are set
-# inside the test namespaces only.
+# churn in a narrowed port range and past tcp_max_tw_buckets) and require
+# the finding with the kernel's own numbers (nstat: /proc/net/netstat;
+# ss; sockstat) as its evidence and the right fix; a quiet namespace must
+# have no finding at all.  Nothing is attached: doctor reads the kernel's
+# counters only.  Sysctls are set inside the test namespaces only.
 source "$(dirname "$0")/lib.sh"
 
 LQ=$TOOLS/tcp_lq
@@ -189,6 +189,36 @@ EOF
 	pass
 }
 
+test_doctor_timewait_overflow() {
+	local ns tw ovf
+	ns=$(netns_new)
+	# room for 5 TIME_WAIT sockets: 15 of tcp_churn's 20 closes go without
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_max_tw_buckets=5
+	ip netns exec "$ns" "$TOOLS/tcp_churn" -n 20 >/dev/null
+	wait_until 5 bash -c "[ \$(ip netns exec $ns nstat -asz TcpExtTCPTimeWaitOverflow | awk '{print \$2}') -eq 15 ]" ||
+		fail "TcpExtTCPTimeWaitOverflow $(kstat "$ns" TcpExtTCPTimeWaitOverflow), expected 15"
+	tw=$(ip netns exec "$ns" awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' /proc/net/sockstat)
+	assert_eq "$tw" 5 "sockstat tw at tcp_max_tw_buckets"
+	doctor_json "$ns"
+	ovf=$(kstat "$ns" TcpExtTCPTimeWaitOverflow)
+	python3 - "$TMP/doctor.json" "$ovf" "$tw" <<'EOF2' || fail "doctor --json: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ovf, tw = int(sys.argv[2]), int(sys.argv[3])
+f = [x for x in d["findings"] if x["id"] == "timewait-overflow"]
+assert len(f) == 1, d["findings"]
+f = f[0]
+assert f["severity"] == "warning", f			# at the limit now
+v = f["evidence"]["values"]
+assert (v["TCPTimeWaitOverflow"], v["time_wait"], v["max_tw_buckets"]) == (ovf, tw, 5), v
+fx = [x for x in f["fix"] if x.get("sysctl") == "net.ipv4.tcp_max_tw_buckets"]
+assert fx and fx[0]["value"] == "65536" and fx[0]["current"] == "5", f["fix"]
+assert f["doc"] == "docs/doctor.md#timewait-overflow", f
+assert len(d["findings"]) == 1, d["findings"]
+EOF2
+	pass
+}
+
 # No false positives: ordinary traffic, listeners with room, TIME_WAIT far
 # below the port range.  With --since, the host-wide softnet counters may
 # move with whatever else the host does: only the namespace's findings
@@ -206,7 +236,7 @@ d = json.load(open(sys.argv[1]))
 assert d["findings"] == [], d["findings"]
 assert d["summary"] == {"critical": 0, "warning": 0, "info": 0}, d["summary"]
 checked = {c["check"] for c in d["checked"]}
-for c in ("ephemeral-ports", "accept-queue-overflow", "syn-queue-overflow", "syncookies-sent",
+for c in ("ephemeral-ports", "timewait-overflow", "accept-queue-overflow", "syn-queue-overflow", "syncookies-sent",
 	  "frag-reasm-timeout", "frag-reasm-fail", "frag6-reasm-timeout", "frag6-reasm-fail"):
 	assert c in checked, (c, d["checked"])
 nc = {c["check"]: c["reason"] for c in d["not_checked"]}

@@ -21,8 +21,9 @@
 
 /* A netstat excerpt in the kernel's layout: header line, value line. */
 static const char netstat_quiet[] =
-	"TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
-	"TcpExt: 0 0 0 0 0\n"
+	"TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop "
+	"TCPTimeWaitOverflow\n"
+	"TcpExt: 0 0 0 0 0 0\n"
 	"IpExt: InNoRoutes ReasmOverlaps\n"
 	"IpExt: 0 0\n";
 static const char snmp_quiet[] =
@@ -71,6 +72,7 @@ static struct doctor_sample *sample(const char *netstat, const char *snmp, const
 	set_sysctl(s, DS_SOMAXCONN, "4096");
 	set_sysctl(s, DS_MAX_SYN_BACKLOG, "512");
 	set_sysctl(s, DS_SYNCOOKIES, "1");
+	set_sysctl(s, DS_MAX_TW_BUCKETS, "262144");
 	set_sysctl(s, DS_IPFRAG_HIGH, "4194304");
 	set_sysctl(s, DS_IPFRAG_LOW, "3145728");
 	set_sysctl(s, DS_IPFRAG_TIME, "30");
@@ -378,6 +380,42 @@ static void test_ephemeral_ports(void **state)
 	sample_put(b);
 }
 
+static void test_timewait_overflow(void **state)
+{
+	static const char ns[] =
+		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop TCPTimeWaitOverflow\n"
+		"TcpExt: 0 0 0 0 15\n";
+	struct doctor_sample *a = sample(NULL, NULL, NULL), *b = sample(ns, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	set_sysctl(b, DS_MAX_TW_BUCKETS, "5");
+	b->sockstat_tw = 5;
+	r = judge(NULL, b);
+	f = find(r, "timewait-overflow");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEV_WARNING);	/* at the limit now */
+	assert_int_equal(value_of(f, "TCPTimeWaitOverflow"), 15);
+	assert_int_equal(value_of(f, "time_wait"), 5);
+	assert_string_equal(fix_key(f, "net.ipv4.tcp_max_tw_buckets")->value, "65536");
+	assert_string_equal(fix_key(f, "net.ipv4.tcp_max_tw_buckets")->current, "5");
+	assert_int_equal(r->n, 1);
+	free(r);
+	b->sockstat_tw = 0;				/* they have expired: history */
+	r = judge(NULL, b);
+	assert_int_equal(find(r, "timewait-overflow")->severity, SEV_INFO);
+	free(r);
+	r = judge(a, b);				/* grew over the interval */
+	assert_int_equal(find(r, "timewait-overflow")->severity, SEV_WARNING);
+	free(r);
+	r = judge(b, b);
+	assert_null(find(r, "timewait-overflow"));
+	assert_true(check_of(r, "timewait-overflow")->checked);
+	free(r);
+	sample_put(a);
+	sample_put(b);
+}
+
 static void test_syn_queue_without_cookies(void **state)
 {
 	static const char ns[] =
@@ -524,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_accept_queue_overflow_names_listener),
 		cmocka_unit_test(test_accept_queue_overflow_history),
 		cmocka_unit_test(test_ephemeral_ports),
+		cmocka_unit_test(test_timewait_overflow),
 		cmocka_unit_test(test_syn_queue_without_cookies),
 		cmocka_unit_test(test_syncookies_sent),
 		cmocka_unit_test(test_softnet_needs_interval),

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # doctor: provoke each condition in a private network namespace (a
 # listener that never accepts, a SYN burst with syncookies off, TIME_WAIT
-# churn in a narrowed port range and past tcp_max_tw_buckets) and require
-# the finding with the kernel's own numbers (nstat: /proc/net/netstat;
-# ss; sockstat) as its evidence and the right fix; a quiet namespace must
-# have no finding at all.  Nothing is attached: doctor reads the kernel's
+# churn in a narrowed port range and past tcp_max_tw_buckets, fragments
+# with the reassembly limits lowered) and require the finding with the
+# kernel's own numbers (nstat: /proc/net/netstat and snmp; ss; sockstat)
+# as its evidence and the right fix; a quiet namespace must have no
+# finding at all.  Nothing is attached: doctor reads the kernel's
 # counters only.  Sysctls are set inside the test namespaces only.
 source "$(dirname "$0")/lib.sh"
 
@@ -215,6 +216,64 @@ fx = [x for x in f["fix"] if x.get("sysctl") == "net.ipv4.tcp_max_tw_buckets"]
 assert fx and fx[0]["value"] == "65536" and fx[0]["current"] == "5", f["fix"]
 assert f["doc"] == "docs/doctor.md#timewait-overflow", f
 assert len(d["findings"]) == 1, d["findings"]
+EOF2
+	pass
+}
+
+# Fragments on lo (MTU 1280) with reassembly memory of 1 byte and a 1 s
+# timeout: the first fragment of a datagram is queued, the other two are
+# refused (memory above ipfrag_high_thresh), and the queue times out.
+# doctor --since 4 sees it happen between its samples.
+test_doctor_fragment_reassembly_timeout_and_fail() {
+	local ns pid t0 f0 r0 t1 f1 rc=0
+	ns=$(netns_new)
+	ip -n "$ns" link set lo mtu 1280
+	ip netns exec "$ns" sysctl -qw net.ipv4.ipfrag_low_thresh=0 net.ipv4.ipfrag_high_thresh=1 \
+		net.ipv4.ipfrag_time=1
+	t0=$(kstat "$ns" IpReasmTimeout) f0=$(kstat "$ns" IpReasmFails) r0=$(kstat "$ns" IpReasmReqds)
+	$A --netns "$ns" doctor --json --since 4 >"$TMP/doctor.json" 2>"$TMP/doctor.err" &
+	pid=$!
+	defer "kill $pid"
+	wait_until 5 grep -q "first sample taken" "$TMP/doctor.err" || fail "doctor: $(cat "$TMP/doctor.err")"
+	# one 3000-byte UDP datagram, fragmented locally (IP_PMTUDISC_DONT)
+	ip netns exec "$ns" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)
+s.sendto(b"x" * 3000, ("127.0.0.1", 9))'
+	wait_until 3 bash -c "[ \$(ip netns exec $ns nstat -asz IpReasmTimeout | awk '{print \$2}') -gt $t0 ]" ||
+		fail "no reassembly timeout: IpReasmTimeout $(kstat "$ns" IpReasmTimeout)"
+	wait "$pid" || rc=$?
+	assert_eq "$rc" 0 "doctor --since 4 exit status"
+	t1=$(kstat "$ns" IpReasmTimeout) f1=$(kstat "$ns" IpReasmFails)
+	assert_eq "$((t1 - t0)) $((f1 - f0))" "1 3" "IpReasmTimeout, IpReasmFails deltas"
+	python3 - "$TMP/doctor.json" "$((t1 - t0))" "$((f1 - f0))" "$(( $(kstat "$ns" IpReasmReqds) - r0 ))" <<'EOF2' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+tmo, fails, reqds = (int(x) for x in sys.argv[2:5])
+assert d["counters"] == "interval" and 4 <= d["interval_s"] < 5, d
+f = {x["id"]: x for x in d["findings"] if x["scope"] == "namespace"}
+assert set(f) == {"frag-reasm-timeout", "frag-reasm-fail"}, d["findings"]
+t, x = f["frag-reasm-timeout"], f["frag-reasm-fail"]
+assert t["severity"] == x["severity"] == "warning", (t, x)	# grew over the interval
+assert t["evidence"]["values"] == {"IpReasmTimeout": tmo, "IpReasmFails": fails, "IpReasmReqds": reqds}, t
+assert "over 4 s" in t["evidence"]["text"], t["evidence"]
+tf = {y.get("sysctl"): y for y in t["fix"]}
+assert tf["net.ipv4.ipfrag_time"]["value"] == "30" and tf["net.ipv4.ipfrag_time"]["current"] == "1", t["fix"]
+v = x["evidence"]["values"]
+assert (v["IpReasmFails"], v["not_timeout"]) == (fails, fails - tmo), v
+xf = {y.get("sysctl"): y for y in x["fix"]}
+h = xf["net.ipv4.ipfrag_high_thresh"]
+assert h["value"] == "4194304" and h["current"] == "1", x["fix"]
+EOF2
+		fail "doctor --json --since 4: $(cat "$TMP/doctor.json")"
+	# one sample later: the same counts, nothing shows them now: info
+	doctor_json "$ns"
+	python3 - "$TMP/doctor.json" <<'EOF2' || fail "doctor --json: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+sev = {x["id"]: x["severity"] for x in d["findings"]}
+assert sev == {"frag-reasm-timeout": "info", "frag-reasm-fail": "info"}, d["findings"]
 EOF2
 	pass
 }

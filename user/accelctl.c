@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "log.h"
 #include "bypass.h"
+#include "doctor.h"
 #include "serve.h"
 #include "stats.h"
 #include "sysenv.h"
@@ -113,6 +114,7 @@ static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
 
 static const int profile_opts[] = { OPT_PROFILE, 0 };
 static const int autotune_opts[] = { OPT_ONCE, OPT_INTERVAL, 0 };
+static const int doctor_opts[] = { OPT_JSON, OPT_SINCE, 0 };
 
 static const struct command commands[] = {
 	{ "attach", NULL, "load, attach and pin the BPF programs; apply tuning",
@@ -177,6 +179,23 @@ static const struct command commands[] = {
 	  "is journaled (detach undoes it) and logged with its cause.  Runs until\n"
 	  "SIGTERM or detach; --once takes one step (for a systemd timer).",
 	  autotune_opts, cmd_autotune },
+	{ "doctor", NULL, "find what is wrong from the kernel's counters, with the fix",
+	  "Read the network namespace's own counters (/proc/net/snmp, snmp6, netstat,\n"
+	  "sockstat), its sysctls and TCP sockets (sock_diag, with the process holding\n"
+	  "each listener), and the host's /proc/net/softnet_stat, and print findings:\n"
+	  "ephemeral-port pressure per destination, TIME_WAIT bucket overflow,\n"
+	  "accept-queue overflows per listener, SYN-queue overflows and syncookies,\n"
+	  "IPv4/IPv6 reassembly timeouts and failures, and (with --since) softnet\n"
+	  "backlog drops and time squeezes.  Each has a severity, the evidence, the\n"
+	  "cause, the fix (sysctl key and value, or the application change) and its\n"
+	  "section in docs/doctor.md.  Nothing needs to be attached; nothing is\n"
+	  "changed.  Without --since the counters count from the namespace's creation\n"
+	  "(boot), and growth that nothing shows now is info, not a warning; with\n"
+	  "--since S two samples S seconds apart are compared.  What cannot be read is\n"
+	  "listed as not checked, with the reason.  Exit 0 when it ran, findings or not\n"
+	  "(scripts read --json: .summary, .findings[].severity); 1 when no source\n"
+	  "could be read at all.",
+	  doctor_opts, cmd_doctor },
 	{ "version", NULL, "print accelctl, libbpf and kernel versions", NULL, json_opts, cmd_version },
 	{ "help", "[COMMAND]", "show help for accelctl or a command", NULL, NULL, cmd_help },
 };

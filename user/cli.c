@@ -79,6 +79,9 @@ static const struct opt_spec specs[] = {
 	{ OPT_ONCE, "once", no_argument, NULL, "autotune: observe and act once, then exit (for timers)" },
 	{ OPT_INTERVAL, "interval", required_argument, "SECONDS",
 	  "autotune: seconds between observations (1-3600; default: the profile's [auto] interval)" },
+	{ OPT_SINCE, "since", required_argument, "SECONDS",
+	  "take two samples SECONDS (1-3600) apart and judge the counters' growth in between",
+	  "doctor" },
 };
 
 /* Accepted by every command. */
@@ -306,6 +309,11 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 			if (parse_u64(optarg, 1, 3600, &v))
 				return usage_error(cmd, "--interval: '%s' is not a number of seconds (1-3600)%s", optarg, "");
 			o->interval = (unsigned int)v;
+			break;
+		case OPT_SINCE:
+			if (parse_u64(optarg, 1, 3600, &v))
+				return usage_error(cmd, "--since: '%s' is not a number of seconds (1-3600)%s", optarg, "");
+			o->since = (unsigned int)v;
 			break;
 		case ':':
 			return usage_error(cmd, "option '%s' needs an argument%s", argv[optind - 1], "");

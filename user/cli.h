@@ -39,6 +39,7 @@ enum opt_id {
 	OPT_LEARN,
 	OPT_LEARN_CONNS,
 	OPT_LEARN_WINDOW,
+	OPT_SINCE,
 };
 
 struct cli_opts {
@@ -49,6 +50,7 @@ struct cli_opts {
 	const char *listen;
 	bool once;			/* autotune: one step */
 	unsigned int interval;		/* autotune: seconds, 0 = the profile's */
+	unsigned int since;		/* doctor: seconds between two samples, 0 = one */
 	int nargs;			/* positional arguments after the command */
 	char **args;
 };

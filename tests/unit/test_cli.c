@@ -21,6 +21,8 @@ static const struct command attach_cmd = { "attach", NULL, "test", NULL, attach_
 static const struct command stats_cmd = { "stats", NULL, "test", NULL, stats_like, NULL };
 static const int detach_like[] = { OPT_FORCE, OPT_KEEP_TUNING, 0 };
 static const struct command detach_cmd = { "detach", NULL, "test", NULL, detach_like, NULL };
+static const int doctor_like[] = { OPT_JSON, OPT_SINCE, 0 };
+static const struct command doctor_cmd = { "doctor", NULL, "test", NULL, doctor_like, NULL };
 
 static int parse(const struct command *cmd, struct accel_ctx *ctx, struct cli_opts *o, ...)
 {
@@ -113,6 +115,28 @@ static void test_keep_tuning_detach_only(void **state)
 	assert_int_equal(parse(&stats_cmd, &ctx, &o, "--keep-tuning", NULL), EXIT_USAGE);
 }
 
+/* doctor --since: seconds between two samples, 1-3600; doctor only. */
+static void test_doctor_since(void **state)
+{
+	struct accel_ctx ctx;
+	struct cli_opts o;
+
+	assert_int_equal(parse(&doctor_cmd, &ctx, &o, NULL), 0);
+	assert_int_equal(o.since, 0);
+	assert_false(ctx.json);
+	assert_int_equal(parse(&doctor_cmd, &ctx, &o, "--since", "10", "--json", "--netns", "blue", NULL), 0);
+	assert_int_equal(o.since, 10);
+	assert_true(ctx.json);
+	assert_string_equal(ctx.netns, "blue");
+	assert_int_equal(parse(&doctor_cmd, &ctx, &o, "--since", "3600", NULL), 0);
+	assert_int_equal(parse(&doctor_cmd, &ctx, &o, "--since", "0", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&doctor_cmd, &ctx, &o, "--since", "3601", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&doctor_cmd, &ctx, &o, "--since", "5s", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&doctor_cmd, &ctx, &o, "--since", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&doctor_cmd, &ctx, &o, "--watch", "5", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&stats_cmd, &ctx, &o, "--since", "5", NULL), EXIT_USAGE);
+}
+
 static void test_features_parse(void **state)
 {
 	unsigned int mask;
@@ -137,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_attach_rejects),
 		cmocka_unit_test(test_stats_options),
 		cmocka_unit_test(test_keep_tuning_detach_only),
+		cmocka_unit_test(test_doctor_since),
 		cmocka_unit_test(test_features_parse),
 	};
 

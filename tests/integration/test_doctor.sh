@@ -1,0 +1,331 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# doctor: provoke each condition in a private network namespace (a
+# listener that never accepts, a SYN burst with syncookies off, TIME_WAIT
+# churn in a narrowed port range and past tcp_max_tw_buckets, fragments
+# with the reassembly limits lowered) and require the finding with the
+# kernel's own numbers (nstat: /proc/net/netstat and snmp; ss; sockstat)
+# as its evidence and the right fix; a quiet namespace must have no
+# finding at all.  Nothing is attached: doctor reads the kernel's
+# counters only.  Sysctls are set inside the test namespaces only.
+source "$(dirname "$0")/lib.sh"
+
+LQ=$TOOLS/tcp_lq
+
+# Kernel counter NAME (nstat spelling) in netns $1.
+kstat() {
+	ip netns exec "$1" nstat -asz "$2" | awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
+}
+
+# `accelctl doctor --json` in netns $1 (more options after it) into
+# $TMP/doctor.json; fails unless it exits 0 with valid JSON.
+doctor_json() {
+	local ns=$1 rc=0
+	shift
+	$A --netns "$ns" doctor --json "$@" >"$TMP/doctor.json" 2>"$TMP/doctor.err" || rc=$?
+	[ "$rc" -eq 0 ] || fail "doctor --json $* exited $rc: $(cat "$TMP/doctor.err")"
+	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$TMP/doctor.json" ||
+		fail "doctor --json is not JSON: $(cat "$TMP/doctor.json")"
+}
+
+# Start `tcp_lq ARGS` in netns $1 in the background, its stdin a pipe we
+# hold open (closing it ends the tool), and wait for its first line.
+# Sets LQ_PID, LQ_FD; the tool ends with the test.
+lq_start() {
+	local ns=$1 out fifo
+	shift
+	out="$TMP/lq.$RANDOM"
+	fifo="$out.in"
+	mkfifo "$fifo"
+	ip netns exec "$ns" "$LQ" "$@" <"$fifo" >"$out" 2>&1 &
+	LQ_PID=$!
+	exec {LQ_FD}>"$fifo"
+	defer "kill $LQ_PID"
+	wait_until 5 grep -qE '^(ready|started)' "$out" || fail "tcp_lq $*: $(cat "$out")"
+}
+
+# A netns with 198.51.100.1/24 on a veth whose peer drops what it gets:
+# SYN-ACKs to 198.51.100.2 leave and never come back.
+netns_blackhole_peer() {
+	local ns=$1
+	ip -n "$ns" link add va type veth peer name vb
+	ip -n "$ns" link set va up
+	ip -n "$ns" link set vb up
+	ip -n "$ns" addr add 198.51.100.1/24 dev va
+	ip -n "$ns" neigh add 198.51.100.2 lladdr 02:00:00:00:00:02 dev va nud permanent
+}
+
+test_doctor_accept_queue_overflow_names_listener() {
+	local ns port=7301 lpid cpid cfd k0 k1 i ok=0 q
+	ns=$(netns_new)
+	lq_start "$ns" listen -a 127.0.0.1 -p $port -b 4
+	lpid=$LQ_PID
+	lq_start "$ns" listen -a 127.0.0.1 -p $((port + 1)) -b 4	# never hit: must not be named
+	lq_start "$ns" connect -a 127.0.0.1 -p $port -n 50
+	cpid=$LQ_PID cfd=$LQ_FD
+	# 5 fit (full is more than the backlog), every other SYN overflows
+	wait_until 10 bash -c "[ \$(ip netns exec $ns nstat -asz TcpExtListenOverflows | awk '{print \$2}') -ge 45 ]" ||
+		fail "the accept queue did not overflow: TcpExtListenOverflows $(kstat "$ns" TcpExtListenOverflows)"
+	exec {cfd}>&-			# the clients close: no more SYNs
+	wait "$cpid" || true
+	# doctor's count is the kernel's at one moment: retry while one lands in between
+	for ((i = 0; i < 20; i++)); do
+		k0=$(kstat "$ns" TcpExtListenOverflows)
+		doctor_json "$ns"
+		k1=$(kstat "$ns" TcpExtListenOverflows)
+		if [ "$k0" = "$k1" ]; then ok=1; break; fi
+		sleep 0.05
+	done
+	[ $ok = 1 ] || fail "TcpExtListenOverflows kept moving ($k0 -> $k1)"
+	q=$(ip netns exec "$ns" ss -Hltn "sport = :$port" | awk '{ print $2 "/" $3 }')
+	python3 - "$TMP/doctor.json" "$port" "$lpid" "$k0" "$(kstat "$ns" TcpExtListenDrops)" "$q" <<'EOF' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+port, pid, ovf, drops = (int(x) for x in sys.argv[2:6])
+qlen, qmax = (int(x) for x in sys.argv[6].split("/"))
+f = [x for x in d["findings"] if x["id"] == "accept-queue-overflow"]
+assert len(f) == 1, f"one accept-queue finding, got {d['findings']}"
+f = f[0]
+assert f["severity"] == "warning", f
+assert f["scope"] == "namespace", f
+assert f["subject"] == f"listener 127.0.0.1:{port}", f["subject"]
+ep = f["endpoint"]
+assert ep == {"role": "listener", "address": "127.0.0.1", "port": port, "pid": pid, "comm": "tcp_lq"}, ep
+v = f["evidence"]["values"]
+assert v["ListenOverflows"] == ovf, (v, ovf)
+assert v["ListenDrops"] == drops, (v, drops)
+assert (v["accept_queue_len"], v["accept_queue_max"]) == (qlen, qmax) == (5, 4), (v, qlen, qmax)
+assert f["evidence"]["interval_s"] is None and d["counters"] == "since-creation", d
+assert f"TcpExtListenOverflows +{ovf}" in f["evidence"]["text"], f["evidence"]
+fixes = " | ".join(x["text"] for x in f["fix"])
+assert f"listen(..., 4) in pid {pid} (tcp_lq) caps the accept queue below net.core.somaxconn" in fixes, fixes
+assert not any(x.get("sysctl") == "net.core.somaxconn" for x in f["fix"]), f["fix"]
+assert f["doc"] == "docs/doctor.md#accept-queue-overflow", f["doc"]
+assert d["summary"]["warning"] >= 1, d["summary"]
+assert not any(str(port + 1) in x["subject"] for x in d["findings"]), d["findings"]
+EOF
+		fail "doctor --json: $(cat "$TMP/doctor.json")"
+	# the text rendering says the same
+	grep -q "^WARNING  accept-queue-overflow: listener 127.0.0.1:$port" <<<"$($A --netns "$ns" doctor)" ||
+		fail "doctor text lacks the finding: $($A --netns "$ns" doctor)"
+	pass
+}
+
+test_doctor_syn_queue_overflow_without_syncookies() {
+	local ns port=7201 lpid qfull drops i ok=0
+	ns=$(netns_new)
+	netns_blackhole_peer "$ns"
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=0 net.ipv4.tcp_max_syn_backlog=128
+	lq_start "$ns" listen -a 198.51.100.1 -p $port -b 8	# request queue full at 8
+	lpid=$LQ_PID
+	ip netns exec "$ns" "$LQ" syn -s 198.51.100.2 -a 198.51.100.1 -p $port -n 30 -P 20000 >/dev/null
+	# every SYN handled: queued (ss syn-recv) or dropped (ListenDrops)
+	wait_until 5 bash -c "[ \$(( \$(ip netns exec $ns nstat -asz TcpExtListenDrops | awk '{print \$2}') + \
+		\$(ip netns exec $ns ss -Htn state syn-recv src 198.51.100.1:$port | wc -l) )) -eq 30 ]" ||
+		fail "SYNs not all handled: ListenDrops $(kstat "$ns" TcpExtListenDrops)"
+	for ((i = 0; i < 20; i++)); do
+		qfull=$(kstat "$ns" TcpExtTCPReqQFullDrop)
+		doctor_json "$ns"
+		[ "$qfull" = "$(kstat "$ns" TcpExtTCPReqQFullDrop)" ] && { ok=1; break; }
+	done
+	[ $ok = 1 ] || fail "TcpExtTCPReqQFullDrop kept moving"
+	[ "$qfull" -gt 0 ] || fail "no TCPReqQFullDrop: the burst did not fill the SYN queue"
+	drops=$(kstat "$ns" TcpExtListenDrops)
+	python3 - "$TMP/doctor.json" "$port" "$lpid" "$qfull" "$drops" \
+		"$(ip netns exec "$ns" ss -Htn state syn-recv src 198.51.100.1:$port | wc -l)" <<'EOF' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+port, pid, qfull, drops, synq = (int(x) for x in sys.argv[2:7])
+f = [x for x in d["findings"] if x["id"] == "syn-queue-overflow"]
+assert len(f) == 1, d["findings"]
+f = f[0]
+assert f["severity"] == "warning", f		# the queue is full now
+assert f["subject"] == f"listener 198.51.100.1:{port}", f["subject"]
+assert f["endpoint"]["port"] == port and f["endpoint"]["pid"] == pid, f["endpoint"]
+v = f["evidence"]["values"]
+assert v["TCPReqQFullDrop"] == qfull, (v, qfull)
+assert v["syn_drops"] == drops, (v, drops)		# no accept-queue overflow here
+# the backlog, or one more where the kernel checks the SYN queue as the accept queue (> limit)
+assert v["syn_queue_len"] == synq and synq in (8, 9), (v, synq)
+fix = [x for x in f["fix"] if x.get("sysctl") == "net.ipv4.tcp_syncookies"]
+assert fix and fix[0]["value"] == "1" and fix[0]["current"] == "0", f["fix"]
+assert "syncookies were off" in f["cause"], f["cause"]
+assert not [x for x in d["findings"] if x["id"] in ("accept-queue-overflow", "syncookies-sent")], d["findings"]
+EOF
+		fail "doctor --json: $(cat "$TMP/doctor.json")"
+	pass
+}
+
+test_doctor_ephemeral_port_pressure() {
+	local ns tw
+	ns=$(netns_new)
+	# 20 ports: tcp_churn's listener takes one, its 18 clients leave 18 in TIME_WAIT
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="40000 40019" net.ipv4.tcp_tw_reuse=0
+	ip netns exec "$ns" "$TOOLS/tcp_churn" -n 18 >/dev/null
+	wait_until 5 bash -c "[ \$(ip netns exec $ns ss -Htan state time-wait | wc -l) -eq 18 ]" ||
+		fail "TIME_WAIT sockets: $(ip netns exec "$ns" ss -Htan state time-wait | wc -l), expected 18"
+	tw=$(ip netns exec "$ns" awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' /proc/net/sockstat)
+	assert_eq "$tw" 18 "sockstat tw"
+	doctor_json "$ns"
+	python3 - "$TMP/doctor.json" "$(ip netns exec "$ns" ss -Htan state time-wait | awk '{ print $4 }' | sort | uniq -c)" <<'EOF' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+(n, dest), = [l.split() for l in sys.argv[2].strip().splitlines()]	# one destination
+f = [x for x in d["findings"] if x["id"] == "ephemeral-ports"]
+assert len(f) == 1, d["findings"]
+f = f[0]
+assert f["severity"] == "critical", f			# 18 of 20 ports: 90 %
+assert f["subject"] == f"destination {dest}", (f["subject"], dest)
+assert f"{f['endpoint']['address']}:{f['endpoint']['port']}" == dest, f["endpoint"]
+v = f["evidence"]["values"]
+assert (v["sockets"], v["time_wait"], v["range_size"], v["used_pct"]) == (int(n), int(n), 20, 90), v
+fx = {x.get("sysctl"): x for x in f["fix"]}
+assert fx["net.ipv4.tcp_tw_reuse"]["value"] == "1" and fx["net.ipv4.tcp_tw_reuse"]["current"] == "0", f["fix"]
+assert fx["net.ipv4.ip_local_port_range"]["value"] == "16384 65535", f["fix"]
+assert fx["net.ipv4.ip_local_port_range"]["current"].split() == ["40000", "40019"], f["fix"]
+assert any("keep connections to " + dest + " open" in x["text"] for x in f["fix"]), f["fix"]
+assert len(d["findings"]) == 1, d["findings"]
+EOF
+		fail "doctor --json: $(cat "$TMP/doctor.json")"
+	pass
+}
+
+test_doctor_timewait_overflow() {
+	local ns tw ovf
+	ns=$(netns_new)
+	# room for 5 TIME_WAIT sockets: 15 of tcp_churn's 20 closes go without
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_max_tw_buckets=5
+	ip netns exec "$ns" "$TOOLS/tcp_churn" -n 20 >/dev/null
+	wait_until 5 bash -c "[ \$(ip netns exec $ns nstat -asz TcpExtTCPTimeWaitOverflow | awk '{print \$2}') -eq 15 ]" ||
+		fail "TcpExtTCPTimeWaitOverflow $(kstat "$ns" TcpExtTCPTimeWaitOverflow), expected 15"
+	tw=$(ip netns exec "$ns" awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "tw") print $(i + 1) }' /proc/net/sockstat)
+	assert_eq "$tw" 5 "sockstat tw at tcp_max_tw_buckets"
+	doctor_json "$ns"
+	ovf=$(kstat "$ns" TcpExtTCPTimeWaitOverflow)
+	python3 - "$TMP/doctor.json" "$ovf" "$tw" <<'EOF2' || fail "doctor --json: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ovf, tw = int(sys.argv[2]), int(sys.argv[3])
+f = [x for x in d["findings"] if x["id"] == "timewait-overflow"]
+assert len(f) == 1, d["findings"]
+f = f[0]
+assert f["severity"] == "warning", f			# at the limit now
+v = f["evidence"]["values"]
+assert (v["TCPTimeWaitOverflow"], v["time_wait"], v["max_tw_buckets"]) == (ovf, tw, 5), v
+fx = [x for x in f["fix"] if x.get("sysctl") == "net.ipv4.tcp_max_tw_buckets"]
+assert fx and fx[0]["value"] == "65536" and fx[0]["current"] == "5", f["fix"]
+assert f["doc"] == "docs/doctor.md#timewait-overflow", f
+assert len(d["findings"]) == 1, d["findings"]
+EOF2
+	pass
+}
+
+# Fragments on lo (MTU 1280) with reassembly memory of 1 byte and a 1 s
+# timeout: the first fragment of a datagram is queued, the other two are
+# refused (memory above ipfrag_high_thresh), and the queue times out.
+# doctor --since 4 sees it happen between its samples.
+test_doctor_fragment_reassembly_timeout_and_fail() {
+	local ns pid t0 f0 r0 t1 f1 rc=0
+	ns=$(netns_new)
+	ip -n "$ns" link set lo mtu 1280
+	ip netns exec "$ns" sysctl -qw net.ipv4.ipfrag_low_thresh=0 net.ipv4.ipfrag_high_thresh=1 \
+		net.ipv4.ipfrag_time=1
+	t0=$(kstat "$ns" IpReasmTimeout) f0=$(kstat "$ns" IpReasmFails) r0=$(kstat "$ns" IpReasmReqds)
+	$A --netns "$ns" doctor --json --since 4 >"$TMP/doctor.json" 2>"$TMP/doctor.err" &
+	pid=$!
+	defer "kill $pid"
+	wait_until 5 grep -q "first sample taken" "$TMP/doctor.err" || fail "doctor: $(cat "$TMP/doctor.err")"
+	# one 3000-byte UDP datagram, fragmented locally (IP_PMTUDISC_DONT)
+	ip netns exec "$ns" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)
+s.sendto(b"x" * 3000, ("127.0.0.1", 9))'
+	wait_until 3 bash -c "[ \$(ip netns exec $ns nstat -asz IpReasmTimeout | awk '{print \$2}') -gt $t0 ]" ||
+		fail "no reassembly timeout: IpReasmTimeout $(kstat "$ns" IpReasmTimeout)"
+	wait "$pid" || rc=$?
+	assert_eq "$rc" 0 "doctor --since 4 exit status"
+	t1=$(kstat "$ns" IpReasmTimeout) f1=$(kstat "$ns" IpReasmFails)
+	assert_eq "$((t1 - t0)) $((f1 - f0))" "1 3" "IpReasmTimeout, IpReasmFails deltas"
+	python3 - "$TMP/doctor.json" "$((t1 - t0))" "$((f1 - f0))" "$(( $(kstat "$ns" IpReasmReqds) - r0 ))" <<'EOF2' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+tmo, fails, reqds = (int(x) for x in sys.argv[2:5])
+assert d["counters"] == "interval" and 4 <= d["interval_s"] < 5, d
+f = {x["id"]: x for x in d["findings"] if x["scope"] == "namespace"}
+assert set(f) == {"frag-reasm-timeout", "frag-reasm-fail"}, d["findings"]
+t, x = f["frag-reasm-timeout"], f["frag-reasm-fail"]
+assert t["severity"] == x["severity"] == "warning", (t, x)	# grew over the interval
+assert t["evidence"]["values"] == {"IpReasmTimeout": tmo, "IpReasmFails": fails, "IpReasmReqds": reqds}, t
+assert "over 4 s" in t["evidence"]["text"], t["evidence"]
+tf = {y.get("sysctl"): y for y in t["fix"]}
+assert tf["net.ipv4.ipfrag_time"]["value"] == "30" and tf["net.ipv4.ipfrag_time"]["current"] == "1", t["fix"]
+v = x["evidence"]["values"]
+assert (v["IpReasmFails"], v["not_timeout"]) == (fails, fails - tmo), v
+xf = {y.get("sysctl"): y for y in x["fix"]}
+h = xf["net.ipv4.ipfrag_high_thresh"]
+assert h["value"] == "4194304" and h["current"] == "1", x["fix"]
+EOF2
+		fail "doctor --json --since 4: $(cat "$TMP/doctor.json")"
+	# one sample later: the same counts, nothing shows them now: info
+	doctor_json "$ns"
+	python3 - "$TMP/doctor.json" <<'EOF2' || fail "doctor --json: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+sev = {x["id"]: x["severity"] for x in d["findings"]}
+assert sev == {"frag-reasm-timeout": "info", "frag-reasm-fail": "info"}, d["findings"]
+EOF2
+	pass
+}
+
+# No false positives: ordinary traffic, listeners with room, TIME_WAIT far
+# below the port range.  With --since, the host-wide softnet counters may
+# move with whatever else the host does: only the namespace's findings
+# must be absent then.
+test_doctor_quiet_namespace_has_no_findings() {
+	local ns out
+	ns=$(netns_new)
+	lq_start "$ns" listen -a 127.0.0.1 -p 7401 -b 128
+	ip netns exec "$ns" "$TOOLS/tcp_churn" -n 20 >/dev/null
+	lq_start "$ns" connect -a 127.0.0.1 -p 7401 -n 10
+	doctor_json "$ns"
+	python3 - "$TMP/doctor.json" <<'EOF' || fail "doctor --json: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["findings"] == [], d["findings"]
+assert d["summary"] == {"critical": 0, "warning": 0, "info": 0}, d["summary"]
+checked = {c["check"] for c in d["checked"]}
+for c in ("ephemeral-ports", "timewait-overflow", "accept-queue-overflow", "syn-queue-overflow", "syncookies-sent",
+	  "frag-reasm-timeout", "frag-reasm-fail", "frag6-reasm-timeout", "frag6-reasm-fail"):
+	assert c in checked, (c, d["checked"])
+nc = {c["check"]: c["reason"] for c in d["not_checked"]}
+assert set(nc) == {"softnet-drops", "softnet-squeeze"}, nc
+assert all("--since" in r for r in nc.values()), nc
+EOF
+	out=$($A --netns "$ns" doctor)
+	grep -q "^no findings$" <<<"$out" || fail "doctor text: $out"
+	doctor_json "$ns" --since 1
+	python3 - "$TMP/doctor.json" <<'EOF' || fail "doctor --json --since 1: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["counters"] == "interval" and 1 <= d["interval_s"] < 2, d
+assert [f for f in d["findings"] if f["scope"] != "host"] == [], d["findings"]
+assert {"softnet-drops", "softnet-squeeze"} <= {c["check"] for c in d["checked"]}, d["checked"]
+assert d["not_checked"] == [], d["not_checked"]
+EOF
+	grep -q "first sample taken" "$TMP/doctor.err" || fail "--since did not say it sampled twice"
+	pass
+}
+
+test_doctor_bad_usage_exits_2() {
+	local rc
+	for args in "--since 0" "--since 3601" "--since x" "--bogus" "extra"; do
+		rc=0
+		# shellcheck disable=SC2086
+		$A doctor $args >/dev/null 2>&1 || rc=$?
+		assert_eq "$rc" 2 "doctor $args"
+	done
+	pass
+}
+
+run_tests

@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests: doctor's parsers of the kernel's text formats and its
+ * judging (doctor_judge()) on samples built here, without a kernel.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "doctor.h"
+
+/* A netstat excerpt in the kernel's layout: header line, value line. */
+static const char netstat_quiet[] =
+	"TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop "
+	"TCPTimeWaitOverflow\n"
+	"TcpExt: 0 0 0 0 0 0\n"
+	"IpExt: InNoRoutes ReasmOverlaps\n"
+	"IpExt: 0 0\n";
+static const char snmp_quiet[] =
+	"Ip: Forwarding DefaultTTL ReasmTimeout ReasmReqds ReasmOKs ReasmFails\n"
+	"Ip: 1 64 0 0 0 0\n"
+	"Tcp: RtoAlgorithm MaxConn ActiveOpens\n"
+	"Tcp: 1 -1 7\n";
+static const char snmp6_quiet[] =
+	"Ip6InReceives                   \t12\n"
+	"Ip6ReasmTimeout                 \t0\n"
+	"Ip6ReasmReqds                   \t0\n"
+	"Ip6ReasmOKs                     \t0\n"
+	"Ip6ReasmFails                   \t0\n";
+/* 6.x layout: 15 columns, the 13th the CPU */
+static const char softnet_a[] =
+	"00143f54 00000000 00000001 00000000 00000000 00000000 00000000 00000000 00000000 00000000 "
+	"00000000 00000000 00000000 00000000 00000000\n"
+	"001472c7 00000000 00000002 00000000 00000000 00000000 00000000 00000000 00000000 00000000 "
+	"00000000 00000000 00000002 00000000 00000000\n";
+static const char softnet_b[] =
+	"00143f54 00000000 00000001 00000000 00000000 00000000 00000000 00000000 00000000 00000000 "
+	"00000000 00000000 00000000 00000000 00000000\n"
+	"001472c7 00000010 00000002 00000000 00000000 00000000 00000000 00000000 00000000 00000000 "
+	"00000000 00000000 00000002 00000000 00000000\n";
+
+static void set_sysctl(struct doctor_sample *s, enum doctor_sysctl k, const char *v)
+{
+	snprintf(s->sysctl[k], sizeof(s->sysctl[k]), "%s", v);
+}
+
+/* A sample as a fresh, quiet namespace reads: every source there. */
+static struct doctor_sample *sample(const char *netstat, const char *snmp, const char *softnet)
+{
+	struct doctor_sample *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	assert_int_equal(doctor_parse_snmp(netstat ? netstat : netstat_quiet, &s->ctr), 0);
+	assert_int_equal(doctor_parse_snmp(snmp ? snmp : snmp_quiet, &s->ctr), 0);
+	assert_int_equal(doctor_parse_snmp6(snmp6_quiet, &s->ctr), 0);
+	assert_int_equal(doctor_parse_softnet(softnet ? softnet : softnet_a, &s->softnet), 0);
+	for (int i = 0; i < SRC_MAX; i++)
+		s->have[i] = true;
+	set_sysctl(s, DS_PORT_RANGE, "32768\t60999");
+	set_sysctl(s, DS_TW_REUSE, "2");
+	set_sysctl(s, DS_TIMESTAMPS, "1");
+	set_sysctl(s, DS_SOMAXCONN, "4096");
+	set_sysctl(s, DS_MAX_SYN_BACKLOG, "512");
+	set_sysctl(s, DS_SYNCOOKIES, "1");
+	set_sysctl(s, DS_MAX_TW_BUCKETS, "262144");
+	set_sysctl(s, DS_IPFRAG_HIGH, "4194304");
+	set_sysctl(s, DS_IPFRAG_LOW, "3145728");
+	set_sysctl(s, DS_IPFRAG_TIME, "30");
+	set_sysctl(s, DS_IP6FRAG_HIGH, "4194304");
+	set_sysctl(s, DS_IP6FRAG_LOW, "3145728");
+	set_sysctl(s, DS_IP6FRAG_TIME, "60");
+	set_sysctl(s, DS_NETDEV_MAX_BACKLOG, "1000");
+	set_sysctl(s, DS_NETDEV_BUDGET, "300");
+	set_sysctl(s, DS_NETDEV_BUDGET_USECS, "2000");
+	return s;
+}
+
+static void sample_put(struct doctor_sample *s)
+{
+	if (!s)
+		return;
+	doctor_sample_free(s);
+	free(s);
+}
+
+static struct doctor_sock *sock_add(struct doctor_sample *s, int state, const char *src, unsigned int sport,
+				    const char *dst, unsigned int dport)
+{
+	struct doctor_sock *d;
+
+	if (s->socks.n == s->socks.cap) {
+		s->socks.cap = s->socks.cap ? s->socks.cap * 2 : 16;
+		s->socks.s = realloc(s->socks.s, s->socks.cap * sizeof(*s->socks.s));
+		assert_non_null(s->socks.s);
+	}
+	d = &s->socks.s[s->socks.n++];
+	memset(d, 0, sizeof(*d));
+	d->family = AF_INET;
+	d->state = (uint8_t)state;
+	d->sport = (uint16_t)sport;
+	d->dport = (uint16_t)dport;
+	assert_int_equal(inet_pton(AF_INET, src, d->saddr), 1);
+	assert_int_equal(inet_pton(AF_INET, dst, d->daddr), 1);
+	return d;
+}
+
+static struct doctor_report *judge(const struct doctor_sample *a, const struct doctor_sample *b)
+{
+	struct doctor_report *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	r->baseline = "since the namespace was created";
+	doctor_judge(a, b, a ? 5 : 0, r);
+	return r;
+}
+
+static const struct doctor_finding *find(const struct doctor_report *r, const char *id)
+{
+	for (int i = 0; i < r->n; i++)
+		if (!strcmp(r->f[i].id, id))
+			return &r->f[i];
+	return NULL;
+}
+
+static const struct doctor_check *check_of(const struct doctor_report *r, const char *id)
+{
+	for (int i = 0; i < r->nchecks; i++)
+		if (!strcmp(r->checks[i].id, id))
+			return &r->checks[i];
+	return NULL;
+}
+
+static const struct doctor_fix *fix_key(const struct doctor_finding *f, const char *key)
+{
+	for (int i = 0; i < f->nfix; i++)
+		if (!strcmp(f->fix[i].key, key))
+			return &f->fix[i];
+	return NULL;
+}
+
+static bool fix_says(const struct doctor_finding *f, const char *text)
+{
+	for (int i = 0; i < f->nfix; i++)
+		if (strstr(f->fix[i].text, text))
+			return true;
+	return false;
+}
+
+static uint64_t value_of(const struct doctor_finding *f, const char *name)
+{
+	for (int i = 0; i < f->nvalues; i++)
+		if (!strcmp(f->values[i].name, name))
+			return f->values[i].value;
+	fail_msg("no value %s in %s", name, f->id);
+	return 0;
+}
+
+static void test_parse_snmp(void **state)
+{
+	struct doctor_counters c = { 0 };
+	uint64_t v;
+
+	assert_int_equal(doctor_parse_snmp(netstat_quiet, &c), 0);
+	assert_int_equal(doctor_parse_snmp(snmp_quiet, &c), 0);
+	assert_true(doctor_counter(&c, "TcpExtListenOverflows", &v));
+	assert_int_equal(v, 0);
+	assert_true(doctor_counter(&c, "IpReasmFails", &v));
+	assert_true(doctor_counter(&c, "TcpActiveOpens", &v));
+	assert_int_equal(v, 7);
+	assert_true(doctor_counter(&c, "TcpMaxConn", &v));	/* -1 as two's complement */
+	assert_int_equal(v, UINT64_MAX);
+	assert_false(doctor_counter(&c, "TcpExtNoSuchCounter", &v));
+	free(c.c);
+	memset(&c, 0, sizeof(c));
+	/* a value line that is not the header's */
+	assert_int_equal(doctor_parse_snmp("TcpExt: A B\nIpExt: 1 2\n", &c), -EINVAL);
+	free(c.c);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(doctor_parse_snmp("", &c), -EINVAL);
+	free(c.c);
+}
+
+static void test_parse_snmp6_sockstat(void **state)
+{
+	struct doctor_counters c = { 0 };
+	uint64_t v, tw = 0;
+
+	assert_int_equal(doctor_parse_snmp6(snmp6_quiet, &c), 0);
+	assert_true(doctor_counter(&c, "Ip6InReceives", &v));
+	assert_int_equal(v, 12);
+	free(c.c);
+	assert_int_equal(doctor_parse_sockstat_tw("sockets: used 5\nTCP: inuse 3 orphan 0 tw 40 alloc 4 mem 1\n"
+						  "UDP: inuse 0 mem 0\n", &tw), 0);
+	assert_int_equal(tw, 40);
+	assert_int_equal(doctor_parse_sockstat_tw("sockets: used 5\n", &tw), -EINVAL);
+}
+
+static void test_parse_softnet(void **state)
+{
+	struct doctor_softnet s = { 0 };
+
+	assert_int_equal(doctor_parse_softnet(softnet_b, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.cpu[1].cpu, 2);	/* column 13, not the line: CPU 1 offline */
+	assert_int_equal(s.cpu[1].dropped, 16);
+	assert_int_equal(s.cpu[1].squeezed, 2);
+	/* before 5.10: no CPU column, the line number stands in */
+	assert_int_equal(doctor_parse_softnet("0000000a 00000001 00000002\n0000000b 00000000 00000000\n", &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.cpu[1].cpu, 1);
+	assert_int_equal(s.cpu[0].processed, 10);
+	assert_int_equal(doctor_parse_softnet("00000001 00000002\n", &s), -EINVAL);
+	free(s.cpu);
+}
+
+/* A quiet namespace: no finding, and everything but softnet checked. */
+static void test_quiet_no_findings(void **state)
+{
+	struct doctor_sample *b = sample(NULL, NULL, NULL), *a = sample(NULL, NULL, NULL);
+	struct doctor_report *r;
+
+	for (unsigned int p = 40000; p < 40020; p++)
+		sock_add(b, TCP_TIME_WAIT, "127.0.0.1", p, "127.0.0.1", 80);
+	sock_add(b, TCP_LISTEN, "0.0.0.0", 80, "0.0.0.0", 0)->wqueue = 128;
+	r = judge(NULL, b);
+	assert_int_equal(r->n, 0);
+	for (int i = 0; i < r->nchecks; i++)
+		assert_true(r->checks[i].checked || !strncmp(r->checks[i].id, "softnet-", 8));
+	assert_true(doctor_report_checked(r) >= 8);
+	assert_false(check_of(r, "softnet-drops")->checked);
+	free(r);
+	r = judge(a, b);			/* with --since: softnet checked too */
+	assert_int_equal(r->n, 0);
+	assert_int_equal(doctor_report_checked(r), r->nchecks);
+	free(r);
+	sample_put(a);
+	sample_put(b);
+}
+
+static void test_accept_queue_overflow_names_listener(void **state)
+{
+	static const char ns[] =
+		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
+		"TcpExt: 45 45 0 0\n";
+	struct doctor_sample *b = sample(ns, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+	struct doctor_sock *l;
+
+	l = sock_add(b, TCP_LISTEN, "127.0.0.1", 7301, "0.0.0.0", 0);
+	l->rqueue = 5;
+	l->wqueue = 4;
+	l->pid = 1234;
+	snprintf(l->comm, sizeof(l->comm), "redis-server");
+	/* listen(fd, 0) with nothing queued is not full */
+	sock_add(b, TCP_LISTEN, "127.0.0.1", 7302, "0.0.0.0", 0);
+	r = judge(NULL, b);
+	assert_int_equal(r->n, 1);
+	f = find(r, "accept-queue-overflow");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEV_WARNING);	/* full now: not history */
+	assert_string_equal(f->subject, "listener 127.0.0.1:7301");
+	assert_string_equal(f->endpoint.role, "listener");
+	assert_int_equal(f->endpoint.port, 7301);
+	assert_int_equal(f->endpoint.pid, 1234);
+	assert_string_equal(f->endpoint.comm, "redis-server");
+	assert_int_equal(value_of(f, "ListenOverflows"), 45);
+	assert_int_equal(value_of(f, "accept_queue_len"), 5);
+	assert_int_equal(value_of(f, "accept_queue_max"), 4);
+	assert_non_null(strstr(f->evidence, "5/4"));
+	assert_true(fix_says(f, "listen(..., 4) in pid 1234 (redis-server) caps the accept queue below "
+			     "net.core.somaxconn 4096"));
+	assert_null(fix_key(f, "net.core.somaxconn"));	/* somaxconn is not what caps it */
+	free(r);
+
+	/* a backlog at somaxconn: raise somaxconn too */
+	l->wqueue = 4096;
+	l->rqueue = 4097;
+	r = judge(NULL, b);
+	f = find(r, "accept-queue-overflow");
+	assert_non_null(f);
+	assert_non_null(fix_key(f, "net.core.somaxconn"));
+	assert_string_equal(fix_key(f, "net.core.somaxconn")->value, "8192");
+	assert_string_equal(fix_key(f, "net.core.somaxconn")->current, "4096");
+	free(r);
+	sample_put(b);
+}
+
+/* Overflows in the counters, no listener full now: history without
+ * --since (info), a warning when it grew over the interval. */
+static void test_accept_queue_overflow_history(void **state)
+{
+	static const char ns[] =
+		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
+		"TcpExt: 3 3 0 0\n";
+	struct doctor_sample *a = sample(NULL, NULL, NULL), *b = sample(ns, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	r = judge(NULL, b);
+	f = find(r, "accept-queue-overflow");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEV_INFO);
+	assert_string_equal(f->subject, "namespace");
+	assert_null(f->endpoint.role);
+	free(r);
+	r = judge(a, b);
+	f = find(r, "accept-queue-overflow");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEV_WARNING);
+	assert_non_null(strstr(f->evidence, "over 5 s"));
+	free(r);
+	/* the same count in both samples: nothing happened in between */
+	r = judge(b, b);
+	assert_null(find(r, "accept-queue-overflow"));
+	free(r);
+	sample_put(a);
+	sample_put(b);
+}
+
+static void test_ephemeral_ports(void **state)
+{
+	struct doctor_sample *b = sample(NULL, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	set_sysctl(b, DS_PORT_RANGE, "40000\t40019");
+	set_sysctl(b, DS_TW_REUSE, "0");
+	for (unsigned int p = 40000; p < 40009; p++)	/* 9 of 20: 45% */
+		sock_add(b, TCP_TIME_WAIT, "127.0.0.1", p, "127.0.0.1", 8080);
+	r = judge(NULL, b);
+	assert_null(find(r, "ephemeral-ports"));
+	assert_true(check_of(r, "ephemeral-ports")->checked);
+	free(r);
+	sock_add(b, TCP_TIME_WAIT, "127.0.0.1", 40009, "127.0.0.1", 8080);	/* 50% */
+	r = judge(NULL, b);
+	f = find(r, "ephemeral-ports");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEV_WARNING);
+	free(r);
+	for (unsigned int p = 40010; p < 40017; p++)
+		sock_add(b, TCP_TIME_WAIT, "127.0.0.1", p, "127.0.0.1", 8080);
+	sock_add(b, TCP_ESTABLISHED, "127.0.0.1", 40017, "127.0.0.1", 8080);	/* 18 of 20 */
+	/* to another destination, and a listener: not counted for 8080 */
+	sock_add(b, TCP_TIME_WAIT, "127.0.0.1", 40018, "127.0.0.1", 9090);
+	sock_add(b, TCP_LISTEN, "127.0.0.1", 40019, "0.0.0.0", 0);
+	r = judge(NULL, b);
+	f = find(r, "ephemeral-ports");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEV_CRITICAL);
+	assert_string_equal(f->subject, "destination 127.0.0.1:8080");
+	assert_int_equal(f->endpoint.port, 8080);
+	assert_int_equal(value_of(f, "sockets"), 18);
+	assert_int_equal(value_of(f, "time_wait"), 17);
+	assert_int_equal(value_of(f, "established"), 1);
+	assert_int_equal(value_of(f, "range_size"), 20);
+	assert_int_equal(value_of(f, "used_pct"), 90);
+	assert_string_equal(fix_key(f, "net.ipv4.tcp_tw_reuse")->value, "1");
+	assert_string_equal(fix_key(f, "net.ipv4.ip_local_port_range")->value, "16384 65535");
+	assert_true(fix_says(f, "keep connections to 127.0.0.1:8080 open"));
+	assert_int_equal(r->n, 1);		/* 9090 has 1 of 20 */
+	free(r);
+	/* tw_reuse 2 covers loopback: not suggested again */
+	set_sysctl(b, DS_TW_REUSE, "2");
+	r = judge(NULL, b);
+	f = find(r, "ephemeral-ports");
+	assert_non_null(f);
+	assert_null(fix_key(f, "net.ipv4.tcp_tw_reuse"));
+	free(r);
+	sample_put(b);
+}
+
+static void test_timewait_overflow(void **state)
+{
+	static const char ns[] =
+		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop TCPTimeWaitOverflow\n"
+		"TcpExt: 0 0 0 0 15\n";
+	struct doctor_sample *a = sample(NULL, NULL, NULL), *b = sample(ns, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	set_sysctl(b, DS_MAX_TW_BUCKETS, "5");
+	b->sockstat_tw = 5;
+	r = judge(NULL, b);
+	f = find(r, "timewait-overflow");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEV_WARNING);	/* at the limit now */
+	assert_int_equal(value_of(f, "TCPTimeWaitOverflow"), 15);
+	assert_int_equal(value_of(f, "time_wait"), 5);
+	assert_string_equal(fix_key(f, "net.ipv4.tcp_max_tw_buckets")->value, "65536");
+	assert_string_equal(fix_key(f, "net.ipv4.tcp_max_tw_buckets")->current, "5");
+	assert_int_equal(r->n, 1);
+	free(r);
+	b->sockstat_tw = 0;				/* they have expired: history */
+	r = judge(NULL, b);
+	assert_int_equal(find(r, "timewait-overflow")->severity, SEV_INFO);
+	free(r);
+	r = judge(a, b);				/* grew over the interval */
+	assert_int_equal(find(r, "timewait-overflow")->severity, SEV_WARNING);
+	free(r);
+	r = judge(b, b);
+	assert_null(find(r, "timewait-overflow"));
+	assert_true(check_of(r, "timewait-overflow")->checked);
+	free(r);
+	sample_put(a);
+	sample_put(b);
+}
+
+static void test_syn_queue_without_cookies(void **state)
+{
+	static const char ns[] =
+		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
+		"TcpExt: 0 10 0 10\n";
+	struct doctor_sample *a = sample(NULL, NULL, NULL), *b = sample(ns, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+	struct doctor_sock *l;
+
+	set_sysctl(b, DS_SYNCOOKIES, "0");
+	l = sock_add(b, TCP_LISTEN, "198.51.100.1", 7201, "0.0.0.0", 0);
+	l->wqueue = 8;
+	for (unsigned int p = 1000; p < 1008; p++)
+		sock_add(b, TCP_SYN_RECV, "198.51.100.1", 7201, "198.51.100.2", p);
+	r = judge(a, b);
+	f = find(r, "syn-queue-overflow");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEV_WARNING);
+	assert_string_equal(f->subject, "listener 198.51.100.1:7201");
+	assert_int_equal(value_of(f, "TCPReqQFullDrop"), 10);
+	assert_int_equal(value_of(f, "syn_queue_len"), 8);
+	assert_string_equal(fix_key(f, "net.ipv4.tcp_syncookies")->value, "1");
+	assert_null(fix_key(f, "net.ipv4.tcp_max_syn_backlog"));	/* all drops were queue-full */
+	assert_null(find(r, "accept-queue-overflow"));
+	free(r);
+	sample_put(a);
+	sample_put(b);
+}
+
+static void test_syncookies_sent(void **state)
+{
+	static const char ns[] =
+		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
+		"TcpExt: 0 0 25 0\n";
+	struct doctor_sample *b = sample(ns, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	r = judge(NULL, b);
+	f = find(r, "syncookies-sent");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEV_INFO);
+	assert_null(fix_key(f, "net.ipv4.tcp_syncookies"));
+	assert_null(find(r, "syn-queue-overflow"));
+	free(r);
+	set_sysctl(b, DS_SYNCOOKIES, "2");	/* cookies always: say so, suggest 1 */
+	r = judge(NULL, b);
+	f = find(r, "syncookies-sent");
+	assert_non_null(f);
+	assert_string_equal(fix_key(f, "net.ipv4.tcp_syncookies")->value, "1");
+	free(r);
+	sample_put(b);
+}
+
+static void test_softnet_needs_interval(void **state)
+{
+	struct doctor_sample *a = sample(NULL, NULL, softnet_a), *b = sample(NULL, NULL, softnet_b);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	r = judge(NULL, b);
+	assert_null(find(r, "softnet-drops"));
+	assert_false(check_of(r, "softnet-drops")->checked);
+	assert_non_null(strstr(check_of(r, "softnet-drops")->detail, "--since"));
+	free(r);
+	r = judge(a, b);
+	f = find(r, "softnet-drops");
+	assert_non_null(f);
+	assert_true(f->host);
+	assert_int_equal(value_of(f, "dropped"), 16);
+	assert_non_null(strstr(f->evidence, "CPU 2 +16"));
+	assert_string_equal(fix_key(f, "net.core.netdev_max_backlog")->value, "2000");
+	assert_null(find(r, "softnet-squeeze"));	/* squeezes did not grow */
+	free(r);
+	sample_put(a);
+	sample_put(b);
+}
+
+static void test_fragments(void **state)
+{
+	static const char snmp[] =
+		"Ip: Forwarding DefaultTTL ReasmTimeout ReasmReqds ReasmOKs ReasmFails\n"
+		"Ip: 1 64 3 40 2 9\n";
+	struct doctor_sample *a = sample(NULL, NULL, NULL), *b = sample(NULL, snmp, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	set_sysctl(b, DS_IPFRAG_HIGH, "0");
+	r = judge(a, b);
+	f = find(r, "frag-reasm-timeout");
+	assert_non_null(f);
+	assert_int_equal(value_of(f, "IpReasmTimeout"), 3);
+	assert_true(fix_says(f, "fit the path MTU"));
+	f = find(r, "frag-reasm-fail");
+	assert_non_null(f);
+	assert_int_equal(value_of(f, "not_timeout"), 6);
+	assert_string_equal(fix_key(f, "net.ipv4.ipfrag_high_thresh")->value, "4194304");
+	assert_string_equal(fix_key(f, "net.ipv4.ipfrag_high_thresh")->current, "0");
+	assert_null(find(r, "frag6-reasm-fail"));
+	free(r);
+	sample_put(a);
+	sample_put(b);
+}
+
+/* A source that cannot be read: its checks are listed as not checked,
+ * with the reason, and the rest still run. */
+static void test_unreadable_source(void **state)
+{
+	static const char ns[] =
+		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
+		"TcpExt: 45 45 0 0\n";
+	struct doctor_sample *b = sample(ns, NULL, NULL);
+	const struct doctor_check *c;
+	struct doctor_report *r;
+
+	b->have[SRC_NETSTAT] = false;
+	snprintf(b->err[SRC_NETSTAT], sizeof(b->err[SRC_NETSTAT]), "cannot read /proc/net/netstat: Permission denied");
+	b->have[SRC_SOCKS] = false;
+	snprintf(b->err[SRC_SOCKS], sizeof(b->err[SRC_SOCKS]), "cannot read sock_diag (TCP sockets): Operation not permitted");
+	r = judge(NULL, b);
+	assert_null(find(r, "accept-queue-overflow"));
+	c = check_of(r, "accept-queue-overflow");
+	assert_false(c->checked);
+	assert_string_equal(c->detail, "cannot read /proc/net/netstat: Permission denied");
+	assert_false(check_of(r, "ephemeral-ports")->checked);
+	assert_true(check_of(r, "frag-reasm-timeout")->checked);
+	free(r);
+	for (int i = 0; i < SRC_MAX; i++)
+		b->have[i] = false;
+	r = judge(NULL, b);
+	assert_int_equal(doctor_report_checked(r), 0);
+	free(r);
+	sample_put(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_snmp),
+		cmocka_unit_test(test_parse_snmp6_sockstat),
+		cmocka_unit_test(test_parse_softnet),
+		cmocka_unit_test(test_quiet_no_findings),
+		cmocka_unit_test(test_accept_queue_overflow_names_listener),
+		cmocka_unit_test(test_accept_queue_overflow_history),
+		cmocka_unit_test(test_ephemeral_ports),
+		cmocka_unit_test(test_timewait_overflow),
+		cmocka_unit_test(test_syn_queue_without_cookies),
+		cmocka_unit_test(test_syncookies_sent),
+		cmocka_unit_test(test_softnet_needs_interval),
+		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_unreadable_source),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

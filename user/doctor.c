@@ -1,0 +1,1554 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `accelctl doctor`: read the kernel's own counters of a network namespace
+ * and say what is wrong, with the evidence, the cause and the fix.
+ *
+ * Nothing needs to be attached.  Sources: /proc/net/snmp, netstat, snmp6
+ * and sockstat of the namespace (main() has entered --netns, as for every
+ * command), /proc/net/softnet_stat (host-wide: softnet_data is per CPU,
+ * whichever namespace reads it), the namespace's sysctls (the host-wide
+ * net.core.netdev_* in the namespace accelctl started in) and its TCP
+ * sockets from sock_diag, the listeners' owners from /proc/PID/fd.
+ *
+ * Without --since the counters count from the namespace's creation (from
+ * boot in the initial one); with --since S two samples S seconds apart are
+ * compared and the evidence says "over S s".  Gauges (sockets, queues)
+ * are always the last sample's.  A source that cannot be read removes the
+ * checks that need it, which are listed as not checked with the reason;
+ * it never fails the run.  Exit 0 whenever the run completes, findings or
+ * not (scripts read `--json`: .summary, .findings[].severity); 1 only when
+ * no source at all could be read.
+ *
+ * Each finding's rules, thresholds and background: docs/doctor.md.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accel.h"
+#include "cli.h"
+#include "doctor.h"
+#include "json.h"
+#include "log.h"
+#include "sysenv.h"
+#include "tune.h"
+#include "util.h"
+
+const char *const doctor_sysctl_keys[DS_MAX] = {
+	[DS_PORT_RANGE] = "net.ipv4.ip_local_port_range",
+	[DS_TW_REUSE] = "net.ipv4.tcp_tw_reuse",
+	[DS_TIMESTAMPS] = "net.ipv4.tcp_timestamps",
+	[DS_SOMAXCONN] = "net.core.somaxconn",
+	[DS_MAX_SYN_BACKLOG] = "net.ipv4.tcp_max_syn_backlog",
+	[DS_SYNCOOKIES] = "net.ipv4.tcp_syncookies",
+	[DS_MAX_TW_BUCKETS] = "net.ipv4.tcp_max_tw_buckets",
+	[DS_IPFRAG_HIGH] = "net.ipv4.ipfrag_high_thresh",
+	[DS_IPFRAG_LOW] = "net.ipv4.ipfrag_low_thresh",
+	[DS_IPFRAG_TIME] = "net.ipv4.ipfrag_time",
+	[DS_IP6FRAG_HIGH] = "net.ipv6.ip6frag_high_thresh",
+	[DS_IP6FRAG_LOW] = "net.ipv6.ip6frag_low_thresh",
+	[DS_IP6FRAG_TIME] = "net.ipv6.ip6frag_time",
+	[DS_NETDEV_MAX_BACKLOG] = "net.core.netdev_max_backlog",
+	[DS_NETDEV_BUDGET] = "net.core.netdev_budget",
+	[DS_NETDEV_BUDGET_USECS] = "net.core.netdev_budget_usecs",
+};
+
+static const char *const source_names[SRC_MAX] = {
+	[SRC_SNMP] = "/proc/net/snmp",
+	[SRC_NETSTAT] = "/proc/net/netstat",
+	[SRC_SNMP6] = "/proc/net/snmp6",
+	[SRC_SOCKSTAT] = "/proc/net/sockstat",
+	[SRC_SOFTNET] = "/proc/net/softnet_stat",
+	[SRC_SOCKS] = "sock_diag (TCP sockets)",
+};
+
+static const char *const sev_names[] = { "info", "warning", "critical" };
+
+/* ---- parsers ------------------------------------------------------------ */
+
+static int counter_add(struct doctor_counters *c, const char *prefix, const char *name, uint64_t v)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		void *p = realloc(c->c, cap * sizeof(*c->c));
+
+		if (!p)
+			return -ENOMEM;
+		c->c = p;
+		c->cap = cap;
+	}
+	snprintf(c->c[c->n].name, sizeof(c->c[c->n].name), "%s%s", prefix, name);
+	c->c[c->n++].value = v;
+	return 0;
+}
+
+bool doctor_counter(const struct doctor_counters *c, const char *name, uint64_t *v)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		if (!strcmp(c->c[i].name, name)) {
+			*v = c->c[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Next line of *p into a malloc'd copy; NULL at the end. */
+static char *next_line(const char **p)
+{
+	const char *s = *p, *e;
+	char *l;
+
+	if (!s || !*s)
+		return NULL;
+	e = strchr(s, '\n');
+	if (!e)
+		e = s + strlen(s);
+	l = strndup(s, e - s);
+	*p = *e ? e + 1 : e;
+	return l;
+}
+
+int doctor_parse_snmp(const char *text, struct doctor_counters *c)
+{
+	const char *p = text;
+	char *hdr, *val;
+	int err = 0, pairs = 0;
+
+	while (!err && (hdr = next_line(&p))) {
+		char *hs = NULL, *vs = NULL, *h, *v, *colon = strchr(hdr, ':');
+
+		val = colon ? next_line(&p) : NULL;
+		if (!colon || !val || strncmp(hdr, val, colon - hdr + 1)) {
+			free(hdr);
+			free(val);
+			err = -EINVAL;
+			break;
+		}
+		*colon = '\0';		/* the prefix: "TcpExt" */
+		(void)strtok_r(val, " ", &vs);
+		for (h = strtok_r(colon + 1, " ", &hs), v = strtok_r(NULL, " ", &vs); h && v && !err;
+		     h = strtok_r(NULL, " ", &hs), v = strtok_r(NULL, " ", &vs))
+			/* signed fields (Tcp: MaxConn -1) read as their two's complement */
+			err = counter_add(c, hdr, h, strtoull(v, NULL, 10));
+		pairs++;
+		free(hdr);
+		free(val);
+	}
+	return err ? err : pairs ? 0 : -EINVAL;
+}
+
+int doctor_parse_snmp6(const char *text, struct doctor_counters *c)
+{
+	const char *p = text;
+	char *l;
+	int err = 0, n = 0;
+
+	while (!err && (l = next_line(&p))) {
+		char k[DOCTOR_NAME_LEN];
+		unsigned long long v;
+
+		if (sscanf(l, "%47s %llu", k, &v) == 2) {
+			err = counter_add(c, "", k, v);
+			n++;
+		}
+		free(l);
+	}
+	return err ? err : n ? 0 : -EINVAL;
+}
+
+int doctor_parse_softnet(const char *text, struct doctor_softnet *s)
+{
+	const char *p = text;
+	char *l;
+	unsigned int line = 0;
+
+	s->n = 0;
+	while ((l = next_line(&p))) {
+		uint64_t f[16] = { 0 };
+		char *save = NULL, *tok;
+		int nf = 0;
+		void *q;
+
+		for (tok = strtok_r(l, " \t", &save); tok && nf < 16; tok = strtok_r(NULL, " \t", &save))
+			f[nf++] = strtoull(tok, NULL, 16);
+		free(l);
+		if (!nf)
+			continue;
+		if (nf < 3)
+			return -EINVAL;
+		q = realloc(s->cpu, (s->n + 1) * sizeof(*s->cpu));
+		if (!q)
+			return -ENOMEM;
+		s->cpu = q;
+		/* column 13 is the CPU (5.10+); lines skip offline CPUs */
+		s->cpu[s->n++] = (struct doctor_softnet_cpu){
+			.cpu = nf >= 13 ? (unsigned int)f[12] : line,
+			.processed = f[0], .dropped = f[1], .squeezed = f[2],
+		};
+		line++;
+	}
+	return s->n ? 0 : -EINVAL;
+}
+
+int doctor_parse_sockstat_tw(const char *text, uint64_t *tw)
+{
+	const char *t = strstr(text, "TCP: ");
+	const char *w = t ? strstr(t, " tw ") : NULL;
+
+	if (!w)
+		return -EINVAL;
+	*tw = strtoull(w + 4, NULL, 10);
+	return 0;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Whole file into a malloc'd string (proc files have no size). */
+static int slurp(const char *path, char **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	size_t len = 0, cap = 16384;
+	char *buf = NULL;
+
+	*out = NULL;
+	if (fd < 0) {
+		err = errno;
+		return err ? -err : -EIO;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (!buf || len + 1 >= cap) {
+			char *p;
+
+			cap = buf ? cap * 2 : cap;
+			p = realloc(buf, cap);
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = p;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static void source_fail(struct doctor_sample *s, enum doctor_source src, int err)
+{
+	s->have[src] = false;
+	snprintf(s->err[src], sizeof(s->err[src]), "cannot read %s: %s", source_names[src],
+		 err == -EINVAL ? "unexpected format" : strerror(-err));
+}
+
+static void read_proc(struct doctor_sample *s, enum doctor_source src)
+{
+	char *text = NULL;
+	int err = slurp(source_names[src], &text);
+
+	if (!err && !text)
+		err = -EIO;
+	if (!err) {
+		switch (src) {
+		case SRC_SNMP:
+		case SRC_NETSTAT:
+			err = doctor_parse_snmp(text, &s->ctr);
+			break;
+		case SRC_SNMP6:
+			err = doctor_parse_snmp6(text, &s->ctr);
+			break;
+		case SRC_SOCKSTAT:
+			err = doctor_parse_sockstat_tw(text, &s->sockstat_tw);
+			break;
+		case SRC_SOFTNET:
+			err = doctor_parse_softnet(text, &s->softnet);
+			break;
+		default:
+			err = -EINVAL;
+		}
+	}
+	free(text);
+	if (err)
+		source_fail(s, src, err);
+	else
+		s->have[src] = true;
+}
+
+static int socks_add(struct doctor_socks *ss, const struct inet_diag_msg *m)
+{
+	struct doctor_sock *d;
+
+	if (ss->n == ss->cap) {
+		size_t cap = ss->cap ? ss->cap * 2 : 256;
+		void *p = realloc(ss->s, cap * sizeof(*ss->s));
+
+		if (!p)
+			return -ENOMEM;
+		ss->s = p;
+		ss->cap = cap;
+	}
+	d = &ss->s[ss->n++];
+	memset(d, 0, sizeof(*d));
+	d->family = m->idiag_family;
+	d->state = m->idiag_state;
+	d->sport = ntohs(m->id.idiag_sport);
+	d->dport = ntohs(m->id.idiag_dport);
+	d->rqueue = m->idiag_rqueue;
+	d->wqueue = m->idiag_wqueue;
+	d->inode = m->idiag_inode;
+	memcpy(d->saddr, m->id.idiag_src, 16);
+	memcpy(d->daddr, m->id.idiag_dst, 16);
+	/* a dual-stack socket talking IPv4: fold ::ffff:a.b.c.d to a.b.c.d */
+	if (d->family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((struct in6_addr *)d->daddr) &&
+	    (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)d->saddr) ||
+	     IN6_IS_ADDR_UNSPECIFIED((struct in6_addr *)d->saddr)) && d->state != TCP_LISTEN) {
+		d->family = AF_INET;
+		memmove(d->saddr, d->saddr + 12, 4);
+		memmove(d->daddr, d->daddr + 12, 4);
+		memset(d->saddr + 4, 0, 12);
+		memset(d->daddr + 4, 0, 12);
+	}
+	return 0;
+}
+
+/* Every TCP socket of one family, every state (TIME_WAIT and request
+ * sockets included, as `ss -tan`). */
+static int diag_dump(int family, struct doctor_socks *ss)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+		.r = { .sdiag_family = (uint8_t)family, .sdiag_protocol = IPPROTO_TCP,
+		       .idiag_states = ~0u },
+	};
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	static char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG), err = 0;
+	bool done = false;
+
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	while (!done && !err) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n ? -errno : -EIO;
+			break;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n) && !err; h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				err = e->error ? e->error : -EIO;
+				break;
+			}
+			if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+				err = socks_add(ss, NLMSG_DATA(h));
+		}
+	}
+out:
+	close(fd);
+	return err;
+}
+
+/* Who holds the listeners: one pass over /proc/PID/fd. */
+static void listener_owners(struct doctor_socks *ss)
+{
+	char path[PATH_MAX], link[64];
+	size_t want = 0;
+	struct dirent *pe, *fe;
+	DIR *proc, *fds;
+
+	for (size_t i = 0; i < ss->n; i++)
+		want += ss->s[i].state == TCP_LISTEN && ss->s[i].inode;
+	proc = want ? opendir("/proc") : NULL;
+	while (proc && want && (pe = readdir(proc))) {
+		if (!isdigit((unsigned char)pe->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", pe->d_name);
+		fds = opendir(path);
+		while (fds && want && (fe = readdir(fds))) {
+			unsigned int ino;
+			ssize_t n;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", pe->d_name, fe->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (sscanf(link, "socket:[%u]", &ino) != 1)
+				continue;
+			for (size_t i = 0; i < ss->n; i++) {
+				struct doctor_sock *d = &ss->s[i];
+				char comm[64];
+
+				if (d->state != TCP_LISTEN || d->inode != ino || d->pid)
+					continue;
+				d->pid = atoi(pe->d_name);
+				snprintf(path, sizeof(path), "/proc/%s/comm", pe->d_name);
+				if (read_file(path, comm, sizeof(comm)) > 0)
+					snprintf(d->comm, sizeof(d->comm), "%s", strtrim(comm));
+				want--;
+			}
+		}
+		if (fds)
+			closedir(fds);
+	}
+	if (proc)
+		closedir(proc);
+}
+
+static void read_sysctl(struct doctor_sample *s, enum doctor_sysctl k)
+{
+	char canon[TUNE_KEY_LEN], path[PATH_MAX], err[128], buf[TUNE_VAL_LEN];
+
+	s->sysctl[k][0] = '\0';
+	if (sysctl_key_parse(doctor_sysctl_keys[k], canon, sizeof(canon), path, sizeof(path), err,
+			     sizeof(err)) || sysctl_read(path, buf, sizeof(buf)))
+		return;
+	if (strlen(buf) < sizeof(s->sysctl[k]))
+		memcpy(s->sysctl[k], buf, strlen(buf) + 1);
+}
+
+/* net.core.netdev_* exist in the initial namespace only. */
+static void read_host_sysctls(struct doctor_sample *s)
+{
+	int self = -1;
+
+	if (netns_origin_fd() >= 0) {
+		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0 || setns(netns_origin_fd(), CLONE_NEWNET)) {
+			if (self >= 0)
+				close(self);
+			return;
+		}
+	}
+	read_sysctl(s, DS_NETDEV_MAX_BACKLOG);
+	read_sysctl(s, DS_NETDEV_BUDGET);
+	read_sysctl(s, DS_NETDEV_BUDGET_USECS);
+	if (self >= 0) {
+		if (setns(self, CLONE_NEWNET)) {
+			/* never go on reading the wrong namespace */
+			perror("accelctl: returning to the target network namespace");
+			abort();
+		}
+		close(self);
+	}
+}
+
+void doctor_sample_read(struct doctor_sample *s, bool socks)
+{
+	memset(s, 0, sizeof(*s));
+	s->mono = mono_now();
+	for (int src = 0; src < SRC_MAX; src++)
+		if (src != SRC_SOCKS)
+			read_proc(s, src);
+	if (socks) {
+		int err = diag_dump(AF_INET, &s->socks);
+
+		if (!err)
+			err = diag_dump(AF_INET6, &s->socks);
+		if (err == -EAFNOSUPPORT || err == -ENOENT)
+			err = 0;	/* no IPv6 here: the IPv4 dump is all */
+		if (err) {
+			source_fail(s, SRC_SOCKS, err);
+		} else {
+			s->have[SRC_SOCKS] = true;
+			listener_owners(&s->socks);
+		}
+	}
+	for (int k = 0; k < DS_MAX; k++)
+		if (k < DS_NETDEV_MAX_BACKLOG)
+			read_sysctl(s, k);
+	read_host_sysctls(s);
+}
+
+void doctor_sample_free(struct doctor_sample *s)
+{
+	free(s->ctr.c);
+	free(s->softnet.cpu);
+	free(s->socks.s);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- judging ------------------------------------------------------------ */
+
+struct judge {
+	const struct doctor_sample *a, *b;	/* a: NULL without --since */
+	struct doctor_report *r;
+	char when[96];				/* "over 5 s", "since the namespace was created" */
+};
+
+static const char *sysctl_or(const struct doctor_sample *s, enum doctor_sysctl k)
+{
+	return s->sysctl[k][0] ? s->sysctl[k] : "unknown";
+}
+
+static bool sysctl_u64(const struct doctor_sample *s, enum doctor_sysctl k, uint64_t *v)
+{
+	char *end;
+
+	if (!s->sysctl[k][0])
+		return false;
+	*v = strtoull(s->sysctl[k], &end, 10);
+	return end != s->sysctl[k];
+}
+
+/* The counter's growth over the interval, or its value without one.
+ * false when either sample lacks it. */
+static bool delta(const struct judge *j, const char *name, uint64_t *d)
+{
+	uint64_t v0 = 0, v1;
+
+	if (!doctor_counter(&j->b->ctr, name, &v1))
+		return false;
+	if (j->a && !doctor_counter(&j->a->ctr, name, &v0))
+		return false;
+	*d = v1 >= v0 ? v1 - v0 : 0;
+	return true;
+}
+
+static bool have(const struct judge *j, enum doctor_source src)
+{
+	return j->b->have[src] && (!j->a || j->a->have[src]);
+}
+
+static const char *src_err(const struct judge *j, enum doctor_source src)
+{
+	return !j->b->have[src] ? j->b->err[src] : j->a->err[src];
+}
+
+static struct doctor_check *check(struct judge *j, const char *id, bool checked, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static struct doctor_check *check(struct judge *j, const char *id, bool checked, const char *fmt, ...)
+{
+	struct doctor_check *c;
+	va_list ap;
+
+	if (j->r->nchecks >= DOCTOR_MAX_CHECKS)
+		return NULL;
+	c = &j->r->checks[j->r->nchecks++];
+	c->id = id;
+	c->checked = checked;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+	return c;
+}
+
+static struct doctor_finding *finding(struct judge *j, const char *id, enum doctor_severity sev)
+{
+	struct doctor_finding *f;
+
+	if (j->r->n >= DOCTOR_MAX_FINDINGS)
+		return NULL;
+	f = &j->r->f[j->r->n++];
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	f->severity = sev;
+	return f;
+}
+
+/* A counter's growth since boot (no --since) may be weeks old: without a
+ * gauge that shows it happening now, a warning is history, told as info. */
+static enum doctor_severity history(const struct judge *j, enum doctor_severity sev, bool now)
+{
+	return !j->a && !now && sev == SEV_WARNING ? SEV_INFO : sev;
+}
+
+static void value(struct doctor_finding *f, const char *name, uint64_t v)
+{
+	if (f->nvalues < DOCTOR_MAX_VALUES) {
+		f->values[f->nvalues].name = name;
+		f->values[f->nvalues++].value = v;
+	}
+}
+
+static void fix_sysctl(struct doctor_finding *f, const char *key, const char *val, const char *cur,
+		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void fix_sysctl(struct doctor_finding *f, const char *key, const char *val, const char *cur,
+		       const char *fmt, ...)
+{
+	struct doctor_fix *x;
+	va_list ap;
+
+	if (f->nfix >= DOCTOR_MAX_FIX)
+		return;
+	x = &f->fix[f->nfix++];
+	snprintf(x->key, sizeof(x->key), "%s", key ? key : "");
+	snprintf(x->value, sizeof(x->value), "%s", val ? val : "");
+	snprintf(x->current, sizeof(x->current), "%s", cur ? cur : "");
+	va_start(ap, fmt);
+	vsnprintf(x->text, sizeof(x->text), fmt, ap);
+	va_end(ap);
+}
+
+#define fix_text(f, ...) fix_sysctl(f, NULL, NULL, NULL, __VA_ARGS__)
+
+static void fmt_addr(const struct doctor_sock *d, bool local, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(d->family, local ? d->saddr : d->daddr, a, sizeof(a));
+	if (d->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, (unsigned int)(local ? d->sport : d->dport));
+	else
+		snprintf(buf, len, "%s:%u", a, (unsigned int)(local ? d->sport : d->dport));
+}
+
+static void endpoint(struct doctor_finding *f, const char *role, const struct doctor_sock *d, bool local)
+{
+	f->endpoint.role = role;
+	if (!inet_ntop(d->family, local ? d->saddr : d->daddr, f->endpoint.addr, sizeof(f->endpoint.addr)))
+		snprintf(f->endpoint.addr, sizeof(f->endpoint.addr), "?");
+	f->endpoint.port = local ? d->sport : d->dport;
+	f->endpoint.pid = d->pid;
+	snprintf(f->endpoint.comm, sizeof(f->endpoint.comm), "%s", d->comm);
+}
+
+static bool is_loopback(const struct doctor_sock *d)
+{
+	if (d->family == AF_INET)
+		return d->daddr[0] == 127;
+	return IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)d->daddr);
+}
+
+static int dest_cmp(const void *x, const void *y)
+{
+	const struct doctor_sock *a = *(const struct doctor_sock *const *)x;
+	const struct doctor_sock *b = *(const struct doctor_sock *const *)y;
+	int c = (int)a->family - (int)b->family;
+
+	if (!c)
+		c = memcmp(a->daddr, b->daddr, 16);
+	if (!c)
+		c = (int)a->dport - (int)b->dport;
+	return c;
+}
+
+struct dest {
+	const struct doctor_sock *d;	/* one socket to it (address, port) */
+	unsigned int total, tw, est;
+};
+
+static int dest_by_total(const void *x, const void *y)
+{
+	const struct dest *a = x, *b = y;
+
+	return a->total < b->total ? 1 : a->total > b->total ? -1 : 0;
+}
+
+/* (1) ephemeral-port pressure per destination. */
+static void judge_ports(struct judge *j)
+{
+	const struct doctor_sample *s = j->b;
+	const struct doctor_sock **v = NULL;
+	struct dest *dests = NULL;
+	size_t nv = 0, nd = 0;
+	unsigned int lo, hi, width;
+	uint64_t reuse = 0, ts = 1;
+	bool have_reuse, have_ts;
+
+	if (!s->have[SRC_SOCKS]) {
+		check(j, "ephemeral-ports", false, "%s", s->err[SRC_SOCKS]);
+		return;
+	}
+	if (sscanf(s->sysctl[DS_PORT_RANGE], "%u %u", &lo, &hi) != 2 || lo > hi) {
+		check(j, "ephemeral-ports", false, "cannot read net.ipv4.ip_local_port_range");
+		return;
+	}
+	width = hi - lo + 1;
+	have_reuse = sysctl_u64(s, DS_TW_REUSE, &reuse);
+	have_ts = sysctl_u64(s, DS_TIMESTAMPS, &ts);
+	v = calloc(s->socks.n + 1, sizeof(*v));
+	dests = calloc(s->socks.n + 1, sizeof(*dests));
+	if (!v || !dests) {
+		check(j, "ephemeral-ports", false, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s->socks.n; i++) {
+		const struct doctor_sock *d = &s->socks.s[i];
+
+		if (d->state != TCP_LISTEN && d->state != TCP_CLOSE && d->sport >= lo && d->sport <= hi)
+			v[nv++] = d;
+	}
+	qsort(v, nv, sizeof(*v), dest_cmp);
+	for (size_t i = 0; i < nv; i++) {
+		if (!nd || dest_cmp(&v[i], &dests[nd - 1].d))
+			dests[nd++] = (struct dest){ .d = v[i] };
+		dests[nd - 1].total++;
+		dests[nd - 1].tw += v[i]->state == TCP_TIME_WAIT;
+		dests[nd - 1].est += v[i]->state == TCP_ESTABLISHED;
+	}
+	qsort(dests, nd, sizeof(*dests), dest_by_total);
+	check(j, "ephemeral-ports", true,
+	      "%zu TCP sockets, %zu on local ports of ip_local_port_range %u-%u (%u ports) to %zu destination(s)",
+	      s->socks.n, nv, lo, hi, width, nd);
+	for (size_t i = 0; i < nd && i < 5; i++) {
+		const struct dest *x = &dests[i];
+		unsigned int pct = (unsigned int)((uint64_t)x->total * 100 / width);
+		bool lb = is_loopback(x->d), reuses = have_reuse && (reuse == 1 || (reuse == 2 && lb));
+		struct doctor_finding *f;
+		char dst[64], range[32];
+		unsigned int nlo = lo < 16384 ? lo : 16384, nhi = 65535;
+
+		if (pct < DOCTOR_PORTS_WARN_PCT)
+			break;
+		f = finding(j, "ephemeral-ports", pct >= DOCTOR_PORTS_CRIT_PCT ? SEV_CRITICAL : SEV_WARNING);
+		if (!f)
+			break;
+		fmt_addr(x->d, false, dst, sizeof(dst));
+		endpoint(f, "destination", x->d, false);
+		snprintf(f->subject, sizeof(f->subject), "destination %s", dst);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "%u sockets to %s hold %u%% of the %u local ports of ip_local_port_range %u-%u: "
+			 "%u TIME_WAIT, %u established, %u other (now); net.ipv4.tcp_tw_reuse %s, "
+			 "net.ipv4.tcp_timestamps %s",
+			 x->total, dst, pct, width, lo, hi, x->tw, x->est, x->total - x->tw - x->est,
+			 sysctl_or(s, DS_TW_REUSE), sysctl_or(s, DS_TIMESTAMPS));
+		value(f, "sockets", x->total);
+		value(f, "time_wait", x->tw);
+		value(f, "established", x->est);
+		value(f, "range_size", width);
+		value(f, "used_pct", pct);
+		if (reuses)
+			snprintf(f->cause, sizeof(f->cause),
+				 "connections to %s are opened and closed faster than TIME_WAIT (60 s) gives their local "
+				 "ports back, and tcp_tw_reuse %llu reuses a TIME_WAIT port only once it is 1 s old: "
+				 "new connections to it fail with EADDRNOTAVAIL once the range is used up", dst,
+				 (unsigned long long)reuse);
+		else
+			snprintf(f->cause, sizeof(f->cause),
+				 "short connections to %s leave their local port in TIME_WAIT for 60 s and tcp_tw_reuse "
+				 "%s does not reuse them for this destination: past %u new connections a minute to it, "
+				 "connect() fails with EADDRNOTAVAIL", dst, sysctl_or(s, DS_TW_REUSE), width);
+		if (nlo != lo || nhi != hi) {
+			snprintf(range, sizeof(range), "%u %u", nlo, nhi);
+			fix_sysctl(f, doctor_sysctl_keys[DS_PORT_RANGE], range, s->sysctl[DS_PORT_RANGE],
+				   "%u ports instead of %u (even start, odd end keep connect()/bind() parity); "
+				   "list servers listening in the range in net.ipv4.ip_local_reserved_ports",
+				   nhi - nlo + 1, width);
+		}
+		if (!reuses)
+			fix_sysctl(f, doctor_sysctl_keys[DS_TW_REUSE], "1", s->sysctl[DS_TW_REUSE],
+				   "lets connect() take a TIME_WAIT port to the same destination once it is 1 s old "
+				   "(the connecting side only; %s)",
+				   reuse == 2 ? "2 does so for loopback destinations only" : "0 never does");
+		else
+			fix_text(f, "net.ipv4.tcp_tw_reuse %llu already reuses TIME_WAIT ports to %s after 1 s; "
+				 "more reuse needs fewer connections", (unsigned long long)reuse, dst);
+		if (have_ts && !ts)
+			fix_sysctl(f, doctor_sysctl_keys[DS_TIMESTAMPS], "1", s->sysctl[DS_TIMESTAMPS],
+				   "tcp_tw_reuse needs timestamps (PAWS) at both ends");
+		fix_text(f, "application: keep connections to %s open and reuse them (HTTP keep-alive, a "
+			 "connection pool) instead of one connection per request", dst);
+	}
+out:
+	free(v);
+	free(dests);
+}
+
+/* Does listener l own local address/port of socket d (same address, or a
+ * wildcard listener)? */
+static bool listener_owns(const struct doctor_sock *l, const struct doctor_sock *d)
+{
+	static const uint8_t zero[16];
+	size_t alen;
+
+	if (l->sport != d->sport)
+		return false;
+	if (l->family == d->family) {
+		alen = l->family == AF_INET ? 4 : 16;
+		return !memcmp(l->saddr, d->saddr, alen) || !memcmp(l->saddr, zero, alen);
+	}
+	/* a dual-stack [::] listener owns IPv4 requests */
+	return l->family == AF_INET6 && d->family == AF_INET && !memcmp(l->saddr, zero, 16);
+}
+
+static void owner_phrase(const struct doctor_sock *l, char *buf, size_t len)
+{
+	if (l->pid)
+		snprintf(buf, len, "pid %d (%s)", l->pid, l->comm[0] ? l->comm : "?");
+	else
+		snprintf(buf, len, "the process holding socket inode %u (not found in /proc/*/fd: "
+			 "not root, or it has exited)", l->inode);
+}
+
+/* (1b) connections closed without TIME_WAIT: tcp_max_tw_buckets reached
+ * (tcp_time_wait() counts TCPTimeWaitOverflow when inet_twsk_alloc()
+ * finds the namespace's TIME_WAIT count at the limit). */
+static void judge_timewait(struct judge *j)
+{
+	const struct doctor_sample *s = j->b;
+	uint64_t ovf, max = 0;
+	bool have_max = sysctl_u64(s, DS_MAX_TW_BUCKETS, &max), have_tw = s->have[SRC_SOCKSTAT], now;
+	struct doctor_finding *f;
+	char tw[32], val[32];
+
+	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtTCPTimeWaitOverflow", &ovf)) {
+		check(j, "timewait-overflow", false, "%s",
+		      have(j, SRC_NETSTAT) ? "no TcpExtTCPTimeWaitOverflow in /proc/net/netstat" :
+		      src_err(j, SRC_NETSTAT));
+		return;
+	}
+	snprintf(tw, sizeof(tw), "%llu", (unsigned long long)s->sockstat_tw);
+	check(j, "timewait-overflow", true, "TcpExtTCPTimeWaitOverflow +%llu %s; TIME_WAIT now %s of "
+	      "net.ipv4.tcp_max_tw_buckets %s", (unsigned long long)ovf, j->when,
+	      have_tw ? tw : "unknown", sysctl_or(s, DS_MAX_TW_BUCKETS));
+	if (!ovf)
+		return;
+	now = have_tw && have_max && s->sockstat_tw >= max;
+	f = finding(j, "timewait-overflow", history(j, SEV_WARNING, now));
+	if (!f)
+		return;
+	snprintf(f->subject, sizeof(f->subject), "namespace");
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "TcpExtTCPTimeWaitOverflow +%llu %s; /proc/net/sockstat tw %s now%s; "
+		 "net.ipv4.tcp_max_tw_buckets %s",
+		 (unsigned long long)ovf, j->when, have_tw ? tw : "unknown", now ? " (at the limit)" : "",
+		 sysctl_or(s, DS_MAX_TW_BUCKETS));
+	value(f, "TCPTimeWaitOverflow", ovf);
+	if (have_tw)
+		value(f, "time_wait", s->sockstat_tw);
+	if (have_max)
+		value(f, "max_tw_buckets", max);
+	snprintf(f->cause, sizeof(f->cause),
+		 "the namespace held net.ipv4.tcp_max_tw_buckets (%s) TIME_WAIT sockets, so %llu connections "
+		 "were closed without TIME_WAIT: a late segment of one of them can be taken for part of a new "
+		 "connection with the same addresses and ports (a reset, rarely wrong data); the kernel logs "
+		 "\"time wait bucket table overflow\"", sysctl_or(s, DS_MAX_TW_BUCKETS), (unsigned long long)ovf);
+	if (have_max) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)(max * 2 > 65536 ? max * 2 : 65536));
+		fix_sysctl(f, doctor_sysctl_keys[DS_MAX_TW_BUCKETS], val, s->sysctl[DS_MAX_TW_BUCKETS],
+			   "room for the TIME_WAIT sockets of a minute of closes (a few hundred bytes each, "
+			   "no file descriptor)");
+	}
+	fix_text(f, "a low tcp_max_tw_buckets is no cure for port exhaustion: it drops TIME_WAIT's protection; "
+		 "reuse connections (keep-alive, pools) or use net.ipv4.tcp_tw_reuse on the connecting side");
+}
+
+/* (2) accept-queue overflow per listener. */
+static void judge_accept(struct judge *j)
+{
+	const struct doctor_sample *s = j->b;
+	uint64_t ovf, drops = 0, smc = 0;
+	int nfull = 0;
+	bool have_smc = sysctl_u64(s, DS_SOMAXCONN, &smc);
+
+	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtListenOverflows", &ovf)) {
+		check(j, "accept-queue-overflow", false, "%s",
+		      have(j, SRC_NETSTAT) ? "no TcpExtListenOverflows in /proc/net/netstat" : src_err(j, SRC_NETSTAT));
+		return;
+	}
+	(void)delta(j, "TcpExtListenDrops", &drops);
+	check(j, "accept-queue-overflow", true, "TcpExtListenOverflows +%llu %s%s",
+	      (unsigned long long)ovf, j->when,
+	      s->have[SRC_SOCKS] ? ", listeners' accept queues (sock_diag)" : "");
+	if (!ovf)
+		return;
+	for (size_t i = 0; s->have[SRC_SOCKS] && i < s->socks.n && nfull < 8; i++) {
+		const struct doctor_sock *l = &s->socks.s[i];
+		struct doctor_finding *f;
+		char la[64], who[96], val[32];
+		bool capped;
+
+		/* full is more than the backlog (sk_acceptq_is_full()); at the
+		 * backlog, the next completed handshake still fits */
+		if (l->state != TCP_LISTEN || !l->rqueue || l->rqueue < l->wqueue)
+			continue;
+		f = finding(j, "accept-queue-overflow", SEV_WARNING);
+		if (!f)
+			break;
+		nfull++;
+		fmt_addr(l, true, la, sizeof(la));
+		owner_phrase(l, who, sizeof(who));
+		endpoint(f, "listener", l, true);
+		capped = have_smc && l->wqueue >= smc;
+		snprintf(f->subject, sizeof(f->subject), "listener %s", la);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu %s; accept queue of %s %u/%u now "
+			 "(%s); held by %s; net.core.somaxconn %s",
+			 (unsigned long long)ovf, (unsigned long long)drops, j->when, la, l->rqueue, l->wqueue,
+			 l->rqueue > l->wqueue ? "full" : "at its limit", who, sysctl_or(s, DS_SOMAXCONN));
+		value(f, "ListenOverflows", ovf);
+		value(f, "ListenDrops", drops);
+		value(f, "accept_queue_len", l->rqueue);
+		value(f, "accept_queue_max", l->wqueue);
+		if (l->pid)
+			value(f, "pid", (uint64_t)l->pid);
+		snprintf(f->cause, sizeof(f->cause),
+			 "%s accepts connections slower than they arrive and its accept queue (min(listen backlog, "
+			 "somaxconn) = %u) is full, so the kernel drops the SYNs and completed handshakes that "
+			 "do not fit, and clients wait for retransmits (1 s, 3 s, ...)", who, l->wqueue);
+		if (capped) {
+			snprintf(val, sizeof(val), "%llu", (unsigned long long)(smc * 2 > 4096 ? smc * 2 : 4096));
+			fix_sysctl(f, doctor_sysctl_keys[DS_SOMAXCONN], val, s->sysctl[DS_SOMAXCONN],
+				   "the accept queue of %s is capped by somaxconn; the listener takes the new limit "
+				   "at its next listen() (restart or reload %s)", la, who);
+			fix_text(f, "application: %s must pass a backlog of at least %s to listen(), and accept "
+				 "faster (more accepting threads)", who, val);
+		} else {
+			fix_text(f, "application: listen(..., %u) in %s caps the accept queue below "
+				 "net.core.somaxconn %s: raise the backlog it passes to listen() (its configuration), "
+				 "or accept faster (more accepting threads)", l->wqueue, who, sysctl_or(s, DS_SOMAXCONN));
+		}
+	}
+	if (!nfull) {
+		struct doctor_finding *f = finding(j, "accept-queue-overflow", history(j, SEV_WARNING, false));
+
+		if (!f)
+			return;
+		snprintf(f->subject, sizeof(f->subject), "namespace");
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu %s; %s; net.core.somaxconn %s",
+			 (unsigned long long)ovf, (unsigned long long)drops, j->when,
+			 s->have[SRC_SOCKS] ? "no listener's accept queue is at its limit now" : s->err[SRC_SOCKS],
+			 sysctl_or(s, DS_SOMAXCONN));
+		value(f, "ListenOverflows", ovf);
+		value(f, "ListenDrops", drops);
+		snprintf(f->cause, sizeof(f->cause),
+			 "a listener's accept queue was full at some time %s, so completed handshakes were dropped",
+			 j->when);
+		fix_text(f, "run `accelctl doctor --since 10` while it happens to name the listener, or attach "
+			 "tcpstate (`accelctl attach --features tcpstate`) for per-listener overflow counters");
+	}
+}
+
+/* (3) SYN-queue overflow, and syncookies sent. */
+static void judge_syn(struct judge *j)
+{
+	const struct doctor_sample *s = j->b;
+	uint64_t qfull = 0, cookies = 0, ldrops = 0, lovf = 0, syn_drops, cookie_mode = 0, msb = 0;
+	const struct doctor_sock *top[3] = { 0 };
+	unsigned int topq[3] = { 0 };
+	char lst[256] = "";
+	size_t off = 0;
+	bool have_cm = sysctl_u64(s, DS_SYNCOOKIES, &cookie_mode);
+	bool have_msb = sysctl_u64(s, DS_MAX_SYN_BACKLOG, &msb);
+
+	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtListenDrops", &ldrops) ||
+	    !delta(j, "TcpExtListenOverflows", &lovf)) {
+		const char *why = have(j, SRC_NETSTAT) ? "no TcpExtListenDrops in /proc/net/netstat" :
+			src_err(j, SRC_NETSTAT);
+
+		check(j, "syn-queue-overflow", false, "%s", why);
+		check(j, "syncookies-sent", false, "%s", why);
+		return;
+	}
+	(void)delta(j, "TcpExtTCPReqQFullDrop", &qfull);
+	(void)delta(j, "TcpExtTCPReqQFullDoCookies", &cookies);
+	syn_drops = ldrops > lovf ? ldrops - lovf : 0;
+	check(j, "syn-queue-overflow", true, "TcpExtTCPReqQFullDrop +%llu, ListenDrops - ListenOverflows +%llu %s",
+	      (unsigned long long)qfull, (unsigned long long)syn_drops, j->when);
+	check(j, "syncookies-sent", true, "TcpExtTCPReqQFullDoCookies +%llu %s", (unsigned long long)cookies,
+	      j->when);
+	if (!qfull && !syn_drops && !cookies)
+		return;
+	/* the fullest SYN queues: request sockets per listener */
+	for (size_t i = 0; s->have[SRC_SOCKS] && i < s->socks.n; i++) {
+		const struct doctor_sock *l = &s->socks.s[i];
+		unsigned int q = 0;
+
+		if (l->state != TCP_LISTEN)
+			continue;
+		for (size_t k = 0; k < s->socks.n; k++)
+			q += s->socks.s[k].state == TCP_SYN_RECV && listener_owns(l, &s->socks.s[k]);
+		for (int t = 0; t < 3; t++) {
+			if (q > topq[t]) {
+				memmove(&top[t + 1], &top[t], (2 - t) * sizeof(top[0]));
+				memmove(&topq[t + 1], &topq[t], (2 - t) * sizeof(topq[0]));
+				top[t] = l;
+				topq[t] = q;
+				break;
+			}
+		}
+	}
+	for (int t = 0; t < 3 && top[t]; t++) {
+		char la[64], who[96];
+
+		fmt_addr(top[t], true, la, sizeof(la));
+		owner_phrase(top[t], who, sizeof(who));
+		(void)str_appendf(lst, sizeof(lst), &off, "%s%s %u/%u (%s)", t ? ", " : "", la, topq[t],
+				  top[t]->wqueue, who);
+	}
+	if (!off)
+		(void)str_appendf(lst, sizeof(lst), &off, "%s", s->have[SRC_SOCKS] ?
+				  "no listener has requests queued now" : s->err[SRC_SOCKS]);
+
+	if (qfull || syn_drops) {
+		bool now = top[0] && topq[0] >= top[0]->wqueue;
+		struct doctor_finding *f = finding(j, "syn-queue-overflow", history(j, SEV_WARNING, now));
+		char val[32], la[64] = "";
+
+		if (!f)
+			return;
+		if (top[0]) {
+			fmt_addr(top[0], true, la, sizeof(la));
+			endpoint(f, "listener", top[0], true);
+		}
+		snprintf(f->subject, sizeof(f->subject), "%s%s", top[0] ? "listener " : "namespace", la);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "TcpExtTCPReqQFullDrop +%llu, TcpExtListenDrops - TcpExtListenOverflows +%llu %s; "
+			 "SYN queues now (requests/limit): %s; net.ipv4.tcp_syncookies %s, "
+			 "net.ipv4.tcp_max_syn_backlog %s",
+			 (unsigned long long)qfull, (unsigned long long)syn_drops, j->when, lst,
+			 sysctl_or(s, DS_SYNCOOKIES), sysctl_or(s, DS_MAX_SYN_BACKLOG));
+		value(f, "TCPReqQFullDrop", qfull);
+		value(f, "syn_drops", syn_drops);
+		if (top[0])
+			value(f, "syn_queue_len", topq[0]);
+		/* tcp_syn_flood_action() counts TCPReqQFullDrop only with
+		 * syncookies off; every such drop is also a ListenDrop */
+		if (qfull)
+			snprintf(f->cause, sizeof(f->cause),
+				 "SYNs arrived while a listener's SYN queue (as long as its accept backlog) was full "
+				 "and syncookies were off%s, so the kernel dropped them: clients retry after 1 s, "
+				 "3 s, ...", have_cm && cookie_mode ? " when it happened (on now)" : "");
+		else if (have_cm && !cookie_mode)
+			snprintf(f->cause, sizeof(f->cause),
+				 "listeners dropped SYNs while their SYN queues were not full: with syncookies off, "
+				 "the kernel keeps the last quarter of net.ipv4.tcp_max_syn_backlog (%s) for peers "
+				 "it has talked to before, the likeliest cause (the counters do not separate it from "
+				 "drops for memory or a missing route)", sysctl_or(s, DS_MAX_SYN_BACKLOG));
+		else
+			snprintf(f->cause, sizeof(f->cause),
+				 "listeners dropped SYNs or completed handshakes for a reason these counters do not "
+				 "name (no memory, no route back, a child socket that could not be created); the "
+				 "queues were not full, and with syncookies on tcp_max_syn_backlog does not drop");
+		if (have_cm && !cookie_mode)
+			fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
+				   "answer with a cookie when the SYN queue is full: connections still succeed "
+				   "(cookie connections lose some TCP options); 2 would use cookies always");
+		if (syn_drops > qfull && have_msb && have_cm && !cookie_mode) {
+			snprintf(val, sizeof(val), "%llu", (unsigned long long)(msb * 2 > 4096 ? msb * 2 : 4096));
+			fix_sysctl(f, doctor_sysctl_keys[DS_MAX_SYN_BACKLOG], val, s->sysctl[DS_MAX_SYN_BACKLOG],
+				   "more room before the kernel keeps the SYN queue's last quarter for known peers");
+		}
+		if (qfull)
+			fix_text(f, "application: a larger listen() backlog (with net.core.somaxconn %s as its cap) "
+				 "is a larger SYN queue%s%s", sysctl_or(s, DS_SOMAXCONN), top[0] ? " for " : "",
+				 la);
+		fix_text(f, "if the SYNs come from spoofed sources (a SYN flood), syncookies are the defence; "
+			 "the SYN-ACK retries (net.ipv4.tcp_synack_retries) hold each request up to ~63 s");
+	}
+	if (cookies) {
+		struct doctor_finding *f = finding(j, "syncookies-sent", SEV_INFO);
+		char la[64] = "";
+
+		if (!f)
+			return;
+		if (top[0]) {
+			fmt_addr(top[0], true, la, sizeof(la));
+			endpoint(f, "listener", top[0], true);
+		}
+		snprintf(f->subject, sizeof(f->subject), "%s%s", top[0] ? "listener " : "namespace", la);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "TcpExtTCPReqQFullDoCookies +%llu %s; SYN queues now (requests/limit): %s; "
+			 "net.ipv4.tcp_syncookies %s",
+			 (unsigned long long)cookies, j->when, lst, sysctl_or(s, DS_SYNCOOKIES));
+		value(f, "TCPReqQFullDoCookies", cookies);
+		if (have_cm && cookie_mode == 2) {
+			snprintf(f->cause, sizeof(f->cause),
+				 "net.ipv4.tcp_syncookies 2 answers every SYN with a syncookie, queue full or not "
+				 "(%llu so far): those connections succeed, but without the TCP options a cookie "
+				 "cannot carry (window scaling and SACK need timestamps)", (unsigned long long)cookies);
+			fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
+				   "cookies only when a SYN queue is full (the kernel's default); 2 is for testing");
+		} else {
+			snprintf(f->cause, sizeof(f->cause),
+				 "a listener's SYN queue was full, so the kernel answered %llu SYNs with a syncookie "
+				 "instead of queueing them: those connections succeed, but without the TCP options a "
+				 "cookie cannot carry (window scaling and SACK need timestamps)",
+				 (unsigned long long)cookies);
+			fix_text(f, "legitimate bursts: raise the listener's listen() backlog and net.core.somaxconn "
+				 "(now %s) so the SYN queue holds them; a SYN flood: nothing, cookies are the defence",
+				 sysctl_or(s, DS_SOMAXCONN));
+		}
+	}
+}
+
+/* (5) reassembly timeouts and failures, IPv4 and IPv6. */
+static void judge_frag(struct judge *j, bool v6)
+{
+	enum doctor_source src = v6 ? SRC_SNMP6 : SRC_SNMP;
+	enum doctor_sysctl khigh = v6 ? DS_IP6FRAG_HIGH : DS_IPFRAG_HIGH;
+	enum doctor_sysctl klow = v6 ? DS_IP6FRAG_LOW : DS_IPFRAG_LOW;
+	enum doctor_sysctl ktime = v6 ? DS_IP6FRAG_TIME : DS_IPFRAG_TIME;
+	const char *id_t = v6 ? "frag6-reasm-timeout" : "frag-reasm-timeout";
+	const char *id_f = v6 ? "frag6-reasm-fail" : "frag-reasm-fail";
+	const struct doctor_sample *s = j->b;
+	/* literals: a finding's values keep the name pointers */
+	const char *n_fail = v6 ? "Ip6ReasmFails" : "IpReasmFails";
+	const char *n_tmo = v6 ? "Ip6ReasmTimeout" : "IpReasmTimeout";
+	const char *n_req = v6 ? "Ip6ReasmReqds" : "IpReasmReqds";
+	const char *n_ok = v6 ? "Ip6ReasmOKs" : "IpReasmOKs";
+	uint64_t fails, tmo = 0, reqds = 0, oks = 0, other, ovl = 0, high = 0, ftime = 0;
+
+	if (!have(j, src) || !delta(j, n_fail, &fails)) {
+		const char *why = have(j, src) ? "no reassembly counters" : src_err(j, src);
+
+		check(j, id_t, false, "%s", why);
+		check(j, id_f, false, "%s", why);
+		return;
+	}
+	(void)delta(j, n_tmo, &tmo);
+	(void)delta(j, n_req, &reqds);
+	(void)delta(j, n_ok, &oks);
+	if (!v6)
+		(void)delta(j, "IpExtReasmOverlaps", &ovl);
+	other = fails > tmo ? fails - tmo : 0;
+	check(j, id_t, true, "%s +%llu %s", n_tmo, (unsigned long long)tmo, j->when);
+	check(j, id_f, true, "%s - %s +%llu %s", n_fail, n_tmo, (unsigned long long)other, j->when);
+	(void)sysctl_u64(s, khigh, &high);
+	(void)sysctl_u64(s, ktime, &ftime);
+	if (tmo) {
+		struct doctor_finding *f = finding(j, id_t, history(j, SEV_WARNING, false));
+
+		if (!f)
+			return;
+		snprintf(f->subject, sizeof(f->subject), "%s reassembly", v6 ? "IPv6" : "IPv4");
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "%s +%llu, %s +%llu, %s +%llu, %s +%llu %s; %s %s s",
+			 n_tmo, (unsigned long long)tmo, n_fail, (unsigned long long)fails, n_req,
+			 (unsigned long long)reqds, n_ok, (unsigned long long)oks, j->when,
+			 doctor_sysctl_keys[ktime], sysctl_or(s, ktime));
+		value(f, n_tmo, tmo);
+		value(f, n_fail, fails);
+		value(f, n_req, reqds);
+		snprintf(f->cause, sizeof(f->cause),
+			 "%llu fragmented datagrams were still missing a fragment after %s %s s, and the fragments "
+			 "that had arrived were dropped with them: a fragment was lost on the way (loss, a firewall "
+			 "dropping non-first fragments, a path MTU below the sender's) or came too late",
+			 (unsigned long long)tmo, doctor_sysctl_keys[ktime], sysctl_or(s, ktime));
+		if (s->sysctl[ktime][0] && ftime < 30)
+			fix_sysctl(f, doctor_sysctl_keys[ktime], "30", s->sysctl[ktime],
+				   "the kernel's default: fragments that arrive later than %s s are dropped with the "
+				   "rest", sysctl_or(s, ktime));
+		else
+			fix_text(f, "%s %s s is not the problem: waiting longer does not bring a lost fragment back",
+				 doctor_sysctl_keys[ktime], sysctl_or(s, ktime));
+		fix_text(f, "application/sender: send datagrams that fit the path MTU (UDP payload <= MTU - %d "
+			 "bytes), so that nothing is fragmented; one lost fragment loses the whole datagram",
+			 v6 ? 48 : 28);
+	}
+	if (other) {
+		struct doctor_finding *f = finding(j, id_f, history(j, SEV_WARNING, false));
+		char val[32];
+
+		if (!f)
+			return;
+		snprintf(f->subject, sizeof(f->subject), "%s reassembly", v6 ? "IPv6" : "IPv4");
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "%s +%llu of which %s +%llu, %s +%llu%s%s %s; %s %s, %s %s",
+			 n_fail, (unsigned long long)fails, n_tmo, (unsigned long long)tmo, n_req,
+			 (unsigned long long)reqds, v6 ? "" : ", IpExtReasmOverlaps +",
+			 v6 ? "" : (snprintf(val, sizeof(val), "%llu", (unsigned long long)ovl), val), j->when,
+			 doctor_sysctl_keys[khigh], sysctl_or(s, khigh), doctor_sysctl_keys[klow],
+			 sysctl_or(s, klow));
+		value(f, n_fail, fails);
+		value(f, "not_timeout", other);
+		if (!v6)
+			value(f, "IpExtReasmOverlaps", ovl);
+		snprintf(f->cause, sizeof(f->cause),
+			 "%llu fragments were dropped on arrival, not by the timeout: the memory for incomplete "
+			 "datagrams had reached %s (%s bytes)%s", (unsigned long long)other,
+			 doctor_sysctl_keys[khigh], sysctl_or(s, khigh),
+			 ovl ? ", or fragments overlapped (a sender or middlebox bug, or an attack)" : "");
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)(high * 2 > 4194304 ? high * 2 : 4194304));
+		fix_sysctl(f, doctor_sysctl_keys[khigh], val, s->sysctl[khigh],
+			   "more memory for datagrams being reassembled; %s (now %s) must stay below it",
+			   doctor_sysctl_keys[klow], sysctl_or(s, klow));
+		fix_text(f, "application/sender: datagrams that fit the path MTU need no reassembly at all");
+	}
+}
+
+/* (4) softnet backlog drops and time squeezes, host-wide, interval only. */
+static void judge_softnet(struct judge *j)
+{
+	const struct doctor_sample *a = j->a, *b = j->b;
+	uint64_t drop = 0, sq = 0, tdrop = 0, tsq = 0, cur;
+	char dl[200] = "", sl[200] = "", val[32];
+	size_t doff = 0, soff = 0;
+
+	if (!b->have[SRC_SOFTNET] || (a && !a->have[SRC_SOFTNET])) {
+		check(j, "softnet-drops", false, "%s", src_err(j, SRC_SOFTNET));
+		check(j, "softnet-squeeze", false, "%s", src_err(j, SRC_SOFTNET));
+		return;
+	}
+	for (size_t i = 0; i < b->softnet.n; i++) {
+		tdrop += b->softnet.cpu[i].dropped;
+		tsq += b->softnet.cpu[i].squeezed;
+	}
+	if (!a) {
+		check(j, "softnet-drops", false,
+		      "host-wide counters since boot (dropped %llu, time_squeeze %llu over %zu CPUs) say nothing "
+		      "about now: use --since SECONDS", (unsigned long long)tdrop, (unsigned long long)tsq,
+		      b->softnet.n);
+		check(j, "softnet-squeeze", false, "needs --since SECONDS, as softnet-drops");
+		return;
+	}
+	for (size_t i = 0; i < b->softnet.n; i++) {
+		const struct doctor_softnet_cpu *c1 = &b->softnet.cpu[i], *c0 = NULL;
+		uint64_t d, q;
+
+		for (size_t k = 0; k < a->softnet.n && !c0; k++)
+			if (a->softnet.cpu[k].cpu == c1->cpu)
+				c0 = &a->softnet.cpu[k];
+		if (!c0)
+			continue;	/* came online in between */
+		d = c1->dropped >= c0->dropped ? c1->dropped - c0->dropped : 0;
+		q = c1->squeezed >= c0->squeezed ? c1->squeezed - c0->squeezed : 0;
+		drop += d;
+		sq += q;
+		if (d)
+			(void)str_appendf(dl, sizeof(dl), &doff, "%sCPU %u +%llu", doff ? ", " : "", c1->cpu,
+					  (unsigned long long)d);
+		if (q)
+			(void)str_appendf(sl, sizeof(sl), &soff, "%sCPU %u +%llu", soff ? ", " : "", c1->cpu,
+					  (unsigned long long)q);
+	}
+	check(j, "softnet-drops", true, "softnet_stat dropped +%llu on %zu CPUs %s (host-wide)",
+	      (unsigned long long)drop, b->softnet.n, j->when);
+	check(j, "softnet-squeeze", true, "softnet_stat time_squeeze +%llu %s (host-wide)",
+	      (unsigned long long)sq, j->when);
+	if (drop) {
+		struct doctor_finding *f = finding(j, "softnet-drops", SEV_WARNING);
+
+		if (!f)
+			return;
+		f->host = true;
+		snprintf(f->subject, sizeof(f->subject), "host");
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "softnet_stat dropped +%llu %s (%s); net.core.netdev_max_backlog %s",
+			 (unsigned long long)drop, j->when, dl, sysctl_or(b, DS_NETDEV_MAX_BACKLOG));
+		value(f, "dropped", drop);
+		snprintf(f->cause, sizeof(f->cause),
+			 "packets arrived at a CPU's input backlog (loopback, veth, RPS and non-NAPI drivers queue "
+			 "there) faster than its softirq processed them, and the backlog was full at "
+			 "netdev_max_backlog, so they were dropped before any protocol saw them");
+		if (sysctl_u64(b, DS_NETDEV_MAX_BACKLOG, &cur)) {
+			snprintf(val, sizeof(val), "%llu", (unsigned long long)(cur * 2 > 2000 ? cur * 2 : 2000));
+			fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_MAX_BACKLOG], val, b->sysctl[DS_NETDEV_MAX_BACKLOG],
+				   "a longer backlog per CPU (host-wide key; memory only while it fills)");
+		}
+		fix_text(f, "if one CPU takes all the drops: spread receive processing (RPS: "
+			 "/sys/class/net/DEV/queues/rx-N/rps_cpus, or more NIC queues)");
+	}
+	if (sq) {
+		struct doctor_finding *f = finding(j, "softnet-squeeze", SEV_INFO);
+
+		if (!f)
+			return;
+		f->host = true;
+		snprintf(f->subject, sizeof(f->subject), "host");
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "softnet_stat time_squeeze +%llu %s (%s); net.core.netdev_budget %s, "
+			 "net.core.netdev_budget_usecs %s",
+			 (unsigned long long)sq, j->when, sl, sysctl_or(b, DS_NETDEV_BUDGET),
+			 sysctl_or(b, DS_NETDEV_BUDGET_USECS));
+		value(f, "time_squeeze", sq);
+		snprintf(f->cause, sizeof(f->cause),
+			 "the receive softirq stopped with packets still waiting because it had used its budget "
+			 "(netdev_budget packets or netdev_budget_usecs): the rest waits for the next round or "
+			 "ksoftirqd, adding latency");
+		if (sysctl_u64(b, DS_NETDEV_BUDGET, &cur)) {
+			snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
+			fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET], val, b->sysctl[DS_NETDEV_BUDGET],
+				   "more packets per softirq round (host-wide; other tasks on that CPU wait longer)");
+		}
+		if (sysctl_u64(b, DS_NETDEV_BUDGET_USECS, &cur)) {
+			snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
+			fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET_USECS], val,
+				   b->sysctl[DS_NETDEV_BUDGET_USECS], "more time per softirq round (host-wide)");
+		}
+	}
+}
+
+void doctor_judge(const struct doctor_sample *first, const struct doctor_sample *last,
+		  double interval, struct doctor_report *r)
+{
+	struct judge j = { .a = first, .b = last, .r = r };
+
+	r->interval = first ? interval : 0;
+	if (first)
+		snprintf(j.when, sizeof(j.when), "over %.0f s", interval);
+	else
+		snprintf(j.when, sizeof(j.when), "%s", r->baseline ? r->baseline : "since boot");
+	judge_ports(&j);
+	judge_timewait(&j);
+	judge_accept(&j);
+	judge_syn(&j);
+	judge_softnet(&j);
+	judge_frag(&j, false);
+	judge_frag(&j, true);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+int doctor_report_checked(const struct doctor_report *r)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->nchecks; i++)
+		n += r->checks[i].checked;
+	return n;
+}
+
+static void print_human(const struct doctor_report *r, const char *ns, FILE *out)
+{
+	int count[3] = { 0 }, nnot = 0;
+
+	fprintf(out, "accelctl doctor: network namespace %s; ", ns ? ns : "of this process");
+	if (r->interval > 0)
+		fprintf(out, "counters over %.0f s (two samples), sockets now\n", r->interval);
+	else
+		fprintf(out, "counters %s (no --since), sockets now\n", r->baseline);
+	for (int i = 0; i < r->n; i++) {
+		const struct doctor_finding *f = &r->f[i];
+		char up[16];
+
+		count[f->severity]++;
+		snprintf(up, sizeof(up), "%s", sev_names[f->severity]);
+		for (char *c = up; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		fprintf(out, "\n%-8s %s: %s%s\n", up, f->id, f->subject, f->host ? " (host-wide)" : "");
+		fprintf(out, "  evidence: %s\n", f->evidence);
+		fprintf(out, "  cause:    %s\n", f->cause);
+		for (int k = 0; k < f->nfix; k++) {
+			const struct doctor_fix *x = &f->fix[k];
+
+			if (x->key[0])
+				fprintf(out, "  fix:      sysctl -w %s=\"%s\"   (now %s): %s\n", x->key, x->value,
+					x->current[0] ? x->current : "unknown", x->text);
+			else
+				fprintf(out, "  fix:      %s\n", x->text);
+		}
+		fprintf(out, "  doc:      docs/doctor.md#%s\n", f->id);
+	}
+	fprintf(out, "\nchecked:\n");
+	for (int i = 0; i < r->nchecks; i++)
+		if (r->checks[i].checked)
+			fprintf(out, "  %-22s %s\n", r->checks[i].id, r->checks[i].detail);
+		else
+			nnot++;
+	if (nnot) {
+		fprintf(out, "not checked:\n");
+		for (int i = 0; i < r->nchecks; i++)
+			if (!r->checks[i].checked)
+				fprintf(out, "  %-22s %s\n", r->checks[i].id, r->checks[i].detail);
+	}
+	if (!r->n)
+		fprintf(out, "\nno findings\n");
+	else
+		fprintf(out, "\n%d finding%s: %d critical, %d warning, %d info\n", r->n, r->n == 1 ? "" : "s",
+			count[SEV_CRITICAL], count[SEV_WARNING], count[SEV_INFO]);
+}
+
+static void print_json(const struct doctor_report *r, const char *ns, FILE *out)
+{
+	struct json_writer jw;
+	int count[3] = { 0 };
+
+	jw_init(&jw, out, true);
+	jw_start_object(&jw);
+	jw_key(&jw, "netns");
+	if (ns)
+		jw_string(&jw, ns);
+	else
+		jw_null(&jw);
+	jw_kv_string(&jw, "counters", r->interval > 0 ? "interval" : "since-creation");
+	jw_key(&jw, "interval_s");
+	if (r->interval > 0)
+		jw_double(&jw, r->interval);
+	else
+		jw_null(&jw);
+	if (r->interval <= 0)
+		jw_kv_string(&jw, "baseline", r->baseline);
+	jw_key(&jw, "findings");
+	jw_start_array(&jw);
+	for (int i = 0; i < r->n; i++) {
+		const struct doctor_finding *f = &r->f[i];
+
+		count[f->severity]++;
+		jw_start_object(&jw);
+		jw_kv_string(&jw, "id", f->id);
+		jw_kv_string(&jw, "severity", sev_names[f->severity]);
+		jw_kv_string(&jw, "scope", f->host ? "host" : "namespace");
+		jw_kv_string(&jw, "subject", f->subject);
+		jw_key(&jw, "endpoint");
+		if (f->endpoint.role) {
+			jw_start_object(&jw);
+			jw_kv_string(&jw, "role", f->endpoint.role);
+			jw_kv_string(&jw, "address", f->endpoint.addr);
+			jw_kv_uint(&jw, "port", f->endpoint.port);
+			jw_key(&jw, "pid");
+			if (f->endpoint.pid)
+				jw_uint(&jw, (uint64_t)f->endpoint.pid);
+			else
+				jw_null(&jw);
+			jw_key(&jw, "comm");
+			if (f->endpoint.pid)
+				jw_string(&jw, f->endpoint.comm);
+			else
+				jw_null(&jw);
+			jw_end_object(&jw);
+		} else {
+			jw_null(&jw);
+		}
+		jw_key(&jw, "evidence");
+		jw_start_object(&jw);
+		jw_kv_string(&jw, "text", f->evidence);
+		jw_key(&jw, "interval_s");
+		if (r->interval > 0)
+			jw_double(&jw, r->interval);
+		else
+			jw_null(&jw);
+		jw_key(&jw, "values");
+		jw_start_object(&jw);
+		for (int k = 0; k < f->nvalues; k++)
+			jw_kv_uint(&jw, f->values[k].name, f->values[k].value);
+		jw_end_object(&jw);
+		jw_end_object(&jw);
+		jw_kv_string(&jw, "cause", f->cause);
+		jw_key(&jw, "fix");
+		jw_start_array(&jw);
+		for (int k = 0; k < f->nfix; k++) {
+			const struct doctor_fix *x = &f->fix[k];
+
+			jw_start_object(&jw);
+			if (x->key[0]) {
+				jw_kv_string(&jw, "sysctl", x->key);
+				jw_kv_string(&jw, "value", x->value);
+				jw_kv_string(&jw, "current", x->current);
+			}
+			jw_kv_string(&jw, "text", x->text);
+			jw_end_object(&jw);
+		}
+		jw_end_array(&jw);
+		{
+			char doc[96];
+
+			snprintf(doc, sizeof(doc), "docs/doctor.md#%s", f->id);
+			jw_kv_string(&jw, "doc", doc);
+		}
+		jw_end_object(&jw);
+	}
+	jw_end_array(&jw);
+	jw_key(&jw, "summary");
+	jw_start_object(&jw);
+	for (int s = SEV_CRITICAL; s >= SEV_INFO; s--)
+		jw_kv_uint(&jw, sev_names[s], count[s]);
+	jw_end_object(&jw);
+	for (int pass = 0; pass < 2; pass++) {
+		jw_key(&jw, pass ? "not_checked" : "checked");
+		jw_start_array(&jw);
+		for (int i = 0; i < r->nchecks; i++) {
+			if (r->checks[i].checked == !!pass)
+				continue;
+			jw_start_object(&jw);
+			jw_kv_string(&jw, "check", r->checks[i].id);
+			jw_kv_string(&jw, pass ? "reason" : "detail", r->checks[i].detail);
+			jw_end_object(&jw);
+		}
+		jw_end_array(&jw);
+	}
+	jw_end_object(&jw);
+	jw_finish(&jw);
+}
+
+int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	struct doctor_sample *a = NULL, *b = calloc(1, sizeof(*b));
+	struct doctor_report *r = calloc(1, sizeof(*r));
+	int rc = EXIT_FAIL;
+
+	if (!b || !r)
+		goto out;
+	r->baseline = netns_is_initial() ? "since boot" : "since the namespace was created";
+	if (o->since) {
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			goto out;
+		doctor_sample_read(a, false);
+		if (!ctx->json)
+			fprintf(stderr, "accelctl doctor: first sample taken; the second in %u s\n", o->since);
+		else
+			fprintf(stderr, "accelctl doctor: first sample taken\n");
+		/* the interval is the measurement: sleep it out, restarting on signals */
+		for (double end = a->mono + o->since, now = mono_now(); now < end; now = mono_now()) {
+			struct timespec ts = { .tv_sec = (time_t)(end - now),
+					       .tv_nsec = (long)((end - now - (time_t)(end - now)) * 1e9) };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	doctor_sample_read(b, true);
+	doctor_judge(a, b, a ? b->mono - a->mono : 0, r);
+	if (ctx->json)
+		print_json(r, ctx->netns, stdout);
+	else
+		print_human(r, ctx->netns, stdout);
+	rc = fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+	/* a run that could check nothing at all did not run */
+	if (rc == EXIT_OK && !doctor_report_checked(r)) {
+		fprintf(stderr, "accelctl doctor: none of the sources could be read; nothing was checked\n");
+		rc = EXIT_FAIL;
+	}
+out:
+	if (a)
+		doctor_sample_free(a);
+	if (b)
+		doctor_sample_free(b);
+	free(a);
+	free(b);
+	free(r);
+	return rc;
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * doctor.h - `accelctl doctor`: findings from the kernel's own counters.
+ *
+ * A run takes one sample of the namespace's counters (/proc/net/snmp,
+ * snmp6, netstat, sockstat, the host's softnet_stat), its sysctls and its
+ * TCP sockets (sock_diag), or two samples --since seconds apart, and
+ * judges them: each finding has an id, a severity, the evidence, the cause
+ * in one sentence, the fix (a sysctl key and value, or what to change in
+ * the application) and its section in docs/doctor.md.  Nothing needs to be
+ * attached.  The parsers and doctor_judge() are separate from the reading
+ * so that unit tests can feed them the kernel's text formats.
+ */
+#ifndef ACCEL_DOCTOR_H
+#define ACCEL_DOCTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct accel_ctx;
+struct cli_opts;
+
+/* Named counters in nstat's spelling: "TcpExtListenOverflows",
+ * "IpReasmFails", "Ip6ReasmTimeout". */
+#define DOCTOR_NAME_LEN 48
+struct doctor_counter {
+	char name[DOCTOR_NAME_LEN];
+	uint64_t value;
+};
+
+struct doctor_counters {
+	size_t n, cap;
+	struct doctor_counter *c;
+};
+
+/* One CPU's line of /proc/net/softnet_stat. */
+struct doctor_softnet_cpu {
+	unsigned int cpu;		/* column 13 when the kernel has it, else the line number */
+	uint64_t processed, dropped, squeezed;
+};
+
+struct doctor_softnet {
+	size_t n;
+	struct doctor_softnet_cpu *cpu;
+};
+
+/* One TCP socket from sock_diag (IPv4-mapped IPv6 addresses folded to
+ * IPv4). */
+struct doctor_sock {
+	uint8_t family;			/* AF_INET, AF_INET6 */
+	uint8_t state;			/* TCP_ESTABLISHED ... as in the kernel */
+	uint16_t sport, dport;		/* host order */
+	uint8_t saddr[16], daddr[16];
+	uint32_t rqueue, wqueue;	/* listener: accept queue length, max */
+	uint32_t inode;
+	int pid;			/* listener: a process holding it (0: none found) */
+	char comm[16];
+};
+
+struct doctor_socks {
+	size_t n, cap;
+	struct doctor_sock *s;
+};
+
+/* The sysctls doctor looks at; "" when unreadable. */
+enum doctor_sysctl {
+	DS_PORT_RANGE,			/* net.ipv4.ip_local_port_range */
+	DS_TW_REUSE,
+	DS_TIMESTAMPS,
+	DS_SOMAXCONN,
+	DS_MAX_SYN_BACKLOG,
+	DS_SYNCOOKIES,
+	DS_MAX_TW_BUCKETS,
+	DS_IPFRAG_HIGH,
+	DS_IPFRAG_LOW,
+	DS_IPFRAG_TIME,
+	DS_IP6FRAG_HIGH,
+	DS_IP6FRAG_LOW,
+	DS_IP6FRAG_TIME,
+	DS_NETDEV_MAX_BACKLOG,		/* host-wide: read in the initial namespace */
+	DS_NETDEV_BUDGET,
+	DS_NETDEV_BUDGET_USECS,
+	DS_MAX,
+};
+extern const char *const doctor_sysctl_keys[DS_MAX];
+
+/* Which sources a sample could read; why not in err[]. */
+enum doctor_source {
+	SRC_SNMP, SRC_NETSTAT, SRC_SNMP6, SRC_SOCKSTAT, SRC_SOFTNET, SRC_SOCKS, SRC_MAX,
+};
+
+struct doctor_sample {
+	double mono;			/* CLOCK_MONOTONIC seconds */
+	bool have[SRC_MAX];
+	char err[SRC_MAX][160];
+	struct doctor_counters ctr;	/* snmp + netstat + snmp6 */
+	uint64_t sockstat_tw;		/* /proc/net/sockstat TCP tw */
+	struct doctor_softnet softnet;
+	struct doctor_socks socks;	/* read for the last sample only */
+	char sysctl[DS_MAX][64];
+};
+
+enum doctor_severity { SEV_INFO = 0, SEV_WARNING, SEV_CRITICAL };
+
+#define DOCTOR_MAX_FIX 4
+#define DOCTOR_MAX_VALUES 12
+struct doctor_fix {
+	char key[64];			/* sysctl key, or "" for an application/operator change */
+	char value[64];
+	char current[64];
+	char text[512];
+};
+
+struct doctor_finding {
+	const char *id;
+	enum doctor_severity severity;
+	bool host;			/* host-wide (softnet) rather than the namespace */
+	char subject[128];		/* "listener 127.0.0.1:7101", "destination 10.0.0.1:5432", "CPU 1" */
+	char evidence[1024];
+	char cause[512];
+	int nfix;
+	struct doctor_fix fix[DOCTOR_MAX_FIX];
+	int nvalues;
+	struct { const char *name; uint64_t value; } values[DOCTOR_MAX_VALUES];
+	/* the socket the finding is about, when it is about one */
+	struct {
+		const char *role;	/* "listener", "destination"; NULL: none */
+		char addr[48];		/* without the port */
+		uint16_t port;
+		int pid;		/* listener's owner, 0: not found */
+		char comm[16];
+	} endpoint;
+};
+
+struct doctor_check {
+	const char *id;
+	char detail[240];		/* what was looked at, or why it was not */
+	bool checked;
+};
+
+#define DOCTOR_MAX_FINDINGS 64
+#define DOCTOR_MAX_CHECKS 16
+struct doctor_report {
+	double interval;		/* seconds between the samples; 0: one sample */
+	const char *baseline;		/* one sample: what the counters count from */
+	int n;
+	struct doctor_finding f[DOCTOR_MAX_FINDINGS];
+	int nchecks;
+	struct doctor_check checks[DOCTOR_MAX_CHECKS];
+};
+
+/* Thresholds (docs/doctor.md). */
+#define DOCTOR_PORTS_WARN_PCT 50
+#define DOCTOR_PORTS_CRIT_PCT 90
+
+/* Parsers of the kernel's formats: 0 or -errno.  Counters are appended. */
+int doctor_parse_snmp(const char *text, struct doctor_counters *c);	/* snmp, netstat */
+int doctor_parse_snmp6(const char *text, struct doctor_counters *c);
+int doctor_parse_softnet(const char *text, struct doctor_softnet *s);
+int doctor_parse_sockstat_tw(const char *text, uint64_t *tw);
+/* The counter's value; false when absent. */
+bool doctor_counter(const struct doctor_counters *c, const char *name, uint64_t *v);
+
+/* Read a sample of the current network namespace (socks: also the TCP
+ * sockets).  Never fails: what cannot be read is marked in have/err. */
+void doctor_sample_read(struct doctor_sample *s, bool socks);
+void doctor_sample_free(struct doctor_sample *s);
+
+/* Judge: first (NULL without --since) and last sample, seconds between. */
+void doctor_judge(const struct doctor_sample *first, const struct doctor_sample *last,
+		  double interval, struct doctor_report *r);
+
+/* How many checks could be made (0: every source failed). */
+int doctor_report_checked(const struct doctor_report *r);
+
+int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o);
+
+#endif

@@ -71,7 +71,31 @@ struct attach_opts {
 	bool no_tune;
 	bool dry_run;
 	bool auto_tune;
+	unsigned int set;		/* bit per enum attach_key given (command line or profile) */
 };
+
+/*
+ * The feature options attach takes on the command line (--NAME) and in a
+ * profile section ([SECTION] NAME = ...), parsed by one function
+ * (user/attach_opts.c).
+ */
+enum attach_key {
+	AK_CGROUP, AK_PORTS, AK_EXCLUDE_PORTS, AK_EVENT_PORTS, AK_LEARN, AK_LEARN_CONNS, AK_LEARN_WINDOW,
+	AK_IFACE, AK_INGRESS, AK_COUNT
+};
+struct attach_key_def {
+	const char *name;		/* the long option and the INI key */
+	const char *section;		/* the profile section */
+};
+extern const struct attach_key_def attach_keys[AK_COUNT];
+/* The key NAME (in SECTION unless NULL), or -1. */
+int attach_key_by_name(const char *section, const char *name);
+/* Parse VALUE into a.  0; -EINVAL with the reason in err (what is wrong
+ * with the value, without the option's name); -ENOMEM. */
+int attach_opt_set(struct attach_opts *a, int key, const char *value, char *err, size_t len);
+/* Copy one option from src to dst (a profile's, where the command line
+ * left it unset). */
+void attach_opt_copy(struct attach_opts *dst, const struct attach_opts *src, int key);
 
 struct accel_ctx {
 	char pin_root[PATH_MAX];

@@ -93,10 +93,6 @@ static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
 
 static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o);
 
-static const int attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCLUDE_PORTS,
-				   OPT_EVENT_PORTS, OPT_LEARN, OPT_LEARN_CONNS, OPT_LEARN_WINDOW,
-				   OPT_IFACE, OPT_INGRESS, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
-				   OPT_AUTO, 0 };
 static const int detach_opts[] = { OPT_FORCE, OPT_TIMEOUT, OPT_KEEP_TUNING, 0 };
 static const int json_opts[] = { OPT_JSON, 0 };
 static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
@@ -122,7 +118,7 @@ static const struct command commands[] = {
 	  "exit; they stay attached until `accelctl detach`.  All or nothing: if any\n"
 	  "feature fails, what was attached is undone.  Attaching again while attached\n"
 	  "says so and changes nothing.",
-	  attach_opts, cmd_attach },
+	  cli_attach_opts, cmd_attach },
 	{ "detach", NULL, "detach everything attach did and restore tuned settings",
 	  "Detach and unpin every program and map under the pin root, restore what\n"
 	  "tuning changed, and remove the pin root and instance record.  Bypassed\n"

@@ -53,7 +53,7 @@ static const struct opt_spec specs[] = {
 	{ OPT_LEARN_WINDOW, "learn-window", required_argument, "SECONDS",
 	  "bypass: the --learn-conns must fall within SECONDS (1-86400, default " ACCEL_STR(ACCEL_BYPASS_LEARN_WINDOW_S) ")" },
 	{ OPT_IFACE, "iface", required_argument, "IF",
-	  "netacct: interface to account (repeatable; default lo and the default-route interfaces)" },
+	  "netacct: interface to account (repeatable or comma-separated; default lo and the default-route interfaces)" },
 	{ OPT_INGRESS, "ingress", required_argument, "HOOK",
 	  "netacct: ingress hook: auto (default: tc on veth and where no XDP program can be added, "
 	  "XDP elsewhere), xdp (fail if XDP cannot be attached) or tc" },
@@ -84,6 +84,12 @@ static const struct opt_spec specs[] = {
 	  "doctor" },
 };
 
+/* attach's options: its feature options (attach_keys) among them. */
+const int cli_attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCLUDE_PORTS,
+				OPT_EVENT_PORTS, OPT_LEARN, OPT_LEARN_CONNS, OPT_LEARN_WINDOW,
+				OPT_IFACE, OPT_INGRESS, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
+				OPT_AUTO, 0 };
+
 /* Accepted by every command. */
 static const int global_opts[] = { OPT_VERBOSE, OPT_HELP, OPT_PIN_ROOT, OPT_STATE_DIR, OPT_NETNS, 0 };
 
@@ -93,6 +99,14 @@ static const struct opt_spec *spec_of(int id)
 		if (specs[i].id == id)
 			return &specs[i];
 	return NULL;
+}
+
+int cli_opt_by_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(specs); i++)
+		if (!strcmp(specs[i].name, name))
+			return specs[i].id;
+	return -1;
 }
 
 void cli_usage_line(const struct command *cmd, FILE *out)
@@ -193,6 +207,19 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
+		const struct opt_spec *sp = spec_of(c);
+		int ak = sp ? attach_key_by_name(NULL, sp->name) : -1;
+
+		/* a feature option: the parser profiles use too */
+		if (ak >= 0) {
+			int e = attach_opt_set(&ctx->attach, ak, optarg, err, sizeof(err));
+
+			if (e == -ENOMEM)
+				return EXIT_FAIL;
+			if (e)
+				return usage_error(cmd, "--%s: %s", sp->name, err);
+			continue;
+		}
 		switch (c) {
 		case OPT_VERBOSE: o->verbose++; break;
 		case OPT_HELP: o->help = true; break;
@@ -212,72 +239,6 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 			if (features_parse(optarg, &ctx->attach.features, err, sizeof(err)))
 				return usage_error(cmd, "--features: %s%s", err, "");
 			ctx->attach.features_explicit = true;
-			break;
-		case OPT_CGROUP: ctx->attach.cgroup = optarg; break;
-		case OPT_PORTS:
-		case OPT_EXCLUDE_PORTS:
-		case OPT_EVENT_PORTS: {
-			struct port_list *pl = c == OPT_PORTS ? &ctx->attach.ports :
-					       c == OPT_EXCLUDE_PORTS ? &ctx->attach.exclude_ports :
-					       &ctx->attach.event_ports;
-			unsigned int bit = c == OPT_PORTS ? 1u : c == OPT_EXCLUDE_PORTS ? 2u : 4u;
-			const char *name = c == OPT_PORTS ? "ports" :
-					   c == OPT_EXCLUDE_PORTS ? "exclude-ports" : "event-ports";
-
-			/* "none" empties a list (for `bypass policy`) */
-			if (!strcmp(optarg, "none")) {
-				pl->n = 0;
-				ctx->attach.lists_set |= bit;
-				break;
-			}
-			if (port_list_parse(optarg, pl, err, sizeof(err)))
-				return usage_error(cmd, "--%s: %s", name, err);
-			ctx->attach.lists_set |= bit;
-			break;
-		}
-		case OPT_LEARN:
-			if (!strcmp(optarg, "on"))
-				ctx->attach.learn = 1;
-			else if (!strcmp(optarg, "off"))
-				ctx->attach.learn = 0;
-			else
-				return usage_error(cmd, "--learn: '%s' is not on or off%s", optarg, "");
-			break;
-		case OPT_LEARN_CONNS:
-			if (parse_u64(optarg, 1, 10000, &v))
-				return usage_error(cmd, "--learn-conns: '%s' is not a number of connections (1-10000)%s",
-						   optarg, "");
-			ctx->attach.learn_conns = (unsigned int)v;
-			break;
-		case OPT_LEARN_WINDOW:
-			if (parse_u64(optarg, 1, 86400, &v))
-				return usage_error(cmd, "--learn-window: '%s' is not a number of seconds (1-86400)%s",
-						   optarg, "");
-			ctx->attach.learn_window_s = (unsigned int)v;
-			break;
-		case OPT_IFACE: {
-			unsigned int idx;
-			int e;
-
-			if (ctx->attach.nifaces >= ACCEL_MAX_IFACES)
-				return usage_error(cmd, "--iface: at most %s interfaces%s",
-						   ACCEL_STR(ACCEL_MAX_IFACES), "");
-			/* Existence is checked once inside the target netns. */
-			e = ifname_to_index(optarg, &idx);
-			if (e == -EINVAL)
-				return usage_error(cmd, "--iface: '%s' is not a valid interface name%s", optarg, "");
-			snprintf(ctx->attach.ifaces[ctx->attach.nifaces++], 16, "%s", optarg);
-			break;
-		}
-		case OPT_INGRESS:
-			if (!strcmp(optarg, "auto"))
-				ctx->attach.ingress = ACCEL_INGRESS_AUTO;
-			else if (!strcmp(optarg, "xdp"))
-				ctx->attach.ingress = ACCEL_INGRESS_XDP;
-			else if (!strcmp(optarg, "tc"))
-				ctx->attach.ingress = ACCEL_INGRESS_TC;
-			else
-				return usage_error(cmd, "--ingress: '%s' is not auto, xdp or tc%s", optarg, "");
 			break;
 		case OPT_CONFIG: ctx->attach.config = optarg; break;
 		case OPT_PROFILE: ctx->attach.profile = optarg; break;

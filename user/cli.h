@@ -69,6 +69,10 @@ struct command {
 int cli_parse(const struct command *cmd, int argc, char **argv,
 	      struct accel_ctx *ctx, struct cli_opts *o);
 void cli_usage_line(const struct command *cmd, FILE *out);
+/* The option id of --NAME, or -1. */
+int cli_opt_by_name(const char *name);
+/* attach's option list (0-terminated). */
+extern const int cli_attach_opts[];
 void cli_command_help(const struct command *cmd, FILE *out);
 void cli_main_help(const struct command *cmds, int ncmds, FILE *out);
 

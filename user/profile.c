@@ -8,8 +8,11 @@
  *                        net.core.somaxconn = >=8192   (raise only, never lower)
  *   [nic "IFNAME"]       mtu, rx-ring, tx-ring, combined, rx, tx = N
  *                        gro, gso, tso, lro = on|off
- *   [bypass]             enable = on|off, cgroup, ports, exclude-ports
- *   [netacct]            enable = on|off, iface = lo,eth0
+ *   [bypass]             enable = on|off, cgroup, ports, exclude-ports,
+ *                        event-ports, learn, learn-conns, learn-window
+ *   [netacct]            enable = on|off, iface = lo,eth0, ingress
+ *                        (the attach options of the same name: one parser,
+ *                        user/attach_opts.c)
  *   [tcpstate]           enable = on|off
  *   [auto]               bounds for auto-tune (see docs/tuning.md)
  *
@@ -155,6 +158,7 @@ void profile_init(struct tune_profile *p, const char *name)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->enable_bypass = p->enable_netacct = p->enable_tcpstate = p->enable_tune = PROFILE_UNSET;
+	p->attach.learn = -1;
 	p->bounds.port_pressure_pct = 80;
 	p->bounds.interval = 10;
 }
@@ -349,6 +353,7 @@ static int h_feature(struct parse_state *ps, const char *section, const char *na
 {
 	struct tune_profile *p = ps->p;
 	char err[160];
+	int k;
 
 	if (!strcmp(name, "enable")) {
 		int o = parse_onoff(value);
@@ -363,24 +368,21 @@ static int h_feature(struct parse_state *ps, const char *section, const char *na
 			p->enable_tcpstate = o;
 		return 1;
 	}
-	if (!strcmp(section, "bypass")) {
-		struct port_list pl;
+	k = attach_key_by_name(section, name);
+	if (k >= 0) {
+		char *raw = p->raw[k];
+		size_t n = k == AK_IFACE ? strlen(raw) : 0;
+		int e;
 
-		if (!strcmp(name, "cgroup"))
-			return set_str(ps, p->cgroup, sizeof(p->cgroup), name, value);
-		if (!strcmp(name, "ports") || !strcmp(name, "exclude-ports")) {
-			if (port_list_parse(value, &pl, err, sizeof(err)))
-				return perr(ps, "%s: %s", name, err);
-			return set_str(ps, !strcmp(name, "ports") ? p->ports : p->exclude_ports,
-				       sizeof(p->ports), name, value);
-		}
-	} else if (!strcmp(section, "netacct") && !strcmp(name, "iface")) {
-		size_t n = strlen(p->ifaces);
-
-		/* repeatable, and/or comma separated */
-		if (n + strlen(value) + 2 >= sizeof(p->ifaces))
-			return perr(ps, "iface: too many interfaces%s%s", "", "");
-		snprintf(p->ifaces + n, sizeof(p->ifaces) - n, "%s%s", n ? "," : "", value);
+		if (n + strlen(value) + 2 >= sizeof(p->raw[0]))
+			return perr(ps, "%s: value too long%s", name, "");
+		e = attach_opt_set(&p->attach, k, value, err, sizeof(err));
+		if (e == -ENOMEM)
+			return 0;
+		if (e)
+			return perr(ps, "%s: %s", name, err);
+		/* iface is repeatable: the lines add up */
+		snprintf(raw + n, sizeof(p->raw[0]) - n, "%s%s", n ? "," : "", value);
 		return 1;
 	}
 	return perr(ps, "unknown key '%s' in [%s]", name, section);
@@ -526,7 +528,6 @@ int profile_load_for_attach(const struct accel_ctx *ctx, struct tune_profile *p)
 int profile_merge_attach_opts(struct accel_ctx *ctx, const struct tune_profile *p)
 {
 	struct attach_opts *a = &ctx->attach;
-	char err[160], buf[512], *tok, *save = NULL;
 	static const struct {
 		const char *name;
 		size_t off;
@@ -571,30 +572,10 @@ int profile_merge_attach_opts(struct accel_ctx *ctx, const struct tune_profile *
 			a->features_explicit = true;
 		}
 	}
-	if (!a->cgroup && p->cgroup[0])
-		a->cgroup = strdup(p->cgroup);
-	if (!a->ports.n && p->ports[0] && port_list_parse(p->ports, &a->ports, err, sizeof(err))) {
-		pr_warn("profile %s: [bypass] ports: %s\n", p->source, err);
-		return -ACCEL_ECONFIG;
-	}
-	if (!a->exclude_ports.n && p->exclude_ports[0] &&
-	    port_list_parse(p->exclude_ports, &a->exclude_ports, err, sizeof(err))) {
-		pr_warn("profile %s: [bypass] exclude-ports: %s\n", p->source, err);
-		return -ACCEL_ECONFIG;
-	}
-	if (!a->nifaces && p->ifaces[0]) {
-		snprintf(buf, sizeof(buf), "%s", p->ifaces);
-		for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-			unsigned int idx;
-
-			if (a->nifaces >= ACCEL_MAX_IFACES || ifname_to_index(tok, &idx) == -EINVAL) {
-				pr_warn("profile %s: [netacct] iface: '%s' is not a valid interface name "
-					"(or more than %d)\n", p->source, tok, ACCEL_MAX_IFACES);
-				return -ACCEL_ECONFIG;
-			}
-			snprintf(a->ifaces[a->nifaces++], sizeof(a->ifaces[0]), "%s", tok);
-		}
-	}
+	/* what the command line left unset */
+	for (int k = 0; k < AK_COUNT; k++)
+		if ((p->attach.set & (1u << k)) && !(a->set & (1u << k)))
+			attach_opt_copy(a, &p->attach, k);
 	return 0;
 }
 
@@ -626,23 +607,21 @@ static void profile_print(const struct tune_profile *p, FILE *out)
 			if (p->items[k].kind != TK_SYSCTL && !strcmp(p->items[k].ifname, it->ifname))
 				fprintf(out, "%s = %s\n", p->items[k].key, p->items[k].value);
 	}
-	if (p->enable_bypass != PROFILE_UNSET || p->cgroup[0] || p->ports[0] || p->exclude_ports[0]) {
-		fprintf(out, "\n[bypass]\n");
-		if (p->enable_bypass != PROFILE_UNSET)
-			fprintf(out, "enable = %s\n", ens[p->enable_bypass]);
-		if (p->cgroup[0])
-			fprintf(out, "cgroup = %s\n", p->cgroup);
-		if (p->ports[0])
-			fprintf(out, "ports = %s\n", p->ports);
-		if (p->exclude_ports[0])
-			fprintf(out, "exclude-ports = %s\n", p->exclude_ports);
-	}
-	if (p->enable_netacct != PROFILE_UNSET || p->ifaces[0]) {
-		fprintf(out, "\n[netacct]\n");
-		if (p->enable_netacct != PROFILE_UNSET)
-			fprintf(out, "enable = %s\n", ens[p->enable_netacct]);
-		if (p->ifaces[0])
-			fprintf(out, "iface = %s\n", p->ifaces);
+	for (int sec = 0; sec < 2; sec++) {
+		const char *name = sec ? "netacct" : "bypass";
+		int en = sec ? p->enable_netacct : p->enable_bypass;
+		bool any = en != PROFILE_UNSET;
+
+		for (int k = 0; k < AK_COUNT; k++)
+			any |= !strcmp(attach_keys[k].section, name) && (p->attach.set & (1u << k));
+		if (!any)
+			continue;
+		fprintf(out, "\n[%s]\n", name);
+		if (en != PROFILE_UNSET)
+			fprintf(out, "enable = %s\n", ens[en]);
+		for (int k = 0; k < AK_COUNT; k++)
+			if (!strcmp(attach_keys[k].section, name) && (p->attach.set & (1u << k)))
+				fprintf(out, "%s = %s\n", attach_keys[k].name, p->raw[k]);
 	}
 	if (p->enable_tcpstate != PROFILE_UNSET)
 		fprintf(out, "\n[tcpstate]\nenable = %s\n", ens[p->enable_tcpstate]);

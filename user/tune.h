@@ -74,10 +74,8 @@ struct tune_profile {
 	struct tune_item items[TUNE_MAX_ITEMS];
 	/* sections for the other features ([bypass], [netacct], [tcpstate]) */
 	int enable_bypass, enable_netacct, enable_tcpstate, enable_tune;
-	char cgroup[PATH_MAX];
-	char ports[512];
-	char exclude_ports[512];
-	char ifaces[512];		/* comma separated */
+	struct attach_opts attach;	/* their options (attach.set says which were given) */
+	char raw[AK_COUNT][512];	/* as written (iface lines joined by commas) */
 	struct tune_bounds bounds;
 	bool has_auto;
 	/* first parse error, for messages */

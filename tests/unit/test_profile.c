@@ -12,7 +12,12 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include "accel.h"
+#include "cli.h"
 #include "tune.h"
 
 static struct tune_profile *parse(const char *text, int *err)
@@ -134,9 +139,12 @@ static void test_parse_full_profile(void **state)
 	assert_int_equal(p->enable_bypass, PROFILE_ON);
 	assert_int_equal(p->enable_tcpstate, PROFILE_OFF);
 	assert_int_equal(p->enable_netacct, PROFILE_UNSET);
-	assert_string_equal(p->cgroup, "/sys/fs/cgroup/redis");
-	assert_string_equal(p->ports, "6379,7000-7010");
-	assert_string_equal(p->ifaces, "lo, veth0,eth1");
+	assert_string_equal(p->attach.cgroup, "/sys/fs/cgroup/redis");
+	assert_string_equal(p->raw[AK_PORTS], "6379,7000-7010");
+	assert_int_equal(p->attach.ports.n, 2);
+	assert_string_equal(p->raw[AK_IFACE], "lo, veth0,eth1");
+	assert_int_equal(p->attach.nifaces, 3);
+	assert_string_equal(p->attach.ifaces[2], "eth1");
 	assert_true(p->has_auto);
 	assert_int_equal(p->bounds.somaxconn_max, 65535);
 	assert_true(p->bounds.tw_reuse);
@@ -216,6 +224,7 @@ static void test_merge_attach_opts(void **state)
 	assert_int_equal(err, 0);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.attach.cgroup = "/cg/from-cli";	/* the command line wins */
+	ctx.attach.set = 1u << AK_CGROUP;
 	assert_int_equal(profile_merge_attach_opts(&ctx, p), 0);
 	assert_string_equal(ctx.attach.cgroup, "/cg/from-cli");
 	assert_int_equal(ctx.attach.ports.n, 1);
@@ -438,6 +447,108 @@ static void test_tune_read_write_sysctl(void **state)
 	assert_non_null(strstr(err, "net.core.accelctl_no_such_key = 1: the kernel refused it"));
 }
 
+/* Every feature option of attach is an INI key of its section and the
+ * other way round: the same values give the same options, a bad value
+ * the same reason. */
+static const struct command parity_attach = { "attach", NULL, "test", NULL, cli_attach_opts, NULL };
+
+static const struct {
+	int key;
+	const char *good, *bad;
+} parity[] = {
+	{ AK_CGROUP, "/sys/fs/cgroup/redis", "" },
+	{ AK_PORTS, "6379,7000-7010", "70000" },
+	{ AK_EXCLUDE_PORTS, "22", "22-" },
+	{ AK_EVENT_PORTS, "6379", "redis" },
+	{ AK_LEARN, "off", "maybe" },
+	{ AK_LEARN_CONNS, "5", "0" },
+	{ AK_LEARN_WINDOW, "60", "86401" },
+	{ AK_IFACE, "lo,eth1", "bad/name" },
+	{ AK_INGRESS, "tc", "fast" },
+};
+
+/* cli_parse attach --NAME VALUE; its exit code, stderr in msg */
+static int cli_one(const char *name, const char *value, struct accel_ctx *ctx, char *msg, size_t len)
+{
+	char opt[64], *argv[] = { "accelctl", opt, (char *)value, NULL };
+	struct cli_opts o = { 0 };
+	FILE *f = tmpfile();
+	int saved = dup(2), ret;
+	size_t n;
+
+	snprintf(opt, sizeof(opt), "--%s", name);
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->attach.learn = -1;
+	fflush(stderr);
+	dup2(fileno(f), 2);
+	ret = cli_parse(&parity_attach, 3, argv, ctx, &o);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	n = fread(msg, 1, len - 1, f);
+	msg[n] = '\0';
+	fclose(f);
+	return ret;
+}
+
+static void test_attach_options_cli_ini_parity(void **state)
+{
+	(void)state;
+	assert_int_equal(ARRAY_SIZE(parity), AK_COUNT);
+	for (size_t i = 0; i < ARRAY_SIZE(parity); i++) {
+		const struct attach_key_def *d = &attach_keys[parity[i].key];
+		struct accel_ctx cli, ini;
+		struct tune_profile *p;
+		struct attach_opts scratch = { 0 };
+		char text[256], msg[1024], why[160], want[256];
+		int id = cli_opt_by_name(d->name), err;
+		bool listed = false;
+
+		/* the option exists and attach takes it */
+		assert_true(id > 0);
+		for (const int *o = cli_attach_opts; *o; o++)
+			listed |= *o == id;
+		if (!listed)
+			fail_msg("attach does not take --%s", d->name);
+		/* a good value: the same options either way */
+		assert_int_equal(cli_one(d->name, parity[i].good, &cli, msg, sizeof(msg)), 0);
+		snprintf(text, sizeof(text), "[%s]\n%s = %s\n", d->section, d->name, parity[i].good);
+		p = parse(text, &err);
+		assert_int_equal(err, 0);
+		memset(&ini, 0, sizeof(ini));
+		ini.attach.learn = -1;
+		assert_int_equal(profile_merge_attach_opts(&ini, p), 0);
+		assert_int_equal(cli.attach.set, 1u << parity[i].key);
+		assert_int_equal(ini.attach.set, cli.attach.set);
+		if (parity[i].key == AK_CGROUP) {
+			assert_string_equal(ini.attach.cgroup, cli.attach.cgroup);
+			ini.attach.cgroup = cli.attach.cgroup;
+		}
+		assert_memory_equal(&ini.attach, &cli.attach, sizeof(cli.attach));
+		free(p);
+		/* a bad value: refused by both, with the same reason */
+		assert_int_equal(attach_opt_set(&scratch, parity[i].key, parity[i].bad, why, sizeof(why)), -EINVAL);
+		assert_int_equal(cli_one(d->name, parity[i].bad, &cli, msg, sizeof(msg)), EXIT_USAGE);
+		snprintf(want, sizeof(want), "--%s: %s", d->name, why);
+		if (!strstr(msg, want))
+			fail_msg("--%s %s: '%s' lacks '%s'", d->name, parity[i].bad, msg, want);
+		snprintf(text, sizeof(text), "[%s]\n%s = %s\n", d->section, d->name, parity[i].bad);
+		p = parse(text, &err);
+		assert_int_equal(err, -ACCEL_ECONFIG);
+		snprintf(want, sizeof(want), "%s: %s", d->name, why);
+		if (!strstr(p->err, want))
+			fail_msg("[%s] %s = %s: '%s' lacks '%s'", d->section, d->name, parity[i].bad, p->err, want);
+		free(p);
+		/* and only in its own section */
+		snprintf(text, sizeof(text), "[%s]\n%s = %s\n", strcmp(d->section, "bypass") ? "bypass" : "netacct",
+			 d->name, parity[i].good);
+		p = parse(text, &err);
+		assert_int_equal(err, -ACCEL_ECONFIG);
+		free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_nic_limits),
 		cmocka_unit_test(test_tune_read_write_sysctl),
 		cmocka_unit_test(test_nic_link_reply_is_checked),
+		cmocka_unit_test(test_attach_options_cli_ini_parity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

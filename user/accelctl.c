@@ -105,7 +105,7 @@ static const int bypass_opts[] = { OPT_PORTS, OPT_EXCLUDE_PORTS, OPT_EVENT_PORTS
 static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	if (o->nargs != 1) {
-		fprintf(stderr, "accelctl bypass: expected one of on, off, policy, selftest\n");
+		pr_err_raw("accelctl bypass: expected one of on, off, policy, selftest\n");
 		return EXIT_USAGE;
 	}
 	return exit_code(bypass_command(ctx, o->args[0]));
@@ -197,7 +197,7 @@ static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o)
 	}
 	c = command_by_name(o->args[0]);
 	if (!c) {
-		fprintf(stderr, "accelctl: unknown command '%s'; see `accelctl help`\n", o->args[0]);
+		pr_err("unknown command '%s'; see `accelctl help`\n", o->args[0]);
 		return EXIT_USAGE;
 	}
 	cli_command_help(c, stdout);
@@ -240,12 +240,12 @@ int main(int argc, char **argv)
 			i++;	/* skip the value; parsed with the command's options */
 	}
 	if (i >= argc) {
-		cli_main_help(commands, ARRAY_SIZE(commands), stderr);
+		cli_main_help(commands, ARRAY_SIZE(commands), NULL);
 		return EXIT_USAGE;
 	}
 	cmd = command_by_name(argv[i]);
 	if (!cmd) {
-		fprintf(stderr, "accelctl: unknown command '%s'; see `accelctl help`\n", argv[i]);
+		pr_err("unknown command '%s'; see `accelctl help`\n", argv[i]);
 		return EXIT_USAGE;
 	}
 	/* Parse the leading globals and the command's options in one go. */
@@ -265,8 +265,8 @@ int main(int argc, char **argv)
 	}
 	ret = EXIT_USAGE;
 	if (!cmd->args && o.nargs) {
-		fprintf(stderr, "accelctl %s: unexpected argument '%s'\n", cmd->name, o.args[0]);
-		cli_usage_line(cmd, stderr);
+		pr_err_raw("accelctl %s: unexpected argument '%s'\n", cmd->name, o.args[0]);
+		cli_usage_line(cmd, NULL);
 		goto cleanup;
 	}
 	log_init(o.verbose);

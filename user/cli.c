@@ -86,8 +86,12 @@ static const struct opt_spec *spec_of(int id)
 
 void cli_usage_line(const struct command *cmd, FILE *out)
 {
-	fprintf(out, "usage: accelctl %s [OPTIONS]%s%s\n", cmd->name, cmd->args ? " " : "",
-		cmd->args ? cmd->args : "");
+	if (!out)
+		pr_err_raw("usage: accelctl %s [OPTIONS]%s%s\n", cmd->name, cmd->args ? " " : "",
+			   cmd->args ? cmd->args : "");
+	else
+		fprintf(out, "usage: accelctl %s [OPTIONS]%s%s\n", cmd->name, cmd->args ? " " : "",
+			cmd->args ? cmd->args : "");
 }
 
 static void print_opt(const struct opt_spec *s, FILE *out)
@@ -120,6 +124,21 @@ void cli_command_help(const struct command *cmd, FILE *out)
 
 void cli_main_help(const struct command *cmds, int ncmds, FILE *out)
 {
+	char *buf = NULL;
+	size_t len = 0;
+
+	/* NULL: as a usage error, through the log (journal priorities) */
+	if (!out) {
+		FILE *f = open_memstream(&buf, &len);
+
+		if (!f)
+			return;
+		cli_main_help(cmds, ncmds, f);
+		fclose(f);
+		pr_err_raw("%s", buf);
+		free(buf);
+		return;
+	}
 	fprintf(out,
 		"usage: accelctl [GLOBAL OPTIONS] COMMAND [OPTIONS]\n\n"
 		"accelctl attaches eBPF programs that accelerate and account same-host TCP:\n"
@@ -138,11 +157,12 @@ void cli_main_help(const struct command *cmds, int ncmds, FILE *out)
 
 static int usage_error(const struct command *cmd, const char *fmt, const char *a, const char *b)
 {
-	fprintf(stderr, "accelctl %s: ", cmd->name);
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
-	cli_usage_line(cmd, stderr);
-	fprintf(stderr, "Try 'accelctl %s --help' for more information.\n", cmd->name);
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	pr_err_raw("accelctl %s: %s\n", cmd->name, msg);
+	cli_usage_line(cmd, NULL);
+	pr_err_raw("Try 'accelctl %s --help' for more information.\n", cmd->name);
 	return EXIT_USAGE;
 }
 

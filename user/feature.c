@@ -117,7 +117,7 @@ int pin_dir_remove(const char *dir)
 				continue;
 			if (unlink(path) && errno != ENOENT) {
 				err = -errno;
-				pr_warn("cannot unpin %s: %s\n", path, strerror(-err));
+				pr_err("cannot unpin %s: %s\n", path, strerror(-err));
 			}
 		}
 	}
@@ -210,7 +210,7 @@ int instance_check_abi(const struct accel_ctx *ctx, const char *cmd)
 
 	if (instance_read(ctx, &ii) || ii.abi == ACCEL_ABI_VERSION)
 		return 0;
-	pr_warn("%s: the attached instance (state dir %s, pin root %s) was made by an accelctl with BPF ABI version %u; this accelctl has ABI version %u and cannot use its pinned maps.\n"
+	pr_err("%s: the attached instance (state dir %s, pin root %s) was made by an accelctl with BPF ABI version %u; this accelctl has ABI version %u and cannot use its pinned maps.\n"
 		"Fix: run `accelctl detach` with the accelctl that attached it, or `accelctl detach --force` with this one to remove it anyway.\n",
 		cmd, ctx->state_dir, ctx->pin_root, ii.abi, ACCEL_ABI_VERSION);
 	return -ACCEL_ECONFIG;
@@ -270,7 +270,7 @@ static int detach_mask(struct accel_ctx *ctx, unsigned int mask)
 			continue;
 		e = features[i]->detach(ctx);
 		if (e) {
-			pr_warn("detaching %s failed: %s\n", features[i]->name, strerror(-e));
+			pr_err("detaching %s failed: %s\n", features[i]->name, strerror(-e));
 			if (!err)
 				err = e;
 		} else {
@@ -309,7 +309,7 @@ static void rollback_mask(struct accel_ctx *ctx, unsigned int mask)
 			continue;
 		e = f->rollback ? f->rollback(ctx) : f->detach(ctx);
 		if (e)
-			pr_warn("rolling back %s failed: %s\n", f->name, strerror(-e));
+			pr_err("rolling back %s failed: %s\n", f->name, strerror(-e));
 	}
 }
 
@@ -322,7 +322,7 @@ int accel_attach(struct accel_ctx *ctx)
 
 	err = kernel_check_bpf(why, sizeof(why));
 	if (err) {
-		pr_warn("cannot attach: %s\n", why);
+		pr_err("cannot attach: %s\n", why);
 		return err;
 	}
 	err = bpffs_ensure(ctx->pin_root);
@@ -385,7 +385,7 @@ int accel_attach(struct accel_ctx *ctx)
 		want &= ~(1u << i);
 	}
 	if (!want) {
-		pr_warn("no feature can be attached on this host\n");
+		pr_err("no feature can be attached on this host\n");
 		err = -EOPNOTSUPP;
 		goto rollback;
 	}
@@ -406,7 +406,7 @@ int accel_attach(struct accel_ctx *ctx)
 			continue;
 		err = features[i]->attach(ctx);
 		if (err) {
-			pr_warn("attaching %s failed: %s\n", features[i]->name,
+			pr_err("attaching %s failed: %s\n", features[i]->name,
 				err == -ACCEL_ECONFIG ? "invalid configuration" : strerror(-err));
 			goto rollback;
 		}
@@ -420,7 +420,7 @@ int accel_attach(struct accel_ctx *ctx)
 	ii.abi = ACCEL_ABI_VERSION;
 	err = instance_write(ctx, &ii);
 	if (err) {
-		pr_warn("cannot record the attachment in %s: %s\n", ctx->state_dir, strerror(-err));
+		pr_err("cannot record the attachment in %s: %s\n", ctx->state_dir, strerror(-err));
 		goto rollback;
 	}
 	mask_names(done, names, sizeof(names));
@@ -450,7 +450,7 @@ static int keep_mask(struct accel_ctx *ctx, unsigned int keep)
 			continue;
 		err = features[i]->keep(ctx);
 		if (err) {
-			pr_warn("cannot keep %s: %s; the instance record stays, run detach again\n",
+			pr_err("cannot keep %s: %s; the instance record stays, run detach again\n",
 				features[i]->name, strerror(-err));
 			return err;
 		}
@@ -461,11 +461,18 @@ static int keep_mask(struct accel_ctx *ctx, unsigned int keep)
 /* The pin root stays while something outlives the detach: say what. */
 static void lingering_note(struct accel_ctx *ctx)
 {
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
 	int n = 0;
 
-	for (int i = 0; i < nfeatures; i++)
+	/* through the log, for the journal's priorities */
+	for (int i = 0; f && i < nfeatures; i++)
 		if (features[i]->lingering)
-			n += features[i]->lingering(ctx, NULL, stderr);
+			n += features[i]->lingering(ctx, NULL, f);
+	if (f && !fclose(f) && len)
+		log_msg(LOG_WARN, PRIO_WARNING, "", "%s", buf);
+	free(buf);
 	if (!n)
 		pr_warn("pin root %s not removed: it holds pins accelctl did not make\n", ctx->pin_root);
 }
@@ -546,7 +553,7 @@ int accel_detach(struct accel_ctx *ctx)
 	err = detach_mask(ctx, mask & ~keep);
 	mask_names(mask & ~keep, names, sizeof(names));
 	if (err) {
-		pr_warn("detach incomplete (%s); what is left is listed by `accelctl status`; fix the cause and run detach again\n",
+		pr_err("detach incomplete (%s); what is left is listed by `accelctl status`; fix the cause and run detach again\n",
 			names);
 		goto unlock;
 	}
@@ -811,7 +818,7 @@ int accel_collect(struct accel_ctx *ctx, struct metrics *m)
 			continue;
 		e = ft->collect(ctx, m);
 		if (e) {
-			pr_warn("reading %s counters failed: %s\n", ft->name, strerror(-e));
+			pr_err("reading %s counters failed: %s\n", ft->name, strerror(-e));
 			err = e;
 		}
 	}

@@ -519,7 +519,7 @@ int profile_load_for_attach(const struct accel_ctx *ctx, struct tune_profile *p)
 	else
 		err = profile_builtin(p, ctx->attach.profile ? ctx->attach.profile : "loopback");
 	if (err)
-		pr_warn("profile: %s\n", p->err);
+		pr_err("profile: %s\n", p->err);
 	return err;
 }
 
@@ -574,12 +574,12 @@ int profile_merge_attach_opts(struct accel_ctx *ctx, const struct tune_profile *
 	if (!a->cgroup && p->cgroup[0])
 		a->cgroup = strdup(p->cgroup);
 	if (!a->ports.n && p->ports[0] && port_list_parse(p->ports, &a->ports, err, sizeof(err))) {
-		pr_warn("profile %s: [bypass] ports: %s\n", p->source, err);
+		pr_err("profile %s: [bypass] ports: %s\n", p->source, err);
 		return -ACCEL_ECONFIG;
 	}
 	if (!a->exclude_ports.n && p->exclude_ports[0] &&
 	    port_list_parse(p->exclude_ports, &a->exclude_ports, err, sizeof(err))) {
-		pr_warn("profile %s: [bypass] exclude-ports: %s\n", p->source, err);
+		pr_err("profile %s: [bypass] exclude-ports: %s\n", p->source, err);
 		return -ACCEL_ECONFIG;
 	}
 	if (!a->nifaces && p->ifaces[0]) {
@@ -588,7 +588,7 @@ int profile_merge_attach_opts(struct accel_ctx *ctx, const struct tune_profile *
 			unsigned int idx;
 
 			if (a->nifaces >= ACCEL_MAX_IFACES || ifname_to_index(tok, &idx) == -EINVAL) {
-				pr_warn("profile %s: [netacct] iface: '%s' is not a valid interface name "
+				pr_err("profile %s: [netacct] iface: '%s' is not a valid interface name "
 					"(or more than %d)\n", p->source, tok, ACCEL_MAX_IFACES);
 				return -ACCEL_ECONFIG;
 			}
@@ -674,7 +674,7 @@ int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
 	if (!p)
 		return EXIT_FAIL;
 	if (o->nargs > 2 || (strcmp(verb, "show") && strcmp(verb, "check") && strcmp(verb, "list"))) {
-		fprintf(stderr, "usage: accelctl profile list | show [NAME|FILE] | check FILE\n");
+		pr_err_raw("usage: accelctl profile list | show [NAME|FILE] | check FILE\n");
 		err = EXIT_USAGE;
 		goto cleanup;
 	}
@@ -685,7 +685,7 @@ int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
 		goto cleanup;
 	}
 	if (!strcmp(verb, "check") && !arg) {
-		fprintf(stderr, "accelctl profile check: which FILE?\n");
+		pr_err_raw("accelctl profile check: which FILE?\n");
 		err = EXIT_USAGE;
 		goto cleanup;
 	}
@@ -693,12 +693,12 @@ int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
 		arg = ctx->attach.profile ? ctx->attach.profile : "loopback";
 	if (looks_like_file(arg) || !strcmp(verb, "check")) {
 		if (profile_parse_file(p, arg)) {
-			fprintf(stderr, "accelctl: %s\n", p->err);
+			pr_err("%s\n", p->err);
 			err = EXIT_USAGE;
 			goto cleanup;
 		}
 	} else if (profile_builtin(p, arg)) {
-		fprintf(stderr, "accelctl: %s\n", p->err);
+		pr_err("%s\n", p->err);
 		err = EXIT_USAGE;
 		goto cleanup;
 	}

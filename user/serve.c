@@ -92,7 +92,7 @@ static int collect_netns_enter(struct serve_state *st, bool *entered)
 static void collect_netns_leave(struct serve_state *st)
 {
 	if (st->host_netns_fd < 0 || setns(st->host_netns_fd, CLONE_NEWNET)) {
-		pr_warn("cannot return to the host network namespace: %s; /healthz now fails, restart serve\n",
+		pr_err("cannot return to the host network namespace: %s; /healthz now fails, restart serve\n",
 			strerror(errno));
 		st->unhealthy = true;
 	}
@@ -275,7 +275,7 @@ int serve_run(struct accel_ctx *ctx, struct cli_opts *o)
 		int fd = netns_open(ctx->netns);
 
 		if (fd < 0) {
-			pr_warn("network namespace '%s' not found in /run/netns (see `ip netns list`)\n",
+			pr_err("network namespace '%s' not found in /run/netns (see `ip netns list`)\n",
 				ctx->netns);
 			return -ENOENT;
 		}
@@ -284,7 +284,7 @@ int serve_run(struct accel_ctx *ctx, struct cli_opts *o)
 	st.host_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (st.host_netns_fd < 0) {
 		err = -errno;
-		pr_warn("cannot open this thread's network namespace: %s\n", strerror(-err));
+		pr_err("cannot open this thread's network namespace: %s\n", strerror(-err));
 		return err;
 	}
 	/* Block the stop signals before libmicrohttpd starts its thread, so

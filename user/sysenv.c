@@ -53,11 +53,11 @@ int netns_enter(const char *name)
 
 	fd = netns_open(name);
 	if (fd == -EINVAL) {
-		pr_warn("invalid network namespace name '%s'\n", name);
+		pr_err("invalid network namespace name '%s'\n", name);
 		return fd;
 	}
 	if (fd < 0) {
-		pr_warn("network namespace '%s' not found in /run/netns (see `ip netns list`)\n", name);
+		pr_err("network namespace '%s' not found in /run/netns (see `ip netns list`)\n", name);
 		return -ENOENT;
 	}
 	/* Keep a handle on the namespace we started in: host-wide sysctls
@@ -67,7 +67,7 @@ int netns_enter(const char *name)
 	err = setns(fd, CLONE_NEWNET) ? -errno : 0;
 	close(fd);
 	if (err)
-		pr_warn("cannot enter network namespace '%s': %s\n", name, strerror(-err));
+		pr_err("cannot enter network namespace '%s': %s\n", name, strerror(-err));
 	return err;
 }
 
@@ -113,7 +113,7 @@ int cgroup2_mount(const char *state_dir, char *buf, size_t len, bool *mounted)
 		return err;
 	if (mount("cgroup2", buf, "cgroup2", 0, NULL)) {
 		err = -errno;
-		pr_warn("no cgroup2 mounted and mounting one on %s failed: %s\n", buf, strerror(errno));
+		pr_err("no cgroup2 mounted and mounting one on %s failed: %s\n", buf, strerror(errno));
 		return err;
 	}
 	pr_debug("no cgroup2 mounted: mounted one on %s\n", buf);
@@ -145,14 +145,14 @@ int cgroup2_resolve(const char *mnt, const char *path, char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	if (!realpath(buf, real) || stat(real, &st) || !S_ISDIR(st.st_mode)) {
-		pr_warn("cgroup %s does not exist\n", buf);
+		pr_err("cgroup %s does not exist\n", buf);
 		return -ENOENT;
 	}
 	if (!realpath(mnt, realmnt))
 		return -errno;
 	mlen = strlen(realmnt);
 	if (strncmp(real, realmnt, mlen) || (real[mlen] != '/' && real[mlen] != '\0')) {
-		pr_warn("%s is not inside the cgroup2 mount %s\n", buf, realmnt);
+		pr_err("%s is not inside the cgroup2 mount %s\n", buf, realmnt);
 		return -EINVAL;
 	}
 	snprintf(buf, len, "%s", real);

@@ -226,6 +226,32 @@ test_cli_usage_and_help() {
 	pass
 }
 
+# Under systemd (JOURNAL_STREAM names stderr) every stderr line carries its
+# sd-daemon priority, once; libbpf's lines have one "libbpf: " each.  With
+# stderr elsewhere nothing changes.
+test_journal_priorities_on_every_line() {
+	local ns err="$TMP/stderr" js rc=0 out
+	ns=$(netns_new)
+	: >"$err"
+	js=$(stat -c '%d:%i' "$err")
+	JOURNAL_STREAM=$js $A --netns "$ns" -vv attach --features tcpstate 2>>"$err" >/dev/null
+	JOURNAL_STREAM=$js $A -v detach 2>>"$err" >/dev/null
+	JOURNAL_STREAM=$js $A attach --bogus 2>>"$err" >/dev/null || rc=$?
+	assert_eq "$rc" 2 "attach --bogus exit code"
+	[ -s "$err" ] || fail "nothing on stderr"
+	grep -vqE '^<[3467]>' "$err" && fail "lines without a priority: $(grep -vE '^<[3467]>' "$err" | head -3)"
+	grep -q '^<7>libbpf: ' "$err" || fail "no libbpf debug line at -vv: $(head -5 "$err")"
+	grep -q 'libbpf: libbpf:' "$err" && fail "libbpf lines prefixed twice: $(grep -m1 'libbpf: libbpf:' "$err")"
+	grep -q '^<6>attached: ' "$err" || fail "the attach's action is not at info: $(grep -v libbpf "$err" | head -5)"
+	grep -q "^<3>accelctl attach: unknown option '--bogus'" "$err" || fail "usage error not at err: $(tail -3 "$err")"
+	grep -q '^<3>usage: accelctl attach' "$err" || fail "usage line not at err: $(tail -3 "$err")"
+	# stderr not the journal (stale JOURNAL_STREAM inherited): as before
+	out=$(JOURNAL_STREAM=$js $A attach --bogus 2>&1) || true
+	grep -q '^<' <<<"$out" && fail "priorities on a stderr that is not the journal: $out"
+	grep -q "^accelctl attach: unknown option '--bogus'" <<<"$out" || fail "plain usage error: $out"
+	pass
+}
+
 # Every place that promises what detach does says what the code does
 # (docs/bypass.md "Detach and restart"): bounded, releases idle
 # connections, keeps unread bytes as a draining generation.

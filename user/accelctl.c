@@ -138,11 +138,13 @@ static const struct command commands[] = {
 	  detach_opts, cmd_detach },
 	{ "status", NULL, "show what is attached, where and since when",
 	  "Show the attached features, each pinned program with its hook and target,\n"
-	  "the pin root, state dir, and the libbpf and kernel versions.",
+	  "the pin root, state dir, and the libbpf and kernel versions.  Fails (exit 1)\n"
+	  "when it cannot read the pins or records (not root): it never guesses.",
 	  json_opts, cmd_status },
 	{ "stats", NULL, "show counters (tables, --json or --prometheus)",
 	  "Read the pinned maps and print every counter: human tables by default,\n"
-	  "JSON with --json, the Prometheus text format with --prometheus.",
+	  "JSON with --json, the Prometheus text format with --prometheus.  Fails\n"
+	  "(exit 1) when it cannot read the pins or records (not root): no zeros.",
 	  stats_opts, cmd_stats },
 	{ "serve", NULL, "serve /metrics over HTTP for Prometheus",
 	  "Serve the counters at http://ADDR:PORT/metrics in the Prometheus text\n"

@@ -383,7 +383,7 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	err = pin_dir(ctx, dir, sizeof(dir));
 	if (err)
 		return err;
-	if (!access(dir, F_OK)) {
+	if (path_exists(dir)) {
 		/* reap moved an interrupted detach's pins away: anything here
 		 * is another attach's */
 		pr_err("bypass: %s exists: attached already (`accelctl status`)\n", dir);
@@ -1031,7 +1031,7 @@ static int bypass_detach(struct accel_ctx *ctx)
 	err = pin_dir(ctx, dir, sizeof(dir));
 	if (err)
 		return err;
-	if (access(dir, F_OK))
+	if (!path_exists(dir))
 		return 0;
 	bypass_quiesce(ctx);
 	t0 = boot_ms();

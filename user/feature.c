@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,7 @@ bool feature_pins_exist(const struct accel_ctx *ctx, const struct accel_feature 
 {
 	char dir[PATH_MAX];
 
-	return !feature_pin_dir(ctx, f, dir, sizeof(dir)) && !access(dir, F_OK);
+	return !feature_pin_dir(ctx, f, dir, sizeof(dir)) && path_exists(dir);
 }
 
 int pin_dir_remove(const char *dir)
@@ -225,6 +226,91 @@ void instance_remove(const struct accel_ctx *ctx)
 	rmdir_if_empty(ctx->state_dir);
 }
 
+/* ---- can we see it at all ------------------------------------------ */
+
+static bool denied(int err)
+{
+	return err == -EACCES || err == -EPERM;
+}
+
+static int access_denied(const char *cmd, const char *what, const char *path, int err)
+{
+	pr_err("%s: cannot read %s %s: %s; without it accelctl cannot tell what is attached, "
+	       "so it reports nothing rather than \"not attached\" or zeros.\n"
+	       "Fix: run it as root (e.g. `sudo accelctl %s`), or with CAP_DAC_OVERRIDE (the pins and "
+	       "records are root's, mode 0600), CAP_SYS_ADMIN when attach used --netns, and CAP_BPF on "
+	       "kernels whose kernel.unprivileged_bpf_disabled keeps bpf(2) from users.\n",
+	       cmd, what, path, strerror(-err), cmd);
+	return -EACCES;
+}
+
+/* Every entry of dir: subdirectories opened, files opened (bpffs pins
+ * with bpf(2), the state dir's records with open(2)).  0, -EACCES/-EPERM
+ * with bad filled, or another -errno (ignored by the caller: status says
+ * what it can). */
+static int probe_dir(const char *dir, bool pins, int depth, char *bad, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d) {
+		err = -errno;
+		snprintf(bad, len, "%s", dir);
+		return err == -ENOENT ? 0 : err;
+	}
+	while (!err && (de = readdir(d))) {
+		struct stat st;
+		int fd;
+
+		if (de->d_name[0] == '.' || path_join(path, sizeof(path), dir, de->d_name) ||
+		    lstat(path, &st))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (depth > 0)
+				err = probe_dir(path, pins, depth - 1, bad, len);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		fd = pins ? bpf_obj_get(path) : open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && denied(-errno)) {
+			err = -errno;
+			snprintf(bad, len, "%s", path);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	closedir(d);
+	return denied(err) ? err : 0;
+}
+
+int accel_check_access(const struct accel_ctx *ctx, const char *cmd)
+{
+	char bad[PATH_MAX];
+	struct stat st;
+	int err;
+
+	/* A path we cannot even stat: EACCES from a parent (/sys/fs/bpf is
+	 * 0700 root), unlike ENOENT, which means nothing is there. */
+	if (stat(ctx->state_dir, &st) && denied(-errno))
+		return access_denied(cmd, "the state dir", ctx->state_dir, -errno);
+	err = probe_dir(ctx->state_dir, false, 0, bad, sizeof(bad));
+	if (denied(err))
+		return access_denied(cmd, strcmp(bad, ctx->state_dir) ? "the state file" : "the state dir",
+				     bad, err);
+	if (stat(ctx->pin_root, &st) && denied(-errno))
+		return access_denied(cmd, "the pin root", ctx->pin_root, -errno);
+	/* feature dirs, and the draining generations below them */
+	err = probe_dir(ctx->pin_root, true, 3, bad, sizeof(bad));
+	if (denied(err))
+		return access_denied(cmd, strcmp(bad, ctx->pin_root) ? "the pinned object" : "the pin root",
+				     bad, err);
+	return 0;
+}
+
 /* ---- attach / detach ------------------------------------------------ */
 
 unsigned int features_attached(struct accel_ctx *ctx)
@@ -291,7 +377,7 @@ void accel_reap_trylock(struct accel_ctx *ctx)
 {
 	int fd;
 
-	if (access(ctx->pin_root, F_OK) || pin_root_trylock(ctx->pin_root, &fd))
+	if (!path_exists(ctx->pin_root) || pin_root_trylock(ctx->pin_root, &fd))
 		return;
 	reap_all(ctx);
 	pin_root_unlock(&fd);
@@ -485,7 +571,7 @@ int accel_detach(struct accel_ctx *ctx)
 	bool have;
 	int err;
 
-	if (access(ctx->pin_root, F_OK) && instance_read(ctx, &ii)) {
+	if (!path_exists(ctx->pin_root) && instance_read(ctx, &ii)) {
 		/* A tuning journal may outlive the pins (crash, reboot). */
 		mask = features_attached(ctx);
 		if (!mask) {
@@ -570,7 +656,7 @@ int accel_detach(struct accel_ctx *ctx)
 		pr_info("detached: %s\n", names);
 	if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
 		lingering_note(ctx);
-	else if (access(ctx->pin_root, F_OK) == 0)
+	else if (path_exists(ctx->pin_root))
 		pr_warn("pin root %s not removed: %s\n", ctx->pin_root, strerror(errno));
 unlock:
 	pin_root_unlock(&ctx->lock_fd);
@@ -720,7 +806,11 @@ int accel_status(struct accel_ctx *ctx)
 	char when[32], names[128];
 	unsigned int mask, kept;
 	struct json_writer jw;
+	int err;
 
+	err = accel_check_access(ctx, "status");
+	if (err)
+		return err;
 	accel_reap_trylock(ctx);
 	have = !instance_read(ctx, &ii);
 	mask = features_attached(ctx);

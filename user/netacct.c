@@ -970,7 +970,7 @@ static bool netacct_attached(struct accel_ctx *ctx)
 	char path[PATH_MAX];
 
 	return feature_pins_exist(ctx, self()) ||
-	       (!state_path(ctx, path, sizeof(path)) && !access(path, F_OK));
+	       (!state_path(ctx, path, sizeof(path)) && path_exists(path));
 }
 
 /* ---- status --------------------------------------------------------------- */

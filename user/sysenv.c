@@ -67,7 +67,8 @@ int netns_enter(const char *name)
 	err = setns(fd, CLONE_NEWNET) ? -errno : 0;
 	close(fd);
 	if (err)
-		pr_err("cannot enter network namespace '%s': %s\n", name, strerror(-err));
+		pr_err("cannot enter network namespace '%s': %s%s\n", name, strerror(-err),
+		       err == -EPERM ? " (it takes CAP_SYS_ADMIN: run as root)" : "");
 	return err;
 }
 

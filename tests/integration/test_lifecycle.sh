@@ -252,6 +252,51 @@ test_journal_priorities_on_every_line() {
 	pass
 }
 
+# A user who cannot read the pins and records is told so (exit 1, which
+# path, the fix), never "attached: no" or zeros for a host with features
+# attached; with the capabilities the message names, it works.
+as_nobody() {	# [CAPS] -- command...
+	local caps=$1; shift 2
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		${caps:+--inh-caps=$caps --ambient-caps=$caps} "$@"
+}
+
+test_nonroot_status_and_stats_say_why_not() {
+	local ns rc out c
+	command -v setpriv >/dev/null || fail "setpriv (util-linux) missing"
+	id nobody >/dev/null || fail "no user nobody"
+	ns=$(netns_new)
+	$A --netns "$ns" attach --features tcpstate 2>/dev/null
+	for c in status "status --json" stats "stats --json" "stats --prometheus"; do
+		rc=0; out=$(as_nobody "" -- $A $c 2>"$TMP/err") || rc=$?
+		assert_eq "$rc" 1 "'$c' as nobody: exit code"
+		[ -z "$out" ] || fail "'$c' as nobody printed a result: $(head -3 <<<"$out")"
+		grep -q "^accelctl: ${c%% *}: cannot read the state dir $STATE: Permission denied" "$TMP/err" ||
+			fail "'$c' as nobody: no reason naming the state dir: $(cat "$TMP/err")"
+		grep -q '^Fix: run it as root' "$TMP/err" || fail "'$c' as nobody: no fix: $(cat "$TMP/err")"
+	done
+	# The records readable: entering the attach's namespace is refused ...
+	chmod 755 "$TMP" "$STATE"
+	chmod 644 "$STATE"/*
+	rc=0; as_nobody "" -- $A status >/dev/null 2>"$TMP/err" || rc=$?
+	assert_eq "$rc" 1 "status as nobody, records readable: exit code"
+	grep -q "cannot enter network namespace '$ns': Operation not permitted (it takes CAP_SYS_ADMIN" "$TMP/err" ||
+		fail "status as nobody, records readable: $(cat "$TMP/err")"
+	# ... and with CAP_SYS_ADMIN the pin root (under 0700 /sys/fs/bpf) is
+	rc=0; out=$(as_nobody +sys_admin -- $A stats --prometheus 2>"$TMP/err") || rc=$?
+	assert_eq "$rc" 1 "stats --prometheus with CAP_SYS_ADMIN only: exit code"
+	[ -z "$out" ] || fail "stats --prometheus with CAP_SYS_ADMIN only printed: $(head -3 <<<"$out")"
+	grep -q "^accelctl: stats: cannot read the pin root $PIN: Permission denied" "$TMP/err" ||
+		fail "stats with CAP_SYS_ADMIN only: $(cat "$TMP/err")"
+	# The capabilities the fix names are enough (access(2) would not be).
+	out=$(as_nobody +dac_override,+sys_admin -- $A status)
+	grep -q '^attached:  tcpstate since' <<<"$out" || fail "status with the named capabilities: $out"
+	grep -q '^accel_feature_attached{feature="tcpstate"} 1$' \
+		<<<"$(as_nobody +dac_override,+sys_admin -- $A stats --prometheus)" ||
+		fail "stats --prometheus with the named capabilities does not see tcpstate"
+	pass
+}
+
 # Every place that promises what detach does says what the code does
 # (docs/bypass.md "Detach and restart"): bounded, releases idle
 # connections, keeps unread bytes as a draining generation.

@@ -272,7 +272,6 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	log_init(o.verbose);
-	ret = EXIT_FAIL;
 	if (cmd->run == cmd_help || cmd->run == cmd_version) {
 		ret = cmd->run(&ctx, &o);
 		goto cleanup;
@@ -287,10 +286,23 @@ int main(int argc, char **argv)
 	/* Commands after attach run in the namespace attach used. */
 	if (!ctx.netns && !instance_read(&ctx, &ii) && ii.netns[0])
 		ctx.netns = netns = strdup(ii.netns);
-	if (ctx.netns && netns_enter(ctx.netns))
-		goto cleanup;
+	if (ctx.netns) {
+		int err = netns_enter(ctx.netns);
+
+		/* --netns that can never be right (not a netns file) is bad
+		 * usage; one that is not there (now) is a failure */
+		if (err) {
+			ret = !netns && (err == -ENOTTY || err == -EINVAL) ? EXIT_USAGE : EXIT_FAIL;
+			goto cleanup;
+		}
+	}
 	if (netns_cookie(&ctx.netns_cookie))
 		ctx.netns_cookie = 0;
+	/* pid:PID and /proc paths name whatever that process is in now */
+	if (netns && ii.netns_cookie && ctx.netns_cookie && ii.netns_cookie != ctx.netns_cookie)
+		pr_warn("network namespace '%s' is not the one attach used (cookie %llu, attach's %llu): "
+			"that one is gone or no longer reachable by this name; give it with --netns\n",
+			netns, (unsigned long long)ctx.netns_cookie, (unsigned long long)ii.netns_cookie);
 	ret = cmd->run(&ctx, &o);
 cleanup:
 	free(netns);

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "log.h"
 #include "serve.h"
+#include "sysenv.h"
 
 struct opt_spec {
 	int id;
@@ -31,8 +32,9 @@ static const struct opt_spec specs[] = {
 	  "bpffs directory for pinned maps and links (env ACCELCTL_PIN_ROOT; default " ACCEL_DEFAULT_PIN_ROOT ")" },
 	{ OPT_STATE_DIR, "state-dir", required_argument, "DIR",
 	  "directory for the instance record and tuning journal (env ACCELCTL_STATE_DIR; default " ACCEL_DEFAULT_STATE_DIR ")" },
-	{ OPT_NETNS, "netns", required_argument, "NAME",
-	  "operate inside network namespace NAME (ip netns); pins stay in the host's bpffs" },
+	{ OPT_NETNS, "netns", required_argument, "NS",
+	  "operate inside network namespace NS: an ip netns NAME, a netns file PATH "
+	  "(/proc/PID/ns/net, /run/docker/netns/ID) or pid:PID; pins stay in the host's bpffs" },
 	{ OPT_JSON, "json", no_argument, NULL, "machine-readable JSON output" },
 	{ OPT_FEATURES, "features", required_argument, "LIST",
 	  "comma-separated subset of bypass,netacct,tcpstate,tune (default: all this host supports)" },
@@ -216,7 +218,15 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 				return usage_error(cmd, "--state-dir must be an absolute path, got '%s'%s", optarg, "");
 			set_path(ctx->state_dir, optarg);
 			break;
-		case OPT_NETNS: ctx->netns = optarg; break;
+		case OPT_NETNS: {
+			struct netns_spec ns;
+
+			/* that it is a netns file is checked when entered (main) */
+			if (netns_spec_parse(optarg, &ns, err, sizeof(err)))
+				return usage_error(cmd, "--netns: %s%s", err, "");
+			ctx->netns = optarg;
+			break;
+		}
 		case OPT_FEATURES:
 			if (features_parse(optarg, &ctx->attach.features, err, sizeof(err)))
 				return usage_error(cmd, "--features: %s%s", err, "");

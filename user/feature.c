@@ -139,6 +139,9 @@ int feature_unpin_all(const struct accel_ctx *ctx, const struct accel_feature *f
 
 /* ---- instance record ------------------------------------------------ */
 
+_Static_assert(sizeof(((struct instance_info *)0)->netns) >= NETNS_SPEC_MAX,
+	       "the instance record keeps any --netns");
+
 static int instance_path(const struct accel_ctx *ctx, char *buf, size_t len)
 {
 	return path_join(buf, len, ctx->state_dir, "instance");
@@ -826,6 +829,9 @@ int accel_status(struct accel_ctx *ctx)
 		jw_kv_string(&jw, "libbpf_version", libbpf_version());
 		jw_kv_string(&jw, "kernel", kernel_release());
 		jw_kv_uint(&jw, "abi_version", ACCEL_ABI_VERSION);
+		/* the namespace this status looked in (--netns or the attach's) */
+		jw_kv_uint(&jw, "netns_ino", netns_ino());
+		jw_kv_uint(&jw, "netns_cookie", ctx->netns_cookie);
 		if (have) {
 			jw_kv_string(&jw, "since", fmt_time(ii.since, when, sizeof(when)));
 			jw_kv_string(&jw, "netns", ii.netns);
@@ -867,8 +873,10 @@ int accel_status(struct accel_ctx *ctx)
 	else
 		printf("attached:  %s%s%s\n", names, have ? " since " : " (no instance record: interrupted attach; the next attach or detach cleans it up)",
 		       have ? fmt_time(ii.since, when, sizeof(when)) : "");
-	if (have && ii.netns[0])
-		printf("netns:     %s\n", ii.netns);
+	if (ctx->netns)
+		printf("netns:     %s (net:[%llu])%s%s\n", ctx->netns, netns_ino(),
+		       have && strcmp(ctx->netns, ii.netns) ? "; attach used " : "",
+		       have && strcmp(ctx->netns, ii.netns) ? (ii.netns[0] ? ii.netns : "the host's") : "");
 	if (have && ii.abi != ACCEL_ABI_VERSION)
 		printf("ABI:       %u, this accelctl has %u: detach with the accelctl that attached it, or `accelctl detach --force`\n",
 		       ii.abi, ACCEL_ABI_VERSION);

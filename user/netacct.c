@@ -46,6 +46,7 @@
 #include "accel_abi.h"
 #include "bpfutil.h"
 #include "log.h"
+#include "sysenv.h"
 
 #ifdef __clang_analyzer__
 /* `make check`: the analyzer cannot see into libbpf and reports the
@@ -359,8 +360,17 @@ static int resolve_ifaces(struct accel_ctx *ctx, struct netacct_state *st)
 			return -ACCEL_ECONFIG;
 		}
 		if (err) {
-			pr_err("netacct: no interface '%s' in %s (see `ip%s%s link`)\n", r->name, where,
-				ctx->netns ? " -n " : "", ctx->netns ? ctx->netns : "");
+			struct netns_spec ns;
+			char why[160], see[128];
+
+			/* ip -n takes names only; nsenter any netns file */
+			if (!ctx->netns)
+				snprintf(see, sizeof(see), "ip link");
+			else if (netns_spec_parse(ctx->netns, &ns, why, sizeof(why)) || ns.kind == NETNS_NAME)
+				snprintf(see, sizeof(see), "ip -n %s link", ctx->netns);
+			else
+				snprintf(see, sizeof(see), "nsenter --net=%s ip link", ns.path);
+			pr_err("netacct: no interface '%s' in %s (see `%s`)\n", r->name, where, see);
 			return -ACCEL_ECONFIG;
 		}
 		err = iface_mtu(r->name, &r->mtu);

@@ -155,6 +155,9 @@ static const char *show(const char *v, char *buf, size_t len)
 
 /* ---- network namespace of the journal ---- */
 
+_Static_assert(sizeof(((struct journal *)0)->netns) >= NETNS_SPEC_MAX,
+	       "the journal keeps any --netns");
+
 int tune_enter_journal_netns(const struct journal *j, int *saved_fd)
 {
 	uint64_t cookie = 0;

@@ -297,6 +297,58 @@ test_nonroot_status_and_stats_say_why_not() {
 	pass
 }
 
+# --netns by netns file and by PID, as for containers: a namespace that
+# `ip netns` does not know, held by a process (unshare --net), addressed as
+# /proc/PID/ns/net, pid:PID and a bind mount of it; commands report that
+# namespace (its inode, as readlink shows it) and count in it.
+ns_of_differs() { [ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }
+
+test_netns_by_path_and_pid() {
+	local pid ino s out rc n=5 nsfile="$TMP/nsfile" transitions
+	unshare --net -- sleep 600 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	defer "kill $pid"
+	wait_until 5 ns_of_differs "$pid" || fail "unshare --net: process $pid not in a new namespace"
+	ino=$(readlink "/proc/$pid/ns/net")
+	ino=${ino#net:[}
+	ino=${ino%]}
+	nsenter --net="/proc/$pid/ns/net" ip link set lo up
+	: >"$nsfile"
+	mount --bind "/proc/$pid/ns/net" "$nsfile"
+	defer "umount $nsfile"
+
+	for s in "/proc/$pid/ns/net" "pid:$pid" "$nsfile"; do
+		assert_eq "$($A --netns "$s" status --json | json_get 'd["netns_ino"]')" "$ino" "status --netns $s: netns_ino"
+	done
+	[ "$($A status --json | json_get 'd["netns_ino"]')" != "$ino" ] || fail "status without --netns in the held namespace"
+
+	# Attached by pid: later commands use it, and count in it.
+	$A --netns "pid:$pid" attach --features tcpstate 2>/dev/null
+	out=$($A status)
+	grep -qxF "netns:     pid:$pid (net:[$ino])" <<<"$out" || fail "status does not name the namespace: $out"
+	assert_eq "$($A status --json | json_get 'd["netns"]')" "pid:$pid" "status --json netns"
+	nsenter --net="/proc/$pid/ns/net" "$TOOLS/tcp_churn" -n $n >/dev/null
+	transitions=$($A stats --json | json_get \
+		'[s["value"] for s in d["metrics"]["accel_tcp_state_transitions_total"]["samples"] if s["labels"]=={"family":"inet","state":"syn_sent"}][0]')
+	assert_eq "$transitions" "$n" "syn_sent transitions in the namespace of pid:$pid"
+	$A detach >/dev/null
+
+	# Never a netns file: bad usage (exit 2), with the reason.
+	for s in "pid:abc" "pid:0" "pid:0x10" "relative/net" "/etc/hostname" "/proc/$pid/ns/mnt"; do
+		rc=0; out=$($A --netns "$s" status 2>&1) || rc=$?
+		assert_eq "$rc" 2 "--netns '$s' exit code"
+		grep -qE "not pid:PID|relative path|is not a network namespace file" <<<"$out" ||
+			fail "--netns '$s': $out"
+	done
+	# Not there (now): failure (exit 1), as for a missing name.
+	for s in "pid:2147483647" "/nonexistent/$T_ID"; do
+		rc=0; out=$($A --netns "$s" status 2>&1) || rc=$?
+		assert_eq "$rc" 1 "--netns '$s' exit code"
+		grep -q "not found" <<<"$out" || fail "--netns '$s': $out"
+	done
+	pass
+}
+
 # Every place that promises what detach does says what the code does
 # (docs/bypass.md "Detach and restart"): bounded, releases idle
 # connections, keeps unread bytes as a draining generation.

@@ -197,6 +197,12 @@ struct instance_info {
 int instance_read(const struct accel_ctx *ctx, struct instance_info *ii);
 int instance_write(const struct accel_ctx *ctx, const struct instance_info *ii);
 void instance_remove(const struct accel_ctx *ctx);
+/* Whether this process can read what tells it what is attached (the state
+ * dir's records, the pin root and its pins): 0, or -EACCES after an error
+ * naming the path and the fix (cmd: for the message).  status and stats
+ * call it first, so that a user without the rights gets exit 1, not
+ * "attached: no" and zeros. */
+int accel_check_access(const struct accel_ctx *ctx, const char *cmd);
 /* 0 when no instance is recorded or its ABI is ours; else -ACCEL_ECONFIG
  * with an error naming both versions and the way out (cmd: for the
  * message). */

@@ -102,7 +102,7 @@ static const int bypass_opts[] = { OPT_PORTS, OPT_EXCLUDE_PORTS, OPT_EVENT_PORTS
 static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	if (o->nargs < 1 || o->nargs > 2) {
-		fprintf(stderr, "accelctl bypass: expected one of on, off, policy, selftest, forget PORT\n");
+		pr_err_raw("accelctl bypass: expected one of on, off, policy, selftest, forget PORT\n");
 		return EXIT_USAGE;
 	}
 	return exit_code(bypass_command(ctx, o->args[0], o->nargs == 2 ? o->args[1] : NULL));
@@ -136,11 +136,13 @@ static const struct command commands[] = {
 	  detach_opts, cmd_detach },
 	{ "status", NULL, "show what is attached, where and since when",
 	  "Show the attached features, each pinned program with its hook and target,\n"
-	  "the pin root, state dir, and the libbpf and kernel versions.",
+	  "the pin root, state dir, and the libbpf and kernel versions.  Fails (exit 1)\n"
+	  "when it cannot read the pins or records (not root): it never guesses.",
 	  json_opts, cmd_status },
 	{ "stats", NULL, "show counters (tables, --json or --prometheus)",
 	  "Read the pinned maps and print every counter: human tables by default,\n"
-	  "JSON with --json, the Prometheus text format with --prometheus.",
+	  "JSON with --json, the Prometheus text format with --prometheus.  Fails\n"
+	  "(exit 1) when it cannot read the pins or records (not root): no zeros.",
 	  stats_opts, cmd_stats },
 	{ "serve", NULL, "serve /metrics over HTTP for Prometheus",
 	  "Serve the counters at http://ADDR:PORT/metrics in the Prometheus text\n"
@@ -215,7 +217,7 @@ static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o)
 	}
 	c = command_by_name(o->args[0]);
 	if (!c) {
-		fprintf(stderr, "accelctl: unknown command '%s'; see `accelctl help`\n", o->args[0]);
+		pr_err("unknown command '%s'; see `accelctl help`\n", o->args[0]);
 		return EXIT_USAGE;
 	}
 	cli_command_help(c, stdout);
@@ -259,12 +261,12 @@ int main(int argc, char **argv)
 			i++;	/* skip the value; parsed with the command's options */
 	}
 	if (i >= argc) {
-		cli_main_help(commands, ARRAY_SIZE(commands), stderr);
+		cli_main_help(commands, ARRAY_SIZE(commands), NULL);
 		return EXIT_USAGE;
 	}
 	cmd = command_by_name(argv[i]);
 	if (!cmd) {
-		fprintf(stderr, "accelctl: unknown command '%s'; see `accelctl help`\n", argv[i]);
+		pr_err("unknown command '%s'; see `accelctl help`\n", argv[i]);
 		return EXIT_USAGE;
 	}
 	/* Parse the leading globals and the command's options in one go. */
@@ -284,12 +286,11 @@ int main(int argc, char **argv)
 	}
 	ret = EXIT_USAGE;
 	if (!cmd->args && o.nargs) {
-		fprintf(stderr, "accelctl %s: unexpected argument '%s'\n", cmd->name, o.args[0]);
-		cli_usage_line(cmd, stderr);
+		pr_err_raw("accelctl %s: unexpected argument '%s'\n", cmd->name, o.args[0]);
+		cli_usage_line(cmd, NULL);
 		goto cleanup;
 	}
 	log_init(o.verbose);
-	ret = EXIT_FAIL;
 	if (cmd->run == cmd_help || cmd->run == cmd_version) {
 		ret = cmd->run(&ctx, &o);
 		goto cleanup;
@@ -304,10 +305,23 @@ int main(int argc, char **argv)
 	/* Commands after attach run in the namespace attach used. */
 	if (!ctx.netns && !instance_read(&ctx, &ii) && ii.netns[0])
 		ctx.netns = netns = strdup(ii.netns);
-	if (ctx.netns && netns_enter(ctx.netns))
-		goto cleanup;
+	if (ctx.netns) {
+		int err = netns_enter(ctx.netns);
+
+		/* --netns that can never be right (not a netns file) is bad
+		 * usage; one that is not there (now) is a failure */
+		if (err) {
+			ret = !netns && (err == -ENOTTY || err == -EINVAL) ? EXIT_USAGE : EXIT_FAIL;
+			goto cleanup;
+		}
+	}
 	if (netns_cookie(&ctx.netns_cookie))
 		ctx.netns_cookie = 0;
+	/* pid:PID and /proc paths name whatever that process is in now */
+	if (netns && ii.netns_cookie && ctx.netns_cookie && ii.netns_cookie != ctx.netns_cookie)
+		pr_warn("network namespace '%s' is not the one attach used (cookie %llu, attach's %llu): "
+			"that one is gone or no longer reachable by this name; give it with --netns\n",
+			netns, (unsigned long long)ctx.netns_cookie, (unsigned long long)ii.netns_cookie);
 	ret = cmd->run(&ctx, &o);
 cleanup:
 	free(netns);

@@ -240,7 +240,7 @@ static int act(struct accel_ctx *ctx, struct journal *j, const char *key, const 
 	snprintf(e->source, sizeof(e->source), "auto: %s", cause);
 	rc = journal_write(ctx, j);
 	if (rc) {
-		pr_warn("autotune: cannot journal %s: %s; not changed\n", key, strerror(-rc));
+		pr_err("autotune: cannot journal %s: %s; not changed\n", key, strerror(-rc));
 		return rc;
 	}
 	rc = tune_write(NULL, TK_SYSCTL, "", key, val, err, sizeof(err));
@@ -401,17 +401,17 @@ int cmd_autotune(struct accel_ctx *ctx, struct cli_opts *o)
 			if (e || !j->auto_tune) {
 				pin_root_unlock(&lock);
 				if (e == -ENOENT || !e)
-					pr_warn("autotune: %s; attach with `accelctl attach --auto` first\n",
+					pr_err("autotune: %s; attach with `accelctl attach --auto` first\n",
 						e ? "nothing is attached (no tuning journal)" :
 						"auto-tune was not enabled at attach");
 				else
-					pr_warn("autotune: cannot read the journal: %s\n", strerror(-e));
+					pr_err("autotune: cannot read the journal: %s\n", strerror(-e));
 				rc = e && e != -ENOENT ? EXIT_FAIL : EXIT_USAGE;
 				break;
 			}
 			if (tune_enter_journal_netns(j, &saved)) {
 				pin_root_unlock(&lock);
-				pr_warn("autotune: the tuned network namespace '%s' is gone\n", j->netns);
+				pr_err("autotune: the tuned network namespace '%s' is gone\n", j->netns);
 				rc = EXIT_FAIL;
 				break;
 			}

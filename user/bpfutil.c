@@ -98,7 +98,7 @@ int link_pin(struct bpf_link *link, const char *dir, const char *prog_name)
 	if (bpf_link__pin(link, path)) {
 		int err = -errno;
 
-		pr_warn("cannot pin link of %s at %s: %s\n", prog_name, path, strerror(-err));
+		pr_err("cannot pin link of %s at %s: %s\n", prog_name, path, strerror(-err));
 		return err;
 	}
 	return 0;

@@ -305,7 +305,7 @@ static int attach_sk_msg(struct bypass_bpf *skel, const char *dir)
 	if (bpf_prog_attach(prog_fd, map_fd, BPF_SK_MSG_VERDICT, 0)) {
 		int err = -errno;
 
-		pr_warn("bypass: cannot attach sk_msg to the sockhash: %s\n", strerror(-err));
+		pr_err("bypass: cannot attach sk_msg to the sockhash: %s\n", strerror(-err));
 		return err;
 	}
 	if (path_join(path, sizeof(path), dir, SK_MSG_PIN))
@@ -313,7 +313,7 @@ static int attach_sk_msg(struct bypass_bpf *skel, const char *dir)
 	if (bpf_obj_pin(prog_fd, path)) {
 		int err = -errno;
 
-		pr_warn("bypass: cannot pin %s: %s\n", path, strerror(-err));
+		pr_err("bypass: cannot pin %s: %s\n", path, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -330,7 +330,7 @@ static void test_conn_slots(struct bypass_bpf *skel)
 
 	if (!n || (n & (n - 1)) || n > ACCEL_BYPASS_MAX_CONNS)
 		return;
-	fprintf(stderr, "accelctl: TEST HOOK: %lu connection slots\n", n);
+	pr_warn("TEST HOOK: %lu connection slots\n", n);
 	skel->rodata->conn_slot_mask = n - 1;
 	bpf_map__set_max_entries(skel->maps.bypass_conns, n);
 }
@@ -343,7 +343,7 @@ static void test_crash(const char *point)
 	const char *e = getenv("ACCELCTL_TEST_BYPASS_CRASH");
 
 	if (e && !strcmp(e, point)) {
-		fprintf(stderr, "accelctl: TEST HOOK: SIGKILL at detach %s\n", point);
+		pr_warn("TEST HOOK: SIGKILL at detach %s\n", point);
 		kill(getpid(), SIGKILL);
 	}
 }
@@ -379,17 +379,17 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 
 	err = cgroup2_resolve(mnt, ao->cgroup, cg, sizeof(cg));
 	if (err) {
-		pr_warn("bypass: --cgroup %s: use a cgroup2 directory below %s\n",
+		pr_err("bypass: --cgroup %s: use a cgroup2 directory below %s\n",
 			ao->cgroup ? ao->cgroup : "(root)", mnt);
 		return err;
 	}
 	err = pin_dir(ctx, dir, sizeof(dir));
 	if (err)
 		return err;
-	if (!access(dir, F_OK)) {
+	if (path_exists(dir)) {
 		/* reap moved an interrupted detach's pins away: anything here
 		 * is another attach's */
-		pr_warn("bypass: %s exists: attached already (`accelctl status`)\n", dir);
+		pr_err("bypass: %s exists: attached already (`accelctl status`)\n", dir);
 		return -EEXIST;
 	}
 
@@ -405,7 +405,7 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 		learn = ao->learn != 0;
 		if (learn && bypass_learn_probe(detail, sizeof(detail))) {
 			if (ao->learn == 1) {
-				pr_warn("bypass: --learn on: %s; nothing was attached\n", detail);
+				pr_err("bypass: --learn on: %s; nothing was attached\n", detail);
 				return -EOPNOTSUPP;
 			}
 			pr_warn("bypass: learning is off: %s\n", detail);
@@ -433,7 +433,7 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	skel = bypass_bpf__open_opts(&oopts);
 	if (!skel) {
 		err = -errno;
-		pr_warn("bypass: cannot open the BPF object: %s (run with -v for libbpf's reason)\n",
+		pr_err("bypass: cannot open the BPF object: %s (run with -v for libbpf's reason)\n",
 			strerror(-err));
 		goto cleanup;
 	}
@@ -443,7 +443,7 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	test_conn_slots(skel);
 	err = bypass_bpf__load(skel);
 	if (err) {
-		pr_warn("bypass: loading the programs failed: %s (run with -v for the verifier log)\n",
+		pr_err("bypass: loading the programs failed: %s (run with -v for the verifier log)\n",
 			strerror(-err));
 		goto cleanup;
 	}
@@ -456,7 +456,7 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	if (!err)
 		err = config_write(bpf_map__fd(skel->maps.bypass_config), &cfg);
 	if (err) {
-		pr_warn("bypass: cannot write the policy maps: %s\n", strerror(-err));
+		pr_err("bypass: cannot write the policy maps: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	/* sk_msg first: every socket sockops inserts gets it from the start. */
@@ -483,13 +483,13 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	cg_fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) {
 		err = -errno;
-		pr_warn("bypass: cannot open cgroup %s: %s\n", cg, strerror(-err));
+		pr_err("bypass: cannot open cgroup %s: %s\n", cg, strerror(-err));
 		goto cleanup;
 	}
 	link = bpf_program__attach_cgroup(skel->progs.bypass_sockops, cg_fd);
 	if (!link) {
 		err = -errno;
-		pr_warn("bypass: cannot attach sockops to %s: %s\n", cg, strerror(-err));
+		pr_err("bypass: cannot attach sockops to %s: %s\n", cg, strerror(-err));
 		goto cleanup;
 	}
 	err = link_pin(link, dir, "bypass_sockops");
@@ -566,7 +566,7 @@ static void bypass_quiesce(struct accel_ctx *ctx)
 	if (!config_read(fd, &cfg) && !(cfg.flags & ACCEL_BYPASS_F_DRAINING)) {
 		cfg.flags |= ACCEL_BYPASS_F_DRAINING;
 		if (config_write(fd, &cfg))
-			pr_warn("bypass: cannot switch the bypass off: %s\n", strerror(errno));
+			pr_err("bypass: cannot switch the bypass off: %s\n", strerror(errno));
 	}
 	close(fd);
 	learn_stop(ctx);
@@ -624,7 +624,7 @@ static struct bypass_drain_bpf *drain_prog(void)
 	if (!drain_skel) {
 		drain_skel = bypass_drain_bpf__open_and_load();
 		if (!drain_skel)
-			pr_warn("bypass: cannot load the drain iterator: %s (run with -v for the verifier log)\n",
+			pr_err("bypass: cannot load the drain iterator: %s (run with -v for the verifier log)\n",
 				strerror(errno));
 	}
 	return drain_skel;
@@ -862,7 +862,7 @@ static int drain_scan(const char *dir, bool release, struct drain_scan *ds)
 				drain_link = bpf_program__attach_iter(skel->progs.bypass_drain_iter, NULL);
 			if (!drain_link) {
 				err = -errno;
-				pr_warn("bypass: cannot attach the drain iterator: %s\n", strerror(-err));
+				pr_err("bypass: cannot attach the drain iterator: %s\n", strerror(-err));
 			} else {
 				w.link_fd = bpf_link__fd(drain_link);
 				if (pthread_create(&th, NULL, ns_walk_thread, &w))
@@ -960,7 +960,7 @@ static int generation_reap(const char *dir, uint64_t drain_ms, struct drain_scan
 		return 0;
 	err = pin_dir_remove(dir);
 	if (err) {
-		pr_warn("bypass: cannot remove the drained generation %s: %s\n", dir, strerror(-err));
+		pr_err("bypass: cannot remove the drained generation %s: %s\n", dir, strerror(-err));
 		return 0;
 	}
 	return 1;
@@ -985,7 +985,7 @@ static void adopt_interrupted_detach(struct accel_ctx *ctx)
 	if (pin_dir(ctx, dir, sizeof(dir)) || path_join(to, sizeof(to), ctx->pin_root, name))
 		return;
 	if (rename(dir, to))
-		pr_warn("bypass: cannot move the interrupted detach's pins %s to %s: %s\n", dir, to,
+		pr_err("bypass: cannot move the interrupted detach's pins %s to %s: %s\n", dir, to,
 			strerror(errno));
 	else
 		pr_info("bypass: an earlier detach was interrupted; its connections drain as %s\n", name);
@@ -1091,7 +1091,7 @@ static int bypass_detach(struct accel_ctx *ctx)
 	err = pin_dir(ctx, dir, sizeof(dir));
 	if (err)
 		return err;
-	if (access(dir, F_OK))
+	if (!path_exists(dir))
 		return 0;
 	bypass_quiesce(ctx);
 	t0 = boot_ms();
@@ -1133,7 +1133,7 @@ static int bypass_detach(struct accel_ctx *ctx)
 		return -ENAMETOOLONG;
 	if (rename(dir, to)) {
 		err = -errno;
-		pr_warn("bypass: cannot move %s to %s: %s\n", dir, to, strerror(-err));
+		pr_err("bypass: cannot move %s to %s: %s\n", dir, to, strerror(-err));
 		return err;
 	}
 	pr_info("bypass: %u connections still hold %llu bypassed bytes their readers have not read after %.1f s:\n"
@@ -1506,7 +1506,7 @@ static int learn_forget(struct accel_ctx *ctx, const char *arg)
 	int err, fd, n = 0;
 
 	if (!arg || parse_u64(arg, 1, 65535, &port)) {
-		pr_warn("bypass forget: '%s' is not a port (1-65535)\n", arg ? arg : "");
+		pr_err("bypass forget: '%s' is not a port (1-65535)\n", arg ? arg : "");
 		return -ACCEL_ECONFIG;
 	}
 	err = pin_root_lock(ctx->pin_root, false, &ctx->lock_fd);
@@ -1532,13 +1532,13 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 
 	if (!strcmp(verb, "selftest")) {
 		if (ctx->attach.lists_set) {
-			pr_warn("bypass selftest: port lists go with `accelctl bypass policy`\n");
+			pr_err("bypass selftest: port lists go with `accelctl bypass policy`\n");
 			return -ACCEL_ECONFIG;
 		}
 		return selftest_print(ctx);
 	}
 	if (ctx->json) {
-		pr_warn("bypass %s: --json goes with `accelctl bypass selftest`\n", verb);
+		pr_err("bypass %s: --json goes with `accelctl bypass selftest`\n", verb);
 		return -ACCEL_ECONFIG;
 	}
 	if ((ctx->attach.lists_set) && strcmp(verb, "policy")) {
@@ -1552,28 +1552,28 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 		return -ACCEL_ECONFIG;
 	}
 	if (strcmp(verb, "on") && strcmp(verb, "off") && strcmp(verb, "policy")) {
-		pr_warn("bypass: unknown action '%s' (on, off, policy, selftest, forget PORT)\n", verb);
+		pr_err("bypass: unknown action '%s' (on, off, policy, selftest, forget PORT)\n", verb);
 		return -ACCEL_ECONFIG;
 	}
 	if ((ctx->attach.lists_set) && strcmp(verb, "policy")) {
-		pr_warn("bypass %s: port lists go with `accelctl bypass policy`\n", verb);
+		pr_err("bypass %s: port lists go with `accelctl bypass policy`\n", verb);
 		return -ACCEL_ECONFIG;
 	}
 	err = pin_root_lock(ctx->pin_root, false, &ctx->lock_fd);
 	if (err == -ENOENT)
-		pr_warn("bypass is not attached (pin root %s); run `accelctl attach --features bypass`\n",
+		pr_err("bypass is not attached (pin root %s); run `accelctl attach --features bypass`\n",
 			ctx->pin_root);
 	if (err)
 		return err;
 	fd = config_fd(ctx);
 	if (fd < 0 || config_read(fd, &cfg)) {
-		pr_warn("bypass is not attached (pin root %s); run `accelctl attach --features bypass`\n",
+		pr_err("bypass is not attached (pin root %s); run `accelctl attach --features bypass`\n",
 			ctx->pin_root);
 		err = -ENOENT;
 		goto cleanup;
 	}
 	if (cfg.flags & ACCEL_BYPASS_F_DRAINING) {
-		pr_warn("bypass is detached and draining; attach it again to change it\n");
+		pr_err("bypass is detached and draining; attach it again to change it\n");
 		err = -ENOENT;
 		goto cleanup;
 	}
@@ -1609,7 +1609,7 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 	if (!err)
 		err = config_write(fd, &cfg);
 	if (err) {
-		pr_warn("bypass: cannot update the policy: %s\n", strerror(-err));
+		pr_err("bypass: cannot update the policy: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	{

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "log.h"
 #include "serve.h"
+#include "sysenv.h"
 
 struct opt_spec {
 	int id;
@@ -32,8 +33,9 @@ static const struct opt_spec specs[] = {
 	  "bpffs directory for pinned maps and links (env ACCELCTL_PIN_ROOT; default " ACCEL_DEFAULT_PIN_ROOT ")" },
 	{ OPT_STATE_DIR, "state-dir", required_argument, "DIR",
 	  "directory for the instance record and tuning journal (env ACCELCTL_STATE_DIR; default " ACCEL_DEFAULT_STATE_DIR ")" },
-	{ OPT_NETNS, "netns", required_argument, "NAME",
-	  "operate inside network namespace NAME (ip netns); pins stay in the host's bpffs" },
+	{ OPT_NETNS, "netns", required_argument, "NS",
+	  "operate inside network namespace NS: an ip netns NAME, a netns file PATH "
+	  "(/proc/PID/ns/net, /run/docker/netns/ID) or pid:PID; pins stay in the host's bpffs" },
 	{ OPT_JSON, "json", no_argument, NULL, "machine-readable JSON output" },
 	{ OPT_FEATURES, "features", required_argument, "LIST",
 	  "comma-separated subset of bypass,netacct,tcpstate,tune (default: all this host supports)" },
@@ -111,8 +113,12 @@ int cli_opt_by_name(const char *name)
 
 void cli_usage_line(const struct command *cmd, FILE *out)
 {
-	fprintf(out, "usage: accelctl %s [OPTIONS]%s%s\n", cmd->name, cmd->args ? " " : "",
-		cmd->args ? cmd->args : "");
+	if (!out)
+		pr_err_raw("usage: accelctl %s [OPTIONS]%s%s\n", cmd->name, cmd->args ? " " : "",
+			   cmd->args ? cmd->args : "");
+	else
+		fprintf(out, "usage: accelctl %s [OPTIONS]%s%s\n", cmd->name, cmd->args ? " " : "",
+			cmd->args ? cmd->args : "");
 }
 
 static void print_opt(const struct opt_spec *s, FILE *out)
@@ -145,6 +151,21 @@ void cli_command_help(const struct command *cmd, FILE *out)
 
 void cli_main_help(const struct command *cmds, int ncmds, FILE *out)
 {
+	char *buf = NULL;
+	size_t len = 0;
+
+	/* NULL: as a usage error, through the log (journal priorities) */
+	if (!out) {
+		FILE *f = open_memstream(&buf, &len);
+
+		if (!f)
+			return;
+		cli_main_help(cmds, ncmds, f);
+		fclose(f);
+		pr_err_raw("%s", buf);
+		free(buf);
+		return;
+	}
 	fprintf(out,
 		"usage: accelctl [GLOBAL OPTIONS] COMMAND [OPTIONS]\n\n"
 		"accelctl attaches eBPF programs that accelerate and account same-host TCP:\n"
@@ -163,11 +184,12 @@ void cli_main_help(const struct command *cmds, int ncmds, FILE *out)
 
 static int usage_error(const struct command *cmd, const char *fmt, const char *a, const char *b)
 {
-	fprintf(stderr, "accelctl %s: ", cmd->name);
-	fprintf(stderr, fmt, a, b);
-	fputc('\n', stderr);
-	cli_usage_line(cmd, stderr);
-	fprintf(stderr, "Try 'accelctl %s --help' for more information.\n", cmd->name);
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	pr_err_raw("accelctl %s: %s\n", cmd->name, msg);
+	cli_usage_line(cmd, NULL);
+	pr_err_raw("Try 'accelctl %s --help' for more information.\n", cmd->name);
 	return EXIT_USAGE;
 }
 
@@ -234,7 +256,15 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 				return usage_error(cmd, "--state-dir must be an absolute path, got '%s'%s", optarg, "");
 			set_path(ctx->state_dir, optarg);
 			break;
-		case OPT_NETNS: ctx->netns = optarg; break;
+		case OPT_NETNS: {
+			struct netns_spec ns;
+
+			/* that it is a netns file is checked when entered (main) */
+			if (netns_spec_parse(optarg, &ns, err, sizeof(err)))
+				return usage_error(cmd, "--netns: %s%s", err, "");
+			ctx->netns = optarg;
+			break;
+		}
 		case OPT_FEATURES:
 			if (features_parse(optarg, &ctx->attach.features, err, sizeof(err)))
 				return usage_error(cmd, "--features: %s%s", err, "");

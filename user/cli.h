@@ -68,6 +68,7 @@ struct command {
  * EXIT_USAGE after printing what is wrong and the usage line. */
 int cli_parse(const struct command *cmd, int argc, char **argv,
 	      struct accel_ctx *ctx, struct cli_opts *o);
+/* out NULL: to stderr through the log, as an error (log.h). */
 void cli_usage_line(const struct command *cmd, FILE *out);
 /* The option id of --NAME, or -1. */
 int cli_opt_by_name(const char *name);

@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,7 @@ bool feature_pins_exist(const struct accel_ctx *ctx, const struct accel_feature 
 {
 	char dir[PATH_MAX];
 
-	return !feature_pin_dir(ctx, f, dir, sizeof(dir)) && !access(dir, F_OK);
+	return !feature_pin_dir(ctx, f, dir, sizeof(dir)) && path_exists(dir);
 }
 
 int pin_dir_remove(const char *dir)
@@ -117,7 +118,7 @@ int pin_dir_remove(const char *dir)
 				continue;
 			if (unlink(path) && errno != ENOENT) {
 				err = -errno;
-				pr_warn("cannot unpin %s: %s\n", path, strerror(-err));
+				pr_err("cannot unpin %s: %s\n", path, strerror(-err));
 			}
 		}
 	}
@@ -137,6 +138,9 @@ int feature_unpin_all(const struct accel_ctx *ctx, const struct accel_feature *f
 }
 
 /* ---- instance record ------------------------------------------------ */
+
+_Static_assert(sizeof(((struct instance_info *)0)->netns) >= NETNS_SPEC_MAX,
+	       "the instance record keeps any --netns");
 
 static int instance_path(const struct accel_ctx *ctx, char *buf, size_t len)
 {
@@ -210,7 +214,7 @@ int instance_check_abi(const struct accel_ctx *ctx, const char *cmd)
 
 	if (instance_read(ctx, &ii) || ii.abi == ACCEL_ABI_VERSION)
 		return 0;
-	pr_warn("%s: the attached instance (state dir %s, pin root %s) was made by an accelctl with BPF ABI version %u; this accelctl has ABI version %u and cannot use its pinned maps.\n"
+	pr_err("%s: the attached instance (state dir %s, pin root %s) was made by an accelctl with BPF ABI version %u; this accelctl has ABI version %u and cannot use its pinned maps.\n"
 		"Fix: run `accelctl detach` with the accelctl that attached it, or `accelctl detach --force` with this one to remove it anyway.\n",
 		cmd, ctx->state_dir, ctx->pin_root, ii.abi, ACCEL_ABI_VERSION);
 	return -ACCEL_ECONFIG;
@@ -223,6 +227,91 @@ void instance_remove(const struct accel_ctx *ctx)
 	if (!instance_path(ctx, path, sizeof(path)))
 		unlink(path);
 	rmdir_if_empty(ctx->state_dir);
+}
+
+/* ---- can we see it at all ------------------------------------------ */
+
+static bool denied(int err)
+{
+	return err == -EACCES || err == -EPERM;
+}
+
+static int access_denied(const char *cmd, const char *what, const char *path, int err)
+{
+	pr_err("%s: cannot read %s %s: %s; without it accelctl cannot tell what is attached, "
+	       "so it reports nothing rather than \"not attached\" or zeros.\n"
+	       "Fix: run it as root (e.g. `sudo accelctl %s`), or with CAP_DAC_OVERRIDE (the pins and "
+	       "records are root's, mode 0600), CAP_SYS_ADMIN when attach used --netns, and CAP_BPF on "
+	       "kernels whose kernel.unprivileged_bpf_disabled keeps bpf(2) from users.\n",
+	       cmd, what, path, strerror(-err), cmd);
+	return -EACCES;
+}
+
+/* Every entry of dir: subdirectories opened, files opened (bpffs pins
+ * with bpf(2), the state dir's records with open(2)).  0, -EACCES/-EPERM
+ * with bad filled, or another -errno (ignored by the caller: status says
+ * what it can). */
+static int probe_dir(const char *dir, bool pins, int depth, char *bad, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d) {
+		err = -errno;
+		snprintf(bad, len, "%s", dir);
+		return err == -ENOENT ? 0 : err;
+	}
+	while (!err && (de = readdir(d))) {
+		struct stat st;
+		int fd;
+
+		if (de->d_name[0] == '.' || path_join(path, sizeof(path), dir, de->d_name) ||
+		    lstat(path, &st))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (depth > 0)
+				err = probe_dir(path, pins, depth - 1, bad, len);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		fd = pins ? bpf_obj_get(path) : open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && denied(-errno)) {
+			err = -errno;
+			snprintf(bad, len, "%s", path);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	closedir(d);
+	return denied(err) ? err : 0;
+}
+
+int accel_check_access(const struct accel_ctx *ctx, const char *cmd)
+{
+	char bad[PATH_MAX];
+	struct stat st;
+	int err;
+
+	/* A path we cannot even stat: EACCES from a parent (/sys/fs/bpf is
+	 * 0700 root), unlike ENOENT, which means nothing is there. */
+	if (stat(ctx->state_dir, &st) && denied(-errno))
+		return access_denied(cmd, "the state dir", ctx->state_dir, -errno);
+	err = probe_dir(ctx->state_dir, false, 0, bad, sizeof(bad));
+	if (denied(err))
+		return access_denied(cmd, strcmp(bad, ctx->state_dir) ? "the state file" : "the state dir",
+				     bad, err);
+	if (stat(ctx->pin_root, &st) && denied(-errno))
+		return access_denied(cmd, "the pin root", ctx->pin_root, -errno);
+	/* feature dirs, and the draining generations below them */
+	err = probe_dir(ctx->pin_root, true, 3, bad, sizeof(bad));
+	if (denied(err))
+		return access_denied(cmd, strcmp(bad, ctx->pin_root) ? "the pinned object" : "the pin root",
+				     bad, err);
+	return 0;
 }
 
 /* ---- attach / detach ------------------------------------------------ */
@@ -270,7 +359,7 @@ static int detach_mask(struct accel_ctx *ctx, unsigned int mask)
 			continue;
 		e = features[i]->detach(ctx);
 		if (e) {
-			pr_warn("detaching %s failed: %s\n", features[i]->name, strerror(-e));
+			pr_err("detaching %s failed: %s\n", features[i]->name, strerror(-e));
 			if (!err)
 				err = e;
 		} else {
@@ -291,7 +380,7 @@ void accel_reap_trylock(struct accel_ctx *ctx)
 {
 	int fd;
 
-	if (access(ctx->pin_root, F_OK) || pin_root_trylock(ctx->pin_root, &fd))
+	if (!path_exists(ctx->pin_root) || pin_root_trylock(ctx->pin_root, &fd))
 		return;
 	reap_all(ctx);
 	pin_root_unlock(&fd);
@@ -309,7 +398,7 @@ static void rollback_mask(struct accel_ctx *ctx, unsigned int mask)
 			continue;
 		e = f->rollback ? f->rollback(ctx) : f->detach(ctx);
 		if (e)
-			pr_warn("rolling back %s failed: %s\n", f->name, strerror(-e));
+			pr_err("rolling back %s failed: %s\n", f->name, strerror(-e));
 	}
 }
 
@@ -322,7 +411,7 @@ int accel_attach(struct accel_ctx *ctx)
 
 	err = kernel_check_bpf(why, sizeof(why));
 	if (err) {
-		pr_warn("cannot attach: %s\n", why);
+		pr_err("cannot attach: %s\n", why);
 		return err;
 	}
 	err = bpffs_ensure(ctx->pin_root);
@@ -385,7 +474,7 @@ int accel_attach(struct accel_ctx *ctx)
 		want &= ~(1u << i);
 	}
 	if (!want) {
-		pr_warn("no feature can be attached on this host\n");
+		pr_err("no feature can be attached on this host\n");
 		err = -EOPNOTSUPP;
 		goto rollback;
 	}
@@ -406,7 +495,7 @@ int accel_attach(struct accel_ctx *ctx)
 			continue;
 		err = features[i]->attach(ctx);
 		if (err) {
-			pr_warn("attaching %s failed: %s\n", features[i]->name,
+			pr_err("attaching %s failed: %s\n", features[i]->name,
 				err == -ACCEL_ECONFIG ? "invalid configuration" : strerror(-err));
 			goto rollback;
 		}
@@ -420,7 +509,7 @@ int accel_attach(struct accel_ctx *ctx)
 	ii.abi = ACCEL_ABI_VERSION;
 	err = instance_write(ctx, &ii);
 	if (err) {
-		pr_warn("cannot record the attachment in %s: %s\n", ctx->state_dir, strerror(-err));
+		pr_err("cannot record the attachment in %s: %s\n", ctx->state_dir, strerror(-err));
 		goto rollback;
 	}
 	mask_names(done, names, sizeof(names));
@@ -450,7 +539,7 @@ static int keep_mask(struct accel_ctx *ctx, unsigned int keep)
 			continue;
 		err = features[i]->keep(ctx);
 		if (err) {
-			pr_warn("cannot keep %s: %s; the instance record stays, run detach again\n",
+			pr_err("cannot keep %s: %s; the instance record stays, run detach again\n",
 				features[i]->name, strerror(-err));
 			return err;
 		}
@@ -461,11 +550,18 @@ static int keep_mask(struct accel_ctx *ctx, unsigned int keep)
 /* The pin root stays while something outlives the detach: say what. */
 static void lingering_note(struct accel_ctx *ctx)
 {
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
 	int n = 0;
 
-	for (int i = 0; i < nfeatures; i++)
+	/* through the log, for the journal's priorities */
+	for (int i = 0; f && i < nfeatures; i++)
 		if (features[i]->lingering)
-			n += features[i]->lingering(ctx, NULL, stderr);
+			n += features[i]->lingering(ctx, NULL, f);
+	if (f && !fclose(f) && len)
+		log_msg(LOG_WARN, PRIO_WARNING, "", "%s", buf);
+	free(buf);
 	if (!n)
 		pr_warn("pin root %s not removed: it holds pins accelctl did not make\n", ctx->pin_root);
 }
@@ -478,7 +574,7 @@ int accel_detach(struct accel_ctx *ctx)
 	bool have;
 	int err;
 
-	if (access(ctx->pin_root, F_OK) && instance_read(ctx, &ii)) {
+	if (!path_exists(ctx->pin_root) && instance_read(ctx, &ii)) {
 		/* A tuning journal may outlive the pins (crash, reboot). */
 		mask = features_attached(ctx);
 		if (!mask) {
@@ -546,7 +642,7 @@ int accel_detach(struct accel_ctx *ctx)
 	err = detach_mask(ctx, mask & ~keep);
 	mask_names(mask & ~keep, names, sizeof(names));
 	if (err) {
-		pr_warn("detach incomplete (%s); what is left is listed by `accelctl status`; fix the cause and run detach again\n",
+		pr_err("detach incomplete (%s); what is left is listed by `accelctl status`; fix the cause and run detach again\n",
 			names);
 		goto unlock;
 	}
@@ -563,7 +659,7 @@ int accel_detach(struct accel_ctx *ctx)
 		pr_info("detached: %s\n", names);
 	if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
 		lingering_note(ctx);
-	else if (access(ctx->pin_root, F_OK) == 0)
+	else if (path_exists(ctx->pin_root))
 		pr_warn("pin root %s not removed: %s\n", ctx->pin_root, strerror(errno));
 unlock:
 	pin_root_unlock(&ctx->lock_fd);
@@ -713,7 +809,11 @@ int accel_status(struct accel_ctx *ctx)
 	char when[32], names[128];
 	unsigned int mask, kept;
 	struct json_writer jw;
+	int err;
 
+	err = accel_check_access(ctx, "status");
+	if (err)
+		return err;
 	accel_reap_trylock(ctx);
 	have = !instance_read(ctx, &ii);
 	mask = features_attached(ctx);
@@ -729,6 +829,9 @@ int accel_status(struct accel_ctx *ctx)
 		jw_kv_string(&jw, "libbpf_version", libbpf_version());
 		jw_kv_string(&jw, "kernel", kernel_release());
 		jw_kv_uint(&jw, "abi_version", ACCEL_ABI_VERSION);
+		/* the namespace this status looked in (--netns or the attach's) */
+		jw_kv_uint(&jw, "netns_ino", netns_ino());
+		jw_kv_uint(&jw, "netns_cookie", ctx->netns_cookie);
 		if (have) {
 			jw_kv_string(&jw, "since", fmt_time(ii.since, when, sizeof(when)));
 			jw_kv_string(&jw, "netns", ii.netns);
@@ -770,8 +873,10 @@ int accel_status(struct accel_ctx *ctx)
 	else
 		printf("attached:  %s%s%s\n", names, have ? " since " : " (no instance record: interrupted attach; the next attach or detach cleans it up)",
 		       have ? fmt_time(ii.since, when, sizeof(when)) : "");
-	if (have && ii.netns[0])
-		printf("netns:     %s\n", ii.netns);
+	if (ctx->netns)
+		printf("netns:     %s (net:[%llu])%s%s\n", ctx->netns, netns_ino(),
+		       have && strcmp(ctx->netns, ii.netns) ? "; attach used " : "",
+		       have && strcmp(ctx->netns, ii.netns) ? (ii.netns[0] ? ii.netns : "the host's") : "");
 	if (have && ii.abi != ACCEL_ABI_VERSION)
 		printf("ABI:       %u, this accelctl has %u: detach with the accelctl that attached it, or `accelctl detach --force`\n",
 		       ii.abi, ACCEL_ABI_VERSION);
@@ -811,7 +916,7 @@ int accel_collect(struct accel_ctx *ctx, struct metrics *m)
 			continue;
 		e = ft->collect(ctx, m);
 		if (e) {
-			pr_warn("reading %s counters failed: %s\n", ft->name, strerror(-e));
+			pr_err("reading %s counters failed: %s\n", ft->name, strerror(-e));
 			err = e;
 		}
 	}

@@ -254,13 +254,13 @@ static int listen_socket(const char *addr, char *bound, size_t blen)
 
 	e = http_listen_parse(addr, &ss, &len, err, sizeof(err));
 	if (e) {
-		pr_warn("--listen %s\n", err);
+		pr_err("--listen %s\n", err);
 		return e;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		e = -errno;
-		pr_warn("cannot create a socket for %s: %s\n", addr, strerror(-e));
+		pr_err("cannot create a socket for %s: %s\n", addr, strerror(-e));
 		return e;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -270,7 +270,7 @@ static int listen_socket(const char *addr, char *bound, size_t blen)
 			   sizeof(int));
 	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
 		e = -errno;
-		pr_warn("cannot listen on %s: %s%s\n", addr, strerror(-e),
+		pr_err("cannot listen on %s: %s%s\n", addr, strerror(-e),
 			e == -EADDRINUSE ? " (another process has this port; pick another with --listen)" :
 			e == -EADDRNOTAVAIL ? " (no interface here has this address)" : "");
 		close(fd);
@@ -326,7 +326,7 @@ int http_server_start(struct http_server **out, const char *listen,
 				  MHD_OPTION_END);
 	if (!srv->d) {
 		err = errno ? -errno : -EIO;
-		pr_warn("cannot start the HTTP server on %s: %s\n", srv->addr, strerror(-err));
+		pr_err("cannot start the HTTP server on %s: %s\n", srv->addr, strerror(-err));
 		close(srv->lfd);
 		free(srv);
 		return err;

@@ -45,7 +45,7 @@ bool journal_exists(const struct accel_ctx *ctx)
 {
 	char p[PATH_MAX];
 
-	return !journal_path(ctx, p, sizeof(p)) && !access(p, F_OK);
+	return !journal_path(ctx, p, sizeof(p)) && path_exists(p);
 }
 
 void journal_escape(const char *in, char *out, size_t len)

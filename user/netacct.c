@@ -46,6 +46,7 @@
 #include "accel_abi.h"
 #include "bpfutil.h"
 #include "log.h"
+#include "sysenv.h"
 
 #ifdef __clang_analyzer__
 /* `make check`: the analyzer cannot see into libbpf and reports the
@@ -172,7 +173,7 @@ static int state_write(const struct accel_ctx *ctx, const struct netacct_state *
 	if (!err)
 		err = write_file_atomic(path, buf, off, 0600);
 	else
-		pr_warn("netacct: state record for %d interfaces does not fit %zu bytes\n", st->n, cap);
+		pr_err("netacct: state record for %d interfaces does not fit %zu bytes\n", st->n, cap);
 	free(buf);
 	return err;
 }
@@ -355,17 +356,26 @@ static int resolve_ifaces(struct accel_ctx *ctx, struct netacct_state *st)
 		int err = ifname_to_index(r->name, &r->ifindex);
 
 		if (err == -EINVAL) {
-			pr_warn("netacct: '%s' is not a valid interface name\n", r->name);
+			pr_err("netacct: '%s' is not a valid interface name\n", r->name);
 			return -ACCEL_ECONFIG;
 		}
 		if (err) {
-			pr_warn("netacct: no interface '%s' in %s (see `ip%s%s link`)\n", r->name, where,
-				ctx->netns ? " -n " : "", ctx->netns ? ctx->netns : "");
+			struct netns_spec ns;
+			char why[160], see[128];
+
+			/* ip -n takes names only; nsenter any netns file */
+			if (!ctx->netns)
+				snprintf(see, sizeof(see), "ip link");
+			else if (netns_spec_parse(ctx->netns, &ns, why, sizeof(why)) || ns.kind == NETNS_NAME)
+				snprintf(see, sizeof(see), "ip -n %s link", ctx->netns);
+			else
+				snprintf(see, sizeof(see), "nsenter --net=%s ip link", ns.path);
+			pr_err("netacct: no interface '%s' in %s (see `%s`)\n", r->name, where, see);
 			return -ACCEL_ECONFIG;
 		}
 		err = iface_mtu(r->name, &r->mtu);
 		if (err) {
-			pr_warn("netacct: cannot read the MTU of %s: %s\n", r->name, strerror(-err));
+			pr_err("netacct: cannot read the MTU of %s: %s\n", r->name, strerror(-err));
 			return err;
 		}
 	}
@@ -490,10 +500,11 @@ static int tc_detach_one(const struct iface_rec *r, enum bpf_tc_attach_point whe
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list args)
 {
-	char buf[512];
-
-	vsnprintf(buf, sizeof(buf), fmt, args);
-	log_msg(level == LIBXDP_WARN ? LOG_DEBUG : LOG_LIBBPF, "libxdp: ", "%s", buf);
+	/* as libbpf's (log.c): warnings at -v, the rest at -vv */
+	if (level == LIBXDP_WARN)
+		log_lib(LOG_DEBUG, PRIO_WARNING, "libxdp: ", fmt, args);
+	else
+		log_lib(LOG_LIBBPF, level == LIBXDP_INFO ? PRIO_INFO : PRIO_DEBUG, "libxdp: ", fmt, args);
 	return 0;
 }
 
@@ -511,7 +522,7 @@ static int xdp_attach_one(const char *pin_dir, enum live_mtu live_mtu, struct if
 		skel = netacct_xdp_bpf__open_opts(&oopts);
 		if (!skel) {
 			err = -errno;
-			pr_warn("netacct: cannot open the XDP BPF object: %s (run with -v for libbpf's reason)\n",
+			pr_err("netacct: cannot open the XDP BPF object: %s (run with -v for libbpf's reason)\n",
 				strerror(-err));
 			return err;
 		}
@@ -589,7 +600,7 @@ static int iface_detach(struct iface_rec *r)
 	if (r->ingress == HOOK_XDP_NATIVE || r->ingress == HOOK_XDP_SKB) {
 		e = xdp_detach_one(r);
 		if (e) {
-			pr_warn("netacct: %s: removing XDP program %u failed: %s\n", r->name,
+			pr_err("netacct: %s: removing XDP program %u failed: %s\n", r->name,
 				r->xdp_prog_id, strerror(-e));
 			err = e;
 		} else {
@@ -605,7 +616,7 @@ static int iface_detach(struct iface_rec *r)
 		memset(&r->tc_egress, 0, sizeof(r->tc_egress));
 	err = err ?: e;
 	if (e)
-		pr_warn("netacct: %s: removing the tc filter failed: %s\n", r->name, strerror(-e));
+		pr_err("netacct: %s: removing the tc filter failed: %s\n", r->name, strerror(-e));
 	/* The clsact qdisc goes only if accelctl created it and nobody else
 	 * put a filter on it meanwhile: deleting it would delete theirs. */
 	if (!err && r->clsact_created && tc_filters_on(r->ifindex, TC_H_MIN_INGRESS) == 0 &&
@@ -614,7 +625,7 @@ static int iface_detach(struct iface_rec *r)
 
 		e = bpf_tc_hook_destroy(&hook);
 		if (e && e != -ENOENT && e != -EINVAL)
-			pr_warn("netacct: %s: removing the clsact qdisc failed: %s\n", r->name,
+			pr_err("netacct: %s: removing the clsact qdisc failed: %s\n", r->name,
 				strerror(-e));
 		r->clsact_created = false;
 	}
@@ -801,7 +812,7 @@ static int ingress_attach(enum accel_ingress want, const char *pin_dir, enum liv
 		if (want == ACCEL_INGRESS_XDP) {
 			/* EEXIST/EBUSY: typically a program attached without
 			 * libxdp's dispatcher, which is not ours to replace. */
-			pr_warn("netacct: %s: --ingress xdp: no XDP program can be added (%s)%s; "
+			pr_err("netacct: %s: --ingress xdp: no XDP program can be added (%s)%s; "
 				"use --ingress auto or tc to count ingress at tc\n", r->name, strerror(-err),
 				err == -EEXIST || err == -EBUSY ?
 				", another XDP program owns the hook without libxdp's dispatcher" : "");
@@ -813,7 +824,7 @@ static int ingress_attach(enum accel_ingress want, const char *pin_dir, enum liv
 	}
 	err = tc_attach_one(r->ifindex, BPF_TC_INGRESS, tc_fd, &r->tc_ingress);
 	if (err) {
-		pr_warn("netacct: %s: attaching the tc ingress filter failed: %s\n", r->name,
+		pr_err("netacct: %s: attaching the tc ingress filter failed: %s\n", r->name,
 			strerror(-err));
 		return err;
 	}
@@ -834,7 +845,7 @@ static struct netacct_bpf *tc_load(const char *pin_dir, enum live_mtu live_mtu, 
 
 	if (!skel) {
 		*err = -errno;
-		pr_warn("netacct: cannot open the tc BPF object: %s (run with -v for libbpf's reason)\n",
+		pr_err("netacct: cannot open the tc BPF object: %s (run with -v for libbpf's reason)\n",
 			strerror(-*err));
 		return NULL;
 	}
@@ -842,7 +853,7 @@ static struct netacct_bpf *tc_load(const char *pin_dir, enum live_mtu live_mtu, 
 	skel->rodata->netacct_slot_id = slot;
 	*err = netacct_bpf__load(skel);
 	if (*err) {
-		pr_warn("netacct: loading the tc programs failed: %s (run with -vv for the verifier log)\n",
+		pr_err("netacct: loading the tc programs failed: %s (run with -vv for the verifier log)\n",
 			strerror(-*err));
 		netacct_bpf__destroy(skel);
 		return NULL;
@@ -883,7 +894,7 @@ static int netacct_attach(struct accel_ctx *ctx)
 		*r = want.ifs[i];
 		err = slot_pick(dir, r, &fresh);
 		if (err) {
-			pr_warn("netacct: %s: no slot in the pinned maps: %s\n", r->name, strerror(-err));
+			pr_err("netacct: %s: no slot in the pinned maps: %s\n", r->name, strerror(-err));
 			goto rollback;
 		}
 		skel = tc_load(dir, live_mtu, r->slot, &err);
@@ -897,12 +908,12 @@ static int netacct_attach(struct accel_ctx *ctx)
 		if (!err)
 			err = ifcfg_set(ifaces_fd, r);
 		if (err) {
-			pr_warn("netacct: %s: cannot set up the maps: %s\n", r->name, strerror(-err));
+			pr_err("netacct: %s: cannot set up the maps: %s\n", r->name, strerror(-err));
 			goto rollback;
 		}
 		err = bpf_tc_hook_create(&hook);
 		if (err && err != -EEXIST) {
-			pr_warn("netacct: %s: cannot create the clsact qdisc: %s\n", r->name, strerror(-err));
+			pr_err("netacct: %s: cannot create the clsact qdisc: %s\n", r->name, strerror(-err));
 			goto rollback;
 		}
 		r->clsact_created = !err;
@@ -913,7 +924,7 @@ static int netacct_attach(struct accel_ctx *ctx)
 		err = tc_attach_one(r->ifindex, BPF_TC_EGRESS,
 				    bpf_program__fd(skel->progs.netacct_tc_egress), &r->tc_egress);
 		if (err) {
-			pr_warn("netacct: %s: attaching the tc egress filter failed: %s\n", r->name,
+			pr_err("netacct: %s: attaching the tc egress filter failed: %s\n", r->name,
 				strerror(-err));
 			goto rollback;
 		}
@@ -955,7 +966,7 @@ static int netacct_detach(struct accel_ctx *ctx)
 	if (!state_read(ctx, &st)) {
 		err = detach_recorded(ctx, &st);
 		if (err) {
-			pr_warn("netacct: some hooks could not be removed; they are listed in %s/%s\n",
+			pr_err("netacct: some hooks could not be removed; they are listed in %s/%s\n",
 				ctx->state_dir, STATE_FILE);
 			return err;
 		}
@@ -969,7 +980,7 @@ static bool netacct_attached(struct accel_ctx *ctx)
 	char path[PATH_MAX];
 
 	return feature_pins_exist(ctx, self()) ||
-	       (!state_path(ctx, path, sizeof(path)) && !access(path, F_OK));
+	       (!state_path(ctx, path, sizeof(path)) && path_exists(path));
 }
 
 /* ---- status --------------------------------------------------------------- */

@@ -161,7 +161,7 @@ static int nl_nest_parse(const struct nlattr *nest, const enum mnl_attr_data_typ
 /* A callback's way out on a malformed reply: say so, stop the exchange. */
 static int nl_bad_reply(const char *err)
 {
-	pr_warn("malformed netlink reply from the kernel: %s\n", err);
+	pr_err("malformed netlink reply from the kernel: %s\n", err);
 	return -EBADMSG;
 }
 

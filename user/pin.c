@@ -51,7 +51,7 @@ int bpffs_ensure(const char *path)
 		return 0;
 	if (strncmp(path, ACCEL_BPFFS_DEFAULT, blen) ||
 	    (path[blen] != '/' && path[blen] != '\0')) {
-		pr_warn("%s is not on a BPF file system (bpffs); choose a pin root under a bpffs mount, e.g. %s/accel\n",
+		pr_err("%s is not on a BPF file system (bpffs); choose a pin root under a bpffs mount, e.g. %s/accel\n",
 			path, ACCEL_BPFFS_DEFAULT);
 		return -EINVAL;
 	}
@@ -59,12 +59,12 @@ int bpffs_ensure(const char *path)
 		return 0;
 	err = mkdir_p(ACCEL_BPFFS_DEFAULT, 0700);
 	if (err) {
-		pr_warn("cannot create %s: %s\n", ACCEL_BPFFS_DEFAULT, strerror(-err));
+		pr_err("cannot create %s: %s\n", ACCEL_BPFFS_DEFAULT, strerror(-err));
 		return err;
 	}
 	if (mount("bpf", ACCEL_BPFFS_DEFAULT, "bpf", 0, "mode=0700")) {
 		err = -errno;
-		pr_warn("cannot mount bpffs on %s: %s%s\n", ACCEL_BPFFS_DEFAULT, strerror(-err),
+		pr_err("cannot mount bpffs on %s: %s%s\n", ACCEL_BPFFS_DEFAULT, strerror(-err),
 			err == -EPERM ? " (run as root, with CAP_SYS_ADMIN)" : "");
 		return err;
 	}
@@ -90,7 +90,7 @@ int pin_root_lock(const char *root, bool create, int *fd)
 	if (create) {
 		err = mkdir_p(root, 0700);
 		if (err) {
-			pr_warn("cannot create pin root %s: %s\n", root, strerror(-err));
+			pr_err("cannot create pin root %s: %s\n", root, strerror(-err));
 			return err;
 		}
 	}
@@ -107,7 +107,7 @@ int pin_root_lock(const char *root, bool create, int *fd)
 			close(*fd);
 			*fd = -1;
 			if (err == -EWOULDBLOCK)
-				pr_warn("%s is locked by another accelctl command (waited %d s); wait for it to finish and retry\n",
+				pr_err("%s is locked by another accelctl command (waited %d s); wait for it to finish and retry\n",
 					root, wait_ms / 1000);
 			return err;
 		}

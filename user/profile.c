@@ -521,7 +521,7 @@ int profile_load_for_attach(const struct accel_ctx *ctx, struct tune_profile *p)
 	else
 		err = profile_builtin(p, ctx->attach.profile ? ctx->attach.profile : "loopback");
 	if (err)
-		pr_warn("profile: %s\n", p->err);
+		pr_err("profile: %s\n", p->err);
 	return err;
 }
 
@@ -653,7 +653,7 @@ int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
 	if (!p)
 		return EXIT_FAIL;
 	if (o->nargs > 2 || (strcmp(verb, "show") && strcmp(verb, "check") && strcmp(verb, "list"))) {
-		fprintf(stderr, "usage: accelctl profile list | show [NAME|FILE] | check FILE\n");
+		pr_err_raw("usage: accelctl profile list | show [NAME|FILE] | check FILE\n");
 		err = EXIT_USAGE;
 		goto cleanup;
 	}
@@ -664,7 +664,7 @@ int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
 		goto cleanup;
 	}
 	if (!strcmp(verb, "check") && !arg) {
-		fprintf(stderr, "accelctl profile check: which FILE?\n");
+		pr_err_raw("accelctl profile check: which FILE?\n");
 		err = EXIT_USAGE;
 		goto cleanup;
 	}
@@ -672,12 +672,12 @@ int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
 		arg = ctx->attach.profile ? ctx->attach.profile : "loopback";
 	if (looks_like_file(arg) || !strcmp(verb, "check")) {
 		if (profile_parse_file(p, arg)) {
-			fprintf(stderr, "accelctl: %s\n", p->err);
+			pr_err("%s\n", p->err);
 			err = EXIT_USAGE;
 			goto cleanup;
 		}
 	} else if (profile_builtin(p, arg)) {
-		fprintf(stderr, "accelctl: %s\n", p->err);
+		pr_err("%s\n", p->err);
 		err = EXIT_USAGE;
 		goto cleanup;
 	}

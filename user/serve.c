@@ -48,8 +48,8 @@ struct serve_state {
 	const char *netns_opt;		/* --netns, or NULL: the attach's */
 	int host_netns_fd;		/* where we started; -1 if unknown */
 	bool unhealthy;			/* could not return to host_netns_fd */
-	char warned_netns[64];		/* last namespace we failed to enter */
-	char cur_netns[64];		/* the one entered for this scrape */
+	char warned_netns[NETNS_SPEC_MAX];	/* last namespace we failed to enter */
+	char cur_netns[NETNS_SPEC_MAX];	/* the one entered for this scrape */
 	uint64_t scrapes, errors;
 	double start_time;
 };
@@ -92,7 +92,7 @@ static int collect_netns_enter(struct serve_state *st, bool *entered)
 static void collect_netns_leave(struct serve_state *st)
 {
 	if (st->host_netns_fd < 0 || setns(st->host_netns_fd, CLONE_NEWNET)) {
-		pr_warn("cannot return to the host network namespace: %s; /healthz now fails, restart serve\n",
+		pr_err("cannot return to the host network namespace: %s; /healthz now fails, restart serve\n",
 			strerror(errno));
 		st->unhealthy = true;
 	}
@@ -273,18 +273,19 @@ int serve_run(struct accel_ctx *ctx, struct cli_opts *o)
 		/* --netns given: it must exist now (the attach's own namespace
 		 * is looked up per scrape: it may come and go) */
 		int fd = netns_open(ctx->netns);
+		char why[PATH_MAX];
 
 		if (fd < 0) {
-			pr_warn("network namespace '%s' not found in /run/netns (see `ip netns list`)\n",
-				ctx->netns);
-			return -ENOENT;
+			netns_strerror(ctx->netns, fd, why, sizeof(why));
+			pr_err("%s\n", why);
+			return fd == -ENOTTY || fd == -EINVAL ? -ACCEL_ECONFIG : fd;
 		}
 		close(fd);
 	}
 	st.host_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (st.host_netns_fd < 0) {
 		err = -errno;
-		pr_warn("cannot open this thread's network namespace: %s\n", strerror(-err));
+		pr_err("cannot open this thread's network namespace: %s\n", strerror(-err));
 		return err;
 	}
 	/* Block the stop signals before libmicrohttpd starts its thread, so

@@ -194,6 +194,9 @@ int stats_run(struct accel_ctx *ctx, struct cli_opts *o)
 	double t0 = 0, t1;
 	int err;
 
+	err = accel_check_access(ctx, "stats");
+	if (err)
+		return err;
 	err = instance_check_abi(ctx, "stats");
 	if (err)
 		return err;

@@ -310,7 +310,7 @@ static int tcpstate_prime_all(struct tcpstate_bpf *skel)
 	}
 	n = nseen;
 	if (setns(self, CLONE_NEWNET)) {
-		pr_warn("cannot return to accelctl's network namespace: %s\n", strerror(errno));
+		pr_err("cannot return to accelctl's network namespace: %s\n", strerror(errno));
 		err = err ?: -errno;
 	}
 	close(self);
@@ -331,7 +331,7 @@ static int tcpstate_attach_once(struct accel_ctx *ctx, const char *dir, const st
 	skel = tcpstate_bpf__open_opts(&oopts);
 	if (!skel) {
 		err = -errno;
-		pr_warn("tcpstate: cannot open the BPF object: %s (run with -v for libbpf's reason)\n",
+		pr_err("tcpstate: cannot open the BPF object: %s (run with -v for libbpf's reason)\n",
 			strerror(-err));
 		return err;
 	}
@@ -351,7 +351,7 @@ static int tcpstate_attach_once(struct accel_ctx *ctx, const char *dir, const st
 	bpf_program__set_autoattach(skel->progs.tcpstate_iter, false);
 	err = tcpstate_bpf__load(skel);
 	if (err) {
-		pr_warn("loading tcpstate programs failed: %s (run with -v for the verifier log)\n",
+		pr_err("loading tcpstate programs failed: %s (run with -v for the verifier log)\n",
 			strerror(-err));
 		goto cleanup;
 	}
@@ -360,14 +360,14 @@ static int tcpstate_attach_once(struct accel_ctx *ctx, const char *dir, const st
 		goto cleanup;
 	err = tcpstate_bpf__attach(skel);
 	if (err) {
-		pr_warn("attaching tcpstate %s failed: %s\n", fentry ? "fexit programs" : "tracepoints",
+		pr_err("attaching tcpstate %s failed: %s\n", fentry ? "fexit programs" : "tracepoints",
 			strerror(-err));
 		goto cleanup;
 	}
 	iter = bpf_program__attach_iter(skel->progs.tcpstate_iter, NULL);
 	if (!iter) {
 		err = -errno;
-		pr_warn("attaching the tcp iterator failed: %s\n", strerror(-err));
+		pr_err("attaching the tcp iterator failed: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	if ((err = pin_prog_link(skel->progs.tcpstate_set_state, skel->links.tcpstate_set_state, dir)) ||
@@ -937,7 +937,7 @@ static int tcpstate_collect(struct accel_ctx *ctx, struct metrics *m)
 	port_range(&v);
 	err = view_read_iter(dir, &v);
 	if (err) {
-		pr_warn("reading the tcp iterator failed: %s\n", strerror(-err));
+		pr_err("reading the tcp iterator failed: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	err = view_read_listeners(dir, &v, ctx->netns_cookie);

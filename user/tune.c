@@ -155,6 +155,9 @@ static const char *show(const char *v, char *buf, size_t len)
 
 /* ---- network namespace of the journal ---- */
 
+_Static_assert(sizeof(((struct journal *)0)->netns) >= NETNS_SPEC_MAX,
+	       "the journal keeps any --netns");
+
 int tune_enter_journal_netns(const struct journal *j, int *saved_fd)
 {
 	uint64_t cookie = 0;
@@ -546,7 +549,7 @@ static int plan_build(struct accel_ctx *ctx, const struct tune_profile *p, struc
 	}
 	plan_relations(pl);
 	if (pl->errors) {
-		pr_warn("profile %s: %d error%s; nothing was changed\n", p->name, pl->errors,
+		pr_err("profile %s: %d error%s; nothing was changed\n", p->name, pl->errors,
 			pl->errors > 1 ? "s" : "");
 		return -ACCEL_ECONFIG;
 	}
@@ -579,7 +582,7 @@ static void test_crash_hook(int written)
 	const char *e = getenv("ACCELCTL_TEST_TUNE_CRASH_AFTER");
 
 	if (e && *e && atoi(e) == written) {
-		fprintf(stderr, "accelctl: TEST HOOK: SIGKILL after %d tuning writes\n", written);
+		pr_warn("TEST HOOK: SIGKILL after %d tuning writes\n", written);
 		kill(getpid(), SIGKILL);
 	}
 }
@@ -649,7 +652,7 @@ static void plan_rollback(struct tune_plan *pl, struct nic *nic)
 				continue;
 			if (tune_write(nic, c->it->kind, c->it->ifname, c->it->key, c->now, e, sizeof(e))) {
 				if (pass == 2)
-					pr_warn("rollback of %s failed: %s\n", c->label, e);
+					pr_err("rollback of %s failed: %s\n", c->label, e);
 				left = true;
 				continue;
 			}
@@ -778,7 +781,7 @@ static int tune_attach(struct accel_ctx *ctx)
 		base = calloc(1, sizeof(*base));
 		err = base ? journal_read(ctx, base) : -ENOMEM;
 		if (err || !base->kept) {
-			pr_warn("tune: a tuning journal exists in %s; run `accelctl detach` first\n",
+			pr_err("tune: a tuning journal exists in %s; run `accelctl detach` first\n",
 				ctx->state_dir);
 			err = err ? err : -EEXIST;
 			goto cleanup;
@@ -805,7 +808,7 @@ static int tune_attach(struct accel_ctx *ctx)
 		goto cleanup;
 	err = nic_open(&nic);
 	if (err) {
-		pr_warn("tune: cannot open netlink sockets: %s\n", strerror(-err));
+		pr_err("tune: cannot open netlink sockets: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	err = plan_build(ctx, p, pl, nic, base);
@@ -850,17 +853,17 @@ static int tune_attach(struct accel_ctx *ctx)
 	}
 	err = journal_write(ctx, j);
 	if (err) {
-		pr_warn("tune: cannot write the journal in %s: %s; nothing was changed\n", ctx->state_dir,
+		pr_err("tune: cannot write the journal in %s: %s; nothing was changed\n", ctx->state_dir,
 			strerror(-err));
 		goto cleanup;
 	}
 
 	failed = plan_write(pl, nic, err_msg, sizeof(err_msg));
 	if (failed >= 0) {
-		pr_warn("tune: applying %s failed: %s\n", pl->c[failed].label, err_msg);
+		pr_err("tune: applying %s failed: %s\n", pl->c[failed].label, err_msg);
 		plan_rollback(pl, nic);
 		if (base && journal_write(ctx, base))
-			pr_warn("tune: cannot put the kept journal back; `accelctl detach` restores the originals\n");
+			pr_err("tune: cannot put the kept journal back; `accelctl detach` restores the originals\n");
 		else if (!base)
 			journal_remove(ctx);
 		pr_warn("tune: rolled back; every value is as before%s\n",
@@ -1046,7 +1049,7 @@ static int tune_detach(struct accel_ctx *ctx)
 		goto cleanup;
 	}
 	if (err) {
-		pr_warn("tune: the journal in %s is unreadable (%s); move it away to detach without "
+		pr_err("tune: the journal in %s is unreadable (%s); move it away to detach without "
 			"restoring\n", ctx->state_dir, strerror(-err));
 		goto cleanup;
 	}
@@ -1113,8 +1116,8 @@ static int tune_detach(struct accel_ctx *ctx)
 				j->e[k++] = j->e[i];
 		j->n = k;
 		if (journal_write(ctx, j))
-			pr_warn("tune: cannot update the journal\n");
-		pr_warn("tune: %d setting%s could not be restored; fix the cause and run detach again\n",
+			pr_err("tune: cannot update the journal\n");
+		pr_err("tune: %d setting%s could not be restored; fix the cause and run detach again\n",
 			k, k == 1 ? "" : "s");
 		goto cleanup;
 	}

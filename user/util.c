@@ -140,6 +140,11 @@ int mkdir_p(const char *path, unsigned int mode)
 	return 0;
 }
 
+bool path_exists(const char *path)
+{
+	return !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS);
+}
+
 void rmdir_if_empty(const char *path)
 {
 	(void)rmdir(path);

@@ -35,6 +35,10 @@ int path_join(char *buf, size_t len, const char *a, const char *b);
 int mkdir_p(const char *path, unsigned int mode);
 /* Remove dir if it is empty; ignore ENOENT/ENOTEMPTY. */
 void rmdir_if_empty(const char *path);
+/* Whether path exists, as this process sees it: with its effective
+ * credentials and capabilities (access(2) checks the real uid's, so a
+ * non-root user with CAP_DAC_OVERRIDE would find nothing). */
+bool path_exists(const char *path);
 
 /* Write a whole file atomically (tmp + fsync + rename + fsync dir). */
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned int mode);

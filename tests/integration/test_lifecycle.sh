@@ -226,6 +226,129 @@ test_cli_usage_and_help() {
 	pass
 }
 
+# Under systemd (JOURNAL_STREAM names stderr) every stderr line carries its
+# sd-daemon priority, once; libbpf's lines have one "libbpf: " each.  With
+# stderr elsewhere nothing changes.
+test_journal_priorities_on_every_line() {
+	local ns err="$TMP/stderr" js rc=0 out
+	ns=$(netns_new)
+	: >"$err"
+	js=$(stat -c '%d:%i' "$err")
+	JOURNAL_STREAM=$js $A --netns "$ns" -vv attach --features tcpstate 2>>"$err" >/dev/null
+	JOURNAL_STREAM=$js $A -v detach 2>>"$err" >/dev/null
+	JOURNAL_STREAM=$js $A attach --bogus 2>>"$err" >/dev/null || rc=$?
+	assert_eq "$rc" 2 "attach --bogus exit code"
+	[ -s "$err" ] || fail "nothing on stderr"
+	grep -vqE '^<[3467]>' "$err" && fail "lines without a priority: $(grep -vE '^<[3467]>' "$err" | head -3)"
+	grep -q '^<7>libbpf: ' "$err" || fail "no libbpf debug line at -vv: $(head -5 "$err")"
+	grep -q 'libbpf: libbpf:' "$err" && fail "libbpf lines prefixed twice: $(grep -m1 'libbpf: libbpf:' "$err")"
+	grep -q '^<6>attached: ' "$err" || fail "the attach's action is not at info: $(grep -v libbpf "$err" | head -5)"
+	grep -q "^<3>accelctl attach: unknown option '--bogus'" "$err" || fail "usage error not at err: $(tail -3 "$err")"
+	grep -q '^<3>usage: accelctl attach' "$err" || fail "usage line not at err: $(tail -3 "$err")"
+	# stderr not the journal (stale JOURNAL_STREAM inherited): as before
+	out=$(JOURNAL_STREAM=$js $A attach --bogus 2>&1) || true
+	grep -q '^<' <<<"$out" && fail "priorities on a stderr that is not the journal: $out"
+	grep -q "^accelctl attach: unknown option '--bogus'" <<<"$out" || fail "plain usage error: $out"
+	pass
+}
+
+# A user who cannot read the pins and records is told so (exit 1, which
+# path, the fix), never "attached: no" or zeros for a host with features
+# attached; with the capabilities the message names, it works.
+as_nobody() {	# [CAPS] -- command...
+	local caps=$1; shift 2
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		${caps:+--inh-caps=$caps --ambient-caps=$caps} "$@"
+}
+
+test_nonroot_status_and_stats_say_why_not() {
+	local ns rc out c
+	command -v setpriv >/dev/null || fail "setpriv (util-linux) missing"
+	id nobody >/dev/null || fail "no user nobody"
+	ns=$(netns_new)
+	$A --netns "$ns" attach --features tcpstate 2>/dev/null
+	for c in status "status --json" stats "stats --json" "stats --prometheus"; do
+		rc=0; out=$(as_nobody "" -- $A $c 2>"$TMP/err") || rc=$?
+		assert_eq "$rc" 1 "'$c' as nobody: exit code"
+		[ -z "$out" ] || fail "'$c' as nobody printed a result: $(head -3 <<<"$out")"
+		grep -q "^accelctl: ${c%% *}: cannot read the state dir $STATE: Permission denied" "$TMP/err" ||
+			fail "'$c' as nobody: no reason naming the state dir: $(cat "$TMP/err")"
+		grep -q '^Fix: run it as root' "$TMP/err" || fail "'$c' as nobody: no fix: $(cat "$TMP/err")"
+	done
+	# The records readable: entering the attach's namespace is refused ...
+	chmod 755 "$TMP" "$STATE"
+	chmod 644 "$STATE"/*
+	rc=0; as_nobody "" -- $A status >/dev/null 2>"$TMP/err" || rc=$?
+	assert_eq "$rc" 1 "status as nobody, records readable: exit code"
+	grep -q "cannot enter network namespace '$ns': Operation not permitted (it takes CAP_SYS_ADMIN" "$TMP/err" ||
+		fail "status as nobody, records readable: $(cat "$TMP/err")"
+	# ... and with CAP_SYS_ADMIN the pin root (under 0700 /sys/fs/bpf) is
+	rc=0; out=$(as_nobody +sys_admin -- $A stats --prometheus 2>"$TMP/err") || rc=$?
+	assert_eq "$rc" 1 "stats --prometheus with CAP_SYS_ADMIN only: exit code"
+	[ -z "$out" ] || fail "stats --prometheus with CAP_SYS_ADMIN only printed: $(head -3 <<<"$out")"
+	grep -q "^accelctl: stats: cannot read the pin root $PIN: Permission denied" "$TMP/err" ||
+		fail "stats with CAP_SYS_ADMIN only: $(cat "$TMP/err")"
+	# The capabilities the fix names are enough (access(2) would not be).
+	out=$(as_nobody +dac_override,+sys_admin -- $A status)
+	grep -q '^attached:  tcpstate since' <<<"$out" || fail "status with the named capabilities: $out"
+	grep -q '^accel_feature_attached{feature="tcpstate"} 1$' \
+		<<<"$(as_nobody +dac_override,+sys_admin -- $A stats --prometheus)" ||
+		fail "stats --prometheus with the named capabilities does not see tcpstate"
+	pass
+}
+
+# --netns by netns file and by PID, as for containers: a namespace that
+# `ip netns` does not know, held by a process (unshare --net), addressed as
+# /proc/PID/ns/net, pid:PID and a bind mount of it; commands report that
+# namespace (its inode, as readlink shows it) and count in it.
+ns_of_differs() { [ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }
+
+test_netns_by_path_and_pid() {
+	local pid ino s out rc n=5 nsfile="$TMP/nsfile" transitions
+	unshare --net -- sleep 600 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	defer "kill $pid"
+	wait_until 5 ns_of_differs "$pid" || fail "unshare --net: process $pid not in a new namespace"
+	ino=$(readlink "/proc/$pid/ns/net")
+	ino=${ino#net:[}
+	ino=${ino%]}
+	nsenter --net="/proc/$pid/ns/net" ip link set lo up
+	: >"$nsfile"
+	mount --bind "/proc/$pid/ns/net" "$nsfile"
+	defer "umount $nsfile"
+
+	for s in "/proc/$pid/ns/net" "pid:$pid" "$nsfile"; do
+		assert_eq "$($A --netns "$s" status --json | json_get 'd["netns_ino"]')" "$ino" "status --netns $s: netns_ino"
+	done
+	[ "$($A status --json | json_get 'd["netns_ino"]')" != "$ino" ] || fail "status without --netns in the held namespace"
+
+	# Attached by pid: later commands use it, and count in it.
+	$A --netns "pid:$pid" attach --features tcpstate 2>/dev/null
+	out=$($A status)
+	grep -qxF "netns:     pid:$pid (net:[$ino])" <<<"$out" || fail "status does not name the namespace: $out"
+	assert_eq "$($A status --json | json_get 'd["netns"]')" "pid:$pid" "status --json netns"
+	nsenter --net="/proc/$pid/ns/net" "$TOOLS/tcp_churn" -n $n >/dev/null
+	transitions=$($A stats --json | json_get \
+		'[s["value"] for s in d["metrics"]["accel_tcp_state_transitions_total"]["samples"] if s["labels"]=={"family":"inet","state":"syn_sent"}][0]')
+	assert_eq "$transitions" "$n" "syn_sent transitions in the namespace of pid:$pid"
+	$A detach >/dev/null
+
+	# Never a netns file: bad usage (exit 2), with the reason.
+	for s in "pid:abc" "pid:0" "pid:0x10" "relative/net" "/etc/hostname" "/proc/$pid/ns/mnt"; do
+		rc=0; out=$($A --netns "$s" status 2>&1) || rc=$?
+		assert_eq "$rc" 2 "--netns '$s' exit code"
+		grep -qE "not pid:PID|relative path|is not a network namespace file" <<<"$out" ||
+			fail "--netns '$s': $out"
+	done
+	# Not there (now): failure (exit 1), as for a missing name.
+	for s in "pid:2147483647" "/nonexistent/$T_ID"; do
+		rc=0; out=$($A --netns "$s" status 2>&1) || rc=$?
+		assert_eq "$rc" 1 "--netns '$s' exit code"
+		grep -q "not found" <<<"$out" || fail "--netns '$s': $out"
+	done
+	pass
+}
+
 # Every place that promises what detach does says what the code does
 # (docs/bypass.md "Detach and restart"): bounded, releases idle
 # connections, keeps unread bytes as a draining generation.

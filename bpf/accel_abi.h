@@ -28,7 +28,9 @@
  *      bypass_pending; was bypass_peers, one entry per socket); counters
  *      SLOT_TAKEN/SLOT_RELEASED appended
  *   4  bypass: learning (bypass_learned, bypass_config.learn_conns and
- *      learn_window_s, ACCEL_BYPASS_F_LEARN, counters LEARN_* appended) */
+ *      learn_window_s, ACCEL_BYPASS_F_LEARN, counters LEARN_* appended);
+ *      handover (bypass_config.abi and handover_deadline_ns,
+ *      ACCEL_BYPASS_F_HANDOVER; bypass_sk_state and bypass_obs pinned) */
 #define ACCEL_ABI_VERSION 4u
 
 /* Pinned objects live under <pin-root>/<feature>/; maps keep their BTF names
@@ -207,8 +209,15 @@ struct accel_bypass_config {
 	 * the one before (older evidence starts over). */
 	__u32 learn_conns;
 	__u32 learn_window_s;
+	/* Handover (ACCEL_BYPASS_F_HANDOVER, `detach --handover`): the
+	 * programs go on until the next attach adopts them, or, at
+	 * handover_deadline_ns (bpf_ktime_get_boot_ns()), act as DRAINING
+	 * by themselves.  abi: ACCEL_ABI_VERSION of the attach that wrote it. */
+	__u32 abi;
+	__u32 pad;
+	__u64 handover_deadline_ns;
 };
-_Static_assert(sizeof(struct accel_bypass_config) == 32, "accel_bypass_config is ABI");
+_Static_assert(sizeof(struct accel_bypass_config) == 48, "accel_bypass_config is ABI");
 
 /* Restricted mode: attach's kernel self-test found a sockmap behaviour
  * that differs from plain TCP (kernel_affected != 0), or could not tell
@@ -224,6 +233,8 @@ _Static_assert(sizeof(struct accel_bypass_config) == 32, "accel_bypass_config is
 /* Restricted mode learns event-driven servers (bypass_learned): ports not
  * in --event-ports are observed and promoted by their servers' reads. */
 #define ACCEL_BYPASS_F_LEARN		(1u << 3)
+/* Handed over to the next attach (see handover_deadline_ns). */
+#define ACCEL_BYPASS_F_HANDOVER		(1u << 4)
 
 /* Kernel behaviours attach's self-test probes (user/bypass_selftest.c,
  * docs/bypass.md), bits of kernel_affected / kernel_unchecked. */

@@ -143,6 +143,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct bypass_sk);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);	/* adopted by a handover */
 } bypass_sk_state SEC(".maps");
 
 struct {
@@ -214,6 +215,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct bypass_obs);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);	/* adopted by a handover */
 } bypass_obs SEC(".maps");
 
 struct {
@@ -231,9 +233,13 @@ static __always_inline struct accel_bypass_config *bypass_cfg(void)
 	return bpf_map_lookup_elem(&bypass_config, &zero);
 }
 
+/* Off when disabled, draining, or handed over and not adopted in time
+ * (then the programs drain by themselves, as after a detach). */
 static __always_inline bool bypass_active(const struct accel_bypass_config *cfg)
 {
-	return cfg->enabled && !(cfg->flags & ACCEL_BYPASS_F_DRAINING);
+	return cfg->enabled && !(cfg->flags & ACCEL_BYPASS_F_DRAINING) &&
+	       !((cfg->flags & ACCEL_BYPASS_F_HANDOVER) &&
+		 bpf_ktime_get_boot_ns() > cfg->handover_deadline_ns);
 }
 
 static __always_inline bool port_listed(__u32 list, __u16 port)

@@ -107,6 +107,8 @@ struct accel_ctx {
 	bool force;
 	unsigned int timeout_ms;	/* detach: how long to wait for drains */
 	bool keep_tuning;		/* detach --keep-tuning */
+	unsigned int handover_s;	/* detach --handover: seconds, 0 = none */
+	bool detaching;			/* the command is detach (reap finishes a handover) */
 	struct attach_opts attach;
 };
 

@@ -93,7 +93,7 @@ static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
 
 static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o);
 
-static const int detach_opts[] = { OPT_FORCE, OPT_TIMEOUT, OPT_KEEP_TUNING, 0 };
+static const int detach_opts[] = { OPT_FORCE, OPT_TIMEOUT, OPT_KEEP_TUNING, OPT_HANDOVER, 0 };
 static const int json_opts[] = { OPT_JSON, 0 };
 static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
 static const int serve_opts[] = { OPT_LISTEN, 0 };
@@ -132,7 +132,11 @@ static const struct command commands[] = {
 	  "the journal's; only values that differ are written, settings the profile\n"
 	  "no longer has go back to their originals), an attach without tuning\n"
 	  "restores it first, and a plain detach restores the true originals.\n"
-	  "--keep-tuning does not keep the leftover of an interrupted attach.",
+	  "--keep-tuning does not keep the leftover of an interrupted attach.\n"
+	  "With --handover SECONDS (a restart: the systemd unit's stop) the bypass is\n"
+	  "not detached: it keeps running and the next attach adopts its accelerated\n"
+	  "connections; without one within SECONDS it goes back to the stack by\n"
+	  "itself and drains.  A plain detach ends a handover at once.",
 	  detach_opts, cmd_detach },
 	{ "status", NULL, "show what is attached, where and since when",
 	  "Show the attached features, each pinned program with its hook and target,\n"

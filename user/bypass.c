@@ -359,6 +359,38 @@ static inline void test_crash(const char *point)
 }
 #endif
 
+/* handover (below, with the generations) */
+static int handover_dir(const struct accel_ctx *ctx, char *buf, size_t len);
+static int handover_drain(struct accel_ctx *ctx, const char *from, const char *why);
+static int handover_adoptable(const char *hdir, const char *cg, char *why, size_t len);
+
+static void unlink_pin(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!path_join(path, sizeof(path), dir, name) && unlink(path) && errno != ENOENT)
+		pr_warn("bypass: cannot unpin %s: %s\n", path, strerror(errno));
+}
+
+/* The adopted cgroup link runs prog_fd from now on: one atomic swap,
+ * never a moment without a sockops program. */
+static int sockops_swap(const char *dir, int prog_fd)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (snprintf(path, sizeof(path), "%s/" ACCEL_PIN_LINK_PREFIX "bypass_sockops", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_link_update(fd, prog_fd, NULL)) {
+		err = -errno;
+		pr_err("bypass: cannot swap the sockops program of %s: %s\n", path, strerror(-err));
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
@@ -374,8 +406,10 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	struct bypass_selftest st;
 	char dir[PATH_MAX], cg[PATH_MAX], detail[512];
 	int err, cg_fd = -1, ports_fd;
+	unsigned int socks = 0, conns = 0;
 	unsigned int learn_conns = ao->learn_conns ? ao->learn_conns : ACCEL_BYPASS_LEARN_CONNS;
-	bool made = false, learn = false;
+	bool made = false, learn = false, adopt = false;
+	char hdir[PATH_MAX], why[256];
 
 	err = cgroup2_resolve(mnt, ao->cgroup, cg, sizeof(cg));
 	if (err) {
@@ -391,6 +425,18 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 		 * is another attach's */
 		pr_err("bypass: %s exists: attached already (`accelctl status`)\n", dir);
 		return -EEXIST;
+	}
+	err = handover_dir(ctx, hdir, sizeof(hdir));
+	if (err)
+		return err;
+	if (path_exists(hdir)) {
+		if (handover_adoptable(hdir, cg, why, sizeof(why))) {
+			err = handover_drain(ctx, hdir, why);
+			if (err)
+				return err;
+		} else {
+			adopt = true;
+		}
 	}
 
 	/* Probe the kernel before anything is pinned: restricted mode is
@@ -425,10 +471,20 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	if (ao->ports.n)
 		cfg.flags |= ACCEL_BYPASS_F_PORTS_ONLY;
 
-	err = mkdir_p(dir, 0700);
-	if (err)
-		return err;
-	made = true;
+	if (adopt) {
+		/* its pins are ours from here: the maps are reused by name */
+		if (rename(hdir, dir)) {
+			err = -errno;
+			pr_err("bypass: cannot take over %s: %s\n", hdir, strerror(-err));
+			return err;
+		}
+	} else {
+		err = mkdir_p(dir, 0700);
+		if (err)
+			return err;
+		made = true;
+	}
+	cfg.abi = ACCEL_ABI_VERSION;
 	oopts.pin_root_path = dir;
 	skel = bypass_bpf__open_opts(&oopts);
 	if (!skel) {
@@ -459,13 +515,20 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 		pr_err("bypass: cannot write the policy maps: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	if (adopt) {
+		/* the new pins replace the old ones (sockets keep the sk_msg
+		 * program they were inserted with; the old tracepoint goes) */
+		unlink_pin(dir, SK_MSG_PIN);
+		unlink_pin(dir, ACCEL_PIN_LINK_PREFIX LEARN_LINK);
+	}
 	/* sk_msg first: every socket sockops inserts gets it from the start. */
 	err = attach_sk_msg(skel, dir);
 	if (err)
 		goto cleanup;
 	if (learn) {
-		int n = bypass_learn_restore(bpf_map__fd(skel->maps.bypass_learned), ctx->state_dir,
-					     learn_conns);
+		/* an adopted table is live: nothing to restore */
+		int n = adopt ? 0 : bypass_learn_restore(bpf_map__fd(skel->maps.bypass_learned), ctx->state_dir,
+							 learn_conns);
 
 		if (n > 0)
 			pr_info("bypass: %d learned ports restored from %s (event-driven ones re-validated "
@@ -486,6 +549,15 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 		pr_err("bypass: cannot open cgroup %s: %s\n", cg, strerror(-err));
 		goto cleanup;
 	}
+	if (adopt) {
+		err = sockops_swap(dir, bpf_program__fd(skel->progs.bypass_sockops));
+		if (err)
+			goto cleanup;
+		sockhash_count(ctx, &socks, &conns);
+		pr_info("bypass: adopted the handed-over bypass: %u connections stay accelerated\n", conns);
+		pr_info("bypass: accelerating local TCP connections of cgroup %s\n", cg);
+		goto cleanup;
+	}
 	link = bpf_program__attach_cgroup(skel->progs.bypass_sockops, cg_fd);
 	if (!link) {
 		err = -errno;
@@ -500,12 +572,19 @@ cleanup:
 	bpf_link__destroy(learn_link);
 	if (cg_fd >= 0)
 		close(cg_fd);
-	if (err && skel && bpf_map__fd(skel->maps.bypass_socks) >= 0)
+	if (err && !adopt && skel && bpf_map__fd(skel->maps.bypass_socks) >= 0)
 		bpf_prog_detach2(bpf_program__fd(skel->progs.bypass_sk_msg),
 				 bpf_map__fd(skel->maps.bypass_socks), BPF_SK_MSG_VERDICT);
 	bypass_bpf__destroy(skel);
 	if (err && made)
 		feature_unpin_all(ctx, self());
+	if (err && adopt) {
+		/* never unpinned: its sockets may hold bytes; drained instead,
+		 * and the caller attaches afresh */
+		snprintf(why, sizeof(why), "it could not be adopted (%s)", strerror(-err));
+		if (!handover_drain(ctx, dir, why))
+			err = -EAGAIN;
+	}
 	return err;
 }
 
@@ -519,6 +598,8 @@ static int bypass_attach(struct accel_ctx *ctx)
 	if (err)
 		return err;
 	err = bypass_attach_cgroup(ctx, mnt);
+	if (err == -EAGAIN)	/* a handover it could not adopt, drained */
+		err = bypass_attach_cgroup(ctx, mnt);
 	/* A cgroup2 mount of our own (pure cgroup-v1 host) was only needed
 	 * to open the cgroup: the link holds it from here on. */
 	if (mounted)
@@ -612,6 +693,156 @@ static uint64_t boot_ms(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- handover: a restart that keeps connections accelerated ---------- */
+
+/*
+ * `detach --handover S` leaves the bypass running: DRAINING is not
+ * raised, no socket is released, and the pins move to
+ * <pin-root>/bypass-handover with ACCEL_BYPASS_F_HANDOVER, the ABI and a
+ * deadline in the config map.  The next attach adopts them: it loads its
+ * programs on the same maps (libbpf reuses the pinned maps by name, and
+ * refuses ones whose definition differs), swaps the sockops program in
+ * the cgroup link (bpf_link_update: no moment without one), attaches its
+ * sk_msg program to the same sockhash (for sockets inserted from then
+ * on: a socket keeps the sk_msg program it was inserted with, which reads
+ * the same maps) and writes its config.  Nothing of a connection changes.
+ * No attach within S seconds (stopped for good): the programs see the
+ * deadline and act as DRAINING by themselves (bypass_active()), and the
+ * next accelctl command or `accelctl serve` turns the pins into a
+ * draining generation, released as it is read.  A plain `detach` finishes
+ * a handover at once: it drains it as it drains an attached bypass.
+ * Another ABI, another cgroup, or maps that do not match: drained too,
+ * and attach starts afresh.
+ */
+#define HANDOVER_NAME	"bypass-handover"
+
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int handover_dir(const struct accel_ctx *ctx, char *buf, size_t len)
+{
+	return path_join(buf, len, ctx->pin_root, HANDOVER_NAME);
+}
+
+static int dir_config(const char *dir, struct accel_bypass_config *cfg)
+{
+	int fd = pinned_obj_get(dir, ACCEL_BYPASS_MAP_CONFIG), err;
+
+	if (fd < 0)
+		return fd;
+	err = config_read(fd, cfg);
+	close(fd);
+	return err;
+}
+
+/* Drain the bypass whose pins are in from (a handover nobody adopts):
+ * DRAINING, and the pins move to a draining generation. */
+static int handover_drain(struct accel_ctx *ctx, const char *from, const char *why)
+{
+	struct accel_bypass_config cfg;
+	char to[PATH_MAX], name[64];
+	int fd = pinned_obj_get(from, ACCEL_BYPASS_MAP_CONFIG);
+
+	if (fd >= 0) {
+		if (!config_read(fd, &cfg)) {
+			cfg.flags |= ACCEL_BYPASS_F_DRAINING;
+			cfg.flags &= ~ACCEL_BYPASS_F_HANDOVER;
+			if (config_write(fd, &cfg))
+				pr_warn("bypass: cannot switch the handed-over bypass off: %s\n", strerror(errno));
+		}
+		close(fd);
+	}
+	snprintf(name, sizeof(name), DRAIN_PREFIX "%llu", (unsigned long long)boot_ms());
+	if (path_join(to, sizeof(to), ctx->pin_root, name))
+		return -ENAMETOOLONG;
+	if (rename(from, to)) {
+		int err = -errno;
+
+		pr_err("bypass: cannot move %s to %s: %s\n", from, to, strerror(-err));
+		return err;
+	}
+	pr_info("bypass: %s: its connections drain as %s\n", why, name);
+	return 0;
+}
+
+/* Reap's part: finish an interrupted `detach --handover`, drain a
+ * handover past its deadline, and hand a handover to a plain detach. */
+static void handover_reap(struct accel_ctx *ctx)
+{
+	struct accel_bypass_config cfg;
+	char dir[PATH_MAX], hdir[PATH_MAX];
+
+	if (pin_dir(ctx, dir, sizeof(dir)) || handover_dir(ctx, hdir, sizeof(hdir)))
+		return;
+	if (!dir_config(dir, &cfg) && (cfg.flags & ACCEL_BYPASS_F_HANDOVER) &&
+	    !(cfg.flags & ACCEL_BYPASS_F_DRAINING) && !path_exists(hdir)) {
+		if (rename(dir, hdir))
+			pr_err("bypass: cannot finish the interrupted handover (%s): %s\n", dir, strerror(errno));
+		else
+			pr_info("bypass: an earlier detach --handover was interrupted: finished\n");
+	}
+	if (!path_exists(hdir))
+		return;
+	if (dir_config(hdir, &cfg) || !(cfg.flags & ACCEL_BYPASS_F_HANDOVER)) {
+		handover_drain(ctx, hdir, "a handover without its record");
+		return;
+	}
+	if (ctx->detaching && !ctx->handover_s) {
+		/* detach drains it as an attached bypass */
+		if (path_exists(dir))
+			handover_drain(ctx, hdir, "detach");
+		else if (rename(hdir, dir))
+			pr_err("bypass: cannot take back %s: %s\n", hdir, strerror(errno));
+		return;
+	}
+	if (boot_ns() > cfg.handover_deadline_ns)
+		handover_drain(ctx, hdir, "the handover was not adopted in time");
+}
+
+/* 0 when the handover in hdir can be adopted by an attach to cgroup cg;
+ * else -errno and why. */
+static int handover_adoptable(const char *hdir, const char *cg, char *why, size_t len)
+{
+	struct bpf_link_info info = { 0 };
+	__u32 ilen = sizeof(info);
+	struct accel_bypass_config cfg;
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, err;
+
+	if (dir_config(hdir, &cfg)) {
+		snprintf(why, len, "its config map cannot be read");
+		return -ENOENT;
+	}
+	if (cfg.abi != ACCEL_ABI_VERSION) {
+		snprintf(why, len, "it is of BPF ABI version %u, this accelctl's is %u", cfg.abi, ACCEL_ABI_VERSION);
+		return -EPROTO;
+	}
+	if (boot_ns() > cfg.handover_deadline_ns) {
+		snprintf(why, len, "its deadline has passed");
+		return -ETIME;
+	}
+	if (snprintf(path, sizeof(path), "%s/" ACCEL_PIN_LINK_PREFIX "bypass_sockops", hdir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		snprintf(why, len, "its sockops link is gone");
+		return -ENOENT;
+	}
+	err = bpf_obj_get_info_by_fd(fd, &info, &ilen);
+	close(fd);
+	if (err || stat(cg, &st) || info.cgroup.cgroup_id != (uint64_t)st.st_ino) {
+		snprintf(why, len, "it accelerates another cgroup than %.180s", cg);
+		return -EXDEV;
+	}
+	return 0;
 }
 
 /* The drain iterator, loaded once per process (serve reaps every second). */
@@ -999,6 +1230,7 @@ static void bypass_reap(struct accel_ctx *ctx)
 	int n;
 
 	adopt_interrupted_detach(ctx);
+	handover_reap(ctx);
 	n = generations_list(ctx, g, ARRAY_SIZE(g));
 	for (int i = 0; i < n; i++) {
 		if (path_join(dir, sizeof(dir), ctx->pin_root, g[i].name))
@@ -1009,6 +1241,41 @@ static void bypass_reap(struct accel_ctx *ctx)
 			pr_debug("bypass: %s: released %u sockets, %u connections left\n", g[i].name,
 				 ds.released, ds.conns);
 	}
+}
+
+/* `status`: a handover waiting for its attach; 1 when there is one. */
+static int handover_lingering(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
+{
+	struct accel_bypass_config cfg;
+	struct drain_scan ds;
+	char hdir[PATH_MAX];
+	uint64_t now = boot_ns();
+	double left;
+	bool have = !handover_dir(ctx, hdir, sizeof(hdir)) && path_exists(hdir) && !dir_config(hdir, &cfg);
+
+	if (jw)
+		jw_key(jw, "handover");
+	if (!have) {
+		if (jw)
+			jw_null(jw);
+		return 0;
+	}
+	if (drain_scan(hdir, false, &ds))
+		memset(&ds, 0, sizeof(ds));
+	left = cfg.handover_deadline_ns > now ? (cfg.handover_deadline_ns - now) / 1e9 : 0;
+	if (jw) {
+		jw_start_object(jw);
+		jw_kv_string(jw, "path", hdir);
+		jw_kv_uint(jw, "connections", ds.conns);
+		jw_kv_uint(jw, "sockets", ds.socks);
+		jw_key(jw, "expires_in_seconds");
+		jw_double(jw, left);
+		jw_end_object(jw);
+	} else {
+		fprintf(out, "handover: %s: %u connections accelerated, waiting for the next attach to adopt them "
+			"(back to the stack by themselves in %.0f s)\n", HANDOVER_NAME, ds.conns, left);
+	}
+	return 1;
 }
 
 /* `status`: the draining generations, with what each still holds. */
@@ -1022,6 +1289,7 @@ static int bypass_lingering(struct accel_ctx *ctx, struct json_writer *jw, FILE 
 
 	if (n < 0)
 		n = 0;
+	n += handover_lingering(ctx, jw, out);
 	if (jw) {
 		jw_key(jw, "draining");
 		jw_start_array(jw);
@@ -1080,6 +1348,57 @@ static int bypass_collect_lingering(struct accel_ctx *ctx, struct metrics *m)
 	return 0;
 }
 
+/* `detach --handover`: everything stays as it is for the next attach.
+ * 0 when handed over, 1 when it cannot be (the caller detaches). */
+static int bypass_handover(struct accel_ctx *ctx, const char *dir)
+{
+	struct accel_bypass_config cfg;
+	unsigned int socks = 0, conns = 0;
+	char hdir[PATH_MAX];
+	int fd, err;
+
+	err = handover_dir(ctx, hdir, sizeof(hdir));
+	if (err)
+		return err;
+	if (path_exists(hdir)) {
+		pr_warn("bypass: --handover: an earlier handover (%s) is still waiting: detaching instead\n", hdir);
+		return 1;
+	}
+	fd = config_fd(ctx);
+	if (fd < 0 || config_read(fd, &cfg) || (cfg.flags & ACCEL_BYPASS_F_DRAINING)) {
+		if (fd >= 0)
+			close(fd);
+		pr_warn("bypass: --handover: the bypass is not running: detaching instead\n");
+		return 1;
+	}
+	sockhash_count(ctx, &socks, &conns);
+	cfg.flags |= ACCEL_BYPASS_F_HANDOVER;
+	cfg.abi = ACCEL_ABI_VERSION;
+	cfg.handover_deadline_ns = boot_ns() + (uint64_t)ctx->handover_s * 1000000000ull;
+	err = config_write(fd, &cfg);
+	close(fd);
+	if (err) {
+		pr_err("bypass: --handover: cannot write the config map: %s\n", strerror(-err));
+		return err;
+	}
+	/* saved in case nobody adopts it (the next attach starts from it) */
+	fd = map_fd(ctx, ACCEL_BYPASS_MAP_LEARNED);
+	if (fd >= 0) {
+		bypass_learn_save(fd, ctx->state_dir);
+		close(fd);
+	}
+	test_crash("handover");
+	if (rename(dir, hdir)) {
+		err = -errno;
+		pr_err("bypass: --handover: cannot move %s to %s: %s\n", dir, hdir, strerror(-err));
+		return err;
+	}
+	pr_info("bypass: handed over: %u connections stay accelerated until the next attach adopts them;\n"
+		"bypass: without one within %u s they go back to the stack by themselves and drain\n",
+		conns, ctx->handover_s);
+	return 0;
+}
+
 static int bypass_detach(struct accel_ctx *ctx)
 {
 	char dir[PATH_MAX], to[PATH_MAX], name[64];
@@ -1093,6 +1412,12 @@ static int bypass_detach(struct accel_ctx *ctx)
 		return err;
 	if (!path_exists(dir))
 		return 0;
+	if (ctx->handover_s && !ctx->force) {
+		err = bypass_handover(ctx, dir);
+		if (err <= 0)
+			return err;
+		/* cannot hand over: detach as without --handover */
+	}
 	bypass_quiesce(ctx);
 	t0 = boot_ms();
 	test_crash("quiesced");
@@ -1291,14 +1616,6 @@ static void bypass_show(struct accel_ctx *ctx, const struct metrics *m, FILE *ou
 	for (int i = ACCEL_BYPASS_FB_PEER_MISSING; i < ACCEL_BYPASS_FB_END; i++)
 		fprintf(out, "    %-26s %14.0f\n", fallback_names[i],
 			mval(m, "accel_bypass_fallback_total", "reason", fallback_names[i]));
-}
-
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* The learned ports: the verdict, the evidence, since when. */

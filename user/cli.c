@@ -71,6 +71,10 @@ static const struct opt_spec specs[] = {
 	{ OPT_TIMEOUT, "timeout", required_argument, "SECONDS",
 	  "detach: wait up to SECONDS (0-600, default " ACCEL_STR(ACCEL_DETACH_TIMEOUT_S) ") for bypassed bytes "
 	  "still unread to be read; what is left stays pinned until read" },
+	{ OPT_HANDOVER, "handover", required_argument, "SECONDS",
+	  "bypass: keep accelerated connections accelerated for the next attach to adopt "
+	  "(a restart); if none does within SECONDS (1-600) they drain by themselves",
+	  "detach" },
 	{ OPT_KEEP_TUNING, "keep-tuning", no_argument, NULL,
 	  "leave the tuning applied, its journal (the originals) marked kept; detach the rest",
 	  "detach" },
@@ -288,6 +292,12 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 			break;
 		}
 		case OPT_KEEP_TUNING: ctx->keep_tuning = true; break;
+		case OPT_HANDOVER:
+			if (parse_u64(optarg, 1, 600, &v))
+				return usage_error(cmd, "--handover: '%s' is not a number of seconds (1-600)%s",
+						   optarg, "");
+			ctx->handover_s = (unsigned int)v;
+			break;
 		case OPT_PROMETHEUS: o->prometheus = true; break;
 		case OPT_WATCH:
 			if (parse_u64(optarg, 1, 3600, &v))

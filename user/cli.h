@@ -40,6 +40,7 @@ enum opt_id {
 	OPT_LEARN_CONNS,
 	OPT_LEARN_WINDOW,
 	OPT_SINCE,
+	OPT_HANDOVER,
 };
 
 struct cli_opts {

@@ -593,6 +593,7 @@ int accel_detach(struct accel_ctx *ctx)
 		if (err)
 			goto unlock;
 	}
+	ctx->detaching = true;
 	reap_all(ctx);
 	mask = features_attached(ctx);
 	have = !instance_read(ctx, &ii);

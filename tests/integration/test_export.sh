@@ -505,8 +505,8 @@ test_export_units_manpage_completion() {
 		systemd-analyze verify "$TMP"/units/*.service 2>&1) || fail "systemd-analyze verify: $out"
 	[ -z "$out" ] || fail "systemd-analyze verify warns: $out"
 	grep -q '^ExecStop=.* detach $ACCELCTL_STOP_OPTS$' "$top/scripts/systemd/accelctl.service" || fail "no ExecStop=detach"
-	grep -q '^Environment=ACCELCTL_STOP_OPTS=--keep-tuning$' "$top/scripts/systemd/accelctl.service" ||
-		fail "the unit's stop does not keep the tuning"
+	grep -q '^Environment="ACCELCTL_STOP_OPTS=--keep-tuning --handover 30"$' "$top/scripts/systemd/accelctl.service" ||
+		fail "the unit's stop does not keep the tuning and hand the bypass over"
 	grep -q '^RemainAfterExit=yes' "$top/scripts/systemd/accelctl.service" || fail "not RemainAfterExit"
 
 	# man renders without warnings, with the sections an operator needs.
@@ -600,7 +600,7 @@ test_export_deploy_files() {
 	assert "/sys/fs/cgroup" in mounts and "/run/accelctl" in mounts
 	vols = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"]}
 	assert vols[mounts["/sys/fs/bpf"]["name"]] == "/sys/fs/bpf"
-	assert c["lifecycle"]["preStop"]["exec"]["command"][1:] == ["detach", "--keep-tuning"]
+	assert c["lifecycle"]["preStop"]["exec"]["command"][1:] == ["detach", "--keep-tuning", "--handover", "30"]
 	assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
 	assert ds["spec"]["selector"]["matchLabels"].items() <= ds["spec"]["template"]["metadata"]["labels"].items()
 	PY

@@ -33,7 +33,9 @@ static void test_abi_layout(void **state)
 	assert_int_equal(offsetof(struct accel_bypass_key, remote_ip), 24);
 	assert_int_equal(offsetof(struct accel_bypass_key, local_port), 40);
 	assert_int_equal(offsetof(struct accel_bypass_key, family), 44);
-	assert_int_equal(sizeof(struct accel_bypass_config), 32);
+	assert_int_equal(sizeof(struct accel_bypass_config), 48);
+	assert_int_equal(offsetof(struct accel_bypass_config, abi), 32);
+	assert_int_equal(offsetof(struct accel_bypass_config, handover_deadline_ns), 40);
 	assert_int_equal(offsetof(struct accel_bypass_config, learn_conns), 24);
 	assert_int_equal(offsetof(struct accel_bypass_config, learn_window_s), 28);
 	assert_int_equal(sizeof(struct accel_bypass_learned), 40);

@@ -14,8 +14,11 @@
 #
 # Usage: scripts/bench-lifecycle.sh [-r REPS] [-n "0 1000 10000"]
 #   OUT=build    build directory (accelctl, tests/tools/bypass_pool)
-# Prints one line per repetition and a summary per size:
+# Then a restart that keeps them: `detach --handover 30` and the attach
+# that adopts the pool (every socket still in the sockhash is checked).
+# Prints one line per repetition and two summaries per size:
 #   lifecycle N connections: detach <ms> ms (cpu <ms> ms) attach <ms> ms (cpu <ms> ms) (median of R)
+#   lifecycle N connections handed over: detach --handover <ms> ms attach adopting them <ms> ms (median of R)
 # Exit 0 when measured, 1 on error.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -95,10 +98,12 @@ timed() {
 	echo "$(((t1 - t0) / 1000000)) $(((c1 - c0) * 1000 / $(getconf CLK_TCK)))"
 }
 
+pool_listening() { ip netns exec "$ns" ss -Hltn | grep -q ":$1 "; }
+
 start_pool() {	# connections
 	local n=$1 port=$((46000 + RANDOM % 900)) left per
 	ip netns exec "$ns" "$POOL" -s -p "$port" >/dev/null 2>&1 & pids+=($!)
-	wait_for 10 grep -q ":$port " <<<"$(ip netns exec "$ns" ss -Hltn)" || return 1
+	wait_for 10 pool_listening "$port" || return 1
 	left=$n
 	while [ "$left" -gt 0 ]; do
 		per=$((left > 5000 ? 5000 : left))
@@ -112,7 +117,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 attach >/dev/null 2>&1
 for n in $sizes; do
-	d=() dc=() a=() ac=()
+	d=() dc=() a=() ac=() hd=() ha=()
 	for ((i = 1; i <= reps; i++)); do
 		start_pool "$n" || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
 		read -r w c < <(timed $A detach)
@@ -121,9 +126,21 @@ for n in $sizes; do
 		read -r w c < <(timed attach)
 		a+=("$w"); ac+=("$c")
 		echo "rep $i: $n connections: detach ${d[-1]} ms (cpu ${dc[-1]} ms), attach ${a[-1]} ms (cpu ${ac[-1]} ms)"
+		# a restart that keeps them: detach --handover, attach adopts
+		start_pool "$n" || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
+		read -r w c < <(timed $A detach --handover 30)
+		hd+=("$w")
+		read -r w c < <(timed attach)
+		ha+=("$w")
+		kept=$(sockets)
+		[ "$kept" -ge $((2 * n)) ] || { echo "bench-lifecycle: $kept of $((2 * n)) sockets adopted" >&2; exit 1; }
+		stop_pool
+		echo "rep $i: $n connections: detach --handover ${hd[-1]} ms, attach (adopts $kept sockets) ${ha[-1]} ms"
 	done
 	echo "lifecycle $n connections: detach $(printf '%s\n' "${d[@]}" | median) ms" \
 		"(cpu $(printf '%s\n' "${dc[@]}" | median) ms)" \
 		"attach $(printf '%s\n' "${a[@]}" | median) ms (cpu $(printf '%s\n' "${ac[@]}" | median) ms)" \
 		"(median of $reps)"
+	echo "lifecycle $n connections handed over: detach --handover $(printf '%s\n' "${hd[@]}" | median) ms" \
+		"attach adopting them $(printf '%s\n' "${ha[@]}" | median) ms (median of $reps)"
 done

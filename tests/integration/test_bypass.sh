@@ -858,6 +858,52 @@ test_bypass_handover_keeps_connections_accelerated() {
 	pass
 }
 
+# A detach --handover killed between raising the flag and moving the
+# pins is finished by the next command (and adopted by the attach); a
+# handover of another BPF ABI (its config map's abi rewritten) is not
+# adopted but drained, and the attach starts afresh.
+test_bypass_handover_killed_and_foreign_abi() {
+	local hooks=${OUT:-$top/build}/tests/accelctl-testhooks srv cli out
+	bp_setup
+	in_ns_bg "$TOOLS/bypass_pool" -s -p 47580 >"$TMP/srv" 2>&1; srv=$!
+	defer "kill $srv"
+	wait_until 5 listening 47580 || fail "pool server did not listen"
+	in_ns_bg "$TOOLS/bypass_pool" -c -p 47580 -n 10 -i 20 -S 8192 -f "$TMP/ready" -q >"$TMP/cli" 2>&1; cli=$!
+	defer "kill $cli"
+	wait_until 10 test -s "$TMP/ready" || fail "pool did not connect: $(cat "$TMP/cli")"
+	wait_until 10 metric_is accel_bypass_sockets 20 || fail "pool not accelerated: $(metric accel_bypass_sockets)"
+	out=$(ACCELCTL_TEST_BYPASS_CRASH=handover "$hooks" --pin-root "$PIN" --state-dir "$STATE" detach --handover 30 2>&1) &&
+		fail "the hook did not fire: $out"
+	grep -q "TEST HOOK: SIGKILL at detach handover" <<<"$out" || fail "$out"
+	[ -d "$PIN/bypass" ] && [ ! -e "$PIN/bypass-handover" ] || fail "not killed half-way: $(ls "$PIN")"
+	out=$($A attach --features bypass --cgroup "$CG" --event-ports "$EVENT_PORTS" 2>&1) || fail "attach: $out"
+	grep -q 'detach --handover was interrupted: finished' <<<"$out" || fail "no repair notice: $out"
+	grep -q 'adopted the handed-over bypass: 10 connections' <<<"$out" || fail "not adopted: $out"
+	assert_eq "$(metric accel_bypass_sockets)" 20 "sockets after the repaired handover"
+	# another ABI: drained, not adopted
+	$A detach --handover 30 >/dev/null 2>&1 || fail "detach --handover"
+	python3 - "$PIN/bypass-handover/bypass_config" <<'PY' || fail "cannot rewrite the handover's ABI"
+import json, subprocess, sys
+path = sys.argv[1]
+v = json.loads(subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", path, "key", "0", "0", "0", "0"],
+                              check=True, capture_output=True, text=True).stdout)["value"]
+b = [int(x, 16) for x in v]
+b[32:36] = [0x63, 0, 0, 0]	# abi 99
+subprocess.run(["bpftool", "map", "update", "pinned", path, "key", "0", "0", "0", "0", "value"] + [str(x) for x in b],
+               check=True)
+PY
+	out=$($A attach --features bypass --cgroup "$CG" --event-ports "$EVENT_PORTS" 2>&1) || fail "attach: $out"
+	grep -q 'it is of BPF ABI version 99, this accelctl.s is 4: its connections drain as bypass-draining-' <<<"$out" ||
+		fail "a foreign handover was not drained: $out"
+	! grep -q 'adopted' <<<"$out" || fail "a foreign handover was adopted: $out"
+	wait_until 10 bash -c "[ -z \"\$(ls $PIN | grep draining)\" ] || { $A status >/dev/null 2>&1; false; }" ||
+		fail "the drained handover stays: $(ls "$PIN")"
+	kill -TERM "$cli"; wait "$cli" || fail "pool: $(cat "$TMP/cli")"
+	assert_eq "$(field mismatches <"$TMP/cli")" 0 "mismatches"
+	assert_eq "$(field errors <"$TMP/cli")" 0 "errors"
+	pass
+}
+
 # ---- learning (no --event-ports) --------------------------------------
 
 # Attach with learning and no --event-ports.  Sets NS, CG.

@@ -1094,4 +1094,37 @@ test_bypass_learn_off() {
 	pass
 }
 
+# The A/B suite in learning mode (no --event-ports): every scenario on a
+# listener of its own, 4 rounds on it (the first ones teach the port, the
+# later ones run with whatever it learned); every round's observation
+# must be the plain run's, including close_unread and splice_read, which
+# --event-ports mode accepts as different (learning keeps those servers on
+# the stack).  Something must have been accelerated.
+test_bypass_conformance_ab_learning() {
+	local sc plain line port=47300 m0 m1 accel="" diffs=0
+	bp_learn_setup --learn-conns 2
+	in_ns "$CONFORM" -p 47299 >"$TMP/plain" || fail "plain run: $(cat "$TMP/plain")"
+	for sc in $("$CONFORM" -l); do
+		port=$((port + 1))
+		m0=$(metric accel_bypass_messages_total)
+		in_ns "$CONFORM" -p $port -r 4 "$sc" >"$TMP/rounds" 2>&1 || fail "$sc: $(cat "$TMP/rounds")"
+		m1=$(metric accel_bypass_messages_total)
+		[ "$m1" -gt "$m0" ] && accel+=" $sc"
+		plain=$(grep "^$sc: " "$TMP/plain")
+		assert_eq "$(grep -c "^$sc: " "$TMP/rounds")" 4 "$sc: rounds"
+		while IFS= read -r line; do
+			if [ "$line" != "$plain" ]; then
+				echo "    differs: $sc" >&2
+				echo "      plain:    $plain" >&2
+				echo "      learning: $line" >&2
+				diffs=$((diffs + 1))
+			fi
+		done < <(grep "^$sc: " "$TMP/rounds")
+	done
+	echo "    accelerated in learning mode:$accel"
+	[ -n "$accel" ] || fail "learning accelerated no scenario"
+	assert_eq "$diffs" 0 "rounds whose observations differ in learning mode"
+	pass
+}
+
 run_tests

@@ -5,8 +5,11 @@
  * each.  The A/B test runs it without and with the bypass and requires
  * identical output: the bypass must not change what applications see.
  *
- *   bypass_conform [-p PORT] [-6] [-l] [SCENARIO...]
+ *   bypass_conform [-p PORT] [-6] [-l] [-r ROUNDS] [SCENARIO...]
  *   -p  listening port (default 47500)   -6  IPv6   -l  list scenarios
+ *   -r  run the scenarios ROUNDS times on the same listener (default 1):
+ *       bypass learning judges a port by its listener's connections, so a
+ *       first round teaches it and the later ones show the verdict
  *
  * Output: "SCENARIO: observation" per scenario; exit 1 if a scenario
  * could not run at all (setup failure), 0 otherwise.
@@ -865,11 +868,12 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int one = 1, c, ran = 0;
+	int one = 1, c, ran = 0, rounds = 1;
 
-	while ((c = getopt(argc, argv, "p:6l")) != -1) {
+	while ((c = getopt(argc, argv, "p:6lr:")) != -1) {
 		switch (c) {
 		case 'p': port = atoi(optarg); break;
+		case 'r': rounds = atoi(optarg); break;
 		case '6': v6 = 1; break;
 		case 'l':
 			for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
@@ -896,15 +900,18 @@ int main(int argc, char **argv)
 	}
 	listen(lfd, 16);
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
-		bool want = optind >= argc;
+	if (rounds < 1)
+		return 2;
+	for (int r = 0; r < rounds; r++)
+		for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+			bool want = optind >= argc;
 
-		for (int j = optind; j < argc; j++)
-			want |= !strcmp(argv[j], scenarios[i].name);
-		if (!want)
-			continue;
-		scenarios[i].fn();
-		ran++;
-	}
+			for (int j = optind; j < argc; j++)
+				want |= !strcmp(argv[j], scenarios[i].name);
+			if (!want)
+				continue;
+			scenarios[i].fn();
+			ran++;
+		}
 	return ran ? 0 : 2;
 }

@@ -209,6 +209,7 @@ struct bypass_obs {
 /* TCP_CLOSE with bytes still to read: a FIN met in FIN_WAIT2 takes an
  * open socket to TIME_WAIT, and its reader has not finished yet. */
 #define OBS_CLOSED	(1u << 0)
+#define OBS_DONE	(1u << 1)	/* concluded (the tracepoint and TCP_CLOSE may race) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -448,7 +449,7 @@ static __always_inline void learned_count(const struct accel_bypass_port_key *pk
 	__u64 now = bpf_ktime_get_boot_ns();
 	__u32 n;
 
-	if (!v || !cfg || v->verdict != ACCEL_BYPASS_V_LEARNING)
+	if (!v || !cfg || !learning(cfg) || !cfg->learn_conns || v->verdict != ACCEL_BYPASS_V_LEARNING)
 		return;
 	if (v->last_ns && now - v->last_ns > (__u64)cfg->learn_window_s * 1000000000ULL)
 		v->conns = 0;	/* too old to go with this one */
@@ -490,6 +491,8 @@ static __always_inline bool obs_unexplained(const struct bypass_obs *o, struct t
  * one piece of evidence, or a splice verdict.  The caller deletes it. */
 static __always_inline void obs_conclude(struct bypass_obs *o, struct tcp_sock *tp)
 {
+	if (__sync_fetch_and_or(&o->flags, OBS_DONE) & OBS_DONE)
+		return;
 	if (obs_unexplained(o, tp))
 		learned_settle(&o->port, ACCEL_BYPASS_V_SPLICE);
 	else if (o->reads)
@@ -521,7 +524,9 @@ static __always_inline void bypass_listen(struct bpf_sock_ops *skops)
 		return;
 	port_key_of(&key, &pk);
 	cookie = bpf_get_socket_cookie(skops);
-	v = learned_get(&pk, cookie);
+	/* only a port that has had connections has an entry: a listener
+	 * alone takes no room in the table */
+	v = bpf_map_lookup_elem(&bypass_learned, &pk);
 	if (v && v->listener_cookie != cookie)
 		learned_reopen(v, cookie);
 }
@@ -899,9 +904,11 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 		struct bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
 		struct tcp_sock *tp = o ? bpf_skc_to_tcp_sock(sk) : NULL;
 
-		/* concluded here unless its reader has bytes left (then the
-		 * read that finishes them concludes) */
-		if (tp && obs_left(tp)) {
+		/* concluded here unless its reader has bytes left, or a read
+		 * holds the socket now (this state change comes from the
+		 * backlog inside it, copied_seq moved and its tracepoint is
+		 * still to come): then the read that finishes concludes */
+		if (tp && (obs_left(tp) || tp->inet_conn.icsk_inet.sk.sk_lock.owned)) {
 			o->flags |= OBS_CLOSED;
 		} else if (tp) {
 			obs_conclude(o, tp);

@@ -363,6 +363,7 @@ static inline void test_crash(const char *point)
 static int handover_dir(const struct accel_ctx *ctx, char *buf, size_t len);
 static int handover_drain(struct accel_ctx *ctx, const char *from, const char *why);
 static int handover_adoptable(const char *hdir, const char *cg, char *why, size_t len);
+static void handover_claim(const char *hdir);
 
 static void unlink_pin(const char *dir, const char *name)
 {
@@ -436,6 +437,9 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 				return err;
 		} else {
 			adopt = true;
+			/* claimed: its deadline must not pass while this attach
+			 * runs the self-test and loads (a failure drains it) */
+			handover_claim(hdir);
 		}
 	}
 
@@ -618,8 +622,14 @@ static bool bypass_attached(struct accel_ctx *ctx)
 static void learn_stop(struct accel_ctx *ctx)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
-	int fd = map_fd(ctx, ACCEL_BYPASS_MAP_LEARNED), err;
+	struct accel_bypass_config cfg;
+	int fd = config_fd(ctx), err;
+	bool learned = fd >= 0 && !config_read(fd, &cfg) && (cfg.flags & ACCEL_BYPASS_F_LEARN);
 
+	if (fd >= 0)
+		close(fd);
+	/* an attach that did not learn leaves the saved state alone */
+	fd = learned ? map_fd(ctx, ACCEL_BYPASS_MAP_LEARNED) : -1;
 	if (fd >= 0) {
 		err = bypass_learn_save(fd, ctx->state_dir);
 		if (err)
@@ -733,10 +743,17 @@ static int handover_dir(const struct accel_ctx *ctx, char *buf, size_t len)
 
 static int dir_config(const char *dir, struct accel_bypass_config *cfg)
 {
+	struct bpf_map_info info = { 0 };
+	__u32 ilen = sizeof(info);
 	int fd = pinned_obj_get(dir, ACCEL_BYPASS_MAP_CONFIG), err;
 
 	if (fd < 0)
 		return fd;
+	/* another ABI's config may be larger or smaller than ours */
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) || info.value_size != sizeof(*cfg)) {
+		close(fd);
+		return -EPROTO;
+	}
 	err = config_read(fd, cfg);
 	close(fd);
 	return err;
@@ -759,6 +776,7 @@ static int handover_drain(struct accel_ctx *ctx, const char *from, const char *w
 		}
 		close(fd);
 	}
+	unlink_pin(from, ACCEL_PIN_LINK_PREFIX LEARN_LINK);	/* a draining generation observes nothing */
 	snprintf(name, sizeof(name), DRAIN_PREFIX "%llu", (unsigned long long)boot_ms());
 	if (path_join(to, sizeof(to), ctx->pin_root, name))
 		return -ENAMETOOLONG;
@@ -806,6 +824,20 @@ static void handover_reap(struct accel_ctx *ctx)
 		handover_drain(ctx, hdir, "the handover was not adopted in time");
 }
 
+static void handover_claim(const char *hdir)
+{
+	struct accel_bypass_config cfg;
+	int fd = pinned_obj_get(hdir, ACCEL_BYPASS_MAP_CONFIG);
+
+	if (fd < 0)
+		return;
+	if (!config_read(fd, &cfg)) {
+		cfg.handover_deadline_ns = boot_ns() + 60 * 1000000000ull;
+		config_write(fd, &cfg);
+	}
+	close(fd);
+}
+
 /* 0 when the handover in hdir can be adopted by an attach to cgroup cg;
  * else -errno and why. */
 static int handover_adoptable(const char *hdir, const char *cg, char *why, size_t len)
@@ -818,7 +850,7 @@ static int handover_adoptable(const char *hdir, const char *cg, char *why, size_
 	int fd, err;
 
 	if (dir_config(hdir, &cfg)) {
-		snprintf(why, len, "its config map cannot be read");
+		snprintf(why, len, "its config map cannot be read, or is of another layout (another ABI)");
 		return -ENOENT;
 	}
 	if (cfg.abi != ACCEL_ABI_VERSION) {
@@ -1390,8 +1422,15 @@ static int bypass_handover(struct accel_ctx *ctx, const char *dir)
 	test_crash("handover");
 	if (rename(dir, hdir)) {
 		err = -errno;
-		pr_err("bypass: --handover: cannot move %s to %s: %s\n", dir, hdir, strerror(-err));
-		return err;
+		pr_err("bypass: --handover: cannot move %s to %s: %s; detaching instead\n", dir, hdir,
+		       strerror(-err));
+		fd = config_fd(ctx);
+		cfg.flags &= ~ACCEL_BYPASS_F_HANDOVER;
+		if (fd >= 0) {
+			config_write(fd, &cfg);
+			close(fd);
+		}
+		return 1;
 	}
 	pr_info("bypass: handed over: %u connections stay accelerated until the next attach adopts them;\n"
 		"bypass: without one within %u s they go back to the stack by themselves and drain\n",

@@ -61,7 +61,11 @@ cleanup() {
 	[ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
 	$A detach --force >/dev/null 2>&1 || true
 	echo $$ >"$cg2/cgroup.procs" 2>/dev/null || true
-	rmdir "$cg" 2>/dev/null || true
+	# whatever is left in the cgroup (a tool past its run) goes with it
+	if [ -d "$cg" ]; then
+		echo 1 >"$cg/cgroup.kill" 2>/dev/null || true
+		for _ in $(seq 50); do rmdir "$cg" 2>/dev/null && break; sleep 0.1; done
+	fi
 	ip netns del "$ns" 2>/dev/null || true
 	rm -rf "$work" "$pin"
 }

@@ -56,8 +56,6 @@ struct attach_opts {
 	struct port_list ports;		/* empty = all ports */
 	struct port_list exclude_ports;
 	struct port_list event_ports;	/* servers whose accepted sockets are nonblocking */
-	unsigned int lists_set;		/* which of the three lists were given: bit 0 ports,
-					 * 1 exclude_ports, 2 event_ports */
 	int learn;			/* -1 default (on where the selftest asks), 0 off, 1 on */
 	unsigned int learn_conns;	/* 0 = ACCEL_BYPASS_LEARN_CONNS */
 	unsigned int learn_window_s;	/* 0 = ACCEL_BYPASS_LEARN_WINDOW_S */
@@ -88,11 +86,14 @@ struct attach_key_def {
 	const char *section;		/* the profile section */
 };
 extern const struct attach_key_def attach_keys[AK_COUNT];
+/* The three port lists (`bypass policy` replaces those given). */
+#define AK_LISTS ((1u << AK_PORTS) | (1u << AK_EXCLUDE_PORTS) | (1u << AK_EVENT_PORTS))
 /* The key NAME (in SECTION unless NULL), or -1. */
 int attach_key_by_name(const char *section, const char *name);
 /* Parse VALUE into a.  0; -EINVAL with the reason in err (what is wrong
  * with the value, without the option's name); -ENOMEM. */
-int attach_opt_set(struct attach_opts *a, int key, const char *value, char *err, size_t len);
+int attach_opt_set(struct attach_opts *a, int key, const char *value, char *err, size_t len)
+	__attribute__((nonnull));
 /* Copy one option from src to dst (a profile's, where the command line
  * left it unset). */
 void attach_opt_copy(struct attach_opts *dst, const struct attach_opts *src, int key);

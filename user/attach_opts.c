@@ -86,21 +86,18 @@ int attach_opt_set(struct attach_opts *a, int key, const char *value, char *err,
 			snprintf(err, len, "empty path");
 			return -EINVAL;
 		}
-		a->cgroup = strdup(value);
+		a->cgroup = strdup(value);	/* lives as long as the process */
 		if (!a->cgroup)
 			return -ENOMEM;
 		break;
 	case AK_PORTS:
 		pl = &a->ports;
-		a->lists_set |= 1;
 		break;
 	case AK_EXCLUDE_PORTS:
 		pl = &a->exclude_ports;
-		a->lists_set |= 2;
 		break;
 	case AK_EVENT_PORTS:
 		pl = &a->event_ports;
-		a->lists_set |= 4;
 		break;
 	case AK_LEARN:
 		if (!strcmp(value, "on"))
@@ -153,9 +150,9 @@ void attach_opt_copy(struct attach_opts *dst, const struct attach_opts *src, int
 {
 	switch (key) {
 	case AK_CGROUP: dst->cgroup = src->cgroup; break;
-	case AK_PORTS: dst->ports = src->ports; dst->lists_set |= 1; break;
-	case AK_EXCLUDE_PORTS: dst->exclude_ports = src->exclude_ports; dst->lists_set |= 2; break;
-	case AK_EVENT_PORTS: dst->event_ports = src->event_ports; dst->lists_set |= 4; break;
+	case AK_PORTS: dst->ports = src->ports; break;
+	case AK_EXCLUDE_PORTS: dst->exclude_ports = src->exclude_ports; break;
+	case AK_EVENT_PORTS: dst->event_ports = src->event_ports; break;
 	case AK_LEARN: dst->learn = src->learn; break;
 	case AK_LEARN_CONNS: dst->learn_conns = src->learn_conns; break;
 	case AK_LEARN_WINDOW: dst->learn_window_s = src->learn_window_s; break;

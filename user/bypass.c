@@ -1887,7 +1887,7 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 	int err, fd = -1, pfd = -1;
 
 	if (!strcmp(verb, "selftest")) {
-		if (ctx->attach.lists_set) {
+		if (ctx->attach.set & AK_LISTS) {
 			pr_err("bypass selftest: port lists go with `accelctl bypass policy`\n");
 			return -ACCEL_ECONFIG;
 		}
@@ -1897,8 +1897,8 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 		pr_err("bypass %s: --json goes with `accelctl bypass selftest`\n", verb);
 		return -ACCEL_ECONFIG;
 	}
-	if ((ctx->attach.lists_set) && strcmp(verb, "policy")) {
-		pr_warn("bypass %s: port lists go with `accelctl bypass policy`\n", verb);
+	if ((ctx->attach.set & AK_LISTS) && strcmp(verb, "policy")) {
+		pr_err("bypass %s: port lists go with `accelctl bypass policy`\n", verb);
 		return -ACCEL_ECONFIG;
 	}
 	if (!strcmp(verb, "forget"))
@@ -1909,10 +1909,6 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 	}
 	if (strcmp(verb, "on") && strcmp(verb, "off") && strcmp(verb, "policy")) {
 		pr_err("bypass: unknown action '%s' (on, off, policy, selftest, forget PORT)\n", verb);
-		return -ACCEL_ECONFIG;
-	}
-	if ((ctx->attach.lists_set) && strcmp(verb, "policy")) {
-		pr_err("bypass %s: port lists go with `accelctl bypass policy`\n", verb);
 		return -ACCEL_ECONFIG;
 	}
 	err = pin_root_lock(ctx->pin_root, false, &ctx->lock_fd);
@@ -1948,16 +1944,16 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 		err = pfd;
 		goto cleanup;
 	}
-	if (ctx->attach.lists_set & 1) {
+	if (ctx->attach.set & (1u << AK_PORTS)) {
 		err = ports_write(pfd, ACCEL_BYPASS_PORTS_INCLUDE, &ctx->attach.ports);
 		if (ctx->attach.ports.n)
 			cfg.flags |= ACCEL_BYPASS_F_PORTS_ONLY;
 		else
 			cfg.flags &= ~ACCEL_BYPASS_F_PORTS_ONLY;
 	}
-	if (!err && (ctx->attach.lists_set & 2))
+	if (!err && (ctx->attach.set & (1u << AK_EXCLUDE_PORTS)))
 		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EXCLUDE, &ctx->attach.exclude_ports);
-	if (!err && (ctx->attach.lists_set & 4)) {
+	if (!err && (ctx->attach.set & (1u << AK_EVENT_PORTS))) {
 		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EVENT, &ctx->attach.event_ports);
 		if (!err)
 			err = blocking_ports_clear(dir);

@@ -654,6 +654,17 @@ static void endpoint(struct doctor_finding *f, const char *role, const struct do
 	snprintf(f->endpoint.comm, sizeof(f->endpoint.comm), "%s", d->comm);
 }
 
+/* The finding is about listener d (its address in la), or, without one,
+ * about the namespace. */
+static void listener_subject(struct doctor_finding *f, const struct doctor_sock *d, char *la, size_t len)
+{
+	if (d) {
+		fmt_addr(d, true, la, len);
+		endpoint(f, "listener", d, true);
+	}
+	snprintf(f->subject, sizeof(f->subject), "%s%s", d ? "listener " : "namespace", la);
+}
+
 static bool is_loopback(const struct doctor_sock *d)
 {
 	if (d->family == AF_INET)
@@ -1030,11 +1041,7 @@ static void judge_syn(struct judge *j)
 
 		if (!f)
 			return;
-		if (top[0]) {
-			fmt_addr(top[0], true, la, sizeof(la));
-			endpoint(f, "listener", top[0], true);
-		}
-		snprintf(f->subject, sizeof(f->subject), "%s%s", top[0] ? "listener " : "namespace", la);
+		listener_subject(f, top[0], la, sizeof(la));
 		snprintf(f->evidence, sizeof(f->evidence),
 			 "TcpExtTCPReqQFullDrop +%llu, TcpExtListenDrops - TcpExtListenOverflows +%llu %s; "
 			 "SYN queues now (requests/limit): %s; net.ipv4.tcp_syncookies %s, "
@@ -1085,11 +1092,7 @@ static void judge_syn(struct judge *j)
 
 		if (!f)
 			return;
-		if (top[0]) {
-			fmt_addr(top[0], true, la, sizeof(la));
-			endpoint(f, "listener", top[0], true);
-		}
-		snprintf(f->subject, sizeof(f->subject), "%s%s", top[0] ? "listener " : "namespace", la);
+		listener_subject(f, top[0], la, sizeof(la));
 		snprintf(f->evidence, sizeof(f->evidence),
 			 "TcpExtTCPReqQFullDoCookies +%llu %s; SYN queues now (requests/limit): %s; "
 			 "net.ipv4.tcp_syncookies %s",

@@ -66,16 +66,16 @@ UNITS      := $(notdir $(wildcard scripts/systemd/*.service))
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all clean test test-unit test-bpf test-integration bench check install \
-	uninstall deps attach detach help asan
+	uninstall deps deps-build deps-test deps-bench attach detach help asan
 
 all: $(OUT)/accelctl
 
 help:
 	@echo 'Targets:'
 	@echo '  all (default)     build BPF objects, skeletons and $(OUT)/accelctl'
-	@echo '  attach            install deps, build, attach with the default profile, show status'
+	@echo '  attach            install build deps, build, attach with the default profile, show status'
 	@echo '  detach            detach and restore everything attach changed'
-	@echo '  test              install deps, build, run unit, BPF and integration tests'
+	@echo '  test              install build+test deps, build, run unit, BPF and integration tests'
 	@echo '  bench             run benchmarks, write docs/benchmarks.md'
 	@echo '  check             static analysis (clang --analyze + cppcheck), zero findings'
 	@echo '  test-build        build accelctl, unit and BPF tests and test tools (no run)'
@@ -134,12 +134,19 @@ $(OUT)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) Makefile | $(O
 # The benchmark's floor loader includes its skeleton (the only tool that does).
 $(OUT)/tests/tools/bench_floor: $(OUT)/bench_floor.skel.h
 
-deps:
-	$(Q)scripts/install-deps.sh all
+# Packages by purpose: attach needs the build set only, test and bench add
+# their tools (scripts/install-deps.sh says which and how services stay off).
+deps: deps-test deps-bench
+deps-build:
+	$(Q)scripts/install-deps.sh build
+deps-test:
+	$(Q)scripts/install-deps.sh test
+deps-bench:
+	$(Q)scripts/install-deps.sh bench
 
 test-build: $(OUT)/accelctl $(TESTHOOKS) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
 
-test: deps
+test: deps-test
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)OUT=$(OUT) tests/run.sh all
 
@@ -152,7 +159,7 @@ test-bpf: $(OUT)/accelctl $(BPFT_BINS)
 test-integration: $(OUT)/accelctl $(TESTHOOKS) $(TOOL_BINS)
 	$(Q)OUT=$(OUT) tests/run.sh integration
 
-bench: deps
+bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory $(OUT)/accelctl $(TOOL_BINS)
 	$(Q)OUT=$(OUT) scripts/bench.sh
 
@@ -168,7 +175,7 @@ asan:
 	$(Q)$(MAKE) --no-print-directory OUT=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
 		LDFLAGS='-fsanitize=address,undefined' test-build
 
-attach: deps
+attach: deps-build
 	$(Q)$(MAKE) --no-print-directory $(OUT)/accelctl
 	$(Q)$(OUT)/accelctl attach
 	$(Q)$(OUT)/accelctl status

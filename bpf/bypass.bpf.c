@@ -907,8 +907,13 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 		/* concluded here unless its reader has bytes left, or a read
 		 * holds the socket now (this state change comes from the
 		 * backlog inside it, copied_seq moved and its tracepoint is
-		 * still to come): then the read that finishes concludes */
-		if (tp && (obs_left(tp) || tp->inet_conn.icsk_inet.sk.sk_lock.owned)) {
+		 * still to come): then the read that finishes concludes.  An
+		 * owner that is close() itself (the peer's FIN queued in the
+		 * backlog while tcp_close() held the lock; SOCK_DEAD is set
+		 * before it runs the backlog) reads nothing more: now. */
+		if (tp && (obs_left(tp) ||
+			   (tp->inet_conn.icsk_inet.sk.sk_lock.owned &&
+			    !(tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags & (1UL << SOCK_DEAD))))) {
 			o->flags |= OBS_CLOSED;
 		} else if (tp) {
 			obs_conclude(o, tp);

@@ -1056,7 +1056,7 @@ test_bypass_learning_reopens_and_forgets() {
 	bp_learn_setup --learn-conns 3
 	in_ns_srv sw python3 "$TOOLS_SRC/learn_peer.py" server 48730 nonblocking blocking 4
 	out=$(in_ns python3 "$TOOLS_SRC/learn_peer.py" client 48730 3 1000) || fail "$out"
-	wait_until 5 verdict_is 48730 event_driven || fail "verdict: $(verdict 48730)"
+	wait_until 5 verdict_is 48730 event_driven || fail "verdict after 3 nonblocking connections: $(verdict 48730) $(metric accel_bypass_learning_observed_total)"
 	# the 4th is accelerated (nonblocking), the 5th's server is blocking
 	out=$(in_ns python3 "$TOOLS_SRC/learn_peer.py" client 48730 2 100000) || fail "$out"
 	grep -q 'mismatches 0' <<<"$out" || fail "$out"
@@ -1064,7 +1064,7 @@ test_bypass_learning_reopens_and_forgets() {
 	assert_eq "$(metric accel_bypass_learning_reopened_total)" 1 "ports re-opened"
 	# learning again: the next connection is observed, and read blocking
 	out=$(in_ns python3 "$TOOLS_SRC/learn_peer.py" client 48730 1 1000) || fail "$out"
-	wait_until 5 verdict_is 48730 blocking || fail "verdict: $(verdict 48730)"
+	wait_until 5 verdict_is 48730 blocking || fail "verdict after a blocking read: $(verdict 48730) $(metric accel_bypass_learning_observed_total)"
 	$A bypass forget 48730 >"$TMP/forget" || fail "forget: $(cat "$TMP/forget")"
 	grep -q '^port 48730: 1 learned entry forgotten' "$TMP/forget" || fail "forget: $(cat "$TMP/forget")"
 	assert_eq "$(verdict 48730)" none "verdict after forget"

@@ -126,21 +126,30 @@ static int ports_write(int fd, enum accel_bypass_port_list list, const struct po
 	return 0;
 }
 
-static void ports_read(int fd, enum accel_bypass_port_list list, char *buf, size_t len)
+static void ports_words(int fd, enum accel_bypass_port_list list, uint64_t *words)
 {
-	uint64_t words[ACCEL_BYPASS_PORT_WORDS] = { 0 };
-	size_t off = 0;
-	int start = -1;
-
 	for (uint32_t w = 0; w < ACCEL_BYPASS_PORT_WORDS; w++) {
 		uint32_t idx = list * ACCEL_BYPASS_PORT_WORDS + w;
 
-		if (bpf_map_lookup_elem(fd, &idx, &words[w]))
+		if (fd < 0 || bpf_map_lookup_elem(fd, &idx, &words[w]))
 			words[w] = 0;
 	}
+}
+
+static bool port_on(const uint64_t *words, uint16_t p)
+{
+	return words[p >> 6] & (1ULL << (p & 63));
+}
+
+/* "a,b-c" for the ports set in words, "none" for an empty list. */
+static void ports_format(const uint64_t *words, char *buf, size_t len)
+{
+	size_t off = 0;
+	int start = -1;
+
 	buf[0] = '\0';
 	for (uint32_t p = 0; p <= 65536; p++) {
-		bool on = p < 65536 && (words[p >> 6] & (1ULL << (p & 63)));
+		bool on = p < 65536 && port_on(words, (uint16_t)p);
 
 		if (on && start < 0)
 			start = (int)p;
@@ -153,6 +162,41 @@ static void ports_read(int fd, enum accel_bypass_port_list list, char *buf, size
 	}
 	if (!buf[0])
 		snprintf(buf, len, "none");
+}
+
+/* The operator's port lists as the BPF side sees them. */
+struct port_policy {
+	uint64_t inc[ACCEL_BYPASS_PORT_WORDS];
+	uint64_t exc[ACCEL_BYPASS_PORT_WORDS];
+	uint64_t ev[ACCEL_BYPASS_PORT_WORDS];
+	bool only;			/* --ports given: other ports never */
+	char inc_s[256], exc_s[256], ev_s[256];
+};
+
+static void policy_read(int fd, uint32_t cfg_flags, struct port_policy *pp)
+{
+	ports_words(fd, ACCEL_BYPASS_PORTS_INCLUDE, pp->inc);
+	ports_words(fd, ACCEL_BYPASS_PORTS_EXCLUDE, pp->exc);
+	ports_words(fd, ACCEL_BYPASS_PORTS_EVENT, pp->ev);
+	pp->only = cfg_flags & ACCEL_BYPASS_F_PORTS_ONLY;
+	ports_format(pp->inc, pp->inc_s, sizeof(pp->inc_s));
+	ports_format(pp->exc, pp->exc_s, sizeof(pp->exc_s));
+	ports_format(pp->ev, pp->ev_s, sizeof(pp->ev_s));
+	if (!pp->only)
+		snprintf(pp->inc_s, sizeof(pp->inc_s), "all");
+}
+
+/* What the operator's lists decide for a port, before anything learned
+ * (the order bypass.bpf.c applies them in), or NULL: learning decides. */
+static const char *policy_override(const struct port_policy *pp, uint16_t port)
+{
+	if (port_on(pp->exc, port))
+		return "excluded";
+	if (pp->only && !port_on(pp->inc, port))
+		return "not_listed";
+	if (port_on(pp->ev, port))
+		return "operator_listed";
+	return NULL;
 }
 
 /* ---- probe / attach / detach ----------------------------------------- */
@@ -1659,7 +1703,7 @@ static void bypass_show(struct accel_ctx *ctx, const struct metrics *m, FILE *ou
 
 /* The learned ports: the verdict, the evidence, since when. */
 static void learn_status(struct accel_ctx *ctx, const struct accel_bypass_config *cfg,
-			 struct json_writer *jw, FILE *out)
+			 const struct port_policy *pp, struct json_writer *jw, FILE *out)
 {
 	static struct learned_port lp[ACCEL_BYPASS_LEARN_PORTS];
 	uint64_t now = boot_ns();
@@ -1686,6 +1730,11 @@ static void learn_status(struct accel_ctx *ctx, const struct accel_bypass_config
 			jw_kv_uint(jw, "netns_cookie", lp[i].k.netns_cookie);
 			jw_kv_bool(jw, "this_netns", lp[i].k.netns_cookie == ctx->netns_cookie);
 			jw_kv_string(jw, "verdict", bypass_learned_verdict_name(v->verdict));
+			jw_key(jw, "overridden_by");
+			if (policy_override(pp, lp[i].k.port))
+				jw_string(jw, policy_override(pp, lp[i].k.port));
+			else
+				jw_null(jw);
 			jw_kv_uint(jw, "conns", v->conns);
 			jw_kv_uint(jw, "reopened", v->reopened);
 			jw_kv_bool(jw, "restored", v->flags & ACCEL_BYPASS_LF_RESTORED);
@@ -1694,6 +1743,12 @@ static void learn_status(struct accel_ctx *ctx, const struct accel_bypass_config
 			jw_end_object(jw);
 		}
 		jw_end_array(jw);
+		jw_key(jw, "operator_ports");
+		jw_start_object(jw);
+		jw_kv_string(jw, "operator_listed", pp->ev_s);
+		jw_kv_string(jw, "excluded", pp->exc_s);
+		jw_kv_string(jw, "only", pp->inc_s);
+		jw_end_object(jw);
 		jw_end_object(jw);
 		return;
 	}
@@ -1708,12 +1763,23 @@ static void learn_status(struct accel_ctx *ctx, const struct accel_bypass_config
 		if (v->verdict == ACCEL_BYPASS_V_LEARNING)
 			snprintf(ev, sizeof(ev), ", %u of %u connections%s", v->conns, cfg->learn_conns,
 				 v->flags & ACCEL_BYPASS_LF_RESTORED ? ", restored: one more re-validates" : "");
-		fprintf(out, "      port %-5u netns %llu%s: %s for %.0f s%s%s\n", lp[i].k.port,
+		const char *ovr = policy_override(pp, lp[i].k.port);
+
+		fprintf(out, "      port %-5u netns %llu%s: %s for %.0f s%s%s%s%s\n", lp[i].k.port,
 			(unsigned long long)lp[i].k.netns_cookie,
 			lp[i].k.netns_cookie == ctx->netns_cookie ? " (here)" : "",
 			bypass_learned_verdict_name(v->verdict), ago, ev,
-			v->reopened ? ", re-opened before" : "");
+			v->reopened ? ", re-opened before" : "",
+			ovr ? "; overridden: " : "", ovr ? ovr : "");
 	}
+	if (strcmp(pp->ev_s, "none"))
+		fprintf(out, "      ports %s, every netns: operator_listed (--event-ports: accelerated, not learned)\n",
+			pp->ev_s);
+	if (strcmp(pp->exc_s, "none"))
+		fprintf(out, "      ports %s, every netns: excluded (--exclude-ports: never accelerated)\n", pp->exc_s);
+	if (pp->only)
+		fprintf(out, "      ports other than %s, every netns: not_listed (--ports: never accelerated)\n",
+			pp->inc_s);
 	if (n >= ACCEL_BYPASS_LEARN_PORTS)
 		fprintf(out, "    warning:  the learned-ports table is full (%d): new ports stay on the stack; "
 			"`accelctl bypass forget PORT` frees entries\n", ACCEL_BYPASS_LEARN_PORTS);
@@ -1734,7 +1800,7 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 {
 	struct accel_bypass_config cfg = { 0 };
 	unsigned int socks = 0, conns = 0;
-	char inc[256] = "none", exc[256] = "none", ev[256] = "none";
+	struct port_policy pp;
 	struct blocking_port bp[64];
 	bool draining;
 	int fd = config_fd(ctx), pfd, nbp;
@@ -1744,12 +1810,9 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 		close(fd);
 	}
 	pfd = map_fd(ctx, ACCEL_BYPASS_MAP_PORTS);
-	if (pfd >= 0) {
-		ports_read(pfd, ACCEL_BYPASS_PORTS_INCLUDE, inc, sizeof(inc));
-		ports_read(pfd, ACCEL_BYPASS_PORTS_EXCLUDE, exc, sizeof(exc));
-		ports_read(pfd, ACCEL_BYPASS_PORTS_EVENT, ev, sizeof(ev));
+	policy_read(pfd, cfg.flags, &pp);
+	if (pfd >= 0)
 		close(pfd);
-	}
 	sockhash_count(ctx, &socks, &conns);
 	nbp = blocking_ports_read(ctx, bp, ARRAY_SIZE(bp));
 	draining = cfg.flags & ACCEL_BYPASS_F_DRAINING;
@@ -1769,19 +1832,18 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 		jw_kv_bool(jw, "blocking_readers_unsafe", cfg.flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE);
 		jw_kb_list(jw, "kernel_affected", cfg.kernel_affected);
 		jw_kb_list(jw, "kernel_unchecked", cfg.kernel_unchecked);
-		jw_kv_string(jw, "ports", (cfg.flags & ACCEL_BYPASS_F_PORTS_ONLY) ? inc : "all");
-		jw_kv_string(jw, "exclude_ports", exc);
-		jw_kv_string(jw, "event_ports", ev);
+		jw_kv_string(jw, "ports", pp.inc_s);
+		jw_kv_string(jw, "exclude_ports", pp.exc_s);
+		jw_kv_string(jw, "event_ports", pp.ev_s);
 		jw_kv_uint(jw, "sockets", socks);
 		jw_kv_uint(jw, "draining", draining ? conns : 0);
 		jw_kv_bool(jw, "learning", cfg.flags & ACCEL_BYPASS_F_LEARN);
 		if (cfg.flags & ACCEL_BYPASS_F_LEARN)
-			learn_status(ctx, &cfg, jw, NULL);
+			learn_status(ctx, &cfg, &pp, jw, NULL);
 		return;
 	}
 	fprintf(out, "    bypass:   %s\n", draining ? "detached, draining" : cfg.enabled ? "on" : "off");
-	fprintf(out, "    policy:   ports %s, exclude %s, event-ports %s\n",
-		(cfg.flags & ACCEL_BYPASS_F_PORTS_ONLY) ? inc : "all", exc, ev);
+	fprintf(out, "    policy:   ports %s, exclude %s, event-ports %s\n", pp.inc_s, pp.exc_s, pp.ev_s);
 	if (cfg.flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) {
 		char names[256];
 
@@ -1799,7 +1861,7 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 			cfg.flags & ACCEL_BYPASS_F_LEARN ? "learned or --event-ports" : "--event-ports");
 	}
 	if (cfg.flags & ACCEL_BYPASS_F_LEARN)
-		learn_status(ctx, &cfg, NULL, out);
+		learn_status(ctx, &cfg, &pp, NULL, out);
 	for (int i = 0; i < nbp; i++)
 		fprintf(out, "    warning:  --event-ports %u has a blocking server (%llu sockets, latest %.0f s ago): "
 			"its new connections stay on the stack; make the server nonblocking or drop the port "
@@ -1965,13 +2027,10 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 		goto cleanup;
 	}
 	{
-		char inc[256], exc[256], ev[256];
+		struct port_policy pp;
 
-		ports_read(pfd, ACCEL_BYPASS_PORTS_INCLUDE, inc, sizeof(inc));
-		ports_read(pfd, ACCEL_BYPASS_PORTS_EXCLUDE, exc, sizeof(exc));
-		ports_read(pfd, ACCEL_BYPASS_PORTS_EVENT, ev, sizeof(ev));
-		printf("ports %s\nexclude-ports %s\nevent-ports %s\n",
-		       (cfg.flags & ACCEL_BYPASS_F_PORTS_ONLY) ? inc : "all", exc, ev);
+		policy_read(pfd, cfg.flags, &pp);
+		printf("ports %s\nexclude-ports %s\nevent-ports %s\n", pp.inc_s, pp.exc_s, pp.ev_s);
 	}
 cleanup:
 	if (pfd >= 0)

@@ -1030,6 +1030,33 @@ test_bypass_learns_redis() {
 	pass
 }
 
+# status lists every port with what decides it: a learned verdict, or
+# the operator's lists, which win over it (--exclude-ports, --ports) or
+# skip learning (--event-ports).
+test_bypass_learning_status_shows_operator_ports() {
+	local out b0
+	bp_learn_setup --learn-conns 2
+	out=$(in_ns "$STREAM" -p 48730 -n 4 -P 1 -S 50000) || fail "stream: $out"
+	wait_until 5 verdict_is 48730 event_driven || fail "verdict: $(verdict 48730)"
+	$A bypass policy --exclude-ports 48730 --event-ports 48731-48733 >/dev/null || fail "bypass policy"
+	$A status >"$TMP/status"
+	grep -qE "port 48730 +netns $NSC: event_driven for [0-9]+ s; overridden: excluded" "$TMP/status" ||
+		fail "learned port overridden: $(cat "$TMP/status")"
+	grep -q "ports 48731-48733, every netns: operator_listed" "$TMP/status" || fail "event ports: $(cat "$TMP/status")"
+	grep -q "ports 48730, every netns: excluded" "$TMP/status" || fail "excluded ports: $(cat "$TMP/status")"
+	out=$($A status --json | python3 -c '
+import json, sys
+l = json.load(sys.stdin)["features"]["bypass"]["learn"]
+p = [x for x in l["ports"] if x["port"] == 48730][0]
+print(p["verdict"], p["overridden_by"], l["operator_ports"]["operator_listed"], l["operator_ports"]["excluded"], l["operator_ports"]["only"])')
+	assert_eq "$out" "event_driven excluded 48731-48733 48730 all" "status --json"
+	# and the override is real: the excluded port is not accelerated
+	b0=$(metric accel_bypass_bytes_total)
+	out=$(in_ns "$STREAM" -p 48730 -n 2 -P 1 -S 50000) || fail "stream: $out"
+	assert_eq "$(metric accel_bypass_bytes_total)" "$b0" "bytes redirected on an excluded port"
+	pass
+}
+
 # The same port in two namespaces: a blocking server in one, a
 # nonblocking one in the other; each namespace has its own verdict.
 test_bypass_learning_per_namespace() {

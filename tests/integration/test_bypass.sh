@@ -1030,6 +1030,65 @@ test_bypass_learns_redis() {
 	pass
 }
 
+# nginx (Debian's, event-driven with epoll; sendfile on as in Debian's
+# default config) started after attach, no --event-ports: curl's first
+# connections teach accelctl, later ones are accelerated, keep-alive
+# requests on one connection included.  Every body is compared by SHA-256
+# with the file nginx serves.
+test_bypass_learns_nginx() {
+	local b0 out want i
+	command -v nginx >/dev/null || skip "nginx is not installed"
+	bp_learn_setup --learn-conns 4
+	mkdir -p "$TMP/nginx/html" "$TMP/nginx/tmp"
+	head -c 3000000 /dev/urandom >"$TMP/nginx/html/big"
+	head -c 20000 /dev/urandom >"$TMP/nginx/html/small"
+	cat >"$TMP/nginx/nginx.conf" <<-EOF
+	user root;
+	worker_processes 1;
+	pid $TMP/nginx/pid;
+	error_log $TMP/nginx/error.log;
+	events { worker_connections 256; }
+	http {
+		sendfile on;
+		keepalive_requests 1000;
+		access_log off;
+		client_body_temp_path $TMP/nginx/tmp/body;
+		proxy_temp_path $TMP/nginx/tmp/proxy;
+		fastcgi_temp_path $TMP/nginx/tmp/fastcgi;
+		uwsgi_temp_path $TMP/nginx/tmp/uwsgi;
+		scgi_temp_path $TMP/nginx/tmp/scgi;
+		server { listen 127.0.0.1:6391; root $TMP/nginx/html; }
+	}
+	EOF
+	in_ns_bg nginx -e stderr -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' \
+		>"$TMP/nginx/out" 2>&1
+	defer "kill $! 2>/dev/null"
+	wait_until 10 listening 6391 || fail "nginx did not start: $(cat "$TMP/nginx/out" "$TMP/nginx/error.log")"
+	want=$(sha256sum <"$TMP/nginx/html/small" | cut -d' ' -f1)
+	for i in 1 2 3 4; do
+		out=$(in_ns curl -sf http://127.0.0.1:6391/small | sha256sum | cut -d' ' -f1)
+		assert_eq "$out" "$want" "body of request $i while learning"
+	done
+	assert_eq "$(metric accel_bypass_bytes_total)" 0 "bytes redirected while learning"
+	wait_until 5 verdict_is 6391 event_driven || fail "verdict: $(verdict 6391)"
+	# keep-alive: 20 requests on one connection, then 4 connections
+	in_ns curl -sf $(for i in $(seq 20); do echo http://127.0.0.1:6391/big; done) >"$TMP/bodies" ||
+		fail "keep-alive requests failed"
+	out=$(for i in $(seq 20); do cat "$TMP/nginx/html/big"; done | sha256sum | cut -d' ' -f1)
+	assert_eq "$(sha256sum <"$TMP/bodies" | cut -d' ' -f1)" "$out" "20 keep-alive bodies"
+	want=$(sha256sum <"$TMP/nginx/html/big" | cut -d' ' -f1)
+	b0=$(metric accel_bypass_bytes_total)
+	[ "$b0" -ge 60000000 ] || fail "keep-alive connection not accelerated: $b0 bytes redirected"
+	wait_until 5 metric_is accel_bypass_connections_active 0 ||
+		fail "connections left in the sockhash: $(metric accel_bypass_connections_active)"
+	for i in 1 2 3 4; do
+		out=$(in_ns curl -sf http://127.0.0.1:6391/big | sha256sum | cut -d' ' -f1)
+		assert_eq "$out" "$want" "body of accelerated connection $i"
+	done
+	[ "$(metric accel_bypass_bytes_total)" -ge $((b0 + 4 * 3000000)) ] || fail "later connections not accelerated"
+	pass
+}
+
 # status lists every port with what decides it: a learned verdict, or
 # the operator's lists, which win over it (--exclude-ports, --ports) or
 # skip learning (--event-ports).

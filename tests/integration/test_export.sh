@@ -579,7 +579,7 @@ test_export_deploy_files() {
 		grep -q "$m" "$d/grafana-dashboard.json" || fail "the dashboard has no panel with $m"
 	done
 	# DaemonSet: the host resources it needs (docs/deploy/README.md).
-	python3 - "$d/accelctl-daemonset.yaml" <<-'PY' || fail "DaemonSet lacks what it needs (assertion above)"
+	python3 - "$d/accelctl-daemonset.yaml" "$d/accelctl-podmonitor.yaml" <<-'PY' || fail "DaemonSet lacks what it needs (assertion above)"
 	import sys
 	try:
 	    import yaml
@@ -603,7 +603,49 @@ test_export_deploy_files() {
 	assert c["lifecycle"]["preStop"]["exec"]["command"][1:] == ["detach", "--keep-tuning", "--handover", "30"]
 	assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
 	assert ds["spec"]["selector"]["matchLabels"].items() <= ds["spec"]["template"]["metadata"]["labels"].items()
+	# admitted under Pod Security, no API token, no system-* priority
+	# outside kube-system, /metrics on the node address only
+	ns = [x for x in docs if x["kind"] == "Namespace"][0]
+	assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+	assert ns["metadata"]["name"] == ds["metadata"]["namespace"] != "kube-system"
+	assert spec["automountServiceAccountToken"] is False
+	pc = [x for x in docs if x["kind"] == "PriorityClass"]
+	assert not spec["priorityClassName"].startswith("system-")
+	assert [p["metadata"]["name"] for p in pc] == [spec["priorityClassName"]]
+	assert pc[0]["preemptionPolicy"] == "Never" and pc[0]["value"] < 1000000000
+	env = {e["name"]: e for e in c["env"]}
+	assert env["NODE_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIP"
+	script = c["args"][0]
+	assert 'serve --listen "$addr:9435"' in script and 'addr="$NODE_IP"' in script, script
+	assert c["ports"][0]["containerPort"] == 9435
+	# the PodMonitor selects the DaemonSet's pods on its metrics port
+	pm = [x for x in yaml.safe_load_all(open(sys.argv[2])) if x][0]
+	assert pm["kind"] == "PodMonitor" and pm["metadata"]["namespace"] == ds["metadata"]["namespace"]
+	assert pm["spec"]["selector"]["matchLabels"].items() <= ds["spec"]["template"]["metadata"]["labels"].items()
+	assert pm["spec"]["podMetricsEndpoints"][0]["port"] == c["ports"][0]["name"]
 	PY
+	# the shell line that picks the listen address, run as the pod would
+	for ip in 10.1.2.3 fd00::7; do
+		out=$(NODE_IP=$ip sh -c "$(sed -n 's/^ *\(case "\$NODE_IP".*\)$/\1/p' "$d/accelctl-daemonset.yaml"); echo \"\$addr:9435\"")
+		case $ip in *:*) assert_eq "$out" "[$ip]:9435" "listen address for $ip" ;; *) assert_eq "$out" "$ip:9435" "listen address for $ip" ;; esac
+	done
+	# the image: the build set of install-deps.sh, the runtime libraries
+	# the README lists, the binary make install puts in place
+	local cf=$d/Containerfile want have closure lib pkg ip
+	grep -q '^RUN scripts/install-deps.sh build' "$cf" || fail "Containerfile does not build with install-deps.sh build"
+	grep -q 'make install DESTDIR=/out PREFIX=/usr' "$cf" || fail "Containerfile does not use make install"
+	want=$(tr '\n' ' ' <"$top/README.md" | sed -n 's/.*only the libraries it links: `\([^`]*\)`.*/\1/p' |
+		tr ' ' '\n' | grep . | sort | paste -sd' ')
+	have=$(sed -n '/^FROM .*slim/,$p' "$cf" | tr ' ' '\n' | grep -E '^z?lib[a-z0-9]*[0-9]g?$' | sort -u | paste -sd' ')
+	[ -n "$want" ] && assert_eq "$have" "$want" "runtime libraries in the Containerfile vs the README"
+	# every library the binary links comes with one of them
+	closure=$(apt-cache depends --recurse --installed --no-recommends --no-suggests --no-conflicts \
+		--no-breaks --no-replaces --no-enhances $have 2>/dev/null | grep -v '^ ' | sed 's/:.*//' | sort -u)
+	for lib in $(ldd "$ACCELCTL" | awk '$3 ~ /^\// { print $3 }'); do
+		pkg=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null) || continue
+		pkg=${pkg%%:*}
+		grep -qx "$pkg" <<<"$closure" || fail "$lib ($pkg) is linked but not in the image's packages"
+	done
 	pass
 }
 

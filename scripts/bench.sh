@@ -331,9 +331,17 @@ kv() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); 
 
 record() { echo "$1 $2 $3 $4" >>"$SAMPLES"; }
 
+# The whole machine's busy time in clock ticks (/proc/stat "cpu": all but
+# idle, iowait and steal).  Whole machine, not the processes' rusage:
+# loopback TCP does its receive work in softirq, which the kernel charges
+# to no task (or to whichever task it interrupted); only the machine
+# total is fair between the stack and the bypass.  Valid in a quiet run.
+busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+HZ=$(getconf CLK_TCK)
+
 # Run one measurement: config, test id, rep.  Records its samples.
 run_one() {
-	local cfg=$1 id=$2 rep=$3 cg out rc b0 b1 payload="" tmo kind size mode place
+	local cfg=$1 id=$2 rep=$3 cg out rc b0 b1 payload="" tmo kind size mode place t0 t1 work=""
 	local cl=$CPU_TX
 	local -a cmd
 	cg=$(cg_of "$cfg")
@@ -377,7 +385,9 @@ run_one() {
 	esac
 	[ "$cfg" = accel ] && b0=$(bypass_snap)
 	rc=0
+	t0=$(busy_ticks)
 	out=$(in_cg "$cg" timeout -k 5 "$tmo" "${cmd[@]}" 2>"$WORK/err") || rc=$?
+	t1=$(busy_ticks)
 	[ "$cfg" = accel ] && b1=$(bypass_snap)
 	if [ "$rc" -ne 0 ]; then
 		FAILED+=("$id $cfg rep $rep: exit $rc: $(tail -n 2 "$WORK/err" | tr '\n' ' ')")
@@ -387,10 +397,12 @@ run_one() {
 	case "$kind" in
 	stream)
 		record "$id" "$cfg" "$rep" "$(kv "$out" MBps)"
-		payload=$(kv "$out" bytes) ;;
+		payload=$(kv "$out" bytes)
+		work=$(awk -v b="$payload" 'BEGIN { print b / 1073741824 }') ;;	# GiB
 	rr)
 		record "$id:p50" "$cfg" "$rep" "$(kv "$out" p50_us)"
 		record "$id:p99" "$cfg" "$rep" "$(kv "$out" p99_us)"
+		work=$(awk -v c="$(kv "$out" requests)" 'BEGIN { print c / 1000 }')	# 1,000 round trips
 		payload=$(awk -v c="$(kv "$out" requests)" -v m="$size" 'BEGIN {
 			m = m ~ /K$/ ? m * 1024 : m; printf "%.0f", 2 * c * m }') ;;
 	iperf3)
@@ -398,6 +410,7 @@ run_one() {
 e = json.load(sys.stdin)["end"]
 print(e["sum_received"]["bits_per_second"] / 1e9, e["sum_sent"]["bytes"])' <<<"$out" >"$WORK/ip"
 		read -r gbps payload <"$WORK/ip"
+		work=$(awk -v b="$payload" 'BEGIN { print b / 1073741824 }')
 		record iperf3 "$cfg" "$rep" "$gbps" ;;
 	sockperf)
 		record "$id:p50" "$cfg" "$rep" "$(sed -n 's/.*percentile 50.000 = *//p' <<<"$out")"
@@ -407,8 +420,18 @@ print(e["sum_received"]["bits_per_second"] / 1e9, e["sum_sent"]["bytes"])' <<<"$
 			awk '{ printf "%.0f", ($1 + $2) * 64 }') ;;
 	redis)
 		record redis:GET "$cfg" "$rep" "$(awk -F'"' '$2 == "GET" { print $4 }' <<<"$out")"
-		record redis:SET "$cfg" "$rep" "$(awk -F'"' '$2 == "SET" { print $4 }' <<<"$out")" ;;
+		record redis:SET "$cfg" "$rep" "$(awk -F'"' '$2 == "SET" { print $4 }' <<<"$out")"
+		work=$((2 * REDIS_N)) ;;	# requests (SET and GET)
 	esac
+	# CPU per unit of work: stream and iperf3 CPU s per GiB, RR CPU ms per
+	# 1,000 round trips, redis CPU µs per request
+	if [ -n "$work" ] && [ -n "$t0" ] && [ -n "$t1" ]; then
+		work=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v w="$work" -v k="$kind" 'BEGIN {
+			if (w <= 0) exit
+			s = d / hz; if (k == "rr") s *= 1000; if (k == "redis") s *= 1e6
+			printf "%.6g", s / w }')
+		[ -n "$work" ] && record "$id:cpu" "$cfg" "$rep" "$work"
+	fi
 	# How much of this run the bypass carried: % of the payload when the
 	# tool knows it (both directions for RR), else MiB redirected; and
 	# which fallback reasons the run added (e.g. demoted, kernel_unsafe).
@@ -643,8 +666,32 @@ for key in "${ROWS[@]}"; do
 done
 
 HDR="test|unit|loopback|accel|floor|unix|accel/lo|floor/lo|unix/lo|accel/floor|accel/unix|target|verdict|bypassed|spread"
-print_table() {	# aligned columns (awk counts bytes: µs is printed as us)
-	{ echo "$HDR"; cat "$TABLE"; } | sed 's/µs/us/g' | awk -F'|' '
+
+# CPU per unit of work, one row per test.  Targets: no row above loopback
+# (where the bypass demotes a connection it must cost what the stack
+# costs), the 64 KiB stream at most half of loopback, redis no more than
+# Unix sockets in the same run.
+CPU_TABLE=$WORK/cpu-table
+CPU_HDR="test|unit|loopback|accel|floor|unix|accel/lo|floor/lo|unix/lo|accel/unix|target|verdict|spread"
+: >"$CPU_TABLE"
+for id in "${TESTS[@]}"; do
+	key=$id:cpu
+	a=$(median "$key" loopback); [ -n "$a" ] || continue
+	b=$(median "$key" accel); c=$(median "$key" unix); f=$(median "$key" floor)
+	case "$id" in
+	stream:*) label=${META[$id]%%|*} unit="CPU s/GiB" ;;
+	iperf3) label=${META[$id]%%|*} unit="CPU s/GiB" ;;
+	rr:*) label=${META[$id:p50]%%|*}; label=${label/ p50/} unit="CPU ms/1k RT" ;;
+	redis) label="redis-benchmark SET+GET" unit="CPU µs/req" ;;
+	*) continue ;;
+	esac
+	t='<=1.0' r=$(ratio "$b" "$a" 4) tl="accel/lo ≤ 1.0"
+	[ "$id" = "stream:64K:${modes[0]}" ] && t='<=0.5' tl="accel/lo ≤ 0.5"
+	[ "$id" = redis ] && r=$(ratio "$b" "$c" 4) tl="accel/unix ≤ 1.0"
+	echo "$label|$unit|$(fmt "$a")|$(fmt "$b")|$(fmt "$f")|$(fmt "$c")|$(ratio "$b" "$a")|$(ratio "$f" "$a")|$(ratio "$c" "$a")|$(ratio "$b" "$c")|$tl|$(verdict "$r" "$t" "$(row_spread "$key")")|$(row_spread "$key")%" >>"$CPU_TABLE"
+done
+print_table() {	# [HDR FILE] aligned columns (awk counts bytes: µs is printed as us)
+	{ echo "${1:-$HDR}"; cat "${2:-$TABLE}"; } | sed 's/µs/us/g; s/≤/<=/g' | awk -F'|' '
 		{ row[NR] = $0; for (i = 1; i <= NF; i++) if (length($i) > w[i]) w[i] = length($i) }
 		END { for (r = 1; r <= NR; r++) {
 			n = split(row[r], f, "|"); line = ""
@@ -658,6 +705,11 @@ echo "accelctl benchmark: median of $REPS interleaved repetitions, ${DUR}s per s
 [ -n "$ATTACHED" ] || echo "accel: bypass NOT attached ($BYPASS_WHY)"
 [ -n "$FLOOR" ] || echo "floor: NOT run ($FLOOR_WHY)"
 print_table
+if [ -s "$CPU_TABLE" ]; then
+	echo
+	echo "CPU per unit of work (the machine's busy time from /proc/stat over each run / work done):"
+	print_table "$CPU_HDR" "$CPU_TABLE"
+fi
 for sub in netacct tcpstate; do
 	[ -n "${SUB_OUT[$sub]+x}" ] || continue
 	lim=3; [ "$sub" = tcpstate ] && lim=2
@@ -838,6 +890,28 @@ if [ -n "$MD" ]; then
 		done <"$TABLE"
 		echo
 		[ -f "$PNG" ] && echo "![stream throughput by message size]($(basename "$PNG"))" && echo
+		if [ -s "$CPU_TABLE" ]; then
+			echo "## CPU per unit of work"
+			echo
+			echo "The whole machine's busy time (/proc/stat: all but idle, iowait and"
+			echo "steal) over each run, divided by the work the run did: CPU seconds per"
+			echo "GiB streamed, CPU milliseconds per 1,000 round trips, CPU microseconds"
+			echo "per redis request (SET and GET).  The machine, not the processes'"
+			echo "rusage: loopback TCP does its receive work in softirq, which the"
+			echo "kernel charges to no task or to whichever it interrupted, so only the"
+			echo "machine total compares the stack with the bypass fairly; it is valid"
+			echo "in a quiet run (see the load average above).  Lower is better;"
+			echo "targets: no row above loopback, the 64 KiB stream at most half of it,"
+			echo "redis no more than Unix sockets."
+			echo
+			echo "| ${CPU_HDR//|/ | } |"
+			# shellcheck disable=SC2001 # a pattern, not a substring
+			echo "|$(sed 's/[^|]*/---/g' <<<"$CPU_HDR")|"
+			while IFS= read -r line; do
+				echo "| ${line//|/ | } |"
+			done <"$CPU_TABLE"
+			echo
+		fi
 		echo "## Targets (issues 3, 4, 5)"
 		echo
 		echo "| target | measured | verdict |"

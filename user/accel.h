@@ -186,6 +186,8 @@ int accel_status(struct accel_ctx *ctx);
 int accel_collect(struct accel_ctx *ctx, struct metrics *m);
 /* Every feature's reap, if the lock can be had at once (serve, status). */
 void accel_reap_trylock(struct accel_ctx *ctx);
+/* `accelctl check` (check.c): 0 when attach would succeed. */
+int accel_check(struct accel_ctx *ctx);
 
 /* Instance record in the state dir: which features, since when, netns,
  * and the ACCEL_ABI_VERSION of the accelctl that made its pins. */

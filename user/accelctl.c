@@ -71,6 +71,12 @@ static int cmd_serve(struct accel_ctx *ctx, struct cli_opts *o)
 	return exit_code(serve_run(ctx, o));
 }
 
+static int cmd_check(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	(void)o;
+	return exit_code(accel_check(ctx));
+}
+
 static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	(void)o;
@@ -198,6 +204,17 @@ static const struct command commands[] = {
 	  "(scripts read --json: .summary, .findings[].severity); 1 when no source\n"
 	  "could be read at all.",
 	  doctor_opts, cmd_doctor },
+	{ "check", NULL, "report what this host supports, and why not (nothing changes)",
+	  "Probe the running kernel and mounts for everything attach needs: the bpf(2)\n"
+	  "syscall and kernel BTF, bpffs, cgroup2, each feature's program and map\n"
+	  "types, helpers and tracepoints (the probes attach runs), bypass learning's\n"
+	  "tracepoint, the sockmap self-test (does the bypass run in learning mode),\n"
+	  "and whether XDP shares interfaces through libxdp's dispatcher or runs\n"
+	  "exclusive (probed by a real attach on the loopback device of a scratch\n"
+	  "network namespace that disappears with it).  One line per check with the\n"
+	  "reason; --json for scripts.  Exit 0 when `attach` with the default\n"
+	  "features would succeed, 1 when it would not.",
+	  json_opts, cmd_check },
 	{ "version", NULL, "print accelctl, libbpf and kernel versions", NULL, json_opts, cmd_version },
 	{ "help", "[COMMAND]", "show help for accelctl or a command", NULL, NULL, cmd_help },
 };

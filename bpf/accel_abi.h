@@ -165,12 +165,21 @@ _Static_assert(sizeof(struct accel_tcp_iter_rec) == 56, "iter record size");
 /* bypass: local IO bypass (sockops + sockhash + sk_msg)                */
 /* ------------------------------------------------------------------ */
 
-/* Sockhash capacity (sockets, i.e. two per accelerated connection). */
-#define ACCEL_BYPASS_MAX_SOCKS 65536
-/* Connection slots (bypass_conns): one per connection from ESTABLISHED
- * until both ends are closed, also after they left the sockhash (demoted),
- * so twice the sockhash's capacity.  A power of two. */
-#define ACCEL_BYPASS_MAX_CONNS (2 * ACCEL_BYPASS_MAX_SOCKS)
+/*
+ * Capacity, chosen at attach (--max-connections N; the BPF object carries
+ * the default's sizes and attach resizes the maps before loading them):
+ * the sockhash holds 2N sockets, two per accelerated connection; the
+ * connection slots (bypass_conns) are twice as many, rounded up to a power
+ * of two, since a slot is held from ESTABLISHED until both ends are
+ * closed, also after they left the sockhash (demoted); bypass_pending
+ * (handshakes in flight) has room for 2N.  A handover keeps the sizes of
+ * the maps it hands over.  The default is sized from memory (user/bypass.c).
+ */
+#define ACCEL_BYPASS_CONNS_MIN		1024
+#define ACCEL_BYPASS_CONNS_DEFAULT	131072
+#define ACCEL_BYPASS_CONNS_MAX		(1u << 21)
+#define ACCEL_BYPASS_MAX_SOCKS		(2 * ACCEL_BYPASS_CONNS_DEFAULT)
+#define ACCEL_BYPASS_MAX_CONNS		(2 * ACCEL_BYPASS_MAX_SOCKS)
 
 /*
  * Sockhash key: one socket, named by both endpoints as that socket sees
@@ -279,7 +288,8 @@ enum accel_bypass_counter {
 	ACCEL_BYPASS_FB_KERNEL_UNSAFE,	/* blocking socket on an affected kernel */
 	ACCEL_BYPASS_FB_DISABLED,	/* `bypass off` or detach draining */
 	ACCEL_BYPASS_FB_STACK_STARTED,	/* bytes already sent on the stack (e.g. TFO) */
-	ACCEL_BYPASS_FB_NO_SLOT,	/* no free connection slot (bypass_conns) */
+	ACCEL_BYPASS_FB_NO_SLOT,	/* table full: no free connection slot, or the
+				 * sockhash or bypass_pending is full */
 	ACCEL_BYPASS_FB_END,		/* fallback reasons are [FB_PEER_MISSING, FB_END) */
 	ACCEL_BYPASS_SLOT_TAKEN = ACCEL_BYPASS_FB_END,	/* sockets that took or joined a connection slot */
 	ACCEL_BYPASS_SLOT_RELEASED,	/* ... and released it (closed, or insertion failed) */

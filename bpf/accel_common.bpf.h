@@ -16,6 +16,10 @@
 #ifndef AF_INET6
 #define AF_INET6 10
 #endif
+/* errno values helpers return negated (uapi asm-generic/errno-base.h:
+ * macros, so not in vmlinux.h) */
+#define ACCEL_ENOMEM 12
+#define ACCEL_E2BIG 7
 
 /*
  * Network-namespace filter, set by userspace before load: 0 accounts every

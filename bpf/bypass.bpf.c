@@ -157,7 +157,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, ACCEL_BYPASS_MAX_CONNS);
+	__uint(max_entries, ACCEL_BYPASS_MAX_SOCKS);
 	__type(key, struct accel_bypass_key);
 	__type(value, struct bypass_pending);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -667,6 +667,14 @@ static __always_inline struct bypass_conn *slot_take(struct bypass_sk *st)
 	return NULL;
 }
 
+/* A map update refused for want of room (the kernel's -E2BIG for a full
+ * hash or sockhash, -ENOMEM when an element cannot be allocated): the
+ * capacity chosen at attach is reached, not a race or a refused socket. */
+static __always_inline bool table_full(long err)
+{
+	return err == -ACCEL_E2BIG || err == -ACCEL_ENOMEM;
+}
+
 /* The slot the first end published, if it is still that connection's. */
 static __always_inline struct bypass_conn *slot_join(struct bypass_sk *st,
 						     const struct bypass_pending *p)
@@ -719,6 +727,7 @@ static __always_inline struct bypass_conn *conn_enter(struct bypass_sk *st, __u3
 {
 	struct bypass_pending pend, *p;
 	struct bypass_conn *c;
+	long err;
 
 	p = bpf_map_lookup_elem(&bypass_pending, conn_key(st));
 	if (p) {
@@ -742,10 +751,11 @@ static __always_inline struct bypass_conn *conn_enter(struct bypass_sk *st, __u3
 		}
 		pend.slot = st->slot;
 		pend.gen = st->gen;
-		if (bpf_map_update_elem(&bypass_pending, conn_key(st), &pend, BPF_NOEXIST)) {
+		err = bpf_map_update_elem(&bypass_pending, conn_key(st), &pend, BPF_NOEXIST);
+		if (err) {
 			/* full, or published by the peer at the same instant */
 			slot_release(c);
-			*why = ACCEL_BYPASS_FB_REDIRECT_ERROR;
+			*why = table_full(err) ? ACCEL_BYPASS_FB_NO_SLOT : ACCEL_BYPASS_FB_REDIRECT_ERROR;
 			return NULL;
 		}
 		st->published = 1;
@@ -800,6 +810,7 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 	__u32 cb0 = skops->bpf_sock_ops_cb_flags, why;
 	__u16 server_port;
 	bool event;
+	long err;
 	int side;
 
 	if (!cfg || !bypass_active(cfg) || !bsk)
@@ -871,9 +882,12 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 		conn_leave(st, c);
 		goto fail;
 	}
-	if (bpf_sock_hash_update(skops, &bypass_socks, &key, BPF_NOEXIST)) {
+	err = bpf_sock_hash_update(skops, &bypass_socks, &key, BPF_NOEXIST);
+	if (err) {
 		/* full, or the socket is already in another sockhash with
 		 * its own sk_msg program (-EBUSY): leave it alone */
+		if (table_full(err))
+			why = ACCEL_BYPASS_FB_NO_SLOT;
 		conn_leave(st, c);
 		bpf_sock_ops_cb_flags_set(skops, cb0);
 		goto fail;

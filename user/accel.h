@@ -59,6 +59,7 @@ struct attach_opts {
 	int learn;			/* -1 default (on where the selftest asks), 0 off, 1 on */
 	unsigned int learn_conns;	/* 0 = ACCEL_BYPASS_LEARN_CONNS */
 	unsigned int learn_window_s;	/* 0 = ACCEL_BYPASS_LEARN_WINDOW_S */
+	unsigned int max_conns;		/* 0 = sized from memory (bypass_capacity()) */
 	/* netacct */
 	int nifaces;
 	char ifaces[ACCEL_MAX_IFACES][16];
@@ -79,7 +80,7 @@ struct attach_opts {
  */
 enum attach_key {
 	AK_CGROUP, AK_PORTS, AK_EXCLUDE_PORTS, AK_EVENT_PORTS, AK_LEARN, AK_LEARN_CONNS, AK_LEARN_WINDOW,
-	AK_IFACE, AK_INGRESS, AK_COUNT
+	AK_MAX_CONNECTIONS, AK_IFACE, AK_INGRESS, AK_COUNT
 };
 struct attach_key_def {
 	const char *name;		/* the long option and the INI key */

@@ -23,6 +23,7 @@ const struct attach_key_def attach_keys[AK_COUNT] = {
 	[AK_LEARN] = { "learn", "bypass" },
 	[AK_LEARN_CONNS] = { "learn-conns", "bypass" },
 	[AK_LEARN_WINDOW] = { "learn-window", "bypass" },
+	[AK_MAX_CONNECTIONS] = { "max-connections", "bypass" },
 	[AK_IFACE] = { "iface", "netacct" },
 	[AK_INGRESS] = { "ingress", "netacct" },
 };
@@ -115,6 +116,10 @@ int attach_opt_set(struct attach_opts *a, int key, const char *value, char *err,
 	case AK_LEARN_WINDOW:
 		e = number(value, 1, 86400, "seconds", &a->learn_window_s, err, len);
 		break;
+	case AK_MAX_CONNECTIONS:
+		e = number(value, ACCEL_BYPASS_CONNS_MIN, ACCEL_BYPASS_CONNS_MAX, "connections", &a->max_conns,
+			   err, len);
+		break;
 	case AK_IFACE:
 		e = ifaces_add(a, value, err, len);
 		break;
@@ -156,6 +161,7 @@ void attach_opt_copy(struct attach_opts *dst, const struct attach_opts *src, int
 	case AK_LEARN: dst->learn = src->learn; break;
 	case AK_LEARN_CONNS: dst->learn_conns = src->learn_conns; break;
 	case AK_LEARN_WINDOW: dst->learn_window_s = src->learn_window_s; break;
+	case AK_MAX_CONNECTIONS: dst->max_conns = src->max_conns; break;
 	case AK_IFACE:
 		dst->nifaces = src->nifaces;
 		memcpy(dst->ifaces, src->ifaces, sizeof(dst->ifaces));

@@ -59,6 +59,32 @@ enum bpf_fd_kind bpf_fd_kind(int fd)
 	return kind;
 }
 
+int map_fd_size(int fd, uint32_t *max_entries, uint64_t *memlock)
+{
+	char path[64], line[128];
+	unsigned long long v;
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "max_entries: %llu", &v) == 1) {
+			if (max_entries)
+				*max_entries = (uint32_t)v;
+			found |= 1;
+		} else if (sscanf(line, "memlock: %llu", &v) == 1) {
+			if (memlock)
+				*memlock = v;
+			found |= 2;
+		}
+	}
+	fclose(f);
+	return found == 3 ? 0 : -ENOENT;
+}
+
 int percpu_array_sum_fd(int fd, uint64_t *out, uint32_t nslots)
 {
 	int n = ncpus();

@@ -15,6 +15,10 @@ enum bpf_fd_kind { BPF_FD_UNKNOWN = 0, BPF_FD_MAP, BPF_FD_PROG, BPF_FD_LINK };
 /* What a BPF object fd refers to (from /proc/self/fdinfo: the info
  * syscall would happily fill a bpf_map_info from a program). */
 enum bpf_fd_kind bpf_fd_kind(int fd);
+/* A map's max_entries and the memory the kernel charges it (fdinfo
+ * "memlock": preallocated, plus elements allocated so far where the map
+ * type counts them); either pointer may be NULL.  0 or -errno. */
+int map_fd_size(int fd, uint32_t *max_entries, uint64_t *memlock);
 /* Sum a pinned per-CPU array of __u64 slots: out[i] = Σcpu value[i]. */
 int percpu_array_sum(const char *dir, const char *map, uint64_t *out, uint32_t nslots);
 int percpu_array_sum_fd(int fd, uint64_t *out, uint32_t nslots);

@@ -363,6 +363,136 @@ static int attach_sk_msg(struct bypass_bpf *skel, const char *dir)
 	return 0;
 }
 
+/* ---- capacity (--max-connections) ---------------------------------- */
+
+/* Map memory one connection takes at a full table: its share of the
+ * preallocated slots and hash buckets plus two sockhash elements and the
+ * per-socket state (measured: docs/bypass.md "Capacity"). */
+#define BYPASS_CONN_BYTES 1024
+
+struct bypass_capacity {
+	uint32_t conns;			/* accelerated connections: socks / 2 */
+	uint32_t socks;			/* sockhash entries */
+	uint32_t slots;			/* bypass_conns entries, a power of two */
+	uint32_t pending;		/* bypass_pending entries */
+};
+
+/* ACCEL_BYPASS_CONNS_DEFAULT, or what fills 1/128 of the host's memory at
+ * BYPASS_CONN_BYTES a connection where that is less (16 GiB and more get
+ * the default): a full table never costs a small host much. */
+static uint32_t capacity_default(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	uint64_t n;
+
+	if (pages <= 0 || psz <= 0)
+		return ACCEL_BYPASS_CONNS_DEFAULT;
+	n = (uint64_t)pages * (uint64_t)psz / 128 / BYPASS_CONN_BYTES;
+	if (n < ACCEL_BYPASS_CONNS_MIN)
+		return ACCEL_BYPASS_CONNS_MIN;
+	return n > ACCEL_BYPASS_CONNS_DEFAULT ? ACCEL_BYPASS_CONNS_DEFAULT : (uint32_t)n;
+}
+
+static void capacity_for(uint32_t conns, struct bypass_capacity *c)
+{
+	c->conns = conns;
+	c->socks = 2 * conns;
+	c->pending = c->socks;
+	c->slots = 1;
+	while (c->slots < 2 * c->socks)
+		c->slots <<= 1;
+}
+
+/* The sizes of the maps pinned in dir; -errno when one is missing. */
+static int capacity_pinned(const char *dir, struct bypass_capacity *c)
+{
+	static const char *const names[] = { ACCEL_BYPASS_MAP_SOCKS, ACCEL_BYPASS_MAP_CONNS,
+					     ACCEL_BYPASS_MAP_PENDING };
+	uint32_t *out[] = { &c->socks, &c->slots, &c->pending };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		int err, fd = pinned_obj_get(dir, names[i]);
+
+		if (fd < 0)
+			return fd;
+		err = map_fd_size(fd, out[i], NULL);
+		close(fd);
+		if (err)
+			return err;
+	}
+	c->conns = c->socks / 2;
+	return 0;
+}
+
+/* Size the maps before they are loaded.  A handover's maps are reused by
+ * name, and libbpf refuses a pinned map whose definition differs: an
+ * adopting attach takes the sizes they were made with (--max-connections
+ * applies from the next attach that does not adopt). */
+static int capacity_apply(struct bypass_bpf *skel, const char *dir, bool adopt, uint32_t want)
+{
+	struct bypass_capacity c;
+	int err;
+
+	if (adopt) {
+		err = capacity_pinned(dir, &c);
+		if (err)
+			return err;
+		if (c.slots & (c.slots - 1))
+			return -EINVAL;
+		if (want && want != c.conns)
+			pr_warn("bypass: the handed-over tables hold %u connections: --max-connections %u applies "
+				"from the next attach that does not adopt them (`accelctl detach` first)\n",
+				c.conns, want);
+	} else {
+		capacity_for(want ? want : capacity_default(), &c);
+	}
+	err = bpf_map__set_max_entries(skel->maps.bypass_socks, c.socks);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.bypass_conns, c.slots);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.bypass_pending, c.pending);
+	if (err)
+		return err;
+	skel->rodata->conn_slot_mask = c.slots - 1;
+	pr_debug("bypass: capacity %u connections (%u sockets, %u slots)\n", c.conns, c.socks, c.slots);
+	return 0;
+}
+
+/* The attached bypass's capacity and the memory its maps take now (every
+ * map pinned in its directory).  0 or -errno. */
+static int capacity_read(const struct accel_ctx *ctx, struct bypass_capacity *c, uint64_t *bytes)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int err;
+
+	*bytes = 0;
+	err = pin_dir(ctx, dir, sizeof(dir));
+	if (!err)
+		err = capacity_pinned(dir, c);
+	if (err)
+		return err;
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		uint64_t mem = 0;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = pinned_obj_get(dir, de->d_name);
+		if (fd < 0)
+			continue;
+		if (bpf_fd_kind(fd) == BPF_FD_MAP && !map_fd_size(fd, NULL, &mem))
+			*bytes += mem;
+		close(fd);
+	}
+	closedir(d);
+	return 0;
+}
+
 #ifdef ACCEL_TEST_HOOKS
 /* Test build only (tests/accelctl-testhooks): ACCELCTL_TEST_CONN_SLOTS=N
  * (a power of two) shrinks bypass_conns to N slots, so that a test can
@@ -372,7 +502,7 @@ static void test_conn_slots(struct bypass_bpf *skel)
 	const char *e = getenv("ACCELCTL_TEST_CONN_SLOTS");
 	unsigned long n = e ? strtoul(e, NULL, 10) : 0;
 
-	if (!n || (n & (n - 1)) || n > ACCEL_BYPASS_MAX_CONNS)
+	if (!n || (n & (n - 1)) || n > bpf_map__max_entries(skel->maps.bypass_conns))
 		return;
 	pr_warn("TEST HOOK: %lu connection slots\n", n);
 	skel->rodata->conn_slot_mask = n - 1;
@@ -544,7 +674,13 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 	skel->rodata->target_netns_cookie = ctx->netns ? ctx->netns_cookie : 0;
 	/* unloaded unless it observes: a tracepoint of every recvmsg */
 	bpf_program__set_autoload(skel->progs.bypass_learn_recv, learn);
-	test_conn_slots(skel);
+	err = capacity_apply(skel, dir, adopt, ao->max_conns);
+	if (err) {
+		pr_err("bypass: cannot size the maps: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	if (!adopt)
+		test_conn_slots(skel);
 	err = bypass_bpf__load(skel);
 	if (err) {
 		pr_err("bypass: loading the programs failed: %s (run with -v for the verifier log)\n",
@@ -1598,9 +1734,11 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 	uint64_t c[ACCEL_BYPASS_NCOUNTERS];
 	struct accel_bypass_config cfg = { 0 };
 	unsigned int socks = 0, conns = 0;
+	struct bypass_capacity cap;
 	struct blocking_port bp[64];
 	struct metric_family *f;
 	char dir[PATH_MAX];
+	uint64_t bytes;
 	double active;
 	int err, fd, n;
 
@@ -1644,6 +1782,16 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 	f = metrics_family(m, "accel_bypass_sockets", METRIC_GAUGE,
 			   "Sockets in the sockhash now");
 	metric_add(f, socks, NULL);
+	if (!capacity_read(ctx, &cap, &bytes)) {
+		f = metrics_family(m, "accel_bypass_capacity_sockets", METRIC_GAUGE,
+				   "Sockets the sockhash holds at most (2 x --max-connections); when "
+				   "accel_bypass_sockets reaches it new connections stay on the stack (fallback no_slot)");
+		metric_add(f, cap.socks, NULL);
+		f = metrics_family(m, "accel_bypass_map_memory_bytes", METRIC_GAUGE,
+				   "Memory the kernel charges the bypass's maps (preallocated tables and the "
+				   "elements allocated so far)");
+		metric_add(f, (double)bytes, NULL);
+	}
 	f = metrics_family(m, "accel_bypass_connection_slots", METRIC_GAUGE,
 			   "Sockets holding a slot of per-connection state shared with their peer "
 			   "(bypass_conns); 0 once every accelerated socket has closed");
@@ -1796,6 +1944,43 @@ static void jw_kb_list(struct json_writer *jw, const char *key, uint32_t mask)
 	jw_end_array(jw);
 }
 
+/* status's capacity part: the sizes, their use, the maps' memory, and a
+ * warning once the sockhash is full. */
+static void capacity_status(const struct accel_ctx *ctx, unsigned int socks, struct json_writer *jw, FILE *out)
+{
+	uint64_t c[ACCEL_BYPASS_NCOUNTERS], bytes, held = 0;
+	struct bypass_capacity cap;
+	char dir[PATH_MAX];
+	bool full;
+
+	if (capacity_read(ctx, &cap, &bytes))
+		return;
+	/* 99%: at the boundary a refused passive end leaves its active end
+	 * alone in the sockhash until that end's first send */
+	full = socks >= cap.socks - cap.socks / 100;
+	if (!pin_dir(ctx, dir, sizeof(dir)) &&
+	    !percpu_array_sum(dir, ACCEL_BYPASS_MAP_COUNTERS, c, ACCEL_BYPASS_NCOUNTERS) &&
+	    c[ACCEL_BYPASS_SLOT_TAKEN] > c[ACCEL_BYPASS_SLOT_RELEASED])
+		held = c[ACCEL_BYPASS_SLOT_TAKEN] - c[ACCEL_BYPASS_SLOT_RELEASED];
+	if (jw) {
+		jw_key(jw, "capacity");
+		jw_start_object(jw);
+		jw_kv_uint(jw, "connections", cap.conns);
+		jw_kv_uint(jw, "sockets", cap.socks);
+		jw_kv_uint(jw, "slots", cap.slots);
+		jw_kv_uint(jw, "sockets_holding_slots", held);
+		jw_kv_uint(jw, "map_bytes", bytes);
+		jw_kv_bool(jw, "full", full);
+		jw_end_object(jw);
+		return;
+	}
+	fprintf(out, "    capacity: %u connections (sockhash %u of %u sockets, %u connection slots); maps %.1f MiB\n",
+		cap.conns, socks, cap.socks, cap.slots, (double)bytes / (1 << 20));
+	if (full)
+		fprintf(out, "    warning:  the sockhash is full: new connections stay on the stack (fallback no_slot); "
+			"attach with a larger --max-connections\n");
+}
+
 static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
 {
 	struct accel_bypass_config cfg = { 0 };
@@ -1836,6 +2021,7 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 		jw_kv_string(jw, "exclude_ports", pp.exc_s);
 		jw_kv_string(jw, "event_ports", pp.ev_s);
 		jw_kv_uint(jw, "sockets", socks);
+		capacity_status(ctx, socks, jw, NULL);
 		jw_kv_uint(jw, "draining", draining ? conns : 0);
 		jw_kv_bool(jw, "learning", cfg.flags & ACCEL_BYPASS_F_LEARN);
 		if (cfg.flags & ACCEL_BYPASS_F_LEARN)
@@ -1868,6 +2054,7 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 			"(`accelctl bypass policy --event-ports ...`)\n",
 			bp[i].port, (unsigned long long)bp[i].sockets, bp[i].secs_ago);
 	fprintf(out, "    sockets:  %u in the sockhash (%u connections)\n", socks, conns);
+	capacity_status(ctx, socks, NULL, out);
 	if (draining)
 		fprintf(out, "    draining: %u connections\n", conns);
 }

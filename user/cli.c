@@ -54,6 +54,9 @@ static const struct opt_spec specs[] = {
 	  "bypass: consistent connections (1-10000, default " ACCEL_STR(ACCEL_BYPASS_LEARN_CONNS) ") before a port is accelerated" },
 	{ OPT_LEARN_WINDOW, "learn-window", required_argument, "SECONDS",
 	  "bypass: the --learn-conns must fall within SECONDS (1-86400, default " ACCEL_STR(ACCEL_BYPASS_LEARN_WINDOW_S) ")" },
+	{ OPT_MAX_CONNECTIONS, "max-connections", required_argument, "N",
+	  "bypass: accelerated connections the tables hold (" ACCEL_STR(ACCEL_BYPASS_CONNS_MIN) "-2097152; "
+	  "default: 131072, less on hosts under 16 GiB of memory)" },
 	{ OPT_IFACE, "iface", required_argument, "IF",
 	  "netacct: interface to account (repeatable or comma-separated; default lo and the default-route interfaces)" },
 	{ OPT_INGRESS, "ingress", required_argument, "HOOK",
@@ -92,7 +95,7 @@ static const struct opt_spec specs[] = {
 
 /* attach's options: its feature options (attach_keys) among them. */
 const int cli_attach_opts[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCLUDE_PORTS,
-				OPT_EVENT_PORTS, OPT_LEARN, OPT_LEARN_CONNS, OPT_LEARN_WINDOW,
+				OPT_EVENT_PORTS, OPT_LEARN, OPT_LEARN_CONNS, OPT_LEARN_WINDOW, OPT_MAX_CONNECTIONS,
 				OPT_IFACE, OPT_INGRESS, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN,
 				OPT_AUTO, 0 };
 

@@ -41,6 +41,7 @@ enum opt_id {
 	OPT_LEARN_WINDOW,
 	OPT_SINCE,
 	OPT_HANDOVER,
+	OPT_MAX_CONNECTIONS,
 };
 
 struct cli_opts {

@@ -9,7 +9,8 @@
  *   [nic "IFNAME"]       mtu, rx-ring, tx-ring, combined, rx, tx = N
  *                        gro, gso, tso, lro = on|off
  *   [bypass]             enable = on|off, cgroup, ports, exclude-ports,
- *                        event-ports, learn, learn-conns, learn-window
+ *                        event-ports, learn, learn-conns, learn-window,
+ *                        max-connections
  *   [netacct]            enable = on|off, iface = lo,eth0, ingress
  *                        (the attach options of the same name: one parser,
  *                        user/attach_opts.c)

@@ -52,6 +52,17 @@ wait_until() {
 cg2_mount() { awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts; }
 
 # A private network namespace with lo up; echo its name.
+# jpath PATH < JSON: the value at a dotted path (.a.b.c), scalars bare
+# (true/false/null as JSON spells them), anything else as JSON
+jpath() {
+	python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].strip(".").split("."):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(v if isinstance(v, str) else json.dumps(v))' "$1"
+}
+
 netns_new() {
 	local ns="${T_ID}-${1:-ns}"
 	ip netns add "$ns"

@@ -128,6 +128,51 @@ test_bypass_slot_reuse_and_full_table() {
 	pass
 }
 
+# --max-connections sizes the tables: 1,300 pooled connections on a
+# bypass attached for 1,024 fill the sockhash (status says so, with the
+# sizes and the maps' memory); the rest stay on the stack as no_slot, and
+# every reply of all 1,300 is still checked (SHA-256).  Closed, nothing
+# is left in the sockhash, the slots or bypass_pending.
+test_bypass_max_connections_full_table() {
+	local srv cli st fb0 socks
+	bp_setup --max-connections 1024
+	st=$($A status --json) || fail "status --json"
+	assert_eq "$(jpath .features.bypass.capacity.connections <<<"$st")" 1024 "capacity.connections"
+	assert_eq "$(jpath .features.bypass.capacity.sockets <<<"$st")" 2048 "capacity.sockets"
+	assert_eq "$(jpath .features.bypass.capacity.slots <<<"$st")" 4096 "capacity.slots"
+	assert_eq "$(jpath .features.bypass.capacity.full <<<"$st")" false "capacity.full when empty"
+	assert_eq "$(bpftool -j map show pinned "$PIN/bypass/bypass_socks" | jpath .max_entries)" 2048 "sockhash max_entries"
+	assert_eq "$(metric accel_bypass_capacity_sockets)" 2048 "capacity gauge"
+	[ "$(metric accel_bypass_map_memory_bytes)" -gt 0 ] || fail "map memory gauge"
+	fb0=$(metric accel_bypass_fallback_total reason no_slot)
+	in_ns_bg "$TOOLS/bypass_pool" -s -p 47070 >"$TMP/srv" 2>&1; srv=$!
+	defer "kill $srv"
+	wait_until 5 listening 47070 || fail "pool server did not listen"
+	in_ns_bg "$TOOLS/bypass_pool" -c -p 47070 -n 1300 -i 2 -S 16384 -f "$TMP/ready" -q >"$TMP/cli" 2>&1; cli=$!
+	defer "kill $cli"
+	wait_until 60 test -s "$TMP/ready" || fail "pool did not connect: $(cat "$TMP/cli")"
+	socks=$(metric accel_bypass_sockets)
+	# the last pairs may race for the last entries: a passive end refused
+	# leaves its active end in alone, until that end's first send
+	[ "$socks" -ge 2040 ] && [ "$socks" -le 2048 ] || fail "sockhash holds $socks sockets, capacity 2048"
+	[ $(($(metric accel_bypass_fallback_total reason no_slot) - fb0)) -ge 276 ] ||
+		fail "no_slot counted $(($(metric accel_bypass_fallback_total reason no_slot) - fb0)) of the 276 refused"
+	st=$($A status --json) || fail "status --json"
+	assert_eq "$(jpath .features.bypass.capacity.full <<<"$st")" true "capacity.full"
+	$A status | grep -q "warning:  the sockhash is full" || fail "status does not say the table is full: $($A status)"
+	wait_until 20 metric_gt accel_bypass_bytes_total 1000000 || fail "no bypassed replies"
+	kill -USR1 "$cli"; wait_until 5 test -s "$TMP/ready.stats"
+	kill -TERM "$cli"; wait "$cli" || fail "pool: $(cat "$TMP/cli")"
+	assert_eq "$(field open <"$TMP/cli")" 1300 "connections open to the end"
+	assert_eq "$(field mismatches <"$TMP/cli")" 0 "mismatches"
+	assert_eq "$(field errors <"$TMP/cli")" 0 "errors"
+	[ "$(field requests <"$TMP/cli")" -gt 1300 ] || fail "too few requests checked: $(cat "$TMP/cli")"
+	wait_until 10 metric_is accel_bypass_sockets 0 || fail "sockets left: $(metric accel_bypass_sockets)"
+	wait_until 10 metric_is accel_bypass_connection_slots 0 || fail "slots still held"
+	entries_is bypass_pending 0 || fail "pending left: $(map_entries bypass_pending)"
+	pass
+}
+
 test_bypass_families_ipv6_and_v4mapped() {
 	local out
 	bp_setup
@@ -803,6 +848,27 @@ test_bypass_blocking_event_port_learned() {
 	# re-declaring the list clears the mark
 	$A bypass policy --event-ports "$EVENT_PORTS" >/dev/null || fail "bypass policy"
 	assert_eq "$(metric accel_bypass_blocking_server_sockets_total port 47970)" missing "mark after bypass policy"
+	pass
+}
+
+# A handover's tables are adopted with the sizes they were made with
+# (libbpf reuses pinned maps only when their definition matches): an
+# attach asking for another --max-connections adopts them anyway, says
+# when its size applies, and a plain detach and attach then gets it.
+test_bypass_handover_keeps_its_capacity() {
+	local out
+	bp_setup --max-connections 2048
+	out=$($A detach --handover 30 2>&1) || fail "detach --handover: $out"
+	out=$($A attach --features bypass --cgroup "$CG" --event-ports "$EVENT_PORTS" --max-connections 4096 2>&1) ||
+		fail "attach: $out"
+	grep -q 'adopted the handed-over bypass' <<<"$out" || fail "attach did not adopt: $out"
+	grep -q 'handed-over tables hold 2048 connections: --max-connections 4096 applies from the next attach' <<<"$out" ||
+		fail "no word about the size: $out"
+	assert_eq "$($A status --json | jpath .features.bypass.capacity.connections)" 2048 "adopted capacity"
+	$A detach >/dev/null 2>&1 || fail "detach"
+	$A attach --features bypass --cgroup "$CG" --event-ports "$EVENT_PORTS" --max-connections 4096 >/dev/null 2>&1 ||
+		fail "attach afresh"
+	assert_eq "$($A status --json | jpath .features.bypass.capacity.connections)" 4096 "fresh capacity"
 	pass
 }
 

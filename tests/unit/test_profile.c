@@ -463,6 +463,7 @@ static const struct {
 	{ AK_LEARN, "off", "maybe" },
 	{ AK_LEARN_CONNS, "5", "0" },
 	{ AK_LEARN_WINDOW, "60", "86401" },
+	{ AK_MAX_CONNECTIONS, "262144", "1023" },
 	{ AK_IFACE, "lo,eth1", "bad/name" },
 	{ AK_INGRESS, "tc", "fast" },
 };

@@ -66,6 +66,7 @@ const char *const doctor_sysctl_keys[DS_MAX] = {
 	[DS_NETDEV_MAX_BACKLOG] = "net.core.netdev_max_backlog",
 	[DS_NETDEV_BUDGET] = "net.core.netdev_budget",
 	[DS_NETDEV_BUDGET_USECS] = "net.core.netdev_budget_usecs",
+	[DS_TCP_MAX_ORPHANS] = "net.ipv4.tcp_max_orphans",
 };
 
 static const char *const source_names[SRC_MAX] = {
@@ -75,6 +76,7 @@ static const char *const source_names[SRC_MAX] = {
 	[SRC_SOCKSTAT] = "/proc/net/sockstat",
 	[SRC_SOFTNET] = "/proc/net/softnet_stat",
 	[SRC_SOCKS] = "sock_diag (TCP sockets)",
+	[SRC_PROCS] = "/proc/PID/fd and limits",
 };
 
 static const char *const sev_names[] = { "info", "warning", "critical" };
@@ -474,6 +476,7 @@ static void read_host_sysctls(struct doctor_sample *s)
 	read_sysctl(s, DS_NETDEV_MAX_BACKLOG);
 	read_sysctl(s, DS_NETDEV_BUDGET);
 	read_sysctl(s, DS_NETDEV_BUDGET_USECS);
+	read_sysctl(s, DS_TCP_MAX_ORPHANS);
 	if (self >= 0) {
 		if (setns(self, CLONE_NEWNET)) {
 			/* never go on reading the wrong namespace */
@@ -489,7 +492,7 @@ void doctor_sample_read(struct doctor_sample *s, bool socks)
 	memset(s, 0, sizeof(*s));
 	s->mono = mono_now();
 	for (int src = 0; src < SRC_MAX; src++)
-		if (src != SRC_SOCKS)
+		if (src != SRC_SOCKS && src != SRC_PROCS)
 			read_proc(s, src);
 	if (socks) {
 		int err = diag_dump(AF_INET, &s->socks);
@@ -504,6 +507,11 @@ void doctor_sample_read(struct doctor_sample *s, bool socks)
 			s->have[SRC_SOCKS] = true;
 			listener_owners(&s->socks);
 		}
+		err = doctor_procs_read(&s->procs);
+		if (err)
+			source_fail(s, SRC_PROCS, err);
+		else
+			s->have[SRC_PROCS] = true;
 	}
 	for (int k = 0; k < DS_MAX; k++)
 		if (k < DS_NETDEV_MAX_BACKLOG)
@@ -1315,6 +1323,148 @@ static void judge_softnet(struct judge *j)
 	}
 }
 
+/* (9) resets sent, by the reason the kernel counts.  Resets at close
+ * with unread data are the application's choice as often as a bug:
+ * info; the kernel giving up (memory, timeouts) is a warning. */
+static const struct reset_reason {
+	const char *counter, *subject;
+	enum doctor_severity sev;
+	const char *cause, *fix;
+} reset_reasons[] = {
+	{ "TcpExtTCPAbortOnClose", "reason close-unread", SEV_INFO,
+	  "applications closed sockets that still held received data they had not read: the kernel "
+	  "sends a reset instead of a FIN, and the peer may lose a response it has not read yet "
+	  "(\"connection reset by peer\")",
+	  "application: read what the peer sent to its end (or shutdown(SHUT_WR) and drain) before "
+	  "close(); HTTP servers call this a lingering close" },
+	{ "TcpExtTCPAbortOnData", "reason data-after-close", SEV_INFO,
+	  "data arrived on sockets the application had already closed: the kernel resets them",
+	  "application: the peer still sends after the close: a request timeout shorter than the "
+	  "client's, or a client pipelining after the server said it closes" },
+	{ "TcpExtTCPAbortOnMemory", "reason memory", SEV_WARNING,
+	  "closed sockets still sending (orphans) were reset because TCP ran short of memory "
+	  "(net.ipv4.tcp_mem) or more than net.ipv4.tcp_max_orphans were pending; the kernel logs "
+	  "\"too many orphaned sockets\" or \"out of memory -- consider tuning tcp_mem\"",
+	  NULL },
+	{ "TcpExtTCPAbortOnTimeout", "reason timeout", SEV_WARNING,
+	  "connections were given up after their retransmissions went unanswered "
+	  "(net.ipv4.tcp_retries2, tcp_syn_retries, keepalive probes): peers vanished or the path drops",
+	  "find the peers (`ss -ti` shows retransmits): a path that drops packets or a peer that died; "
+	  "lowering tcp_retries2 only gives up sooner" },
+	{ "TcpExtTCPAbortOnLinger", "reason linger", SEV_INFO,
+	  "connections closed with TCP_LINGER2 below 0 were reset in FIN_WAIT2 instead of waiting "
+	  "for the peer's FIN",
+	  "application: a negative TCP_LINGER2 trades the peer's last bytes for a quick close" },
+	{ "TcpExtTCPAbortFailed", "reason send-failed", SEV_INFO,
+	  "the kernel meant to reset connections but could not send the reset (no memory for it)",
+	  "see the memory reason above: the same pressure" },
+};
+
+static void judge_resets(struct judge *j)
+{
+	const struct doctor_sample *s = j->b;
+	uint64_t d[ARRAY_SIZE(reset_reasons)], rsts = 0, total = 0, orphans = 0;
+	bool have_rsts = delta(j, "TcpOutRsts", &rsts);
+	char val[32];
+	int seen = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(reset_reasons); i++) {
+		if (delta(j, reset_reasons[i].counter, &d[i]))
+			seen++;
+		else
+			d[i] = 0;
+		total += d[i];
+	}
+	if (!have(j, SRC_NETSTAT) || !seen) {
+		check(j, "resets-sent", false, "%s", have(j, SRC_NETSTAT) ?
+		      "no TcpExtTCPAbortOn* in /proc/net/netstat" : src_err(j, SRC_NETSTAT));
+		return;
+	}
+	check(j, "resets-sent", true, "TcpExtTCPAbortOn* +%llu %s (TcpOutRsts +%llu, every reset sent)",
+	      (unsigned long long)total, j->when, (unsigned long long)rsts);
+	for (size_t i = 0; i < ARRAY_SIZE(reset_reasons); i++) {
+		const struct reset_reason *rr = &reset_reasons[i];
+		struct doctor_finding *f;
+
+		if (!d[i] || !(f = finding(j, "resets-sent", history(j, rr->sev, false))))
+			continue;
+		snprintf(f->subject, sizeof(f->subject), "%s", rr->subject);
+		if (have_rsts)
+			snprintf(f->evidence, sizeof(f->evidence), "%s +%llu %s (TcpOutRsts +%llu, every reset sent)",
+				 rr->counter, (unsigned long long)d[i], j->when, (unsigned long long)rsts);
+		else
+			snprintf(f->evidence, sizeof(f->evidence), "%s +%llu %s", rr->counter,
+				 (unsigned long long)d[i], j->when);
+		value(f, rr->counter + strlen("TcpExt"), d[i]);
+		if (have_rsts)
+			value(f, "OutRsts", rsts);
+		snprintf(f->cause, sizeof(f->cause), "%s", rr->cause);
+		if (rr->fix) {
+			fix_text(f, "%s", rr->fix);
+		} else if (sysctl_u64(s, DS_TCP_MAX_ORPHANS, &orphans)) {
+			snprintf(val, sizeof(val), ">=%llu", (unsigned long long)(orphans * 2));
+			fix_sysctl(f, doctor_sysctl_keys[DS_TCP_MAX_ORPHANS], val, s->sysctl[DS_TCP_MAX_ORPHANS],
+				   "room for twice the orphans (about 64 KiB of memory each at worst; host-wide)");
+			fix_text(f, "and check net.ipv4.tcp_mem against /proc/net/sockstat's TCP mem (pages)");
+		} else {
+			fix_text(f, "raise net.ipv4.tcp_max_orphans and check net.ipv4.tcp_mem against "
+				 "/proc/net/sockstat's TCP mem (pages)");
+		}
+	}
+}
+
+/* (10) processes near their descriptor limit. */
+static void judge_fdlimit(struct judge *j)
+{
+	const struct doctor_procs *p = &j->b->procs;
+
+	if (!j->b->have[SRC_PROCS]) {
+		check(j, "fd-limit", false, "%s", j->b->err[SRC_PROCS][0] ? j->b->err[SRC_PROCS] :
+		      "processes not read");
+		return;
+	}
+	if (p->fullest.pid)
+		check(j, "fd-limit", true, "%zu processes of the namespace; the nearest its limit pid %d (%s) "
+		      "%llu of %llu descriptors", p->scanned, p->fullest.pid, p->fullest.comm,
+		      (unsigned long long)p->fullest.fds, (unsigned long long)p->fullest.soft);
+	else
+		check(j, "fd-limit", true, "no process of the namespace could be read");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct doctor_proc *pr = &p->p[i];
+		bool crit = pr->fds * 100 >= pr->soft * DOCTOR_FD_CRIT_PCT;
+		struct doctor_finding *f = finding(j, "fd-limit", crit ? SEV_CRITICAL : SEV_WARNING);
+		char hard[32];
+
+		if (!f)
+			return;
+		if (pr->hard == UINT64_MAX)
+			snprintf(hard, sizeof(hard), "unlimited");
+		else
+			snprintf(hard, sizeof(hard), "%llu", (unsigned long long)pr->hard);
+		snprintf(f->subject, sizeof(f->subject), "pid %d (%s)", pr->pid, pr->comm);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "pid %d (%s) holds %llu descriptors now; RLIMIT_NOFILE soft %llu, hard %s "
+			 "(/proc/%d/limits)", pr->pid, pr->comm, (unsigned long long)pr->fds,
+			 (unsigned long long)pr->soft, hard, pr->pid);
+		value(f, "fds", pr->fds);
+		value(f, "soft_limit", pr->soft);
+		snprintf(f->cause, sizeof(f->cause),
+			 "at its soft limit every accept(), socket() and open() of pid %d fails with EMFILE: a "
+			 "server stops taking connections while the kernel completes their handshakes (its "
+			 "accept queue fills and overflows), a client cannot connect", pr->pid);
+		if (pr->soft < pr->hard)
+			fix_text(f, "raise its soft limit to the hard one: LimitNOFILE=%s in its systemd unit "
+				 "(or `ulimit -n %s` where it is started; `prlimit --pid %d --nofile=%s:%s` now); "
+				 "a process may also raise it itself (setrlimit)", hard, hard, pr->pid, hard, hard);
+		else
+			fix_text(f, "raise both limits: LimitNOFILE=%llu in its systemd unit (or `ulimit -n` "
+				 "where it is started; above fs.nr_open that needs fs.nr_open raised first)",
+				 (unsigned long long)pr->soft * 4);
+		fix_text(f, "or find what holds the descriptors (`ls -l /proc/%d/fd`): a leak grows back "
+			 "to any limit", pr->pid);
+	}
+}
+
 void doctor_judge(const struct doctor_sample *first, const struct doctor_sample *last,
 		  double interval, struct doctor_report *r)
 {
@@ -1332,6 +1482,8 @@ void doctor_judge(const struct doctor_sample *first, const struct doctor_sample 
 	judge_softnet(&j);
 	judge_frag(&j, false);
 	judge_frag(&j, true);
+	judge_resets(&j);
+	judge_fdlimit(&j);
 }
 
 /* ---- output ------------------------------------------------------------- */

@@ -82,13 +82,32 @@ enum doctor_sysctl {
 	DS_NETDEV_MAX_BACKLOG,		/* host-wide: read in the initial namespace */
 	DS_NETDEV_BUDGET,
 	DS_NETDEV_BUDGET_USECS,
+	DS_TCP_MAX_ORPHANS,		/* host-wide */
 	DS_MAX,
 };
 extern const char *const doctor_sysctl_keys[DS_MAX];
 
 /* Which sources a sample could read; why not in err[]. */
 enum doctor_source {
-	SRC_SNMP, SRC_NETSTAT, SRC_SNMP6, SRC_SOCKSTAT, SRC_SOFTNET, SRC_SOCKS, SRC_MAX,
+	SRC_SNMP, SRC_NETSTAT, SRC_SNMP6, SRC_SOCKSTAT, SRC_SOFTNET, SRC_SOCKS, SRC_PROCS, SRC_MAX,
+};
+
+/* A process of the namespace and its descriptors against RLIMIT_NOFILE. */
+struct doctor_proc {
+	int pid;
+	char comm[16];
+	uint64_t fds, soft, hard;	/* limits: UINT64_MAX for unlimited */
+};
+
+/* Descriptor use: percentages of the soft limit (docs/doctor.md). */
+#define DOCTOR_FD_WARN_PCT 80
+#define DOCTOR_FD_CRIT_PCT 95
+#define DOCTOR_MAX_PROCS 16
+struct doctor_procs {
+	size_t scanned;			/* processes of the namespace looked at */
+	struct doctor_proc fullest;	/* the one nearest its limit (pid 0: none) */
+	size_t n;			/* at DOCTOR_FD_WARN_PCT or more, fullest first */
+	struct doctor_proc p[DOCTOR_MAX_PROCS];
 };
 
 struct doctor_sample {
@@ -99,6 +118,7 @@ struct doctor_sample {
 	uint64_t sockstat_tw;		/* /proc/net/sockstat TCP tw */
 	struct doctor_softnet softnet;
 	struct doctor_socks socks;	/* read for the last sample only */
+	struct doctor_procs procs;	/* read with the sockets */
 	char sysctl[DS_MAX][64];
 };
 
@@ -141,7 +161,7 @@ struct doctor_check {
 };
 
 #define DOCTOR_MAX_FINDINGS 64
-#define DOCTOR_MAX_CHECKS 16
+#define DOCTOR_MAX_CHECKS 24
 struct doctor_report {
 	double interval;		/* seconds between the samples; 0: one sample */
 	const char *baseline;		/* one sample: what the counters count from */
@@ -160,6 +180,13 @@ int doctor_parse_snmp(const char *text, struct doctor_counters *c);	/* snmp, net
 int doctor_parse_snmp6(const char *text, struct doctor_counters *c);
 int doctor_parse_softnet(const char *text, struct doctor_softnet *s);
 int doctor_parse_sockstat_tw(const char *text, uint64_t *tw);
+/* "Max open files" of /proc/PID/limits: 0 or -EINVAL. */
+int doctor_parse_limits_nofile(const char *text, uint64_t *soft, uint64_t *hard);
+/* The processes of the current network namespace: 0 or -errno. */
+int doctor_procs_read(struct doctor_procs *p);
+/* Keep pr in p's list (at or above DOCTOR_FD_WARN_PCT) and as fullest. */
+void doctor_procs_add(struct doctor_procs *p, const struct doctor_proc *pr);
+
 /* The counter's value; false when absent. */
 bool doctor_counter(const struct doctor_counters *c, const char *name, uint64_t *v);
 

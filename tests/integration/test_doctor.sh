@@ -282,6 +282,78 @@ EOF2
 # below the port range.  With --since, the host-wide softnet counters may
 # move with whatever else the host does: only the namespace's findings
 # must be absent then.
+# 20 connections whose server closes them with the client's request
+# unread: 20 resets (TCPAbortOnClose), told as info with the kernel's
+# counts and the application fix.
+test_doctor_resets_sent_on_close_with_unread_data() {
+	local ns
+	ns=$(netns_new)
+	ip netns exec "$ns" python3 - <<'EOF' || fail "reset provoker failed"
+import select, socket
+srv = socket.socket(); srv.bind(("127.0.0.1", 7501)); srv.listen(32)
+for _ in range(20):
+    c = socket.create_connection(("127.0.0.1", 7501)); c.sendall(b"x" * 1000)
+    a, _ = srv.accept()
+    select.select([a], [], [], 5)      # the request is there, unread
+    a.close()                          # -> RST, not FIN
+    c.close()
+EOF
+	doctor_json "$ns"
+	python3 - "$TMP/doctor.json" "$(kstat "$ns" TcpExtTCPAbortOnClose)" "$(kstat "$ns" TcpOutRsts)" <<'EOF' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+onclose, rsts = int(sys.argv[2]), int(sys.argv[3])
+assert onclose == 20, f"the kernel counted {onclose} resets on close, not 20"
+f = [x for x in d["findings"] if x["id"] == "resets-sent"]
+assert len(f) == 1, d["findings"]
+f = f[0]
+assert f["subject"] == "reason close-unread" and f["severity"] == "info", f
+v = f["evidence"]["values"]
+assert v["TCPAbortOnClose"] == onclose and v["OutRsts"] == rsts, (v, onclose, rsts)
+assert any("lingering close" in x["text"] for x in f["fix"]), f["fix"]
+assert f["doc"] == "docs/doctor.md#resets-sent", f["doc"]
+EOF
+		fail "doctor --json: $(cat "$TMP/doctor.json")"
+	pass
+}
+
+# A process with 180 of its 200 descriptors open: a warning naming it,
+# with the count /proc/PID/fd shows and the limit's fix.
+test_doctor_process_near_fd_limit() {
+	local ns fifo out pid fds hold
+	ns=$(netns_new)
+	fifo=$TMP/fdhog.in out=$TMP/fdhog.out
+	mkfifo "$fifo"
+	ip netns exec "$ns" python3 -c '
+import os, resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200))
+fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(180 - 4)]
+print("ready", os.getpid(), flush=True)
+sys.stdin.read()' <"$fifo" >"$out" 2>&1 &
+	pid=$!
+	exec {hold}>"$fifo"
+	defer "kill $pid"
+	wait_until 5 grep -q '^ready' "$out" || fail "fd hog: $(cat "$out")"
+	pid=$(awk '{ print $2 }' "$out")
+	doctor_json "$ns"
+	fds=$(ls /proc/"$pid"/fd | wc -l)
+	python3 - "$TMP/doctor.json" "$pid" "$fds" <<'EOF' || fail "doctor --json: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+pid, fds = int(sys.argv[2]), int(sys.argv[3])
+f = [x for x in d["findings"] if x["id"] == "fd-limit"]
+assert len(f) == 1, d["findings"]
+f = f[0]
+assert f["subject"] == f"pid {pid} (python3)", f
+assert f["severity"] == ("critical" if fds * 100 >= 200 * 95 else "warning"), (f, fds)
+assert f["evidence"]["values"] == {"fds": fds, "soft_limit": 200}, (f["evidence"], fds)
+assert any("LimitNOFILE=800" in x["text"] for x in f["fix"]), f["fix"]
+assert f["doc"] == "docs/doctor.md#fd-limit", f["doc"]
+EOF
+	exec {hold}>&-
+	pass
+}
+
 test_doctor_quiet_namespace_has_no_findings() {
 	local ns out
 	ns=$(netns_new)

@@ -22,15 +22,16 @@
 /* A netstat excerpt in the kernel's layout: header line, value line. */
 static const char netstat_quiet[] =
 	"TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop "
-	"TCPTimeWaitOverflow\n"
-	"TcpExt: 0 0 0 0 0 0\n"
+	"TCPTimeWaitOverflow TCPAbortOnData TCPAbortOnClose TCPAbortOnMemory TCPAbortOnTimeout "
+	"TCPAbortOnLinger TCPAbortFailed\n"
+	"TcpExt: 0 0 0 0 0 0 0 0 0 0 0 0\n"
 	"IpExt: InNoRoutes ReasmOverlaps\n"
 	"IpExt: 0 0\n";
 static const char snmp_quiet[] =
 	"Ip: Forwarding DefaultTTL ReasmTimeout ReasmReqds ReasmOKs ReasmFails\n"
 	"Ip: 1 64 0 0 0 0\n"
-	"Tcp: RtoAlgorithm MaxConn ActiveOpens\n"
-	"Tcp: 1 -1 7\n";
+	"Tcp: RtoAlgorithm MaxConn ActiveOpens OutRsts\n"
+	"Tcp: 1 -1 7 0\n";
 static const char snmp6_quiet[] =
 	"Ip6InReceives                   \t12\n"
 	"Ip6ReasmTimeout                 \t0\n"
@@ -523,6 +524,97 @@ static void test_fragments(void **state)
 
 /* A source that cannot be read: its checks are listed as not checked,
  * with the reason, and the rest still run. */
+static void test_resets_by_reason(void **state)
+{
+	static const char ns[] =
+		"TcpExt: TCPAbortOnData TCPAbortOnClose TCPAbortOnMemory TCPAbortOnTimeout TCPAbortOnLinger "
+		"TCPAbortFailed\n"
+		"TcpExt: 0 20 3 0 0 0\n";
+	static const char snmp[] = "Tcp: RtoAlgorithm OutRsts\nTcp: 1 25\n";
+	struct doctor_sample *a = sample(NULL, NULL, NULL), *b = sample(ns, snmp, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	set_sysctl(b, DS_TCP_MAX_ORPHANS, "4096");
+	r = judge(NULL, b);			/* since the namespace was created: history */
+	assert_int_equal(r->n, 2);
+	f = &r->f[0];
+	assert_string_equal(f->id, "resets-sent");
+	assert_string_equal(f->subject, "reason close-unread");
+	assert_int_equal(f->severity, SEV_INFO);
+	assert_int_equal(value_of(f, "TCPAbortOnClose"), 20);
+	assert_int_equal(value_of(f, "OutRsts"), 25);
+	assert_true(fix_says(f, "lingering close"));
+	f = &r->f[1];
+	assert_string_equal(f->subject, "reason memory");
+	assert_int_equal(f->severity, SEV_INFO);
+	free(r);
+	r = judge(a, b);			/* grew over the interval */
+	f = &r->f[1];
+	assert_int_equal(f->severity, SEV_WARNING);
+	assert_string_equal(fix_key(f, "net.ipv4.tcp_max_orphans")->value, ">=8192");
+	assert_string_equal(fix_key(f, "net.ipv4.tcp_max_orphans")->current, "4096");
+	assert_int_equal(r->f[0].severity, SEV_INFO);
+	free(r);
+	r = judge(b, b);
+	assert_int_equal(r->n, 0);
+	assert_true(check_of(r, "resets-sent")->checked);
+	free(r);
+	sample_put(a);
+	sample_put(b);
+}
+
+static void test_parse_limits(void **state)
+{
+	static const char limits[] =
+		"Limit                     Soft Limit           Hard Limit           Units     \n"
+		"Max cpu time              unlimited            unlimited            seconds   \n"
+		"Max open files            1024                 524288               files     \n";
+	uint64_t soft, hard;
+
+	assert_int_equal(doctor_parse_limits_nofile(limits, &soft, &hard), 0);
+	assert_int_equal(soft, 1024);
+	assert_int_equal(hard, 524288);
+	assert_int_equal(doctor_parse_limits_nofile("Max open files  unlimited  unlimited  files\n", &soft, &hard), 0);
+	assert_true(soft == UINT64_MAX && hard == UINT64_MAX);
+	assert_int_equal(doctor_parse_limits_nofile("Max processes 10 10\n", &soft, &hard), -EINVAL);
+	assert_int_equal(doctor_parse_limits_nofile("Max open files  many  1\n", &soft, &hard), -EINVAL);
+}
+
+static void test_fd_limit(void **state)
+{
+	struct doctor_sample *b = sample(NULL, NULL, NULL);
+	struct doctor_proc quiet = { .pid = 10, .comm = "sshd", .fds = 20, .soft = 1024, .hard = 524288 };
+	struct doctor_proc warm = { .pid = 11, .comm = "nginx", .fds = 850, .soft = 1024, .hard = 524288 };
+	struct doctor_proc hot = { .pid = 12, .comm = "redis-server", .fds = 1000, .soft = 1024, .hard = 1024 };
+	struct doctor_proc free_ = { .pid = 13, .comm = "init", .fds = 500, .soft = UINT64_MAX, .hard = UINT64_MAX };
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	doctor_procs_add(&b->procs, &quiet);
+	doctor_procs_add(&b->procs, &free_);
+	r = judge(NULL, b);
+	assert_int_equal(r->n, 0);
+	assert_true(check_of(r, "fd-limit")->checked);
+	assert_non_null(strstr(check_of(r, "fd-limit")->detail, "pid 10 (sshd)"));
+	free(r);
+	doctor_procs_add(&b->procs, &warm);
+	doctor_procs_add(&b->procs, &hot);
+	r = judge(NULL, b);
+	assert_int_equal(r->n, 2);
+	f = &r->f[0];				/* fullest first */
+	assert_string_equal(f->subject, "pid 12 (redis-server)");
+	assert_int_equal(f->severity, SEV_CRITICAL);
+	assert_int_equal(value_of(f, "fds"), 1000);
+	assert_true(fix_says(f, "LimitNOFILE=4096"));
+	f = &r->f[1];
+	assert_string_equal(f->subject, "pid 11 (nginx)");
+	assert_int_equal(f->severity, SEV_WARNING);
+	assert_true(fix_says(f, "prlimit --pid 11 --nofile=524288:524288"));
+	free(r);
+	sample_put(b);
+}
+
 static void test_unreadable_source(void **state)
 {
 	static const char ns[] =
@@ -567,6 +659,9 @@ int main(void)
 		cmocka_unit_test(test_syncookies_sent),
 		cmocka_unit_test(test_softnet_needs_interval),
 		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_resets_by_reason),
+		cmocka_unit_test(test_parse_limits),
+		cmocka_unit_test(test_fd_limit),
 		cmocka_unit_test(test_unreadable_source),
 	};
 

@@ -136,6 +136,10 @@ struct accel_feature {
 	 * when that differs from a detach (an adopted kept state goes back to
 	 * kept, not to before it).  NULL: detach. */
 	int (*rollback)(struct accel_ctx *ctx);
+	/* The metrics the feature exports (collect and collect_lingering),
+	 * declared once: name, type, unit, help, labels (metrics.h). */
+	const struct metric_desc *metrics;
+	int nmetrics;
 	/* Fill metrics from the pinned maps (optional). */
 	int (*collect)(struct accel_ctx *ctx, struct metrics *m);
 	/* Human tables for `stats` from collected metrics (optional;

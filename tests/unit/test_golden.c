@@ -669,6 +669,15 @@ static char *unversion(char *s)
 	return out;
 }
 
+static int line_of(const char *s, const char *at)
+{
+	int n = 1;
+
+	for (; s < at; s++)
+		n += *s == '\n';
+	return n;
+}
+
 static void golden(const char *name, const char *got)
 {
 	char path[PATH_MAX], *want;
@@ -694,16 +703,16 @@ static void golden(const char *name, const char *got)
 	assert_int_equal(fread(want, 1, n, f), n);
 	fclose(f);
 	if (strcmp(want, got)) {
-		/* the first differing line, then cmocka's full comparison */
+		/* the first differing line: the whole files would bury it */
 		const char *a = want, *b = got;
 
 		while (*a && *a == *b)
 			a++, b++;
 		while (a > want && a[-1] != '\n')
 			a--, b--;
-		print_error("%s differs at:\n  want: %.*s\n  got:  %.*s\n", path,
-			    (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
-		assert_string_equal(want, got);
+		fail_msg("%s differs at line %d:\n  want: %.*s\n  got:  %.*s\n"
+			 "(ACCEL_GOLDEN_UPDATE=1 rewrites the files after an intended change)",
+			 path, line_of(want, a), (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
 	}
 	free(want);
 }

@@ -188,6 +188,13 @@ int accel_attach(struct accel_ctx *ctx);
 int accel_detach(struct accel_ctx *ctx);
 int accel_status(struct accel_ctx *ctx);
 int accel_collect(struct accel_ctx *ctx, struct metrics *m);
+/* The metrics of accelctl itself, whatever is attached (accel_collect). */
+enum accel_metric {
+	AM_BUILD_INFO,
+	AM_FEATURE_ATTACHED,
+	AM_COUNT
+};
+extern const struct metric_desc accel_metrics[AM_COUNT];
 /* Every feature's reap, if the lock can be had at once (serve, status). */
 void accel_reap_trylock(struct accel_ctx *ctx);
 /* `accelctl check` (check.c): 0 when attach would succeed. */

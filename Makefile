@@ -130,6 +130,8 @@ $(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libaccel.a $(USER_HDRS) Makefile | $(
 GOLDEN_WRAPS := kernel_release libbpf_version time nic_open nic_close nic_read sysctl_read read_file
 $(OUT)/tests/unit/test_golden: UNIT_FLAGS = -DGOLDEN_DIR='"$(CURDIR)/tests/golden"' \
 	$(addprefix -Wl$(comma)--wrap=,$(GOLDEN_WRAPS))
+# docs/metrics.md against the metric descriptor tables
+$(OUT)/tests/unit/test_metrics_doc: UNIT_FLAGS = -DMETRICS_DOC='"$(CURDIR)/docs/metrics.md"'
 
 $(OUT)/tests/bpf/%: tests/bpf/%.c $(OUT)/libaccel.a $(SKELS) $(USER_HDRS) Makefile | $(OUT)/tests/bpf
 	$(call msg,CC,$@)

@@ -749,6 +749,29 @@ static void test_schema(void **state)
 	free(out);
 }
 
+/* Every family stats collects comes from a descriptor table, and its
+ * samples carry exactly the labels declared there, in that order. */
+static void test_every_family_declared(void **state)
+{
+	struct metrics *m = stats_collect(*state);
+
+	assert_non_null(m);
+	for (int i = 0; i < m->n; i++) {
+		const struct metric_family *f = m->f[i];
+		int n;
+
+		if (!f->desc)
+			fail_msg("%s is made by name, not from a descriptor table", f->name);
+		n = metric_desc_nlabels(f->desc);
+		for (int j = 0; j < f->n; j++) {
+			assert_int_equal(f->s[j].nlabels, n);
+			for (int l = 0; l < n; l++)
+				assert_string_equal(f->s[j].lname[l], f->desc->labels[l]);
+		}
+	}
+	metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -756,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_stats_json),
 		cmocka_unit_test(test_stats_prometheus),
 		cmocka_unit_test(test_schema),
+		cmocka_unit_test(test_every_family_declared),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

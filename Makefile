@@ -17,6 +17,7 @@ CC         ?= gcc
 BPFTOOL    ?= bpftool
 PKG_CONFIG ?= pkg-config
 
+comma     := ,
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
 
@@ -121,7 +122,16 @@ $(OUT)/libaccel.a: $(LIB_OBJS)
 
 $(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libaccel.a $(USER_HDRS) Makefile | $(OUT)/tests/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Wno-unused-parameter -o $@ $< $(OUT)/libaccel.a -lcmocka $(LIBS)
+	$(Q)$(CC) $(USER_CFLAGS) -Wno-unused-parameter $(UNIT_FLAGS) -o $@ $< $(OUT)/libaccel.a -lcmocka $(LIBS)
+
+# The golden test of `stats` (tests/unit/test_golden.c says why) replaces
+# what differs between hosts and runs: the golden files' place, and with
+# --wrap the versions, the clock and the live sysctl and NIC values.
+GOLDEN_WRAPS := kernel_release libbpf_version time nic_open nic_close nic_read sysctl_read read_file
+$(OUT)/tests/unit/test_golden: UNIT_FLAGS = -DGOLDEN_DIR='"$(CURDIR)/tests/golden"' \
+	$(addprefix -Wl$(comma)--wrap=,$(GOLDEN_WRAPS))
+# docs/metrics.md against the metric descriptor tables
+$(OUT)/tests/unit/test_metrics_doc: UNIT_FLAGS = -DMETRICS_DOC='"$(CURDIR)/docs/metrics.md"'
 
 $(OUT)/tests/bpf/%: tests/bpf/%.c $(OUT)/libaccel.a $(SKELS) $(USER_HDRS) Makefile | $(OUT)/tests/bpf
 	$(call msg,CC,$@)

@@ -137,6 +137,10 @@ struct accel_feature {
 	 * when that differs from a detach (an adopted kept state goes back to
 	 * kept, not to before it).  NULL: detach. */
 	int (*rollback)(struct accel_ctx *ctx);
+	/* The metrics the feature exports (collect and collect_lingering),
+	 * declared once: name, type, unit, help, labels (metrics.h). */
+	const struct metric_desc *metrics;
+	int nmetrics;
 	/* Fill metrics from the pinned maps (optional). */
 	int (*collect)(struct accel_ctx *ctx, struct metrics *m);
 	/* Human tables for `stats` from collected metrics (optional;
@@ -185,6 +189,13 @@ int accel_attach(struct accel_ctx *ctx);
 int accel_detach(struct accel_ctx *ctx);
 int accel_status(struct accel_ctx *ctx);
 int accel_collect(struct accel_ctx *ctx, struct metrics *m);
+/* The metrics of accelctl itself, whatever is attached (accel_collect). */
+enum accel_metric {
+	AM_BUILD_INFO,
+	AM_FEATURE_ATTACHED,
+	AM_COUNT
+};
+extern const struct metric_desc accel_metrics[AM_COUNT];
 /* Every feature's reap, if the lock can be had at once (serve, status). */
 void accel_reap_trylock(struct accel_ctx *ctx);
 /* `accelctl check` (check.c): 0 when attach would succeed. */

@@ -60,6 +60,98 @@ static const char *const fallback_names[] = {
 };
 _Static_assert(ARRAY_SIZE(fallback_names) == ACCEL_BYPASS_FB_END, "a name for every fallback reason");
 
+/* Every metric the bypass exports (docs/metrics.md "bypass"). */
+enum bypass_metric {
+	BM_DRAINING_GENERATIONS,
+	BM_DRAINING_CONNECTIONS,
+	BM_DRAINING_UNREAD_BYTES,
+	BM_CONNECTIONS_ACTIVE,
+	BM_CONNECTIONS,
+	BM_BYTES,
+	BM_MESSAGES,
+	BM_FALLBACK,
+	BM_SOCKETS_ADDED,
+	BM_EVICTED,
+	BM_SOCKETS,
+	BM_CAPACITY_SOCKETS,
+	BM_MAP_MEMORY_BYTES,
+	BM_CONNECTION_SLOTS,
+	BM_BLOCKING_SERVER_SOCKETS,
+	BM_ENABLED,
+	BM_LEARNED_PORTS,
+	BM_LEARNING_KEPT,
+	BM_LEARNING_OBSERVED,
+	BM_LEARNING_VERDICTS,
+	BM_LEARNING_REOPENED,
+	BM_LEARNING_TABLE_FULL,
+	BM_COUNT
+};
+
+static const struct metric_desc bypass_metrics[BM_COUNT] = {
+	[BM_DRAINING_GENERATIONS] = { "accel_bypass_draining_generations", METRIC_GAUGE, "",
+		"Detached bypasses whose sockhash is kept for bytes not read yet" },
+	[BM_DRAINING_CONNECTIONS] = { "accel_bypass_draining_connections", METRIC_GAUGE, "",
+		"Connections of detached bypasses still holding bypassed bytes not read yet" },
+	[BM_DRAINING_UNREAD_BYTES] = { "accel_bypass_draining_unread_bytes", METRIC_GAUGE, "bytes",
+		"Bypassed bytes that detached bypasses hold for their readers" },
+	[BM_CONNECTIONS_ACTIVE] = { "accel_bypass_connections_active", METRIC_GAUGE, "",
+		"Connections with a direction on the bypass that have not closed yet" },
+	[BM_CONNECTIONS] = { "accel_bypass_connections_total", METRIC_COUNTER, "",
+		"Connections accelerated (a direction redirected from its first byte), by wire family",
+		{ "family" } },
+	[BM_BYTES] = { "accel_bypass_bytes_total", METRIC_COUNTER, "bytes",
+		"Bytes sk_msg redirected to a peer socket instead of the TCP/IP stack" },
+	[BM_MESSAGES] = { "accel_bypass_messages_total", METRIC_COUNTER, "",
+		"sk_msg verdicts (sendmsg chunks) redirected to a peer socket" },
+	[BM_FALLBACK] = { "accel_bypass_fallback_total", METRIC_COUNTER, "",
+		"Directions (policy: sockets) left on or moved back to the TCP/IP stack, by reason",
+		{ "reason" } },
+	[BM_SOCKETS_ADDED] = { "accel_bypass_sockets_total", METRIC_COUNTER, "",
+		"Sockets sockops put into the sockhash" },
+	[BM_EVICTED] = { "accel_bypass_evicted_total", METRIC_COUNTER, "",
+		"Sockets taken out of the sockhash again once nothing could be lost (own direction on the stack, psock drained)" },
+	[BM_SOCKETS] = { "accel_bypass_sockets", METRIC_GAUGE, "",
+		"Sockets in the sockhash now" },
+	[BM_CAPACITY_SOCKETS] = { "accel_bypass_capacity_sockets", METRIC_GAUGE, "",
+		"Sockets the sockhash holds at most (2 x --max-connections); when "
+		"accel_bypass_sockets reaches it new connections stay on the stack (fallback no_slot)" },
+	[BM_MAP_MEMORY_BYTES] = { "accel_bypass_map_memory_bytes", METRIC_GAUGE, "bytes",
+		"Memory the kernel charges the bypass's maps (preallocated tables and the "
+		"elements allocated so far)" },
+	[BM_CONNECTION_SLOTS] = { "accel_bypass_connection_slots", METRIC_GAUGE, "",
+		"Sockets holding a slot of per-connection state shared with their peer "
+		"(bypass_conns); 0 once every accelerated socket has closed" },
+	[BM_BLOCKING_SERVER_SOCKETS] = { "accel_bypass_blocking_server_sockets_total", METRIC_COUNTER, "",
+		"Accepted sockets of an --event-ports port found blocking at their first send, "
+		"by port; new connections to such a port stay on the stack", { "port" } },
+	[BM_ENABLED] = { "accel_bypass_enabled", METRIC_GAUGE, "",
+		"1 when new connections are accelerated (`accelctl bypass on`), else 0" },
+	[BM_LEARNED_PORTS] = { "accel_bypass_learned_ports", METRIC_GAUGE, "",
+		"Listening ports (per network namespace) learning knows, by verdict; "
+		"event_driven ones are accelerated", { "verdict" } },
+	[BM_LEARNING_KEPT] = { "accel_bypass_learning_kept_total", METRIC_COUNTER, "",
+		"Accepted connections of ports not learned event-driven, kept on the TCP/IP stack" },
+	[BM_LEARNING_OBSERVED] = { "accel_bypass_learning_observed_total", METRIC_COUNTER, "",
+		"Accepted connections of learning ports whose reads were observed" },
+	[BM_LEARNING_VERDICTS] = { "accel_bypass_learning_verdicts_total", METRIC_COUNTER, "",
+		"Verdicts learning reached, by verdict", { "verdict" } },
+	[BM_LEARNING_REOPENED] = { "accel_bypass_learning_reopened_total", METRIC_COUNTER, "",
+		"Ports sent back to learning: a new listener, or an event-driven port's server found blocking" },
+	[BM_LEARNING_TABLE_FULL] = { "accel_bypass_learning_table_full_total", METRIC_COUNTER, "",
+		"Ports left unknown (on the stack) because the learned-ports table was full" },
+};
+
+static struct metric_family *bypass_family(struct metrics *m, enum bypass_metric id)
+{
+	return metrics_family_of(m, &bypass_metrics[id]);
+}
+
+/* A sample of a metric without labels, 0 when it was not collected. */
+static double bypass_value(const struct metrics *m, enum bypass_metric id)
+{
+	return metric_value(metrics_get(m, &bypass_metrics[id]));
+}
+
 static const struct accel_feature *self(void)
 {
 	return feature_by_name("bypass");
@@ -1539,7 +1631,6 @@ static int bypass_collect_lingering(struct accel_ctx *ctx, struct metrics *m)
 	uint64_t unread = 0;
 	char dir[PATH_MAX];
 	struct drain_scan ds;
-	struct metric_family *f;
 	int n = generations_list(ctx, g, ARRAY_SIZE(g));
 
 	for (int i = 0; i < n; i++) {
@@ -1548,15 +1639,9 @@ static int bypass_collect_lingering(struct accel_ctx *ctx, struct metrics *m)
 		conns += ds.conns;
 		unread += ds.unread;
 	}
-	f = metrics_family(m, "accel_bypass_draining_generations", METRIC_GAUGE,
-			   "Detached bypasses whose sockhash is kept for bytes not read yet");
-	metric_add(f, n > 0 ? n : 0, NULL);
-	f = metrics_family(m, "accel_bypass_draining_connections", METRIC_GAUGE,
-			   "Connections of detached bypasses still holding bypassed bytes not read yet");
-	metric_add(f, conns, NULL);
-	f = metrics_family(m, "accel_bypass_draining_unread_bytes", METRIC_GAUGE,
-			   "Bypassed bytes that detached bypasses hold for their readers");
-	metric_add(f, (double)unread, NULL);
+	metric_put(bypass_family(m, BM_DRAINING_GENERATIONS), n > 0 ? n : 0);
+	metric_put(bypass_family(m, BM_DRAINING_CONNECTIONS), conns);
+	metric_put(bypass_family(m, BM_DRAINING_UNREAD_BYTES), (double)unread);
 	return 0;
 }
 
@@ -1704,29 +1789,18 @@ static void learn_collect(struct accel_ctx *ctx, const uint64_t *c, struct metri
 		for (int i = 0; i < n; i++)
 			if (lp[i].v.verdict < ACCEL_BYPASS_V_COUNT)
 				per[lp[i].v.verdict]++;
-		f = metrics_family(m, "accel_bypass_learned_ports", METRIC_GAUGE,
-				   "Listening ports (per network namespace) learning knows, by verdict; "
-				   "event_driven ones are accelerated");
+		f = bypass_family(m, BM_LEARNED_PORTS);
 		for (int v = 0; v < ACCEL_BYPASS_V_COUNT; v++)
-			metric_add(f, per[v], "verdict", bypass_learned_verdict_name((uint32_t)v), NULL);
+			metric_put(f, per[v], bypass_learned_verdict_name((uint32_t)v));
 	}
-	f = metrics_family(m, "accel_bypass_learning_kept_total", METRIC_COUNTER,
-			   "Accepted connections of ports not learned event-driven, kept on the TCP/IP stack");
-	metric_add(f, c[ACCEL_BYPASS_LEARN_KEPT], NULL);
-	f = metrics_family(m, "accel_bypass_learning_observed_total", METRIC_COUNTER,
-			   "Accepted connections of learning ports whose reads were observed");
-	metric_add(f, c[ACCEL_BYPASS_LEARN_OBSERVED], NULL);
-	f = metrics_family(m, "accel_bypass_learning_verdicts_total", METRIC_COUNTER,
-			   "Verdicts learning reached, by verdict");
-	metric_add(f, c[ACCEL_BYPASS_LEARN_PROMOTED], "verdict", "event_driven", NULL);
-	metric_add(f, c[ACCEL_BYPASS_LEARN_SETTLED_BLOCKING], "verdict", "blocking", NULL);
-	metric_add(f, c[ACCEL_BYPASS_LEARN_SETTLED_SPLICE], "verdict", "splice", NULL);
-	f = metrics_family(m, "accel_bypass_learning_reopened_total", METRIC_COUNTER,
-			   "Ports sent back to learning: a new listener, or an event-driven port's server found blocking");
-	metric_add(f, c[ACCEL_BYPASS_LEARN_REOPENED], NULL);
-	f = metrics_family(m, "accel_bypass_learning_table_full_total", METRIC_COUNTER,
-			   "Ports left unknown (on the stack) because the learned-ports table was full");
-	metric_add(f, c[ACCEL_BYPASS_LEARN_FULL], NULL);
+	metric_put(bypass_family(m, BM_LEARNING_KEPT), c[ACCEL_BYPASS_LEARN_KEPT]);
+	metric_put(bypass_family(m, BM_LEARNING_OBSERVED), c[ACCEL_BYPASS_LEARN_OBSERVED]);
+	f = bypass_family(m, BM_LEARNING_VERDICTS);
+	metric_put(f, c[ACCEL_BYPASS_LEARN_PROMOTED], "event_driven");
+	metric_put(f, c[ACCEL_BYPASS_LEARN_SETTLED_BLOCKING], "blocking");
+	metric_put(f, c[ACCEL_BYPASS_LEARN_SETTLED_SPLICE], "splice");
+	metric_put(bypass_family(m, BM_LEARNING_REOPENED), c[ACCEL_BYPASS_LEARN_REOPENED]);
+	metric_put(bypass_family(m, BM_LEARNING_TABLE_FULL), c[ACCEL_BYPASS_LEARN_FULL]);
 }
 
 static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
@@ -1756,97 +1830,62 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 	sockhash_count(ctx, &socks, &conns);
 
 	active = (double)c[ACCEL_BYPASS_CONN_INET] + c[ACCEL_BYPASS_CONN_INET6] - c[ACCEL_BYPASS_CONN_CLOSED];
-	f = metrics_family(m, "accel_bypass_connections_active", METRIC_GAUGE,
-			   "Connections with a direction on the bypass that have not closed yet");
-	metric_add(f, active < 0 ? 0 : active, NULL);
-	f = metrics_family(m, "accel_bypass_connections_total", METRIC_COUNTER,
-			   "Connections accelerated (a direction redirected from its first byte), by wire family");
-	metric_add(f, c[ACCEL_BYPASS_CONN_INET], "family", "inet", NULL);
-	metric_add(f, c[ACCEL_BYPASS_CONN_INET6], "family", "inet6", NULL);
-	f = metrics_family(m, "accel_bypass_bytes_total", METRIC_COUNTER,
-			   "Bytes sk_msg redirected to a peer socket instead of the TCP/IP stack");
-	metric_add(f, c[ACCEL_BYPASS_BYTES], NULL);
-	f = metrics_family(m, "accel_bypass_messages_total", METRIC_COUNTER,
-			   "sk_msg verdicts (sendmsg chunks) redirected to a peer socket");
-	metric_add(f, c[ACCEL_BYPASS_MSGS], NULL);
-	f = metrics_family(m, "accel_bypass_fallback_total", METRIC_COUNTER,
-			   "Directions (policy: sockets) left on or moved back to the TCP/IP stack, by reason");
+	metric_put(bypass_family(m, BM_CONNECTIONS_ACTIVE), active < 0 ? 0 : active);
+	f = bypass_family(m, BM_CONNECTIONS);
+	metric_put(f, c[ACCEL_BYPASS_CONN_INET], "inet");
+	metric_put(f, c[ACCEL_BYPASS_CONN_INET6], "inet6");
+	metric_put(bypass_family(m, BM_BYTES), c[ACCEL_BYPASS_BYTES]);
+	metric_put(bypass_family(m, BM_MESSAGES), c[ACCEL_BYPASS_MSGS]);
+	f = bypass_family(m, BM_FALLBACK);
 	for (int i = ACCEL_BYPASS_FB_PEER_MISSING; i < ACCEL_BYPASS_FB_END; i++)
-		metric_add(f, c[i], "reason", fallback_names[i], NULL);
-	f = metrics_family(m, "accel_bypass_sockets_total", METRIC_COUNTER,
-			   "Sockets sockops put into the sockhash");
-	metric_add(f, c[ACCEL_BYPASS_SOCKS], NULL);
-	f = metrics_family(m, "accel_bypass_evicted_total", METRIC_COUNTER,
-			   "Sockets taken out of the sockhash again once nothing could be lost (own direction on the stack, psock drained)");
-	metric_add(f, c[ACCEL_BYPASS_EVICTED], NULL);
-	f = metrics_family(m, "accel_bypass_sockets", METRIC_GAUGE,
-			   "Sockets in the sockhash now");
-	metric_add(f, socks, NULL);
+		metric_put(f, c[i], fallback_names[i]);
+	metric_put(bypass_family(m, BM_SOCKETS_ADDED), c[ACCEL_BYPASS_SOCKS]);
+	metric_put(bypass_family(m, BM_EVICTED), c[ACCEL_BYPASS_EVICTED]);
+	metric_put(bypass_family(m, BM_SOCKETS), socks);
 	if (!capacity_read(ctx, &cap, &bytes)) {
-		f = metrics_family(m, "accel_bypass_capacity_sockets", METRIC_GAUGE,
-				   "Sockets the sockhash holds at most (2 x --max-connections); when "
-				   "accel_bypass_sockets reaches it new connections stay on the stack (fallback no_slot)");
-		metric_add(f, cap.socks, NULL);
-		f = metrics_family(m, "accel_bypass_map_memory_bytes", METRIC_GAUGE,
-				   "Memory the kernel charges the bypass's maps (preallocated tables and the "
-				   "elements allocated so far)");
-		metric_add(f, (double)bytes, NULL);
+		metric_put(bypass_family(m, BM_CAPACITY_SOCKETS), cap.socks);
+		metric_put(bypass_family(m, BM_MAP_MEMORY_BYTES), (double)bytes);
 	}
-	f = metrics_family(m, "accel_bypass_connection_slots", METRIC_GAUGE,
-			   "Sockets holding a slot of per-connection state shared with their peer "
-			   "(bypass_conns); 0 once every accelerated socket has closed");
-	metric_add(f, c[ACCEL_BYPASS_SLOT_TAKEN] >= c[ACCEL_BYPASS_SLOT_RELEASED] ?
-		   (double)(c[ACCEL_BYPASS_SLOT_TAKEN] - c[ACCEL_BYPASS_SLOT_RELEASED]) : 0, NULL);
+	metric_put(bypass_family(m, BM_CONNECTION_SLOTS),
+		   c[ACCEL_BYPASS_SLOT_TAKEN] >= c[ACCEL_BYPASS_SLOT_RELEASED] ?
+		   (double)(c[ACCEL_BYPASS_SLOT_TAKEN] - c[ACCEL_BYPASS_SLOT_RELEASED]) : 0);
 	n = blocking_ports_read(ctx, bp, ARRAY_SIZE(bp));
 	if (n >= 0) {
-		f = metrics_family(m, "accel_bypass_blocking_server_sockets_total", METRIC_COUNTER,
-				   "Accepted sockets of an --event-ports port found blocking at their first send, "
-				   "by port; new connections to such a port stay on the stack");
+		f = bypass_family(m, BM_BLOCKING_SERVER_SOCKETS);
 		for (int i = 0; i < n; i++) {
 			char port[8];
 
 			snprintf(port, sizeof(port), "%u", bp[i].port);
-			metric_add(f, (double)bp[i].sockets, "port", port, NULL);
+			metric_put(f, (double)bp[i].sockets, port);
 		}
 	}
-	f = metrics_family(m, "accel_bypass_enabled", METRIC_GAUGE,
-			   "1 when new connections are accelerated (`accelctl bypass on`), else 0");
-	metric_add(f, cfg.enabled && !(cfg.flags & ACCEL_BYPASS_F_DRAINING), NULL);
+	metric_put(bypass_family(m, BM_ENABLED), cfg.enabled && !(cfg.flags & ACCEL_BYPASS_F_DRAINING));
 	if (cfg.flags & ACCEL_BYPASS_F_LEARN)
 		learn_collect(ctx, c, m);
 	return 0;
 }
 
-static double mval(const struct metrics *m, const char *name, const char *lk, const char *lv)
-{
-	const struct metric_sample *s = lk ? metrics_find(m, name, lk, lv, NULL) : metrics_find(m, name, NULL);
-
-	return s ? s->value : 0;
-}
-
 static void bypass_show(struct accel_ctx *ctx, const struct metrics *m, FILE *out)
 {
+	const struct metric_family *conns = metrics_get(m, &bypass_metrics[BM_CONNECTIONS]);
+	const struct metric_family *fb = metrics_get(m, &bypass_metrics[BM_FALLBACK]);
 	char b[32];
 
 	(void)ctx;
-	if (!metrics_find_family(m, "accel_bypass_bytes_total"))
+	if (!metrics_get(m, &bypass_metrics[BM_BYTES]))
 		return;
-	fprintf(out, "Local IO bypass%s\n", mval(m, "accel_bypass_enabled", NULL, NULL) ? "" : " (off)");
-	fprintf(out, "  %-28s %14.0f\n", "connections active", mval(m, "accel_bypass_connections_active", NULL, NULL));
-	fprintf(out, "  %-28s %14.0f\n", "connections total inet",
-		mval(m, "accel_bypass_connections_total", "family", "inet"));
-	fprintf(out, "  %-28s %14.0f\n", "connections total inet6",
-		mval(m, "accel_bypass_connections_total", "family", "inet6"));
-	fprintf(out, "  %-28s %14.0f  (%s)\n", "bytes redirected", mval(m, "accel_bypass_bytes_total", NULL, NULL),
-		fmt_bytes(mval(m, "accel_bypass_bytes_total", NULL, NULL), b, sizeof(b)));
-	fprintf(out, "  %-28s %14.0f\n", "messages redirected", mval(m, "accel_bypass_messages_total", NULL, NULL));
-	fprintf(out, "  %-28s %14.0f\n", "sockets in sockhash", mval(m, "accel_bypass_sockets", NULL, NULL));
-	fprintf(out, "  %-28s %14.0f\n", "draining connections",
-		mval(m, "accel_bypass_draining_connections", NULL, NULL));
+	fprintf(out, "Local IO bypass%s\n", bypass_value(m, BM_ENABLED) ? "" : " (off)");
+	fprintf(out, "  %-28s %14.0f\n", "connections active", bypass_value(m, BM_CONNECTIONS_ACTIVE));
+	fprintf(out, "  %-28s %14.0f\n", "connections total inet", metric_value(conns, "inet"));
+	fprintf(out, "  %-28s %14.0f\n", "connections total inet6", metric_value(conns, "inet6"));
+	fprintf(out, "  %-28s %14.0f  (%s)\n", "bytes redirected", bypass_value(m, BM_BYTES),
+		fmt_bytes(bypass_value(m, BM_BYTES), b, sizeof(b)));
+	fprintf(out, "  %-28s %14.0f\n", "messages redirected", bypass_value(m, BM_MESSAGES));
+	fprintf(out, "  %-28s %14.0f\n", "sockets in sockhash", bypass_value(m, BM_SOCKETS));
+	fprintf(out, "  %-28s %14.0f\n", "draining connections", bypass_value(m, BM_DRAINING_CONNECTIONS));
 	fprintf(out, "  fallbacks to the stack\n");
 	for (int i = ACCEL_BYPASS_FB_PEER_MISSING; i < ACCEL_BYPASS_FB_END; i++)
-		fprintf(out, "    %-26s %14.0f\n", fallback_names[i],
-			mval(m, "accel_bypass_fallback_total", "reason", fallback_names[i]));
+		fprintf(out, "    %-26s %14.0f\n", fallback_names[i], metric_value(fb, fallback_names[i]));
 }
 
 /* The learned ports: the verdict, the evidence, since when. */
@@ -2235,6 +2274,8 @@ const struct accel_feature feature_bypass = {
 	.attach = bypass_attach,
 	.detach = bypass_detach,
 	.attached = bypass_attached,
+	.metrics = bypass_metrics,
+	.nmetrics = BM_COUNT,
 	.collect = bypass_collect,
 	.show = bypass_show,
 	.status = bypass_status,

@@ -894,23 +894,25 @@ int accel_status(struct accel_ctx *ctx)
 	return 0;
 }
 
+const struct metric_desc accel_metrics[AM_COUNT] = {
+	[AM_BUILD_INFO] = { "accel_build_info", METRIC_GAUGE, "",
+		"accelctl build and runtime versions; always 1", { "version", "libbpf", "kernel" } },
+	[AM_FEATURE_ATTACHED] = { "accel_feature_attached", METRIC_GAUGE, "",
+		"1 when the feature is attached, 0 when not", { "feature" } },
+};
+
 int accel_collect(struct accel_ctx *ctx, struct metrics *m)
 {
-	struct metric_family *f;
 	int err = 0;
 
-	f = metrics_family(m, "accel_build_info", METRIC_GAUGE,
-			   "accelctl build and runtime versions; always 1");
-	metric_add(f, 1, "version", ACCELCTL_VERSION, "libbpf", libbpf_version(),
-		   "kernel", kernel_release(), NULL);
+	metric_put(metrics_family_of(m, &accel_metrics[AM_BUILD_INFO]), 1, ACCELCTL_VERSION,
+		   libbpf_version(), kernel_release());
 	for (int i = 0; i < nfeatures; i++) {
 		const struct accel_feature *ft = features[i];
 		bool on = ft->attached(ctx);
 		int e;
 
-		f = metrics_family(m, "accel_feature_attached", METRIC_GAUGE,
-				   "1 when the feature is attached, 0 when not");
-		metric_add(f, on, "feature", ft->name, NULL);
+		metric_put(metrics_family_of(m, &accel_metrics[AM_FEATURE_ATTACHED]), on, ft->name);
 		if (ft->collect_lingering && (e = ft->collect_lingering(ctx, m)))
 			err = e;
 		if (!on || !ft->collect)

@@ -96,13 +96,34 @@ struct metric_family *metrics_family(struct metrics *m, const char *name,
 	return f;
 }
 
-static struct metric_sample *new_sample(struct metric_family *f, va_list ap)
+struct metric_family *metrics_family_of(struct metrics *m, const struct metric_desc *d)
+{
+	struct metric_family *f = metrics_family(m, d->name, d->type, d->help);
+
+	if (f && !f->desc)
+		f->desc = d;
+	return f;
+}
+
+int metric_desc_nlabels(const struct metric_desc *d)
+{
+	int n = 0;
+
+	while (n < METRIC_MAX_LABELS && d->labels[n])
+		n++;
+	return n;
+}
+
+/* n label names and values; NULL with errno on failure */
+static struct metric_sample *new_sample_kv(struct metric_family *f, int n,
+					   const char *const *names, const char *const *values)
 {
 	struct metric_sample *s;
-	const char *k;
 
-	if (!f)
+	if (!f) {
+		errno = EINVAL;
 		return NULL;
+	}
 	if (f->n == f->cap) {
 		int cap = f->cap ? f->cap * 2 : 8;
 		void *p = realloc(f->s, cap * sizeof(*f->s));
@@ -114,8 +135,8 @@ static struct metric_sample *new_sample(struct metric_family *f, va_list ap)
 	}
 	s = &f->s[f->n];
 	memset(s, 0, sizeof(*s));
-	while ((k = va_arg(ap, const char *))) {
-		const char *v = va_arg(ap, const char *);
+	for (int i = 0; i < n; i++) {
+		const char *k = names[i], *v = values[i];
 
 		/* A label we cannot write would make the text unparsable
 		 * or merge distinct samples: refuse the sample instead. */
@@ -138,6 +159,46 @@ static struct metric_sample *new_sample(struct metric_family *f, va_list ap)
 	return s;
 }
 
+/* NULL-terminated name/value pairs */
+static struct metric_sample *new_sample(struct metric_family *f, va_list ap)
+{
+	const char *names[METRIC_MAX_LABELS + 1], *values[METRIC_MAX_LABELS + 1];
+	const char *k;
+	int n = 0;
+
+	if (!f)
+		return NULL;
+	while ((k = va_arg(ap, const char *))) {
+		if (n > METRIC_MAX_LABELS) {	/* one too many is enough to refuse */
+			errno = EINVAL;
+			return NULL;
+		}
+		names[n] = k;
+		values[n++] = va_arg(ap, const char *);
+	}
+	return new_sample_kv(f, n, names, values);
+}
+
+/* A sample of a family made from a descriptor, with all of its labels. */
+static struct metric_sample *desc_sample(struct metric_family *f, int n, const char *const *values)
+{
+	if (!f || !f->desc || n != metric_desc_nlabels(f->desc)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return new_sample_kv(f, n, f->desc->labels, values);
+}
+
+int metric_put_values(struct metric_family *f, double value, int n, const char *const *values)
+{
+	struct metric_sample *s = desc_sample(f, n, values);
+
+	if (!s)
+		return -errno;
+	s->value = value;
+	return 0;
+}
+
 int metric_add(struct metric_family *f, double value, ...)
 {
 	struct metric_sample *s;
@@ -152,17 +213,9 @@ int metric_add(struct metric_family *f, double value, ...)
 	return 0;
 }
 
-int metric_add_histogram(struct metric_family *f, const double *bounds,
-			 const uint64_t *counts, int nbuckets, double sum, ...)
+static int hist_fill(struct metric_family *f, struct metric_sample *s, const double *bounds,
+		     const uint64_t *counts, int nbuckets, double sum)
 {
-	struct metric_sample *s;
-	va_list ap;
-
-	va_start(ap, sum);
-	s = new_sample(f, ap);
-	va_end(ap);
-	if (!s)
-		return f ? -errno : -EINVAL;
 	s->value = sum;
 	s->nbuckets = nbuckets;
 	s->bounds = calloc(nbuckets ? nbuckets : 1, sizeof(double));
@@ -175,6 +228,73 @@ int metric_add_histogram(struct metric_family *f, const double *bounds,
 	memcpy(s->bounds, bounds, nbuckets * sizeof(double));
 	memcpy(s->counts, counts, (nbuckets + 1) * sizeof(uint64_t));
 	return 0;
+}
+
+int metric_add_histogram(struct metric_family *f, const double *bounds,
+			 const uint64_t *counts, int nbuckets, double sum, ...)
+{
+	struct metric_sample *s;
+	va_list ap;
+
+	va_start(ap, sum);
+	s = new_sample(f, ap);
+	va_end(ap);
+	if (!s)
+		return f ? -errno : -EINVAL;
+	return hist_fill(f, s, bounds, counts, nbuckets, sum);
+}
+
+int metric_put_histogram_values(struct metric_family *f, const double *bounds,
+				const uint64_t *counts, int nbuckets, double sum, int n,
+				const char *const *values)
+{
+	struct metric_sample *s = desc_sample(f, n, values);
+
+	if (!s)
+		return -errno;
+	return hist_fill(f, s, bounds, counts, nbuckets, sum);
+}
+
+const struct metric_family *metrics_get(const struct metrics *m, const struct metric_desc *d)
+{
+	for (int i = 0; m && i < m->n; i++)
+		if (m->f[i]->desc == d)
+			return m->f[i];
+	return metrics_find_family(m, d->name);
+}
+
+const struct metric_sample *metric_get_values(const struct metric_family *f, int n,
+					      const char *const *values)
+{
+	const char *const *names;
+
+	if (!f)
+		return NULL;
+	names = f->desc ? f->desc->labels : NULL;
+	for (int i = 0; i < f->n; i++) {
+		const struct metric_sample *s = &f->s[i];
+		bool match = s->nlabels == n;
+
+		/* by the descriptor's names; without one, by position */
+		for (int j = 0; match && j < n; j++) {
+			const char *v = names ? metric_label(s, names[j]) : s->lvalue[j];
+
+			match = v && !strcmp(v, values[j]);
+		}
+		if (match)
+			return s;
+	}
+	return NULL;
+}
+
+double metric_sample_value(const struct metric_sample *s)
+{
+	return s ? s->value : 0;
+}
+
+const char *metric_lvalue(const struct metric_sample *s, int i)
+{
+	return s && i >= 0 && i < s->nlabels ? s->lvalue[i] : NULL;
 }
 
 const char *metric_label(const struct metric_sample *s, const char *name)

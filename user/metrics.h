@@ -34,10 +34,27 @@ struct metric_sample {
 	uint64_t *counts;
 };
 
+/*
+ * A metric declared as data: each feature has one const table of these,
+ * indexed by its own enum (user/<feature>.c), and collect() adds samples
+ * and show() reads them through the table entry, never by the name
+ * again: a misspelt id does not compile.  docs/metrics.md documents every
+ * entry (tests/unit/test_metrics_doc.c checks both ways).
+ */
+struct metric_desc {
+	const char *name;
+	enum metric_type type;
+	const char *unit;	/* base unit ("bytes", "seconds", "ratio"), "" for a count */
+	const char *help;
+	/* label names, NULL-terminated; every sample carries them all, in this order */
+	const char *labels[METRIC_MAX_LABELS + 1];
+};
+
 struct metric_family {
 	char *name;
 	char *help;
 	enum metric_type type;
+	const struct metric_desc *desc;	/* NULL: made by name (metrics_family) */
 	int n, cap;
 	struct metric_sample *s;
 };
@@ -68,6 +85,49 @@ int metric_add(struct metric_family *f, double value, ...);
 /* counts has nbuckets + 1 entries (last: above every bound). */
 int metric_add_histogram(struct metric_family *f, const double *bounds,
 			 const uint64_t *counts, int nbuckets, double sum, ...);
+
+/*
+ * By descriptor.  metrics_family_of() finds or creates the family d
+ * declares (NULL with errno EINVAL or ENOMEM); metric_put() and
+ * metric_put_histogram() add a sample whose label values come in the
+ * order of d->labels, as many as it names (else -EINVAL, nothing added);
+ * f may be NULL (-EINVAL).
+ */
+struct metric_family *metrics_family_of(struct metrics *m, const struct metric_desc *d);
+int metric_desc_nlabels(const struct metric_desc *d);
+
+/* The label values as an array: (const char *[]){ NULL, v... } + 1, n. */
+#define METRIC_VALUES_(...) ((const char *const[]){ NULL, ##__VA_ARGS__ })
+#define METRIC_NVALUES_(...) \
+	((int)(sizeof(METRIC_VALUES_(__VA_ARGS__)) / sizeof(const char *)) - 1)
+
+int metric_put_values(struct metric_family *f, double value, int n, const char *const *values);
+int metric_put_histogram_values(struct metric_family *f, const double *bounds,
+				const uint64_t *counts, int nbuckets, double sum, int n,
+				const char *const *values);
+#define metric_put(f, value, ...) \
+	metric_put_values((f), (value), METRIC_NVALUES_(__VA_ARGS__), \
+			  METRIC_VALUES_(__VA_ARGS__) + 1)
+#define metric_put_histogram(f, bounds, counts, nbuckets, sum, ...) \
+	metric_put_histogram_values((f), (bounds), (counts), (nbuckets), (sum), \
+				    METRIC_NVALUES_(__VA_ARGS__), METRIC_VALUES_(__VA_ARGS__) + 1)
+
+/*
+ * Readers by descriptor: metrics_get() is the family d declares in m (or
+ * NULL); metric_get() its sample with these label values (d->labels
+ * order, or NULL); metric_value() that sample's value, 0 when there is
+ * none (a family or sample the collector did not add reads 0, as a
+ * counter that has not counted).  metric_lvalue() is the value of the
+ * sample's i-th label (d->labels[i]), or NULL.
+ */
+const struct metric_family *metrics_get(const struct metrics *m, const struct metric_desc *d);
+const struct metric_sample *metric_get_values(const struct metric_family *f, int n,
+					      const char *const *values);
+#define metric_get(f, ...) \
+	metric_get_values((f), METRIC_NVALUES_(__VA_ARGS__), METRIC_VALUES_(__VA_ARGS__) + 1)
+#define metric_value(f, ...) metric_sample_value(metric_get((f), ##__VA_ARGS__))
+double metric_sample_value(const struct metric_sample *s);
+const char *metric_lvalue(const struct metric_sample *s, int i);
 
 /* Look up a sample by exact label set (NULL-terminated pairs). */
 const struct metric_sample *metrics_find(const struct metrics *m, const char *name, ...);

@@ -1042,6 +1042,47 @@ static void netacct_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *
 static const char *const fam_names[NETACCT_FAM_MAX] = { "inet", "inet6", "other" };
 static const char *const dir_names[NETACCT_DIR_MAX] = { "ingress", "egress" };
 
+/* Every metric netacct exports (docs/metrics.md "netacct"), in the order
+ * the families are written. */
+enum netacct_metric {
+	NM_PACKETS,
+	NM_BYTES,
+	NM_FRAGMENTS,
+	NM_MTU_EXCEEDED,
+	NM_MTU_EXCEEDED_DF,
+	NM_PMTU_MESSAGES,
+	NM_PMTU_ADVERTISED_MTU,
+	NM_MALFORMED,
+	NM_INTERFACE_MTU,
+	NM_COUNT
+};
+
+#define NETACCT_LABELS { "ifname", "direction", "family" }
+static const struct metric_desc netacct_metrics[NM_COUNT] = {
+	[NM_PACKETS] = { "accel_netacct_packets_total", METRIC_COUNTER, "",
+		"Packets seen by netacct's XDP/tc hooks, by interface, direction and EtherType family",
+		NETACCT_LABELS },
+	[NM_BYTES] = { "accel_netacct_bytes_total", METRIC_COUNTER, "bytes",
+		"Bytes (L2 header included) seen by netacct's XDP/tc hooks", NETACCT_LABELS },
+	[NM_FRAGMENTS] = { "accel_netacct_fragments_total", METRIC_COUNTER, "",
+		"IP fragments: kind first (offset 0, more-fragments), non_first (offset > 0), atomic (IPv6 Fragment header, offset 0, M clear)",
+		{ "ifname", "direction", "family", "kind" } },
+	[NM_MTU_EXCEEDED] = { "accel_netacct_mtu_exceeded_total", METRIC_COUNTER, "",
+		"Packets whose L3 length (GSO: segment length) exceeds the interface MTU", NETACCT_LABELS },
+	[NM_MTU_EXCEEDED_DF] = { "accel_netacct_mtu_exceeded_df_total", METRIC_COUNTER, "",
+		"IPv4 packets with DF set whose length exceeds the interface MTU", { "ifname", "direction" } },
+	[NM_PMTU_MESSAGES] = { "accel_netacct_pmtu_messages_total", METRIC_COUNTER, "",
+		"ICMP fragmentation-needed (type 3 code 4) and ICMPv6 Packet Too Big (type 2) messages",
+		NETACCT_LABELS },
+	[NM_PMTU_ADVERTISED_MTU] = { "accel_netacct_pmtu_advertised_mtu", METRIC_HISTOGRAM, "bytes",
+		"MTU advertised by ICMP frag-needed / ICMPv6 Packet Too Big messages, in bytes", NETACCT_LABELS },
+	[NM_MALFORMED] = { "accel_netacct_malformed_total", METRIC_COUNTER, "",
+		"Packets the parser could not trust (truncated or inconsistent headers, too many VLAN tags or extension headers)",
+		NETACCT_LABELS },
+	[NM_INTERFACE_MTU] = { "accel_netacct_interface_mtu_bytes", METRIC_GAUGE, "bytes",
+		"MTU of the interface as the netacct programs last saw it", { "ifname" } },
+};
+
 static int read_slot(int fd, __u32 slot, __u32 dir, struct netacct_counters *sum)
 {
 	__u32 k = NETACCT_COUNTERS_INDEX(slot, dir);
@@ -1068,10 +1109,40 @@ out:
 	return err;
 }
 
-static int netacct_collect(struct accel_ctx *ctx, struct metrics *m)
+/* One interface's counters in one direction, by family. */
+static void collect_dir(struct metric_family *const *f, const struct netacct_counters *c,
+			const char *ifname, const char *dn)
 {
 	static const double bounds[] = { NETACCT_PMTU_BOUNDS };
-	struct metric_family *pk, *by, *fr, *mx, *df, *pm, *hist, *mal, *mtu;
+
+	for (int fam = 0; fam < NETACCT_FAM_MAX; fam++) {
+		const __u64 *v = c->ctr[fam];
+		const char *fn = fam_names[fam];
+		uint64_t counts[NETACCT_PMTU_BUCKETS];
+
+		metric_put(f[NM_PACKETS], v[NETACCT_PACKETS], ifname, dn, fn);
+		metric_put(f[NM_BYTES], v[NETACCT_BYTES], ifname, dn, fn);
+		metric_put(f[NM_MALFORMED], v[NETACCT_MALFORMED], ifname, dn, fn);
+		if (fam == NETACCT_FAM_OTHER)
+			continue;
+		metric_put(f[NM_FRAGMENTS], v[NETACCT_FRAG_FIRST], ifname, dn, fn, "first");
+		metric_put(f[NM_FRAGMENTS], v[NETACCT_FRAG_NONFIRST], ifname, dn, fn, "non_first");
+		if (fam == ACCEL_FAM_INET6)
+			metric_put(f[NM_FRAGMENTS], v[NETACCT_FRAG_ATOMIC], ifname, dn, fn, "atomic");
+		metric_put(f[NM_MTU_EXCEEDED], v[NETACCT_MTU_EXCEEDED], ifname, dn, fn);
+		if (fam == ACCEL_FAM_INET)
+			metric_put(f[NM_MTU_EXCEEDED_DF], v[NETACCT_MTU_EXCEEDED_DF], ifname, dn);
+		metric_put(f[NM_PMTU_MESSAGES], v[NETACCT_PMTU_MSGS], ifname, dn, fn);
+		for (int k = 0; k < NETACCT_PMTU_BUCKETS; k++)
+			counts[k] = c->pmtu_bucket[fam][k];
+		metric_put_histogram(f[NM_PMTU_ADVERTISED_MTU], bounds, counts, NETACCT_PMTU_NBOUNDS,
+				     c->pmtu_sum[fam], ifname, dn, fn);
+	}
+}
+
+static int netacct_collect(struct accel_ctx *ctx, struct metrics *m)
+{
+	struct metric_family *f[NM_COUNT];
 	int ifaces_fd = -1, counters_fd = -1, err = 0;
 	char dir[PATH_MAX];
 
@@ -1084,27 +1155,12 @@ static int netacct_collect(struct accel_ctx *ctx, struct metrics *m)
 		err = ifaces_fd < 0 ? ifaces_fd : counters_fd;
 		goto cleanup;
 	}
-	pk = metrics_family(m, "accel_netacct_packets_total", METRIC_COUNTER,
-			    "Packets seen by netacct's XDP/tc hooks, by interface, direction and EtherType family");
-	by = metrics_family(m, "accel_netacct_bytes_total", METRIC_COUNTER,
-			    "Bytes (L2 header included) seen by netacct's XDP/tc hooks");
-	fr = metrics_family(m, "accel_netacct_fragments_total", METRIC_COUNTER,
-			    "IP fragments: kind first (offset 0, more-fragments), non_first (offset > 0), atomic (IPv6 Fragment header, offset 0, M clear)");
-	mx = metrics_family(m, "accel_netacct_mtu_exceeded_total", METRIC_COUNTER,
-			    "Packets whose L3 length (GSO: segment length) exceeds the interface MTU");
-	df = metrics_family(m, "accel_netacct_mtu_exceeded_df_total", METRIC_COUNTER,
-			    "IPv4 packets with DF set whose length exceeds the interface MTU");
-	pm = metrics_family(m, "accel_netacct_pmtu_messages_total", METRIC_COUNTER,
-			    "ICMP fragmentation-needed (type 3 code 4) and ICMPv6 Packet Too Big (type 2) messages");
-	hist = metrics_family(m, "accel_netacct_pmtu_advertised_mtu", METRIC_HISTOGRAM,
-			      "MTU advertised by ICMP frag-needed / ICMPv6 Packet Too Big messages, in bytes");
-	mal = metrics_family(m, "accel_netacct_malformed_total", METRIC_COUNTER,
-			     "Packets the parser could not trust (truncated or inconsistent headers, too many VLAN tags or extension headers)");
-	mtu = metrics_family(m, "accel_netacct_interface_mtu_bytes", METRIC_GAUGE,
-			     "MTU of the interface as the netacct programs last saw it");
-	if (!pk || !by || !fr || !mx || !df || !pm || !hist || !mal || !mtu) {
-		err = -ENOMEM;
-		goto cleanup;
+	for (int i = 0; i < NM_COUNT; i++) {
+		f[i] = metrics_family_of(m, &netacct_metrics[i]);
+		if (!f[i]) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
 	}
 	for (__u32 slot = 0; slot < NETACCT_MAX_IFACES; slot++) {
 		struct netacct_ifcfg cfg;
@@ -1113,41 +1169,12 @@ static int netacct_collect(struct accel_ctx *ctx, struct metrics *m)
 		if (bpf_map_lookup_elem(ifaces_fd, &slot, &cfg) || !cfg.ifindex)
 			continue;
 		snprintf(ifname, sizeof(ifname), "%.*s", (int)sizeof(cfg.name), cfg.name);
-		metric_add(mtu, cfg.mtu, "ifname", ifname, (char *)NULL);
+		metric_put(f[NM_INTERFACE_MTU], cfg.mtu, ifname);
 		for (__u32 d = 0; d < NETACCT_DIR_MAX; d++) {
 			struct netacct_counters c;
-			const char *dn = dir_names[d];
 
-			if (read_slot(counters_fd, slot, d, &c))
-				continue;
-			for (int f = 0; f < NETACCT_FAM_MAX; f++) {
-				const __u64 *v = c.ctr[f];
-				const char *fn = fam_names[f];
-
-				metric_add(pk, v[NETACCT_PACKETS], "ifname", ifname, "direction", dn, "family", fn, (char *)NULL);
-				metric_add(by, v[NETACCT_BYTES], "ifname", ifname, "direction", dn, "family", fn, (char *)NULL);
-				metric_add(mal, v[NETACCT_MALFORMED], "ifname", ifname, "direction", dn, "family", fn, (char *)NULL);
-				if (f == NETACCT_FAM_OTHER)
-					continue;
-				metric_add(fr, v[NETACCT_FRAG_FIRST], "ifname", ifname, "direction", dn,
-					   "family", fn, "kind", "first", (char *)NULL);
-				metric_add(fr, v[NETACCT_FRAG_NONFIRST], "ifname", ifname, "direction", dn,
-					   "family", fn, "kind", "non_first", (char *)NULL);
-				if (f == ACCEL_FAM_INET6)
-					metric_add(fr, v[NETACCT_FRAG_ATOMIC], "ifname", ifname, "direction", dn,
-						   "family", fn, "kind", "atomic", (char *)NULL);
-				metric_add(mx, v[NETACCT_MTU_EXCEEDED], "ifname", ifname, "direction", dn, "family", fn, (char *)NULL);
-				if (f == ACCEL_FAM_INET)
-					metric_add(df, v[NETACCT_MTU_EXCEEDED_DF], "ifname", ifname, "direction", dn, (char *)NULL);
-				metric_add(pm, v[NETACCT_PMTU_MSGS], "ifname", ifname, "direction", dn, "family", fn, (char *)NULL);
-				uint64_t counts[NETACCT_PMTU_BUCKETS];
-
-				for (int k = 0; k < NETACCT_PMTU_BUCKETS; k++)
-					counts[k] = c.pmtu_bucket[f][k];
-				metric_add_histogram(hist, bounds, counts, NETACCT_PMTU_NBOUNDS,
-						     c.pmtu_sum[f], "ifname", ifname, "direction", dn,
-						     "family", fn, (char *)NULL);
-			}
+			if (!read_slot(counters_fd, slot, d, &c))
+				collect_dir(f, &c, ifname, dir_names[d]);
 		}
 	}
 cleanup:
@@ -1158,53 +1185,42 @@ cleanup:
 	return err;
 }
 
-static double sample(const struct metrics *m, const char *name, const char *ifname,
-		     const char *dir, const char *fam, const char *kind)
-{
-	const struct metric_sample *s;
-
-	if (kind)
-		s = metrics_find(m, name, "ifname", ifname, "direction", dir, "family", fam, "kind", kind, (char *)NULL);
-	else if (fam)
-		s = metrics_find(m, name, "ifname", ifname, "direction", dir, "family", fam, (char *)NULL);
-	else
-		s = metrics_find(m, name, "ifname", ifname, "direction", dir, (char *)NULL);
-	return s ? s->value : 0;
-}
-
 static void netacct_show(struct accel_ctx *ctx, const struct metrics *m, FILE *out)
 {
-	const struct metric_family *mtu = metrics_find_family(m, "accel_netacct_interface_mtu_bytes");
+	const struct metric_family *f[NM_COUNT];
 	char b[32];
 
 	(void)ctx;
+	for (int i = 0; i < NM_COUNT; i++)
+		f[i] = metrics_get(m, &netacct_metrics[i]);
 	fprintf(out, "Fragments, MTU and PMTU by interface\n");
 	fprintf(out, "  %-12s %-7s %-5s %12s %10s %9s %9s %9s %9s %8s %7s %9s\n", "iface", "dir",
 		"fam", "packets", "bytes", "frag1st", "fragrest", "atomic", ">mtu", ">mtu+DF",
 		"pmtu", "malformed");
-	for (int i = 0; mtu && i < mtu->n; i++) {
-		const char *ifname = metric_label(&mtu->s[i], "ifname");
+	for (int i = 0; f[NM_INTERFACE_MTU] && i < f[NM_INTERFACE_MTU]->n; i++) {
+		const struct metric_sample *mtu = &f[NM_INTERFACE_MTU]->s[i];
+		const char *ifname = metric_lvalue(mtu, 0);
 
 		if (!ifname)
 			continue;
-		fprintf(out, "  %s (mtu %.0f)\n", ifname, mtu->s[i].value);
+		fprintf(out, "  %s (mtu %.0f)\n", ifname, mtu->value);
 		for (int d = 0; d < NETACCT_DIR_MAX; d++)
-			for (int f = 0; f < NETACCT_FAM_MAX; f++) {
-				const char *dn = dir_names[d], *fn = fam_names[f];
-				double pk = sample(m, "accel_netacct_packets_total", ifname, dn, fn, NULL);
+			for (int fam = 0; fam < NETACCT_FAM_MAX; fam++) {
+				const char *dn = dir_names[d], *fn = fam_names[fam];
+				double pk = metric_value(f[NM_PACKETS], ifname, dn, fn);
 
-				if (!pk && f == NETACCT_FAM_OTHER)
+				if (!pk && fam == NETACCT_FAM_OTHER)
 					continue;
 				fprintf(out, "  %-12s %-7s %-5s %12.0f %10s %9.0f %9.0f %9.0f %9.0f %8.0f %7.0f %9.0f\n",
 					"", dn, fn, pk,
-					fmt_bytes(sample(m, "accel_netacct_bytes_total", ifname, dn, fn, NULL), b, sizeof(b)),
-					sample(m, "accel_netacct_fragments_total", ifname, dn, fn, "first"),
-					sample(m, "accel_netacct_fragments_total", ifname, dn, fn, "non_first"),
-					sample(m, "accel_netacct_fragments_total", ifname, dn, fn, "atomic"),
-					sample(m, "accel_netacct_mtu_exceeded_total", ifname, dn, fn, NULL),
-					f == ACCEL_FAM_INET ? sample(m, "accel_netacct_mtu_exceeded_df_total", ifname, dn, NULL, NULL) : 0,
-					sample(m, "accel_netacct_pmtu_messages_total", ifname, dn, fn, NULL),
-					sample(m, "accel_netacct_malformed_total", ifname, dn, fn, NULL));
+					fmt_bytes(metric_value(f[NM_BYTES], ifname, dn, fn), b, sizeof(b)),
+					metric_value(f[NM_FRAGMENTS], ifname, dn, fn, "first"),
+					metric_value(f[NM_FRAGMENTS], ifname, dn, fn, "non_first"),
+					metric_value(f[NM_FRAGMENTS], ifname, dn, fn, "atomic"),
+					metric_value(f[NM_MTU_EXCEEDED], ifname, dn, fn),
+					fam == ACCEL_FAM_INET ? metric_value(f[NM_MTU_EXCEEDED_DF], ifname, dn) : 0,
+					metric_value(f[NM_PMTU_MESSAGES], ifname, dn, fn),
+					metric_value(f[NM_MALFORMED], ifname, dn, fn));
 			}
 	}
 }
@@ -1216,6 +1232,8 @@ const struct accel_feature feature_netacct = {
 	.attach = netacct_attach,
 	.detach = netacct_detach,
 	.attached = netacct_attached,
+	.metrics = netacct_metrics,
+	.nmetrics = NM_COUNT,
 	.collect = netacct_collect,
 	.show = netacct_show,
 	.status = netacct_status,

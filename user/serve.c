@@ -113,11 +113,37 @@ static int count_fds(void)
 	return n - 1;	/* the directory's own descriptor */
 }
 
+const struct metric_desc serve_metrics[SM_COUNT] = {
+	[SM_SCRAPES] = { "accel_exporter_scrapes_total", METRIC_COUNTER, "",
+		"Requests for /metrics answered by accelctl serve, this one included" },
+	[SM_SCRAPE_ERRORS] = { "accel_exporter_scrape_errors_total", METRIC_COUNTER, "",
+		"Scrapes in which a feature's pinned maps could not be read or the attach's network namespace not entered (see serve's log)" },
+	[SM_COLLECT_DURATION] = { "accel_exporter_collect_duration_seconds", METRIC_GAUGE, "seconds",
+		"Time this scrape spent reading the pinned BPF maps" },
+	/* the names and help texts of the Prometheus client libraries */
+	[SM_PROCESS_CPU] = { "process_cpu_seconds_total", METRIC_COUNTER, "seconds",
+		"Total user and system CPU time spent in seconds." },
+	[SM_PROCESS_RESIDENT_MEMORY] = { "process_resident_memory_bytes", METRIC_GAUGE, "bytes",
+		"Resident memory size in bytes." },
+	[SM_PROCESS_VIRTUAL_MEMORY] = { "process_virtual_memory_bytes", METRIC_GAUGE, "bytes",
+		"Virtual memory size in bytes." },
+	[SM_PROCESS_OPEN_FDS] = { "process_open_fds", METRIC_GAUGE, "",
+		"Number of open file descriptors." },
+	[SM_PROCESS_MAX_FDS] = { "process_max_fds", METRIC_GAUGE, "",
+		"Maximum number of open file descriptors." },
+	[SM_PROCESS_START_TIME] = { "process_start_time_seconds", METRIC_GAUGE, "seconds",
+		"Start time of the process since unix epoch in seconds." },
+};
+
+static int serve_put(struct metrics *m, enum serve_metric id, double v)
+{
+	return metric_put(metrics_family_of(m, &serve_metrics[id]), v);
+}
+
 /* The process metrics Prometheus client libraries export, so the usual
  * dashboards show accelctl's own cost. */
 static void add_process_metrics(struct metrics *m, const struct serve_state *st)
 {
-	struct metric_family *f;
 	struct rusage ru;
 	struct rlimit rl;
 	unsigned long long vsz, rss;
@@ -126,40 +152,25 @@ static void add_process_metrics(struct metrics *m, const struct serve_state *st)
 	int n;
 
 	if (!getrusage(RUSAGE_SELF, &ru)) {
-		f = metrics_family(m, "process_cpu_seconds_total", METRIC_COUNTER,
-				   "Total user and system CPU time spent in seconds.");
-		metric_add(f, ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-			   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6, METRIC_END);
+		serve_put(m, SM_PROCESS_CPU, ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+			  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	}
 	if (read_file("/proc/self/statm", buf, sizeof(buf)) > 0 &&
 	    sscanf(buf, "%llu %llu", &vsz, &rss) == 2) {
-		f = metrics_family(m, "process_resident_memory_bytes", METRIC_GAUGE,
-				   "Resident memory size in bytes.");
-		metric_add(f, (double)rss * page, METRIC_END);
-		f = metrics_family(m, "process_virtual_memory_bytes", METRIC_GAUGE,
-				   "Virtual memory size in bytes.");
-		metric_add(f, (double)vsz * page, METRIC_END);
+		serve_put(m, SM_PROCESS_RESIDENT_MEMORY, (double)rss * page);
+		serve_put(m, SM_PROCESS_VIRTUAL_MEMORY, (double)vsz * page);
 	}
 	n = count_fds();
-	if (n >= 0) {
-		f = metrics_family(m, "process_open_fds", METRIC_GAUGE,
-				   "Number of open file descriptors.");
-		metric_add(f, n, METRIC_END);
-	}
-	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
-		f = metrics_family(m, "process_max_fds", METRIC_GAUGE,
-				   "Maximum number of open file descriptors.");
-		metric_add(f, rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur, METRIC_END);
-	}
-	f = metrics_family(m, "process_start_time_seconds", METRIC_GAUGE,
-			   "Start time of the process since unix epoch in seconds.");
-	metric_add(f, st->start_time, METRIC_END);
+	if (n >= 0)
+		serve_put(m, SM_PROCESS_OPEN_FDS, n);
+	if (!getrlimit(RLIMIT_NOFILE, &rl))
+		serve_put(m, SM_PROCESS_MAX_FDS, rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur);
+	serve_put(m, SM_PROCESS_START_TIME, st->start_time);
 }
 
 static void handle_metrics(void *arg, const char *path, struct http_response *r)
 {
 	struct serve_state *st = arg;
-	struct metric_family *f;
 	struct metrics *m;
 	bool entered;
 	double t0 = mono_now(), dt;
@@ -196,15 +207,9 @@ static void handle_metrics(void *arg, const char *path, struct http_response *r)
 	if (err)
 		st->errors++;
 
-	f = metrics_family(m, "accel_exporter_scrapes_total", METRIC_COUNTER,
-			   "Requests for /metrics answered by accelctl serve, this one included");
-	metric_add(f, st->scrapes, METRIC_END);
-	f = metrics_family(m, "accel_exporter_scrape_errors_total", METRIC_COUNTER,
-			   "Scrapes in which a feature's pinned maps could not be read or the attach's network namespace not entered (see serve's log)");
-	metric_add(f, st->errors, METRIC_END);
-	f = metrics_family(m, "accel_exporter_collect_duration_seconds", METRIC_GAUGE,
-			   "Time this scrape spent reading the pinned BPF maps");
-	metric_add(f, dt, METRIC_END);
+	serve_put(m, SM_SCRAPES, st->scrapes);
+	serve_put(m, SM_SCRAPE_ERRORS, st->errors);
+	serve_put(m, SM_COLLECT_DURATION, dt);
 	add_process_metrics(m, st);
 
 	out = open_memstream(&r->body, &r->len);

@@ -779,6 +779,89 @@ static const char *rst_reason_name(unsigned int r)
 
 /* ---- collect -------------------------------------------------------- */
 
+/* Every metric tcpstate exports (docs/metrics.md "tcpstate"). */
+enum tcpstate_metric {
+	TM_STATE_TRANSITIONS,
+	TM_LISTEN_DROPS_UNATTRIBUTED,
+	TM_RESETS_SENT,
+	TM_ACCEPT_QUEUE_LENGTH,
+	TM_ACCEPT_QUEUE_MAX,
+	TM_SYN_QUEUE_LENGTH,
+	TM_SYN_QUEUE_MAX,
+	TM_SYN_RECEIVED,
+	TM_SYN_QUEUE_OVERFLOWS,
+	TM_ACCEPT_QUEUE_OVERFLOWS,
+	TM_LISTEN_DROPS,
+	TM_SYNCOOKIES_SENT,
+	TM_SYNACK_RETRANSMITS,
+	TM_TIMEWAIT_SOCKETS,
+	TM_TIMEWAIT_ENTRIES,
+	TM_LOCAL_PORT_RANGE_SIZE,
+	TM_TIMEWAIT_DESTINATION_SOCKETS,
+	TM_LOCAL_PORTS_IN_USE,
+	TM_LOCAL_PORT_RANGE_USED_RATIO,
+	TM_COUNT
+};
+
+static const struct metric_desc tcpstate_metrics[TM_COUNT] = {
+	[TM_STATE_TRANSITIONS] = { "accel_tcp_state_transitions_total", METRIC_COUNTER, "",
+		"TCP socket state changes seen by tp_btf/inet_sock_set_state, by new state",
+		{ "family", "state" } },
+	[TM_LISTEN_DROPS_UNATTRIBUTED] = { "accel_tcp_listen_drops_unattributed_total", METRIC_COUNTER, "",
+		"Listen drops seen with no room left to record their listener (tcp_listeners map full)" },
+	[TM_RESETS_SENT] = { "accel_tcp_resets_sent_total", METRIC_COUNTER, "",
+		"TCP resets sent (tcp/tcp_send_reset) by reason; all reasons sum to TcpOutRsts", { "reason" } },
+	[TM_ACCEPT_QUEUE_LENGTH] = { "accel_tcp_accept_queue_length", METRIC_GAUGE, "",
+		"Connections waiting in the listener's accept queue (iter/tcp, at read time)", { "listener" } },
+	[TM_ACCEPT_QUEUE_MAX] = { "accel_tcp_accept_queue_max", METRIC_GAUGE, "",
+		"Accept queue limit: min(listen backlog, net.core.somaxconn); full above it", { "listener" } },
+	[TM_SYN_QUEUE_LENGTH] = { "accel_tcp_syn_queue_length", METRIC_GAUGE, "",
+		"Request sockets (SYN received, handshake unfinished) of the listener, at read time",
+		{ "listener" } },
+	[TM_SYN_QUEUE_MAX] = { "accel_tcp_syn_queue_max", METRIC_GAUGE, "",
+		"SYN queue limit of the listener (the accept backlog; without syncookies also 3/4 of tcp_max_syn_backlog for unproven peers)",
+		{ "listener" } },
+	[TM_SYN_RECEIVED] = { "accel_tcp_syn_received_total", METRIC_COUNTER, "",
+		"SYNs the listener processed (skb/consume_skb in tcp_rcv_state_process)", { "listener" } },
+	[TM_SYN_QUEUE_OVERFLOWS] = { "accel_tcp_syn_queue_overflows_total", METRIC_COUNTER, "",
+		"SYNs dropped by the listener for a full SYN queue (TcpExtListenDrops - TcpExtListenOverflows on the SYN path)",
+		{ "listener" } },
+	[TM_ACCEPT_QUEUE_OVERFLOWS] = { "accel_tcp_accept_queue_overflows_total", METRIC_COUNTER, "",
+		"SYNs and handshake ACKs dropped for a full accept queue (TcpExtListenOverflows)",
+		{ "listener" } },
+	[TM_LISTEN_DROPS] = { "accel_tcp_listen_drops_total", METRIC_COUNTER, "",
+		"Every SYN or handshake ACK the listener dropped (TcpExtListenDrops)", { "listener" } },
+	[TM_SYNCOOKIES_SENT] = { "accel_tcp_syncookies_sent_total", METRIC_COUNTER, "",
+		"SYNs answered with a syncookie because the SYN queue was full (TcpExtTCPReqQFullDoCookies)",
+		{ "listener" } },
+	[TM_SYNACK_RETRANSMITS] = { "accel_tcp_synack_retransmits_total", METRIC_COUNTER, "",
+		"SYN-ACKs retransmitted by the listener (tcp/tcp_retransmit_synack)", { "listener" } },
+	[TM_TIMEWAIT_SOCKETS] = { "accel_tcp_timewait_sockets", METRIC_GAUGE, "",
+		"TIME_WAIT mini-sockets now, FIN_WAIT2 substate included, as /proc/net/sockstat tw (iter/tcp)" },
+	[TM_TIMEWAIT_ENTRIES] = { "accel_tcp_timewait_entries_total", METRIC_COUNTER, "",
+		"TIME_WAIT mini-sockets created (TcpExtTW + TcpExtTWKilled; timer/timer_start on tw_timer)" },
+	[TM_LOCAL_PORT_RANGE_SIZE] = { "accel_tcp_local_port_range_size", METRIC_GAUGE, "",
+		"Ports in net.ipv4.ip_local_port_range" },
+	[TM_TIMEWAIT_DESTINATION_SOCKETS] = { "accel_tcp_timewait_destination_sockets", METRIC_GAUGE, "",
+		"TIME_WAIT sockets per remote address:port, top 10 destinations", { "destination" } },
+	[TM_LOCAL_PORTS_IN_USE] = { "accel_tcp_local_ports_in_use", METRIC_GAUGE, "",
+		"Sockets (TIME_WAIT included) on a port of ip_local_port_range per remote address:port, top 10",
+		{ "destination" } },
+	[TM_LOCAL_PORT_RANGE_USED_RATIO] = { "accel_tcp_local_port_range_used_ratio", METRIC_GAUGE, "ratio",
+		"Share of ip_local_port_range in use towards a remote address:port (1 = exhausted), top 10",
+		{ "destination" } },
+};
+
+static struct metric_family *tcp_family(struct metrics *m, enum tcpstate_metric id)
+{
+	return metrics_family_of(m, &tcpstate_metrics[id]);
+}
+
+static const struct metric_family *tcp_get(const struct metrics *m, enum tcpstate_metric id)
+{
+	return metrics_get(m, &tcpstate_metrics[id]);
+}
+
 static int cmp_dest_tw(const void *a, const void *b)
 {
 	const struct dest *x = a, *y = b;
@@ -795,50 +878,34 @@ static int cmp_dest_ports(const void *a, const void *b)
 
 static void collect_listeners(struct metrics *m, const struct tcp_view *v)
 {
-	struct metric_family *alen, *amax, *slen, *smax, *aovf, *sovf, *rtx, *syn, *drops, *cookies;
+	struct metric_family *f[TM_COUNT];
 
-	alen = metrics_family(m, "accel_tcp_accept_queue_length", METRIC_GAUGE,
-			      "Connections waiting in the listener's accept queue (iter/tcp, at read time)");
-	amax = metrics_family(m, "accel_tcp_accept_queue_max", METRIC_GAUGE,
-			      "Accept queue limit: min(listen backlog, net.core.somaxconn); full above it");
-	slen = metrics_family(m, "accel_tcp_syn_queue_length", METRIC_GAUGE,
-			      "Request sockets (SYN received, handshake unfinished) of the listener, at read time");
-	smax = metrics_family(m, "accel_tcp_syn_queue_max", METRIC_GAUGE,
-			      "SYN queue limit of the listener (the accept backlog; without syncookies also 3/4 of tcp_max_syn_backlog for unproven peers)");
-	syn = metrics_family(m, "accel_tcp_syn_received_total", METRIC_COUNTER,
-			     "SYNs the listener processed (skb/consume_skb in tcp_rcv_state_process)");
-	sovf = metrics_family(m, "accel_tcp_syn_queue_overflows_total", METRIC_COUNTER,
-			      "SYNs dropped by the listener for a full SYN queue (TcpExtListenDrops - TcpExtListenOverflows on the SYN path)");
-	aovf = metrics_family(m, "accel_tcp_accept_queue_overflows_total", METRIC_COUNTER,
-			      "SYNs and handshake ACKs dropped for a full accept queue (TcpExtListenOverflows)");
-	drops = metrics_family(m, "accel_tcp_listen_drops_total", METRIC_COUNTER,
-			       "Every SYN or handshake ACK the listener dropped (TcpExtListenDrops)");
-	cookies = metrics_family(m, "accel_tcp_syncookies_sent_total", METRIC_COUNTER,
-				 "SYNs answered with a syncookie because the SYN queue was full (TcpExtTCPReqQFullDoCookies)");
-	rtx = metrics_family(m, "accel_tcp_synack_retransmits_total", METRIC_COUNTER,
-			     "SYN-ACKs retransmitted by the listener (tcp/tcp_retransmit_synack)");
-	if (!alen || !amax || !slen || !smax || !syn || !sovf || !aovf || !drops || !cookies || !rtx)
-		return;
+	/* the listener families, in their table order */
+	for (int id = TM_ACCEPT_QUEUE_LENGTH; id <= TM_SYNACK_RETRANSMITS; id++) {
+		f[id] = tcp_family(m, id);
+		if (!f[id])
+			return;
+	}
 	for (int i = 0; i < v->nl; i++) {
 		const struct listener *l = &v->l[i];
 		const uint64_t *c = l->c;
 
 		if (l->live) {
-			metric_add(alen, l->accept_len, "listener", l->label, NULL);
-			metric_add(amax, l->accept_max, "listener", l->label, NULL);
-			metric_add(slen, l->syn_len, "listener", l->label, NULL);
-			metric_add(smax, l->accept_max, "listener", l->label, NULL);
+			metric_put(f[TM_ACCEPT_QUEUE_LENGTH], l->accept_len, l->label);
+			metric_put(f[TM_ACCEPT_QUEUE_MAX], l->accept_max, l->label);
+			metric_put(f[TM_SYN_QUEUE_LENGTH], l->syn_len, l->label);
+			metric_put(f[TM_SYN_QUEUE_MAX], l->accept_max, l->label);
 		}
-		metric_add(syn, c[ACCEL_LQ_SYN_RECEIVED], "listener", l->label, NULL);
-		metric_add(sovf, c[ACCEL_LQ_SYN_QUEUE_FULL] + c[ACCEL_LQ_SYN_DROP_OTHER],
-			   "listener", l->label, NULL);
-		metric_add(aovf, c[ACCEL_LQ_ACCEPT_FULL_SYN] + c[ACCEL_LQ_ACCEPT_FULL_ACK],
-			   "listener", l->label, NULL);
-		metric_add(drops, c[ACCEL_LQ_SYN_QUEUE_FULL] + c[ACCEL_LQ_SYN_DROP_OTHER] +
+		metric_put(f[TM_SYN_RECEIVED], c[ACCEL_LQ_SYN_RECEIVED], l->label);
+		metric_put(f[TM_SYN_QUEUE_OVERFLOWS], c[ACCEL_LQ_SYN_QUEUE_FULL] + c[ACCEL_LQ_SYN_DROP_OTHER],
+			   l->label);
+		metric_put(f[TM_ACCEPT_QUEUE_OVERFLOWS],
+			   c[ACCEL_LQ_ACCEPT_FULL_SYN] + c[ACCEL_LQ_ACCEPT_FULL_ACK], l->label);
+		metric_put(f[TM_LISTEN_DROPS], c[ACCEL_LQ_SYN_QUEUE_FULL] + c[ACCEL_LQ_SYN_DROP_OTHER] +
 			   c[ACCEL_LQ_ACCEPT_FULL_SYN] + c[ACCEL_LQ_ACCEPT_FULL_ACK] +
-			   c[ACCEL_LQ_ACK_DROP_OTHER], "listener", l->label, NULL);
-		metric_add(cookies, c[ACCEL_LQ_SYNCOOKIES], "listener", l->label, NULL);
-		metric_add(rtx, c[ACCEL_LQ_SYNACK_RETRANS], "listener", l->label, NULL);
+			   c[ACCEL_LQ_ACK_DROP_OTHER], l->label);
+		metric_put(f[TM_SYNCOOKIES_SENT], c[ACCEL_LQ_SYNCOOKIES], l->label);
+		metric_put(f[TM_SYNACK_RETRANSMITS], c[ACCEL_LQ_SYNACK_RETRANS], l->label);
 	}
 }
 
@@ -848,18 +915,9 @@ static void collect_timewait(struct metrics *m, struct tcp_view *v, const uint64
 	size_t n = 0;
 	char label[64];
 
-	f = metrics_family(m, "accel_tcp_timewait_sockets", METRIC_GAUGE,
-			   "TIME_WAIT mini-sockets now, FIN_WAIT2 substate included, as /proc/net/sockstat tw (iter/tcp)");
-	if (f)
-		metric_add(f, v->tw_total, NULL);
-	f = metrics_family(m, "accel_tcp_timewait_entries_total", METRIC_COUNTER,
-			   "TIME_WAIT mini-sockets created (TcpExtTW + TcpExtTWKilled; timer/timer_start on tw_timer)");
-	if (f)
-		metric_add(f, ctr[ACCEL_TCP_TW_ENTRIES], NULL);
-	f = metrics_family(m, "accel_tcp_local_port_range_size", METRIC_GAUGE,
-			   "Ports in net.ipv4.ip_local_port_range");
-	if (f)
-		metric_add(f, v->port_hi - v->port_lo + 1, NULL);
+	metric_put(tcp_family(m, TM_TIMEWAIT_SOCKETS), v->tw_total);
+	metric_put(tcp_family(m, TM_TIMEWAIT_ENTRIES), ctr[ACCEL_TCP_TW_ENTRIES]);
+	metric_put(tcp_family(m, TM_LOCAL_PORT_RANGE_SIZE), v->port_hi - v->port_lo + 1);
 
 	/* Compact the destination table, then the top N by TIME_WAIT and by
 	 * local ports in use. */
@@ -868,26 +926,22 @@ static void collect_timewait(struct metrics *m, struct tcp_view *v, const uint64
 			v->d[n++] = v->d[i];
 	if (n)
 		qsort(v->d, n, sizeof(*v->d), cmp_dest_tw);
-	f = metrics_family(m, "accel_tcp_timewait_destination_sockets", METRIC_GAUGE,
-			   "TIME_WAIT sockets per remote address:port, top 10 destinations");
+	f = tcp_family(m, TM_TIMEWAIT_DESTINATION_SOCKETS);
 	for (size_t i = 0; f && i < n && i < TCPSTATE_TOP_N && v->d[i].tw; i++) {
 		addr_fmt(&v->d[i].a, label, sizeof(label));
-		metric_add(f, v->d[i].tw, "destination", label, NULL);
+		metric_put(f, v->d[i].tw, label);
 	}
 	if (n)
 		qsort(v->d, n, sizeof(*v->d), cmp_dest_ports);
-	f = metrics_family(m, "accel_tcp_local_ports_in_use", METRIC_GAUGE,
-			   "Sockets (TIME_WAIT included) on a port of ip_local_port_range per remote address:port, top 10");
+	f = tcp_family(m, TM_LOCAL_PORTS_IN_USE);
 	for (size_t i = 0; f && i < n && i < TCPSTATE_TOP_N && v->d[i].ports; i++) {
 		addr_fmt(&v->d[i].a, label, sizeof(label));
-		metric_add(f, v->d[i].ports, "destination", label, NULL);
+		metric_put(f, v->d[i].ports, label);
 	}
-	f = metrics_family(m, "accel_tcp_local_port_range_used_ratio", METRIC_GAUGE,
-			   "Share of ip_local_port_range in use towards a remote address:port (1 = exhausted), top 10");
+	f = tcp_family(m, TM_LOCAL_PORT_RANGE_USED_RATIO);
 	for (size_t i = 0; f && i < n && i < TCPSTATE_TOP_N && v->d[i].ports; i++) {
 		addr_fmt(&v->d[i].a, label, sizeof(label));
-		metric_add(f, (double)v->d[i].ports / (v->port_hi - v->port_lo + 1),
-			   "destination", label, NULL);
+		metric_put(f, (double)v->d[i].ports / (v->port_hi - v->port_lo + 1), label);
 	}
 	v->nd = n;	/* the hash is no longer usable; keep count for show() */
 }
@@ -907,20 +961,15 @@ static int tcpstate_collect(struct accel_ctx *ctx, struct metrics *m)
 	    (err = percpu_array_sum(dir, "tcp_counters", ctr, ACCEL_TCP_CTR_MAX)) ||
 	    (err = percpu_array_sum(dir, "tcp_rst_reasons", rst, ACCEL_TCP_RST_REASONS)))
 		return err;
-	f = metrics_family(m, "accel_tcp_state_transitions_total", METRIC_COUNTER,
-			   "TCP socket state changes seen by tp_btf/inet_sock_set_state, by new state");
+	f = tcp_family(m, TM_STATE_TRANSITIONS);
 	for (int fam = 0; f && fam < ACCEL_FAM_MAX; fam++)
 		for (int s = 1; s < ACCEL_TCP_NSTATES; s++)
 			if (tcp_state_names[s] && s != TCP_STATE_TIME_WAIT /* never seen: mini-socket */)
-				metric_add(f, trans[fam * ACCEL_TCP_NSTATES + s], "family",
-					   family_names[fam], "state", tcp_state_names[s], NULL);
+				metric_put(f, trans[fam * ACCEL_TCP_NSTATES + s], family_names[fam],
+					   tcp_state_names[s]);
 
-	f = metrics_family(m, "accel_tcp_listen_drops_unattributed_total", METRIC_COUNTER,
-			   "Listen drops seen with no room left to record their listener (tcp_listeners map full)");
-	if (f)
-		metric_add(f, ctr[ACCEL_TCP_LISTEN_UNMATCHED], NULL);
-	f = metrics_family(m, "accel_tcp_resets_sent_total", METRIC_COUNTER,
-			   "TCP resets sent (tcp/tcp_send_reset) by reason; all reasons sum to TcpOutRsts");
+	metric_put(tcp_family(m, TM_LISTEN_DROPS_UNATTRIBUTED), ctr[ACCEL_TCP_LISTEN_UNMATCHED]);
+	f = tcp_family(m, TM_RESETS_SENT);
 	for (unsigned int r = 0; f && r < ACCEL_TCP_RST_REASONS; r++) {
 		const char *name = rst_reason_name(r);
 		char other[16];
@@ -931,7 +980,7 @@ static int tcpstate_collect(struct accel_ctx *ctx, struct metrics *m)
 			snprintf(other, sizeof(other), "reason_%u", r);
 			name = other;
 		}
-		metric_add(f, rst[r], "reason", name, NULL);
+		metric_put(f, rst[r], name);
 	}
 
 	port_range(&v);
@@ -952,17 +1001,9 @@ cleanup:
 
 /* ---- show ----------------------------------------------------------- */
 
-static double val(const struct metrics *m, const char *name, const char *lname, const char *lval)
-{
-	const struct metric_sample *s = lname ? metrics_find(m, name, lname, lval, NULL)
-					      : metrics_find(m, name, NULL);
-
-	return s ? s->value : 0;
-}
-
 static void show_listeners(const struct metrics *m, FILE *out)
 {
-	const struct metric_family *f = metrics_find_family(m, "accel_tcp_syn_received_total");
+	const struct metric_family *f = tcp_get(m, TM_SYN_RECEIVED);
 	char aq[32], sq[32];
 
 	fprintf(out, "TCP listeners\n  %-26s %11s %11s %9s %9s %9s %9s %9s\n", "listener",
@@ -974,43 +1015,43 @@ static void show_listeners(const struct metrics *m, FILE *out)
 		return;
 	}
 	for (int i = 0; i < f->n; i++) {
-		const char *l = metric_label(&f->s[i], "listener");
+		const char *l = metric_lvalue(&f->s[i], 0);
 
 		if (!l)
 			continue;
-		if (metrics_find(m, "accel_tcp_accept_queue_length", "listener", l, NULL)) {
-			snprintf(aq, sizeof(aq), "%.0f/%.0f", val(m, "accel_tcp_accept_queue_length", "listener", l),
-				 val(m, "accel_tcp_accept_queue_max", "listener", l));
-			snprintf(sq, sizeof(sq), "%.0f/%.0f", val(m, "accel_tcp_syn_queue_length", "listener", l),
-				 val(m, "accel_tcp_syn_queue_max", "listener", l));
+		if (metric_get(tcp_get(m, TM_ACCEPT_QUEUE_LENGTH), l)) {
+			snprintf(aq, sizeof(aq), "%.0f/%.0f", metric_value(tcp_get(m, TM_ACCEPT_QUEUE_LENGTH), l),
+				 metric_value(tcp_get(m, TM_ACCEPT_QUEUE_MAX), l));
+			snprintf(sq, sizeof(sq), "%.0f/%.0f", metric_value(tcp_get(m, TM_SYN_QUEUE_LENGTH), l),
+				 metric_value(tcp_get(m, TM_SYN_QUEUE_MAX), l));
 		} else {
 			snprintf(aq, sizeof(aq), "closed");
 			snprintf(sq, sizeof(sq), "-");
 		}
 		fprintf(out, "  %-26s %11s %11s %9.0f %9.0f %9.0f %9.0f %9.0f\n", l, aq, sq, f->s[i].value,
-			val(m, "accel_tcp_accept_queue_overflows_total", "listener", l),
-			val(m, "accel_tcp_syn_queue_overflows_total", "listener", l),
-			val(m, "accel_tcp_synack_retransmits_total", "listener", l),
-			val(m, "accel_tcp_syncookies_sent_total", "listener", l));
+			metric_value(tcp_get(m, TM_ACCEPT_QUEUE_OVERFLOWS), l),
+			metric_value(tcp_get(m, TM_SYN_QUEUE_OVERFLOWS), l),
+			metric_value(tcp_get(m, TM_SYNACK_RETRANSMITS), l),
+			metric_value(tcp_get(m, TM_SYNCOOKIES_SENT), l));
 	}
 }
 
 static void show_timewait(const struct metrics *m, FILE *out)
 {
-	const struct metric_family *f = metrics_find_family(m, "accel_tcp_local_ports_in_use");
-	const struct metric_family *rs = metrics_find_family(m, "accel_tcp_resets_sent_total");
-	double range = val(m, "accel_tcp_local_port_range_size", NULL, NULL);
+	const struct metric_family *f = tcp_get(m, TM_LOCAL_PORTS_IN_USE);
+	const struct metric_family *rs = tcp_get(m, TM_RESETS_SENT);
+	double range = metric_value(tcp_get(m, TM_LOCAL_PORT_RANGE_SIZE));
 
 	fprintf(out, "\nTIME_WAIT: %.0f sockets now, %.0f entered since attach; local port range %.0f ports\n",
-		val(m, "accel_tcp_timewait_sockets", NULL, NULL),
-		val(m, "accel_tcp_timewait_entries_total", NULL, NULL), range);
+		metric_value(tcp_get(m, TM_TIMEWAIT_SOCKETS)),
+		metric_value(tcp_get(m, TM_TIMEWAIT_ENTRIES)), range);
 	if (f && f->n) {
 		fprintf(out, "  %-40s %10s %10s %8s\n", "destination", "time_wait", "ports", "of range");
 		for (int i = 0; i < f->n; i++) {
-			const char *d = metric_label(&f->s[i], "destination");
+			const char *d = metric_lvalue(&f->s[i], 0);
 
 			fprintf(out, "  %-40s %10.0f %10.0f %7.2f%%\n", d ? d : "?",
-				val(m, "accel_tcp_timewait_destination_sockets", "destination", d),
+				d ? metric_value(tcp_get(m, TM_TIMEWAIT_DESTINATION_SOCKETS), d) : 0,
 				f->s[i].value, range ? 100.0 * f->s[i].value / range : 0);
 		}
 	}
@@ -1022,7 +1063,7 @@ static void show_timewait(const struct metrics *m, FILE *out)
 		fprintf(out, "\nResets sent: %.0f", total);
 		for (int i = 0; i < rs->n; i++)
 			if (rs->s[i].value)
-				fprintf(out, "%s%s %.0f", i ? ", " : " (", metric_label(&rs->s[i], "reason"),
+				fprintf(out, "%s%s %.0f", i ? ", " : " (", metric_lvalue(&rs->s[i], 0),
 					rs->s[i].value);
 		fprintf(out, "%s\n", total ? ")" : "");
 	}
@@ -1030,7 +1071,7 @@ static void show_timewait(const struct metrics *m, FILE *out)
 
 static void tcpstate_show(struct accel_ctx *ctx, const struct metrics *m, FILE *out)
 {
-	const struct metric_family *f = metrics_find_family(m, "accel_tcp_state_transitions_total");
+	const struct metric_family *f = tcp_get(m, TM_STATE_TRANSITIONS);
 
 	(void)ctx;
 	show_listeners(m, out);
@@ -1039,14 +1080,11 @@ static void tcpstate_show(struct accel_ctx *ctx, const struct metrics *m, FILE *
 		return;
 	fprintf(out, "\nTCP state transitions\n  %-14s %14s %14s\n", "state", "inet", "inet6");
 	for (int s = 1; s < ACCEL_TCP_NSTATES; s++) {
-		const struct metric_sample *a, *b;
-
 		if (!tcp_state_names[s] || s == TCP_STATE_TIME_WAIT)
 			continue;
-		a = metrics_find(m, f->name, "family", "inet", "state", tcp_state_names[s], NULL);
-		b = metrics_find(m, f->name, "family", "inet6", "state", tcp_state_names[s], NULL);
-		fprintf(out, "  %-14s %14.0f %14.0f\n", tcp_state_names[s], a ? a->value : 0,
-			b ? b->value : 0);
+		fprintf(out, "  %-14s %14.0f %14.0f\n", tcp_state_names[s],
+			metric_value(f, "inet", tcp_state_names[s]),
+			metric_value(f, "inet6", tcp_state_names[s]));
 	}
 }
 
@@ -1057,6 +1095,8 @@ const struct accel_feature feature_tcpstate = {
 	.attach = tcpstate_attach,
 	.detach = tcpstate_detach,
 	.attached = tcpstate_attached,
+	.metrics = tcpstate_metrics,
+	.nmetrics = TM_COUNT,
 	.collect = tcpstate_collect,
 	.show = tcpstate_show,
 };

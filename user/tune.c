@@ -1202,10 +1202,31 @@ static void tune_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out
 	free(j);
 }
 
+/* Every metric tune exports (docs/metrics.md "tune"). */
+enum tune_metric {
+	TUM_APPLIED,
+	TUM_AUTO_ADJUSTED_SETTINGS,
+	TUM_AUTO_ENABLED,
+	TUM_KEPT,
+	TUM_COUNT
+};
+
+static const struct metric_desc tune_metrics[TUM_COUNT] = {
+	[TUM_APPLIED] = { "accel_tune_applied", METRIC_GAUGE, "",
+		"1 when a setting accelctl changed still has the value it set, 0 when it was "
+		"changed since (detach keeps it unless --force)", { "key" } },
+	[TUM_AUTO_ADJUSTED_SETTINGS] = { "accel_tune_auto_adjusted_settings", METRIC_GAUGE, "",
+		"settings auto-tune has changed since attach (each logged with its cause)" },
+	[TUM_AUTO_ENABLED] = { "accel_tune_auto_enabled", METRIC_GAUGE, "",
+		"1 when attach enabled auto-tuning (--auto)" },
+	[TUM_KEPT] = { "accel_tune_kept", METRIC_GAUGE, "",
+		"1 when `detach --keep-tuning` left the tuning applied (nothing else attached)" },
+};
+
 static int tune_collect(struct accel_ctx *ctx, struct metrics *m)
 {
 	struct journal *j = calloc(1, sizeof(*j));
-	struct metric_family *f, *fa;
+	struct metric_family *f;
 	struct nic *nic = NULL;
 	char cur[TUNE_VAL_LEN], err[256], key[TUNE_KEY_LEN + 32];
 	int saved = -1, ns_err, autos = 0, e;
@@ -1220,27 +1241,19 @@ static int tune_collect(struct accel_ctx *ctx, struct metrics *m)
 	ns_err = tune_enter_journal_netns(j, &saved);
 	if (nic_open(&nic))
 		nic = NULL;
-	f = metrics_family(m, "accel_tune_applied", METRIC_GAUGE,
-			   "1 when a setting accelctl changed still has the value it set, 0 when it was "
-			   "changed since (detach keeps it unless --force)");
+	f = metrics_family_of(m, &tune_metrics[TUM_APPLIED]);
 	for (int i = 0; i < j->n; i++) {
 		const struct journal_entry *je = &j->e[i];
 		bool on = !(ns_err && !je->global) && nic &&
 			  !tune_read(nic, je->kind, je->ifname, je->key, cur, sizeof(cur), err, sizeof(err)) &&
 			  !strcmp(cur, je->new_val);
 
-		metric_add(f, on, "key", metric_key(je, key, sizeof(key)), (const char *)NULL);
+		metric_put(f, on, metric_key(je, key, sizeof(key)));
 		autos += !strncmp(je->source, "auto", 4);
 	}
-	fa = metrics_family(m, "accel_tune_auto_adjusted_settings", METRIC_GAUGE,
-			    "settings auto-tune has changed since attach (each logged with its cause)");
-	metric_add(fa, autos, (const char *)NULL);
-	f = metrics_family(m, "accel_tune_auto_enabled", METRIC_GAUGE,
-			   "1 when attach enabled auto-tuning (--auto)");
-	metric_add(f, j->auto_tune, (const char *)NULL);
-	f = metrics_family(m, "accel_tune_kept", METRIC_GAUGE,
-			   "1 when `detach --keep-tuning` left the tuning applied (nothing else attached)");
-	metric_add(f, j->kept != 0, (const char *)NULL);
+	metric_put(metrics_family_of(m, &tune_metrics[TUM_AUTO_ADJUSTED_SETTINGS]), autos);
+	metric_put(metrics_family_of(m, &tune_metrics[TUM_AUTO_ENABLED]), j->auto_tune);
+	metric_put(metrics_family_of(m, &tune_metrics[TUM_KEPT]), j->kept != 0);
 	nic_close(nic);
 	tune_leave_netns(&saved);
 	free(j);
@@ -1249,14 +1262,14 @@ static int tune_collect(struct accel_ctx *ctx, struct metrics *m)
 
 static void tune_show(struct accel_ctx *ctx, const struct metrics *m, FILE *out)
 {
-	const struct metric_family *f = metrics_find_family(m, "accel_tune_applied");
+	const struct metric_family *f = metrics_get(m, &tune_metrics[TUM_APPLIED]);
 
 	(void)ctx;
 	if (!f)
 		return;
 	fprintf(out, "Tuning (%d setting%s)\n  %-44s %s\n", f->n, f->n == 1 ? "" : "s", "key", "in effect");
 	for (int i = 0; i < f->n; i++)
-		fprintf(out, "  %-44s %s\n", metric_label(&f->s[i], "key"), f->s[i].value ? "yes" : "no (changed)");
+		fprintf(out, "  %-44s %s\n", metric_lvalue(&f->s[i], 0), f->s[i].value ? "yes" : "no (changed)");
 }
 
 const struct accel_feature feature_tune = {
@@ -1269,6 +1282,8 @@ const struct accel_feature feature_tune = {
 	.keep = tune_keep,
 	.kept = tune_kept,
 	.rollback = tune_rollback,
+	.metrics = tune_metrics,
+	.nmetrics = TUM_COUNT,
 	.collect = tune_collect,
 	.show = tune_show,
 	.status = tune_status,

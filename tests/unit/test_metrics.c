@@ -3,6 +3,7 @@
  * The metrics model and its renderings: Prometheus text exposition format
  * 0.0.4 (escaping, histogram layout, numbers) and JSON.
  */
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -337,6 +338,62 @@ static void test_promtool_accepts_rendering(void **state)
 		fail_msg("promtool check metrics (status %d): %s", rc, out);
 }
 
+enum { TM_CONNS, TM_BYTES, TM_MTU, TM_COUNT };
+static const struct metric_desc test_metrics[TM_COUNT] = {
+	[TM_CONNS] = { "accel_t_connections_total", METRIC_COUNTER, "", "Conns", { "family", "state" } },
+	[TM_BYTES] = { "accel_t_bytes_total", METRIC_COUNTER, "bytes", "Bytes" },
+	[TM_MTU] = { "accel_t_mtu", METRIC_HISTOGRAM, "bytes", "MTU", { "ifname" } },
+};
+
+static void test_by_descriptor(void **state)
+{
+	static const double bounds[] = { 1500 };
+	static const uint64_t counts[] = { 1, 2 };
+	struct metrics *m = metrics_new();
+	struct metric_family *c = metrics_family_of(m, &test_metrics[TM_CONNS]);
+	struct metric_family *b = metrics_family_of(m, &test_metrics[TM_BYTES]);
+	struct metric_family *h = metrics_family_of(m, &test_metrics[TM_MTU]);
+	char *out;
+
+	assert_int_equal(metric_desc_nlabels(&test_metrics[TM_CONNS]), 2);
+	assert_int_equal(metric_desc_nlabels(&test_metrics[TM_BYTES]), 0);
+	assert_int_equal(metric_put(c, 4, "inet", "established"), 0);
+	assert_int_equal(metric_put(c, 6, "inet6", "established"), 0);
+	assert_int_equal(metric_put(b, 1e6), 0);
+	assert_int_equal(metric_put_histogram(h, bounds, counts, 1, 3000, "lo"), 0);
+	/* the label values the descriptor names, no more, no fewer */
+	assert_int_equal(metric_put(c, 1, "inet"), -EINVAL);
+	assert_int_equal(metric_put(b, 1, "x"), -EINVAL);
+	assert_int_equal(metric_put(NULL, 1), -EINVAL);
+	assert_int_equal(c->n, 2);
+	assert_int_equal(b->n, 1);
+	/* same family as by name, same rendering */
+	assert_ptr_equal(metrics_family(m, "accel_t_bytes_total", METRIC_COUNTER, "x"), b);
+	assert_ptr_equal(metrics_family_of(m, &test_metrics[TM_BYTES]), b);
+	out = render_prom(m);
+	assert_non_null(strstr(out, "accel_t_connections_total{family=\"inet6\",state=\"established\"} 6\n"
+				    "# HELP accel_t_bytes_total Bytes\n# TYPE accel_t_bytes_total counter\n"
+				    "accel_t_bytes_total 1000000\n"));
+	assert_non_null(strstr(out, "accel_t_mtu_bucket{ifname=\"lo\",le=\"+Inf\"} 3\n"));
+	free(out);
+	/* readers */
+	assert_ptr_equal(metrics_get(m, &test_metrics[TM_CONNS]), c);
+	assert_true(metric_value(metrics_get(m, &test_metrics[TM_CONNS]), "inet6", "established") == 6);
+	assert_true(metric_value(metrics_get(m, &test_metrics[TM_BYTES])) == 1e6);
+	assert_null(metric_get(c, "inet", "listen"));
+	assert_null(metric_get(c, "inet"));
+	assert_true(metric_value(c, "inet", "listen") == 0);
+	assert_string_equal(metric_lvalue(metric_get(c, "inet", "established"), 1), "established");
+	assert_null(metric_lvalue(metric_get(c, "inet", "established"), 2));
+	assert_int_equal(metric_hist_count(metric_get(h, "lo")), 3);
+	metrics_free(m);
+	/* not collected: no family, every value 0 */
+	m = metrics_new();
+	assert_null(metrics_get(m, &test_metrics[TM_CONNS]));
+	assert_true(metric_value(metrics_get(m, &test_metrics[TM_BYTES])) == 0);
+	metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_find_and_text),
 		cmocka_unit_test(test_promtool_accepts_rendering),
+		cmocka_unit_test(test_by_descriptor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

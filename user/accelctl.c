@@ -116,7 +116,7 @@ static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
 
 static const int profile_opts[] = { OPT_PROFILE, 0 };
 static const int autotune_opts[] = { OPT_ONCE, OPT_INTERVAL, 0 };
-static const int doctor_opts[] = { OPT_JSON, OPT_SINCE, 0 };
+static const int doctor_opts[] = { OPT_JSON, OPT_SINCE, OPT_PROFILE_OUT, 0 };
 
 static const struct command commands[] = {
 	{ "attach", NULL, "load, attach and pin the BPF programs; apply tuning",

@@ -91,6 +91,9 @@ static const struct opt_spec specs[] = {
 	{ OPT_SINCE, "since", required_argument, "SECONDS",
 	  "take two samples SECONDS (1-3600) apart and judge the counters' growth in between",
 	  "doctor" },
+	{ OPT_PROFILE_OUT, "profile-out", required_argument, "FILE",
+	  "also write the suggested sysctl changes as an INI profile, each under its finding, "
+	  "for review and `attach --config FILE`", "doctor" },
 };
 
 /* attach's options: its feature options (attach_keys) among them. */
@@ -313,6 +316,11 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 			if (parse_u64(optarg, 1, 3600, &v))
 				return usage_error(cmd, "--interval: '%s' is not a number of seconds (1-3600)%s", optarg, "");
 			o->interval = (unsigned int)v;
+			break;
+		case OPT_PROFILE_OUT:
+			if (!*optarg)
+				return usage_error(cmd, "--profile-out: empty path%s%s", "", "");
+			o->profile_out = optarg;
 			break;
 		case OPT_SINCE:
 			if (parse_u64(optarg, 1, 3600, &v))

@@ -42,6 +42,7 @@ enum opt_id {
 	OPT_SINCE,
 	OPT_HANDOVER,
 	OPT_MAX_CONNECTIONS,
+	OPT_PROFILE_OUT,
 };
 
 struct cli_opts {
@@ -53,6 +54,7 @@ struct cli_opts {
 	bool once;			/* autotune: one step */
 	unsigned int interval;		/* autotune: seconds, 0 = the profile's */
 	unsigned int since;		/* doctor: seconds between two samples, 0 = one */
+	const char *profile_out;	/* doctor: write the suggested sysctls as a profile */
 	int nargs;			/* positional arguments after the command */
 	char **args;
 };

@@ -1692,6 +1692,18 @@ int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 	else
 		print_human(r, ctx->netns, stdout);
 	rc = fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+	if (rc == EXIT_OK && o->profile_out) {
+		int n = 0, err = doctor_profile_write(r, ctx->netns, o->profile_out, &n);
+
+		if (err) {
+			pr_err("doctor: cannot write %s: %s\n", o->profile_out, strerror(-err));
+			rc = EXIT_FAIL;
+		} else {
+			fprintf(stderr, "accelctl doctor: %s: %d sysctl setting%s (review it, then "
+				"`attach --features tune --config %s --dry-run`)\n", o->profile_out, n,
+				n == 1 ? "" : "s", o->profile_out);
+		}
+	}
 	/* a run that could check nothing at all did not run */
 	if (rc == EXIT_OK && !doctor_report_checked(r)) {
 		fprintf(stderr, "accelctl doctor: none of the sources could be read; nothing was checked\n");

@@ -202,6 +202,10 @@ void doctor_judge(const struct doctor_sample *first, const struct doctor_sample 
 /* How many checks could be made (0: every source failed). */
 int doctor_report_checked(const struct doctor_report *r);
 
+/* --profile-out: the report's sysctl fixes as an INI profile at path
+ * (atomically); *nsettings: how many it sets.  0 or -errno. */
+int doctor_profile_write(const struct doctor_report *r, const char *ns, const char *path, int *nsettings);
+
 int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o);
 
 #endif

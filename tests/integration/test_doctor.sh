@@ -354,6 +354,35 @@ EOF
 	pass
 }
 
+# --profile-out: the timewait-overflow fix as a raise-only setting under
+# its finding; the file passes `profile check`, a --dry-run changes
+# nothing, attach applies it and detach restores the namespace's value.
+test_doctor_profile_out_attaches_and_detaches() {
+	local ns out
+	ns=$(netns_new)
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_max_tw_buckets=5
+	ip netns exec "$ns" "$TOOLS/tcp_churn" -n 20 >/dev/null
+	wait_until 5 bash -c "[ \$(ip netns exec $ns nstat -asz TcpExtTCPTimeWaitOverflow | awk '{print \$2}') -ge 1 ]" ||
+		fail "no TIME_WAIT overflow"
+	out=$($A --netns "$ns" doctor --profile-out "$TMP/doctor.ini" 2>&1 >/dev/null) || fail "doctor --profile-out: $out"
+	grep -q "doctor.ini: 1 sysctl setting " <<<"$out" || fail "doctor did not say what it wrote: $out"
+	grep -B5 '^net.ipv4.tcp_max_tw_buckets = >=65536$' "$TMP/doctor.ini" | grep -q '^; timewait-overflow (warning): namespace$' ||
+		fail "profile: $(cat "$TMP/doctor.ini")"
+	grep -q '^;   now:      net.ipv4.tcp_max_tw_buckets = 5$' "$TMP/doctor.ini" || fail "profile: $(cat "$TMP/doctor.ini")"
+	$A profile check "$TMP/doctor.ini" >/dev/null 2>&1 || fail "profile check: $($A profile check "$TMP/doctor.ini" 2>&1)"
+	out=$($A --netns "$ns" attach --features tune --config "$TMP/doctor.ini" --dry-run 2>&1) || fail "dry-run: $out"
+	grep -q 'net.ipv4.tcp_max_tw_buckets.*5.*65536' <<<"$out" || fail "dry-run does not show the change: $out"
+	assert_eq "$(ip netns exec "$ns" sysctl -n net.ipv4.tcp_max_tw_buckets)" 5 "after --dry-run"
+	out=$($A --netns "$ns" attach --features tune --config "$TMP/doctor.ini" 2>&1) || fail "attach: $out"
+	assert_eq "$(ip netns exec "$ns" sysctl -n net.ipv4.tcp_max_tw_buckets)" 65536 "after attach"
+	out=$($A --netns "$ns" detach 2>&1) || fail "detach: $out"
+	assert_eq "$(ip netns exec "$ns" sysctl -n net.ipv4.tcp_max_tw_buckets)" 5 "after detach"
+	# an unwritable place: exit 1, nothing written
+	out=$($A --netns "$ns" doctor --profile-out /proc/accelctl-no/x.ini 2>&1 >/dev/null) && fail "wrote to /proc: $out"
+	grep -q "cannot write /proc/accelctl-no/x.ini" <<<"$out" || fail "no reason given: $out"
+	pass
+}
+
 test_doctor_quiet_namespace_has_no_findings() {
 	local ns out
 	ns=$(netns_new)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "doctor.h"
@@ -615,6 +616,75 @@ static void test_fd_limit(void **state)
 	sample_put(b);
 }
 
+static char *slurp_file(const char *path)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void test_profile_out(void **state)
+{
+	struct doctor_report *r = calloc(1, sizeof(*r));
+	char path[] = "/tmp/accel-doctor-profile-XXXXXX";
+	int fd = mkstemp(path), n = -1;
+	struct doctor_finding *f;
+	const char *text;
+
+	assert_true(fd >= 0 && r);
+	close(fd);
+	f = &r->f[r->n++];
+	f->id = "syn-queue-overflow";
+	f->severity = SEV_WARNING;
+	snprintf(f->subject, sizeof(f->subject), "listener 127.0.0.1:80");
+	snprintf(f->evidence, sizeof(f->evidence), "TcpExtTCPReqQFullDrop +9");
+	f->nfix = 3;
+	snprintf(f->fix[0].key, sizeof(f->fix[0].key), "net.ipv4.tcp_max_syn_backlog");
+	snprintf(f->fix[0].value, sizeof(f->fix[0].value), "1024");
+	snprintf(f->fix[0].current, sizeof(f->fix[0].current), "128");
+	snprintf(f->fix[0].text, sizeof(f->fix[0].text), "room for the burst");
+	snprintf(f->fix[1].key, sizeof(f->fix[1].key), "net.ipv4.tcp_syncookies");
+	snprintf(f->fix[1].value, sizeof(f->fix[1].value), "1");
+	snprintf(f->fix[2].text, sizeof(f->fix[2].text), "application: a larger backlog");
+	f = &r->f[r->n++];
+	f->id = "syncookies-sent";
+	f->severity = SEV_INFO;
+	snprintf(f->subject, sizeof(f->subject), "namespace");
+	f->nfix = 2;
+	snprintf(f->fix[0].key, sizeof(f->fix[0].key), "net.ipv4.tcp_syncookies");
+	snprintf(f->fix[0].value, sizeof(f->fix[0].value), "1");
+	snprintf(f->fix[1].key, sizeof(f->fix[1].key), "net.ipv4.accel_no_such_key");
+	snprintf(f->fix[1].value, sizeof(f->fix[1].value), "7");
+	assert_int_equal(doctor_profile_write(r, "web", path, &n), 0);
+	assert_int_equal(n, 2);
+	text = slurp_file(path);
+	assert_non_null(strstr(text, "[profile]\nname = doctor\n\n[sysctl]\n"));
+	assert_non_null(strstr(text, "accelctl --netns web attach --features tune --config"));
+	assert_non_null(strstr(text, "; syn-queue-overflow (warning): listener 127.0.0.1:80\n"
+				     ";   evidence: TcpExtTCPReqQFullDrop +9\n"
+				     ";   why:      room for the burst\n"
+				     ";   now:      net.ipv4.tcp_max_syn_backlog = 128\n"
+				     "net.ipv4.tcp_max_syn_backlog = >=1024\n"));
+	assert_non_null(strstr(text, "\nnet.ipv4.tcp_syncookies = 1\n"));	/* not raise-only */
+	assert_non_null(strstr(text, "(set above, for an earlier finding)"));	/* once */
+	assert_null(strstr(strstr(text, "set above"), "\nnet.ipv4.tcp_syncookies ="));
+	assert_non_null(strstr(text, "; net.ipv4.accel_no_such_key = 7\n"));	/* not here: commented */
+	assert_null(strstr(text, "application: a larger backlog"));		/* text-only fixes stay out */
+	r->n = 0;
+	assert_int_equal(doctor_profile_write(r, NULL, path, &n), 0);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(slurp_file(path), "; no finding suggests a sysctl change\n"));
+	assert_int_equal(doctor_profile_write(r, NULL, "/proc/accel-no-dir/x.ini", &n) < 0, 1);
+	unlink(path);
+	free(r);
+}
+
 static void test_unreadable_source(void **state)
 {
 	static const char ns[] =
@@ -662,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_resets_by_reason),
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_fd_limit),
+		cmocka_unit_test(test_profile_out),
 		cmocka_unit_test(test_unreadable_source),
 	};
 

@@ -106,7 +106,7 @@ static const struct metric_desc bypass_metrics[BM_COUNT] = {
 	[BM_FALLBACK] = { "accel_bypass_fallback_total", METRIC_COUNTER, "",
 		"Directions (policy: sockets) left on or moved back to the TCP/IP stack, by reason",
 		{ "reason" } },
-	[BM_SOCKETS_ADDED] = { "accel_bypass_sockets_total", METRIC_COUNTER, "",
+	[BM_SOCKETS_ADDED] = { "accel_bypass_inserted_total", METRIC_COUNTER, "",
 		"Sockets sockops put into the sockhash" },
 	[BM_EVICTED] = { "accel_bypass_evicted_total", METRIC_COUNTER, "",
 		"Sockets taken out of the sockhash again once nothing could be lost (own direction on the stack, psock drained)" },

@@ -1074,7 +1074,7 @@ static const struct metric_desc netacct_metrics[NM_COUNT] = {
 	[NM_PMTU_MESSAGES] = { "accel_netacct_pmtu_messages_total", METRIC_COUNTER, "",
 		"ICMP fragmentation-needed (type 3 code 4) and ICMPv6 Packet Too Big (type 2) messages",
 		NETACCT_LABELS },
-	[NM_PMTU_ADVERTISED_MTU] = { "accel_netacct_pmtu_advertised_mtu", METRIC_HISTOGRAM, "bytes",
+	[NM_PMTU_ADVERTISED_MTU] = { "accel_netacct_pmtu_advertised_mtu_bytes", METRIC_HISTOGRAM, "bytes",
 		"MTU advertised by ICMP frag-needed / ICMPv6 Packet Too Big messages, in bytes", NETACCT_LABELS },
 	[NM_MALFORMED] = { "accel_netacct_malformed_total", METRIC_COUNTER, "",
 		"Packets the parser could not trust (truncated or inconsistent headers, too many VLAN tags or extension headers)",

@@ -706,7 +706,7 @@ test_bypass_peer_outside_cgroup_stays_off_the_sockhash() {
 	bp_setup
 	cg2=$(cgroup_new outside)
 	write_ep
-	s0=$(metric accel_bypass_sockets_total)
+	s0=$(metric accel_bypass_inserted_total)
 	m0=$(metric accel_bypass_fallback_total reason peer_missing)
 	in_ns_bg python3 "$TMP/ep.py" server 47900 0 >"$TMP/srv" 2>&1; srv=$!
 	defer "kill $srv"
@@ -717,7 +717,7 @@ test_bypass_peer_outside_cgroup_stays_off_the_sockhash() {
 	sent=$(awk '$1 == "sent" { print $2 }' <<<"$out")
 	got=$(awk '$1 == "got" { print $2, $3 }' "$TMP/srv")
 	assert_eq "$got" "1048576 $sent" "bytes and SHA-256, client outside"
-	assert_eq "$(metric accel_bypass_sockets_total)" "$s0" "sockets inserted (server inside, client outside)"
+	assert_eq "$(metric accel_bypass_inserted_total)" "$s0" "sockets inserted (server inside, client outside)"
 	assert_eq "$(($(metric accel_bypass_fallback_total reason peer_missing) - m0))" 1 "peer_missing at accept"
 
 	e0=$(metric accel_bypass_evicted_total)
@@ -728,7 +728,7 @@ test_bypass_peer_outside_cgroup_stays_off_the_sockhash() {
 	in_ns_bg python3 "$TMP/ep.py" client 47901 0 "$TMP/gate" >"$TMP/cli" 2>&1
 	defer "kill $!"
 	wait_until 10 test -e "$TMP/gate.half" || fail "client got nothing: $(cat "$TMP/cli")"
-	assert_eq "$(($(metric accel_bypass_sockets_total) - s0))" 1 "client inserted at connect"
+	assert_eq "$(($(metric accel_bypass_inserted_total) - s0))" 1 "client inserted at connect"
 	wait_until 10 metric_is accel_bypass_sockets 0 ||
 		fail "client still in the sockhash although its peer is not ours"
 	assert_eq "$(($(metric accel_bypass_evicted_total) - e0))" 1 "client evicted"
@@ -856,7 +856,7 @@ test_bypass_selftest_and_blocking_policy() {
 		# an --event-ports server, so neither end enters the sockhash
 		out=$(in_ns "$STREAM" -B -p 48950 -n 20 -P 2 -S 200000) || fail "blocking: $out"
 		assert_eq "$(metric accel_bypass_bytes_total)" 0 "bytes redirected for blocking sockets"
-		assert_eq "$(metric accel_bypass_sockets_total)" 0 "blocking sockets inserted"
+		assert_eq "$(metric accel_bypass_inserted_total)" 0 "blocking sockets inserted"
 		[ "$(metric accel_bypass_fallback_total reason kernel_unsafe)" -ge 40 ] || fail "kernel_unsafe not counted"
 		# a blocking client of an --event-ports server: the client stays
 		# out; the (nonblocking, event-driven) server side never gets fed
@@ -889,12 +889,12 @@ test_bypass_blocking_event_port_learned() {
 	$A status >"$TMP/status" || fail "status"
 	grep -q -- '--event-ports 47970 has a blocking server' "$TMP/status" || fail "status: $(cat "$TMP/status")"
 	b0=$(metric accel_bypass_bytes_total)
-	s0=$(metric accel_bypass_sockets_total)
+	s0=$(metric accel_bypass_inserted_total)
 	u0=$(metric accel_bypass_fallback_total reason kernel_unsafe)
 	out=$(in_ns "$CONFORM" -p 47970 "$sc") || fail "$out"
 	grep -q '2000 rounds.*error none' <<<"$out" || fail "second connection: $out"
 	assert_eq "$(metric accel_bypass_bytes_total)" "$b0" "bytes redirected to a marked port"
-	assert_eq "$(metric accel_bypass_sockets_total)" $((s0 + 1)) "sockets inserted (the client only)"
+	assert_eq "$(metric accel_bypass_inserted_total)" $((s0 + 1)) "sockets inserted (the client only)"
 	[ "$(metric accel_bypass_fallback_total reason kernel_unsafe)" -gt "$u0" ] || fail "kernel_unsafe not counted"
 	# re-declaring the list clears the mark
 	$A bypass policy --event-ports "$EVENT_PORTS" >/dev/null || fail "bypass policy"
@@ -938,7 +938,7 @@ test_bypass_handover_keeps_connections_accelerated() {
 	defer "kill $cli"
 	wait_until 10 test -s "$TMP/ready" || fail "pool did not connect: $(cat "$TMP/cli")"
 	wait_until 10 metric_is accel_bypass_sockets 40 || fail "pool not accelerated: $(metric accel_bypass_sockets)"
-	s0=$(metric accel_bypass_sockets_total)
+	s0=$(metric accel_bypass_inserted_total)
 	out=$($A detach --handover 30 2>&1) || fail "detach --handover: $out"
 	grep -q 'handed over: 20 connections stay accelerated' <<<"$out" || fail "detach --handover: $out"
 	[ -d "$PIN/bypass-handover" ] || fail "no handover: $(ls "$PIN")"
@@ -948,7 +948,7 @@ test_bypass_handover_keeps_connections_accelerated() {
 	grep -q 'adopted the handed-over bypass: 20 connections' <<<"$out" || fail "attach did not adopt: $out"
 	[ ! -e "$PIN/bypass-handover" ] || fail "handover left: $(ls "$PIN")"
 	assert_eq "$(metric accel_bypass_sockets)" 40 "sockets in the sockhash after adoption"
-	assert_eq "$(metric accel_bypass_sockets_total)" "$s0" "sockets inserted again"
+	assert_eq "$(metric accel_bypass_inserted_total)" "$s0" "sockets inserted again"
 	b0=$(metric accel_bypass_bytes_total)
 	wait_until 10 metric_gt accel_bypass_bytes_total $((b0 + 100000)) || fail "the pool is not bypassed after adoption"
 	# new connections are accelerated by the new programs

@@ -49,10 +49,10 @@ config_flags_set() { config_flags set "$1"; }
 # prove nothing.
 bypass_run() {
 	local sc=$1 s0 m0
-	s0=$(metric accel_bypass_sockets_total)
+	s0=$(metric accel_bypass_inserted_total)
 	m0=$(metric accel_bypass_messages_total)
 	in_ns "$CONFORM" -p $EVENT_PORT "$sc" >"$TMP/bypass.$sc" || fail "$sc: $(cat "$TMP/bypass.$sc")"
-	[ "$(metric accel_bypass_sockets_total)" -gt "$s0" ] || fail "$sc: no socket entered the sockhash"
+	[ "$(metric accel_bypass_inserted_total)" -gt "$s0" ] || fail "$sc: no socket entered the sockhash"
 	[ "$(metric accel_bypass_messages_total)" -gt "$m0" ] || fail "$sc: nothing was redirected"
 	cat "$TMP/bypass.$sc"
 }

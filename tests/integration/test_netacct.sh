@@ -204,10 +204,10 @@ test_pmtu_messages_equal_router_counters() {
 	assert_eq "$(m "$B" accel_netacct_pmtu_messages_total ifname="${s}r1" direction=egress family=inet6)" "$d6" \
 		"router egress PTB vs Icmp6OutPktTooBigs"
 	# advertised MTU: every message said 1280 (bucket le=1280, sum = 1280 n)
-	out=$(m "$A" accel_netacct_pmtu_advertised_mtu ifname="${s}h1" direction=ingress family=inet)
+	out=$(m "$A" accel_netacct_pmtu_advertised_mtu_bytes ifname="${s}h1" direction=ingress family=inet)
 	assert_eq "$out" "$d4 $((1280 * d4)) 1280=$d4 1400=0 1450=0 1480=0 1492=0 1500=0 9000=0 +Inf=0" \
 		"IPv4 advertised-MTU histogram (count sum buckets)"
-	out=$(m "$A" accel_netacct_pmtu_advertised_mtu ifname="${s}h1" direction=ingress family=inet6)
+	out=$(m "$A" accel_netacct_pmtu_advertised_mtu_bytes ifname="${s}h1" direction=ingress family=inet6)
 	assert_eq "$out" "$d6 $((1280 * d6)) 1280=$d6 1400=0 1450=0 1480=0 1492=0 1500=0 9000=0 +Inf=0" \
 		"IPv6 advertised-MTU histogram (count sum buckets)"
 	# on h1's egress the 1400-byte DF packets fit its 1500 MTU

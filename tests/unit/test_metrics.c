@@ -113,22 +113,22 @@ static void test_histogram_cumulative(void **state)
 	const struct metric_sample *s;
 	char *out;
 
-	f = metrics_family(m, "accel_netacct_pmtu_advertised_mtu", METRIC_HISTOGRAM,
+	f = metrics_family(m, "accel_netacct_pmtu_advertised_mtu_bytes", METRIC_HISTOGRAM,
 			   "MTU advertised by PMTU messages");
 	assert_int_equal(metric_add_histogram(f, bounds, counts, 4, 20000.5,
 					      "ifname", "veth0", "family", "inet6", NULL), 0);
 	out = render_prom(m);
 	assert_string_equal(out,
-		"# HELP accel_netacct_pmtu_advertised_mtu MTU advertised by PMTU messages\n"
-		"# TYPE accel_netacct_pmtu_advertised_mtu histogram\n"
-		"accel_netacct_pmtu_advertised_mtu_bucket{ifname=\"veth0\",family=\"inet6\",le=\"1280\"} 2\n"
-		"accel_netacct_pmtu_advertised_mtu_bucket{ifname=\"veth0\",family=\"inet6\",le=\"1400\"} 2\n"
-		"accel_netacct_pmtu_advertised_mtu_bucket{ifname=\"veth0\",family=\"inet6\",le=\"1500\"} 7\n"
-		"accel_netacct_pmtu_advertised_mtu_bucket{ifname=\"veth0\",family=\"inet6\",le=\"9000\"} 8\n"
-		"accel_netacct_pmtu_advertised_mtu_bucket{ifname=\"veth0\",family=\"inet6\",le=\"+Inf\"} 11\n"
-		"accel_netacct_pmtu_advertised_mtu_sum{ifname=\"veth0\",family=\"inet6\"} 20000.5\n"
-		"accel_netacct_pmtu_advertised_mtu_count{ifname=\"veth0\",family=\"inet6\"} 11\n");
-	s = metrics_find(m, "accel_netacct_pmtu_advertised_mtu", "family", "inet6", "ifname", "veth0", NULL);
+		"# HELP accel_netacct_pmtu_advertised_mtu_bytes MTU advertised by PMTU messages\n"
+		"# TYPE accel_netacct_pmtu_advertised_mtu_bytes histogram\n"
+		"accel_netacct_pmtu_advertised_mtu_bytes_bucket{ifname=\"veth0\",family=\"inet6\",le=\"1280\"} 2\n"
+		"accel_netacct_pmtu_advertised_mtu_bytes_bucket{ifname=\"veth0\",family=\"inet6\",le=\"1400\"} 2\n"
+		"accel_netacct_pmtu_advertised_mtu_bytes_bucket{ifname=\"veth0\",family=\"inet6\",le=\"1500\"} 7\n"
+		"accel_netacct_pmtu_advertised_mtu_bytes_bucket{ifname=\"veth0\",family=\"inet6\",le=\"9000\"} 8\n"
+		"accel_netacct_pmtu_advertised_mtu_bytes_bucket{ifname=\"veth0\",family=\"inet6\",le=\"+Inf\"} 11\n"
+		"accel_netacct_pmtu_advertised_mtu_bytes_sum{ifname=\"veth0\",family=\"inet6\"} 20000.5\n"
+		"accel_netacct_pmtu_advertised_mtu_bytes_count{ifname=\"veth0\",family=\"inet6\"} 11\n");
+	s = metrics_find(m, "accel_netacct_pmtu_advertised_mtu_bytes", "family", "inet6", "ifname", "veth0", NULL);
 	assert_non_null(s);
 	assert_int_equal(metric_hist_count(s), 11);
 	free(out);
@@ -307,7 +307,7 @@ static void test_promtool_accepts_rendering(void **state)
 			   "Drops for a full \"accept\" queue\nper listener; C:\\x");
 	metric_add(f, 3, "listener", "[::1]:6379", METRIC_END);
 	metric_add(f, 1e15, "listener", "weird \"\\\n name", METRIC_END);
-	f = metrics_family(m, "accel_netacct_pmtu_advertised_mtu", METRIC_HISTOGRAM,
+	f = metrics_family(m, "accel_netacct_pmtu_advertised_mtu_bytes", METRIC_HISTOGRAM,
 			   "MTU advertised by ICMP frag-needed and ICMPv6 Packet Too Big");
 	metric_add_histogram(f, bounds, counts, 7, 1500.0 * 15, "ifname", "veth0", "family", "inet",
 			     METRIC_END);

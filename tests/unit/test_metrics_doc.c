@@ -175,6 +175,47 @@ static void test_tables_valid(void **state)
 	}
 }
 
+/* OpenMetrics: a counter's family is its name without _total, and a
+ * histogram's samples add _bucket, _count and _sum, so no other family may
+ * be named like those; a metric with a unit ends in it. */
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static void test_openmetrics_names(void **state)
+{
+	static const char *const derived[] = { "_total", "_bucket", "_count", "_sum", "_created" };
+	const struct metric_desc *d[MAX_DESCS];
+	const char *owner[MAX_DESCS];
+	int n = all_descs(d, owner);
+
+	for (int i = 0; i < n; i++) {
+		const char *name = d[i]->name;
+		char base[128], unit[64];
+
+		/* a counter's unit comes before _total */
+		snprintf(base, sizeof(base), "%.*s", (int)strlen(name) -
+			 (d[i]->type == METRIC_COUNTER && ends_with(name, "_total") ? 6 : 0), name);
+		snprintf(unit, sizeof(unit), "_%s", d[i]->unit);
+		if (d[i]->unit[0] && strcmp(d[i]->unit, "ratio") && !ends_with(base, unit))
+			fail_msg("%s (%s): its unit is %s, so its name ends in %s", name, owner[i],
+				 d[i]->unit, unit);
+		for (int j = 0; j < n; j++) {
+			size_t m = strlen(d[j]->name);
+
+			if (j == i || strncmp(name, d[j]->name, m))
+				continue;
+			for (size_t k = 0; k < sizeof(derived) / sizeof(derived[0]); k++)
+				if (!strcmp(name + m, derived[k]))
+					fail_msg("%s (%s) clashes with %s%s of %s under OpenMetrics", name,
+						 owner[i], d[j]->name, derived[k], owner[j]);
+		}
+	}
+}
+
 static void test_every_metric_documented(void **state)
 {
 	static struct doc_row rows[256];
@@ -235,6 +276,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tables_valid),
+		cmocka_unit_test(test_openmetrics_names),
 		cmocka_unit_test(test_every_metric_documented),
 		cmocka_unit_test(test_every_documented_metric_exists),
 	};

@@ -549,6 +549,38 @@ accel_netacct_pmtu_advertised_mtu_bytes accel_tcp_timewait_sockets accel_tcp_tim
 accel_tcp_accept_queue_length accel_tcp_accept_queue_overflows_total accel_tcp_syn_queue_overflows_total
 accel_tcp_synack_retransmits_total accel_tune_applied accel_build_info"
 
+# AccelctlFeatureDetached, per feature: bypass attached for 30 min, then
+# detached, fires after its 10 min; netacct never attached never fires.
+test_export_feature_detached_alert_per_feature() {
+	cp "$top/docs/deploy/accelctl-rules.yml" "$TMP/rules.yml"
+	cat >"$TMP/rules-test.yml" <<-'YML'
+	rule_files: [rules.yml]
+	evaluation_interval: 1m
+	tests:
+	  - interval: 1m
+	    input_series:
+	      - series: 'accel_feature_attached{instance="h1", job="accelctl", feature="bypass"}'
+	        values: '1x30 0x30'
+	      - series: 'accel_feature_attached{instance="h1", job="accelctl", feature="netacct"}'
+	        values: '0x60'
+	      - series: 'up{instance="h1", job="accelctl"}'
+	        values: '1x60'
+	    alert_rule_test:
+	      - eval_time: 35m
+	        alertname: AccelctlFeatureDetached
+	        exp_alerts: []
+	      - eval_time: 45m
+	        alertname: AccelctlFeatureDetached
+	        exp_alerts:
+	          - exp_labels: {severity: warning, instance: h1, job: accelctl, feature: bypass}
+	            exp_annotations:
+	              summary: "accelctl bypass is no longer attached on h1"
+	              description: "accel_feature_attached{feature=\"bypass\"} went from 1 to 0: run `accelctl status`; `systemctl start accelctl` attaches."
+	YML
+	out=$(cd "$TMP" && promtool test rules rules-test.yml 2>&1) || fail "promtool test rules: $out"
+	pass
+}
+
 test_export_deploy_files() {
 	local d="$top/docs/deploy" out m
 	out=$(cd "$d" && promtool check config prometheus-scrape.yml 2>&1) || fail "promtool check config: $out"

@@ -99,11 +99,11 @@ static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
 
 static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o);
 
-static const int detach_opts[] = { OPT_FORCE, OPT_TIMEOUT, OPT_KEEP_TUNING, OPT_HANDOVER, 0 };
-static const int json_opts[] = { OPT_JSON, 0 };
-static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
-static const int serve_opts[] = { OPT_LISTEN, 0 };
-static const int bypass_opts[] = { OPT_PORTS, OPT_EXCLUDE_PORTS, OPT_EVENT_PORTS, OPT_JSON, 0 };
+static const char detach_opts[] = "force timeout keep-tuning handover";
+static const char json_opts[] = "json";
+static const char stats_opts[] = "json prometheus watch";
+static const char serve_opts[] = "listen";
+static const char bypass_opts[] = "ports exclude-ports event-ports json";
 
 static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
 {
@@ -114,9 +114,9 @@ static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
 	return exit_code(bypass_command(ctx, o->args[0], o->nargs == 2 ? o->args[1] : NULL));
 }
 
-static const int profile_opts[] = { OPT_PROFILE, 0 };
-static const int autotune_opts[] = { OPT_ONCE, OPT_INTERVAL, 0 };
-static const int doctor_opts[] = { OPT_JSON, OPT_SINCE, 0 };
+static const char profile_opts[] = "profile";
+static const char autotune_opts[] = "once interval";
+static const char doctor_opts[] = "json since";
 
 static const struct command commands[] = {
 	{ "attach", NULL, "load, attach and pin the BPF programs; apply tuning",
@@ -124,7 +124,7 @@ static const struct command commands[] = {
 	  "exit; they stay attached until `accelctl detach`.  All or nothing: if any\n"
 	  "feature fails, what was attached is undone.  Attaching again while attached\n"
 	  "says so and changes nothing.",
-	  cli_attach_opts, cmd_attach },
+	  "features", cmd_attach, .feature_opts = true },
 	{ "detach", NULL, "detach everything attach did and restore tuned settings",
 	  "Detach and unpin every program and map under the pin root, restore what\n"
 	  "tuning changed, and remove the pin root and instance record.  Bypassed\n"

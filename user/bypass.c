@@ -42,6 +42,7 @@
 #include "bypass.skel.h"
 #include "bypass_drain.skel.h"
 #include "log.h"
+#include "opts.h"
 #include "pin.h"
 #include "sysenv.h"
 
@@ -1942,6 +1943,13 @@ static int learn_forget(struct accel_ctx *ctx, const char *arg)
 	return 0;
 }
 
+/* The three port lists (`bypass policy` replaces those given). */
+static bool port_lists_given(const struct attach_opts *a)
+{
+	return accel_opt_given(a, "ports") || accel_opt_given(a, "exclude-ports") ||
+	       accel_opt_given(a, "event-ports");
+}
+
 int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 {
 	struct accel_bypass_config cfg;
@@ -1949,7 +1957,7 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 	int err, fd = -1, pfd = -1;
 
 	if (!strcmp(verb, "selftest")) {
-		if (ctx->attach.set & AK_LISTS) {
+		if (port_lists_given(&ctx->attach)) {
 			pr_err("bypass selftest: port lists go with `accelctl bypass policy`\n");
 			return -ACCEL_ECONFIG;
 		}
@@ -1959,7 +1967,7 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 		pr_err("bypass %s: --json goes with `accelctl bypass selftest`\n", verb);
 		return -ACCEL_ECONFIG;
 	}
-	if ((ctx->attach.set & AK_LISTS) && strcmp(verb, "policy")) {
+	if (port_lists_given(&ctx->attach) && strcmp(verb, "policy")) {
 		pr_err("bypass %s: port lists go with `accelctl bypass policy`\n", verb);
 		return -ACCEL_ECONFIG;
 	}
@@ -2006,16 +2014,16 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 		err = pfd;
 		goto cleanup;
 	}
-	if (ctx->attach.set & (1u << AK_PORTS)) {
+	if (accel_opt_given(&ctx->attach, "ports")) {
 		err = ports_write(pfd, ACCEL_BYPASS_PORTS_INCLUDE, &ctx->attach.ports);
 		if (ctx->attach.ports.n)
 			cfg.flags |= ACCEL_BYPASS_F_PORTS_ONLY;
 		else
 			cfg.flags &= ~ACCEL_BYPASS_F_PORTS_ONLY;
 	}
-	if (!err && (ctx->attach.set & (1u << AK_EXCLUDE_PORTS)))
+	if (!err && accel_opt_given(&ctx->attach, "exclude-ports"))
 		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EXCLUDE, &ctx->attach.exclude_ports);
-	if (!err && (ctx->attach.set & (1u << AK_EVENT_PORTS))) {
+	if (!err && accel_opt_given(&ctx->attach, "event-ports")) {
 		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EVENT, &ctx->attach.event_ports);
 		if (!err)
 			err = blocking_ports_clear(dir);
@@ -2041,9 +2049,37 @@ cleanup:
 	return err;
 }
 
+/* attach --NAME and [bypass] NAME = (opts.h) */
+static const struct accel_opt bypass_opts[] = {
+	{ "cgroup", AOT_PATH, "PATH", "bypass: cgroup2 whose sockets are accelerated (default: the cgroup2 root)",
+	  .defval = "the cgroup2 root", AO_FIELD(cgroup), .section = "bypass" },
+	{ "ports", AOT_PORTS, "LIST",
+	  "bypass: accelerate only connections with either end on these ports, e.g. 6379,8080-8090",
+	  AO_FIELD(ports), .section = "bypass" },
+	{ "exclude-ports", AOT_PORTS, "LIST", "bypass: never accelerate connections with either end on these ports",
+	  AO_FIELD(exclude_ports), .section = "bypass" },
+	{ "event-ports", AOT_PORTS, "LIST",
+	  "bypass: listening ports of event-driven servers (nonblocking sockets); on kernels whose sockmap differs from TCP (bypass selftest) only these are accelerated",
+	  AO_FIELD(event_ports), .section = "bypass" },
+	{ "learn", AOT_BOOL, "on|off",
+	  "bypass: learn which listening ports serve nonblocking recvmsg readers and accelerate those "
+	  "(default on where the bypass selftest finds differences from TCP)",
+	  .defval = "on", AO_FIELD(learn), .section = "bypass" },
+	{ "learn-conns", AOT_NUMBER, "N",
+	  "bypass: consistent connections (1-10000, default " ACCEL_STR(ACCEL_BYPASS_LEARN_CONNS) ") before a port is accelerated",
+	  .defval = ACCEL_STR(ACCEL_BYPASS_LEARN_CONNS), .lo = 1, .hi = 10000, .unit = "connections",
+	  AO_FIELD(learn_conns), .section = "bypass" },
+	{ "learn-window", AOT_NUMBER, "SECONDS",
+	  "bypass: the --learn-conns must fall within SECONDS (1-86400, default " ACCEL_STR(ACCEL_BYPASS_LEARN_WINDOW_S) ")",
+	  .defval = ACCEL_STR(ACCEL_BYPASS_LEARN_WINDOW_S), .lo = 1, .hi = 86400, .unit = "seconds",
+	  AO_FIELD(learn_window_s), .section = "bypass" },
+	{ 0 }
+};
+
 const struct accel_feature feature_bypass = {
 	.name = "bypass",
 	.summary = "local IO bypass (sockops + sockhash + sk_msg)",
+	.opts = bypass_opts,
 	.probe = bypass_probe,
 	.attach = bypass_attach,
 	.detach = bypass_detach,

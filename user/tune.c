@@ -38,6 +38,7 @@
 
 #include "accel.h"
 #include "log.h"
+#include "opts.h"
 #include "sysenv.h"
 #include "tune.h"
 
@@ -1259,9 +1260,22 @@ static void tune_show(struct accel_ctx *ctx, const struct metrics *m, FILE *out)
 		fprintf(out, "  %-44s %s\n", metric_label(&f->s[i], "key"), f->s[i].value ? "yes" : "no (changed)");
 }
 
+/* attach --NAME; command line only: they choose the profile, or none. */
+static const struct accel_opt tune_opts[] = {
+	{ "config", AOT_STRING, "FILE", "tune: INI profile to apply", AO_FIELD(config) },
+	{ "profile", AOT_STRING, "NAME", "tune: built-in profile to apply (default: loopback)",
+	  .defval = "loopback", AO_FIELD(profile) },
+	{ "no-tune", AOT_FLAG, NULL, "do not apply any tuning profile", AO_FIELD(no_tune) },
+	{ "dry-run", AOT_FLAG, NULL, "tune: print key, current and new value; change nothing", AO_FIELD(dry_run) },
+	{ "auto", AOT_FLAG, NULL, "tune: adjust limits from observed counters, within the profile's bounds",
+	  AO_FIELD(auto_tune) },
+	{ 0 }
+};
+
 const struct accel_feature feature_tune = {
 	.name = "tune",
 	.summary = "sysctl and NIC tuning profiles, journaled and restored exactly",
+	.opts = tune_opts,
 	.probe = tune_probe,
 	.attach = tune_attach,
 	.detach = tune_detach,

@@ -123,6 +123,11 @@ $(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libaccel.a $(USER_HDRS) Makefile | $(
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Wno-unused-parameter -o $@ $< $(OUT)/libaccel.a -lcmocka $(LIBS)
 
+# test_opts reads the man page and the completion and runs accelctl --help.
+$(OUT)/tests/unit/test_opts: $(OUT)/accelctl
+$(OUT)/tests/unit/test_opts: USER_CFLAGS += -DACCEL_SRCDIR='"$(CURDIR)"' \
+	-DACCELCTL_BIN='"$(abspath $(OUT))/accelctl"'
+
 $(OUT)/tests/bpf/%: tests/bpf/%.c $(OUT)/libaccel.a $(SKELS) $(USER_HDRS) Makefile | $(OUT)/tests/bpf
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/bpf -o $@ $< $(OUT)/libaccel.a $(LIBS)

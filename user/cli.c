@@ -81,7 +81,7 @@ static int set_timeout(const struct accel_opt *opt, void *base, const char *valu
 }
 
 /* The generic options; the features' are in their own tables. */
-static const struct accel_opt generic_opts[] = {
+const struct accel_opt cli_generic_opts[] = {
 	{ "verbose", AOT_FLAG, NULL, "more detail; repeat (-vv) for libbpf's own messages",
 	  CLI(verbose), .set = set_verbose, .shortopt = 'v' },
 	{ "help", AOT_FLAG, NULL, "show this help", CLI(help), .shortopt = 'h' },
@@ -133,11 +133,11 @@ static const struct accel_opt generic_opts[] = {
 static const char global_opts[] = "verbose help pin-root state-dir netns";
 
 /* Upper bound on the options one command takes. */
-#define CLI_MAX_OPTS (ARRAY_SIZE(generic_opts) + ACCEL_OPT_MAX)
+#define CLI_MAX_OPTS (ARRAY_SIZE(cli_generic_opts) + ACCEL_OPT_MAX)
 
 const struct accel_opt *cli_opt_by_name(const char *name)
 {
-	for (const struct accel_opt *o = generic_opts; o->name; o++)
+	for (const struct accel_opt *o = cli_generic_opts; o->name; o++)
 		if (!strcmp(o->name, name))
 			return o;
 	return accel_opt_find(NULL, name);
@@ -274,7 +274,7 @@ static int unknown_option(const struct command *cmd, const char *a)
 {
 	size_t l = strcspn(a + 2, "=");
 
-	for (const struct accel_opt *o = generic_opts; !strncmp(a, "--", 2) && o->name; o++)
+	for (const struct accel_opt *o = cli_generic_opts; !strncmp(a, "--", 2) && o->name; o++)
 		if (o->only && strlen(o->name) == l && !strncmp(o->name, a + 2, l))
 			return usage_error(cmd, "--%s is only valid for `accelctl %s`", o->name, o->only);
 	return usage_error(cmd, "unknown option '%s'", a);

@@ -38,6 +38,9 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 	      struct accel_ctx *ctx, struct cli_opts *o);
 /* out NULL: to stderr through the log, as an error (log.h). */
 void cli_usage_line(const struct command *cmd, FILE *out);
+/* The options every command may name (--pin-root, --json, ...); the
+ * features' are in their tables (accel_opt_for_each). */
+extern const struct accel_opt cli_generic_opts[];
 /* The option --NAME (a generic one or a feature's), or NULL. */
 const struct accel_opt *cli_opt_by_name(const char *name);
 void cli_command_help(const struct command *cmd, FILE *out);

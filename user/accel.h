@@ -100,6 +100,7 @@ struct accel_ctx {
 };
 
 struct accel_opt;
+struct command;
 
 struct accel_feature {
 	const char *name;
@@ -107,6 +108,9 @@ struct accel_feature {
 	/* Its options: --NAME for attach, NAME = VALUE in its profile
 	 * section; NULL-terminated table (opts.h), or NULL. */
 	const struct accel_opt *opts;
+	/* Its own commands (`accelctl bypass ...`): a table of struct
+	 * command (cli.h) ended by a NULL name, or NULL. */
+	const struct command *commands;
 	/* 0 when this host can run the feature, else -errno with a reason
 	 * (what is missing and how to get it) in why. */
 	int (*probe)(struct accel_ctx *ctx, char *why, size_t len);

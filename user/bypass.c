@@ -41,6 +41,7 @@
 #include "bypass.h"
 #include "bypass.skel.h"
 #include "bypass_drain.skel.h"
+#include "cli.h"
 #include "log.h"
 #include "opts.h"
 #include "pin.h"
@@ -2076,10 +2077,39 @@ static const struct accel_opt bypass_opts[] = {
 	{ 0 }
 };
 
+static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	if (o->nargs < 1 || o->nargs > 2) {
+		pr_err_raw("accelctl bypass: expected one of on, off, policy, selftest, forget PORT\n");
+		return EXIT_USAGE;
+	}
+	return cli_exit_code(bypass_command(ctx, o->args[0], o->nargs == 2 ? o->args[1] : NULL));
+}
+
+/* `accelctl bypass ...` (listed in accelctl help after serve) */
+static const struct command bypass_commands[] = {
+	{ "bypass", "on|off|policy|selftest|forget PORT", "switch the bypass at runtime, change its policy",
+	  "Runtime control of an attached bypass, no re-attach needed:\n"
+	  "  on, off   start / stop accelerating new connections; `off` also moves\n"
+	  "            accelerated connections back to the stack at their next send\n"
+	  "            (order-safe: bytes already bypassed are read first)\n"
+	  "  policy    replace the port lists given (--ports, --exclude-ports,\n"
+	  "            --event-ports; `none` empties one) or, without options, print them\n"
+	  "  selftest  run attach's kernel self-test: one line per probe, ok, affected or\n"
+	  "            could-not-run (exit 1; attach assumes affected); --json\n"
+	  "  forget PORT  drop what learning knows about listening port PORT (every\n"
+	  "            network namespace, and the state the next attach restores):\n"
+	  "            its next connections stay on the stack until it is learned again\n"
+	  "Policy changes apply to connections established afterwards.",
+	  "ports exclude-ports event-ports json", cmd_bypass },
+	{ 0 }
+};
+
 const struct accel_feature feature_bypass = {
 	.name = "bypass",
 	.summary = "local IO bypass (sockops + sockhash + sk_msg)",
 	.opts = bypass_opts,
+	.commands = bypass_commands,
 	.probe = bypass_probe,
 	.attach = bypass_attach,
 	.detach = bypass_detach,

@@ -220,7 +220,14 @@ void cli_command_help(const struct command *cmd, FILE *out)
 	fprintf(out, "\nExit status: 0 ok, 1 failure, 2 bad usage or configuration.\n");
 }
 
-void cli_main_help(const struct command *cmds, int ncmds, FILE *out)
+int cli_exit_code(int err)
+{
+	if (!err)
+		return EXIT_OK;
+	return err == -ACCEL_ECONFIG ? EXIT_USAGE : EXIT_FAIL;
+}
+
+void cli_main_help(const struct command *const *cmds, int ncmds, FILE *out)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -244,7 +251,7 @@ void cli_main_help(const struct command *cmds, int ncmds, FILE *out)
 		"TCP lifecycle counters and transactional sysctl/NIC tuning.\n\n"
 		"Commands:\n");
 	for (int i = 0; i < ncmds; i++)
-		fprintf(out, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+		fprintf(out, "  %-10s %s\n", cmds[i]->name, cmds[i]->summary);
 	fprintf(out, "\nGlobal options:\n");
 	print_named(global_opts, out);
 	fprintf(out,

@@ -44,6 +44,9 @@ extern const struct accel_opt cli_generic_opts[];
 /* The option --NAME (a generic one or a feature's), or NULL. */
 const struct accel_opt *cli_opt_by_name(const char *name);
 void cli_command_help(const struct command *cmd, FILE *out);
-void cli_main_help(const struct command *cmds, int ncmds, FILE *out);
+void cli_main_help(const struct command *const *cmds, int ncmds, FILE *out);
+/* A command's exit code for a feature's 0 / -errno: -ACCEL_ECONFIG is bad
+ * usage or configuration (2), any other error a failure (1). */
+int cli_exit_code(int err);
 
 #endif

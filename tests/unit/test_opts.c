@@ -179,6 +179,17 @@ static void test_tables(void **state)
 	for (const struct accel_opt *o = cli_generic_opts; o->name; o++)
 		if (accel_opt_find(NULL, o->name))
 			fail_msg("--%s is both generic and a feature's", o->name);
+	/* a feature's commands take options that exist */
+	for (int f = 0; f < nfeatures; f++)
+		for (const struct command *c = features[f]->commands; c && c->name; c++) {
+			char buf[256], *tok, *save = NULL;
+
+			assert_non_null(c->run);
+			snprintf(buf, sizeof(buf), "%s", c->opts ? c->opts : "");
+			for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+				if (!cli_opt_by_name(tok))
+					fail_msg("`accelctl %s` names --%s, which is no option", c->name, tok);
+		}
 }
 
 /* The same options from the command line and the profile. */

@@ -44,11 +44,16 @@ int accel_opt_bit(const struct accel_opt *opt)
 	return -1;
 }
 
-bool accel_opt_given(const struct attach_opts *a, const char *name)
+bool accel_opt_is_given(const struct attach_opts *a, const struct accel_opt *o)
 {
-	int bit = accel_opt_bit(accel_opt_find(NULL, name));
+	int bit = o ? accel_opt_bit(o) : -1;
 
 	return bit >= 0 && (a->set & (1u << bit));
+}
+
+bool accel_opt_given(const struct attach_opts *a, const char *name)
+{
+	return accel_opt_is_given(a, accel_opt_find(NULL, name));
 }
 
 void accel_opt_copy(const struct accel_opt *o, struct attach_opts *dst, const struct attach_opts *src)

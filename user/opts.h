@@ -95,7 +95,8 @@ const struct accel_opt *accel_opt_find(const char *section, const char *name);
 /* A feature option's bit in attach_opts.set (its place among all of
  * them), or -1 for one in no feature's table. */
 int accel_opt_bit(const struct accel_opt *o);
-/* Whether the feature option NAME was given (command line or profile). */
+/* Whether the feature option o / NAME was given (command line or profile). */
+bool accel_opt_is_given(const struct attach_opts *a, const struct accel_opt *o);
 bool accel_opt_given(const struct attach_opts *a, const char *name);
 /* Copy the option's field from src to dst and mark it given in dst. */
 void accel_opt_copy(const struct accel_opt *o, struct attach_opts *dst,

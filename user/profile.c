@@ -371,7 +371,7 @@ static int h_feature(struct parse_state *ps, const char *section, const char *na
 		return 1;
 	}
 	opt = accel_opt_find(section, name);
-	if (opt) {
+	if (opt && accel_opt_bit(opt) >= 0) {
 		char *raw = p->raw[accel_opt_bit(opt)];
 		size_t n = opt->type == AOT_IFNAMES ? strlen(raw) : 0;
 		int e;
@@ -576,12 +576,9 @@ int profile_merge_attach_opts(struct accel_ctx *ctx, const struct tune_profile *
 		}
 	}
 	/* what the command line left unset */
-	accel_opt_for_each(i, o) {
-		int k = accel_opt_bit(o);
-
-		if (k >= 0 && (p->attach.set & (1u << k)) && !(a->set & (1u << k)))
+	accel_opt_for_each(i, o)
+		if (accel_opt_is_given(&p->attach, o) && !accel_opt_is_given(a, o))
 			accel_opt_copy(o, a, &p->attach);
-	}
 	return 0;
 }
 
@@ -627,14 +624,14 @@ static void profile_print(const struct tune_profile *p, FILE *out)
 		bool any = en != PROFILE_UNSET;
 
 		accel_opt_for_each(i, o)
-			any |= o->section && !strcmp(o->section, name) && (p->attach.set & (1u << accel_opt_bit(o)));
+			any |= o->section && !strcmp(o->section, name) && accel_opt_is_given(&p->attach, o);
 		if (!any)
 			continue;
 		fprintf(out, "\n[%s]\n", name);
 		if (en != PROFILE_UNSET)
 			fprintf(out, "enable = %s\n", ens[en]);
 		accel_opt_for_each(i, o)
-			if (o->section && !strcmp(o->section, name) && (p->attach.set & (1u << accel_opt_bit(o))))
+			if (o->section && !strcmp(o->section, name) && accel_opt_is_given(&p->attach, o))
 				fprintf(out, "%s = %s\n", o->name, p->raw[accel_opt_bit(o)]);
 	}
 	if (p->has_auto) {

@@ -133,6 +133,11 @@ $(OUT)/tests/unit/test_golden: UNIT_FLAGS = -DGOLDEN_DIR='"$(CURDIR)/tests/golde
 # docs/metrics.md against the metric descriptor tables
 $(OUT)/tests/unit/test_metrics_doc: UNIT_FLAGS = -DMETRICS_DOC='"$(CURDIR)/docs/metrics.md"'
 
+# test_opts reads the man page and the completion and runs accelctl --help.
+$(OUT)/tests/unit/test_opts: $(OUT)/accelctl
+$(OUT)/tests/unit/test_opts: USER_CFLAGS += -DACCEL_SRCDIR='"$(CURDIR)"' \
+	-DACCELCTL_BIN='"$(abspath $(OUT))/accelctl"'
+
 $(OUT)/tests/bpf/%: tests/bpf/%.c $(OUT)/libaccel.a $(SKELS) $(USER_HDRS) Makefile | $(OUT)/tests/bpf
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/bpf -o $@ $< $(OUT)/libaccel.a $(LIBS)

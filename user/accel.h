@@ -47,7 +47,14 @@ enum accel_ingress {
 	ACCEL_INGRESS_TC,		/* tc only */
 };
 
-/* Options of `attach` (and of profile sections that set them). */
+/* Interface names (--iface). */
+struct ifname_list {
+	int n;
+	char name[ACCEL_MAX_IFACES][16];
+};
+
+/* Options of `attach` (and of profile sections that set them), each
+ * declared by a line of its feature's option table (opts.h). */
 struct attach_opts {
 	unsigned int features;		/* bit mask of feature indices; 0 = default */
 	bool features_explicit;
@@ -59,10 +66,15 @@ struct attach_opts {
 	int learn;			/* -1 default (on where the selftest asks), 0 off, 1 on */
 	unsigned int learn_conns;	/* 0 = ACCEL_BYPASS_LEARN_CONNS */
 	unsigned int learn_window_s;	/* 0 = ACCEL_BYPASS_LEARN_WINDOW_S */
-	unsigned int max_conns;		/* 0 = sized from memory (bypass_capacity()) */
-	/* netacct */
-	int nifaces;
-	char ifaces[ACCEL_MAX_IFACES][16];
+	unsigned int max_conns;		/* 0 = sized from memory (capacity_default()) */
+	/* netacct: --iface fills iface_list (the option table's field) */
+	union {
+		struct ifname_list iface_list;
+		struct {
+			int nifaces;
+			char ifaces[ACCEL_MAX_IFACES][16];
+		};
+	};
 	enum accel_ingress ingress;	/* default ACCEL_INGRESS_AUTO */
 	/* tune */
 	const char *config;
@@ -70,34 +82,8 @@ struct attach_opts {
 	bool no_tune;
 	bool dry_run;
 	bool auto_tune;
-	unsigned int set;		/* bit per enum attach_key given (command line or profile) */
+	unsigned int set;		/* bit per feature option given (accel_opt_bit) */
 };
-
-/*
- * The feature options attach takes on the command line (--NAME) and in a
- * profile section ([SECTION] NAME = ...), parsed by one function
- * (user/attach_opts.c).
- */
-enum attach_key {
-	AK_CGROUP, AK_PORTS, AK_EXCLUDE_PORTS, AK_EVENT_PORTS, AK_LEARN, AK_LEARN_CONNS, AK_LEARN_WINDOW,
-	AK_MAX_CONNECTIONS, AK_IFACE, AK_INGRESS, AK_COUNT
-};
-struct attach_key_def {
-	const char *name;		/* the long option and the INI key */
-	const char *section;		/* the profile section */
-};
-extern const struct attach_key_def attach_keys[AK_COUNT];
-/* The three port lists (`bypass policy` replaces those given). */
-#define AK_LISTS ((1u << AK_PORTS) | (1u << AK_EXCLUDE_PORTS) | (1u << AK_EVENT_PORTS))
-/* The key NAME (in SECTION unless NULL), or -1. */
-int attach_key_by_name(const char *section, const char *name);
-/* Parse VALUE into a.  0; -EINVAL with the reason in err (what is wrong
- * with the value, without the option's name); -ENOMEM. */
-int attach_opt_set(struct attach_opts *a, int key, const char *value, char *err, size_t len)
-	__attribute__((nonnull));
-/* Copy one option from src to dst (a profile's, where the command line
- * left it unset). */
-void attach_opt_copy(struct attach_opts *dst, const struct attach_opts *src, int key);
 
 struct accel_ctx {
 	char pin_root[PATH_MAX];
@@ -114,9 +100,18 @@ struct accel_ctx {
 	struct attach_opts attach;
 };
 
+struct accel_opt;
+struct command;
+
 struct accel_feature {
 	const char *name;
 	const char *summary;
+	/* Its options: --NAME for attach, NAME = VALUE in its profile
+	 * section; NULL-terminated table (opts.h), or NULL. */
+	const struct accel_opt *opts;
+	/* Its own commands (`accelctl bypass ...`): a table of struct
+	 * command (cli.h) ended by a NULL name, or NULL. */
+	const struct command *commands;
 	/* 0 when this host can run the feature, else -errno with a reason
 	 * (what is missing and how to get it) in why. */
 	int (*probe)(struct accel_ctx *ctx, char *why, size_t len);

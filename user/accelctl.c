@@ -25,9 +25,7 @@
 
 static int exit_code(int err)
 {
-	if (!err)
-		return EXIT_OK;
-	return err == -ACCEL_ECONFIG ? EXIT_USAGE : EXIT_FAIL;
+	return cli_exit_code(err);
 }
 
 static int cmd_attach(struct accel_ctx *ctx, struct cli_opts *o)
@@ -99,32 +97,20 @@ static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
 
 static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o);
 
-static const int detach_opts[] = { OPT_FORCE, OPT_TIMEOUT, OPT_KEEP_TUNING, OPT_HANDOVER, 0 };
-static const int json_opts[] = { OPT_JSON, 0 };
-static const int stats_opts[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
-static const int serve_opts[] = { OPT_LISTEN, 0 };
-static const int bypass_opts[] = { OPT_PORTS, OPT_EXCLUDE_PORTS, OPT_EVENT_PORTS, OPT_JSON, 0 };
+static const char detach_opts[] = "force timeout keep-tuning handover";
+static const char json_opts[] = "json";
+static const char stats_opts[] = "json prometheus watch";
+static const char serve_opts[] = "listen";
+static const char doctor_opts[] = "json since profile-out";
 
-static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
-{
-	if (o->nargs < 1 || o->nargs > 2) {
-		pr_err_raw("accelctl bypass: expected one of on, off, policy, selftest, forget PORT\n");
-		return EXIT_USAGE;
-	}
-	return exit_code(bypass_command(ctx, o->args[0], o->nargs == 2 ? o->args[1] : NULL));
-}
-
-static const int profile_opts[] = { OPT_PROFILE, 0 };
-static const int autotune_opts[] = { OPT_ONCE, OPT_INTERVAL, 0 };
-static const int doctor_opts[] = { OPT_JSON, OPT_SINCE, OPT_PROFILE_OUT, 0 };
-
+/* The generic commands: attach's life cycle and its readers first. */
 static const struct command commands[] = {
 	{ "attach", NULL, "load, attach and pin the BPF programs; apply tuning",
 	  "Load accelctl's BPF programs, attach them, pin them under the pin root and\n"
 	  "exit; they stay attached until `accelctl detach`.  All or nothing: if any\n"
 	  "feature fails, what was attached is undone.  Attaching again while attached\n"
 	  "says so and changes nothing.",
-	  cli_attach_opts, cmd_attach },
+	  "features", cmd_attach, .feature_opts = true },
 	{ "detach", NULL, "detach everything attach did and restore tuned settings",
 	  "Detach and unpin every program and map under the pin root, restore what\n"
 	  "tuning changed, and remove the pin root and instance record.  Bypassed\n"
@@ -161,32 +147,10 @@ static const struct command commands[] = {
 	  "it serves accel_feature_attached 0.  It listens in the network namespace\n"
 	  "it starts in and reads counters in the one attach used (or --netns).",
 	  serve_opts, cmd_serve },
-	{ "bypass", "on|off|policy|selftest|forget PORT", "switch the bypass at runtime, change its policy",
-	  "Runtime control of an attached bypass, no re-attach needed:\n"
-	  "  on, off   start / stop accelerating new connections; `off` also moves\n"
-	  "            accelerated connections back to the stack at their next send\n"
-	  "            (order-safe: bytes already bypassed are read first)\n"
-	  "  policy    replace the port lists given (--ports, --exclude-ports,\n"
-	  "            --event-ports; `none` empties one) or, without options, print them\n"
-	  "  selftest  run attach's kernel self-test: one line per probe, ok, affected or\n"
-	  "            could-not-run (exit 1; attach assumes affected); --json\n"
-	  "  forget PORT  drop what learning knows about listening port PORT (every\n"
-	  "            network namespace, and the state the next attach restores):\n"
-	  "            its next connections stay on the stack until it is learned again\n"
-	  "Policy changes apply to connections established afterwards.",
-	  bypass_opts, cmd_bypass },
-	{ "profile", "list | show [NAME|FILE] | check FILE", "show or check tuning profiles",
-	  "list: the built-in profiles.  show: a built-in profile with the reason for\n"
-	  "every value, or how a profile FILE was understood.  check: parse FILE and\n"
-	  "validate it against this kernel, network namespace (--netns) and devices,\n"
-	  "printing key, current and new value; exit 2 naming every problem.",
-	  profile_opts, cmd_profile },
-	{ "autotune", NULL, "adjust limits from observed counters (after attach --auto)",
-	  "Observe TcpExtListenOverflows, ephemeral port use and Ip6ReasmFails and\n"
-	  "raise the matching limits within the profile's [auto] bounds; every action\n"
-	  "is journaled (detach undoes it) and logged with its cause.  Runs until\n"
-	  "SIGTERM or detach; --once takes one step (for a systemd timer).",
-	  autotune_opts, cmd_autotune },
+};
+
+/* The tools: after every feature's own commands in `accelctl help`. */
+static const struct command tools[] = {
 	{ "doctor", NULL, "find what is wrong from the kernel's counters, with the fix",
 	  "Read the network namespace's own counters (/proc/net/snmp, snmp6, netstat,\n"
 	  "sockstat), its sysctls and TCP sockets (sock_diag, with the process holding\n"
@@ -220,11 +184,28 @@ static const struct command commands[] = {
 	{ "help", "[COMMAND]", "show help for accelctl or a command", NULL, NULL, cmd_help },
 };
 
-static const struct command *command_by_name(const char *name)
+/* commands[], every feature's (features[] backwards: bypass's, then
+ * tune's profile and autotune), tools[]. */
+static const struct command *cmds[ARRAY_SIZE(commands) + ARRAY_SIZE(tools) + 16];
+static int ncmds;
+
+static void commands_init(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
+		cmds[ncmds++] = &commands[i];
+	for (int f = nfeatures - 1; f >= 0; f--)
+		for (const struct command *c = features[f]->commands; c && c->name; c++)
+			if (ncmds < (int)ARRAY_SIZE(cmds) - (int)ARRAY_SIZE(tools))
+				cmds[ncmds++] = c;
+	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
+		cmds[ncmds++] = &tools[i];
+}
+
+static const struct command *command_by_name(const char *name)
+{
+	for (int i = 0; i < ncmds; i++)
+		if (!strcmp(cmds[i]->name, name))
+			return cmds[i];
 	return NULL;
 }
 
@@ -234,7 +215,7 @@ static int cmd_help(struct accel_ctx *ctx, struct cli_opts *o)
 
 	(void)ctx;
 	if (!o->nargs) {
-		cli_main_help(commands, ARRAY_SIZE(commands), stdout);
+		cli_main_help(cmds, ncmds, stdout);
 		return EXIT_OK;
 	}
 	c = command_by_name(o->args[0]);
@@ -270,10 +251,11 @@ int main(int argc, char **argv)
 	int i, n = 0, ret;
 
 	ctx_init(&ctx);
+	commands_init();
 	/* Global options may come before the command: find the command. */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			cli_main_help(commands, ARRAY_SIZE(commands), stdout);
+			cli_main_help(cmds, ncmds, stdout);
 			return EXIT_OK;
 		}
 		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version"))
@@ -283,7 +265,7 @@ int main(int argc, char **argv)
 			i++;	/* skip the value; parsed with the command's options */
 	}
 	if (i >= argc) {
-		cli_main_help(commands, ARRAY_SIZE(commands), NULL);
+		cli_main_help(cmds, ncmds, NULL);
 		return EXIT_USAGE;
 	}
 	cmd = command_by_name(argv[i]);

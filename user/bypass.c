@@ -41,7 +41,9 @@
 #include "bypass.h"
 #include "bypass.skel.h"
 #include "bypass_drain.skel.h"
+#include "cli.h"
 #include "log.h"
+#include "opts.h"
 #include "pin.h"
 #include "sysenv.h"
 
@@ -2168,6 +2170,13 @@ static int learn_forget(struct accel_ctx *ctx, const char *arg)
 	return 0;
 }
 
+/* The three port lists (`bypass policy` replaces those given). */
+static bool port_lists_given(const struct attach_opts *a)
+{
+	return accel_opt_given(a, "ports") || accel_opt_given(a, "exclude-ports") ||
+	       accel_opt_given(a, "event-ports");
+}
+
 int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 {
 	struct accel_bypass_config cfg;
@@ -2175,7 +2184,7 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 	int err, fd = -1, pfd = -1;
 
 	if (!strcmp(verb, "selftest")) {
-		if (ctx->attach.set & AK_LISTS) {
+		if (port_lists_given(&ctx->attach)) {
 			pr_err("bypass selftest: port lists go with `accelctl bypass policy`\n");
 			return -ACCEL_ECONFIG;
 		}
@@ -2185,7 +2194,7 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 		pr_err("bypass %s: --json goes with `accelctl bypass selftest`\n", verb);
 		return -ACCEL_ECONFIG;
 	}
-	if ((ctx->attach.set & AK_LISTS) && strcmp(verb, "policy")) {
+	if (port_lists_given(&ctx->attach) && strcmp(verb, "policy")) {
 		pr_err("bypass %s: port lists go with `accelctl bypass policy`\n", verb);
 		return -ACCEL_ECONFIG;
 	}
@@ -2232,16 +2241,16 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 		err = pfd;
 		goto cleanup;
 	}
-	if (ctx->attach.set & (1u << AK_PORTS)) {
+	if (accel_opt_given(&ctx->attach, "ports")) {
 		err = ports_write(pfd, ACCEL_BYPASS_PORTS_INCLUDE, &ctx->attach.ports);
 		if (ctx->attach.ports.n)
 			cfg.flags |= ACCEL_BYPASS_F_PORTS_ONLY;
 		else
 			cfg.flags &= ~ACCEL_BYPASS_F_PORTS_ONLY;
 	}
-	if (!err && (ctx->attach.set & (1u << AK_EXCLUDE_PORTS)))
+	if (!err && accel_opt_given(&ctx->attach, "exclude-ports"))
 		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EXCLUDE, &ctx->attach.exclude_ports);
-	if (!err && (ctx->attach.set & (1u << AK_EVENT_PORTS))) {
+	if (!err && accel_opt_given(&ctx->attach, "event-ports")) {
 		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EVENT, &ctx->attach.event_ports);
 		if (!err)
 			err = blocking_ports_clear(dir);
@@ -2267,9 +2276,71 @@ cleanup:
 	return err;
 }
 
+/* attach --NAME and [bypass] NAME = (opts.h) */
+static const struct accel_opt bypass_opts[] = {
+	{ "cgroup", AOT_PATH, "PATH", "bypass: cgroup2 whose sockets are accelerated (default: the cgroup2 root)",
+	  .defval = "the cgroup2 root", AO_FIELD(cgroup), .section = "bypass" },
+	{ "ports", AOT_PORTS, "LIST",
+	  "bypass: accelerate only connections with either end on these ports, e.g. 6379,8080-8090",
+	  AO_FIELD(ports), .section = "bypass" },
+	{ "exclude-ports", AOT_PORTS, "LIST", "bypass: never accelerate connections with either end on these ports",
+	  AO_FIELD(exclude_ports), .section = "bypass" },
+	{ "event-ports", AOT_PORTS, "LIST",
+	  "bypass: listening ports of event-driven servers (nonblocking sockets); on kernels whose sockmap differs from TCP (bypass selftest) only these are accelerated",
+	  AO_FIELD(event_ports), .section = "bypass" },
+	{ "learn", AOT_BOOL, "on|off",
+	  "bypass: learn which listening ports serve nonblocking recvmsg readers and accelerate those "
+	  "(default on where the bypass selftest finds differences from TCP)",
+	  .defval = "on", AO_FIELD(learn), .section = "bypass" },
+	{ "learn-conns", AOT_NUMBER, "N",
+	  "bypass: consistent connections (1-10000, default " ACCEL_STR(ACCEL_BYPASS_LEARN_CONNS) ") before a port is accelerated",
+	  .defval = ACCEL_STR(ACCEL_BYPASS_LEARN_CONNS), .lo = 1, .hi = 10000, .unit = "connections",
+	  AO_FIELD(learn_conns), .section = "bypass" },
+	{ "learn-window", AOT_NUMBER, "SECONDS",
+	  "bypass: the --learn-conns must fall within SECONDS (1-86400, default " ACCEL_STR(ACCEL_BYPASS_LEARN_WINDOW_S) ")",
+	  .defval = ACCEL_STR(ACCEL_BYPASS_LEARN_WINDOW_S), .lo = 1, .hi = 86400, .unit = "seconds",
+	  AO_FIELD(learn_window_s), .section = "bypass" },
+	{ "max-connections", AOT_NUMBER, "N",
+	  "bypass: accelerated connections the tables hold (" ACCEL_STR(ACCEL_BYPASS_CONNS_MIN) "-2097152; "
+	  "default: 131072, less on hosts under 16 GiB of memory)",
+	  .lo = ACCEL_BYPASS_CONNS_MIN, .hi = ACCEL_BYPASS_CONNS_MAX, .unit = "connections",
+	  AO_FIELD(max_conns), .section = "bypass" },
+	{ 0 }
+};
+
+static int cmd_bypass(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	if (o->nargs < 1 || o->nargs > 2) {
+		pr_err_raw("accelctl bypass: expected one of on, off, policy, selftest, forget PORT\n");
+		return EXIT_USAGE;
+	}
+	return cli_exit_code(bypass_command(ctx, o->args[0], o->nargs == 2 ? o->args[1] : NULL));
+}
+
+/* `accelctl bypass ...` (listed in accelctl help after serve) */
+static const struct command bypass_commands[] = {
+	{ "bypass", "on|off|policy|selftest|forget PORT", "switch the bypass at runtime, change its policy",
+	  "Runtime control of an attached bypass, no re-attach needed:\n"
+	  "  on, off   start / stop accelerating new connections; `off` also moves\n"
+	  "            accelerated connections back to the stack at their next send\n"
+	  "            (order-safe: bytes already bypassed are read first)\n"
+	  "  policy    replace the port lists given (--ports, --exclude-ports,\n"
+	  "            --event-ports; `none` empties one) or, without options, print them\n"
+	  "  selftest  run attach's kernel self-test: one line per probe, ok, affected or\n"
+	  "            could-not-run (exit 1; attach assumes affected); --json\n"
+	  "  forget PORT  drop what learning knows about listening port PORT (every\n"
+	  "            network namespace, and the state the next attach restores):\n"
+	  "            its next connections stay on the stack until it is learned again\n"
+	  "Policy changes apply to connections established afterwards.",
+	  "ports exclude-ports event-ports json", cmd_bypass },
+	{ 0 }
+};
+
 const struct accel_feature feature_bypass = {
 	.name = "bypass",
 	.summary = "local IO bypass (sockops + sockhash + sk_msg)",
+	.opts = bypass_opts,
+	.commands = bypass_commands,
 	.probe = bypass_probe,
 	.attach = bypass_attach,
 	.detach = bypass_detach,

@@ -7,43 +7,7 @@
 #include <stdio.h>
 
 #include "accel.h"
-
-/* Option identifiers (getopt_long return values for long-only options). */
-enum opt_id {
-	OPT_VERBOSE = 'v',
-	OPT_HELP = 'h',
-	OPT_JSON = 'j',
-	OPT_PIN_ROOT = 256,
-	OPT_STATE_DIR,
-	OPT_NETNS,
-	OPT_FEATURES,
-	OPT_CGROUP,
-	OPT_PORTS,
-	OPT_EXCLUDE_PORTS,
-	OPT_IFACE,
-	OPT_CONFIG,
-	OPT_PROFILE,
-	OPT_NO_TUNE,
-	OPT_DRY_RUN,
-	OPT_AUTO,
-	OPT_FORCE,
-	OPT_PROMETHEUS,
-	OPT_WATCH,
-	OPT_LISTEN,
-	OPT_ONCE,
-	OPT_INTERVAL,
-	OPT_INGRESS,
-	OPT_EVENT_PORTS,
-	OPT_TIMEOUT,
-	OPT_KEEP_TUNING,
-	OPT_LEARN,
-	OPT_LEARN_CONNS,
-	OPT_LEARN_WINDOW,
-	OPT_SINCE,
-	OPT_HANDOVER,
-	OPT_MAX_CONNECTIONS,
-	OPT_PROFILE_OUT,
-};
+#include "opts.h"
 
 struct cli_opts {
 	int verbose;
@@ -64,8 +28,9 @@ struct command {
 	const char *args;		/* positional synopsis, e.g. "[COMMAND]" */
 	const char *summary;
 	const char *description;
-	const int *opts;		/* 0-terminated list of enum opt_id */
+	const char *opts;		/* the options it takes by name, space-separated */
 	int (*run)(struct accel_ctx *ctx, struct cli_opts *o);
+	bool feature_opts;		/* and every feature's (attach) */
 };
 
 /* Parse argv (after the command name) into ctx and o.  Returns 0, or
@@ -74,11 +39,15 @@ int cli_parse(const struct command *cmd, int argc, char **argv,
 	      struct accel_ctx *ctx, struct cli_opts *o);
 /* out NULL: to stderr through the log, as an error (log.h). */
 void cli_usage_line(const struct command *cmd, FILE *out);
-/* The option id of --NAME, or -1. */
-int cli_opt_by_name(const char *name);
-/* attach's option list (0-terminated). */
-extern const int cli_attach_opts[];
+/* The options every command may name (--pin-root, --json, ...); the
+ * features' are in their tables (accel_opt_for_each). */
+extern const struct accel_opt cli_generic_opts[];
+/* The option --NAME (a generic one or a feature's), or NULL. */
+const struct accel_opt *cli_opt_by_name(const char *name);
 void cli_command_help(const struct command *cmd, FILE *out);
-void cli_main_help(const struct command *cmds, int ncmds, FILE *out);
+void cli_main_help(const struct command *const *cmds, int ncmds, FILE *out);
+/* A command's exit code for a feature's 0 / -errno: -ACCEL_ECONFIG is bad
+ * usage or configuration (2), any other error a failure (1). */
+int cli_exit_code(int err);
 
 #endif

@@ -46,6 +46,7 @@
 #include "accel_abi.h"
 #include "bpfutil.h"
 #include "log.h"
+#include "opts.h"
 #include "sysenv.h"
 
 #ifdef __clang_analyzer__
@@ -1225,9 +1226,22 @@ static void netacct_show(struct accel_ctx *ctx, const struct metrics *m, FILE *o
 	}
 }
 
+/* attach --NAME and [netacct] NAME = (opts.h) */
+static const struct accel_opt netacct_opts[] = {
+	{ "iface", AOT_IFNAMES, "IF",
+	  "netacct: interface to account (repeatable or comma-separated; default lo and the default-route interfaces)",
+	  .defval = "lo", AO_FIELD(iface_list), .section = "netacct" },
+	{ "ingress", AOT_ENUM, "HOOK",
+	  "netacct: ingress hook: auto (default: tc on veth and where no XDP program can be added, "
+	  "XDP elsewhere), xdp (fail if XDP cannot be attached) or tc",
+	  .defval = "auto", AO_NAMES("auto", "xdp", "tc"), AO_FIELD(ingress), .section = "netacct" },
+	{ 0 }
+};
+
 const struct accel_feature feature_netacct = {
 	.name = "netacct",
 	.summary = "fragment, MTU and PMTU accounting (XDP + tc)",
+	.opts = netacct_opts,
 	.probe = netacct_probe,
 	.attach = netacct_attach,
 	.detach = netacct_detach,

@@ -8,12 +8,11 @@
  *                        net.core.somaxconn = >=8192   (raise only, never lower)
  *   [nic "IFNAME"]       mtu, rx-ring, tx-ring, combined, rx, tx = N
  *                        gro, gso, tso, lro = on|off
- *   [bypass]             enable = on|off, cgroup, ports, exclude-ports,
- *                        event-ports, learn, learn-conns, learn-window,
- *                        max-connections
- *   [netacct]            enable = on|off, iface = lo,eth0, ingress
- *                        (the attach options of the same name: one parser,
- *                        user/attach_opts.c)
+ *   [bypass]             enable = on|off, and every option of bypass's
+ *                        table (cgroup, ports, learn, ...)
+ *   [netacct]            enable = on|off, and netacct's (iface, ingress):
+ *                        the attach options of the same name, found in the
+ *                        features' option tables, one parser (user/opts.c)
  *   [tcpstate]           enable = on|off
  *   [auto]               bounds for auto-tune (see docs/tuning.md)
  *
@@ -353,8 +352,8 @@ static int set_str(struct parse_state *ps, char *dst, size_t len, const char *na
 static int h_feature(struct parse_state *ps, const char *section, const char *name, const char *value)
 {
 	struct tune_profile *p = ps->p;
+	const struct accel_opt *opt;
 	char err[160];
-	int k;
 
 	if (!strcmp(name, "enable")) {
 		int o = parse_onoff(value);
@@ -365,24 +364,26 @@ static int h_feature(struct parse_state *ps, const char *section, const char *na
 			p->enable_bypass = o;
 		else if (!strcmp(section, "netacct"))
 			p->enable_netacct = o;
-		else
+		else if (!strcmp(section, "tcpstate"))
 			p->enable_tcpstate = o;
+		else
+			return perr(ps, "unknown key '%s' in [%s]", name, section);
 		return 1;
 	}
-	k = attach_key_by_name(section, name);
-	if (k >= 0) {
-		char *raw = p->raw[k];
-		size_t n = k == AK_IFACE ? strlen(raw) : 0;
+	opt = accel_opt_find(section, name);
+	if (opt && accel_opt_bit(opt) >= 0) {
+		char *raw = p->raw[accel_opt_bit(opt)];
+		size_t n = opt->type == AOT_IFNAMES ? strlen(raw) : 0;
 		int e;
 
 		if (n + strlen(value) + 2 >= sizeof(p->raw[0]))
 			return perr(ps, "%s: value too long%s", name, "");
-		e = attach_opt_set(&p->attach, k, value, err, sizeof(err));
+		e = accel_opt_parse(opt, &p->attach, value, err, sizeof(err));
 		if (e == -ENOMEM)
 			return 0;
 		if (e)
 			return perr(ps, "%s: %s", name, err);
-		/* iface is repeatable: the lines add up */
+		/* a repeatable option (iface): the lines add up */
 		snprintf(raw + n, sizeof(p->raw[0]) - n, "%s%s", n ? "," : "", value);
 		return 1;
 	}
@@ -411,7 +412,8 @@ static int handler(void *user, const char *section, const char *name, const char
 	}
 	if (!strcmp(section, "auto"))
 		return h_bound(ps, name, value);
-	if (!strcmp(section, "bypass") || !strcmp(section, "netacct") || !strcmp(section, "tcpstate"))
+	if (!strcmp(section, "bypass") || !strcmp(section, "netacct") || !strcmp(section, "tcpstate") ||
+	    accel_opt_section(section))
 		return h_feature(ps, section, name, value);
 	if (!*section)
 		return perr(ps, "'%s' is outside any section%s", name, "");
@@ -574,9 +576,9 @@ int profile_merge_attach_opts(struct accel_ctx *ctx, const struct tune_profile *
 		}
 	}
 	/* what the command line left unset */
-	for (int k = 0; k < AK_COUNT; k++)
-		if ((p->attach.set & (1u << k)) && !(a->set & (1u << k)))
-			attach_opt_copy(a, &p->attach, k);
+	accel_opt_for_each(i, o)
+		if (accel_opt_is_given(&p->attach, o) && !accel_opt_is_given(a, o))
+			accel_opt_copy(o, a, &p->attach);
 	return 0;
 }
 
@@ -585,6 +587,14 @@ int profile_merge_attach_opts(struct accel_ctx *ctx, const struct tune_profile *
 static void profile_print(const struct tune_profile *p, FILE *out)
 {
 	static const char *const ens[] = { "off", "on" };
+	static const struct {
+		const char *name;
+		size_t off;
+	} secs[] = {
+		{ "bypass", offsetof(struct tune_profile, enable_bypass) },
+		{ "netacct", offsetof(struct tune_profile, enable_netacct) },
+		{ "tcpstate", offsetof(struct tune_profile, enable_tcpstate) },
+	};
 
 	fprintf(out, "# profile %s (%s)\n[profile]\nname = %s\n", p->name, p->source, p->name);
 	fprintf(out, "\n[sysctl]\n");
@@ -608,24 +618,22 @@ static void profile_print(const struct tune_profile *p, FILE *out)
 			if (p->items[k].kind != TK_SYSCTL && !strcmp(p->items[k].ifname, it->ifname))
 				fprintf(out, "%s = %s\n", p->items[k].key, p->items[k].value);
 	}
-	for (int sec = 0; sec < 2; sec++) {
-		const char *name = sec ? "netacct" : "bypass";
-		int en = sec ? p->enable_netacct : p->enable_bypass;
+	for (size_t sec = 0; sec < ARRAY_SIZE(secs); sec++) {
+		const char *name = secs[sec].name;
+		int en = *(const int *)((const char *)p + secs[sec].off);
 		bool any = en != PROFILE_UNSET;
 
-		for (int k = 0; k < AK_COUNT; k++)
-			any |= !strcmp(attach_keys[k].section, name) && (p->attach.set & (1u << k));
+		accel_opt_for_each(i, o)
+			any |= o->section && !strcmp(o->section, name) && accel_opt_is_given(&p->attach, o);
 		if (!any)
 			continue;
 		fprintf(out, "\n[%s]\n", name);
 		if (en != PROFILE_UNSET)
 			fprintf(out, "enable = %s\n", ens[en]);
-		for (int k = 0; k < AK_COUNT; k++)
-			if (!strcmp(attach_keys[k].section, name) && (p->attach.set & (1u << k)))
-				fprintf(out, "%s = %s\n", attach_keys[k].name, p->raw[k]);
+		accel_opt_for_each(i, o)
+			if (o->section && !strcmp(o->section, name) && accel_opt_is_given(&p->attach, o))
+				fprintf(out, "%s = %s\n", o->name, p->raw[accel_opt_bit(o)]);
 	}
-	if (p->enable_tcpstate != PROFILE_UNSET)
-		fprintf(out, "\n[tcpstate]\nenable = %s\n", ens[p->enable_tcpstate]);
 	if (p->has_auto) {
 		const struct tune_bounds *b = &p->bounds;
 

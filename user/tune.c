@@ -37,7 +37,9 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "cli.h"
 #include "log.h"
+#include "opts.h"
 #include "sysenv.h"
 #include "tune.h"
 
@@ -1272,9 +1274,40 @@ static void tune_show(struct accel_ctx *ctx, const struct metrics *m, FILE *out)
 		fprintf(out, "  %-44s %s\n", metric_lvalue(&f->s[i], 0), f->s[i].value ? "yes" : "no (changed)");
 }
 
+/* attach --NAME; command line only: they choose the profile, or none. */
+static const struct accel_opt tune_opts[] = {
+	{ "config", AOT_STRING, "FILE", "tune: INI profile to apply", AO_FIELD(config) },
+	{ "profile", AOT_STRING, "NAME", "tune: built-in profile to apply (default: loopback)",
+	  .defval = "loopback", AO_FIELD(profile) },
+	{ "no-tune", AOT_FLAG, NULL, "do not apply any tuning profile", AO_FIELD(no_tune) },
+	{ "dry-run", AOT_FLAG, NULL, "tune: print key, current and new value; change nothing", AO_FIELD(dry_run) },
+	{ "auto", AOT_FLAG, NULL, "tune: adjust limits from observed counters, within the profile's bounds",
+	  AO_FIELD(auto_tune) },
+	{ 0 }
+};
+
+/* `accelctl profile` (profile.c), `accelctl autotune` (autotune.c) */
+static const struct command tune_commands[] = {
+	{ "profile", "list | show [NAME|FILE] | check FILE", "show or check tuning profiles",
+	  "list: the built-in profiles.  show: a built-in profile with the reason for\n"
+	  "every value, or how a profile FILE was understood.  check: parse FILE and\n"
+	  "validate it against this kernel, network namespace (--netns) and devices,\n"
+	  "printing key, current and new value; exit 2 naming every problem.",
+	  "profile", cmd_profile },
+	{ "autotune", NULL, "adjust limits from observed counters (after attach --auto)",
+	  "Observe TcpExtListenOverflows, ephemeral port use and Ip6ReasmFails and\n"
+	  "raise the matching limits within the profile's [auto] bounds; every action\n"
+	  "is journaled (detach undoes it) and logged with its cause.  Runs until\n"
+	  "SIGTERM or detach; --once takes one step (for a systemd timer).",
+	  "once interval", cmd_autotune },
+	{ 0 }
+};
+
 const struct accel_feature feature_tune = {
 	.name = "tune",
 	.summary = "sysctl and NIC tuning profiles, journaled and restored exactly",
+	.opts = tune_opts,
+	.commands = tune_commands,
 	.probe = tune_probe,
 	.attach = tune_attach,
 	.detach = tune_detach,

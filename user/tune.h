@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "accel.h"
+#include "opts.h"
 
 struct cli_opts;
 
@@ -75,7 +76,7 @@ struct tune_profile {
 	/* sections for the other features ([bypass], [netacct], [tcpstate]) */
 	int enable_bypass, enable_netacct, enable_tcpstate, enable_tune;
 	struct attach_opts attach;	/* their options (attach.set says which were given) */
-	char raw[AK_COUNT][512];	/* as written (iface lines joined by commas) */
+	char raw[ACCEL_OPT_MAX][512];	/* by accel_opt_bit, as written (iface lines joined by commas) */
 	struct tune_bounds bounds;
 	bool has_auto;
 	/* first parse error, for messages */

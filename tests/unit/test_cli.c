@@ -14,14 +14,13 @@
 #include "accel.h"
 #include "cli.h"
 
-static const int attach_like[] = { OPT_FEATURES, OPT_CGROUP, OPT_PORTS, OPT_EXCLUDE_PORTS,
-				   OPT_IFACE, OPT_CONFIG, OPT_PROFILE, OPT_NO_TUNE, OPT_DRY_RUN, 0 };
-static const int stats_like[] = { OPT_JSON, OPT_PROMETHEUS, OPT_WATCH, 0 };
+static const char attach_like[] = "features cgroup ports exclude-ports iface config profile no-tune dry-run";
+static const char stats_like[] = "json prometheus watch";
 static const struct command attach_cmd = { "attach", NULL, "test", NULL, attach_like, NULL };
 static const struct command stats_cmd = { "stats", NULL, "test", NULL, stats_like, NULL };
-static const int detach_like[] = { OPT_FORCE, OPT_KEEP_TUNING, 0 };
+static const char detach_like[] = "force keep-tuning";
 static const struct command detach_cmd = { "detach", NULL, "test", NULL, detach_like, NULL };
-static const int doctor_like[] = { OPT_JSON, OPT_SINCE, 0 };
+static const char doctor_like[] = "json since";
 static const struct command doctor_cmd = { "doctor", NULL, "test", NULL, doctor_like, NULL };
 
 static int parse(const struct command *cmd, struct accel_ctx *ctx, struct cli_opts *o, ...)

@@ -20,6 +20,12 @@
 #include "cli.h"
 #include "tune.h"
 
+/* attach_opts.set's bit of the feature option NAME */
+static int ak(const char *name)
+{
+	return accel_opt_bit(accel_opt_find(NULL, name));
+}
+
 static struct tune_profile *parse(const char *text, int *err)
 {
 	struct tune_profile *p = calloc(1, sizeof(*p));
@@ -140,9 +146,9 @@ static void test_parse_full_profile(void **state)
 	assert_int_equal(p->enable_tcpstate, PROFILE_OFF);
 	assert_int_equal(p->enable_netacct, PROFILE_UNSET);
 	assert_string_equal(p->attach.cgroup, "/sys/fs/cgroup/redis");
-	assert_string_equal(p->raw[AK_PORTS], "6379,7000-7010");
+	assert_string_equal(p->raw[ak("ports")], "6379,7000-7010");
 	assert_int_equal(p->attach.ports.n, 2);
-	assert_string_equal(p->raw[AK_IFACE], "lo, veth0,eth1");
+	assert_string_equal(p->raw[ak("iface")], "lo, veth0,eth1");
 	assert_int_equal(p->attach.nifaces, 3);
 	assert_string_equal(p->attach.ifaces[2], "eth1");
 	assert_true(p->has_auto);
@@ -224,7 +230,7 @@ static void test_merge_attach_opts(void **state)
 	assert_int_equal(err, 0);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.attach.cgroup = "/cg/from-cli";	/* the command line wins */
-	ctx.attach.set = 1u << AK_CGROUP;
+	ctx.attach.set = 1u << ak("cgroup");
 	assert_int_equal(profile_merge_attach_opts(&ctx, p), 0);
 	assert_string_equal(ctx.attach.cgroup, "/cg/from-cli");
 	assert_int_equal(ctx.attach.ports.n, 1);
@@ -450,23 +456,33 @@ static void test_tune_read_write_sysctl(void **state)
 /* Every feature option of attach is an INI key of its section and the
  * other way round: the same values give the same options, a bad value
  * the same reason. */
-static const struct command parity_attach = { "attach", NULL, "test", NULL, cli_attach_opts, NULL };
+static const struct command parity_attach = { "attach", NULL, "test", NULL, "features", NULL, true };
 
 static const struct {
-	int key;
+	const char *key;
 	const char *good, *bad;
 } parity[] = {
-	{ AK_CGROUP, "/sys/fs/cgroup/redis", "" },
-	{ AK_PORTS, "6379,7000-7010", "70000" },
-	{ AK_EXCLUDE_PORTS, "22", "22-" },
-	{ AK_EVENT_PORTS, "6379", "redis" },
-	{ AK_LEARN, "off", "maybe" },
-	{ AK_LEARN_CONNS, "5", "0" },
-	{ AK_LEARN_WINDOW, "60", "86401" },
-	{ AK_MAX_CONNECTIONS, "262144", "1023" },
-	{ AK_IFACE, "lo,eth1", "bad/name" },
-	{ AK_INGRESS, "tc", "fast" },
+	{ "cgroup", "/sys/fs/cgroup/redis", "" },
+	{ "ports", "6379,7000-7010", "70000" },
+	{ "exclude-ports", "22", "22-" },
+	{ "event-ports", "6379", "redis" },
+	{ "learn", "off", "maybe" },
+	{ "learn-conns", "5", "0" },
+	{ "learn-window", "60", "86401" },
+	{ "max-connections", "262144", "1023" },
+	{ "iface", "lo,eth1", "bad/name" },
+	{ "ingress", "tc", "fast" },
 };
+
+/* The feature options profiles take (every one with a section). */
+static size_t ini_opts(void)
+{
+	size_t n = 0;
+
+	accel_opt_for_each(i, o)
+		n += o->section != NULL;
+	return n;
+}
 
 /* cli_parse attach --NAME VALUE; its exit code, stderr in msg */
 static int cli_one(const char *name, const char *value, struct accel_ctx *ctx, char *msg, size_t len)
@@ -496,20 +512,21 @@ static int cli_one(const char *name, const char *value, struct accel_ctx *ctx, c
 static void test_attach_options_cli_ini_parity(void **state)
 {
 	(void)state;
-	assert_int_equal(ARRAY_SIZE(parity), AK_COUNT);
+	assert_int_equal(ARRAY_SIZE(parity), ini_opts());
 	for (size_t i = 0; i < ARRAY_SIZE(parity); i++) {
-		const struct attach_key_def *d = &attach_keys[parity[i].key];
+		const struct accel_opt *d = accel_opt_find(NULL, parity[i].key);
 		struct accel_ctx cli, ini;
 		struct tune_profile *p;
 		struct attach_opts scratch = { 0 };
 		char text[256], msg[1024], why[160], want[256];
-		int id = cli_opt_by_name(d->name), err;
+		const struct accel_opt *id = cli_opt_by_name(d->name);
+		int err;
 		bool listed = false;
 
 		/* the option exists and attach takes it */
-		assert_true(id > 0);
-		for (const int *o = cli_attach_opts; *o; o++)
-			listed |= *o == id;
+		assert_true(id != NULL);
+		accel_opt_for_each(f, o)
+			listed |= o == id && parity_attach.feature_opts;
 		if (!listed)
 			fail_msg("attach does not take --%s", d->name);
 		/* a good value: the same options either way */
@@ -520,16 +537,16 @@ static void test_attach_options_cli_ini_parity(void **state)
 		memset(&ini, 0, sizeof(ini));
 		ini.attach.learn = -1;
 		assert_int_equal(profile_merge_attach_opts(&ini, p), 0);
-		assert_int_equal(cli.attach.set, 1u << parity[i].key);
+		assert_int_equal(cli.attach.set, 1u << ak(parity[i].key));
 		assert_int_equal(ini.attach.set, cli.attach.set);
-		if (parity[i].key == AK_CGROUP) {
+		if (!strcmp(parity[i].key, "cgroup")) {
 			assert_string_equal(ini.attach.cgroup, cli.attach.cgroup);
 			ini.attach.cgroup = cli.attach.cgroup;
 		}
 		assert_memory_equal(&ini.attach, &cli.attach, sizeof(cli.attach));
 		free(p);
 		/* a bad value: refused by both, with the same reason */
-		assert_int_equal(attach_opt_set(&scratch, parity[i].key, parity[i].bad, why, sizeof(why)), -EINVAL);
+		assert_int_equal(accel_opt_parse(d, &scratch, parity[i].bad, why, sizeof(why)), -EINVAL);
 		assert_int_equal(cli_one(d->name, parity[i].bad, &cli, msg, sizeof(msg)), EXIT_USAGE);
 		snprintf(want, sizeof(want), "--%s: %s", d->name, why);
 		if (!strstr(msg, want))

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The state dir's records (user/state.c): what is written is read back
+ * exactly, whatever the bytes; anything incomplete, unknown or newer is
+ * refused with file, line and reason, and leaves the record untouched. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "state.h"
+
+enum color { RED, GREEN, BLUE };
+static const char *const color_names[] = { "red", "green", "blue" };
+
+struct item {
+	char name[16];
+	uint16_t port;
+	enum color color;
+};
+
+struct rec {
+	char text[64];
+	uint64_t big;
+	unsigned int small;
+	long long when;
+	int delta;
+	bool flag;
+	int n;
+	struct item items[3];
+};
+
+static const struct state_field rec_fields[] = {
+	STATE_F_STR("text", struct rec, text, STATE_REQUIRED),
+	STATE_F_U64("big", struct rec, big, STATE_REQUIRED, 0, 0),
+	STATE_F_U64("small", struct rec, small, 0, 1, 1000),
+	STATE_F_I64("when", struct rec, when, 0),
+	STATE_F_I64("delta", struct rec, delta, 0),
+	STATE_F_BOOL("flag", struct rec, flag, 0),
+};
+
+static const struct state_field item_fields[] = {
+	STATE_F_STR("item", struct item, name, STATE_REQUIRED),
+	STATE_F_U64("port", struct item, port, STATE_REQUIRED, 1, 65535),
+	STATE_F_ENUM("color", struct item, color, 0, color_names),
+};
+
+static const struct state_group rec_group = {
+	.fields = item_fields, .nfields = ARRAY_SIZE(item_fields),
+	.off = offsetof(struct rec, items), .size = sizeof(struct item), .max = 3,
+	.count_off = offsetof(struct rec, n),
+};
+
+/* v0 ("legacy"): "text" alone on the first line. */
+static int rec_legacy(char *text, unsigned int version, void *r, struct state_err *err)
+{
+	struct rec *rec = r;
+	char *nl = strchr(text, '\n');
+
+	if (version || !nl || (size_t)(nl - text) >= sizeof(rec->text))
+		return state_fail(err, 1, "not a v0 test record");
+	memcpy(rec->text, text, (size_t)(nl - text));
+	rec->big = 1;
+	return 0;
+}
+
+static const struct state_kind rec_kind = {
+	.name = "test", .version = 2,
+	.fields = rec_fields, .nfields = ARRAY_SIZE(rec_fields),
+	.group = &rec_group, .size = sizeof(struct rec), .legacy = rec_legacy,
+};
+
+static struct rec hostile(void)
+{
+	struct rec r = { .big = UINT64_MAX, .small = 1000, .when = INT64_MIN, .delta = -7,
+			 .flag = true, .n = 2 };
+
+	snprintf(r.text, sizeof(r.text), "a=b\nc\\d\\x41\t\xff\xc3\xa9 \x01%%");
+	snprintf(r.items[0].name, sizeof(r.items[0].name), "=\n=");
+	r.items[0].port = 65535;
+	r.items[0].color = BLUE;
+	snprintf(r.items[1].name, sizeof(r.items[1].name), "%s", "");
+	r.items[1].port = 1;
+	return r;
+}
+
+static void test_escape_roundtrip(void **state)
+{
+	char all[256], esc[1100], back[300];
+
+	(void)state;
+	for (int i = 0; i < 255; i++)
+		all[i] = (char)(i + 1);
+	all[255] = '\0';
+	assert_true(state_escape(all, 255, esc, sizeof(esc)) > 0);
+	assert_null(strchr(esc, '\n'));
+	for (const char *p = esc; *p; p++)
+		assert_true(*p >= 0x20 && *p <= 0x7e);
+	assert_int_equal(state_unescape(esc, back, sizeof(back)), 255);
+	assert_memory_equal(all, back, 256);
+	assert_int_equal(state_escape(all, 255, esc, 10), -ENOSPC);
+	assert_int_equal(state_unescape("a\\q", back, sizeof(back)), -EINVAL);
+	assert_int_equal(state_unescape("a\\x4", back, sizeof(back)), -EINVAL);
+	assert_int_equal(state_unescape("a\\", back, sizeof(back)), -EINVAL);
+}
+
+static void test_roundtrip_hostile_values(void **state)
+{
+	struct rec in = hostile(), out;
+	char buf[4096];
+	struct state_err err;
+	int n;
+
+	(void)state;
+	n = state_format(&rec_kind, &in, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(strlen(buf), n);
+	assert_true(!strncmp(buf, "accelctl-test 2\n", 16));
+	assert_non_null(strstr(buf, "\ntext=a=b\\nc\\\\d\\\\x41\\x09\\xff\\xc3\\xa9 \\x01%\n"));
+	memset(&out, 0x55, sizeof(out));
+	assert_int_equal(state_parse(&rec_kind, "f", buf, &out, &err), 0);
+	assert_memory_equal(&in, &out, offsetof(struct rec, items));
+	assert_int_equal(out.n, 2);
+	assert_string_equal(out.items[0].name, "=\n=");
+	assert_int_equal(out.items[0].port, 65535);
+	assert_int_equal(out.items[0].color, BLUE);
+	assert_string_equal(out.items[1].name, "");
+	assert_int_equal(out.items[1].color, RED);
+	/* too small a buffer is an error, never a cut record */
+	assert_int_equal(state_format(&rec_kind, &in, buf, 40), -ENOSPC);
+}
+
+/* parse TEXT: expect -EINVAL, the line and a reason containing WHY, and
+ * the record untouched. */
+static void refused(const char *text, int line, const char *why)
+{
+	struct rec out, before;
+	struct state_err err;
+	char *buf = strdup(text);
+
+	memset(&out, 0x5a, sizeof(out));
+	before = out;
+	assert_int_equal(state_parse(&rec_kind, "/x/test", buf, &out, &err), -EINVAL);
+	if (!strstr(err.msg, why) || strncmp(err.msg, "/x/test: ", 9))
+		fail_msg("reason '%s' lacks '/x/test: ' or '%s'", err.msg, why);
+	assert_int_equal(err.line, line);
+	assert_memory_equal(&out, &before, sizeof(out));
+	free(buf);
+}
+
+#define HDR "accelctl-test 2\n"
+#define OK HDR "text=t\nbig=1\n"
+
+static void test_refuses_bad_records(void **state)
+{
+	(void)state;
+	refused("", 0, "empty file");
+	refused(OK "small=5", 0, "truncated");
+	refused(HDR "text=t\n", 0, "missing required key 'big'");
+	refused(OK "item=a\ncolor=red\n", 0, "the item entry of line 4: missing required key 'port'");
+	refused(OK "item=a\nport=1\nitem=b\n", 0, "missing required key 'port'");
+	refused("accelctl-test 3\ntext=t\n", 1, "written by a newer accelctl (version 3)");
+	refused("accelctl-test 12345678901\n", 1, "bad version");
+	refused("accelctl-test x\n", 1, "bad version");
+	refused("accelctl-test 02\n", 1, "bad version");
+	refused("accelctl-other 1\n", 1, "not the header of an accelctl test record");
+	refused("accelctl-test2 1\n", 1, "not the header");
+	refused(OK "bogus=1\n", 4, "unknown key 'bogus'");
+	refused(OK "text=u\n", 4, "'text' given twice");
+	refused(OK "no equals sign\n", 4, "not a key=value line");
+	refused(OK "\n", 4, "not a key=value line");
+	refused(OK "small=0\n", 4, "small: '0' is not a number in [1, 1000]");
+	refused(OK "small=1001\n", 4, "not a number");
+	refused(OK "small=-1\n", 4, "not a number");
+	refused(OK "small=0x10\n", 4, "not a number");
+	refused(OK "small= 5\n", 4, "not a number");
+	refused(HDR "text=t\nbig=18446744073709551616\n", 3, "not a number");
+	refused(OK "delta=2147483648\n", 4, "not a signed 32-bit number");
+	refused(OK "when=1.5\n", 4, "not a signed 64-bit number");
+	refused(OK "flag=yes\n", 4, "not 0 or 1");
+	refused(OK "text2=1\n", 4, "unknown key");
+	refused(HDR "text=0123456789012345678901234567890123456789012345678901234567890123\n", 2,
+		"longer than 63 bytes");
+	refused(OK "small=\\x31\n", 4, "escaped bytes");
+	refused(HDR "big=1\ntext=\\z\n", 3, "bad escape");
+	refused(OK "port=1\n", 4, "'port' before the first 'item' line");
+	refused(OK "item=a\nport=1\nflag=1\n", 6, "'flag' after the first 'item' entry");
+	refused(OK "item=a\nport=1\ncolor=purple\n", 6, "unknown value 'purple'");
+	refused(OK "item=a\nport=1\nport=2\n", 6, "given twice");
+	refused(OK "item=a\nport=1\nitem=b\nport=1\nitem=c\nport=1\nitem=d\nport=1\n", 10,
+		"more than 3 'item' entries");
+}
+
+static void test_legacy_v0(void **state)
+{
+	struct rec out;
+	struct state_err err;
+	char buf[64] = "plain old text\n", buf2[64] = "plain\nmore\n";
+
+	(void)state;
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(state_parse(&rec_kind, NULL, buf, &out, &err), 0);
+	assert_string_equal(out.text, "plain old text");
+	assert_int_equal(out.big, 1);
+	assert_int_equal(state_parse(&rec_kind, NULL, buf2, &out, &err), 0);
+	/* version 1 (older, with a header) goes to the same parser, which refuses it */
+	refused("accelctl-test 1\nx\n", 1, "not a v0 test record");
+}
+
+static void test_kind_without_legacy_refuses_headerless(void **state)
+{
+	struct state_kind k = rec_kind;
+	struct rec out;
+	struct state_err err;
+	char buf[64] = "text=t\nbig=1\n";
+
+	(void)state;
+	k.legacy = NULL;
+	assert_int_equal(state_parse(&k, "f", buf, &out, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "f: line 1: not an accelctl test record"));
+	k.version = 3;
+	snprintf(buf, sizeof(buf), "accelctl-test 2\n");
+	assert_int_equal(state_parse(&k, "f", buf, &out, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "version 2 is no longer read"));
+}
+
+static char dir[64];
+
+static int dir_setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_state.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int dir_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) ? -1 : 0;
+}
+
+static void test_file_roundtrip_and_errors(void **state)
+{
+	struct rec in = hostile(), out;
+	struct state_err err;
+	char path[128], cmd[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/rec", dir);
+	assert_int_equal(state_read(&rec_kind, path, &out, &err), -ENOENT);
+	assert_int_equal(state_write(&rec_kind, path, &in), 0);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(state_read(&rec_kind, path, &out, &err), 0);
+	assert_memory_equal(&in, &out, offsetof(struct rec, items));
+	assert_string_equal(out.items[0].name, "=\n=");
+	/* cut in the middle of a line: refused, naming the file */
+	snprintf(cmd, sizeof(cmd), "truncate -s -3 '%s'", path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(state_read(&rec_kind, path, &out, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, path));
+	assert_non_null(strstr(err.msg, "truncated"));
+}
+
+static void test_atomic_write_keeps_old_file_on_failure(void **state)
+{
+	struct rec in = hostile(), out;
+	struct state_err err;
+	char path[128], tmp[160], *text;
+	struct stat st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/atomic", dir);
+	assert_int_equal(state_write(&rec_kind, path, &in), 0);
+	/* the temp file cannot be made (a directory is in its place) */
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	in.big = 42;
+	assert_true(state_write(&rec_kind, path, &in) < 0);
+	assert_int_equal(rmdir(tmp), 0);
+	assert_int_equal(state_read(&rec_kind, path, &out, &err), 0);
+	assert_true(out.big == UINT64_MAX);
+	/* a record that cannot be formatted writes nothing */
+	in.n = 99;
+	assert_int_equal(state_write(&rec_kind, path, &in), -EINVAL);
+	assert_int_equal(state_read(&rec_kind, path, &out, &err), 0);
+	assert_int_equal(out.n, 2);
+	/* no temp file is left behind */
+	assert_int_equal(stat(tmp, &st), -1);
+	assert_true(state_slurp(path, 10, &text) == -EFBIG);
+	assert_null(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape_roundtrip),
+		cmocka_unit_test(test_roundtrip_hostile_values),
+		cmocka_unit_test(test_refuses_bad_records),
+		cmocka_unit_test(test_legacy_v0),
+		cmocka_unit_test(test_kind_without_legacy_refuses_headerless),
+		cmocka_unit_test(test_file_roundtrip_and_errors),
+		cmocka_unit_test(test_atomic_write_keeps_old_file_on_failure),
+	};
+
+	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
+}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "accel.h"
 #include "state.h"
 
 enum color { RED, GREEN, BLUE };
@@ -299,6 +300,58 @@ static void test_atomic_write_keeps_old_file_on_failure(void **state)
 	assert_null(text);
 }
 
+/* ---- the records of accelctl ------------------------------------------ */
+
+static void test_instance_record(void **state)
+{
+	struct instance_info in = { .features = 0x9, .since = 1700000000, .netns_cookie = 4097,
+				    .abi = 4, .detaching = true }, out;
+	struct state_err err;
+	char buf[8192];
+
+	(void)state;
+	snprintf(in.netns, sizeof(in.netns), "/run/netns/a b\nc");
+	snprintf(in.pin_root, sizeof(in.pin_root), "/sys/fs/bpf/x");
+	assert_true(state_format(&instance_record_kind, &in, buf, sizeof(buf)) > 0);
+	assert_true(!strncmp(buf, "accelctl-instance 1\nfeatures=9\nsince=1700000000\n", 48));
+	/* the line the lifecycle test (and an older accelctl) looks for */
+	assert_non_null(strstr(buf, "\nabi=4\n"));
+	assert_int_equal(state_parse(&instance_record_kind, "instance", buf, &out, &err), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+	/* version 1 is strict: abi is required */
+	snprintf(buf, sizeof(buf), "accelctl-instance 1\nfeatures=1\nsince=1\nnetns=\nnetns_cookie=1\n");
+	assert_int_equal(state_parse(&instance_record_kind, "instance", buf, &out, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "missing required key 'abi'"));
+}
+
+/* What accelctl wrote before user/state.c (v0), verbatim. */
+static void test_instance_legacy_v0(void **state)
+{
+	struct instance_info out;
+	struct state_err err;
+	char buf[512];
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "features=0xb\nsince=1700000001\nnetns=/run/netns/x\nnetns_cookie=77\n"
+		 "pin_root=/sys/fs/bpf/accel\nabi=3\ndetaching=1\n");
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(state_parse(&instance_record_kind, "instance", buf, &out, &err), 0);
+	assert_int_equal(out.features, 0xb);
+	assert_int_equal(out.since, 1700000001);
+	assert_string_equal(out.netns, "/run/netns/x");
+	assert_int_equal(out.netns_cookie, 77);
+	assert_int_equal(out.abi, 3);
+	assert_true(out.detaching);
+	/* before the abi= line: ABI 1; an unreadable abi= is 0, which no accelctl has */
+	snprintf(buf, sizeof(buf), "features=0x1\nsince=1\nnetns=\nnetns_cookie=0\npin_root=/p\n");
+	assert_int_equal(state_parse(&instance_record_kind, "instance", buf, &out, &err), 0);
+	assert_int_equal(out.abi, 1);
+	assert_false(out.detaching);
+	snprintf(buf, sizeof(buf), "features=0x1\nsince=1\nabi=2x\n");
+	assert_int_equal(state_parse(&instance_record_kind, "instance", buf, &out, &err), 0);
+	assert_int_equal(out.abi, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +362,8 @@ int main(void)
 		cmocka_unit_test(test_kind_without_legacy_refuses_headerless),
 		cmocka_unit_test(test_file_roundtrip_and_errors),
 		cmocka_unit_test(test_atomic_write_keeps_old_file_on_failure),
+		cmocka_unit_test(test_instance_record),
+		cmocka_unit_test(test_instance_legacy_v0),
 	};
 
 	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);

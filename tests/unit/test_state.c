@@ -16,6 +16,7 @@
 
 #include "accel.h"
 #include "state.h"
+#include "tune.h"
 
 enum color { RED, GREEN, BLUE };
 static const char *const color_names[] = { "red", "green", "blue" };
@@ -352,6 +353,28 @@ static void test_instance_legacy_v0(void **state)
 	assert_int_equal(out.abi, 0);
 }
 
+static void test_autotune_baseline(void **state)
+{
+	struct autotune_baseline in = { .listen_overflows = UINT64_MAX, .reasm_fails6 = 3 }, out;
+	struct state_err err;
+	char buf[256];
+
+	(void)state;
+	assert_true(state_format(&autotune_baseline_kind, &in, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "accelctl-autotune 1\nListenOverflows=18446744073709551615\nIp6ReasmFails=3\n");
+	assert_int_equal(state_parse(&autotune_baseline_kind, "autotune.state", buf, &out, &err), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+	/* v0, verbatim */
+	snprintf(buf, sizeof(buf), "ListenOverflows 12\nIp6ReasmFails 34\n");
+	assert_int_equal(state_parse(&autotune_baseline_kind, "autotune.state", buf, &out, &err), 0);
+	assert_int_equal(out.listen_overflows, 12);
+	assert_int_equal(out.reasm_fails6, 34);
+	snprintf(buf, sizeof(buf), "ListenOverflows 12\n");
+	assert_int_equal(state_parse(&autotune_baseline_kind, "autotune.state", buf, &out, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "autotune.state: line 1: not an autotune baseline"));
+	assert_int_equal(out.listen_overflows, 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_atomic_write_keeps_old_file_on_failure),
 		cmocka_unit_test(test_instance_record),
 		cmocka_unit_test(test_instance_legacy_v0),
+		cmocka_unit_test(test_autotune_baseline),
 	};
 
 	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);

@@ -204,6 +204,8 @@ struct instance_info {
 /* <state-dir>/instance (user/state.c format; user/feature.c). */
 struct state_kind;
 extern const struct state_kind instance_record_kind;
+/* <state-dir>/netacct: the hooks netacct attached (user/netacct.c). */
+extern const struct state_kind netacct_record_kind;
 int instance_read(const struct accel_ctx *ctx, struct instance_info *ii);
 int instance_write(const struct accel_ctx *ctx, const struct instance_info *ii);
 void instance_remove(const struct accel_ctx *ctx);

@@ -271,6 +271,30 @@ static int field_parse(const struct state_field *f, char *base, const char *v, i
 	return state_fail(err, line, "%s: field of unknown type", f->key);
 }
 
+const struct state_field *state_field_find(const struct state_field *fs, size_t n, const char *key,
+					   int *idx)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(fs[i].key, key)) {
+			*idx = (int)i;
+			return &fs[i];
+		}
+	}
+	*idx = -1;
+	return NULL;
+}
+
+int state_value_parse(const struct state_field *f, void *rec, const char *v, int line,
+		      struct state_err *err)
+{
+	return field_parse(f, rec, v, line, err);
+}
+
+int state_value_format(const struct state_field *f, const void *rec, char *buf, size_t len)
+{
+	return field_format(f, rec, buf, len);
+}
+
 /* ---- format --------------------------------------------------------- */
 
 static int format_fields(const struct state_field *fs, size_t nf, const char *base, char *buf,

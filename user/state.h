@@ -99,6 +99,16 @@ int state_escape(const char *in, size_t len, char *out, size_t outlen);
  * -ENOSPC.  out is NUL-terminated. */
 int state_unescape(const char *in, char *out, size_t outlen);
 
+/* One field, for a file whose lines are not key=value (the tune
+ * journal): find it by key (NULL and *idx -1 when not in fs), parse
+ * value v into rec (0 or -EINVAL with err set), format it into buf (its
+ * length, -ENOSPC; strings escaped as above). */
+const struct state_field *state_field_find(const struct state_field *fs, size_t n, const char *key,
+					   int *idx);
+int state_value_parse(const struct state_field *f, void *rec, const char *v, int line,
+		      struct state_err *err);
+int state_value_format(const struct state_field *f, const void *rec, char *buf, size_t len);
+
 /* Record → text; returns its length or -ENOSPC. */
 int state_format(const struct state_kind *k, const void *rec, char *buf, size_t len);
 /* Text → record (modified in place); 0 or -EINVAL with err set.  rec is

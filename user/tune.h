@@ -183,12 +183,18 @@ bool journal_exists(const struct accel_ctx *ctx);
 /* Written with tmp + fsync + rename + fsync(dir). */
 int journal_write(const struct accel_ctx *ctx, const struct journal *j);
 int journal_read(const struct accel_ctx *ctx, struct journal *j);
+/* journal_read with the reason ("<file>: line N: what") in err. */
+struct state_err;
+int journal_load(const struct accel_ctx *ctx, struct journal *j, struct state_err *err);
 int journal_remove(const struct accel_ctx *ctx);
 /* Serialise / parse (unit-tested).  A journal without the kept mark is
  * written as format 1 (what accelctl before --keep-tuning reads); a kept
  * one as format 2.  Both are read. */
 int journal_format(const struct journal *j, char *buf, size_t len);
 int journal_parse(struct journal *j, char *text);
+/* The same, strict and all-or-nothing (j is only written when the whole
+ * text is valid), with file (NULL: "tune.journal") in err. */
+int journal_parse_err(struct journal *j, char *text, const char *file, struct state_err *err);
 struct journal_entry *journal_find(struct journal *j, enum tune_kind kind, const char *ifname,
 				   const char *key);
 /* %XX escaping so values with tabs or spaces stay one token. */

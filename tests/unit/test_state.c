@@ -413,6 +413,53 @@ static void test_netacct_record_and_legacy_v0(void **state)
 	free(rec2);
 }
 
+/* The tune journal keeps its format 1/2 lines (an older accelctl restores
+ * format 1); user/state.c types their values and reports what is wrong. */
+static void journal_refused(const char *text, const char *why)
+{
+	static struct journal j;
+	struct state_err err;
+	char *buf = strdup(text);
+
+	memset(&j, 0x5a, sizeof(j));
+	j.n = 77;
+	assert_int_equal(journal_parse_err(&j, buf, "/s/tune.journal", &err), -EINVAL);
+	if (!strstr(err.msg, why) || strncmp(err.msg, "/s/tune.journal: ", 17))
+		fail_msg("reason '%s' lacks the file or '%s'", err.msg, why);
+	assert_int_equal(j.n, 77);	/* never half read */
+	free(buf);
+}
+
+#define JHEAD "accelctl-tune-journal 1\nnetns -\nnetns_cookie 7\nprofile loopback\nsince 1700000000\nauto 0\n"
+#define JITEM "item sysctl - net.ipv4.tcp_fin_timeout 0 60 30 % profile%20loopback\n"
+
+static void test_journal_errors(void **state)
+{
+	static struct journal j;
+	struct state_err err;
+	char buf[1024];
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "%s", JHEAD "bound interval 10\nbound some-future-bound 5\n" JITEM);
+	assert_int_equal(journal_parse_err(&j, buf, NULL, &err), 0);
+	assert_int_equal(j.bounds.interval, 10);
+	assert_int_equal(j.n, 1);
+	journal_refused("", "empty file");
+	journal_refused(JHEAD JITEM "item sysctl", "truncated");
+	journal_refused("accelctl-tune-journal 3\n", "line 1: written by a newer accelctl (version 3)");
+	journal_refused("accelctl-instance 1\n", "line 1: 'accelctl-instance 1' is not the header");
+	journal_refused("item sysctl - k 0 a b c d\n", "line 1: not an accelctl tune-journal record");
+	journal_refused(JHEAD "item bogus - k 0 a b c d\n", "line 7: item: unknown kind 'bogus'");
+	journal_refused(JHEAD "item sysctl - k 2 a b c d\n", "line 7: global: '2' is not 0 or 1");
+	journal_refused(JHEAD "item sysctl - k 0 a b c\n", "line 7: item: 8 fields instead of 9");
+	journal_refused(JHEAD "kept 5\n", "line 7: 'kept' in a format 1 journal");
+	journal_refused(JHEAD "bound interval ten\n", "line 7: interval: 'ten' is not a number");
+	journal_refused(JHEAD "auto 2\n", "line 7: 'auto' given twice");
+	journal_refused(JHEAD "speed 2\n", "line 7: unknown line 'speed'");
+	journal_refused("accelctl-tune-journal 1\nnetns -\nnetns_cookie x\n", "line 3: netns_cookie:");
+	journal_refused("accelctl-tune-journal 1\nnetns -\n" JITEM, "missing required line 'netns_cookie'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_instance_legacy_v0),
 		cmocka_unit_test(test_autotune_baseline),
 		cmocka_unit_test(test_netacct_record_and_legacy_v0),
+		cmocka_unit_test(test_journal_errors),
 	};
 
 	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "accel.h"
+#include "bypass.h"
 #include "state.h"
 #include "tune.h"
 
@@ -460,6 +461,38 @@ static void test_journal_errors(void **state)
 	journal_refused("accelctl-tune-journal 1\nnetns -\n" JITEM, "missing required line 'netns_cookie'");
 }
 
+/* Learned ports: version 1's lines, typed and reported by user/state.c. */
+static void learned_refused(const char *text, int e, const char *why)
+{
+	struct learned_port out[2];
+	char buf[1024], err[256] = "";
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	assert_int_equal(bypass_learn_parse(buf, "b", out, 2, err, sizeof(err)), e);
+	if (!strstr(err, why))
+		fail_msg("reason '%s' lacks '%s'", err, why);
+}
+
+#define LHEAD "accelctl-bypass-learned 1\nboot_id b\n"
+#define LPORT "port netns=1 port=80 verdict=blocking conns=0 reopened=0 since_ns=1 last_ns=2 listener=3"
+
+static void test_learned_ports_errors(void **state)
+{
+	(void)state;
+	learned_refused("accelctl-bypass-learned 2\nboot_id b\n", -EINVAL,
+			"written by a newer accelctl (version 2)");
+	learned_refused(LHEAD LPORT, -EINVAL, "truncated");
+	learned_refused(LHEAD "port netns=0 port=80 verdict=blocking conns=0 reopened=0 since_ns=1 last_ns=2 listener=3\n",
+			-EINVAL, "line 3: not a port record (netns: '0' is not a number in [1, 18446744073709551615])");
+	learned_refused(LHEAD "port netns=1 port=80 verdict=fast conns=0 reopened=0 since_ns=1 last_ns=2 listener=3\n",
+			-EINVAL, "line 3: not a port record (verdict: unknown value 'fast')");
+	learned_refused(LHEAD "port netns=1 port=80 verdict=blocking conns=4294967296 reopened=0 since_ns=1 last_ns=2 listener=3\n",
+			-EINVAL, "conns: '4294967296' is not a number");
+	learned_refused(LHEAD "port netns=1 verdict=blocking\n", -EINVAL, "'verdict=blocking' where port= belongs");
+	learned_refused(LHEAD LPORT " x=1\n", -EINVAL, "unexpected 'x=1'");
+	learned_refused(LHEAD "ports netns=1\n", -EINVAL, "does not begin with 'port'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_autotune_baseline),
 		cmocka_unit_test(test_netacct_record_and_legacy_v0),
 		cmocka_unit_test(test_journal_errors),
+		cmocka_unit_test(test_learned_ports_errors),
 	};
 
 	return cmocka_run_group_tests(tests, dir_setup, dir_teardown);

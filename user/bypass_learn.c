@@ -308,7 +308,7 @@ int bypass_learn_restore(int fd, const char *state_dir, unsigned int learn_conns
 	if (n == -ENOENT)
 		return 0;
 	if (n < 0 && !err[0]) {
-		pr_warn("bypass: cannot read %s: %s; learning starts over\n", path, strerror(-n));
+		pr_warn("bypass: cannot read %s: %s; learning starts over\n", path, state_strerror(n));
 		return 0;
 	}
 	if (n < 0) {

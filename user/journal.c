@@ -354,8 +354,8 @@ int journal_load(const struct accel_ctx *ctx, struct journal *j, struct state_er
 	n = state_slurp(path, 4096 + (size_t)TUNE_MAX_ITEMS * 4 * 3 * TUNE_VAL_LEN, &text);
 	if (n < 0 || !text) {
 		e = n < 0 ? (int)n : -EIO;
-		state_fail(err, 0, "%s: %s", path, strerror(-e));
-		return e;
+		state_fail(err, 0, "%s: %s", path, state_strerror(e));
+		return e == -EILSEQ ? -EINVAL : e;
 	}
 	e = journal_parse_err(j, text, path, err);
 	free(text);

@@ -554,6 +554,8 @@ ssize_t state_slurp(const char *path, size_t max, char **text)
 	close(fd);
 	if (!err && off + 1 >= cap)
 		err = -EFBIG;	/* grew while read */
+	if (!err && memchr(buf, '\0', off))
+		err = -EILSEQ;	/* not text: no parser would see past the NUL */
 	if (err) {
 		free(buf);
 		return err;
@@ -561,6 +563,15 @@ ssize_t state_slurp(const char *path, size_t max, char **text)
 	buf[off] = '\0';
 	*text = buf;
 	return (ssize_t)off;
+}
+
+const char *state_strerror(int err)
+{
+	if (err == -EILSEQ)
+		return "a NUL byte in the file: not a text record";
+	if (err == -EFBIG)
+		return "too large for a state record";
+	return strerror(-err);
 }
 
 int state_write_file(const char *path, const char *data, size_t len)
@@ -601,9 +612,10 @@ int state_read(const struct state_kind *k, const char *path, void *rec, struct s
 		return -ENOENT;
 	if (n < 0 || !text) {
 		n = n < 0 ? n : -EIO;
-		state_fail(err, 0, "cannot read: %s", strerror((int)-n));
+		state_fail(err, 0, "cannot read: %s", state_strerror((int)n));
 		state_err_file(err, path);
-		return (int)n;
+		/* a file that is not text is a malformed record, not a read error */
+		return n == -EILSEQ ? -EINVAL : (int)n;
 	}
 	e = state_parse(k, path, text, rec, err);
 	free(text);

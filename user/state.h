@@ -129,15 +129,19 @@ int state_fail(struct state_err *err, int line, const char *fmt, ...)
 void state_err_file(struct state_err *err, const char *file);
 
 /* Read path whole (at most max bytes) into a malloc'd NUL-terminated
- * buffer; returns its length or -errno (-EFBIG when larger than max). */
+ * buffer; returns its length or -errno (-EFBIG when larger than max,
+ * -EILSEQ when it holds a NUL byte).  state_strerror() says which. */
 ssize_t state_slurp(const char *path, size_t max, char **text);
+const char *state_strerror(int err);
 /* Atomic write of len bytes: path.tmp.<pid> in the same directory,
  * fsync, rename over path, fsync the directory.  On any failure the old
  * file is untouched and the temp file is removed. */
 int state_write_file(const char *path, const char *data, size_t len);
 
 /* state_format + state_write_file; state_slurp + state_parse.  read
- * returns -ENOENT when there is no file (err untouched). */
+ * returns -ENOENT when there is no file (err untouched), -EINVAL for a
+ * malformed one (a NUL byte included), another -errno when it cannot be
+ * read. */
 int state_write(const struct state_kind *k, const char *path, const void *rec);
 int state_read(const struct state_kind *k, const char *path, void *rec, struct state_err *err);
 

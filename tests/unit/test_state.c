@@ -302,6 +302,24 @@ static void test_atomic_write_keeps_old_file_on_failure(void **state)
 	assert_null(text);
 }
 
+/* A NUL byte would hide the rest of the file from the parser. */
+static void test_nul_byte_is_refused(void **state)
+{
+	struct rec out;
+	struct state_err err;
+	char path[128];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/nul", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(OK "\0small=5\n", 1, sizeof(OK "\0small=5\n") - 1, f);
+	fclose(f);
+	assert_int_equal(state_read(&rec_kind, path, &out, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "a NUL byte in the file"));
+}
+
 /* ---- the records of accelctl ------------------------------------------ */
 
 static void test_instance_record(void **state)
@@ -503,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_kind_without_legacy_refuses_headerless),
 		cmocka_unit_test(test_file_roundtrip_and_errors),
 		cmocka_unit_test(test_atomic_write_keeps_old_file_on_failure),
+		cmocka_unit_test(test_nul_byte_is_refused),
 		cmocka_unit_test(test_instance_record),
 		cmocka_unit_test(test_instance_legacy_v0),
 		cmocka_unit_test(test_autotune_baseline),

@@ -205,7 +205,13 @@ struct instance_info {
 	uint64_t netns_cookie;
 	unsigned int abi;
 	bool detaching;			/* a detach has begun (and died, if still there) */
+	char pin_root[PATH_MAX];	/* written from the context, for the reader */
 };
+/* <state-dir>/instance (user/state.c format; user/feature.c). */
+struct state_kind;
+extern const struct state_kind instance_record_kind;
+/* <state-dir>/netacct: the hooks netacct attached (user/netacct.c). */
+extern const struct state_kind netacct_record_kind;
 int instance_read(const struct accel_ctx *ctx, struct instance_info *ii);
 int instance_write(const struct accel_ctx *ctx, const struct instance_info *ii);
 void instance_remove(const struct accel_ctx *ctx);

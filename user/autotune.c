@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "log.h"
 #include "pin.h"
+#include "state.h"
 #include "tune.h"
 #include "util.h"
 
@@ -173,29 +174,61 @@ static int state_path(const struct accel_ctx *ctx, char *buf, size_t len)
 	return path_join(buf, len, ctx->state_dir, "autotune.state");
 }
 
+/* Version 0, before user/state.c: "ListenOverflows N\nIp6ReasmFails N\n". */
+static int baseline_legacy(char *text, unsigned int version, void *rec, struct state_err *err)
+{
+	struct autotune_baseline *b = rec;
+	unsigned long long a, r;
+
+	if (version || sscanf(text, "ListenOverflows %llu\nIp6ReasmFails %llu", &a, &r) != 2)
+		return state_fail(err, 1, "not an autotune baseline");
+	b->listen_overflows = a;
+	b->reasm_fails6 = r;
+	return 0;
+}
+
+static const struct state_field baseline_fields[] = {
+	STATE_F_U64("ListenOverflows", struct autotune_baseline, listen_overflows, STATE_REQUIRED, 0, 0),
+	STATE_F_U64("Ip6ReasmFails", struct autotune_baseline, reasm_fails6, STATE_REQUIRED, 0, 0),
+};
+
+const struct state_kind autotune_baseline_kind = {
+	.name = "autotune", .version = 1,
+	.fields = baseline_fields, .nfields = ARRAY_SIZE(baseline_fields),
+	.size = sizeof(struct autotune_baseline), .legacy = baseline_legacy,
+};
+
 static int state_save(const struct accel_ctx *ctx, const struct observation *o)
 {
-	char path[PATH_MAX], buf[128];
-	int n;
+	struct autotune_baseline b = {
+		.listen_overflows = o->listen_overflows, .reasm_fails6 = o->reasm_fails6,
+	};
+	char path[PATH_MAX];
 
 	if (state_path(ctx, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	n = snprintf(buf, sizeof(buf), "ListenOverflows %llu\nIp6ReasmFails %llu\n",
-		     (unsigned long long)o->listen_overflows, (unsigned long long)o->reasm_fails6);
-	return write_file_atomic(path, buf, n, 0600);
+	return state_write(&autotune_baseline_kind, path, &b);
 }
 
+/* 0, -ENOENT (no baseline yet) or -EINVAL (unreadable: said, and the
+ * next save replaces it). */
 static int state_load(const struct accel_ctx *ctx, struct observation *o)
 {
-	char path[PATH_MAX], buf[256];
-	unsigned long long a, b;
+	struct autotune_baseline b;
+	struct state_err err;
+	char path[PATH_MAX];
+	int e;
 
-	if (state_path(ctx, path, sizeof(path)) || read_file(path, buf, sizeof(buf)) < 0)
+	if (state_path(ctx, path, sizeof(path)))
 		return -ENOENT;
-	if (sscanf(buf, "ListenOverflows %llu\nIp6ReasmFails %llu", &a, &b) != 2)
-		return -EINVAL;
-	o->listen_overflows = a;
-	o->reasm_fails6 = b;
+	e = state_read(&autotune_baseline_kind, path, &b, &err);
+	if (e == -EINVAL)
+		pr_warn("autotune: ignoring the counter baselines: %s; this step starts a new baseline\n",
+			err.msg);
+	if (e)
+		return e;
+	o->listen_overflows = b.listen_overflows;
+	o->reasm_fails6 = b.reasm_fails6;
 	return 0;
 }
 

@@ -13,7 +13,8 @@
  *
  * Netns cookies and boot-time stamps mean nothing after a reboot, so a
  * file of another boot is refused, as is anything malformed: learning
- * starts over, which is always safe.  What is restored is re-validated
+ * starts over, which is always safe.  The header and the typed fields of
+ * a port line are user/state.c's; the line syntax stays version 1's.  What is restored is re-validated
  * (ACCEL_BYPASS_LF_RESTORED): an event-driven port learns again with all
  * but one connection of evidence, so one fresh connection that reads
  * nonblocking confirms it and one blocking read settles it on the stack.
@@ -30,10 +31,13 @@
 
 #include "bypass.h"
 #include "log.h"
+#include "state.h"
 #include "util.h"
 
 #define LEARN_FILE	"bypass-learned"
 #define LEARN_MAGIC	"accelctl-bypass-learned 1"
+/* what bypass_learn_format() can write for a full table */
+#define LEARN_FILE_MAX	(ACCEL_BYPASS_LEARN_PORTS * 192 + 128)
 
 static const char *const verdict_names[] = {
 	[ACCEL_BYPASS_V_LEARNING] = "learning",
@@ -46,14 +50,6 @@ _Static_assert(ARRAY_SIZE(verdict_names) == ACCEL_BYPASS_V_COUNT, "a name for ev
 const char *bypass_learned_verdict_name(uint32_t v)
 {
 	return v < ACCEL_BYPASS_V_COUNT ? verdict_names[v] : "unknown";
-}
-
-static int verdict_parse(const char *s)
-{
-	for (int i = 0; i < ACCEL_BYPASS_V_COUNT; i++)
-		if (!strcmp(s, verdict_names[i]))
-			return i;
-	return -1;
 }
 
 /* The tracepoints learning observes with, in this kernel's BTF. */
@@ -119,6 +115,19 @@ static int boot_id(char *buf, size_t len)
 	return buf[0] ? 0 : -EINVAL;
 }
 
+/* The fields of a port line, in the order they are written. */
+#define LP_U64(k, m, lo, hi) STATE_F_U64(k, struct learned_port, m, STATE_REQUIRED, lo, hi)
+static const struct state_field port_fields[] = {
+	LP_U64("netns", k.netns_cookie, 1, 0),
+	LP_U64("port", k.port, 1, 65535),
+	STATE_F_ENUM("verdict", struct learned_port, v.verdict, STATE_REQUIRED, verdict_names),
+	LP_U64("conns", v.conns, 0, 0),
+	LP_U64("reopened", v.reopened, 0, 0),
+	LP_U64("since_ns", v.since_ns, 0, 0),
+	LP_U64("last_ns", v.last_ns, 0, 0),
+	LP_U64("listener", v.listener_cookie, 0, 0),
+};
+
 int bypass_learn_format(const struct learned_port *lp, int n, const char *boot, char *buf, size_t len)
 {
 	size_t off = 0;
@@ -126,81 +135,105 @@ int bypass_learn_format(const struct learned_port *lp, int n, const char *boot, 
 
 	buf[0] = '\0';
 	err = str_appendf(buf, len, &off, "%s\nboot_id %s\n", LEARN_MAGIC, boot);
-	for (int i = 0; i < n && !err; i++)
-		err = str_appendf(buf, len, &off,
-				  "port netns=%llu port=%u verdict=%s conns=%u reopened=%u since_ns=%llu last_ns=%llu listener=%llu\n",
-				  (unsigned long long)lp[i].k.netns_cookie, lp[i].k.port,
-				  bypass_learned_verdict_name(lp[i].v.verdict), lp[i].v.conns, lp[i].v.reopened,
-				  (unsigned long long)lp[i].v.since_ns, (unsigned long long)lp[i].v.last_ns,
-				  (unsigned long long)lp[i].v.listener_cookie);
+	for (int i = 0; i < n && !err; i++) {
+		err = str_appendf(buf, len, &off, "port");
+		for (size_t f = 0; f < ARRAY_SIZE(port_fields) && !err; f++) {
+			char v[32];
+
+			err = state_value_format(&port_fields[f], &lp[i], v, sizeof(v)) < 0 ? -EINVAL :
+			      str_appendf(buf, len, &off, " %s=%s", port_fields[f].key, v);
+		}
+		if (!err)
+			err = str_appendf(buf, len, &off, "\n");
+	}
 	return err ? err : (int)off;
 }
 
-/* One "key=value" field of a port line into *out; -EINVAL when it is not
- * that key, or not a number in range. */
-static int field_u64(char **save, const char *key, uint64_t max, uint64_t *out)
+/* "port netns=N port=N verdict=NAME ...": every field, in order, nothing
+ * else; 0 or -EINVAL with the detail in err. */
+static int parse_port(char *line, struct learned_port *lp, struct state_err *err)
 {
-	char *tok = strtok_r(NULL, " ", save), *eq;
+	char *save = NULL, *tok = strtok_r(line, " ", &save);
 
-	if (!tok || !(eq = strchr(tok, '=')))
+	memset(lp, 0, sizeof(*lp));
+	if (!tok || strcmp(tok, "port"))
+		return state_fail(err, 0, "it does not begin with 'port'");
+	for (size_t f = 0; f < ARRAY_SIZE(port_fields); f++) {
+		char *eq;
+
+		tok = strtok_r(NULL, " ", &save);
+		if (!tok)
+			return state_fail(err, 0, "no %s=", port_fields[f].key);
+		eq = strchr(tok, '=');
+		if (!eq || (size_t)(eq - tok) != strlen(port_fields[f].key) ||
+		    strncmp(tok, port_fields[f].key, (size_t)(eq - tok)))
+			return state_fail(err, 0, "'%.32s' where %s= belongs", tok, port_fields[f].key);
+		if (state_value_parse(&port_fields[f], lp, eq + 1, 0, err))
+			return -EINVAL;
+	}
+	tok = strtok_r(NULL, " ", &save);
+	if (tok)
+		return state_fail(err, 0, "unexpected '%.32s'", tok);
+	return 0;
+}
+
+/* The header and boot_id lines; the port lines start at *rest. */
+static int parse_head(char *text, const char *boot, char **rest, char *err, size_t errlen)
+{
+	char *nl = strchr(text, '\n'), *line;
+	struct state_err serr;
+	unsigned int version;
+
+	if (!*text || text[strlen(text) - 1] != '\n') {
+		snprintf(err, errlen, "not an accelctl learned-ports file (%s)",
+			 *text ? "truncated: the last line has no newline" : "empty");
 		return -EINVAL;
-	*eq++ = '\0';
-	if (strcmp(tok, key))
+	}
+	*nl = '\0';
+	if (state_header("bypass-learned", 1, text, false, &version, &serr)) {
+		snprintf(err, errlen, "not an accelctl learned-ports file: %s", serr.msg);
 		return -EINVAL;
-	return parse_u64(eq, 0, max, out) ? -EINVAL : 0;
+	}
+	line = nl + 1;
+	nl = strchr(line, '\n');
+	if (!nl || strncmp(line, "boot_id ", 8)) {
+		snprintf(err, errlen, "line 2: no boot_id");
+		return -EINVAL;
+	}
+	*nl = '\0';
+	if (strcmp(line + 8, boot)) {
+		snprintf(err, errlen, "written during another boot (%.64s): its namespaces are gone", line + 8);
+		return -ESTALE;
+	}
+	*rest = nl + 1;
+	return 0;
 }
 
 int bypass_learn_parse(char *text, const char *boot, struct learned_port *lp, int max,
 		       char *err, size_t errlen)
 {
-	char *save = NULL, *line, *ls;
-	int n = 0, lineno = 0;
+	char *line, *nl;
+	int n = 0, lineno = 2, e;
 
-	line = strtok_r(text, "\n", &save);
-	if (!line || strcmp(line, LEARN_MAGIC)) {
-		snprintf(err, errlen, "not an accelctl learned-ports file (first line is not '%s')", LEARN_MAGIC);
-		return -EINVAL;
-	}
-	line = strtok_r(NULL, "\n", &save);
-	if (!line || strncmp(line, "boot_id ", 8)) {
-		snprintf(err, errlen, "line 2: no boot_id");
-		return -EINVAL;
-	}
-	if (strcmp(line + 8, boot)) {
-		snprintf(err, errlen, "written during another boot (%s): its namespaces are gone", line + 8);
-		return -ESTALE;
-	}
-	lineno = 2;
-	while ((line = strtok_r(NULL, "\n", &save))) {
-		uint64_t netns, port, conns, reopened, since, last, listener;
-		char *tok, *eq;
-		int v;
+	e = parse_head(text, boot, &line, err, errlen);
+	if (e)
+		return e;
+	for (; *line; line = nl + 1) {
+		struct learned_port one;
+		struct state_err serr;
 
+		nl = strchr(line, '\n');
+		*nl = '\0';
 		lineno++;
-		ls = NULL;
-		tok = strtok_r(line, " ", &ls);
-		if (!tok || strcmp(tok, "port") || field_u64(&ls, "netns", UINT64_MAX, &netns) ||
-		    field_u64(&ls, "port", 65535, &port) || !(tok = strtok_r(NULL, " ", &ls)) ||
-		    !(eq = strchr(tok, '=')) || (*eq++ = '\0', strcmp(tok, "verdict")) ||
-		    (v = verdict_parse(eq)) < 0 || field_u64(&ls, "conns", UINT32_MAX, &conns) ||
-		    field_u64(&ls, "reopened", UINT32_MAX, &reopened) ||
-		    field_u64(&ls, "since_ns", UINT64_MAX, &since) ||
-		    field_u64(&ls, "last_ns", UINT64_MAX, &last) ||
-		    field_u64(&ls, "listener", UINT64_MAX, &listener) || strtok_r(NULL, " ", &ls) ||
-		    !netns || !port) {
-			snprintf(err, errlen, "line %d: not a port record", lineno);
+		if (parse_port(line, &one, &serr)) {
+			snprintf(err, errlen, "line %d: not a port record (%s)", lineno, serr.msg);
 			return -EINVAL;
 		}
 		if (n == max) {
 			snprintf(err, errlen, "more than %d ports", max);
 			return -E2BIG;
 		}
-		lp[n].k = (struct accel_bypass_port_key){ .netns_cookie = netns, .port = (uint16_t)port };
-		lp[n].v = (struct accel_bypass_learned){
-			.verdict = (uint32_t)v, .conns = (uint32_t)conns, .reopened = (uint32_t)reopened,
-			.since_ns = since, .last_ns = last, .listener_cookie = listener,
-		};
-		n++;
+		lp[n++] = one;
 	}
 	return n;
 }
@@ -213,7 +246,7 @@ static int learn_path(const char *state_dir, char *buf, size_t len)
 int bypass_learn_save(int fd, const char *state_dir)
 {
 	static struct learned_port lp[ACCEL_BYPASS_LEARN_PORTS];
-	static char buf[ACCEL_BYPASS_LEARN_PORTS * 192 + 128];
+	static char buf[LEARN_FILE_MAX];
 	char path[PATH_MAX], boot[64];
 	bool truncated;
 	int n, m = 0, len, err;
@@ -240,29 +273,44 @@ int bypass_learn_save(int fd, const char *state_dir)
 		return len;
 	err = mkdir_p(state_dir, 0700);
 	if (!err)
-		err = write_file_atomic(path, buf, (size_t)len, 0600);
+		err = state_write_file(path, buf, (size_t)len);
 	if (!err)
 		pr_debug("bypass: saved %d learned ports to %s\n", n, path);
 	return err;
 }
 
+/* The file as ports: their count, -ENOENT, -errno of the read (said
+ * in err, empty) or of the parse (the reason in err). */
+static int learn_load(const char *path, const char *boot, struct learned_port *lp, int max,
+		      char *err, size_t errlen)
+{
+	char *text;
+	ssize_t len = state_slurp(path, LEARN_FILE_MAX, &text);
+	int n;
+
+	err[0] = '\0';
+	if (len < 0 || !text)
+		return len < 0 ? (int)len : -EIO;
+	n = bypass_learn_parse(text, boot, lp, max, err, errlen);
+	free(text);
+	return n;
+}
+
 int bypass_learn_restore(int fd, const char *state_dir, unsigned int learn_conns)
 {
 	static struct learned_port lp[ACCEL_BYPASS_LEARN_PORTS];
-	static char buf[ACCEL_BYPASS_LEARN_PORTS * 192 + 128];
 	char path[PATH_MAX], boot[64], err[256];
 	int n, kept = 0;
 
 	if (learn_path(state_dir, path, sizeof(path)) || boot_id(boot, sizeof(boot)))
 		return 0;
-	n = read_file(path, buf, sizeof(buf));
+	n = learn_load(path, boot, lp, ARRAY_SIZE(lp), err, sizeof(err));
 	if (n == -ENOENT)
 		return 0;
-	if (n < 0) {
-		pr_warn("bypass: cannot read %s: %s; learning starts over\n", path, strerror(-n));
+	if (n < 0 && !err[0]) {
+		pr_warn("bypass: cannot read %s: %s; learning starts over\n", path, state_strerror(n));
 		return 0;
 	}
-	n = bypass_learn_parse(buf, boot, lp, ARRAY_SIZE(lp), err, sizeof(err));
 	if (n < 0) {
 		pr_warn("bypass: ignoring %s: %s; learning starts over (the file is replaced at detach)\n",
 			path, err);
@@ -309,16 +357,13 @@ int bypass_learn_forget(int fd, uint16_t port, uint64_t netns_cookie)
 void bypass_learn_forget_file(const char *state_dir, uint16_t port, uint64_t netns_cookie)
 {
 	static struct learned_port lp[ACCEL_BYPASS_LEARN_PORTS];
-	static char buf[ACCEL_BYPASS_LEARN_PORTS * 192 + 128];
+	static char buf[LEARN_FILE_MAX];
 	char path[PATH_MAX], boot[64], err[256];
 	int n, m = 0, len;
 
 	if (learn_path(state_dir, path, sizeof(path)) || boot_id(boot, sizeof(boot)))
 		return;
-	n = read_file(path, buf, sizeof(buf));
-	if (n < 0)
-		return;
-	n = bypass_learn_parse(buf, boot, lp, ARRAY_SIZE(lp), err, sizeof(err));
+	n = learn_load(path, boot, lp, ARRAY_SIZE(lp), err, sizeof(err));
 	if (n < 0)
 		return;
 	for (int i = 0; i < n; i++)
@@ -326,5 +371,5 @@ void bypass_learn_forget_file(const char *state_dir, uint16_t port, uint64_t net
 			lp[m++] = lp[i];
 	len = bypass_learn_format(lp, m, boot, buf, sizeof(buf));
 	if (len >= 0)
-		(void)write_file_atomic(path, buf, (size_t)len, 0600);
+		(void)state_write_file(path, buf, (size_t)len);
 }

@@ -21,6 +21,7 @@
 #include "bpfutil.h"
 #include "log.h"
 #include "pin.h"
+#include "state.h"
 #include "sysenv.h"
 
 extern const struct accel_feature feature_tune;
@@ -147,20 +148,19 @@ static int instance_path(const struct accel_ctx *ctx, char *buf, size_t len)
 	return path_join(buf, len, ctx->state_dir, "instance");
 }
 
-int instance_read(const struct accel_ctx *ctx, struct instance_info *ii)
+/* Version 0, before user/state.c: the same keys, unescaped, read
+ * leniently (unknown keys and lines skipped).  Kept so that an upgrade
+ * finds the instance it attached. */
+static int instance_legacy(char *text, unsigned int version, void *rec, struct state_err *err)
 {
-	char path[PATH_MAX], buf[1024], *line, *save = NULL;
+	struct instance_info *ii = rec;
+	char *line, *save = NULL;
 	bool have_abi = false;
 	uint64_t v;
-	int n;
 
-	memset(ii, 0, sizeof(*ii));
-	if (instance_path(ctx, path, sizeof(path)))
-		return -ENAMETOOLONG;
-	n = read_file(path, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	if (version)
+		return state_fail(err, 1, "instance record version %u was never written", version);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(line, '=');
 
 		if (!eq)
@@ -174,6 +174,8 @@ int instance_read(const struct accel_ctx *ctx, struct instance_info *ii)
 			snprintf(ii->netns, sizeof(ii->netns), "%s", eq);
 		else if (!strcmp(line, "netns_cookie"))
 			ii->netns_cookie = strtoull(eq, NULL, 10);
+		else if (!strcmp(line, "pin_root"))
+			snprintf(ii->pin_root, sizeof(ii->pin_root), "%s", eq);
 		else if (!strcmp(line, "detaching"))
 			ii->detaching = !strcmp(eq, "1");
 		else if (!strcmp(line, "abi")) {
@@ -188,22 +190,52 @@ int instance_read(const struct accel_ctx *ctx, struct instance_info *ii)
 	return 0;
 }
 
+static const struct state_field instance_fields[] = {
+	STATE_F_U64("features", struct instance_info, features, STATE_REQUIRED, 0, 0),
+	STATE_F_I64("since", struct instance_info, since, STATE_REQUIRED),
+	STATE_F_STR("netns", struct instance_info, netns, STATE_REQUIRED),
+	STATE_F_U64("netns_cookie", struct instance_info, netns_cookie, STATE_REQUIRED, 0, 0),
+	STATE_F_STR("pin_root", struct instance_info, pin_root, 0),
+	STATE_F_U64("abi", struct instance_info, abi, STATE_REQUIRED, 1, UINT32_MAX),
+	STATE_F_BOOL("detaching", struct instance_info, detaching, 0),
+};
+
+const struct state_kind instance_record_kind = {
+	.name = "instance", .version = 1,
+	.fields = instance_fields, .nfields = ARRAY_SIZE(instance_fields),
+	.size = sizeof(struct instance_info), .legacy = instance_legacy,
+};
+
+static int instance_load(const struct accel_ctx *ctx, struct instance_info *ii, struct state_err *err)
+{
+	char path[PATH_MAX];
+
+	memset(ii, 0, sizeof(*ii));
+	if (instance_path(ctx, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	return state_read(&instance_record_kind, path, ii, err);
+}
+
+int instance_read(const struct accel_ctx *ctx, struct instance_info *ii)
+{
+	struct state_err err;
+
+	return instance_load(ctx, ii, &err);
+}
+
 int instance_write(const struct accel_ctx *ctx, const struct instance_info *ii)
 {
-	char path[PATH_MAX], buf[512];
-	int n, err;
+	struct instance_info rec = *ii;
+	char path[PATH_MAX];
+	int err;
 
 	err = mkdir_p(ctx->state_dir, 0700);
 	if (err)
 		return err;
 	if (instance_path(ctx, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	n = snprintf(buf, sizeof(buf), "features=0x%x\nsince=%lld\nnetns=%s\nnetns_cookie=%llu\npin_root=%s\nabi=%u\n%s",
-		     ii->features, ii->since, ii->netns, (unsigned long long)ii->netns_cookie,
-		     ctx->pin_root, ii->abi, ii->detaching ? "detaching=1\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return -ENAMETOOLONG;
-	return write_file_atomic(path, buf, n, 0600);
+	snprintf(rec.pin_root, sizeof(rec.pin_root), "%s", ctx->pin_root);
+	return state_write(&instance_record_kind, path, &rec);
 }
 
 /* The pinned maps' layouts are ACCEL_ABI_VERSION's: an accelctl of another
@@ -211,9 +243,19 @@ int instance_write(const struct accel_ctx *ctx, const struct instance_info *ii)
 int instance_check_abi(const struct accel_ctx *ctx, const char *cmd)
 {
 	struct instance_info ii;
+	struct state_err serr;
+	int err = instance_load(ctx, &ii, &serr);
 
-	if (instance_read(ctx, &ii) || ii.abi == ACCEL_ABI_VERSION)
+	if ((err && err != -EINVAL) || (!err && ii.abi == ACCEL_ABI_VERSION))
 		return 0;
+	if (err) {
+		/* what cannot be read cannot be trusted to match our maps */
+		pr_err("%s: the instance record is unreadable: %s\n", cmd, serr.msg);
+		pr_err("%s: the attached instance (state dir %s, pin root %s) therefore counts as BPF ABI version 0; this accelctl has ABI version %u and cannot use its pinned maps.\n"
+		       "Fix: run `accelctl detach --force` to remove it, then attach again.\n",
+		       cmd, ctx->state_dir, ctx->pin_root, ACCEL_ABI_VERSION);
+		return -ACCEL_ECONFIG;
+	}
 	pr_err("%s: the attached instance (state dir %s, pin root %s) was made by an accelctl with BPF ABI version %u; this accelctl has ABI version %u and cannot use its pinned maps.\n"
 		"Fix: run `accelctl detach` with the accelctl that attached it, or `accelctl detach --force` with this one to remove it anyway.\n",
 		cmd, ctx->state_dir, ctx->pin_root, ii.abi, ACCEL_ABI_VERSION);
@@ -806,7 +848,8 @@ static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f,
 int accel_status(struct accel_ctx *ctx)
 {
 	struct instance_info ii;
-	bool have;
+	struct state_err serr;
+	bool have, unreadable;
 	char when[32], names[128];
 	unsigned int mask, kept;
 	struct json_writer jw;
@@ -816,7 +859,9 @@ int accel_status(struct accel_ctx *ctx)
 	if (err)
 		return err;
 	accel_reap_trylock(ctx);
-	have = !instance_read(ctx, &ii);
+	err = instance_load(ctx, &ii, &serr);
+	have = !err;
+	unreadable = err == -EINVAL;
 	mask = features_attached(ctx);
 	kept = features_kept(ctx);
 
@@ -838,6 +883,8 @@ int accel_status(struct accel_ctx *ctx)
 			jw_kv_string(&jw, "netns", ii.netns);
 			jw_kv_uint(&jw, "instance_abi_version", ii.abi);
 		}
+		if (unreadable)
+			jw_kv_string(&jw, "instance_error", serr.msg);
 		jw_key(&jw, "features");
 		jw_start_object(&jw);
 		for (int i = 0; i < nfeatures; i++) {
@@ -878,6 +925,9 @@ int accel_status(struct accel_ctx *ctx)
 		printf("netns:     %s (net:[%llu])%s%s\n", ctx->netns, netns_ino(),
 		       have && strcmp(ctx->netns, ii.netns) ? "; attach used " : "",
 		       have && strcmp(ctx->netns, ii.netns) ? (ii.netns[0] ? ii.netns : "the host's") : "");
+	if (unreadable)
+		printf("instance:  unreadable record: %s; `accelctl detach --force` removes the instance\n",
+		       serr.msg);
 	if (have && ii.abi != ACCEL_ABI_VERSION)
 		printf("ABI:       %u, this accelctl has %u: detach with the accelctl that attached it, or `accelctl detach --force`\n",
 		       ii.abi, ACCEL_ABI_VERSION);

@@ -47,6 +47,7 @@
 #include "bpfutil.h"
 #include "log.h"
 #include "opts.h"
+#include "state.h"
 #include "sysenv.h"
 
 #ifdef __clang_analyzer__
@@ -144,10 +145,104 @@ static int state_path(const struct accel_ctx *ctx, char *buf, size_t len)
 	return path_join(buf, len, ctx->state_dir, STATE_FILE);
 }
 
-static int state_write(const struct accel_ctx *ctx, const struct netacct_state *st)
+#define IF_FIELD_U32(k, m) STATE_F_U64(k, struct iface_rec, m, STATE_REQUIRED, 0, 0)
+static const struct state_field iface_fields[] = {
+	STATE_F_STR("iface", struct iface_rec, name, STATE_REQUIRED),
+	STATE_F_U64("ifindex", struct iface_rec, ifindex, STATE_REQUIRED, 1, UINT32_MAX),
+	IF_FIELD_U32("mtu", mtu),
+	STATE_F_ENUM("ingress", struct iface_rec, ingress, STATE_REQUIRED, hook_names),
+	STATE_F_ENUM("ingress_reason", struct iface_rec, why, STATE_REQUIRED, why_names),
+	IF_FIELD_U32("xdp_prog", xdp_prog_id),
+	IF_FIELD_U32("tc_egress_prio", tc_egress.prio),
+	IF_FIELD_U32("tc_egress_handle", tc_egress.handle),
+	IF_FIELD_U32("tc_egress_prog", tc_egress.prog_id),
+	IF_FIELD_U32("tc_ingress_prio", tc_ingress.prio),
+	IF_FIELD_U32("tc_ingress_handle", tc_ingress.handle),
+	IF_FIELD_U32("tc_ingress_prog", tc_ingress.prog_id),
+	STATE_F_BOOL("clsact_created", struct iface_rec, clsact_created, STATE_REQUIRED),
+};
+
+static const struct state_group iface_group = {
+	.fields = iface_fields, .nfields = ARRAY_SIZE(iface_fields),
+	.off = offsetof(struct netacct_state, ifs), .size = sizeof(struct iface_rec),
+	.max = ACCEL_MAX_IFACES, .count_off = offsetof(struct netacct_state, n),
+};
+
+static int parse_tc_rec(const char *v, struct tc_rec *t)
 {
-	char path[PATH_MAX], *buf;
-	size_t cap = 256 * (st->n + 1), off = 0;
+	return sscanf(v, "%u:%x:%u", &t->prio, &t->handle, &t->prog_id) == 3 ? 0 : -EINVAL;
+}
+
+/* One version-0 interface line: "iface=NAME ifindex=N ... clsact_created=0|1". */
+static void legacy_iface(char *line, struct iface_rec *r, bool *ok)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *v = strchr(tok, '=');
+
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (!strcmp(tok, "iface")) {
+			snprintf(r->name, sizeof(r->name), "%s", v);
+			*ok = true;
+		} else if (!strcmp(tok, "ifindex")) {
+			r->ifindex = strtoul(v, NULL, 10);
+		} else if (!strcmp(tok, "mtu")) {
+			r->mtu = strtoul(v, NULL, 10);
+		} else if (!strcmp(tok, "ingress")) {
+			for (size_t h = 0; h < ARRAY_SIZE(hook_names); h++)
+				if (!strcmp(v, hook_names[h]))
+					r->ingress = h;
+		} else if (!strcmp(tok, "ingress_reason")) {
+			for (size_t w = 0; w < ARRAY_SIZE(why_names); w++)
+				if (!strcmp(v, why_names[w]))
+					r->why = w;
+		} else if (!strcmp(tok, "xdp_prog")) {
+			r->xdp_prog_id = strtoul(v, NULL, 10);
+		} else if (!strcmp(tok, "tc_egress")) {
+			parse_tc_rec(v, &r->tc_egress);
+		} else if (!strcmp(tok, "tc_ingress")) {
+			parse_tc_rec(v, &r->tc_ingress);
+		} else if (!strcmp(tok, "clsact_created")) {
+			r->clsact_created = atoi(v);
+		}
+	}
+}
+
+/* Version 0, before user/state.c: a comment line, then one line per
+ * interface, read as leniently as it always was. */
+static int record_legacy(char *text, unsigned int version, void *rec, struct state_err *err)
+{
+	struct netacct_state *st = rec;
+	char *line, *save = NULL;
+
+	if (version)
+		return state_fail(err, 1, "netacct record version %u was never written", version);
+	for (line = strtok_r(text, "\n", &save); line && st->n < ACCEL_MAX_IFACES;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct iface_rec *r = &st->ifs[st->n];
+		bool ok = false;
+
+		if (line[0] == '#')
+			continue;
+		memset(r, 0, sizeof(*r));
+		legacy_iface(line, r, &ok);
+		if (ok && r->ifindex)
+			st->n++;
+	}
+	return 0;
+}
+
+const struct state_kind netacct_record_kind = {
+	.name = "netacct", .version = 1,
+	.group = &iface_group, .size = sizeof(struct netacct_state), .legacy = record_legacy,
+};
+
+static int record_write(const struct accel_ctx *ctx, const struct netacct_state *st)
+{
+	char path[PATH_MAX];
 	int err;
 
 	err = mkdir_p(ctx->state_dir, 0700);
@@ -155,93 +250,26 @@ static int state_write(const struct accel_ctx *ctx, const struct netacct_state *
 		return err;
 	if (state_path(ctx, path, sizeof(path)))
 		return -ENAMETOOLONG;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	err = str_appendf(buf, cap, &off, "# accelctl netacct attachments; detach reads this\n");
-	for (int i = 0; !err && i < st->n; i++) {
-		const struct iface_rec *r = &st->ifs[i];
-
-		err = str_appendf(buf, cap, &off,
-				  "iface=%s ifindex=%u mtu=%u ingress=%s ingress_reason=%s xdp_prog=%u "
-				  "tc_egress=%u:%#x:%u tc_ingress=%u:%#x:%u clsact_created=%d\n",
-				  r->name, r->ifindex, r->mtu, hook_names[r->ingress], why_names[r->why],
-				  r->xdp_prog_id,
-				  r->tc_egress.prio, r->tc_egress.handle, r->tc_egress.prog_id,
-				  r->tc_ingress.prio, r->tc_ingress.handle, r->tc_ingress.prog_id,
-				  r->clsact_created);
-	}
-	if (!err)
-		err = write_file_atomic(path, buf, off, 0600);
-	else
-		pr_err("netacct: state record for %d interfaces does not fit %zu bytes\n", st->n, cap);
-	free(buf);
+	err = state_write(&netacct_record_kind, path, st);
+	if (err)
+		pr_err("netacct: cannot write the state record %s: %s\n", path, strerror(-err));
 	return err;
 }
 
-static int parse_tc_rec(const char *v, struct tc_rec *t)
+/* 0, -ENOENT (nothing recorded) or another -errno with err set. */
+static int record_read(const struct accel_ctx *ctx, struct netacct_state *st, struct state_err *err)
 {
-	return sscanf(v, "%u:%x:%u", &t->prio, &t->handle, &t->prog_id) == 3 ? 0 : -EINVAL;
-}
-
-static int state_read(const struct accel_ctx *ctx, struct netacct_state *st)
-{
-	char path[PATH_MAX], line[512];
-	FILE *f;
+	char path[PATH_MAX];
 
 	memset(st, 0, sizeof(*st));
-	if (state_path(ctx, path, sizeof(path)))
+	if (state_path(ctx, path, sizeof(path))) {
+		state_fail(err, 0, "the state dir path is too long");
 		return -ENAMETOOLONG;
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f) && st->n < ACCEL_MAX_IFACES) {
-		struct iface_rec *r = &st->ifs[st->n];
-		char *tok, *save = NULL;
-		bool ok = false;
-
-		if (line[0] == '#')
-			continue;
-		memset(r, 0, sizeof(*r));
-		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
-			char *v = strchr(tok, '=');
-
-			if (!v)
-				continue;
-			*v++ = '\0';
-			if (!strcmp(tok, "iface")) {
-				snprintf(r->name, sizeof(r->name), "%s", v);
-				ok = true;
-			} else if (!strcmp(tok, "ifindex")) {
-				r->ifindex = strtoul(v, NULL, 10);
-			} else if (!strcmp(tok, "mtu")) {
-				r->mtu = strtoul(v, NULL, 10);
-			} else if (!strcmp(tok, "ingress")) {
-				for (size_t h = 0; h < ARRAY_SIZE(hook_names); h++)
-					if (!strcmp(v, hook_names[h]))
-						r->ingress = h;
-			} else if (!strcmp(tok, "ingress_reason")) {
-				for (size_t w = 0; w < ARRAY_SIZE(why_names); w++)
-					if (!strcmp(v, why_names[w]))
-						r->why = w;
-			} else if (!strcmp(tok, "xdp_prog")) {
-				r->xdp_prog_id = strtoul(v, NULL, 10);
-			} else if (!strcmp(tok, "tc_egress")) {
-				parse_tc_rec(v, &r->tc_egress);
-			} else if (!strcmp(tok, "tc_ingress")) {
-				parse_tc_rec(v, &r->tc_ingress);
-			} else if (!strcmp(tok, "clsact_created")) {
-				r->clsact_created = atoi(v);
-			}
-		}
-		if (ok && r->ifindex)
-			st->n++;
 	}
-	fclose(f);
-	return 0;
+	return state_read(&netacct_record_kind, path, st, err);
 }
 
-static void state_remove(const struct accel_ctx *ctx)
+static void record_remove(const struct accel_ctx *ctx)
 {
 	char path[PATH_MAX];
 
@@ -644,7 +672,7 @@ static int detach_recorded(struct accel_ctx *ctx, struct netacct_state *st)
 			err = err ?: e;
 	}
 	if (err)
-		state_write(ctx, st);	/* keep what is left for the next detach */
+		record_write(ctx, st);	/* keep what is left for the next detach */
 	return err;
 }
 
@@ -919,7 +947,7 @@ static int netacct_attach(struct accel_ctx *ctx)
 		}
 		r->clsact_created = !err;
 		st->n++;	/* recorded from here on: rollback undoes it */
-		err = state_write(ctx, st);
+		err = record_write(ctx, st);
 		if (err)
 			goto rollback;
 		err = tc_attach_one(r->ifindex, BPF_TC_EGRESS,
@@ -929,13 +957,13 @@ static int netacct_attach(struct accel_ctx *ctx)
 				strerror(-err));
 			goto rollback;
 		}
-		state_write(ctx, st);
+		record_write(ctx, st);
 		err = ingress_attach(ctx->attach.ingress, dir, live_mtu,
 				     bpf_program__fd(skel->progs.netacct_tc_ingress), r);
 		if (!err)
 			err = ifcfg_set(ifaces_fd, r);
 		if (!err)
-			err = state_write(ctx, st);
+			err = record_write(ctx, st);
 		if (err)
 			goto rollback;
 		pr_info("netacct: %s: ingress %s (%s), egress tc (priority %u), mtu %u\n", r->name,
@@ -948,7 +976,7 @@ static int netacct_attach(struct accel_ctx *ctx)
 
 rollback:
 	detach_recorded(ctx, st);
-	state_remove(ctx);
+	record_remove(ctx);
 	feature_unpin_all(ctx, self());
 cleanup:
 	netacct_bpf__destroy(skel);
@@ -961,17 +989,30 @@ cleanup:
 static int netacct_detach(struct accel_ctx *ctx)
 {
 	struct netacct_state st;
-	int err = 0;
+	struct state_err serr;
+	int err;
 
 	libxdp_set_print(libxdp_print);
-	if (!state_read(ctx, &st)) {
+	err = record_read(ctx, &st, &serr);
+	if (err && err != -ENOENT) {
+		/* what it lists is unknown: removing nothing is the safe side */
+		if (!ctx->force) {
+			pr_err("netacct: cannot read the state record: %s\n"
+			       "Fix: remove accelctl's tc filters and XDP program from the interfaces by hand, then `accelctl detach --force`\n",
+			       serr.msg);
+			return err;
+		}
+		pr_warn("netacct: --force: dropping the unreadable state record (%s); its hooks stay attached\n",
+			serr.msg);
+		record_remove(ctx);
+	} else if (!err) {
 		err = detach_recorded(ctx, &st);
 		if (err) {
 			pr_err("netacct: some hooks could not be removed; they are listed in %s/%s\n",
 				ctx->state_dir, STATE_FILE);
 			return err;
 		}
-		state_remove(ctx);
+		record_remove(ctx);
 	}
 	return feature_unpin_all(ctx, self());
 }
@@ -989,9 +1030,13 @@ static bool netacct_attached(struct accel_ctx *ctx)
 static void netacct_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
 {
 	struct netacct_state st;
+	struct state_err serr;
+	int err = record_read(ctx, &st, &serr);
 
-	if (state_read(ctx, &st))
+	if (err)
 		st.n = 0;
+	if (err && err != -ENOENT && out)
+		fprintf(out, "    state record unreadable: %s\n", serr.msg);
 	if (jw) {
 		jw_key(jw, "interfaces");
 		jw_start_array(jw);

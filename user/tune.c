@@ -40,6 +40,7 @@
 #include "cli.h"
 #include "log.h"
 #include "opts.h"
+#include "state.h"
 #include "sysenv.h"
 #include "tune.h"
 
@@ -1041,18 +1042,19 @@ static int tune_detach(struct accel_ctx *ctx)
 	bool *done = NULL;
 	struct nic *nic = NULL;
 	int err, saved = -1, ns_err, left, restored = 0, conflicts = 0;
+	struct state_err serr;
 	char msg[768];
 
 	if (!j)
 		return -ENOMEM;
-	err = journal_read(ctx, j);
+	err = journal_load(ctx, j, &serr);
 	if (err == -ENOENT) {
 		err = 0;
 		goto cleanup;
 	}
 	if (err) {
 		pr_err("tune: the journal in %s is unreadable (%s); move it away to detach without "
-			"restoring\n", ctx->state_dir, strerror(-err));
+			"restoring\n", ctx->state_dir, serr.msg[0] ? serr.msg : strerror(-err));
 		goto cleanup;
 	}
 	if (j->kept)

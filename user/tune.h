@@ -184,12 +184,18 @@ bool journal_exists(const struct accel_ctx *ctx);
 /* Written with tmp + fsync + rename + fsync(dir). */
 int journal_write(const struct accel_ctx *ctx, const struct journal *j);
 int journal_read(const struct accel_ctx *ctx, struct journal *j);
+/* journal_read with the reason ("<file>: line N: what") in err. */
+struct state_err;
+int journal_load(const struct accel_ctx *ctx, struct journal *j, struct state_err *err);
 int journal_remove(const struct accel_ctx *ctx);
 /* Serialise / parse (unit-tested).  A journal without the kept mark is
  * written as format 1 (what accelctl before --keep-tuning reads); a kept
  * one as format 2.  Both are read. */
 int journal_format(const struct journal *j, char *buf, size_t len);
 int journal_parse(struct journal *j, char *text);
+/* The same, strict and all-or-nothing (j is only written when the whole
+ * text is valid), with file (NULL: "tune.journal") in err. */
+int journal_parse_err(struct journal *j, char *text, const char *file, struct state_err *err);
 struct journal_entry *journal_find(struct journal *j, enum tune_kind kind, const char *ifname,
 				   const char *key);
 /* %XX escaping so values with tabs or spaces stay one token. */
@@ -218,6 +224,13 @@ void tune_leave_netns(int *saved_fd);
 /* ---- autotune.c ---- */
 /* Record the counters auto-tune compares against (attach --auto). */
 int autotune_baseline(struct accel_ctx *ctx);
+/* <state-dir>/autotune.state: the counters the next step compares with. */
+struct autotune_baseline {
+	uint64_t listen_overflows;	/* TcpExt: ListenOverflows */
+	uint64_t reasm_fails6;		/* Ip6ReasmFails */
+};
+struct state_kind;
+extern const struct state_kind autotune_baseline_kind;
 void autotune_state_remove(struct accel_ctx *ctx);
 int cmd_autotune(struct accel_ctx *ctx, struct cli_opts *o);
 

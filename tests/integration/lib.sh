@@ -83,11 +83,18 @@ cgroup_new() {
 }
 
 # Move processes out, then remove.
+# Move what is left in the cgroup out and remove it.  A task that is
+# exiting (a server the test just killed) still populates it for a moment
+# and rmdir says EBUSY: poll until it has gone, up to 5 s.
 cgroup_rm() {
-	local cg=$1 root p
+	local cg=$1 root p i
 	root=$(cg2_mount)
-	for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do
-		echo "$p" >"$root/cgroup.procs" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do
+			echo "$p" >"$root/cgroup.procs" 2>/dev/null || true
+		done
+		rmdir "$cg" 2>/dev/null || [ ! -d "$cg" ] && return 0
+		sleep 0.05
 	done
 	rmdir "$cg"
 }

@@ -117,6 +117,9 @@ struct accel_feature {
 	int (*probe)(struct accel_ctx *ctx, char *why, size_t len);
 	/* Attach; on failure undo this feature's own partial work. */
 	int (*attach)(struct accel_ctx *ctx);
+	/* attach --dry-run: print what attach would do, changing nothing
+	 * (optional; 0, or -errno where attach would fail the same way). */
+	int (*plan)(struct accel_ctx *ctx, FILE *out);
 	/* Detach whatever of this feature is attached; idempotent. */
 	int (*detach)(struct accel_ctx *ctx);
 	/* True when anything of this feature is attached or recorded. */
@@ -181,6 +184,8 @@ int pin_dir_remove(const char *dir);
 
 /* The generic commands (feature.c). */
 int accel_attach(struct accel_ctx *ctx);
+/* attach --dry-run: each feature attach would attach, and its plan. */
+int accel_dry_run(struct accel_ctx *ctx);
 int accel_detach(struct accel_ctx *ctx);
 int accel_status(struct accel_ctx *ctx);
 int accel_collect(struct accel_ctx *ctx, struct metrics *m);

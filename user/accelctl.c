@@ -43,7 +43,7 @@ static int cmd_attach(struct accel_ctx *ctx, struct cli_opts *o)
 			return exit_code(err);
 	}
 	if (ctx->attach.dry_run)
-		return exit_code(tune_dry_run(ctx));
+		return exit_code(accel_dry_run(ctx));
 	return exit_code(accel_attach(ctx));
 }
 

@@ -866,6 +866,83 @@ cleanup:
 	return err;
 }
 
+/* attach --dry-run: the cgroup, the mode the kernel self-test leads to,
+ * the port lists, the capacity and a handover it would adopt. */
+static int plan_cgroup(struct accel_ctx *ctx, FILE *out)
+{
+	const struct attach_opts *ao = &ctx->attach;
+	char mnt[PATH_MAX], cg[PATH_MAX], hdir[PATH_MAX], why[256];
+	bool mounted = false;
+	int err = cgroup2_mount(ctx->state_dir, mnt, sizeof(mnt), &mounted);
+
+	if (err)
+		return err;
+	err = cgroup2_resolve(mnt, ao->cgroup, cg, sizeof(cg));
+	if (err)
+		pr_err("bypass: --cgroup %s: use a cgroup2 directory below %s\n",
+		       ao->cgroup ? ao->cgroup : "(root)", mnt);
+	else
+		fprintf(out, "bypass: would accelerate local TCP connections of cgroup %s\n", cg);
+	if (!err && !handover_dir(ctx, hdir, sizeof(hdir)) && path_exists(hdir)) {
+		if (handover_adoptable(hdir, cg, why, sizeof(why)))
+			fprintf(out, "bypass: would drain the handover in %s (%s) and start afresh\n", hdir, why);
+		else
+			fprintf(out, "bypass: would adopt the handover in %s: its connections stay accelerated, "
+				"its tables keep their size\n", hdir);
+	}
+	if (mounted)
+		cgroup2_unmount(mnt);
+	return err;
+}
+
+static void plan_ports(FILE *out, const char *name, const struct port_list *pl)
+{
+	if (!pl->n)
+		return;
+	fprintf(out, "bypass: --%s", name);
+	for (int i = 0; i < pl->n; i++)
+		if (pl->r[i].lo == pl->r[i].hi)
+			fprintf(out, "%s%u", i ? "," : " ", pl->r[i].lo);
+		else
+			fprintf(out, "%s%u-%u", i ? "," : " ", pl->r[i].lo, pl->r[i].hi);
+	fputc('\n', out);
+}
+
+static int bypass_plan(struct accel_ctx *ctx, FILE *out)
+{
+	const struct attach_opts *ao = &ctx->attach;
+	unsigned int learn_conns = ao->learn_conns ? ao->learn_conns : ACCEL_BYPASS_LEARN_CONNS;
+	struct bypass_selftest st;
+	struct bypass_capacity c;
+	char detail[512], msg[2048];
+	bool learn = false;
+	int err = plan_cgroup(ctx, out);
+
+	if (err)
+		return err;
+	bypass_selftest_run(&st);
+	if (st.affected | st.unchecked) {
+		learn = ao->learn != 0 && !bypass_learn_probe(detail, sizeof(detail));
+		if (!learn && ao->learn == 1) {
+			pr_err("bypass: --learn on: %s; attach would fail\n", detail);
+			return -EOPNOTSUPP;
+		}
+		bypass_selftest_explain(&st, ao->event_ports.n, learn ? learn_conns : 0, msg, sizeof(msg));
+		fputs(msg, out);
+	} else {
+		fprintf(out, "bypass: the kernel self-test found sockmap behaving as TCP: every local "
+			"connection of the cgroup would be accelerated\n");
+	}
+	plan_ports(out, "ports", &ao->ports);
+	plan_ports(out, "exclude-ports", &ao->exclude_ports);
+	plan_ports(out, "event-ports", &ao->event_ports);
+	capacity_for(ao->max_conns ? ao->max_conns : capacity_default(), &c);
+	fprintf(out, "bypass: capacity %u connections (%u sockets, %u slots%s): about %.0f MiB of maps "
+		"preallocated (measured: 24.2 MiB for 131072), more per live connection\n", c.conns, c.socks,
+		c.slots, ao->max_conns ? "" : "; sized from memory", c.conns * 194.0 / (1 << 20));
+	return 0;
+}
+
 static int bypass_attach(struct accel_ctx *ctx)
 {
 	char mnt[PATH_MAX];
@@ -2343,6 +2420,7 @@ const struct accel_feature feature_bypass = {
 	.commands = bypass_commands,
 	.probe = bypass_probe,
 	.attach = bypass_attach,
+	.plan = bypass_plan,
 	.detach = bypass_detach,
 	.attached = bypass_attached,
 	.metrics = bypass_metrics,

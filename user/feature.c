@@ -444,6 +444,51 @@ static void rollback_mask(struct accel_ctx *ctx, unsigned int mask)
 	}
 }
 
+/*
+ * attach --dry-run: the features attach would attach (the same probes,
+ * the same --features rule), each one's plan, and nothing changed: no
+ * lock, no pins, no record.  Exit as attach would for what it can tell
+ * beforehand (a feature asked for that this host lacks, bad options).
+ */
+int accel_dry_run(struct accel_ctx *ctx)
+{
+	unsigned int want = ctx->attach.features_explicit ? ctx->attach.features : (1u << nfeatures) - 1;
+	struct instance_info ii = { 0 };
+	char why[512], names[128];
+	int err;
+
+	err = kernel_check_bpf(why, sizeof(why));
+	if (err) {
+		pr_err("cannot attach: %s\n", why);
+		return err;
+	}
+	if (!instance_read(ctx, &ii) && !ii.detaching) {
+		mask_names(ii.features, names, sizeof(names));
+		printf("already attached (%s) with pin root %s: attach would change nothing\n", names, ctx->pin_root);
+		return 0;
+	}
+	for (int i = 0; i < nfeatures; i++) {
+		const struct accel_feature *f = features[i];
+
+		if (!(want & (1u << i)))
+			continue;
+		why[0] = '\0';
+		if (f->probe(ctx, why, sizeof(why))) {
+			if (ctx->attach.features_explicit) {
+				pr_err("feature %s is not available on this host: %s; attach would fail\n", f->name, why);
+				return -EOPNOTSUPP;
+			}
+			printf("%s: would be skipped: %s\n", f->name, why);
+			continue;
+		}
+		err = f->plan ? f->plan(ctx, stdout) : (printf("%s: would attach\n", f->name), 0);
+		if (err)
+			return err;
+	}
+	printf("dry run: nothing changed\n");
+	return 0;
+}
+
 int accel_attach(struct accel_ctx *ctx)
 {
 	struct instance_info ii = { 0 };

@@ -794,6 +794,36 @@ static int netacct_probe(struct accel_ctx *ctx, char *why, size_t len)
 	return 0;
 }
 
+/* attach --dry-run: the interfaces and the ingress hook each would get. */
+static int netacct_plan(struct accel_ctx *ctx, FILE *out)
+{
+	char drv[sizeof(((struct ethtool_drvinfo *)0)->driver) + 1];
+	enum accel_ingress want = ctx->attach.ingress;
+	struct netacct_state *st = calloc(1, sizeof(*st));
+	int err;
+
+	if (!st)
+		return -ENOMEM;
+	err = resolve_ifaces(ctx, st);
+	for (int i = 0; !err && i < st->n; i++) {
+		const char *hook;
+
+		drv[0] = '\0';
+		if (want == ACCEL_INGRESS_TC)
+			hook = "tc (as requested by --ingress)";
+		else if (want == ACCEL_INGRESS_XDP)
+			hook = "xdp (as requested by --ingress: attach fails if no XDP program can be added)";
+		else if (!iface_driver(st->ifs[i].name, drv, sizeof(drv)) && !strcmp(drv, "veth"))
+			hook = "tc (auto: veth device, where XDP would turn GSO off on its peer)";
+		else
+			hook = "xdp, or tc where no XDP program can be added (auto; `accelctl check` says "
+			       "whether XDP is shared here)";
+		fprintf(out, "netacct: %s: ingress %s, egress tc\n", st->ifs[i].name, hook);
+	}
+	free(st);
+	return err;
+}
+
 static const char *why_text(enum ingress_why why)
 {
 	switch (why) {
@@ -1289,6 +1319,7 @@ const struct accel_feature feature_netacct = {
 	.opts = netacct_opts,
 	.probe = netacct_probe,
 	.attach = netacct_attach,
+	.plan = netacct_plan,
 	.detach = netacct_detach,
 	.attached = netacct_attached,
 	.metrics = netacct_metrics,

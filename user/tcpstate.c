@@ -1088,11 +1088,22 @@ static void tcpstate_show(struct accel_ctx *ctx, const struct metrics *m, FILE *
 	}
 }
 
+/* attach --dry-run: tcpstate has nothing to choose; it says what it adds. */
+static int tcpstate_plan(struct accel_ctx *ctx, FILE *out)
+{
+	(void)ctx;
+	fprintf(out, "tcpstate: would attach tracepoints (inet_sock_set_state, tcp_retransmit_synack, "
+		"tcp_send_reset, kfree_skb, consume_skb, timer_start) and the iter/tcp iterator: TCP states, "
+		"per-listener queues, TIME_WAIT; nothing of the host's settings changes\n");
+	return 0;
+}
+
 const struct accel_feature feature_tcpstate = {
 	.name = "tcpstate",
 	.summary = "TCP lifecycle: TIME_WAIT, SYN and accept queues per listener, resets",
 	.probe = tcpstate_probe,
 	.attach = tcpstate_attach,
+	.plan = tcpstate_plan,
 	.detach = tcpstate_detach,
 	.attached = tcpstate_attached,
 	.metrics = tcpstate_metrics,

@@ -713,7 +713,7 @@ int tune_check_profile(struct accel_ctx *ctx, const struct tune_profile *p)
 	return err;
 }
 
-int tune_dry_run(struct accel_ctx *ctx)
+static int tune_plan(struct accel_ctx *ctx, FILE *out)
 {
 	struct tune_profile *p = NULL;
 	struct tune_plan *pl = calloc(1, sizeof(*pl));
@@ -730,7 +730,7 @@ int tune_dry_run(struct accel_ctx *ctx)
 	/* the plan an attach would make: against a kept journal, its originals */
 	adopt = !journal_read(ctx, base) && base->kept && base->netns_cookie == ctx->netns_cookie;
 	if (ctx->attach.no_tune) {
-		pr_info("--no-tune: no tuning profile; nothing to show%s\n", adopt ?
+		fprintf(out, "tune: --no-tune: no tuning profile%s\n", adopt ?
 			" (attach would restore the kept tuning's originals)" : "");
 		err = 0;
 		goto cleanup;
@@ -742,12 +742,12 @@ int tune_dry_run(struct accel_ctx *ctx)
 	if (err)
 		goto cleanup;
 	err = plan_build(ctx, p, pl, nic, adopt ? base : NULL);
-	plan_print(pl, stdout);
-	if (!err)
-		printf("dry run: nothing changed%s%s\n", adopt ?
-		       "; attach would adopt the tuning kept by `detach --keep-tuning` (originals from its journal)" : "",
-		       ctx->attach.auto_tune ?
-		       "; --auto would let `accelctl autotune` act within the profile's [auto] bounds" : "");
+	plan_print(pl, out);
+	if (!err && adopt)
+		fprintf(out, "tune: attach would adopt the tuning kept by `detach --keep-tuning` (originals from "
+			"its journal)\n");
+	if (!err && ctx->attach.auto_tune)
+		fprintf(out, "tune: --auto would let `accelctl autotune` act within the profile's [auto] bounds\n");
 cleanup:
 	nic_close(nic);
 	free(p);
@@ -1282,7 +1282,7 @@ static const struct accel_opt tune_opts[] = {
 	{ "profile", AOT_STRING, "NAME", "tune: built-in profile to apply (default: loopback)",
 	  .defval = "loopback", AO_FIELD(profile) },
 	{ "no-tune", AOT_FLAG, NULL, "do not apply any tuning profile", AO_FIELD(no_tune) },
-	{ "dry-run", AOT_FLAG, NULL, "tune: print key, current and new value; change nothing", AO_FIELD(dry_run) },
+	{ "dry-run", AOT_FLAG, NULL, "print what attach would do, feature by feature (tune: key, current and new value); change nothing", AO_FIELD(dry_run) },
 	{ "auto", AOT_FLAG, NULL, "tune: adjust limits from observed counters, within the profile's bounds",
 	  AO_FIELD(auto_tune) },
 	{ 0 }
@@ -1312,6 +1312,7 @@ const struct accel_feature feature_tune = {
 	.commands = tune_commands,
 	.probe = tune_probe,
 	.attach = tune_attach,
+	.plan = tune_plan,
 	.detach = tune_detach,
 	.attached = tune_attached,
 	.keep = tune_keep,

@@ -216,7 +216,6 @@ int tune_write(struct nic *nic, enum tune_kind kind, const char *ifname, const c
 /* `profile check`: validate against this kernel, namespace and devices. */
 int tune_check_profile(struct accel_ctx *ctx, const struct tune_profile *p);
 /* --dry-run: the plan, nothing changed. */
-int tune_dry_run(struct accel_ctx *ctx);
 /* Run fn inside the journal's network namespace when it differs. */
 int tune_enter_journal_netns(const struct journal *j, int *saved_fd);
 void tune_leave_netns(int *saved_fd);

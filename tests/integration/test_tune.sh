@@ -384,6 +384,42 @@ test_unsupported_nic_setting_is_reported_not_fatal() {
 	pass
 }
 
+# attach --dry-run covers every feature attach would attach, each with
+# what it would do (tune's plan, tcpstate's hooks, netacct's interfaces
+# and their hooks, bypass's cgroup, mode and capacity), and changes
+# nothing: no pin, no record, no filter or XDP program, the namespace as
+# before.  --features narrows it: netacct alone shows no sysctl plan.
+test_dry_run_covers_every_feature() {
+	local ns out cg rc
+	tune_ns
+	cg=$(cgroup_new)
+	snapshot "$ns" >"$TMP/before"
+	out=$($A --netns "$ns" attach --iface vA --cgroup "$cg" --event-ports 7000-7010 --max-connections 2048 \
+		--dry-run 2>&1) || fail "dry run: $out"
+	grep -qE '^  net.ipv4.tcp_fin_timeout +[0-9]+ +30 +change$' <<<"$out" || fail "no tuning plan: $out"
+	grep -q '^tcpstate: would attach tracepoints' <<<"$out" || fail "no tcpstate line: $out"
+	grep -q '^netacct: vA: ingress tc (auto: veth device' <<<"$out" || fail "no netacct line: $out"
+	grep -qx "bypass: would accelerate local TCP connections of cgroup $cg" <<<"$out" || fail "no bypass cgroup: $out"
+	grep -qx 'bypass: --event-ports 7000-7010' <<<"$out" || fail "no port list: $out"
+	grep -q '^bypass: capacity 2048 connections (4096 sockets, 8192 slots)' <<<"$out" || fail "no capacity: $out"
+	grep -qx 'dry run: nothing changed' <<<"$out" || fail "no closing line: $out"
+	assert_snapshot_same "$ns" "$TMP/before" "after --dry-run"
+	[ ! -e "$PIN" ] && [ ! -e "$STATE" ] || fail "--dry-run attached something"
+	[ -z "$(ip netns exec "$ns" tc filter show dev vA ingress)" ] || fail "a tc filter on vA"
+	ip -n "$ns" link show vA | grep -q xdp && fail "an XDP program on vA"
+	out=$($A --netns "$ns" attach --features netacct --iface vA --dry-run 2>&1) || fail "netacct dry run: $out"
+	grep -q 'net\.\|profile ' <<<"$out" && fail "--features netacct shows the sysctl plan: $out"
+	grep -q '^netacct: vA:' <<<"$out" || fail "netacct dry run: $out"
+	# what attach would refuse, the dry run refuses the same way
+	rc=0; out=$($A --netns "$ns" attach --features netacct --iface nosuch0 --dry-run 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || fail "dry run accepted a missing interface: $out"
+	grep -q "nosuch0" <<<"$out" || fail "no reason: $out"
+	rc=0; out=$($A --netns "$ns" attach --features bypass --cgroup /nonexistent --dry-run 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || fail "dry run accepted a bad cgroup: $out"
+	[ ! -e "$PIN" ] && [ ! -e "$STATE" ] || fail "a failed --dry-run attached something"
+	pass
+}
+
 test_dry_run_and_profile_check_change_nothing() {
 	local ns out rc
 	tune_ns

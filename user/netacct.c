@@ -1057,6 +1057,21 @@ static bool netacct_attached(struct accel_ctx *ctx)
 
 /* ---- status --------------------------------------------------------------- */
 
+/* How an interface's XDP hook is held: "dispatcher" (libxdp's, shared
+ * with other XDP programs), "exclusive" (libxdp fell back to a single
+ * program: another XDP program there is refused), NULL when unknown. */
+static const char *xdp_mode(unsigned int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex((int)ifindex);
+	const char *mode;
+
+	if (libxdp_get_error(mp))
+		return NULL;
+	mode = xdp_multiprog__is_legacy(mp) ? "exclusive" : "dispatcher";
+	xdp_multiprog__close(mp);
+	return mode;
+}
+
 static void netacct_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
 {
 	struct netacct_state st;
@@ -1073,6 +1088,8 @@ static void netacct_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *
 	}
 	for (int i = 0; i < st.n; i++) {
 		const struct iface_rec *r = &st.ifs[i];
+		bool xdp = r->ingress == HOOK_XDP_NATIVE || r->ingress == HOOK_XDP_SKB;
+		const char *mode = xdp ? xdp_mode(r->ifindex) : NULL;
 		__u32 mtu = r->mtu;
 
 		iface_mtu(r->name, &mtu);
@@ -1085,6 +1102,8 @@ static void netacct_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *
 			jw_kv_string(jw, "ingress_reason", why_names[r->why]);
 			if (r->xdp_prog_id)
 				jw_kv_uint(jw, "xdp_prog_id", r->xdp_prog_id);
+			if (mode)
+				jw_kv_string(jw, "xdp_mode", mode);
 			if (r->tc_ingress.prog_id) {
 				jw_kv_uint(jw, "tc_ingress_priority", r->tc_ingress.prio);
 				jw_kv_uint(jw, "tc_ingress_handle", r->tc_ingress.handle);
@@ -1107,6 +1126,10 @@ static void netacct_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *
 			fprintf(out, "    iface %-12s ifindex %-4u mtu %-6u ingress %s (%s); egress tc prio %u handle %#x prog %u\n",
 				r->name, r->ifindex, mtu, in, why_names[r->why], r->tc_egress.prio,
 				r->tc_egress.handle, r->tc_egress.prog_id);
+			if (mode && !strcmp(mode, "exclusive"))
+				fprintf(out, "    note:     %s: XDP exclusive: libxdp's dispatcher cannot run here, so another "
+					"XDP program on %s is refused while netacct holds it (`--ingress tc` leaves XDP "
+					"to it; `accelctl check`)\n", r->name, r->name);
 		}
 	}
 	if (jw)

@@ -444,6 +444,15 @@ test_default_ifaces_and_bad_iface() {
 	out=$($A status --json | python3 -c 'import json,sys
 print(" ".join(i["ifname"] for i in json.load(sys.stdin)["features"]["netacct"]["interfaces"]))')
 	assert_eq "$out" "lo ${s}a" "default interfaces (lo + default route)"
+	# lo's XDP hook: shared through libxdp's dispatcher or exclusive, as
+	# `check` found for this host; the text status says what exclusive means
+	want=$($A check --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["xdp_mode"])')
+	out=$($A status --json | python3 -c 'import json,sys
+print([i.get("xdp_mode") for i in json.load(sys.stdin)["features"]["netacct"]["interfaces"] if i["ifname"] == "lo"][0])')
+	assert_eq "$out" "$want" "lo's XDP mode in status vs check"
+	if [ "$want" = exclusive ]; then
+		$A status | grep -q "lo: XDP exclusive: libxdp's dispatcher cannot run here" || fail "status: $($A status)"
+	fi
 	$A detach
 
 	# --ingress tc: no XDP at all

@@ -126,6 +126,8 @@ const struct accel_opt cli_generic_opts[] = {
 	{ "since", AOT_NUMBER, "SECONDS",
 	  "take two samples SECONDS (1-3600) apart and judge the counters' growth in between",
 	  .lo = 1, .hi = 3600, .unit = "seconds", CLI(since), .only = "doctor" },
+	{ "sysctl-d", AOT_FLAG, NULL, "profile export: write sysctl.d(5) syntax (KEY = VALUE)",
+	  CLI(sysctl_d), .only = "profile" },
 	{ "profile-out", AOT_PATH, "FILE",
 	  "also write the suggested sysctl changes as an INI profile, each under its finding, "
 	  "for review and `attach --config FILE`", CLI(profile_out), .only = "doctor" },

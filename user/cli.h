@@ -19,6 +19,7 @@ struct cli_opts {
 	unsigned int interval;		/* autotune: seconds, 0 = the profile's */
 	unsigned int since;		/* doctor: seconds between two samples, 0 = one */
 	const char *profile_out;	/* doctor: write the suggested sysctls as a profile */
+	bool sysctl_d;			/* profile export: sysctl.d syntax */
 	int nargs;			/* positional arguments after the command */
 	char **args;
 };

@@ -29,6 +29,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "profile_io.h"
 #include "tune.h"
 #include "util.h"
 
@@ -522,7 +523,7 @@ int profile_load_for_attach(const struct accel_ctx *ctx, struct tune_profile *p)
 	if (ctx->attach.config)
 		err = profile_parse_file(p, ctx->attach.config);
 	else
-		err = profile_builtin(p, ctx->attach.profile ? ctx->attach.profile : "loopback");
+		err = profile_by_name(p, ctx->attach.profile ? ctx->attach.profile : "loopback");
 	if (err)
 		pr_err("profile: %s\n", p->err);
 	return err;
@@ -661,15 +662,32 @@ int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
 
 	if (!p)
 		return EXIT_FAIL;
-	if (o->nargs > 2 || (strcmp(verb, "show") && strcmp(verb, "check") && strcmp(verb, "list"))) {
-		pr_err_raw("usage: accelctl profile list | show [NAME|FILE] | check FILE\n");
+	if (o->nargs > 2 || (strcmp(verb, "show") && strcmp(verb, "check") && strcmp(verb, "list") &&
+			     strcmp(verb, "import") && strcmp(verb, "export"))) {
+		pr_err_raw("usage: accelctl profile list | show [NAME|FILE] | check FILE | import FILE | "
+			   "export --sysctl-d [NAME|FILE]\n");
 		err = EXIT_USAGE;
 		goto cleanup;
 	}
 	if (!strcmp(verb, "list")) {
-		for (size_t i = 0; i < ARRAY_SIZE(builtins); i++)
-			printf("%s%s\n", builtins[i].name,
-			       !strcmp(builtins[i].name, "loopback") ? " (default)" : "");
+		profile_list(stdout);
+		goto cleanup;
+	}
+	if (!strcmp(verb, "import")) {
+		char why[PATH_MAX + 256];
+
+		if (!arg) {
+			pr_err_raw("accelctl profile import: which sysctl.d FILE?\n");
+			err = EXIT_USAGE;
+		} else if (profile_import_sysctl_d(arg, stdout, why, sizeof(why))) {
+			pr_err("profile import: %s\n", why);
+			err = EXIT_USAGE;
+		}
+		goto cleanup;
+	}
+	if (!strcmp(verb, "export") && !o->sysctl_d) {
+		pr_err_raw("accelctl profile export: in which syntax? --sysctl-d (the one there is)\n");
+		err = EXIT_USAGE;
 		goto cleanup;
 	}
 	if (!strcmp(verb, "check") && !arg) {
@@ -685,9 +703,13 @@ int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
 			err = EXIT_USAGE;
 			goto cleanup;
 		}
-	} else if (profile_builtin(p, arg)) {
+	} else if (profile_by_name(p, arg)) {
 		pr_err("%s\n", p->err);
 		err = EXIT_USAGE;
+		goto cleanup;
+	}
+	if (!strcmp(verb, "export")) {
+		profile_export_sysctl_d(p, stdout);
 		goto cleanup;
 	}
 	if (!strcmp(verb, "show")) {

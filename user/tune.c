@@ -42,6 +42,7 @@
 #include "opts.h"
 #include "state.h"
 #include "sysenv.h"
+#include "profile_io.h"
 #include "tune.h"
 
 static const char *const kind_names[TK_MAX] = {
@@ -1279,7 +1280,8 @@ static void tune_show(struct accel_ctx *ctx, const struct metrics *m, FILE *out)
 /* attach --NAME; command line only: they choose the profile, or none. */
 static const struct accel_opt tune_opts[] = {
 	{ "config", AOT_STRING, "FILE", "tune: INI profile to apply", AO_FIELD(config) },
-	{ "profile", AOT_STRING, "NAME", "tune: built-in profile to apply (default: loopback)",
+	{ "profile", AOT_STRING, "NAME",
+	  "tune: profile to apply: " ACCEL_PROFILE_DIR "/NAME.ini, else the built-in NAME (default: loopback)",
 	  .defval = "loopback", AO_FIELD(profile) },
 	{ "no-tune", AOT_FLAG, NULL, "do not apply any tuning profile", AO_FIELD(no_tune) },
 	{ "dry-run", AOT_FLAG, NULL, "print what attach would do, feature by feature (tune: key, current and new value); change nothing", AO_FIELD(dry_run) },
@@ -1290,12 +1292,16 @@ static const struct accel_opt tune_opts[] = {
 
 /* `accelctl profile` (profile.c), `accelctl autotune` (autotune.c) */
 static const struct command tune_commands[] = {
-	{ "profile", "list | show [NAME|FILE] | check FILE", "show or check tuning profiles",
-	  "list: the built-in profiles.  show: a built-in profile with the reason for\n"
-	  "every value, or how a profile FILE was understood.  check: parse FILE and\n"
-	  "validate it against this kernel, network namespace (--netns) and devices,\n"
-	  "printing key, current and new value; exit 2 naming every problem.",
-	  "profile", cmd_profile },
+	{ "profile", "list | show [NAME|FILE] | check FILE | import FILE | export --sysctl-d [NAME|FILE]",
+	  "show, check, import and export tuning profiles",
+	  "list: the profiles of " ACCEL_PROFILE_DIR " ($ACCELCTL_PROFILE_DIR) and the\n"
+	  "built-ins.  show: a built-in profile with the reason for every value, or how\n"
+	  "a profile was understood.  check: parse FILE and validate it against this\n"
+	  "kernel, network namespace (--netns) and devices, printing key, current and\n"
+	  "new value; exit 2 naming every problem.  import: a sysctl.d(5) FILE as a\n"
+	  "profile on stdout (for attach --config).  export --sysctl-d: a profile's\n"
+	  "sysctls in sysctl.d syntax on stdout (NIC settings are left out, said so).",
+	  "profile sysctl-d", cmd_profile },
 	{ "autotune", NULL, "adjust limits from observed counters (after attach --auto)",
 	  "Observe TcpExtListenOverflows, ephemeral port use and Ip6ReasmFails and\n"
 	  "raise the matching limits within the profile's [auto] bounds; every action\n"

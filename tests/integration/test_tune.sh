@@ -384,6 +384,68 @@ test_unsupported_nic_setting_is_reported_not_fatal() {
 	pass
 }
 
+# --profile NAME finds $ACCELCTL_PROFILE_DIR/NAME.ini (default
+# /etc/accelctl/profiles) before the built-ins; a sysctl.d file imports
+# as a profile that attaches and detaches exactly, and exports back to
+# the same keys and values.  Bad sysctl.d input is refused by file and
+# line with nothing printed.
+test_profile_dir_and_sysctl_d_round_trip() {
+	local ns out rc dir=$TMP/profiles
+	tune_ns
+	mkdir "$dir"
+	printf '[sysctl]\nnet.ipv4.tcp_fin_timeout = 21\n' >"$dir/web.ini"
+	out=$(ACCELCTL_PROFILE_DIR=$dir $A profile list) || fail "profile list: $out"
+	grep -qx "web ($dir/web.ini)" <<<"$out" || fail "profile list lacks web: $out"
+	grep -q '^loopback (built-in' <<<"$out" || fail "profile list lacks the built-in: $out"
+	snapshot "$ns" >"$TMP/before"
+	out=$(ACCELCTL_PROFILE_DIR=$dir $A --netns "$ns" attach --features tune --profile web 2>&1) || fail "attach: $out"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 21 "fin_timeout from $dir/web.ini"
+	$A --netns "$ns" detach >/dev/null 2>&1 || fail "detach"
+	assert_snapshot_same "$ns" "$TMP/before" "after detach of --profile web"
+	rc=0; out=$(ACCELCTL_PROFILE_DIR=$dir $A --netns "$ns" attach --features tune --profile nosuch 2>&1) || rc=$?
+	assert_eq "$rc" 2 "--profile of no file and no built-in"
+	grep -q "neither $dir/nosuch.ini nor a built-in" <<<"$out" || fail "message: $out"
+	# sysctl.d: comments, dots and slashes, '-' prefix, spaces or none
+	cat >"$TMP/60-web.conf" <<-'EOF'
+	# web tier
+	net.ipv4.tcp_fin_timeout = 19
+	net/ipv4/tcp_keepalive_time=600
+	; the other comment syntax
+	-net.ipv4.tcp_max_tw_buckets = 4096
+	EOF
+	$A profile import "$TMP/60-web.conf" >"$TMP/imp.ini" 2>"$TMP/imp.err" || fail "import: $(cat "$TMP/imp.err")"
+	grep -qx 'net.ipv4.tcp_keepalive_time = 600' "$TMP/imp.ini" || fail "import: $(cat "$TMP/imp.ini")"
+	grep -q '^; sysctl.d: -net.ipv4.tcp_max_tw_buckets' "$TMP/imp.ini" || fail "import lost the '-': $(cat "$TMP/imp.ini")"
+	grep -q ': ok$' <<<"$($A --netns "$ns" profile check "$TMP/imp.ini")" || fail "check of the import"
+	out=$($A --netns "$ns" attach --features tune --config "$TMP/imp.ini" 2>&1) || fail "attach import: $out"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_fin_timeout)" 19 "fin_timeout"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_keepalive_time)" 600 "keepalive_time"
+	assert_eq "$(nsctl "$ns" net.ipv4.tcp_max_tw_buckets)" 4096 "max_tw_buckets"
+	$A --netns "$ns" detach >/dev/null 2>&1 || fail "detach"
+	assert_snapshot_same "$ns" "$TMP/before" "after detach of the import"
+	# export and import again: the same settings
+	$A profile export --sysctl-d "$TMP/imp.ini" >"$TMP/exp.conf" || fail "export"
+	grep -v '^#' "$TMP/exp.conf" | sort >"$TMP/exp.keys"
+	printf '%s\n' 'net.ipv4.tcp_fin_timeout = 19' 'net.ipv4.tcp_keepalive_time = 600' \
+		'net.ipv4.tcp_max_tw_buckets = 4096' | sort >"$TMP/want.keys"
+	diff -u "$TMP/want.keys" "$TMP/exp.keys" >&2 || fail "export differs"
+	grep -q '# accelctl raises net.core.somaxconn only (>= 8192)' <<<"$($A profile export --sysctl-d loopback)" ||
+		fail "export of a raise-only key does not say so"
+	rc=0; $A profile export loopback >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 2 "export without --sysctl-d"
+	# refused: a glob, a line without '=', a missing file; stdout empty
+	for bad in 'net.ipv4.conf.*.rp_filter = 2' 'net.ipv4.tcp_fin_timeout 30'; do
+		printf '%s\n' '# ok' "$bad" >"$TMP/bad.conf"
+		rc=0; out=$($A profile import "$TMP/bad.conf" 2>"$TMP/bad.err") || rc=$?
+		assert_eq "$rc" 2 "import of '$bad'"
+		[ -z "$out" ] || fail "import printed a half profile: $out"
+		grep -q "bad.conf:2: " "$TMP/bad.err" || fail "no file:line: $(cat "$TMP/bad.err")"
+	done
+	rc=0; $A profile import "$TMP/nosuch.conf" >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 2 "import of a missing file"
+	pass
+}
+
 # attach --dry-run covers every feature attach would attach, each with
 # what it would do (tune's plan, tcpstate's hooks, netacct's interfaces
 # and their hooks, bypass's cgroup, mode and capacity), and changes

@@ -648,6 +648,22 @@ row_spread() {
 	echo "$noise"
 }
 
+# The standing goal for every bypass row: accelctl costs nothing over the
+# cheapest sockmap redirect this kernel allows (the floor):
+# accel/floor >= 0.97 for throughput, <= 1/0.97 for latency.  Not for rows
+# the bypass leaves on the stack (demoted, kernel_unsafe): no redirect to
+# compare.  A miss by less than half the row's spread is noise.
+# floor_goal RATIO UNIT BYPASSED SPREAD% -> MET / MET (within noise) / MISSED / n/a
+floor_goal() {
+	[ -n "$1" ] && [ "${3%%%*}" != 0 ] && [ -n "$3" ] || { echo "n/a"; return; }
+	awk -v r="$1" -v u="$2" -v s="${4:-0}" 'BEGIN {
+		lat = u == "µs"; x = lat ? 1 / 0.97 : 0.97
+		miss = lat ? r - x : x - r
+		if (miss <= 0) print "MET"
+		else if (miss < s / 200) print "MET (within noise)"
+		else print "MISSED" }'
+}
+
 TABLE=$WORK/table	# pipe-separated rows
 : >"$TABLE"
 for key in "${ROWS[@]}"; do
@@ -662,10 +678,16 @@ for key in "${ROWS[@]}"; do
 	why=$(awk -v k="$base:fallback" '$1 == k && $4 != "-" { print $4 }' "$SAMPLES" | tr ',' '\n' | sort -u | paste -sd, -)
 	[ -n "$why" ] && bp+=" ($why)"
 	# verdicts compare the unrounded ratio: 0.703 misses <=0.7
-	echo "$label|$unit|$(fmt "$a")|$(fmt "$b")|$(fmt "$f")|$(fmt "$c")|${rba:-n/a}|${rfa:-n/a}|${rca:-n/a}|${rbf:-n/a}|${rbc:-n/a}|$target|$(verdict "$(ratio "$b" "$a" 4)" "$target" "$noise")|${bp:-}|${noise}%" >>"$TABLE"
+	echo "$label|$unit|$(fmt "$a")|$(fmt "$b")|$(fmt "$f")|$(fmt "$c")|${rba:-n/a}|${rfa:-n/a}|${rca:-n/a}|${rbf:-n/a}|${rbc:-n/a}|$target|$(verdict "$(ratio "$b" "$a" 4)" "$target" "$noise")|${bp:-}|${noise}%|$(floor_goal "$(ratio "$b" "$f" 4)" "$unit" "$bp" "$noise")" >>"$TABLE"
 done
 
-HDR="test|unit|loopback|accel|floor|unix|accel/lo|floor/lo|unix/lo|accel/floor|accel/unix|target|verdict|bypassed|spread"
+HDR="test|unit|loopback|accel|floor|unix|accel/lo|floor/lo|unix/lo|accel/floor|accel/unix|target|verdict|bypassed|spread|floor goal"
+# floor_summary: one line on the floor goal over the bypass rows
+floor_summary() {
+	awk -F'|' '$16 != "n/a" { n++; if ($16 ~ /^MET/) ok++; else miss = miss (miss ? ", " : "") $1 }
+		END { printf "floor goal (accel/floor >= 0.97, latency <= 1.03): %d of %d bypass rows met%s\n",
+			ok, n, miss ? "; MISSED: " miss : "" }' "$TABLE"
+}
 
 # CPU per unit of work, one row per test.  Targets: no row above loopback
 # (where the bypass demotes a connection it must cost what the stack
@@ -705,6 +727,7 @@ echo "accelctl benchmark: median of $REPS interleaved repetitions, ${DUR}s per s
 [ -n "$ATTACHED" ] || echo "accel: bypass NOT attached ($BYPASS_WHY)"
 [ -n "$FLOOR" ] || echo "floor: NOT run ($FLOOR_WHY)"
 print_table
+floor_summary
 if [ -s "$CPU_TABLE" ]; then
 	echo
 	echo "CPU per unit of work (the machine's busy time from /proc/stat over each run / work done):"
@@ -888,6 +911,8 @@ if [ -n "$MD" ]; then
 		while IFS= read -r line; do
 			echo "| ${line//|/ | } |"
 		done <"$TABLE"
+		echo
+		echo "$(floor_summary)$([ "$busy" = 1 ] && echo " (a busy run: re-run quiet before taking it as a verdict)")."
 		echo
 		[ -f "$PNG" ] && echo "![stream throughput by message size]($(basename "$PNG"))" && echo
 		if [ -s "$CPU_TABLE" ]; then

@@ -416,6 +416,84 @@ static int blocking_ports_read(const struct accel_ctx *ctx, struct blocking_port
 	return n;
 }
 
+static const char *const port_state_names[] = {
+	[BPS_ACCELERATED] = "accelerated", [BPS_LEARNING] = "learning", [BPS_BLOCKING] = "blocking",
+	[BPS_SPLICE] = "splice", [BPS_EXCLUDED] = "excluded", [BPS_NOT_LISTED] = "not_listed",
+	[BPS_NOT_DECLARED] = "not_declared", [BPS_EVENT_PORT_BLOCKING] = "event_port_blocking",
+	[BPS_OFF] = "off",
+};
+
+const char *bypass_port_state_name(enum bypass_port_state s)
+{
+	return s < ARRAY_SIZE(port_state_names) ? port_state_names[s] : "unknown";
+}
+
+/* The learned verdict of port in this namespace: 0, or -ENOENT. */
+static int learned_lookup(const struct accel_ctx *ctx, uint16_t port, struct accel_bypass_learned *v)
+{
+	struct accel_bypass_port_key k = { .netns_cookie = ctx->netns_cookie, .port = port };
+	int fd = map_fd(ctx, ACCEL_BYPASS_MAP_LEARNED), err;
+
+	if (fd < 0)
+		return fd;
+	err = bpf_map_lookup_elem(fd, &k, v) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* The order of the programs' own decision (bypass_decide): off, the
+ * operator's lists, a blocking --event-ports server, then learning. */
+int bypass_port_view(const struct accel_ctx *ctx, uint16_t port, struct bypass_port_view *v)
+{
+	struct accel_bypass_config cfg = { 0 };
+	struct accel_bypass_learned lv;
+	struct blocking_port bp[64];
+	struct port_policy pp;
+	int fd = config_fd(ctx), pfd, nbp;
+
+	memset(v, 0, sizeof(*v));
+	if (fd < 0)
+		return fd == -ENOENT ? -ENOENT : fd;
+	config_read(fd, &cfg);
+	close(fd);
+	pfd = map_fd(ctx, ACCEL_BYPASS_MAP_PORTS);
+	policy_read(pfd, cfg.flags, &pp);
+	if (pfd >= 0)
+		close(pfd);
+	nbp = blocking_ports_read(ctx, bp, ARRAY_SIZE(bp));
+	if (!cfg.enabled || (cfg.flags & ACCEL_BYPASS_F_DRAINING))
+		v->state = BPS_OFF;
+	else if (port_on(pp.exc, port))
+		v->state = BPS_EXCLUDED;
+	else if (pp.only && !port_on(pp.inc, port))
+		v->state = BPS_NOT_LISTED;
+	else if (!(cfg.flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE))
+		v->state = BPS_ACCELERATED;	/* a clean kernel: everything local */
+	else if (port_on(pp.ev, port))
+		v->state = BPS_ACCELERATED;
+	else if (!(cfg.flags & ACCEL_BYPASS_F_LEARN))
+		v->state = BPS_NOT_DECLARED;
+	else if (learned_lookup(ctx, port, &lv))
+		v->state = BPS_LEARNING;	/* no connection seen yet */
+	else if (lv.verdict == ACCEL_BYPASS_V_EVENT)
+		v->state = BPS_ACCELERATED;
+	else if (lv.verdict == ACCEL_BYPASS_V_BLOCKING)
+		v->state = BPS_BLOCKING;
+	else if (lv.verdict == ACCEL_BYPASS_V_SPLICE)
+		v->state = BPS_SPLICE;
+	else
+		v->state = BPS_LEARNING;
+	if (v->state == BPS_LEARNING && !learned_lookup(ctx, port, &lv))
+		v->seen = lv.conns;
+	if (v->state == BPS_ACCELERATED && port_on(pp.ev, port))
+		for (int i = 0; i < nbp; i++)
+			if (bp[i].port == port)
+				v->state = BPS_EVENT_PORT_BLOCKING;
+	if (v->state == BPS_LEARNING)
+		v->need = cfg.learn_conns;
+	return 0;
+}
+
 /* `bypass policy --event-ports`: the operator re-declared the list. */
 static int blocking_ports_clear(const char *dir)
 {

@@ -10,6 +10,27 @@
 #include "accel.h"
 #include "accel_abi.h"
 
+/* What the attached bypass does with a listening port of the namespace
+ * accelctl operates in (doctor's bypass-servers check). */
+enum bypass_port_state {
+	BPS_ACCELERATED,		/* new connections are accelerated */
+	BPS_LEARNING,			/* observed; accelerated after learn_conns */
+	BPS_BLOCKING,			/* learned: blocking reads */
+	BPS_SPLICE,			/* learned: splice reads */
+	BPS_EXCLUDED,			/* --exclude-ports */
+	BPS_NOT_LISTED,			/* --ports given without it */
+	BPS_NOT_DECLARED,		/* restricted, no learning, not --event-ports */
+	BPS_EVENT_PORT_BLOCKING,	/* --event-ports, but its server was caught blocking */
+	BPS_OFF,			/* `bypass off` or draining */
+};
+struct bypass_port_view {
+	enum bypass_port_state state;
+	unsigned int seen, need;	/* learning: connections observed, needed */
+};
+/* 0, or -ENOENT when no bypass is attached (-errno on other failures). */
+int bypass_port_view(const struct accel_ctx *ctx, uint16_t port, struct bypass_port_view *v);
+const char *bypass_port_state_name(enum bypass_port_state s);
+
 /* `accelctl bypass on|off|policy|selftest` */
 int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg);
 

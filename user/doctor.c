@@ -42,6 +42,7 @@
 
 #include "accel.h"
 #include "cli.h"
+#include "bypass.h"
 #include "doctor.h"
 #include "json.h"
 #include "log.h"
@@ -77,6 +78,7 @@ static const char *const source_names[SRC_MAX] = {
 	[SRC_SOFTNET] = "/proc/net/softnet_stat",
 	[SRC_SOCKS] = "sock_diag (TCP sockets)",
 	[SRC_PROCS] = "/proc/PID/fd and limits",
+	[SRC_BYPASS] = "the attached bypass (pinned maps)",
 };
 
 static const char *const sev_names[] = { "info", "warning", "critical" };
@@ -517,6 +519,44 @@ void doctor_sample_read(struct doctor_sample *s, bool socks)
 		if (k < DS_NETDEV_MAX_BACKLOG)
 			read_sysctl(s, k);
 	read_host_sysctls(s);
+}
+
+void doctor_bypass_read(const struct accel_ctx *ctx, struct doctor_sample *s)
+{
+	struct doctor_bypass *b = &s->bypass;
+
+	memset(b, 0, sizeof(*b));
+	if (!s->have[SRC_SOCKS]) {
+		source_fail(s, SRC_BYPASS, -ENODATA);
+		return;
+	}
+	s->have[SRC_BYPASS] = true;
+	for (size_t i = 0; i < s->socks.n; i++) {
+		const struct doctor_sock *d = &s->socks.s[i];
+		struct bypass_port_view v;
+		bool dup = false;
+		int err;
+
+		if (d->state != TCP_LISTEN)
+			continue;
+		for (int k = 0; k < b->n; k++)
+			dup |= b->p[k].port == d->sport;
+		if (dup)
+			continue;
+		err = bypass_port_view(ctx, d->sport, &v);
+		if (err == -ENOENT)
+			return;		/* no bypass attached */
+		if (err) {
+			source_fail(s, SRC_BYPASS, err);
+			return;
+		}
+		b->attached = true;
+		b->total++;
+		if (b->n < DOCTOR_MAX_BYPASS_PORTS)
+			b->p[b->n++] = (struct doctor_bypass_port){ .port = d->sport, .state = v.state,
+								    .seen = v.seen, .need = v.need,
+								    .listener = d };
+	}
 }
 
 void doctor_sample_free(struct doctor_sample *s)
@@ -1413,6 +1453,78 @@ static void judge_resets(struct judge *j)
 	}
 }
 
+/* (11) the bypass: which local servers it accelerates, and why not. */
+static const struct {
+	const char *cause, *fix;
+} bypass_why[] = {
+	[BPS_LEARNING] = { "learning: its connections stay on the stack while the bypass watches how "
+			   "its server reads",
+			   "nothing to do: it is accelerated once enough connections were read nonblocking "
+			   "(or, for a server known to be event-driven: `accelctl bypass policy --event-ports "
+			   "PORT`)" },
+	[BPS_BLOCKING] = { "its server reads with blocking sockets, which this kernel's sockmap breaks "
+			   "(blocking_eagain: `accelctl bypass selftest`), so it stays on the stack",
+			   "application: an event-driven server (nonblocking sockets and epoll) would be "
+			   "accelerated; after changing it, `accelctl bypass forget PORT` learns it again" },
+	[BPS_SPLICE] = { "its server reads with splice(), which does not see bypassed bytes on this "
+			 "kernel (splice_misses), so it stays on the stack", "none needed: this is the safe outcome" },
+	[BPS_EXCLUDED] = { "--exclude-ports lists it", "`accelctl bypass policy --exclude-ports LIST` to change it" },
+	[BPS_NOT_LISTED] = { "--ports is given and does not list it",
+			     "`accelctl bypass policy --ports LIST` with it, if its server is event-driven" },
+	[BPS_NOT_DECLARED] = { "this kernel's sockmap differs from TCP, learning is off and it is not in "
+			       "--event-ports", "list it under --event-ports if its server is event-driven, or "
+			       "attach with --learn on" },
+	[BPS_EVENT_PORT_BLOCKING] = { "it is in --event-ports, but its server was caught reading with a "
+				      "blocking socket: its new connections stay on the stack",
+				      "make the server event-driven, or drop the port from --event-ports "
+				      "(`accelctl bypass policy --event-ports LIST`)" },
+	[BPS_OFF] = { "the bypass is switched off (`accelctl bypass off`) or detaching",
+		      "`accelctl bypass on`" },
+};
+
+static void judge_bypass(struct judge *j)
+{
+	const struct doctor_bypass *b = &j->b->bypass;
+	char acc[160] = "";
+	int nacc = 0;
+
+	if (!j->b->have[SRC_BYPASS]) {
+		check(j, "bypass-servers", false, "%s", j->b->err[SRC_BYPASS]);
+		return;
+	}
+	if (!b->attached) {
+		check(j, "bypass-servers", true, "no bypass attached: no local server is accelerated");
+		return;
+	}
+	for (int i = 0; i < b->n; i++)
+		if (b->p[i].state == BPS_ACCELERATED && nacc++ < 12)
+			snprintf(acc + strlen(acc), sizeof(acc) - strlen(acc), "%s%u", nacc > 1 ? "," : "",
+				 b->p[i].port);
+	check(j, "bypass-servers", true, "%d listening ports: %d accelerated%s%s%s, %d on the stack",
+	      b->total, nacc, nacc ? " (" : "", acc, nacc ? ")" : "", b->n - nacc);
+	for (int i = 0; i < b->n; i++) {
+		const struct doctor_bypass_port *p = &b->p[i];
+		struct doctor_finding *f;
+		char la[64];
+
+		if (p->state == BPS_ACCELERATED || p->state >= (int)ARRAY_SIZE(bypass_why) ||
+		    !bypass_why[p->state].cause || !(f = finding(j, "bypass-servers", SEV_INFO)))
+			continue;
+		listener_subject(f, p->listener, la, sizeof(la));
+		if (p->state == BPS_LEARNING) {
+			snprintf(f->evidence, sizeof(f->evidence), "port %u: learning, %u of %u connections read "
+				 "nonblocking so far", p->port, p->seen, p->need);
+			value(f, "connections_seen", p->seen);
+			value(f, "connections_needed", p->need);
+		} else {
+			snprintf(f->evidence, sizeof(f->evidence), "port %u: %s", p->port,
+				 bypass_port_state_name(p->state));
+		}
+		snprintf(f->cause, sizeof(f->cause), "%s", bypass_why[p->state].cause);
+		fix_text(f, "%s", bypass_why[p->state].fix);
+	}
+}
+
 /* (10) processes near their descriptor limit. */
 static void judge_fdlimit(struct judge *j)
 {
@@ -1484,6 +1596,7 @@ void doctor_judge(const struct doctor_sample *first, const struct doctor_sample 
 	judge_frag(&j, true);
 	judge_resets(&j);
 	judge_fdlimit(&j);
+	judge_bypass(&j);
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -1686,6 +1799,7 @@ int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 		}
 	}
 	doctor_sample_read(b, true);
+	doctor_bypass_read(ctx, b);
 	doctor_judge(a, b, a ? b->mono - a->mono : 0, r);
 	if (ctx->json)
 		print_json(r, ctx->netns, stdout);

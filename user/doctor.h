@@ -89,7 +89,7 @@ extern const char *const doctor_sysctl_keys[DS_MAX];
 
 /* Which sources a sample could read; why not in err[]. */
 enum doctor_source {
-	SRC_SNMP, SRC_NETSTAT, SRC_SNMP6, SRC_SOCKSTAT, SRC_SOFTNET, SRC_SOCKS, SRC_PROCS, SRC_MAX,
+	SRC_SNMP, SRC_NETSTAT, SRC_SNMP6, SRC_SOCKSTAT, SRC_SOFTNET, SRC_SOCKS, SRC_PROCS, SRC_BYPASS, SRC_MAX,
 };
 
 /* A process of the namespace and its descriptors against RLIMIT_NOFILE. */
@@ -110,6 +110,20 @@ struct doctor_procs {
 	struct doctor_proc p[DOCTOR_MAX_PROCS];
 };
 
+/* What the attached bypass does with each listening port (doctor_bypass_read). */
+#define DOCTOR_MAX_BYPASS_PORTS 32
+struct doctor_bypass_port {
+	uint16_t port;
+	int state;			/* enum bypass_port_state */
+	unsigned int seen, need;	/* learning: connections observed, needed */
+	const struct doctor_sock *listener;	/* in the sample's socks */
+};
+struct doctor_bypass {
+	bool attached;
+	int n, total;			/* listed; listening ports in all */
+	struct doctor_bypass_port p[DOCTOR_MAX_BYPASS_PORTS];
+};
+
 struct doctor_sample {
 	double mono;			/* CLOCK_MONOTONIC seconds */
 	bool have[SRC_MAX];
@@ -119,6 +133,7 @@ struct doctor_sample {
 	struct doctor_softnet softnet;
 	struct doctor_socks socks;	/* read for the last sample only */
 	struct doctor_procs procs;	/* read with the sockets */
+	struct doctor_bypass bypass;	/* doctor_bypass_read() */
 	char sysctl[DS_MAX][64];
 };
 
@@ -194,6 +209,8 @@ bool doctor_counter(const struct doctor_counters *c, const char *name, uint64_t 
  * sockets).  Never fails: what cannot be read is marked in have/err. */
 void doctor_sample_read(struct doctor_sample *s, bool socks);
 void doctor_sample_free(struct doctor_sample *s);
+/* The bypass's view of the sample's listeners (needs the sockets). */
+void doctor_bypass_read(const struct accel_ctx *ctx, struct doctor_sample *s);
 
 /* Judge: first (NULL without --since) and last sample, seconds between. */
 void doctor_judge(const struct doctor_sample *first, const struct doctor_sample *last,

@@ -383,6 +383,40 @@ test_doctor_profile_out_attaches_and_detaches() {
 	pass
 }
 
+# With the bypass attached (learning, in a private cgroup): one listener
+# under --event-ports is accelerated, one under --exclude-ports and one
+# still learning are named with why and what to do.
+test_doctor_bypass_servers() {
+	local ns cg
+	ns=$(netns_new)
+	cg=$(cgroup_new)
+	$A --netns "$ns" attach --features bypass --cgroup "$cg" --event-ports 7601 --exclude-ports 7602 \
+		>"$TMP/attach.out" 2>&1 || fail "attach: $(cat "$TMP/attach.out")"
+	defer "$A detach"
+	lq_start "$ns" listen -a 127.0.0.1 -p 7601 -b 16
+	lq_start "$ns" listen -a 127.0.0.1 -p 7602 -b 16
+	lq_start "$ns" listen -a 127.0.0.1 -p 7603 -b 16
+	doctor_json "$ns"
+	python3 - "$TMP/doctor.json" "$(grep -c 'learning' "$TMP/attach.out")" <<'EOF' || fail "doctor --json: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+learning = int(sys.argv[2]) > 0
+c = [x for x in d["checked"] if x["check"] == "bypass-servers"]
+assert c and "3 listening ports: 1 accelerated (7601), 2 on the stack" in c[0]["detail"], d["checked"]
+f = {x["subject"]: x for x in d["findings"] if x["id"] == "bypass-servers"}
+assert set(f) == {"listener 127.0.0.1:7602", "listener 127.0.0.1:7603"}, f
+assert "--exclude-ports lists it" in f["listener 127.0.0.1:7602"]["cause"], f
+l = f["listener 127.0.0.1:7603"]
+if learning:
+    assert l["evidence"]["values"] == {"connections_seen": 0, "connections_needed": 8}, l["evidence"]
+    assert "learning" in l["cause"], l
+else:
+    assert "learning is off" in l["cause"], l
+assert all(x["severity"] == "info" and x["endpoint"]["comm"] == "tcp_lq" for x in f.values()), f
+EOF
+	pass
+}
+
 test_doctor_quiet_namespace_has_no_findings() {
 	local ns out
 	ns=$(netns_new)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "bypass.h"
 #include "doctor.h"
 
 /* A netstat excerpt in the kernel's layout: header line, value line. */
@@ -685,6 +686,43 @@ static void test_profile_out(void **state)
 	free(r);
 }
 
+static void test_bypass_servers(void **state)
+{
+	struct doctor_sample *b = sample(NULL, NULL, NULL);
+	struct doctor_sock *l1, *l2;
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	r = judge(NULL, b);			/* no bypass attached: checked, quiet */
+	assert_true(check_of(r, "bypass-servers")->checked);
+	assert_non_null(strstr(check_of(r, "bypass-servers")->detail, "no bypass attached"));
+	free(r);
+	l1 = sock_add(b, TCP_LISTEN, "127.0.0.1", 6379, "0.0.0.0", 0);
+	l2 = sock_add(b, TCP_LISTEN, "127.0.0.1", 8080, "0.0.0.0", 0);
+	l2->pid = 42;
+	snprintf(l2->comm, sizeof(l2->comm), "java");
+	b->bypass.attached = true;
+	b->bypass.total = b->bypass.n = 2;
+	b->bypass.p[0] = (struct doctor_bypass_port){ .port = 6379, .state = BPS_ACCELERATED, .listener = l1 };
+	b->bypass.p[1] = (struct doctor_bypass_port){ .port = 8080, .state = BPS_BLOCKING, .listener = l2 };
+	r = judge(NULL, b);
+	assert_non_null(strstr(check_of(r, "bypass-servers")->detail, "2 listening ports: 1 accelerated (6379), 1 on the stack"));
+	assert_int_equal(r->n, 1);
+	f = &r->f[0];
+	assert_string_equal(f->subject, "listener 127.0.0.1:8080");
+	assert_int_equal(f->severity, SEV_INFO);
+	assert_int_equal(f->endpoint.pid, 42);
+	assert_non_null(strstr(f->cause, "blocking sockets"));
+	assert_true(fix_says(f, "accelctl bypass forget PORT"));
+	free(r);
+	b->have[SRC_BYPASS] = false;		/* could not be read: not checked */
+	snprintf(b->err[SRC_BYPASS], sizeof(b->err[SRC_BYPASS]), "no sockets");
+	r = judge(NULL, b);
+	assert_false(check_of(r, "bypass-servers")->checked);
+	free(r);
+	sample_put(b);
+}
+
 static void test_unreadable_source(void **state)
 {
 	static const char ns[] =
@@ -733,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_fd_limit),
 		cmocka_unit_test(test_profile_out),
+		cmocka_unit_test(test_bypass_servers),
 		cmocka_unit_test(test_unreadable_source),
 	};
 

@@ -64,6 +64,12 @@ TOOL_BINS  := $(patsubst tests/tools/%.c,$(OUT)/tests/tools/%,$(TOOL_SRCS))
 TESTHOOKS  := $(OUT)/tests/accelctl-testhooks
 UNITS      := $(notdir $(wildcard scripts/systemd/*.service))
 
+# The git commit `accelctl version` reports, "-dirty" with local changes,
+# "unknown" outside a git checkout (a release tarball).  The header is
+# rewritten only when it changes: a commit rebuilds accelctl.o alone.
+GIT_COMMIT := $(shell c=$$(git -C $(CURDIR) rev-parse --short=12 HEAD 2>/dev/null) && \
+	{ git -C $(CURDIR) diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; echo $$c; } || echo unknown)
+
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all clean test test-unit test-bpf test-integration bench check install \
@@ -115,6 +121,12 @@ HOOKED     := tune bypass
 $(TESTHOOKS): $(filter-out $(HOOKED:%=$(OUT)/user/%.o),$(USER_OBJS)) $(HOOKED:%=$(OUT)/tests/testhooks/%.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(OUT)/accel_commit.h: FORCE
+	$(Q)mkdir -p $(OUT) && v='#define ACCELCTL_COMMIT "$(GIT_COMMIT)"' && \
+		{ [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" >$@; }
+$(OUT)/user/accelctl.o: $(OUT)/accel_commit.h
+FORCE:
 
 $(OUT)/libaccel.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -180,7 +192,7 @@ bench: deps-bench
 
 # Static analysis: clang's analyzer and cppcheck over every userspace file
 # (scripts/check.sh says which findings it ignores and why).
-check: $(SKELS)
+check: $(SKELS) $(OUT)/accel_commit.h
 	$(call msg,CHECK,user/)
 	$(Q)OUT=$(OUT) CLANG=$(CLANG) CHECK_CFLAGS="$(filter-out -g -O2 -DACCELCTL_VERSION=%,$(USER_CFLAGS)) -DACCELCTL_VERSION=\"$(VERSION)\"" \
 		scripts/check.sh $(USER_SRCS)

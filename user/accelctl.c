@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accel_commit.h"
 #include "accel.h"
 #include "cli.h"
 #include "log.h"
@@ -84,13 +85,14 @@ static int cmd_version(struct accel_ctx *ctx, struct cli_opts *o)
 		jw_init(&jw, stdout, false);
 		jw_start_object(&jw);
 		jw_kv_string(&jw, "version", ACCELCTL_VERSION);
+		jw_kv_string(&jw, "commit", ACCELCTL_COMMIT);
 		jw_kv_string(&jw, "libbpf", libbpf_version());
 		jw_kv_string(&jw, "kernel", kernel_release());
 		jw_end_object(&jw);
 		jw_finish(&jw);
 	} else {
-		printf("accelctl %s (libbpf %s, kernel %s)\n", ACCELCTL_VERSION, libbpf_version(),
-		       kernel_release());
+		printf("accelctl %s (commit %s; libbpf %s, kernel %s)\n", ACCELCTL_VERSION, ACCELCTL_COMMIT,
+		       libbpf_version(), kernel_release());
 	}
 	return EXIT_OK;
 }
@@ -181,7 +183,7 @@ static const struct command tools[] = {
 	  "reason; --json for scripts.  Exit 0 when `attach` with the default\n"
 	  "features would succeed, 1 when it would not.",
 	  json_opts, cmd_check },
-	{ "version", NULL, "print accelctl, libbpf and kernel versions", NULL, json_opts, cmd_version },
+	{ "version", NULL, "print accelctl's version and git commit, libbpf and kernel versions", NULL, json_opts, cmd_version },
 	{ "help", "[COMMAND]", "show help for accelctl or a command", NULL, NULL, cmd_help },
 };
 

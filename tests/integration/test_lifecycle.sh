@@ -125,6 +125,16 @@ test_second_attach_says_so() {
 }
 
 # The instance record carries ACCEL_ABI_VERSION: an accelctl of another
+
+# version names the commit the binary was built from (this checkout's).
+test_version_names_the_commit() {
+	local want got
+	want=$(git -C "$top" rev-parse --short=12 HEAD 2>/dev/null) || skip "not a git checkout"
+	got=$($A version --json | json_get 'd["commit"]')
+	[ "$got" = "$want" ] || [ "$got" = "$want-dirty" ] || fail "version --json commit '$got', HEAD is $want"
+	$A version | grep -q "^accelctl [0-9.]* (commit $got; libbpf " || fail "version: $($A version)"
+	pass
+}
 # ABI refuses to touch the pins (exit 2, both versions and the fix named)
 # until the instance is detached, by the old binary or with --force.
 test_instance_of_another_abi_is_refused() {

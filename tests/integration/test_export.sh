@@ -576,6 +576,7 @@ test_export_feature_detached_alert_per_feature() {
 	            exp_annotations:
 	              summary: "accelctl bypass is no longer attached on h1"
 	              description: "accel_feature_attached{feature=\"bypass\"} went from 1 to 0: run `accelctl status`; `systemctl start accelctl` attaches."
+	              runbook: "docs/accelctl.8 (status): `accelctl status`, `journalctl -u accelctl`; `accelctl check` says what the host lacks"
 	YML
 	out=$(cd "$TMP" && promtool test rules rules-test.yml 2>&1) || fail "promtool test rules: $out"
 	pass
@@ -586,6 +587,18 @@ test_export_deploy_files() {
 	out=$(cd "$d" && promtool check config prometheus-scrape.yml 2>&1) || fail "promtool check config: $out"
 	grep -qi warn <<<"$out" && fail "promtool check config warns: $out"
 	out=$(promtool check rules "$d/accelctl-rules.yml" 2>&1) || fail "promtool check rules: $out"
+	# every alert says where to look and what to run first
+	python3 - "$d/accelctl-rules.yml" "$top" <<-'PY' || fail "alert runbooks"
+	import os, re, sys
+	text = open(sys.argv[1]).read()
+	alerts = re.findall(r"- alert: (\w+)((?:\n(?!\s*- (?:alert|record):).*)*)", text)
+	assert alerts, "no alerts"
+	for name, body in alerts:
+	    m = re.search(r'runbook: "([\w./-]+\.(?:md|8))', body)
+	    assert m, f"{name} has no runbook annotation naming a doc"
+	    doc = m.group(1)
+	    assert os.path.exists(os.path.join(sys.argv[2], doc)), f"{name}: runbook names {doc}, which does not exist"
+	PY
 	# Dashboard: valid JSON, PromQL that parses (promtool, through a rules
 	# file), only documented metrics, and every issue-7 metric on a panel.
 	python3 - "$d/grafana-dashboard.json" "$TMP/dash-rules.yml" <<-'PY' || fail "dashboard"

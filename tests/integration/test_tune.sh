@@ -353,7 +353,7 @@ net.ipv4.ipfrag_low_thresh = 9000000"
 	local rc=0 out
 	out=$($A --netns "$ns" attach --profile no-such-profile 2>&1) || rc=$?
 	assert_eq "$rc" 2 "exit code for an unknown built-in profile"
-	grep -q "no built-in profile 'no-such-profile'" <<<"$out" || fail "message: $out"
+	grep -q "no profile 'no-such-profile': neither .*/no-such-profile.ini nor a built-in" <<<"$out" || fail "message: $out"
 	rc=0; out=$($A --netns "$ns" attach --config "$TMP/does-not-exist.ini" 2>&1) || rc=$?
 	assert_eq "$rc" 2 "exit code for a missing profile file"
 	grep -q "does-not-exist.ini: No such file" <<<"$out" || fail "message: $out"

@@ -64,6 +64,7 @@ const char *const doctor_sysctl_keys[DS_MAX] = {
 	[DS_IP6FRAG_HIGH] = "net.ipv6.ip6frag_high_thresh",
 	[DS_IP6FRAG_LOW] = "net.ipv6.ip6frag_low_thresh",
 	[DS_IP6FRAG_TIME] = "net.ipv6.ip6frag_time",
+	[DS_SYNACK_RETRIES] = "net.ipv4.tcp_synack_retries",
 	[DS_NETDEV_MAX_BACKLOG] = "net.core.netdev_max_backlog",
 	[DS_NETDEV_BUDGET] = "net.core.netdev_budget",
 	[DS_NETDEV_BUDGET_USECS] = "net.core.netdev_budget_usecs",
@@ -1453,6 +1454,45 @@ static void judge_resets(struct judge *j)
 	}
 }
 
+/* (12) handshake retransmits.  The kernel counts SYN and SYN-ACK
+ * retransmits in one counter; the half-open sockets now tell which side. */
+static void judge_synretrans(struct judge *j)
+{
+	const struct doctor_sample *s = j->b;
+	uint64_t d, synrecv = 0;
+	struct doctor_finding *f;
+
+	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtTCPSynRetrans", &d)) {
+		check(j, "syn-retransmits", false, "%s", have(j, SRC_NETSTAT) ?
+		      "no TcpExtTCPSynRetrans in /proc/net/netstat" : src_err(j, SRC_NETSTAT));
+		return;
+	}
+	for (size_t i = 0; s->have[SRC_SOCKS] && i < s->socks.n; i++)
+		synrecv += s->socks.s[i].state == TCP_SYN_RECV;
+	check(j, "syn-retransmits", true, "TcpExtTCPSynRetrans +%llu %s; %llu half-open (SYN_RECV) sockets now",
+	      (unsigned long long)d, j->when, (unsigned long long)synrecv);
+	if (!d || !(f = finding(j, "syn-retransmits", history(j, SEV_WARNING, synrecv > 0))))
+		return;
+	snprintf(f->subject, sizeof(f->subject), "namespace");
+	snprintf(f->evidence, sizeof(f->evidence), "TcpExtTCPSynRetrans +%llu %s (SYN and SYN-ACK "
+		 "retransmits together); %llu SYN_RECV sockets now; net.ipv4.tcp_synack_retries %s",
+		 (unsigned long long)d, j->when, (unsigned long long)synrecv, sysctl_or(s, DS_SYNACK_RETRIES));
+	value(f, "TCPSynRetrans", d);
+	if (s->have[SRC_SOCKS])
+		value(f, "syn_recv", synrecv);
+	snprintf(f->cause, sizeof(f->cause),
+		 "handshakes were retransmitted: a SYN-ACK%s went unanswered (clients behind a lossy path, "
+		 "a SYN flood from spoofed addresses, a middlebox dropping the last ACK); each retry doubles "
+		 "the wait (1 s, 2 s, 4 s, ...), so a client sees seconds of connect time",
+		 synrecv ? "" : " (or a SYN of this host's)");
+	fix_text(f, "find the peers (`ss -tn state syn-recv`); against a spoofed flood keep "
+		 "net.ipv4.tcp_syncookies = 1 and lower net.ipv4.tcp_synack_retries from %s to 2 (half-open "
+		 "entries leave after ~7 s instead of ~63 s; genuine clients on lossy paths get fewer tries)",
+		 sysctl_or(s, DS_SYNACK_RETRIES));
+	fix_text(f, "with tcpstate attached, accel_tcp_synack_retransmits_total separates SYN-ACK "
+		 "retransmits per listener");
+}
+
 /* (11) the bypass: which local servers it accelerates, and why not. */
 static const struct {
 	const char *cause, *fix;
@@ -1597,6 +1637,7 @@ void doctor_judge(const struct doctor_sample *first, const struct doctor_sample 
 	judge_resets(&j);
 	judge_fdlimit(&j);
 	judge_bypass(&j);
+	judge_synretrans(&j);
 }
 
 /* ---- output ------------------------------------------------------------- */

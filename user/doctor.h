@@ -79,6 +79,7 @@ enum doctor_sysctl {
 	DS_IP6FRAG_HIGH,
 	DS_IP6FRAG_LOW,
 	DS_IP6FRAG_TIME,
+	DS_SYNACK_RETRIES,
 	DS_NETDEV_MAX_BACKLOG,		/* host-wide: read in the initial namespace */
 	DS_NETDEV_BUDGET,
 	DS_NETDEV_BUDGET_USECS,

@@ -417,6 +417,40 @@ EOF
 	pass
 }
 
+# SYNs from a peer whose SYN-ACKs are black-holed: the kernel retransmits
+# each SYN-ACK (1 s, then 3 s after the SYN); doctor reports them with the
+# kernel's count and the half-open sockets as a warning.
+test_doctor_syn_retransmits() {
+	local ns port=7211 k0 k1 i ok=0 n=4
+	ns=$(netns_new)
+	netns_blackhole_peer "$ns"
+	lq_start "$ns" listen -a 198.51.100.1 -p $port -b 64
+	ip netns exec "$ns" "$LQ" syn -s 198.51.100.2 -a 198.51.100.1 -p $port -n $n -P 21000 >/dev/null
+	wait_until 10 bash -c "[ \$(ip netns exec $ns nstat -asz TcpExtTCPSynRetrans | awk '{print \$2}') -ge $((2 * n)) ]" ||
+		fail "SYN-ACKs not retransmitted: TcpExtTCPSynRetrans $(kstat "$ns" TcpExtTCPSynRetrans)"
+	for ((i = 0; i < 20; i++)); do
+		k0=$(kstat "$ns" TcpExtTCPSynRetrans)
+		doctor_json "$ns"
+		k1=$(kstat "$ns" TcpExtTCPSynRetrans)
+		[ "$k0" = "$k1" ] && { ok=1; break; }
+	done
+	[ $ok = 1 ] || fail "TcpExtTCPSynRetrans kept moving ($k0 -> $k1)"
+	python3 - "$TMP/doctor.json" "$k0" "$(ip netns exec "$ns" ss -Htn state syn-recv | wc -l)" <<'EOF' ||
+import json, sys
+d = json.load(open(sys.argv[1]))
+k, synrecv = int(sys.argv[2]), int(sys.argv[3])
+f = [x for x in d["findings"] if x["id"] == "syn-retransmits"]
+assert len(f) == 1, d["findings"]
+f = f[0]
+assert f["severity"] == "warning", f				# half-open now
+assert f["evidence"]["values"] == {"TCPSynRetrans": k, "syn_recv": synrecv} and synrecv > 0, (f["evidence"], k, synrecv)
+assert any("tcp_synack_retries from 5 to 2" in x["text"] for x in f["fix"]), f["fix"]
+assert f["doc"] == "docs/doctor.md#syn-retransmits", f["doc"]
+EOF
+		fail "doctor --json: $(cat "$TMP/doctor.json")"
+	pass
+}
+
 test_doctor_quiet_namespace_has_no_findings() {
 	local ns out
 	ns=$(netns_new)

@@ -25,8 +25,8 @@
 static const char netstat_quiet[] =
 	"TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop "
 	"TCPTimeWaitOverflow TCPAbortOnData TCPAbortOnClose TCPAbortOnMemory TCPAbortOnTimeout "
-	"TCPAbortOnLinger TCPAbortFailed\n"
-	"TcpExt: 0 0 0 0 0 0 0 0 0 0 0 0\n"
+	"TCPAbortOnLinger TCPAbortFailed TCPSynRetrans\n"
+	"TcpExt: 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
 	"IpExt: InNoRoutes ReasmOverlaps\n"
 	"IpExt: 0 0\n";
 static const char snmp_quiet[] =
@@ -566,6 +566,35 @@ static void test_resets_by_reason(void **state)
 	sample_put(b);
 }
 
+static void test_syn_retransmits(void **state)
+{
+	static const char ns[] = "TcpExt: TCPSynRetrans\nTcpExt: 12\n";
+	struct doctor_sample *a = sample(NULL, NULL, NULL), *b = sample(ns, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	set_sysctl(b, DS_SYNACK_RETRIES, "5");
+	r = judge(NULL, b);			/* history, nothing half-open now */
+	f = find(r, "syn-retransmits");
+	assert_non_null(f);
+	assert_int_equal(f->severity, SEV_INFO);
+	assert_int_equal(value_of(f, "TCPSynRetrans"), 12);
+	assert_true(fix_says(f, "tcp_synack_retries from 5 to 2"));
+	free(r);
+	sock_add(b, TCP_SYN_RECV, "10.0.0.1", 80, "10.0.0.2", 40000);
+	r = judge(NULL, b);			/* half-open sockets now */
+	f = find(r, "syn-retransmits");
+	assert_int_equal(f->severity, SEV_WARNING);
+	assert_int_equal(value_of(f, "syn_recv"), 1);
+	free(r);
+	r = judge(b, b);
+	assert_null(find(r, "syn-retransmits"));
+	assert_true(check_of(r, "syn-retransmits")->checked);
+	free(r);
+	sample_put(a);
+	sample_put(b);
+}
+
 static void test_parse_limits(void **state)
 {
 	static const char limits[] =
@@ -768,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_softnet_needs_interval),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_resets_by_reason),
+		cmocka_unit_test(test_syn_retransmits),
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_fd_limit),
 		cmocka_unit_test(test_profile_out),

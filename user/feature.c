@@ -444,6 +444,17 @@ static void rollback_mask(struct accel_ctx *ctx, unsigned int mask)
 	}
 }
 
+/* bpf(2) and BTF, before attach (or its dry run) looks at anything else. */
+static int attach_kernel_check(void)
+{
+	char why[512];
+	int err = kernel_check_bpf(why, sizeof(why));
+
+	if (err)
+		pr_err("cannot attach: %s\n", why);
+	return err;
+}
+
 /*
  * attach --dry-run: the features attach would attach (the same probes,
  * the same --features rule), each one's plan, and nothing changed: no
@@ -457,11 +468,9 @@ int accel_dry_run(struct accel_ctx *ctx)
 	char why[512], names[128];
 	int err;
 
-	err = kernel_check_bpf(why, sizeof(why));
-	if (err) {
-		pr_err("cannot attach: %s\n", why);
+	err = attach_kernel_check();
+	if (err)
 		return err;
-	}
 	if (!instance_read(ctx, &ii) && !ii.detaching) {
 		mask_names(ii.features, names, sizeof(names));
 		printf("already attached (%s) with pin root %s: attach would change nothing\n", names, ctx->pin_root);
@@ -496,11 +505,9 @@ int accel_attach(struct accel_ctx *ctx)
 	char why[512], names[128];
 	int err;
 
-	err = kernel_check_bpf(why, sizeof(why));
-	if (err) {
-		pr_err("cannot attach: %s\n", why);
+	err = attach_kernel_check();
+	if (err)
 		return err;
-	}
 	err = bpffs_ensure(ctx->pin_root);
 	if (err)
 		return err;

@@ -65,6 +65,24 @@ map_entries() {	# pinned map name -> number of entries
 		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 
+# pool_server PORT [OUT]: a bypass_pool server in $NS, listening; pid in SRV.
+pool_server() {
+	in_ns_bg "$TOOLS/bypass_pool" -s -p "$1" >"${2:-$TMP/srv}" 2>&1; SRV=$!
+	defer "kill $SRV"
+	wait_until 5 listening "$1" || fail "pool server on $1 did not listen: $(cat "${2:-$TMP/srv}")"
+}
+
+# pool_client PORT CONNS [ARGS...]: a bypass_pool client of CONNS
+# connections (ready file $TMP/ready, output $TMP/cli), returned once all
+# are connected; pid in CLI.
+pool_client() {
+	local port=$1 n=$2
+	shift 2
+	in_ns_bg "$TOOLS/bypass_pool" -c -p "$port" -n "$n" "$@" -f "$TMP/ready" -q >"$TMP/cli" 2>&1; CLI=$!
+	defer "kill $CLI"
+	wait_until 120 test -s "$TMP/ready" || fail "pool client on $port did not connect: $(cat "$TMP/cli")"
+}
+
 test_bypass_integrity_10k_connections() {
 	local out bytes b0 c0
 	bp_setup
@@ -145,12 +163,9 @@ test_bypass_max_connections_full_table() {
 	assert_eq "$(metric accel_bypass_capacity_sockets)" 2048 "capacity gauge"
 	[ "$(metric accel_bypass_map_memory_bytes)" -gt 0 ] || fail "map memory gauge"
 	fb0=$(metric accel_bypass_fallback_total reason no_slot)
-	in_ns_bg "$TOOLS/bypass_pool" -s -p 47070 >"$TMP/srv" 2>&1; srv=$!
-	defer "kill $srv"
-	wait_until 5 listening 47070 || fail "pool server did not listen"
-	in_ns_bg "$TOOLS/bypass_pool" -c -p 47070 -n 1300 -i 2 -S 16384 -f "$TMP/ready" -q >"$TMP/cli" 2>&1; cli=$!
-	defer "kill $cli"
-	wait_until 60 test -s "$TMP/ready" || fail "pool did not connect: $(cat "$TMP/cli")"
+	pool_server 47070
+	pool_client 47070 1300 -i 2 -S 16384
+	cli=$CLI
 	socks=$(metric accel_bypass_sockets)
 	# the last pairs may race for the last entries: a passive end refused
 	# leaves its active end in alone, until that end's first send
@@ -182,15 +197,11 @@ test_bypass_max_connections_full_table() {
 # the sockhash, the slots and bypass_pending are empty.  Prints the maps'
 # memory at 0 and 50,001 connections (docs/bypass.md "Capacity").
 test_bypass_scale_50k_connections() {
-	local i srv=() cli=() mem0 mem1 t0 t1 per=16667
+	local i cli=() mem0 mem1 t0 t1 per=16667
 	bp_setup
 	mem0=$(metric accel_bypass_map_memory_bytes)
 	for i in 0 1 2; do
-		in_ns_bg "$TOOLS/bypass_pool" -s -p $((47090 + i)) >"$TMP/srv$i" 2>&1; srv+=($!)
-		defer "kill ${srv[$i]}"
-	done
-	for i in 0 1 2; do
-		wait_until 5 listening $((47090 + i)) || fail "pool server $i did not listen"
+		pool_server $((47090 + i)) "$TMP/srv$i"
 	done
 	t0=$(date +%s%N)
 	for i in 0 1 2; do
@@ -937,12 +948,9 @@ test_bypass_handover_keeps_its_capacity() {
 test_bypass_handover_keeps_connections_accelerated() {
 	local srv cli out s0 b0 r0
 	bp_setup
-	in_ns_bg "$TOOLS/bypass_pool" -s -p 47560 >"$TMP/srv" 2>&1; srv=$!
-	defer "kill $srv"
-	wait_until 5 listening 47560 || fail "pool server did not listen"
-	in_ns_bg "$TOOLS/bypass_pool" -c -p 47560 -n 20 -i 20 -S 16384 -f "$TMP/ready" -q >"$TMP/cli" 2>&1; cli=$!
-	defer "kill $cli"
-	wait_until 10 test -s "$TMP/ready" || fail "pool did not connect: $(cat "$TMP/cli")"
+	pool_server 47560
+	pool_client 47560 20 -i 20 -S 16384
+	srv=$SRV cli=$CLI
 	wait_until 10 metric_is accel_bypass_sockets 40 || fail "pool not accelerated: $(metric accel_bypass_sockets)"
 	s0=$(metric accel_bypass_inserted_total)
 	out=$($A detach --handover 30 2>&1) || fail "detach --handover: $out"
@@ -988,12 +996,9 @@ test_bypass_handover_keeps_connections_accelerated() {
 test_bypass_handover_killed_and_foreign_abi() {
 	local hooks=${OUT:-$top/build}/tests/accelctl-testhooks srv cli out
 	bp_setup
-	in_ns_bg "$TOOLS/bypass_pool" -s -p 47580 >"$TMP/srv" 2>&1; srv=$!
-	defer "kill $srv"
-	wait_until 5 listening 47580 || fail "pool server did not listen"
-	in_ns_bg "$TOOLS/bypass_pool" -c -p 47580 -n 10 -i 20 -S 8192 -f "$TMP/ready" -q >"$TMP/cli" 2>&1; cli=$!
-	defer "kill $cli"
-	wait_until 10 test -s "$TMP/ready" || fail "pool did not connect: $(cat "$TMP/cli")"
+	pool_server 47580
+	pool_client 47580 10 -i 20 -S 8192
+	srv=$SRV cli=$CLI
 	wait_until 10 metric_is accel_bypass_sockets 20 || fail "pool not accelerated: $(metric accel_bypass_sockets)"
 	out=$(ACCELCTL_TEST_BYPASS_CRASH=handover "$hooks" --pin-root "$PIN" --state-dir "$STATE" detach --handover 30 2>&1) &&
 		fail "the hook did not fire: $out"

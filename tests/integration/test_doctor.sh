@@ -28,6 +28,21 @@ doctor_json() {
 		fail "doctor --json is not JSON: $(cat "$TMP/doctor.json")"
 }
 
+# doctor_json NS while the kernel's counter NAME holds still (doctor's
+# count is the kernel's at one moment: retry while one lands in between);
+# the counter's value in STABLE.
+doctor_json_stable() {
+	local ns=$1 name=$2 k0 k1 i
+	for ((i = 0; i < 20; i++)); do
+		k0=$(kstat "$ns" "$name")
+		doctor_json "$ns"
+		k1=$(kstat "$ns" "$name")
+		[ "$k0" = "$k1" ] && { STABLE=$k0; return 0; }
+		sleep 0.05
+	done
+	fail "$name kept moving ($k0 -> $k1)"
+}
+
 # Start `tcp_lq ARGS` in netns $1 in the background, its stdin a pipe we
 # hold open (closing it ends the tool), and wait for its first line.
 # Sets LQ_PID, LQ_FD; the tool ends with the test.
@@ -56,7 +71,7 @@ netns_blackhole_peer() {
 }
 
 test_doctor_accept_queue_overflow_names_listener() {
-	local ns port=7301 lpid cpid cfd k0 k1 i ok=0 q
+	local ns port=7301 lpid cpid cfd k0 q
 	ns=$(netns_new)
 	lq_start "$ns" listen -a 127.0.0.1 -p $port -b 4
 	lpid=$LQ_PID
@@ -68,15 +83,8 @@ test_doctor_accept_queue_overflow_names_listener() {
 		fail "the accept queue did not overflow: TcpExtListenOverflows $(kstat "$ns" TcpExtListenOverflows)"
 	exec {cfd}>&-			# the clients close: no more SYNs
 	wait "$cpid" || true
-	# doctor's count is the kernel's at one moment: retry while one lands in between
-	for ((i = 0; i < 20; i++)); do
-		k0=$(kstat "$ns" TcpExtListenOverflows)
-		doctor_json "$ns"
-		k1=$(kstat "$ns" TcpExtListenOverflows)
-		if [ "$k0" = "$k1" ]; then ok=1; break; fi
-		sleep 0.05
-	done
-	[ $ok = 1 ] || fail "TcpExtListenOverflows kept moving ($k0 -> $k1)"
+	doctor_json_stable "$ns" TcpExtListenOverflows
+	k0=$STABLE
 	q=$(ip netns exec "$ns" ss -Hltn "sport = :$port" | awk '{ print $2 "/" $3 }')
 	python3 - "$TMP/doctor.json" "$port" "$lpid" "$k0" "$(kstat "$ns" TcpExtListenDrops)" "$q" <<'EOF' ||
 import json, sys
@@ -421,21 +429,15 @@ EOF
 # each SYN-ACK (1 s, then 3 s after the SYN); doctor reports them with the
 # kernel's count and the half-open sockets as a warning.
 test_doctor_syn_retransmits() {
-	local ns port=7211 k0 k1 i ok=0 n=4
+	local ns port=7211 n=4
 	ns=$(netns_new)
 	netns_blackhole_peer "$ns"
 	lq_start "$ns" listen -a 198.51.100.1 -p $port -b 64
 	ip netns exec "$ns" "$LQ" syn -s 198.51.100.2 -a 198.51.100.1 -p $port -n $n -P 21000 >/dev/null
 	wait_until 10 bash -c "[ \$(ip netns exec $ns nstat -asz TcpExtTCPSynRetrans | awk '{print \$2}') -ge $((2 * n)) ]" ||
 		fail "SYN-ACKs not retransmitted: TcpExtTCPSynRetrans $(kstat "$ns" TcpExtTCPSynRetrans)"
-	for ((i = 0; i < 20; i++)); do
-		k0=$(kstat "$ns" TcpExtTCPSynRetrans)
-		doctor_json "$ns"
-		k1=$(kstat "$ns" TcpExtTCPSynRetrans)
-		[ "$k0" = "$k1" ] && { ok=1; break; }
-	done
-	[ $ok = 1 ] || fail "TcpExtTCPSynRetrans kept moving ($k0 -> $k1)"
-	python3 - "$TMP/doctor.json" "$k0" "$(ip netns exec "$ns" ss -Htn state syn-recv | wc -l)" <<'EOF' ||
+	doctor_json_stable "$ns" TcpExtTCPSynRetrans
+	python3 - "$TMP/doctor.json" "$STABLE" "$(ip netns exec "$ns" ss -Htn state syn-recv | wc -l)" <<'EOF' ||
 import json, sys
 d = json.load(open(sys.argv[1]))
 k, synrecv = int(sys.argv[2]), int(sys.argv[3])

@@ -126,6 +126,7 @@ $(OUT)/accel_commit.h: FORCE
 	$(Q)mkdir -p $(OUT) && v='#define ACCELCTL_COMMIT "$(GIT_COMMIT)"' && \
 		{ [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" >$@; }
 $(OUT)/user/accelctl.o: $(OUT)/accel_commit.h
+.PHONY: FORCE
 FORCE:
 
 $(OUT)/libaccel.a: $(LIB_OBJS)

@@ -184,6 +184,7 @@ int pin_dir_remove(const char *dir);
 
 /* The generic commands (feature.c). */
 int accel_attach(struct accel_ctx *ctx);
+extern const char *accel_build_commit;
 /* attach --dry-run: each feature attach would attach, and its plan. */
 int accel_dry_run(struct accel_ctx *ctx);
 int accel_detach(struct accel_ctx *ctx);

@@ -251,6 +251,8 @@ int main(int argc, char **argv)
 	struct cli_opts o = { 0 };
 	const struct command *cmd;
 	struct instance_info ii;
+
+	accel_build_commit = ACCELCTL_COMMIT;
 	char **av = NULL, *netns = NULL;
 	int i, n = 0, ret;
 

@@ -444,6 +444,10 @@ static void rollback_mask(struct accel_ctx *ctx, unsigned int mask)
 	}
 }
 
+/* The git commit accelctl was built from: main() sets it (accelctl.c
+ * alone sees the generated header, so a commit rebuilds one object). */
+const char *accel_build_commit = "unknown";
+
 /* bpf(2) and BTF, before attach (or its dry run) looks at anything else. */
 static int attach_kernel_check(void)
 {
@@ -923,7 +927,10 @@ int accel_status(struct accel_ctx *ctx)
 		jw_kv_bool(&jw, "attached", have || (mask & ~kept));
 		jw_kv_string(&jw, "pin_root", ctx->pin_root);
 		jw_kv_string(&jw, "state_dir", ctx->state_dir);
+		/* the keys of `version --json`; libbpf_version is the older name */
 		jw_kv_string(&jw, "version", ACCELCTL_VERSION);
+		jw_kv_string(&jw, "commit", accel_build_commit);
+		jw_kv_string(&jw, "libbpf", libbpf_version());
 		jw_kv_string(&jw, "libbpf_version", libbpf_version());
 		jw_kv_string(&jw, "kernel", kernel_release());
 		jw_kv_uint(&jw, "abi_version", ACCEL_ABI_VERSION);

@@ -10,6 +10,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+EXAMPLEDIR ?= $(PREFIX)/share/accelctl/profiles
 OUT        ?= build
 
 CLANG      ?= clang
@@ -221,11 +222,13 @@ install: $(OUT)/accelctl
 		sed 's|/usr/local/sbin/accelctl|$(SBINDIR)/accelctl|g' scripts/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 	$(Q)install -m 0644 scripts/accelctl.bash-completion $(DESTDIR)$(COMPDIR)/accelctl
+	$(Q)install -d $(DESTDIR)$(EXAMPLEDIR) && install -m 0644 scripts/profiles/example.ini $(DESTDIR)$(EXAMPLEDIR)/example.ini
 
 uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/accelctl $(DESTDIR)$(MANDIR)/man8/accelctl.8 \
-		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(DESTDIR)$(COMPDIR)/accelctl
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) $(DESTDIR)$(COMPDIR)/accelctl \
+		$(DESTDIR)$(EXAMPLEDIR)/example.ini
 
 clean:
 	$(call msg,CLEAN,$(OUT))

@@ -399,6 +399,9 @@ test_make_install_honours_prefix_and_destdir() {
 	[ -z "$(find "$dest" -path "$dest/opt" -prune -o -type f -print)" ] || fail "files outside PREFIX"
 	grep -q '^ExecStart=/opt/accel/sbin/accelctl attach' "$dest/opt/accel/lib/systemd/system/accelctl.service" ||
 		fail "installed unit does not run the installed binary"
+	# the example profile is installed and is a valid profile
+	"$dest/opt/accel/sbin/accelctl" profile check "$dest/opt/accel/share/accelctl/profiles/example.ini" >/dev/null ||
+		fail "installed example profile: $("$dest/opt/accel/sbin/accelctl" profile check "$dest/opt/accel/share/accelctl/profiles/example.ini" 2>&1)"
 	make -C "$top" --no-print-directory -s OUT="${OUT:-$top/build}" uninstall DESTDIR="$dest" PREFIX=/opt/accel
 	[ -z "$(find "$dest" -type f)" ] || fail "uninstall left: $(find "$dest" -type f | tr '\n' ' ')"
 	pass

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# How long detach and attach take with live accelerated connections: 0,
-# 1,000 and 10,000 pooled connections (tests/tools/bypass_pool: an
+# How long detach, attach and a scrape (`stats --prometheus`) take with
+# live accelerated connections: 0, 1,000, 10,000 and 50,000 pooled
+# connections (tests/tools/bypass_pool: an
 # event-driven client pool and server, requests now and then), all in the
 # sockhash, in a private cgroup and network namespace.  Each repetition
 # starts a fresh pool (detach releases the pool's connections to the
@@ -10,14 +11,15 @@
 # in the sockhash, then times `detach` (grace, queue reads, releases,
 # unpin) and the `attach` after it (self-test, load, attach), with the CPU
 # time accelctl used for each.  Clients are spread over processes of at
-# most 5,000 connections (RLIMIT_NOFILE is 20,000 here).
+# most 5,000 connections and servers of at most 15,000 (RLIMIT_NOFILE is
+# 20,000 here).
 #
 # Usage: scripts/bench-lifecycle.sh [-r REPS] [-n "0 1000 10000"]
 #   OUT=build    build directory (accelctl, tests/tools/bypass_pool)
 # Then a restart that keeps them: `detach --handover 30` and the attach
 # that adopts the pool (every socket still in the sockhash is checked).
 # Prints one line per repetition and two summaries per size:
-#   lifecycle N connections: detach <ms> ms (cpu <ms> ms) attach <ms> ms (cpu <ms> ms) (median of R)
+#   lifecycle N connections: scrape <ms> ms detach <ms> ms (cpu <ms> ms) attach <ms> ms (cpu <ms> ms) (median of R)
 #   lifecycle N connections handed over: detach --handover <ms> ms attach adopting them <ms> ms (median of R)
 # Exit 0 when measured, 1 on error.
 set -euo pipefail
@@ -26,7 +28,7 @@ OUT=${OUT:-build}
 case "$OUT" in /*) ;; *) OUT="$top/$OUT" ;; esac
 ACCELCTL=$OUT/accelctl
 POOL=$OUT/tests/tools/bypass_pool
-reps=3 sizes="0 1000 10000"
+reps=3 sizes="0 1000 10000 50000"
 
 while getopts "r:n:" c; do
 	case $c in
@@ -100,32 +102,37 @@ timed() {
 
 pool_listening() { ip netns exec "$ns" ss -Hltn | grep -q ":$1 "; }
 
-start_pool() {	# connections
-	local n=$1 port=$((46000 + RANDOM % 900)) left per
-	ip netns exec "$ns" "$POOL" -s -p "$port" >/dev/null 2>&1 & pids+=($!)
-	wait_for 10 pool_listening "$port" || return 1
+start_pool() {	# connections: servers of <= 15,000, clients of <= 5,000 each
+	local n=$1 base=$((46000 + RANDOM % 800)) left per s=0 k nsrv
+	nsrv=$(((n + 14999) / 15000)); [ "$nsrv" -ge 1 ] || nsrv=1
+	for ((k = 0; k < nsrv; k++)); do
+		ip netns exec "$ns" "$POOL" -s -p $((base + k)) >/dev/null 2>&1 & pids+=($!)
+		wait_for 10 pool_listening $((base + k)) || return 1
+	done
 	left=$n
 	while [ "$left" -gt 0 ]; do
 		per=$((left > 5000 ? 5000 : left))
-		ip netns exec "$ns" "$POOL" -c -p "$port" -n "$per" -i 50 -S 4096 -q >/dev/null 2>&1 & pids+=($!)
-		left=$((left - per))
+		ip netns exec "$ns" "$POOL" -c -p $((base + s % nsrv)) -n "$per" -i 50 -S 4096 -q >/dev/null 2>&1 & pids+=($!)
+		left=$((left - per)) s=$((s + 1))
 	done
-	wait_for 120 sockets_at_least $((2 * n))
+	wait_for 240 sockets_at_least $((2 * n))
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 attach >/dev/null 2>&1
 for n in $sizes; do
-	d=() dc=() a=() ac=() hd=() ha=()
+	d=() dc=() a=() ac=() hd=() ha=() sc=()
 	for ((i = 1; i <= reps; i++)); do
 		start_pool "$n" || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
+		read -r w c < <(timed $A stats --prometheus)
+		sc+=("$w")
 		read -r w c < <(timed $A detach)
 		d+=("$w"); dc+=("$c")
 		stop_pool
 		read -r w c < <(timed attach)
 		a+=("$w"); ac+=("$c")
-		echo "rep $i: $n connections: detach ${d[-1]} ms (cpu ${dc[-1]} ms), attach ${a[-1]} ms (cpu ${ac[-1]} ms)"
+		echo "rep $i: $n connections: scrape ${sc[-1]} ms, detach ${d[-1]} ms (cpu ${dc[-1]} ms), attach ${a[-1]} ms (cpu ${ac[-1]} ms)"
 		# a restart that keeps them: detach --handover, attach adopts
 		start_pool "$n" || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
 		read -r w c < <(timed $A detach --handover 30)
@@ -137,7 +144,8 @@ for n in $sizes; do
 		stop_pool
 		echo "rep $i: $n connections: detach --handover ${hd[-1]} ms, attach (adopts $kept sockets) ${ha[-1]} ms"
 	done
-	echo "lifecycle $n connections: detach $(printf '%s\n' "${d[@]}" | median) ms" \
+	echo "lifecycle $n connections: scrape $(printf '%s\n' "${sc[@]}" | median) ms" \
+		"detach $(printf '%s\n' "${d[@]}" | median) ms" \
 		"(cpu $(printf '%s\n' "${dc[@]}" | median) ms)" \
 		"attach $(printf '%s\n' "${a[@]}" | median) ms (cpu $(printf '%s\n' "${ac[@]}" | median) ms)" \
 		"(median of $reps)"

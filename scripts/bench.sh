@@ -53,13 +53,14 @@
 #   BENCH_MD=FILE         markdown report (default docs/benchmarks.md;
 #                         BENCH_MD= writes none)
 #   BENCH_SUB_TIMEOUT=S   time limit of each scripts/bench-*.sh (default
-#                         300, quick 60)
+#                         600: bench-lifecycle pools 50,000 connections;
+#                         quick 60)
 #
 # Sub-benchmarks: scripts/bench-netacct.sh (iperf3 over veth with/without
 # netacct, target <= 3 %), scripts/bench-tcpstate.sh (connection churn
 # with/without tcpstate, target <= 2 %) and scripts/bench-lifecycle.sh
-# (detach and attach times with 0, 1,000 and 10,000 live accelerated
-# connections; BENCH_LIFECYCLE_ARGS) and scripts/bench-learn.sh (what
+# (scrape, detach and attach times with 0, 1,000, 10,000 and 50,000 live
+# accelerated connections; BENCH_LIFECYCLE_ARGS) and scripts/bench-learn.sh (what
 # learning costs: time until a fresh redis is accelerated, the observation
 # hook on unobserved sockets, a learned port vs --event-ports;
 # BENCH_LEARN_ARGS) run when executable, with OUT and
@@ -88,7 +89,7 @@ if [ -n "$QUICK" ]; then
 	LEARN_ARGS=${BENCH_LEARN_ARGS:--r 1 -t 0.5}
 else
 	REPS=${BENCH_REPS:-5} DUR=${BENCH_SECONDS:-1.2} REAL_DUR=2 REDIS_N=100000
-	SUB_TIMEOUT=${BENCH_SUB_TIMEOUT:-300}
+	SUB_TIMEOUT=${BENCH_SUB_TIMEOUT:-600}
 	NETACCT_ARGS=${BENCH_NETACCT_ARGS:--d 1 -r 10} TCPSTATE_ARGS=${BENCH_TCPSTATE_ARGS:--r 5 -t 1}
 	LIFECYCLE_ARGS=${BENCH_LIFECYCLE_ARGS:--r 3}
 	LEARN_ARGS=${BENCH_LEARN_ARGS:--r 3 -t 1}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# How long detach, attach and a scrape (`stats --prometheus`) take with
-# live accelerated connections: 0, 1,000, 10,000 and 50,000 pooled
+# How long detach, attach and a scrape (`stats --prometheus`) take, and
+# what sk_msg costs per message (bpf_stats), with live accelerated
+# connections: 0, 1,000, 10,000 and 50,000 pooled
 # connections (tests/tools/bypass_pool: an
 # event-driven client pool and server, requests now and then), all in the
 # sockhash, in a private cgroup and network namespace.  Each repetition
@@ -19,7 +20,7 @@
 # Then a restart that keeps them: `detach --handover 30` and the attach
 # that adopts the pool (every socket still in the sockhash is checked).
 # Prints one line per repetition and two summaries per size:
-#   lifecycle N connections: scrape <ms> ms detach <ms> ms (cpu <ms> ms) attach <ms> ms (cpu <ms> ms) (median of R)
+#   lifecycle N connections: sk_msg <ns> ns/run scrape <ms> ms detach <ms> ms (cpu <ms> ms) attach <ms> ms (cpu <ms> ms) (median of R)
 #   lifecycle N connections handed over: detach --handover <ms> ms attach adopting them <ms> ms (median of R)
 # Exit 0 when measured, 1 on error.
 set -euo pipefail
@@ -55,7 +56,9 @@ stop_pool() {
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	pids=()
 }
+stats0=$(cat /proc/sys/kernel/bpf_stats_enabled)
 cleanup() {
+	echo "$stats0" >/proc/sys/kernel/bpf_stats_enabled
 	stop_pool
 	$A detach --force >/dev/null 2>&1 || true
 	echo $$ >"$cg2/cgroup.procs" 2>/dev/null || true
@@ -118,21 +121,39 @@ start_pool() {	# connections: servers of <= 15,000, clients of <= 5,000 each
 	wait_for 240 sockets_at_least $((2 * n))
 }
 
+# sk_msg's own cost per run with the pool's requests flowing for 2 s
+# (kernel.bpf_stats_enabled for the run, put back on exit): "<ns> <runs>"
+skmsg_stats() {
+	bpftool -j prog show pinned "$pin/bypass/prog_bypass_sk_msg" |
+		python3 -c 'import json, sys; p = json.load(sys.stdin); print(p.get("run_time_ns", 0), p.get("run_cnt", 0))'
+}
+skmsg_cost() {
+	local n0 r0 n1 r1
+	read -r n0 r0 < <(skmsg_stats)
+	sleep 2		# the measurement window, not a wait for a condition
+	read -r n1 r1 < <(skmsg_stats)
+	awk -v n=$((n1 - n0)) -v r=$((r1 - r0)) 'BEGIN { printf "%.0f %d\n", r ? n / r : 0, r }'
+}
+
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
 attach >/dev/null 2>&1
 for n in $sizes; do
-	d=() dc=() a=() ac=() hd=() ha=() sc=()
+	d=() dc=() a=() ac=() hd=() ha=() sc=() sk=()
 	for ((i = 1; i <= reps; i++)); do
 		start_pool "$n" || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
 		read -r w c < <(timed $A stats --prometheus)
 		sc+=("$w")
+		read -r w c < <(skmsg_cost)
+		skv=n/a
+		[ "$c" -gt 0 ] && sk+=("$w") skv=$w
 		read -r w c < <(timed $A detach)
 		d+=("$w"); dc+=("$c")
 		stop_pool
 		read -r w c < <(timed attach)
 		a+=("$w"); ac+=("$c")
-		echo "rep $i: $n connections: scrape ${sc[-1]} ms, detach ${d[-1]} ms (cpu ${dc[-1]} ms), attach ${a[-1]} ms (cpu ${ac[-1]} ms)"
+		echo "rep $i: $n connections: sk_msg $skv ns/run, scrape ${sc[-1]} ms, detach ${d[-1]} ms (cpu ${dc[-1]} ms), attach ${a[-1]} ms (cpu ${ac[-1]} ms)"
 		# a restart that keeps them: detach --handover, attach adopts
 		start_pool "$n" || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
 		read -r w c < <(timed $A detach --handover 30)
@@ -144,7 +165,8 @@ for n in $sizes; do
 		stop_pool
 		echo "rep $i: $n connections: detach --handover ${hd[-1]} ms, attach (adopts $kept sockets) ${ha[-1]} ms"
 	done
-	echo "lifecycle $n connections: scrape $(printf '%s\n' "${sc[@]}" | median) ms" \
+	echo "lifecycle $n connections: sk_msg $( ((${#sk[@]})) && printf '%s\n' "${sk[@]}" | median || echo n/a) ns/run" \
+		"scrape $(printf '%s\n' "${sc[@]}" | median) ms" \
 		"detach $(printf '%s\n' "${d[@]}" | median) ms" \
 		"(cpu $(printf '%s\n' "${dc[@]}" | median) ms)" \
 		"attach $(printf '%s\n' "${a[@]}" | median) ms (cpu $(printf '%s\n' "${ac[@]}" | median) ms)" \

@@ -29,6 +29,8 @@
 
 #include "cli.h"
 #include "log.h"
+#include "profile.h"
+#include "sysctl.h"
 #include "tune.h"
 #include "util.h"
 

@@ -192,10 +192,12 @@ bench: deps-bench
 	$(Q)$(MAKE) --no-print-directory $(OUT)/accelctl $(TOOL_BINS)
 	$(Q)OUT=$(OUT) scripts/bench.sh
 
-# Static analysis: clang's analyzer and cppcheck over every userspace file
-# (scripts/check.sh says which findings it ignores and why).
+# Static analysis: no include cycle among user/ files, then clang's analyzer
+# and cppcheck over every userspace file (scripts/check.sh says which
+# findings it ignores and why).
 check: $(SKELS) $(OUT)/accel_commit.h
 	$(call msg,CHECK,user/)
+	$(Q)scripts/check-includes.sh user
 	$(Q)OUT=$(OUT) CLANG=$(CLANG) CHECK_CFLAGS="$(filter-out -g -O2 -DACCELCTL_VERSION=%,$(USER_CFLAGS)) -DACCELCTL_VERSION=\"$(VERSION)\"" \
 		scripts/check.sh $(USER_SRCS)
 

@@ -43,10 +43,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define MSG_PEEK_		0x2
 #define MSG_DONTWAIT_		0x40
 #define RCV_SHUTDOWN_		1
-#define TCP_ESTABLISHED_	1
-#define TCP_FIN_WAIT1_		4
-#define TCP_CLOSE_		7
-#define TCP_LAST_ACK_		9
 
 /* A direction put on the stack is not final for a redirect that another
  * thread's send() had decided just before: tcp_bpf_send_verdict() drops
@@ -914,7 +910,7 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 
 	if (!sk)
 		return;
-	if (to == TCP_CLOSE_) {
+	if (to == BPF_TCP_CLOSE) {
 		struct bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
 		struct tcp_sock *tp = o ? bpf_skc_to_tcp_sock(sk) : NULL;
 
@@ -940,7 +936,7 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 	c = conn_of(st);
 	if (!c)
 		return;
-	if (from == TCP_ESTABLISHED_) {
+	if (from == BPF_TCP_ESTABLISHED) {
 		old = __sync_fetch_and_or(&c->flags, BCONN_CLOSED);
 		if (!(old & BCONN_CLOSED) && (old & BCONN_ACCEL))
 			accel_count(&bypass_counters, ACCEL_BYPASS_CONN_CLOSED, 1);
@@ -957,9 +953,9 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 	 * delivered; on the stack it fails with EPIPE, as without us.  Only
 	 * our own verdict changes: the peer must not take it for a demotion
 	 * (it may still answer over the bypass, and we still read). */
-	if (to == TCP_FIN_WAIT1_ || to == TCP_LAST_ACK_)
+	if (to == BPF_TCP_FIN_WAIT1 || to == BPF_TCP_LAST_ACK)
 		st->tx = TX_STACK;
-	if (to == TCP_CLOSE_) {
+	if (to == BPF_TCP_CLOSE) {
 		conn_leave(st, c);
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
 					  ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);

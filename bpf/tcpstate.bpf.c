@@ -46,14 +46,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define TCPHDR_SYN_	0x02
 #define TCPHDR_ACK_	0x10
 
-enum {
-	TCP_ESTABLISHED_ = 1,
-	TCP_TIME_WAIT_ = 6,
-	TCP_CLOSE_ = 7,
-	TCP_LISTEN_ = 10,
-	TCP_NEW_SYN_RECV_ = 12,
-};
-
 /* Set by accelctl from /proc/kallsyms before load: the text range of
  * tcp_rcv_state_process (where a listener consumes its SYNs) and the
  * address of tw_timer_handler (the TIME_WAIT timer). */
@@ -419,7 +411,7 @@ int BPF_PROG(tcpstate_drop, struct sk_buff *skb, void *location, enum skb_drop_r
 	struct accel_tcp_listener_key key = {};
 	const struct net *net;
 
-	if (!rx_sk || BPF_CORE_READ(rx_sk, __sk_common.skc_state) != TCP_LISTEN_ ||
+	if (!rx_sk || BPF_CORE_READ(rx_sk, __sk_common.skc_state) != BPF_TCP_LISTEN ||
 	    BPF_CORE_READ(rx_sk, sk_protocol) != IPPROTO_TCP_)
 		return 0;
 	net = BPF_CORE_READ(rx_sk, __sk_common.skc_net.net);
@@ -607,16 +599,16 @@ int tcpstate_iter(struct bpf_iter__tcp *ctx)
 		__builtin_memcpy(r.daddr, &skc->skc_daddr, 4);
 	}
 	switch (r.state) {
-	case TCP_NEW_SYN_RECV_:
+	case BPF_TCP_NEW_SYN_RECV:
 		return 0;	/* counted by its listener's qlen */
-	case TCP_TIME_WAIT_:
+	case BPF_TCP_TIME_WAIT:
 		tw = bpf_skc_to_tcp_timewait_sock(skc);
 		if (!tw)
 			return 0;
 		r.kind = ACCEL_REC_TIMEWAIT;
 		r.state = tw->tw_sk.tw_substate;
 		break;
-	case TCP_LISTEN_:
+	case BPF_TCP_LISTEN:
 		tp = bpf_skc_to_tcp_sock(skc);
 		if (!tp)
 			return 0;
@@ -625,7 +617,7 @@ int tcpstate_iter(struct bpf_iter__tcp *ctx)
 		r.accept_max = tp->inet_conn.icsk_inet.sk.sk_max_ack_backlog;
 		r.syn_len = tp->inet_conn.icsk_accept_queue.qlen.counter;
 		break;
-	case TCP_CLOSE_:
+	case BPF_TCP_CLOSE:
 		return 0;
 	default:
 		r.kind = ACCEL_REC_CONN;

@@ -28,7 +28,7 @@ done
 # ((void *)0), a pointer, so the variadic read is well defined here.
 if ! cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	--inline-suppr --suppress=missingIncludeSystem --suppress=varFuncNullUB -D__x86_64__ \
-	-Iuser -Ibpf "$@"; then
+	--library="$(dirname "$0")/cppcheck-libbpf.cfg" -Iuser -Ibpf "$@"; then
 	findings=$((findings + 1))
 fi
 if [ "$findings" -gt 0 ]; then

@@ -22,7 +22,7 @@
 #include "serve.h"
 #include "stats.h"
 #include "sysenv.h"
-#include "tune.h"
+#include "profile.h"
 
 static int exit_code(int err)
 {

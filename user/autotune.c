@@ -30,10 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "autotune.h"
 #include "cli.h"
+#include "journal.h"
 #include "log.h"
 #include "pin.h"
 #include "state.h"
+#include "sysctl.h"
 #include "tune.h"
 #include "util.h"
 

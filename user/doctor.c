@@ -46,8 +46,9 @@
 #include "doctor.h"
 #include "json.h"
 #include "log.h"
+#include "sysctl.h"
 #include "sysenv.h"
-#include "tune.h"
+#include "tune_item.h"
 #include "util.h"
 
 const char *const doctor_sysctl_keys[DS_MAX] = {

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "state.h"
 #include "tune.h"
 #include "util.h"

@@ -480,11 +480,12 @@ out:
 static int tc_attach_one(__u32 ifindex, enum bpf_tc_attach_point where, int prog_fd,
 			 struct tc_rec *rec)
 {
-	struct bpf_tc_hook hook = { .sz = sizeof(struct bpf_tc_hook), .ifindex = ifindex, .attach_point = where };
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
 	int err = -EEXIST;
 
 	for (__u32 prio = TC_PRIO_FIRST; prio <= TC_PRIO_LAST; prio++) {
-		struct bpf_tc_opts opts = { .sz = sizeof(struct bpf_tc_opts), .prog_fd = prog_fd, .handle = TC_HANDLE, .priority = prio };
+		LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = TC_HANDLE,
+			    .priority = prio);
 
 		/* EEXIST: a filter with this priority and handle exists;
 		 * EINVAL: the priority holds filters of another kind or
@@ -505,8 +506,8 @@ static int tc_attach_one(__u32 ifindex, enum bpf_tc_attach_point where, int prog
 static int tc_detach_one(const struct iface_rec *r, enum bpf_tc_attach_point where,
 			 const struct tc_rec *rec)
 {
-	struct bpf_tc_hook hook = { .sz = sizeof(struct bpf_tc_hook), .ifindex = r->ifindex, .attach_point = where };
-	struct bpf_tc_opts q = { .sz = sizeof(struct bpf_tc_opts), .handle = rec->handle, .priority = rec->prio };
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = r->ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = rec->handle, .priority = rec->prio);
 	int err;
 
 	if (!rec->prog_id)
@@ -539,7 +540,7 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list 
 
 static int xdp_attach_one(const char *pin_dir, enum live_mtu live_mtu, struct iface_rec *r)
 {
-	struct bpf_object_open_opts oopts = { .sz = sizeof(struct bpf_object_open_opts), .pin_root_path = pin_dir };
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_dir);
 	static const enum xdp_attach_mode modes[] = { XDP_MODE_NATIVE, XDP_MODE_SKB };
 	struct netacct_xdp_bpf *skel;
 	struct xdp_program *prog;
@@ -650,7 +651,8 @@ static int iface_detach(struct iface_rec *r)
 	 * put a filter on it meanwhile: deleting it would delete theirs. */
 	if (!err && r->clsact_created && tc_filters_on(r->ifindex, TC_H_MIN_INGRESS) == 0 &&
 	    tc_filters_on(r->ifindex, TC_H_MIN_EGRESS) == 0) {
-		struct bpf_tc_hook hook = { .sz = sizeof(struct bpf_tc_hook), .ifindex = r->ifindex, .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS };
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = r->ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 
 		e = bpf_tc_hook_destroy(&hook);
 		if (e && e != -ENOENT && e != -EINVAL)
@@ -899,7 +901,7 @@ static int ingress_attach(enum accel_ingress want, const char *pin_dir, enum liv
  */
 static struct netacct_bpf *tc_load(const char *pin_dir, enum live_mtu live_mtu, __u32 slot, int *err)
 {
-	struct bpf_object_open_opts oopts = { .sz = sizeof(struct bpf_object_open_opts), .pin_root_path = pin_dir };
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_dir);
 	struct netacct_bpf *skel = netacct_bpf__open_opts(&oopts);
 
 	if (!skel) {
@@ -947,7 +949,8 @@ static int netacct_attach(struct accel_ctx *ctx)
 
 	for (int i = 0; i < want.n; i++) {
 		struct iface_rec *r = &st->ifs[st->n];
-		struct bpf_tc_hook hook = { .sz = sizeof(struct bpf_tc_hook), .ifindex = want.ifs[i].ifindex, .attach_point = BPF_TC_EGRESS };
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = want.ifs[i].ifindex,
+			    .attach_point = BPF_TC_EGRESS);
 		bool fresh;
 
 		*r = want.ifs[i];

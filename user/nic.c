@@ -33,6 +33,7 @@
 #include <linux/rtnetlink.h>
 
 #include "log.h"
+#include "nic.h"
 #include "tune.h"
 #include "util.h"
 

@@ -29,7 +29,9 @@
 
 #include "cli.h"
 #include "log.h"
+#include "profile.h"
 #include "profile_io.h"
+#include "sysctl.h"
 #include "tune.h"
 #include "util.h"
 

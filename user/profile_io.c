@@ -23,8 +23,10 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "profile.h"
 #include "profile_io.h"
-#include "tune.h"
+#include "sysctl.h"
+#include "tune_item.h"
 #include "util.h"
 
 const char *profile_dir(void)

@@ -19,8 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sysctl.h"
 #include "sysenv.h"
-#include "tune.h"
+#include "tune_item.h"
 #include "util.h"
 
 int sysctl_key_parse(const char *key, char *canon, size_t clen, char *path, size_t plen,

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
@@ -34,14 +35,17 @@
 #include "tcpstate.skel.h"
 
 #define TCPSTATE_TOP_N		10
-#define TCP_STATE_TIME_WAIT	6
-#define TCP_STATE_LISTEN	10
+/* The kernel's request-socket state; <netinet/tcp.h> stops at TCP_CLOSING. */
+#define TCP_NEW_SYN_RECV_	12
 
+/* The one table of TCP state names (metric labels, `status`). */
 static const char *const tcp_state_names[ACCEL_TCP_NSTATES] = {
-	[1] = "established", [2] = "syn_sent", [3] = "syn_recv",
-	[4] = "fin_wait1", [5] = "fin_wait2", [6] = "time_wait",
-	[7] = "close", [8] = "close_wait", [9] = "last_ack",
-	[10] = "listen", [11] = "closing", [12] = "new_syn_recv",
+	[TCP_ESTABLISHED] = "established", [TCP_SYN_SENT] = "syn_sent",
+	[TCP_SYN_RECV] = "syn_recv", [TCP_FIN_WAIT1] = "fin_wait1",
+	[TCP_FIN_WAIT2] = "fin_wait2", [TCP_TIME_WAIT] = "time_wait",
+	[TCP_CLOSE] = "close", [TCP_CLOSE_WAIT] = "close_wait",
+	[TCP_LAST_ACK] = "last_ack", [TCP_LISTEN] = "listen",
+	[TCP_CLOSING] = "closing", [TCP_NEW_SYN_RECV_] = "new_syn_recv",
 };
 
 static const char *const family_names[ACCEL_FAM_MAX] = { "inet", "inet6" };
@@ -593,7 +597,7 @@ static int view_add_rec(struct tcp_view *v, const struct accel_tcp_iter_rec *r)
 			/* ss(8) shows the FIN_WAIT2 substate as FIN-WAIT-2;
 			 * sockstat's tw counts both */
 			v->tw_total++;
-			if (r->state == TCP_STATE_TIME_WAIT)
+			if (r->state == TCP_TIME_WAIT)
 				d->tw++;
 			else
 				v->tw_fin_wait2++;
@@ -964,7 +968,7 @@ static int tcpstate_collect(struct accel_ctx *ctx, struct metrics *m)
 	f = tcp_family(m, TM_STATE_TRANSITIONS);
 	for (int fam = 0; f && fam < ACCEL_FAM_MAX; fam++)
 		for (int s = 1; s < ACCEL_TCP_NSTATES; s++)
-			if (tcp_state_names[s] && s != TCP_STATE_TIME_WAIT /* never seen: mini-socket */)
+			if (tcp_state_names[s] && s != TCP_TIME_WAIT /* never seen: mini-socket */)
 				metric_put(f, trans[fam * ACCEL_TCP_NSTATES + s], family_names[fam],
 					   tcp_state_names[s]);
 
@@ -1080,7 +1084,7 @@ static void tcpstate_show(struct accel_ctx *ctx, const struct metrics *m, FILE *
 		return;
 	fprintf(out, "\nTCP state transitions\n  %-14s %14s %14s\n", "state", "inet", "inet6");
 	for (int s = 1; s < ACCEL_TCP_NSTATES; s++) {
-		if (!tcp_state_names[s] || s == TCP_STATE_TIME_WAIT)
+		if (!tcp_state_names[s] || s == TCP_TIME_WAIT)
 			continue;
 		fprintf(out, "  %-14s %14.0f %14.0f\n", tcp_state_names[s],
 			metric_value(f, "inet", tcp_state_names[s]),

@@ -37,10 +37,15 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "autotune.h"
 #include "cli.h"
+#include "journal.h"
 #include "log.h"
+#include "nic.h"
 #include "opts.h"
+#include "profile.h"
 #include "state.h"
+#include "sysctl.h"
 #include "sysenv.h"
 #include "profile_io.h"
 #include "tune.h"

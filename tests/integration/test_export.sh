@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Export and operations (issue 7): promtool-clean exposition from `stats
+# Export and operations: promtool-clean exposition from `stats
 # --prometheus` and `serve`, a real Prometheus scraping `serve` and agreeing
 # with `stats --json`, serve's behaviour under bad and slow clients and
 # across attach/detach, stats --watch, systemd units, man page, completion.
@@ -10,7 +10,7 @@
 # and tune are checked when their attach succeeded on this build.
 source "$(dirname "$0")/lib.sh"
 
-# Metric that must be exported when a feature is attached (issue 7 names).
+# Metric that must be exported when a feature is attached (from the stable metric names).
 declare -A FEATURE_METRIC=(
 	[tcpstate]=accel_tcp_state_transitions_total
 	[bypass]=accel_bypass_bytes_total
@@ -541,7 +541,7 @@ test_export_units_manpage_completion() {
 	pass
 }
 
-# Issue 7's metric names: the contract dashboards rely on.
+# The stable metric names: the contract dashboards rely on.
 ISSUE7_METRICS="accel_bypass_connections_active accel_bypass_connections_total accel_bypass_bytes_total
 accel_bypass_messages_total accel_bypass_fallback_total accel_netacct_packets_total
 accel_netacct_fragments_total accel_netacct_mtu_exceeded_total accel_netacct_pmtu_messages_total

@@ -52,8 +52,9 @@
 #include "accel_abi.h"
 #include "bypass.h"
 #include "cli.h"
+#include "journal.h"
+#include "nic.h"
 #include "stats.h"
-#include "tune.h"
 
 #ifndef GOLDEN_DIR
 #define GOLDEN_DIR "tests/golden"

@@ -22,7 +22,7 @@
 #include "accel.h"
 #include "cli.h"
 #include "opts.h"
-#include "tune.h"
+#include "profile.h"
 
 #ifndef ACCEL_SRCDIR
 #define ACCEL_SRCDIR "."

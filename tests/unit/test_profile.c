@@ -18,6 +18,10 @@
 
 #include "accel.h"
 #include "cli.h"
+#include "journal.h"
+#include "nic.h"
+#include "profile.h"
+#include "sysctl.h"
 #include "tune.h"
 
 /* attach_opts.set's bit of the feature option NAME */

@@ -15,9 +15,10 @@
 #include <cmocka.h>
 
 #include "accel.h"
+#include "autotune.h"
 #include "bypass.h"
+#include "journal.h"
 #include "state.h"
-#include "tune.h"
 
 enum color { RED, GREEN, BLUE };
 static const char *const color_names[] = { "red", "green", "blue" };

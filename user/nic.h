@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * nic.h - NIC settings over ethtool netlink (rings, channels, features)
+ * and the MTU over rtnetlink (nic.c).
+ */
+#ifndef ACCEL_NIC_H
+#define ACCEL_NIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tune_item.h"
+
+struct nic_state {
+	bool have_rings, have_channels, have_mtu;
+	uint32_t rx_max, tx_max, rx, tx;			/* rings */
+	uint32_t ch_rx_max, ch_tx_max, ch_comb_max, ch_rx, ch_tx, ch_comb;
+	uint32_t mtu, min_mtu, max_mtu;
+	int rings_err, channels_err;				/* -errno when not available */
+};
+struct nic;
+int nic_open(struct nic **out);
+void nic_close(struct nic *n);
+int nic_get(struct nic *n, const char *ifname, struct nic_state *st);
+/* Read one setting as text ("1500", "on", "tx-tcp-segmentation=on,...").
+ * -EOPNOTSUPP when the device does not have it. */
+int nic_read(struct nic *n, const struct tune_item *it, char *buf, size_t len, char *err, size_t errlen);
+/* Check a requested value: 0, -EOPNOTSUPP (device lacks it, reason in err),
+ * -ERANGE / -EINVAL (bad value, reason in err). */
+int nic_check(struct nic *n, const struct tune_item *it, char *err, size_t errlen);
+/* Write a value in the form nic_read returns (or the profile's). */
+int nic_write(struct nic *n, const struct tune_item *it, const char *val, char *err, size_t errlen);
+/* RTM_NEWLINK reply → MTU and its limits (0 when absent), every attribute
+ * read checked first: -EBADMSG with the reason in err for a malformed or
+ * cut reply.  Exposed for unit tests of the reply parser. */
+struct nlmsghdr;
+int nic_link_parse(const struct nlmsghdr *nlh, uint32_t *mtu, uint32_t *min_mtu,
+		   uint32_t *max_mtu, char *err, size_t errlen);
+/* Pure helper (unit-tested): value v against a device maximum. */
+int nic_check_count(const char *what, uint64_t v, uint32_t max, char *err, size_t errlen);
+
+#endif

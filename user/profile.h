@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * profile.h - tuning profiles: INI files (libinih) and the built-in
+ * ones, the `profile` command (profile.c).
+ */
+#ifndef ACCEL_PROFILE_H
+#define ACCEL_PROFILE_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "accel.h"
+#include "opts.h"
+#include "tune_item.h"
+
+struct cli_opts;
+
+/* Tri-state for "feature on/off" in a profile section. */
+enum { PROFILE_UNSET = -1, PROFILE_OFF = 0, PROFILE_ON = 1 };
+
+struct tune_profile {
+	char name[64];
+	char source[PATH_MAX];		/* file path, or "built-in" */
+	bool builtin;
+	int n;
+	struct tune_item items[TUNE_MAX_ITEMS];
+	/* sections for the other features ([bypass], [netacct], [tcpstate]) */
+	int enable_bypass, enable_netacct, enable_tcpstate, enable_tune;
+	struct attach_opts attach;	/* their options (attach.set says which were given) */
+	char raw[ACCEL_OPT_MAX][512];	/* by accel_opt_bit, as written (iface lines joined by commas) */
+	struct tune_bounds bounds;
+	bool has_auto;
+	/* first parse error, for messages */
+	char err[PATH_MAX + 512];
+};
+
+void profile_init(struct tune_profile *p, const char *name);
+/* Parse an INI file or an in-memory INI text.  0, or -ACCEL_ECONFIG with
+ * p->err naming the line and the problem. */
+int profile_parse_file(struct tune_profile *p, const char *path);
+int profile_parse_string(struct tune_profile *p, const char *name, const char *text);
+/* Built-in profile by name (-ENOENT) */
+int profile_builtin(struct tune_profile *p, const char *name);
+/* The profile attach uses: --config FILE, --profile NAME, else "loopback". */
+int profile_load_for_attach(const struct accel_ctx *ctx, struct tune_profile *p);
+/* Fill attach options the command line left unset from the profile's
+ * [bypass]/[netacct]/[tcpstate] sections.  Command line wins. */
+int profile_merge_attach_opts(struct accel_ctx *ctx, const struct tune_profile *p);
+/* Documentation of a built-in key ("why" and trade-off); NULL if none. */
+const char *profile_builtin_reason(const char *profile, const char *key);
+int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o);
+
+#endif

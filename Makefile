@@ -134,7 +134,7 @@ $(OUT)/libaccel.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libaccel.a $(USER_HDRS) Makefile | $(OUT)/tests/unit
+$(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libaccel.a $(USER_HDRS) $(wildcard tests/unit/*.h) Makefile | $(OUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Wno-unused-parameter $(UNIT_FLAGS) -o $@ $< $(OUT)/libaccel.a -lcmocka $(LIBS)
 

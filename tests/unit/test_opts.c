@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "opts.h"
 #include "profile.h"
+#include "cli_capture.h"
 
 #ifndef ACCEL_SRCDIR
 #define ACCEL_SRCDIR "."
@@ -116,25 +117,9 @@ static int cli_one(const struct accel_opt *opt, const char *value, struct accel_
 		   size_t len)
 {
 	char name[64], *argv[] = { "accelctl", name, (char *)value, NULL };
-	struct cli_opts o = { 0 };
-	FILE *f = tmpfile();
-	int saved = dup(2), ret;
-	size_t n;
 
 	snprintf(name, sizeof(name), "--%s", opt->name);
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->attach.learn = -1;
-	fflush(stderr);
-	dup2(fileno(f), 2);
-	ret = cli_parse(&attach_cmd, opt->type == AOT_FLAG ? 2 : 3, argv, ctx, &o);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	n = fread(msg, 1, len - 1, f);
-	msg[n] = '\0';
-	fclose(f);
-	return ret;
+	return cli_parse_captured(&attach_cmd, opt->type == AOT_FLAG ? 2 : 3, argv, ctx, msg, len);
 }
 
 /* [SECTION] NAME = VALUE; parse error in p->err */

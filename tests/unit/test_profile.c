@@ -23,6 +23,7 @@
 #include "profile.h"
 #include "sysctl.h"
 #include "tune.h"
+#include "cli_capture.h"
 
 /* attach_opts.set's bit of the feature option NAME */
 static int ak(const char *name)
@@ -492,25 +493,9 @@ static size_t ini_opts(void)
 static int cli_one(const char *name, const char *value, struct accel_ctx *ctx, char *msg, size_t len)
 {
 	char opt[64], *argv[] = { "accelctl", opt, (char *)value, NULL };
-	struct cli_opts o = { 0 };
-	FILE *f = tmpfile();
-	int saved = dup(2), ret;
-	size_t n;
 
 	snprintf(opt, sizeof(opt), "--%s", name);
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->attach.learn = -1;
-	fflush(stderr);
-	dup2(fileno(f), 2);
-	ret = cli_parse(&parity_attach, 3, argv, ctx, &o);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	n = fread(msg, 1, len - 1, f);
-	msg[n] = '\0';
-	fclose(f);
-	return ret;
+	return cli_parse_captured(&parity_attach, 3, argv, ctx, msg, len);
 }
 
 static void test_attach_options_cli_ini_parity(void **state)

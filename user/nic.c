@@ -34,7 +34,6 @@
 
 #include "log.h"
 #include "nic.h"
-#include "tune.h"
 #include "util.h"
 
 #ifndef NLM_F_ACK_TLVS

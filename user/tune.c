@@ -50,36 +50,6 @@
 #include "profile_io.h"
 #include "tune.h"
 
-static const char *const kind_names[TK_MAX] = {
-	[TK_SYSCTL] = "sysctl", [TK_MTU] = "mtu", [TK_RING_RX] = "rx-ring",
-	[TK_RING_TX] = "tx-ring", [TK_CH_COMBINED] = "combined", [TK_CH_RX] = "rx",
-	[TK_CH_TX] = "tx", [TK_FEAT_GRO] = "gro", [TK_FEAT_GSO] = "gso",
-	[TK_FEAT_TSO] = "tso", [TK_FEAT_LRO] = "lro",
-};
-
-const char *tune_kind_name(enum tune_kind k)
-{
-	return k < TK_MAX ? kind_names[k] : "?";
-}
-
-int tune_kind_from_name(const char *name)
-{
-	for (int k = 0; k < TK_MAX; k++)
-		if (!strcmp(kind_names[k], name))
-			return k;
-	return -1;
-}
-
-const char *tune_item_label(enum tune_kind kind, const char *ifname, const char *key,
-			    char *buf, size_t len)
-{
-	if (kind == TK_SYSCTL)
-		snprintf(buf, len, "%s", key);
-	else
-		snprintf(buf, len, "nic %s %s", ifname, tune_kind_name(kind));
-	return buf;
-}
-
 /* Metric label: sysctl name, or "nic:IF:setting". */
 static const char *metric_key(const struct journal_entry *e, char *buf, size_t len)
 {

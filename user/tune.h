@@ -3,7 +3,7 @@
  * tune.h - the tune feature: validate -> journal -> write -> roll back /
  * restore (tune.c).  The pieces have their own headers:
  *
- *   tune_item.h  the setting and bounds types
+ *   tune_item.h  the setting and bounds types, the settings' names
  *   profile.h    INI profiles and the built-in ones; `profile` command
  *   sysctl.h     sysctl keys: names, paths, scope, values
  *   nic.h        ethtool netlink (rings, channels, features) and MTU
@@ -22,11 +22,6 @@ struct nic;
 struct tune_profile;
 struct accel_ctx;
 
-const char *tune_kind_name(enum tune_kind k);
-int tune_kind_from_name(const char *name);
-/* "sysctl net.core.somaxconn" / "nic veth0 mtu" for messages. */
-const char *tune_item_label(enum tune_kind kind, const char *ifname, const char *key,
-			    char *buf, size_t len);
 /* Read and write one setting in the current netns (sysctl or NIC). */
 int tune_read(struct nic *nic, enum tune_kind kind, const char *ifname, const char *key,
 	      char *buf, size_t len, char *err, size_t errlen);

@@ -117,7 +117,8 @@ int tune_write(struct nic *nic, enum tune_kind kind, const char *ifname, const c
 }
 
 /* Feature groups are kept bit by bit ("tx-tcp-segmentation=on,..."); shown
- * as plain "on"/"off" when every bit agrees. */
+ * as plain "on"/"off" when every bit agrees.  Other lists ("0=3 1=c", one
+ * value per queue) as they are. */
 static const char *show(const char *v, char *buf, size_t len)
 {
 	bool on = false, off = false;
@@ -127,6 +128,8 @@ static const char *show(const char *v, char *buf, size_t len)
 	for (const char *p = strchr(v, '='); p; p = strchr(p + 1, '=')) {
 		on |= !strncmp(p + 1, "on", 2);
 		off |= !strncmp(p + 1, "off", 3);
+		if (strncmp(p + 1, "on", 2) && strncmp(p + 1, "off", 3))
+			return v;
 	}
 	snprintf(buf, len, "%s", on && off ? v : on ? "on" : "off");
 	return buf;
@@ -312,6 +315,26 @@ static void plan_relations(struct tune_plan *pl)
 	}
 }
 
+/* RFS steers a flow to the CPU its application runs on only with both
+ * tables: the host-wide socket flow table and a queue's flow table. */
+static void plan_rfs(struct tune_plan *pl)
+{
+	char v[TUNE_VAL_LEN];
+	bool queues = false;
+
+	for (int i = 0; i < pl->n; i++)
+		queues |= pl->c[i].it->kind == TK_RPS_FLOW_CNT && !pl->c[i].skip[0] &&
+			  strcmp(pl->c[i].new_val, "0");
+	if (!queues)
+		return;
+	effective(pl, "net.core.rps_sock_flow_entries", v, sizeof(v));
+	if (field(v, 0) == 0) {
+		pr_warn("warning: rps-flow-cnt sizes the queues' RFS tables, but "
+			"net.core.rps_sock_flow_entries is 0: RFS stays off until it is set (host-wide)\n");
+		pl->warnings++;
+	}
+}
+
 static void check_sysctl(struct accel_ctx *ctx, struct tune_plan *pl, struct tune_change *c)
 {
 	const struct tune_item *it = c->it;
@@ -412,7 +435,7 @@ static void check_nic(struct tune_plan *pl, struct tune_change *c, struct nic *n
 		return;
 	}
 	snprintf(c->cur, sizeof(c->cur), "%s", c->base ? c->base->orig : c->now);
-	if (it->kind >= TK_FEAT_GRO) {
+	if (nic_kind_is_feature(it->kind)) {
 		/* every changeable bit of the group to the requested state */
 		const char *want = it->value;
 		size_t o = 0;
@@ -433,8 +456,8 @@ static void check_nic(struct tune_plan *pl, struct tune_change *c, struct nic *n
 				break;
 			p = comma + 1;
 		}
-	} else {
-		snprintf(c->new_val, sizeof(c->new_val), "%s", it->value);
+	} else if (nic_target(nic, it, c->new_val, sizeof(c->new_val), err, sizeof(err))) {
+		plan_error(pl, it, err);
 	}
 }
 
@@ -527,6 +550,7 @@ static int plan_build(struct accel_ctx *ctx, const struct tune_profile *p, struc
 		plan_restore(ctx, c, nic);
 	}
 	plan_relations(pl);
+	plan_rfs(pl);
 	if (pl->errors) {
 		pr_err("profile %s: %d error%s; nothing was changed\n", p->name, pl->errors,
 			pl->errors > 1 ? "s" : "");

@@ -13,6 +13,10 @@ static const char *const kind_names[TK_MAX] = {
 	[TK_RING_TX] = "tx-ring", [TK_CH_COMBINED] = "combined", [TK_CH_RX] = "rx",
 	[TK_CH_TX] = "tx", [TK_FEAT_GRO] = "gro", [TK_FEAT_GSO] = "gso",
 	[TK_FEAT_TSO] = "tso", [TK_FEAT_LRO] = "lro",
+	[TK_COAL_RX_USECS] = "rx-usecs", [TK_COAL_TX_USECS] = "tx-usecs",
+	[TK_COAL_RX_FRAMES] = "rx-frames", [TK_COAL_TX_FRAMES] = "tx-frames",
+	[TK_COAL_ADAPTIVE_RX] = "adaptive-rx", [TK_COAL_ADAPTIVE_TX] = "adaptive-tx",
+	[TK_RPS_CPUS] = "rps-cpus", [TK_XPS_CPUS] = "xps-cpus", [TK_RPS_FLOW_CNT] = "rps-flow-cnt",
 };
 
 const char *tune_kind_name(enum tune_kind k)

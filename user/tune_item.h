@@ -29,6 +29,15 @@ enum tune_kind {
 	TK_FEAT_GSO,
 	TK_FEAT_TSO,
 	TK_FEAT_LRO,
+	TK_COAL_RX_USECS,	/* interrupt coalescing (ethtool COALESCE) */
+	TK_COAL_TX_USECS,
+	TK_COAL_RX_FRAMES,
+	TK_COAL_TX_FRAMES,
+	TK_COAL_ADAPTIVE_RX,
+	TK_COAL_ADAPTIVE_TX,
+	TK_RPS_CPUS,		/* per queue, sysfs: queues/rx-N/rps_cpus */
+	TK_XPS_CPUS,		/* queues/tx-N/xps_cpus */
+	TK_RPS_FLOW_CNT,	/* queues/rx-N/rps_flow_cnt (RFS) */
 	TK_MAX,
 };
 

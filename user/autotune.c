@@ -17,6 +17,10 @@
  *   Ip6ReasmFails grew             → double ip6frag_high_thresh, up to
  *                                    ip6frag-high-max
  *
+ * Listener queues and ports in use come from tcpstate's
+ * iterator when tcpstate is attached (exact, no text parsing), else from
+ * /proc/net/tcp{,6}; the counters from /proc/net/netstat and snmp6.
+ *
  * Every action is journaled (fsync'd) before the write, so detach restores
  * the value the host had before attach, and logged with the counter that
  * caused it (also kept in the journal entry's source, shown by status).
@@ -29,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/tcp.h>
 
 #include "autotune.h"
 #include "cli.h"
@@ -37,6 +42,7 @@
 #include "pin.h"
 #include "state.h"
 #include "sysctl.h"
+#include "tcpstate.h"
 #include "tune.h"
 #include "util.h"
 
@@ -48,6 +54,7 @@ struct observation {
 	char lq_name[64];
 	/* ephemeral ports */
 	unsigned int ports_used, ports_tw, range_lo, range_hi;
+	const char *sockets_from;	/* "tcpstate" (its iterator) or "/proc" */
 };
 
 static int snmp_field(const char *file, const char *prefix, const char *name, uint64_t *out)
@@ -96,14 +103,43 @@ static int snmp_field(const char *file, const char *prefix, const char *name, ui
 	return err;
 }
 
+/* Ports of the ephemeral range seen, so each counts once however many
+ * sockets share it. */
+struct port_scan {
+	struct observation *o;
+	unsigned char used[65536 / 8];
+};
+
+/* One socket: a listener's accept queue, or a local port in use (and
+ * whether it is in TIME_WAIT). */
+static void scan_one(struct port_scan *ps, bool listen, bool inet6, unsigned int port,
+		     unsigned int accept_len, bool time_wait)
+{
+	struct observation *o = ps->o;
+
+	if (listen) {
+		if (accept_len > o->lq_len) {
+			o->lq_len = accept_len;
+			snprintf(o->lq_name, sizeof(o->lq_name), "%s port %u", inet6 ? "inet6" : "inet",
+				 port);
+		}
+		return;
+	}
+	if (port >= o->range_lo && port <= o->range_hi && port < 65536) {
+		if (!(ps->used[port / 8] & (1u << (port % 8)))) {
+			ps->used[port / 8] |= 1u << (port % 8);
+			o->ports_used++;
+		}
+		o->ports_tw += time_wait;
+	}
+}
+
 /* /proc/net/tcp{,6}: listeners' accept queues and local ports in use. */
-static void scan_sockets(struct observation *o)
+static void scan_proc(struct port_scan *ps)
 {
 	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	static unsigned char used[65536 / 8];
 	char line[512];
 
-	memset(used, 0, sizeof(used));
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		FILE *f = fopen(files[i], "re");
 
@@ -115,7 +151,7 @@ static void scan_sockets(struct observation *o)
 		}
 		while (fgets(line, sizeof(line), f)) {
 			char local[64], remote[64];
-			unsigned int st, txq, rxq, port;
+			unsigned int st, txq, rxq;
 			char *colon;
 
 			if (sscanf(line, "%*d: %63s %63s %x %x:%x", local, remote, &st, &txq, &rxq) != 5)
@@ -123,25 +159,47 @@ static void scan_sockets(struct observation *o)
 			colon = strrchr(local, ':');
 			if (!colon)
 				continue;
-			port = (unsigned int)strtoul(colon + 1, NULL, 16);
-			if (st == 0x0A) {	/* LISTEN: rx_queue is the accept queue */
-				if (rxq > o->lq_len) {
-					o->lq_len = rxq;
-					snprintf(o->lq_name, sizeof(o->lq_name), "%s port %u",
-						 i ? "inet6" : "inet", port);
-				}
-				continue;
-			}
-			if (port >= o->range_lo && port <= o->range_hi && port < 65536) {
-				if (!(used[port / 8] & (1u << (port % 8)))) {
-					used[port / 8] |= 1u << (port % 8);
-					o->ports_used++;
-				}
-				o->ports_tw += st == 0x06;
-			}
+			/* LISTEN: rx_queue is the accept queue; a TIME_WAIT
+			 * socket shows its substate (0x06 TIME_WAIT) */
+			scan_one(ps, st == 0x0A, i, (unsigned int)strtoul(colon + 1, NULL, 16), rxq,
+				 st == 0x06);
 		}
 		fclose(f);
 	}
+}
+
+/* A record of tcpstate's iterator: the same accounting, exact. */
+static int scan_rec(const struct accel_tcp_iter_rec *r, void *data)
+{
+	scan_one(data, r->kind == ACCEL_REC_LISTEN, r->family == ACCEL_FAM_INET6, r->lport,
+		 r->accept_len, r->kind == ACCEL_REC_TIMEWAIT && r->state == TCP_TIME_WAIT);
+	return 0;
+}
+
+/* The sockets from tcpstate's iterator when tcpstate is attached (it
+ * reads the kernel's socket tables directly), else from /proc. */
+static void scan_sockets(const struct accel_ctx *ctx, struct observation *o)
+{
+	struct port_scan *ps = calloc(1, sizeof(*ps));
+	struct observation keep = *o;
+	int e;
+
+	if (!ps)
+		return;
+	ps->o = o;
+	e = tcpstate_for_each_sock(ctx, scan_rec, ps);
+	if (!e) {
+		o->sockets_from = "tcpstate";
+	} else {
+		if (e != -ENOENT)
+			pr_debug("autotune: tcpstate's iterator failed (%s); reading /proc\n",
+				 strerror(-e));
+		*o = keep;
+		memset(ps->used, 0, sizeof(ps->used));
+		scan_proc(ps);
+		o->sockets_from = "/proc";
+	}
+	free(ps);
 }
 
 static int read_u64_sysctl(const char *key, uint64_t *v)
@@ -156,7 +214,7 @@ static int read_u64_sysctl(const char *key, uint64_t *v)
 	return 0;
 }
 
-static void observe(struct observation *o)
+static void observe(const struct accel_ctx *ctx, struct observation *o)
 {
 	char buf[TUNE_VAL_LEN], err[128];
 	int64_t r[2];
@@ -169,7 +227,7 @@ static void observe(struct observation *o)
 		o->range_lo = (unsigned int)r[0];
 		o->range_hi = (unsigned int)r[1];
 	}
-	scan_sockets(o);
+	scan_sockets(ctx, o);
 }
 
 static int state_path(const struct accel_ctx *ctx, char *buf, size_t len)
@@ -247,7 +305,7 @@ int autotune_baseline(struct accel_ctx *ctx)
 {
 	struct observation o;
 
-	observe(&o);
+	observe(ctx, &o);
 	return state_save(ctx, &o);
 }
 
@@ -306,7 +364,8 @@ static int step(struct accel_ctx *ctx, struct journal *j)
 	int acted = 0, rc;
 	bool have_base = !state_load(ctx, &base);
 
-	observe(&now);
+	observe(ctx, &now);
+	pr_debug("autotune: sockets from %s\n", now.sockets_from);
 
 	/* 1. accept-queue overflows at the somaxconn cap */
 	if (have_base && now.listen_overflows > base.listen_overflows && b->somaxconn_max &&

@@ -735,6 +735,37 @@ time.sleep(120)' "$port" &
 	pass
 }
 
+# With tcpstate attached, autotune takes the listener queues from
+# tcpstate's iterator instead of /proc/net/tcp, and acts the same.
+test_autotune_reads_listener_queues_from_tcpstate() {
+	local ns out port=$((20000 + RANDOM % 20000)) pid
+	tune_ns
+	snapshot "$ns" >"$TMP/before"
+	printf '[sysctl]\nnet.core.somaxconn = 16\n[auto]\nsomaxconn-max = 64\n' >"$TMP/p.ini"
+	out=$($A --netns "$ns" attach --features tune,tcpstate --auto --config "$TMP/p.ini" 2>&1) ||
+		fail "attach: $out"
+	ip netns exec "$ns" python3 -c '
+import socket, sys, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(4096)
+cs = []
+for i in range(40):
+    c = socket.socket(); c.setblocking(False); c.connect_ex(("127.0.0.1", int(sys.argv[1]))); cs.append(c)
+time.sleep(120)' "$port" &
+	pid=$!
+	defer "kill $pid"
+	wait_until 10 bash -c "[ \"\$(ip netns exec $ns awk '\$1 == \"TcpExt:\" && !h { for (i = 2; i <= NF; i++) n[i] = \$i; h = 1; next } \$1 == \"TcpExt:\" && h { for (i = 2; i <= NF; i++) if (n[i] == \"ListenOverflows\") print \$i }' /proc/net/netstat)\" -gt 0 ]" ||
+		fail "no accept-queue overflow provoked"
+	out=$($A -v autotune --once 2>&1) || fail "autotune: $out"
+	grep -q 'autotune: sockets from tcpstate' <<<"$out" || fail "not from tcpstate's iterator: $out"
+	grep -qE 'autotune: net.core.somaxconn: 16 -> 32 \(cause: TcpExtListenOverflows \+[0-9]+, inet port '"$port"' accept queue 17/16\)' <<<"$out" ||
+		fail "no action with its cause: $out"
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+	$A detach >/dev/null 2>&1 || fail "detach"
+	assert_snapshot_same "$ns" "$TMP/before" "after detach"
+	pass
+}
+
 snmp6() { ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/snmp6; }
 
 test_autotune_port_pressure_and_reassembly_drops() {

@@ -44,7 +44,7 @@
 #include "state.h"
 #include "sysctl.h"
 #include "tcpstate.h"
-#include "tune.h"
+#include "tune_rw.h"
 #include "util.h"
 
 struct observation {

@@ -37,7 +37,6 @@
 #include "profile.h"
 #include "profile_io.h"
 #include "sysctl.h"
-#include "tune.h"
 #include "util.h"
 
 /* ---- built-in profiles ---- */
@@ -652,7 +651,7 @@ static bool looks_like_file(const char *arg)
 	return strchr(arg, '/') || strchr(arg, '.') || !stat(arg, &st);
 }
 
-int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
+int profile_command(struct accel_ctx *ctx, struct cli_opts *o, profile_check_fn check)
 {
 	struct tune_profile *p = calloc(1, sizeof(*p));
 	const char *verb = o->nargs ? o->args[0] : "show";
@@ -720,7 +719,7 @@ int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
 		goto cleanup;
 	}
 	/* check: parsed; now against this kernel, namespace and devices. */
-	err = tune_check_profile(ctx, p);
+	err = check(ctx, p);
 	err = !err ? EXIT_OK : err == -ACCEL_ECONFIG ? EXIT_USAGE : EXIT_FAIL;
 	if (!err)
 		printf("%s: ok\n", p->source);

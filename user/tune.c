@@ -1188,6 +1188,12 @@ static const struct accel_opt tune_opts[] = {
 	{ 0 }
 };
 
+/* `accelctl profile`: profile.c's, with this feature's plan for `check`. */
+static int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	return profile_command(ctx, o, tune_check_profile);
+}
+
 /* `accelctl profile` (profile.c), `accelctl autotune` (autotune.c) */
 static const struct command tune_commands[] = {
 	{ "profile", "list | show [NAME|FILE] | check FILE | import FILE | export --sysctl-d [NAME|FILE]",

@@ -666,61 +666,45 @@ static struct {
 	struct tune_profile *p;
 } adopted;
 
-static int tune_attach(struct accel_ctx *ctx)
+/* A journal left by `detach --keep-tuning`: adopted (*out) by a tuning
+ * attach in the same namespace, else restored first.  Any other journal
+ * (an attach is in place, or was interrupted) stops the attach. */
+static int attach_take_base(struct accel_ctx *ctx, struct journal **out)
 {
-	struct tune_profile *p = NULL;
-	struct tune_plan *pl = calloc(1, sizeof(*pl));
-	struct journal *j = calloc(1, sizeof(*j)), *base = NULL;
-	struct nic *nic = NULL;
-	char err_msg[512];
-	int err, failed, changed = 0, same = 0, restored = 0;
+	struct journal *base;
+	int err;
 
-	if (!pl || !j) {
-		err = -ENOMEM;
-		goto cleanup;
+	*out = NULL;
+	if (!journal_exists(ctx))
+		return 0;
+	base = calloc(1, sizeof(*base));
+	err = base ? journal_read(ctx, base) : -ENOMEM;
+	if (err || !base->kept) {
+		pr_err("tune: a tuning journal exists in %s; run `accelctl detach` first\n",
+			ctx->state_dir);
+		free(base);
+		return err ? err : -EEXIST;
 	}
-	if (journal_exists(ctx)) {
-		base = calloc(1, sizeof(*base));
-		err = base ? journal_read(ctx, base) : -ENOMEM;
-		if (err || !base->kept) {
-			pr_err("tune: a tuning journal exists in %s; run `accelctl detach` first\n",
-				ctx->state_dir);
-			err = err ? err : -EEXIST;
-			goto cleanup;
-		}
-		/* Adopted only by a tuning attach in the same namespace. */
-		if (ctx->attach.no_tune || base->netns_cookie != ctx->netns_cookie) {
-			pr_info("tune: %s: restoring the tuning kept by `detach --keep-tuning` (profile %s) first\n",
-				ctx->attach.no_tune ? "--no-tune" : "another network namespace than the kept tuning's",
-				base->profile);
-			err = tune_detach(ctx);
-			if (err)
-				goto cleanup;
-			free(base);
-			base = NULL;
-		}
+	/* Adopted only by a tuning attach in the same namespace. */
+	if (ctx->attach.no_tune || base->netns_cookie != ctx->netns_cookie) {
+		pr_info("tune: %s: restoring the tuning kept by `detach --keep-tuning` (profile %s) first\n",
+			ctx->attach.no_tune ? "--no-tune" : "another network namespace than the kept tuning's",
+			base->profile);
+		free(base);
+		return tune_detach(ctx);
 	}
-	if (ctx->attach.no_tune) {
-		pr_info("tune: --no-tune, no profile applied\n");
-		err = 0;
-		goto cleanup;
-	}
-	err = load_profile(ctx, &p);
-	if (err)
-		goto cleanup;
-	err = nic_open(&nic);
-	if (err) {
-		pr_err("tune: cannot open netlink sockets: %s\n", strerror(-err));
-		goto cleanup;
-	}
-	err = plan_build(ctx, p, pl, nic, base);
-	if (err)
-		goto cleanup;
+	*out = base;
+	return 0;
+}
 
-	/* The journal first, on disk, before the first write.  Adopting, it
-	 * is not kept any more (a crash from here on is an interrupted attach)
-	 * and holds, per setting, the true original, the target and the value
-	 * before this attach: whichever a crash leaves, detach restores it. */
+/* The journal first, on disk, before the first write.  Adopting, it is
+ * not kept any more (a crash from here on is an interrupted attach) and
+ * holds, per setting, the true original, the target and the value before
+ * this attach: whichever a crash leaves, detach restores it.  n: settings
+ * changed, already set, restored. */
+static void journal_from_plan(const struct accel_ctx *ctx, const struct tune_profile *p,
+			      const struct tune_plan *pl, struct journal *j, int n[3])
+{
 	snprintf(j->netns, sizeof(j->netns), "%s", ctx->netns ? ctx->netns : "");
 	j->netns_cookie = ctx->netns_cookie;
 	snprintf(j->profile, sizeof(j->profile), "%s", p->name);
@@ -747,54 +731,62 @@ static int tune_attach(struct accel_ctx *ctx)
 		else
 			snprintf(e->source, sizeof(e->source), "profile %s", p->name);
 		if (c->restore)
-			restored++;
+			n[2]++;
 		else if (needs_write(c))
-			changed++;
+			n[0]++;
 		else
-			same++;
+			n[1]++;
 	}
-	err = journal_write(ctx, j);
-	if (err) {
-		pr_err("tune: cannot write the journal in %s: %s; nothing was changed\n", ctx->state_dir,
-			strerror(-err));
-		goto cleanup;
-	}
+}
 
-	failed = plan_write(pl, nic, err_msg, sizeof(err_msg));
-	if (failed >= 0) {
-		pr_err("tune: applying %s failed: %s\n", pl->c[failed].label, err_msg);
-		plan_rollback(pl, nic);
-		if (base && journal_write(ctx, base))
-			pr_err("tune: cannot put the kept journal back; `accelctl detach` restores the originals\n");
-		else if (!base)
-			journal_remove(ctx);
-		pr_warn("tune: rolled back; every value is as before%s\n",
-			base ? " (the tuning kept by `detach --keep-tuning`)" : "");
-		err = -EIO;
-		goto cleanup;
-	}
-	if (base) {
-		/* Done: the restored settings leave the journal, and what stood
-		 * before this attach is no longer ours. */
-		int k = 0;
+/* Write the plan; when a value cannot be written, put back what was
+ * (and the kept journal, adopting) and say so: -EIO. */
+static int attach_write(struct accel_ctx *ctx, struct tune_plan *pl, struct nic *nic,
+			const struct journal *base)
+{
+	char err_msg[512];
+	int failed = plan_write(pl, nic, err_msg, sizeof(err_msg));
 
-		for (int i = 0; i < j->n; i++) {
-			const struct tune_change *c = NULL;
+	if (failed < 0)
+		return 0;
+	pr_err("tune: applying %s failed: %s\n", pl->c[failed].label, err_msg);
+	plan_rollback(pl, nic);
+	if (base && journal_write(ctx, base))
+		pr_err("tune: cannot put the kept journal back; `accelctl detach` restores the originals\n");
+	else if (!base)
+		journal_remove(ctx);
+	pr_warn("tune: rolled back; every value is as before%s\n",
+		base ? " (the tuning kept by `detach --keep-tuning`)" : "");
+	return -EIO;
+}
 
-			for (int m = 0; m < pl->n && !c; m++)
-				if (!pl->c[m].skip[0] && pl->c[m].it->kind == j->e[i].kind &&
-				    !strcmp(pl->c[m].it->key, j->e[i].key) &&
-				    !strcmp(pl->c[m].it->ifname, j->e[i].ifname))
-					c = &pl->c[m];
-			if (c && c->restore)
-				continue;
-			j->e[k] = j->e[i];
-			j->e[k++].prev[0] = '\0';
-		}
-		j->n = k;
-		if (journal_write(ctx, j))
-			pr_warn("tune: cannot tidy the journal; it still restores the originals\n");
+/* Adopted: the restored settings leave the journal, and what stood
+ * before this attach is no longer ours. */
+static void journal_tidy(struct accel_ctx *ctx, const struct tune_plan *pl, struct journal *j)
+{
+	int k = 0;
+
+	for (int i = 0; i < j->n; i++) {
+		const struct tune_change *c = NULL;
+
+		for (int m = 0; m < pl->n && !c; m++)
+			if (!pl->c[m].skip[0] && pl->c[m].it->kind == j->e[i].kind &&
+			    !strcmp(pl->c[m].it->key, j->e[i].key) &&
+			    !strcmp(pl->c[m].it->ifname, j->e[i].ifname))
+				c = &pl->c[m];
+		if (c && c->restore)
+			continue;
+		j->e[k] = j->e[i];
+		j->e[k++].prev[0] = '\0';
 	}
+	j->n = k;
+	if (journal_write(ctx, j))
+		pr_warn("tune: cannot tidy the journal; it still restores the originals\n");
+}
+
+/* One line per setting: what attach did with it. */
+static void plan_log(const struct tune_plan *pl)
+{
 	for (int i = 0; i < pl->n; i++) {
 		const struct tune_change *c = &pl->c[i];
 		char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN], o[TUNE_VAL_LEN];
@@ -814,17 +806,69 @@ static int tune_attach(struct accel_ctx *ctx)
 		else if (strcmp(c->skip, "unchanged"))
 			pr_info("tune: %s: skipped: %s\n", c->label, c->skip);
 	}
+}
+
+static void attach_summary(struct accel_ctx *ctx, const struct tune_profile *p,
+			   const struct journal *j, bool adopting, const int n[3])
+{
 	if (j->auto_tune && autotune_baseline(ctx))
 		pr_warn("tune: cannot record auto-tune counter baselines\n");
-	if (base)
+	if (adopting)
 		pr_info("tune: profile %s: adopted the tuning kept by `detach --keep-tuning`: %d setting%s "
-			"changed, %d already set, %d restored; journal %s/tune.journal%s\n", p->name, changed,
-			changed == 1 ? "" : "s", same, restored, ctx->state_dir,
+			"changed, %d already set, %d restored; journal %s/tune.journal%s\n", p->name, n[0],
+			n[0] == 1 ? "" : "s", n[1], n[2], ctx->state_dir,
 			j->auto_tune ? "; auto-tune enabled (run `accelctl autotune`)" : "");
 	else
 		pr_info("tune: profile %s: %d setting%s changed, journal %s/tune.journal%s\n", p->name,
-			changed, changed == 1 ? "" : "s", ctx->state_dir,
+			n[0], n[0] == 1 ? "" : "s", ctx->state_dir,
 			j->auto_tune ? "; auto-tune enabled (run `accelctl autotune`)" : "");
+}
+
+static int tune_attach(struct accel_ctx *ctx)
+{
+	struct tune_profile *p = NULL;
+	struct tune_plan *pl = calloc(1, sizeof(*pl));
+	struct journal *j = calloc(1, sizeof(*j)), *base = NULL;
+	struct nic *nic = NULL;
+	int err, n[3] = { 0 };
+
+	if (!pl || !j) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = attach_take_base(ctx, &base);
+	if (err)
+		goto cleanup;
+	if (ctx->attach.no_tune) {
+		pr_info("tune: --no-tune, no profile applied\n");
+		err = 0;
+		goto cleanup;
+	}
+	err = load_profile(ctx, &p);
+	if (err)
+		goto cleanup;
+	err = nic_open(&nic);
+	if (err) {
+		pr_err("tune: cannot open netlink sockets: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	err = plan_build(ctx, p, pl, nic, base);
+	if (err)
+		goto cleanup;
+	journal_from_plan(ctx, p, pl, j, n);
+	err = journal_write(ctx, j);
+	if (err) {
+		pr_err("tune: cannot write the journal in %s: %s; nothing was changed\n", ctx->state_dir,
+			strerror(-err));
+		goto cleanup;
+	}
+	err = attach_write(ctx, pl, nic, base);
+	if (err)
+		goto cleanup;
+	if (base)
+		journal_tidy(ctx, pl, j);
+	plan_log(pl);
+	attach_summary(ctx, p, j, base != NULL, n);
 	if (base) {
 		/* kept for tune_rollback */
 		adopted.base = base;
@@ -842,6 +886,7 @@ cleanup:
 	free(base);
 	return err;
 }
+
 
 /* Attach rollback: an adopting attach goes back to the kept tuning (the
  * values before it and the kept journal), any other to the originals. */
@@ -935,14 +980,77 @@ static enum restore_result restore_one(struct accel_ctx *ctx, struct nic *nic,
 	return R_RESTORED;
 }
 
+/* Every entry back, in reverse order and in passes (a refused value may
+ * depend on another one restored later in the same pass).  done[i]: dealt
+ * with; n: restored, conflicts.  -EIO when some could not be written.
+ * netns_gone: only the host-wide entries are left to restore. */
+static int restore_passes(struct accel_ctx *ctx, struct nic *nic, const struct journal *j,
+			  bool netns_gone, bool *done, int n[2])
+{
+	char msg[768];
+	int left = j->n, err = 0;
+
+	for (int pass = 0; left && pass < 4; pass++) {
+		int progress = 0;
+
+		for (int i = j->n - 1; i >= 0; i--) {
+			const struct journal_entry *e = &j->e[i];
+			enum restore_result r;
+
+			if (done[i])
+				continue;
+			if (netns_gone && !e->global) {
+				done[i] = true;
+				left--;
+				continue;
+			}
+			r = restore_one(ctx, nic, e, true, msg, sizeof(msg));
+			if (r == R_FAILED && pass < 3)
+				continue;
+			done[i] = true;
+			left--;
+			progress++;
+			switch (r) {
+			case R_RESTORED: n[0]++; pr_debug("tune: %s\n", msg); break;
+			case R_CONFLICT: n[1]++; pr_warn("tune: conflict: %s\n", msg); break;
+			case R_GONE: pr_warn("tune: %s\n", msg); break;
+			case R_FAILED:
+				pr_warn("tune: %s\n", msg);
+				done[i] = false;
+				left++;
+				err = -EIO;
+				break;
+			default: break;
+			}
+		}
+		if (!progress)
+			break;
+	}
+	return err;
+}
+
+/* Keep only what is still to restore, so detach can be retried. */
+static void journal_keep_left(struct accel_ctx *ctx, struct journal *j, const bool *done)
+{
+	int k = 0;
+
+	for (int i = 0; i < j->n; i++)
+		if (!done[i])
+			j->e[k++] = j->e[i];
+	j->n = k;
+	if (journal_write(ctx, j))
+		pr_err("tune: cannot update the journal\n");
+	pr_err("tune: %d setting%s could not be restored; fix the cause and run detach again\n",
+		k, k == 1 ? "" : "s");
+}
+
 static int tune_detach(struct accel_ctx *ctx)
 {
 	struct journal *j = calloc(1, sizeof(*j));
 	bool *done = NULL;
 	struct nic *nic = NULL;
-	int err, saved = -1, ns_err, left, restored = 0, conflicts = 0;
+	int err, saved = -1, ns_err, n[2] = { 0 };
 	struct state_err serr;
-	char msg[768];
 
 	if (!j)
 		return -ENOMEM;
@@ -971,63 +1079,15 @@ static int tune_detach(struct accel_ctx *ctx)
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	/* Reverse order, in passes (a refused value may depend on another
-	 * one restored later in the same pass). */
-	left = j->n;
-	for (int pass = 0; left && pass < 4; pass++) {
-		int progress = 0;
-
-		for (int i = j->n - 1; i >= 0; i--) {
-			const struct journal_entry *e = &j->e[i];
-			enum restore_result r;
-
-			if (done[i])
-				continue;
-			if (ns_err && !e->global) {
-				done[i] = true;
-				left--;
-				continue;
-			}
-			r = restore_one(ctx, nic, e, true, msg, sizeof(msg));
-			if (r == R_FAILED && pass < 3)
-				continue;
-			done[i] = true;
-			left--;
-			progress++;
-			switch (r) {
-			case R_RESTORED: restored++; pr_debug("tune: %s\n", msg); break;
-			case R_CONFLICT: conflicts++; pr_warn("tune: conflict: %s\n", msg); break;
-			case R_GONE: pr_warn("tune: %s\n", msg); break;
-			case R_FAILED:
-				pr_warn("tune: %s\n", msg);
-				done[i] = false;
-				left++;
-				err = -EIO;
-				break;
-			default: break;
-			}
-		}
-		if (!progress)
-			break;
-	}
+	err = restore_passes(ctx, nic, j, ns_err != 0, done, n);
 	if (err) {
-		/* Keep only what is still to restore, so detach can be retried. */
-		int k = 0;
-
-		for (int i = 0; i < j->n; i++)
-			if (!done[i])
-				j->e[k++] = j->e[i];
-		j->n = k;
-		if (journal_write(ctx, j))
-			pr_err("tune: cannot update the journal\n");
-		pr_err("tune: %d setting%s could not be restored; fix the cause and run detach again\n",
-			k, k == 1 ? "" : "s");
+		journal_keep_left(ctx, j, done);
 		goto cleanup;
 	}
 	err = journal_remove(ctx);
 	autotune_state_remove(ctx);
-	pr_info("tune: restored %d setting%s%s\n", restored, restored == 1 ? "" : "s",
-		conflicts ? " (operator changes kept, see above)" : "");
+	pr_info("tune: restored %d setting%s%s\n", n[0], n[0] == 1 ? "" : "s",
+		n[1] ? " (operator changes kept, see above)" : "");
 cleanup:
 	nic_close(nic);
 	tune_leave_netns(&saved);

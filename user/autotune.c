@@ -17,6 +17,11 @@
  *   Ip6ReasmFails grew             → double ip6frag_high_thresh, up to
  *                                    ip6frag-high-max
  *
+ * The rules are the table rules[] below (condition, action within the
+ * bound, cause).  Listener queues and ports in use come from tcpstate's
+ * iterator when tcpstate is attached (exact, no text parsing), else from
+ * /proc/net/tcp{,6}; the counters from /proc/net/netstat and snmp6.
+ *
  * Every action is journaled (fsync'd) before the write, so detach restores
  * the value the host had before attach, and logged with the counter that
  * caused it (also kept in the journal entry's source, shown by status).
@@ -29,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/tcp.h>
 
 #include "autotune.h"
 #include "cli.h"
@@ -37,7 +43,8 @@
 #include "pin.h"
 #include "state.h"
 #include "sysctl.h"
-#include "tune.h"
+#include "tcpstate.h"
+#include "tune_rw.h"
 #include "util.h"
 
 struct observation {
@@ -48,6 +55,10 @@ struct observation {
 	char lq_name[64];
 	/* ephemeral ports */
 	unsigned int ports_used, ports_tw, range_lo, range_hi;
+	const char *sockets_from;	/* "tcpstate" (its iterator) or "/proc" */
+	/* the limits the rules move, as they are now; have_*: read */
+	uint64_t somaxconn, tw_reuse, ip6frag_high;
+	bool have_somaxconn, have_tw_reuse, have_ip6frag_high;
 };
 
 static int snmp_field(const char *file, const char *prefix, const char *name, uint64_t *out)
@@ -96,14 +107,43 @@ static int snmp_field(const char *file, const char *prefix, const char *name, ui
 	return err;
 }
 
+/* Ports of the ephemeral range seen, so each counts once however many
+ * sockets share it. */
+struct port_scan {
+	struct observation *o;
+	unsigned char used[65536 / 8];
+};
+
+/* One socket: a listener's accept queue, or a local port in use (and
+ * whether it is in TIME_WAIT). */
+static void scan_one(struct port_scan *ps, bool listen, bool inet6, unsigned int port,
+		     unsigned int accept_len, bool time_wait)
+{
+	struct observation *o = ps->o;
+
+	if (listen) {
+		if (accept_len > o->lq_len) {
+			o->lq_len = accept_len;
+			snprintf(o->lq_name, sizeof(o->lq_name), "%s port %u", inet6 ? "inet6" : "inet",
+				 port);
+		}
+		return;
+	}
+	if (port >= o->range_lo && port <= o->range_hi && port < 65536) {
+		if (!(ps->used[port / 8] & (1u << (port % 8)))) {
+			ps->used[port / 8] |= 1u << (port % 8);
+			o->ports_used++;
+		}
+		o->ports_tw += time_wait;
+	}
+}
+
 /* /proc/net/tcp{,6}: listeners' accept queues and local ports in use. */
-static void scan_sockets(struct observation *o)
+static void scan_proc(struct port_scan *ps)
 {
 	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	static unsigned char used[65536 / 8];
 	char line[512];
 
-	memset(used, 0, sizeof(used));
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		FILE *f = fopen(files[i], "re");
 
@@ -115,7 +155,7 @@ static void scan_sockets(struct observation *o)
 		}
 		while (fgets(line, sizeof(line), f)) {
 			char local[64], remote[64];
-			unsigned int st, txq, rxq, port;
+			unsigned int st, txq, rxq;
 			char *colon;
 
 			if (sscanf(line, "%*d: %63s %63s %x %x:%x", local, remote, &st, &txq, &rxq) != 5)
@@ -123,25 +163,47 @@ static void scan_sockets(struct observation *o)
 			colon = strrchr(local, ':');
 			if (!colon)
 				continue;
-			port = (unsigned int)strtoul(colon + 1, NULL, 16);
-			if (st == 0x0A) {	/* LISTEN: rx_queue is the accept queue */
-				if (rxq > o->lq_len) {
-					o->lq_len = rxq;
-					snprintf(o->lq_name, sizeof(o->lq_name), "%s port %u",
-						 i ? "inet6" : "inet", port);
-				}
-				continue;
-			}
-			if (port >= o->range_lo && port <= o->range_hi && port < 65536) {
-				if (!(used[port / 8] & (1u << (port % 8)))) {
-					used[port / 8] |= 1u << (port % 8);
-					o->ports_used++;
-				}
-				o->ports_tw += st == 0x06;
-			}
+			/* LISTEN: rx_queue is the accept queue; a TIME_WAIT
+			 * socket shows its substate (0x06 TIME_WAIT) */
+			scan_one(ps, st == 0x0A, i, (unsigned int)strtoul(colon + 1, NULL, 16), rxq,
+				 st == 0x06);
 		}
 		fclose(f);
 	}
+}
+
+/* A record of tcpstate's iterator: the same accounting, exact. */
+static int scan_rec(const struct accel_tcp_iter_rec *r, void *data)
+{
+	scan_one(data, r->kind == ACCEL_REC_LISTEN, r->family == ACCEL_FAM_INET6, r->lport,
+		 r->accept_len, r->kind == ACCEL_REC_TIMEWAIT && r->state == TCP_TIME_WAIT);
+	return 0;
+}
+
+/* The sockets from tcpstate's iterator when tcpstate is attached (it
+ * reads the kernel's socket tables directly), else from /proc. */
+static void scan_sockets(const struct accel_ctx *ctx, struct observation *o)
+{
+	struct port_scan *ps = calloc(1, sizeof(*ps));
+	struct observation keep = *o;
+	int e;
+
+	if (!ps)
+		return;
+	ps->o = o;
+	e = tcpstate_for_each_sock(ctx, scan_rec, ps);
+	if (!e) {
+		o->sockets_from = "tcpstate";
+	} else {
+		if (e != -ENOENT)
+			pr_debug("autotune: tcpstate's iterator failed (%s); reading /proc\n",
+				 strerror(-e));
+		*o = keep;
+		memset(ps->used, 0, sizeof(ps->used));
+		scan_proc(ps);
+		o->sockets_from = "/proc";
+	}
+	free(ps);
 }
 
 static int read_u64_sysctl(const char *key, uint64_t *v)
@@ -156,7 +218,7 @@ static int read_u64_sysctl(const char *key, uint64_t *v)
 	return 0;
 }
 
-static void observe(struct observation *o)
+static void observe(const struct accel_ctx *ctx, struct observation *o)
 {
 	char buf[TUNE_VAL_LEN], err[128];
 	int64_t r[2];
@@ -169,7 +231,10 @@ static void observe(struct observation *o)
 		o->range_lo = (unsigned int)r[0];
 		o->range_hi = (unsigned int)r[1];
 	}
-	scan_sockets(o);
+	o->have_somaxconn = !read_u64_sysctl("net.core.somaxconn", &o->somaxconn);
+	o->have_tw_reuse = !read_u64_sysctl("net.ipv4.tcp_tw_reuse", &o->tw_reuse);
+	o->have_ip6frag_high = !read_u64_sysctl("net.ipv6.ip6frag_high_thresh", &o->ip6frag_high);
+	scan_sockets(ctx, o);
 }
 
 static int state_path(const struct accel_ctx *ctx, char *buf, size_t len)
@@ -247,7 +312,7 @@ int autotune_baseline(struct accel_ctx *ctx)
 {
 	struct observation o;
 
-	observe(&o);
+	observe(ctx, &o);
 	return state_save(ctx, &o);
 }
 
@@ -297,98 +362,188 @@ static bool operator_owned(struct journal *j, const char *key, const char *cur)
 	return e && strcmp(cur, e->new_val) && strcmp(cur, e->orig);
 }
 
+/* ---- the rules ----
+ *
+ * A rule: a condition over this step's observation (and the baseline's,
+ * for counters that must have grown), and an action that names the
+ * sysctl's current and new value within the profile's bound -- or says
+ * why it does not move it.  The engine (step) leaves a value an operator
+ * changed alone, journals, writes and logs with the rule's cause.  Rules
+ * see the observation as it was before any of them acted.
+ */
+struct rule_in {
+	const struct observation *now, *base;	/* base: NULL without a baseline */
+	const struct tune_bounds *b;
+};
+
+struct autotune_rule {
+	const char *name;
+	const char *key;		/* the sysctl it moves */
+	const char *why;		/* what it answers, for the debug log */
+	bool (*when)(const struct rule_in *in);
+	/* 0: act, cur and val filled; 1: no change (said why) */
+	int (*action)(const struct rule_in *in, char *cur, char *val, size_t len);
+	void (*cause)(const struct rule_in *in, char *buf, size_t len);
+};
+
+static bool accept_overflows(const struct rule_in *in)
+{
+	return in->base && in->now->listen_overflows > in->base->listen_overflows &&
+	       in->b->somaxconn_max && in->now->have_somaxconn;
+}
+
+/* Double somaxconn up to somaxconn-max, when a listener's queue is at
+ * the cap (else its own listen() backlog is the limit). */
+static int raise_somaxconn(const struct rule_in *in, char *cur, char *val, size_t len)
+{
+	const struct observation *o = in->now;
+	uint64_t v = o->somaxconn, max = in->b->somaxconn_max;
+	unsigned long long delta = o->listen_overflows - in->base->listen_overflows;
+
+	snprintf(cur, len, "%llu", (unsigned long long)v);
+	if (o->lq_len < v) {
+		pr_info("autotune: TcpExtListenOverflows +%llu, but the fullest listener (%s) queues %u "
+			"< somaxconn %llu: its listen() backlog is the limit; not changing somaxconn\n",
+			delta, o->lq_name[0] ? o->lq_name : "none", o->lq_len, (unsigned long long)v);
+		return 1;
+	}
+	if (v >= max) {
+		pr_info("autotune: TcpExtListenOverflows +%llu at somaxconn %llu: already at the "
+			"profile's bound somaxconn-max %llu\n", delta, (unsigned long long)v,
+			(unsigned long long)max);
+		return 1;
+	}
+	snprintf(val, len, "%llu", (unsigned long long)(v * 2 > max ? max : v * 2));
+	return 0;
+}
+
+static void accept_cause(const struct rule_in *in, char *buf, size_t len)
+{
+	snprintf(buf, len, "TcpExtListenOverflows +%llu, %s accept queue %u/%llu",
+		 (unsigned long long)(in->now->listen_overflows - in->base->listen_overflows),
+		 in->now->lq_name, in->now->lq_len, (unsigned long long)in->now->somaxconn);
+}
+
+static bool port_pressure(const struct rule_in *in)
+{
+	const struct observation *o = in->now;
+	unsigned int size = o->range_hi - o->range_lo + 1;
+
+	return o->range_hi > o->range_lo &&
+	       (unsigned int)((uint64_t)o->ports_used * 100 / size) >= in->b->port_pressure_pct;
+}
+
+/* tw-reuse comes first; the range moves only when tcp_tw_reuse is not
+ * the answer (off in the bounds, unreadable, or already 1). */
+static bool tw_reuse_applies(const struct rule_in *in)
+{
+	return in->b->tw_reuse && in->now->have_tw_reuse && in->now->tw_reuse != 1;
+}
+
+static bool ports_tw_reuse(const struct rule_in *in)
+{
+	return port_pressure(in) && tw_reuse_applies(in);
+}
+
+static int set_tw_reuse(const struct rule_in *in, char *cur, char *val, size_t len)
+{
+	snprintf(cur, len, "%llu", (unsigned long long)in->now->tw_reuse);
+	snprintf(val, len, "1");
+	return 0;
+}
+
+static bool ports_range(const struct rule_in *in)
+{
+	return port_pressure(in) && !tw_reuse_applies(in) && in->b->port_low_min &&
+	       in->now->range_lo > in->b->port_low_min;
+}
+
+/* Lower the range's start by a quarter of its size, down to port-low-min. */
+static int widen_range(const struct rule_in *in, char *cur, char *val, size_t len)
+{
+	const struct observation *o = in->now;
+	unsigned int size = o->range_hi - o->range_lo + 1, lo = o->range_lo - size / 4;
+
+	if (lo < in->b->port_low_min || lo > o->range_lo)
+		lo = (unsigned int)in->b->port_low_min;
+	lo &= ~1u;	/* even start: keeps the connect/bind parity split */
+	if (lo < 1024)
+		lo = 1024;
+	snprintf(cur, len, "%u %u", o->range_lo, o->range_hi);
+	snprintf(val, len, "%u %u", lo, o->range_hi);
+	return 0;
+}
+
+static void ports_cause(const struct rule_in *in, char *buf, size_t len)
+{
+	const struct observation *o = in->now;
+	unsigned int size = o->range_hi - o->range_lo + 1;
+
+	snprintf(buf, len, "ephemeral ports in use %u/%u (%u%%, %u TIME_WAIT)", o->ports_used, size,
+		 (unsigned int)((uint64_t)o->ports_used * 100 / size), o->ports_tw);
+}
+
+static bool reasm_fails(const struct rule_in *in)
+{
+	return in->base && in->now->reasm_fails6 > in->base->reasm_fails6 &&
+	       in->b->ip6frag_high_max && in->now->have_ip6frag_high &&
+	       in->now->ip6frag_high < in->b->ip6frag_high_max;
+}
+
+static int raise_ip6frag(const struct rule_in *in, char *cur, char *val, size_t len)
+{
+	uint64_t v = in->now->ip6frag_high, max = in->b->ip6frag_high_max;
+
+	snprintf(cur, len, "%llu", (unsigned long long)v);
+	snprintf(val, len, "%llu", (unsigned long long)(v * 2 > max ? max : v * 2));
+	return 0;
+}
+
+static void reasm_cause(const struct rule_in *in, char *buf, size_t len)
+{
+	snprintf(buf, len, "Ip6ReasmFails +%llu",
+		 (unsigned long long)(in->now->reasm_fails6 - in->base->reasm_fails6));
+}
+
+static const struct autotune_rule rules[] = {
+	{ "accept-queue", "net.core.somaxconn",
+	  "accept-queue overflows with a listener at the somaxconn cap",
+	  accept_overflows, raise_somaxconn, accept_cause },
+	{ "tw-reuse", "net.ipv4.tcp_tw_reuse",
+	  "ephemeral ports near exhaustion: reuse TIME_WAIT ports for outgoing connections",
+	  ports_tw_reuse, set_tw_reuse, ports_cause },
+	{ "port-range", "net.ipv4.ip_local_port_range",
+	  "ephemeral ports near exhaustion with tcp_tw_reuse already on: a wider range",
+	  ports_range, widen_range, ports_cause },
+	{ "ip6frag", "net.ipv6.ip6frag_high_thresh",
+	  "IPv6 reassembly failures: more memory for fragments being reassembled",
+	  reasm_fails, raise_ip6frag, reasm_cause },
+};
+
 static int step(struct accel_ctx *ctx, struct journal *j)
 {
-	const struct tune_bounds *b = &j->bounds;
 	struct observation now, base = { 0 };
+	struct rule_in in = { .now = &now, .b = &j->bounds };
 	char cur[TUNE_VAL_LEN], val[TUNE_VAL_LEN], cause[192];
-	uint64_t v;
 	int acted = 0, rc;
-	bool have_base = !state_load(ctx, &base);
 
-	observe(&now);
+	if (!state_load(ctx, &base))
+		in.base = &base;
+	observe(ctx, &now);
+	pr_debug("autotune: sockets from %s\n", now.sockets_from);
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
+		const struct autotune_rule *r = &rules[i];
 
-	/* 1. accept-queue overflows at the somaxconn cap */
-	if (have_base && now.listen_overflows > base.listen_overflows && b->somaxconn_max &&
-	    !read_u64_sysctl("net.core.somaxconn", &v)) {
-		uint64_t delta = now.listen_overflows - base.listen_overflows;
-
-		snprintf(cur, sizeof(cur), "%llu", (unsigned long long)v);
-		if (now.lq_len < v) {
-			pr_info("autotune: TcpExtListenOverflows +%llu, but the fullest listener (%s) queues %u "
-				"< somaxconn %llu: its listen() backlog is the limit; not changing somaxconn\n",
-				(unsigned long long)delta, now.lq_name[0] ? now.lq_name : "none", now.lq_len,
-				(unsigned long long)v);
-		} else if (v >= b->somaxconn_max) {
-			pr_info("autotune: TcpExtListenOverflows +%llu at somaxconn %llu: already at the "
-				"profile's bound somaxconn-max %llu\n", (unsigned long long)delta,
-				(unsigned long long)v, (unsigned long long)b->somaxconn_max);
-		} else if (!operator_owned(j, "net.core.somaxconn", cur)) {
-			uint64_t nv = v * 2 > b->somaxconn_max ? b->somaxconn_max : v * 2;
-
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)nv);
-			snprintf(cause, sizeof(cause), "TcpExtListenOverflows +%llu, %s accept queue %u/%llu",
-				 (unsigned long long)delta, now.lq_name, now.lq_len, (unsigned long long)v);
-			rc = act(ctx, j, "net.core.somaxconn", cur, val, cause);
-			if (rc)
-				return rc;
-			acted++;
-		}
+		if (!r->when(&in) || r->action(&in, cur, val, sizeof(cur)) ||
+		    operator_owned(j, r->key, cur))
+			continue;
+		r->cause(&in, cause, sizeof(cause));
+		pr_debug("autotune: rule %s: %s\n", r->name, r->why);
+		rc = act(ctx, j, r->key, cur, val, cause);
+		if (rc)
+			return rc;
+		acted++;
 	}
-
-	/* 2. ephemeral port pressure */
-	if (now.range_hi > now.range_lo) {
-		unsigned int size = now.range_hi - now.range_lo + 1;
-		unsigned int pct = (unsigned int)((uint64_t)now.ports_used * 100 / size);
-
-		if (pct >= b->port_pressure_pct) {
-			snprintf(cause, sizeof(cause), "ephemeral ports in use %u/%u (%u%%, %u TIME_WAIT)",
-				 now.ports_used, size, pct, now.ports_tw);
-			if (b->tw_reuse && !read_u64_sysctl("net.ipv4.tcp_tw_reuse", &v) && v != 1) {
-				snprintf(cur, sizeof(cur), "%llu", (unsigned long long)v);
-				if (!operator_owned(j, "net.ipv4.tcp_tw_reuse", cur)) {
-					rc = act(ctx, j, "net.ipv4.tcp_tw_reuse", cur, "1", cause);
-					if (rc)
-						return rc;
-					acted++;
-				}
-			} else if (b->port_low_min && now.range_lo > b->port_low_min) {
-				unsigned int lo = now.range_lo - size / 4;
-
-				if (lo < b->port_low_min || lo > now.range_lo)
-					lo = (unsigned int)b->port_low_min;
-				lo &= ~1u;	/* even start: keeps the connect/bind parity split */
-				if (lo < 1024)
-					lo = 1024;
-				snprintf(cur, sizeof(cur), "%u %u", now.range_lo, now.range_hi);
-				snprintf(val, sizeof(val), "%u %u", lo, now.range_hi);
-				if (!operator_owned(j, "net.ipv4.ip_local_port_range", cur)) {
-					rc = act(ctx, j, "net.ipv4.ip_local_port_range", cur, val, cause);
-					if (rc)
-						return rc;
-					acted++;
-				}
-			}
-		}
-	}
-
-	/* 3. IPv6 reassembly failures */
-	if (have_base && now.reasm_fails6 > base.reasm_fails6 && b->ip6frag_high_max &&
-	    !read_u64_sysctl("net.ipv6.ip6frag_high_thresh", &v) && v < b->ip6frag_high_max) {
-		uint64_t nv = v * 2 > b->ip6frag_high_max ? b->ip6frag_high_max : v * 2;
-
-		snprintf(cur, sizeof(cur), "%llu", (unsigned long long)v);
-		snprintf(val, sizeof(val), "%llu", (unsigned long long)nv);
-		snprintf(cause, sizeof(cause), "Ip6ReasmFails +%llu",
-			 (unsigned long long)(now.reasm_fails6 - base.reasm_fails6));
-		if (!operator_owned(j, "net.ipv6.ip6frag_high_thresh", cur)) {
-			rc = act(ctx, j, "net.ipv6.ip6frag_high_thresh", cur, val, cause);
-			if (rc)
-				return rc;
-			acted++;
-		}
-	}
-
 	if (state_save(ctx, &now))
 		pr_warn("autotune: cannot save counter baselines in %s\n", ctx->state_dir);
 	pr_debug("autotune: step done, %d action%s\n", acted, acted == 1 ? "" : "s");

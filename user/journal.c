@@ -32,7 +32,6 @@
 
 #include "journal.h"
 #include "state.h"
-#include "tune.h"
 #include "util.h"
 
 #define JOURNAL_MAGIC "accelctl-tune-journal "

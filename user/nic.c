@@ -6,7 +6,12 @@
  *   rx-ring / tx-ring        ETHTOOL_MSG_RINGS_GET / _SET
  *   combined / rx / tx       ETHTOOL_MSG_CHANNELS_GET / _SET
  *   gro / gso / tso / lro    ETHTOOL_MSG_FEATURES_GET / _SET
+ *   rx-usecs / tx-usecs      ETHTOOL_MSG_COALESCE_GET / _SET (interrupt
+ *   rx-frames / tx-frames    coalescing; a parameter the driver does not
+ *   adaptive-rx / -tx        list in its reply is one it does not have)
  *   mtu                      RTM_GETLINK / RTM_SETLINK (IFLA_MTU)
+ *   rps-cpus / xps-cpus /    sysfs queues/{rx,tx}-N/ (nic_queue.c)
+ *   rps-flow-cnt
  *
  * Sockets are opened in the calling thread's network namespace, so with
  * --netns the namespace's devices are seen.  A device that lacks a setting
@@ -24,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
@@ -34,7 +40,7 @@
 
 #include "log.h"
 #include "nic.h"
-#include "tune.h"
+#include "nic_queue.h"
 #include "util.h"
 
 #ifndef NLM_F_ACK_TLVS
@@ -48,6 +54,7 @@ struct nic {
 	struct mnl_socket *gen, *rt;
 	uint16_t ethtool_family;	/* 0: the kernel has no ethtool netlink */
 	unsigned int seq;
+	int sysfs;			/* the namespace's sysfs (queue settings), or -1 */
 };
 
 #define FEAT_MAX_BITS 8
@@ -275,6 +282,7 @@ int nic_open(struct nic **out)
 	if (!n)
 		return -ENOMEM;
 	n->seq = (unsigned int)time(NULL);
+	n->sysfs = -1;
 	n->gen = nl_open(NETLINK_GENERIC);
 	n->rt = nl_open(NETLINK_ROUTE);
 	if (!n->gen || !n->rt) {
@@ -304,6 +312,8 @@ void nic_close(struct nic *n)
 		mnl_socket_close(n->gen);
 	if (n->rt)
 		mnl_socket_close(n->rt);
+	if (n->sysfs >= 0)
+		close(n->sysfs);
 	free(n);
 }
 
@@ -607,6 +617,214 @@ static int feat_format(const struct feat_reply *r, const bool *state, char *buf,
 	return off ? 0 : -EOPNOTSUPP;
 }
 
+/* ---- interrupt coalescing ---- */
+
+static const struct coal_param {
+	enum tune_kind kind;
+	uint16_t attr;
+	bool flag;		/* u8 on/off; else a u32 */
+} coal_params[] = {
+	{ TK_COAL_RX_USECS, ETHTOOL_A_COALESCE_RX_USECS, false },
+	{ TK_COAL_TX_USECS, ETHTOOL_A_COALESCE_TX_USECS, false },
+	{ TK_COAL_RX_FRAMES, ETHTOOL_A_COALESCE_RX_MAX_FRAMES, false },
+	{ TK_COAL_TX_FRAMES, ETHTOOL_A_COALESCE_TX_MAX_FRAMES, false },
+	{ TK_COAL_ADAPTIVE_RX, ETHTOOL_A_COALESCE_USE_ADAPTIVE_RX, true },
+	{ TK_COAL_ADAPTIVE_TX, ETHTOOL_A_COALESCE_USE_ADAPTIVE_TX, true },
+};
+
+static const struct coal_param *coal_param_of(enum tune_kind k)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(coal_params); i++)
+		if (coal_params[i].kind == k)
+			return &coal_params[i];
+	return NULL;
+}
+
+struct coal_reply {
+	const struct coal_param *p;
+	bool seen, has;
+	uint32_t v;
+};
+
+static int coal_cb(const struct nlmsghdr *nlh, void *data)
+{
+	static const enum mnl_attr_data_type policy[NL_TB_MAX] = {
+		[ETHTOOL_A_COALESCE_RX_USECS] = MNL_TYPE_U32,
+		[ETHTOOL_A_COALESCE_TX_USECS] = MNL_TYPE_U32,
+		[ETHTOOL_A_COALESCE_RX_MAX_FRAMES] = MNL_TYPE_U32,
+		[ETHTOOL_A_COALESCE_TX_MAX_FRAMES] = MNL_TYPE_U32,
+		[ETHTOOL_A_COALESCE_USE_ADAPTIVE_RX] = MNL_TYPE_U8,
+		[ETHTOOL_A_COALESCE_USE_ADAPTIVE_TX] = MNL_TYPE_U8,
+	};
+	const struct nlattr *tb[NL_TB_MAX];
+	struct coal_reply *r = data;
+	char err[160];
+
+	if (nl_msg_parse(nlh, sizeof(struct genlmsghdr), policy, NL_TB_MAX, tb,
+			 "ETHTOOL_MSG_COALESCE_GET", err, sizeof(err)))
+		return nl_bad_reply(err);
+	r->seen = true;
+	/* The kernel leaves out a parameter the driver does not support
+	 * (unless it is non-zero): absent is "not supported". */
+	if (tb[r->p->attr]) {
+		r->has = true;
+		r->v = r->p->flag ? mnl_attr_get_u8(tb[r->p->attr]) : mnl_attr_get_u32(tb[r->p->attr]);
+	}
+	return 0;
+}
+
+static int not_supported(const char *ifname, const char *what, int e, char *err, size_t errlen);
+
+static int coal_read(struct nic *n, const struct tune_item *it, const struct coal_param *p,
+		     char *buf, size_t len, char *err, size_t errlen)
+{
+	char req[MNL_SOCKET_BUFFER_SIZE];
+	struct coal_reply r = { .p = p };
+	int e;
+
+	if (!n->ethtool_family)
+		return not_supported(it->ifname, tune_kind_name(it->kind), -EOPNOTSUPP, err, errlen);
+	e = nl_talk(n, n->gen, ethtool_req(n, req, ETHTOOL_MSG_COALESCE_GET, it->ifname), coal_cb,
+		    &r, NULL, 0);
+	if (e == -ENODEV) {
+		snprintf(err, errlen, "%s: no such interface in this network namespace", it->ifname);
+		return e;
+	}
+	if (e)
+		return not_supported(it->ifname, tune_kind_name(it->kind), e, err, errlen);
+	if (!r.has) {
+		snprintf(err, errlen, "%s: %s not supported by this device (the driver does not "
+			 "report it)", it->ifname, tune_kind_name(it->kind));
+		return -EOPNOTSUPP;
+	}
+	if (p->flag)
+		snprintf(buf, len, "%s", r.v ? "on" : "off");
+	else
+		snprintf(buf, len, "%u", r.v);
+	return 0;
+}
+
+static int coal_write(struct nic *n, const struct tune_item *it, const struct coal_param *p,
+		      const char *val, char *err, size_t errlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], msg[256];
+	struct nlmsghdr *nlh;
+	uint64_t v;
+	int e;
+
+	if (p->flag && (!strcmp(val, "on") || !strcmp(val, "off"))) {
+		v = !strcmp(val, "on");
+	} else if (p->flag || parse_u64(val, 0, UINT32_MAX, &v)) {
+		snprintf(err, errlen, "%s %s: '%s' is not %s", it->ifname, tune_kind_name(it->kind), val,
+			 p->flag ? "on or off" : "a number of 0-4294967295");
+		return -EINVAL;
+	}
+	if (!n->ethtool_family)
+		return not_supported(it->ifname, tune_kind_name(it->kind), -EOPNOTSUPP, err, errlen);
+	nlh = ethtool_req(n, buf, ETHTOOL_MSG_COALESCE_SET, it->ifname);
+	if (p->flag)
+		mnl_attr_put_u8(nlh, p->attr, (uint8_t)v);
+	else
+		mnl_attr_put_u32(nlh, p->attr, (uint32_t)v);
+	e = nl_talk(n, n->gen, nlh, NULL, NULL, msg, sizeof(msg));
+	if (e)
+		snprintf(err, errlen, "%s %s = %s: %s%s%s", it->ifname, tune_kind_name(it->kind), val,
+			 strerror(-e), msg[0] ? ": " : "", msg);
+	return e;
+}
+
+/* ---- what each setting's value is ---- */
+
+enum nic_vtype { NV_COUNT, NV_U32, NV_ONOFF, NV_QUEUE };
+
+static enum nic_vtype vtype_of(enum tune_kind k)
+{
+	const struct coal_param *p = coal_param_of(k);
+
+	if (feat_group_of(k) || (p && p->flag))
+		return NV_ONOFF;
+	if (p)
+		return NV_U32;
+	if (nicq_kind(k))
+		return NV_QUEUE;
+	return NV_COUNT;
+}
+
+bool nic_kind_is_feature(enum tune_kind k)
+{
+	return feat_group_of(k) != NULL;
+}
+
+const char *nic_setting_names(void)
+{
+	static char names[256];
+	size_t off = 0;
+
+	if (!names[0])
+		for (int k = TK_SYSCTL + 1; k < TK_MAX; k++)
+			(void)str_appendf(names, sizeof(names), &off, "%s%s", off ? ", " : "",
+					  tune_kind_name(k));
+	return names;
+}
+
+int nic_value_norm(enum tune_kind k, const char *in, char *out, size_t len, char *err,
+		   size_t errlen)
+{
+	static const char *const on[] = { "on", "yes", "true", "1" }, *const off[] = { "off", "no", "false", "0" };
+	uint64_t v;
+
+	switch (vtype_of(k)) {
+	case NV_ONOFF:
+		for (size_t i = 0; i < ARRAY_SIZE(on); i++) {
+			if (!strcasecmp(in, on[i]) || !strcasecmp(in, off[i])) {
+				snprintf(out, len, "%s", !strcasecmp(in, on[i]) ? "on" : "off");
+				return 0;
+			}
+		}
+		snprintf(err, errlen, "'%s' is not on or off", in);
+		return -EINVAL;
+	case NV_U32:
+		if (parse_u64(in, 0, UINT32_MAX, &v)) {
+			snprintf(err, errlen, "'%s' is not a number of 0-4294967295", in);
+			return -EINVAL;
+		}
+		snprintf(out, len, "%llu", (unsigned long long)v);
+		return 0;
+	case NV_QUEUE:
+		out[0] = '\0';
+		return nicq_value_norm(k, in, out, len, err, errlen);
+	default:
+		if (parse_u64(in, 1, UINT32_MAX, &v)) {
+			snprintf(err, errlen, "'%s' is not a positive number", in);
+			return -EINVAL;
+		}
+		snprintf(out, len, "%s", in);
+		return 0;
+	}
+}
+
+/* The namespace's sysfs, opened on first use (nic_open runs in the
+ * namespace the settings are in). */
+static int nic_sysfs(struct nic *n, char *err, size_t errlen)
+{
+	if (n->sysfs < 0)
+		return nicq_sysfs_open(&n->sysfs, err, errlen);
+	return 0;
+}
+
+int nic_target(struct nic *n, const struct tune_item *it, char *out, size_t len, char *err,
+	       size_t errlen)
+{
+	int e;
+
+	if (!nicq_kind(it->kind)) {
+		snprintf(out, len, "%s", it->value);
+		return 0;
+	}
+	e = nic_sysfs(n, err, errlen);
+	return e ? e : nicq_target(n->sysfs, it, out, len, err, errlen);
+}
+
 /* ---- the tune_item interface ---- */
 
 static const char *kind_word(enum tune_kind k)
@@ -643,10 +861,17 @@ static int not_supported(const char *ifname, const char *what, int e, char *err,
 int nic_read(struct nic *n, const struct tune_item *it, char *buf, size_t len, char *err, size_t errlen)
 {
 	const struct feat_group *g = feat_group_of(it->kind);
+	const struct coal_param *cp = coal_param_of(it->kind);
 	struct nic_state st;
 	uint32_t v = 0;
 	int e;
 
+	if (cp)
+		return coal_read(n, it, cp, buf, len, err, errlen);
+	if (nicq_kind(it->kind)) {
+		e = nic_sysfs(n, err, errlen);
+		return e ? e : nicq_read(n->sysfs, it, buf, len, err, errlen);
+	}
 	if (g) {
 		struct feat_reply r;
 
@@ -697,6 +922,19 @@ int nic_check(struct nic *n, const struct tune_item *it, char *err, size_t errle
 	int e;
 
 	snprintf(what, sizeof(what), "%s %s", it->ifname, kind_word(it->kind));
+	if (nicq_kind(it->kind)) {
+		e = nic_sysfs(n, err, errlen);
+		return e ? e : nicq_check(n->sysfs, it, err, errlen);
+	}
+	if (coal_param_of(it->kind)) {
+		char why[160];
+
+		if (nic_value_norm(it->kind, it->value, cur, sizeof(cur), why, sizeof(why))) {
+			snprintf(err, errlen, "%s: %s", what, why);
+			return -EINVAL;
+		}
+		return nic_read(n, it, cur, sizeof(cur), err, errlen);
+	}
 	if (g) {
 		if (strcmp(it->value, "on") && strcmp(it->value, "off")) {
 			snprintf(err, errlen, "%s: '%s' is not on or off", what, it->value);
@@ -816,6 +1054,12 @@ int nic_write(struct nic *n, const struct tune_item *it, const char *val, char *
 
 	if (g)
 		return feat_write(n, it, g, val, err, errlen);
+	if (coal_param_of(it->kind))
+		return coal_write(n, it, coal_param_of(it->kind), val, err, errlen);
+	if (nicq_kind(it->kind)) {
+		e = nic_sysfs(n, err, errlen);
+		return e ? e : nicq_write(n->sysfs, it, val, err, errlen);
+	}
 	if (parse_u64(val, 0, UINT32_MAX, &v)) {
 		snprintf(err, errlen, "%s %s: '%s' is not a number", it->ifname, kind_word(it->kind), val);
 		return -EINVAL;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * nic.h - NIC settings over ethtool netlink (rings, channels, features)
- * and the MTU over rtnetlink (nic.c).
+ * nic.h - NIC settings over ethtool netlink (rings, channels, features,
+ * interrupt coalescing), the MTU over rtnetlink and the per-queue RPS,
+ * XPS and RFS settings in sysfs (nic.c, nic_queue.c).
  */
 #ifndef ACCEL_NIC_H
 #define ACCEL_NIC_H
@@ -31,6 +32,20 @@ int nic_read(struct nic *n, const struct tune_item *it, char *buf, size_t len, c
 int nic_check(struct nic *n, const struct tune_item *it, char *err, size_t errlen);
 /* Write a value in the form nic_read returns (or the profile's). */
 int nic_write(struct nic *n, const struct tune_item *it, const char *val, char *err, size_t errlen);
+/* The value nic_read gives once it->value is written (a per-queue list
+ * leaves the queues it does not name as they are); it->value itself for
+ * every setting but the queue ones.  Feature groups are expanded by the
+ * caller (tune.c). */
+int nic_target(struct nic *n, const struct tune_item *it, char *out, size_t len, char *err,
+	       size_t errlen);
+/* A profile's value for setting k in canonical form ("on", "9000",
+ * "0=3 1=c"); -EINVAL with the reason in err ("'x' is not on or off"). */
+int nic_value_norm(enum tune_kind k, const char *in, char *out, size_t len, char *err,
+		   size_t errlen);
+/* Whether k is a group of feature bits (gro, gso, tso, lro). */
+bool nic_kind_is_feature(enum tune_kind k);
+/* "mtu, rx-ring, ..., rps-flow-cnt": every NIC setting, for messages. */
+const char *nic_setting_names(void);
 /* RTM_NEWLINK reply → MTU and its limits (0 when absent), every attribute
  * read checked first: -EBADMSG with the reason in err for a malformed or
  * cut reply.  Exposed for unit tests of the reply parser. */

@@ -8,6 +8,10 @@
  *                        net.core.somaxconn = >=8192   (raise only, never lower)
  *   [nic "IFNAME"]       mtu, rx-ring, tx-ring, combined, rx, tx = N
  *                        gro, gso, tso, lro = on|off
+ *                        rx-usecs, tx-usecs, rx-frames, tx-frames = N (0 too)
+ *                        adaptive-rx, adaptive-tx = on|off
+ *                        rps-cpus, xps-cpus = MASK, rps-flow-cnt = N, or
+ *                        per queue "0=MASK 1=MASK" (nic_queue.h)
  *   [bypass]             enable = on|off, and every option of bypass's
  *                        table (cgroup, ports, learn, ...)
  *   [netacct]            enable = on|off, and netacct's (iface, ingress):
@@ -29,10 +33,10 @@
 
 #include "cli.h"
 #include "log.h"
+#include "nic.h"
 #include "profile.h"
 #include "profile_io.h"
 #include "sysctl.h"
-#include "tune.h"
 #include "util.h"
 
 /* ---- built-in profiles ---- */
@@ -286,21 +290,13 @@ static int h_sysctl(struct parse_state *ps, const char *name, const char *value)
 static int h_nic(struct parse_state *ps, const char *ifname, const char *name, const char *value)
 {
 	int kind = tune_kind_from_name(name);
-	uint64_t v;
+	char norm[TUNE_VAL_LEN], why[200];
 
 	if (kind <= TK_SYSCTL)
-		return perr(ps, "unknown NIC setting '%s' (known: mtu, rx-ring, tx-ring, combined, rx, tx, "
-			    "gro, gso, tso, lro)%s", name, "");
-	if (kind >= TK_FEAT_GRO) {
-		int o = parse_onoff(value);
-
-		if (o == PROFILE_UNSET)
-			return perr(ps, "%s: '%s' is not on or off", name, value);
-		value = o ? "on" : "off";
-	} else if (parse_u64(value, 1, UINT32_MAX, &v)) {
-		return perr(ps, "%s: '%s' is not a positive number", name, value);
-	}
-	return add_item(ps, kind, ifname, name, value) ? 1 : 0;
+		return perr(ps, "unknown NIC setting '%s' (known: %s)", name, nic_setting_names());
+	if (nic_value_norm(kind, value, norm, sizeof(norm), why, sizeof(why)))
+		return perr(ps, "%s: %s", name, why);
+	return add_item(ps, kind, ifname, name, norm) ? 1 : 0;
 }
 
 static int h_bound(struct parse_state *ps, const char *name, const char *value)
@@ -655,7 +651,7 @@ static bool looks_like_file(const char *arg)
 	return strchr(arg, '/') || strchr(arg, '.') || !stat(arg, &st);
 }
 
-int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
+int profile_command(struct accel_ctx *ctx, struct cli_opts *o, profile_check_fn check)
 {
 	struct tune_profile *p = calloc(1, sizeof(*p));
 	const char *verb = o->nargs ? o->args[0] : "show";
@@ -723,7 +719,7 @@ int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
 		goto cleanup;
 	}
 	/* check: parsed; now against this kernel, namespace and devices. */
-	err = tune_check_profile(ctx, p);
+	err = check(ctx, p);
 	err = !err ? EXIT_OK : err == -ACCEL_ECONFIG ? EXIT_USAGE : EXIT_FAIL;
 	if (!err)
 		printf("%s: ok\n", p->source);

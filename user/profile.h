@@ -48,6 +48,10 @@ int profile_load_for_attach(const struct accel_ctx *ctx, struct tune_profile *p)
 int profile_merge_attach_opts(struct accel_ctx *ctx, const struct tune_profile *p);
 /* Documentation of a built-in key ("why" and trade-off); NULL if none. */
 const char *profile_builtin_reason(const char *profile, const char *key);
-int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o);
+/* `accelctl profile`.  check validates a parsed profile against this
+ * kernel, namespace and devices (the tune feature's plan, which tune.c
+ * passes in: this module does not depend on it). */
+typedef int (*profile_check_fn)(struct accel_ctx *ctx, const struct tune_profile *p);
+int profile_command(struct accel_ctx *ctx, struct cli_opts *o, profile_check_fn check);
 
 #endif

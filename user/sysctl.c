@@ -299,6 +299,14 @@ int sysctl_check_value(const char *canon, const char *cur, const char *val, char
 			}
 		}
 	}
+	/* The kernel rounds it up and reads back the rounded size: another
+	 * value than the one written, which detach would take for an
+	 * operator's change. */
+	if (!strcmp(canon, "net.core.rps_sock_flow_entries") && nn == 1 && (nv[0] & (nv[0] - 1))) {
+		snprintf(err, len, "%s: %lld is not 0 or a power of two (the kernel would round it up)",
+			 canon, (long long)nv[0]);
+		return -ERANGE;
+	}
 	if (!strcmp(canon, "net.ipv4.ip_local_port_range") && nn == 2 && nv[0] > nv[1]) {
 		snprintf(err, len, "%s: '%s': the first port must not be above the second", canon, val);
 		return -ERANGE;

@@ -32,6 +32,7 @@
 #include "bpfutil.h"
 #include "log.h"
 #include "sysenv.h"
+#include "tcpstate.h"
 #include "tcpstate.skel.h"
 
 #define TCPSTATE_TOP_N		10
@@ -609,8 +610,10 @@ static int view_add_rec(struct tcp_view *v, const struct accel_tcp_iter_rec *r)
 	return 0;
 }
 
-/* Run the pinned iterator (in the namespace we are in) and fold its records. */
-static int view_read_iter(const char *dir, struct tcp_view *v)
+/* Run the pinned iterator of dir (in the namespace we are in), each
+ * record to cb. */
+static int iter_walk(const char *dir, int (*cb)(const struct accel_tcp_iter_rec *r, void *data),
+		     void *data)
 {
 	char name[64];
 	size_t have = 0, cap = 1 << 16;
@@ -649,7 +652,7 @@ static int view_read_iter(const char *dir, struct tcp_view *v)
 			struct accel_tcp_iter_rec r;
 
 			memcpy(&r, buf + off, sizeof(r));
-			err = view_add_rec(v, &r);
+			err = cb(&r, data);
 			if (err)
 				goto cleanup;
 		}
@@ -663,6 +666,30 @@ cleanup:
 		close(lfd);
 	free(buf);
 	return err;
+}
+
+static int view_add_cb(const struct accel_tcp_iter_rec *r, void *data)
+{
+	return view_add_rec(data, r);
+}
+
+/* Fold the iterator's records into v. */
+static int view_read_iter(const char *dir, struct tcp_view *v)
+{
+	return iter_walk(dir, view_add_cb, v);
+}
+
+int tcpstate_for_each_sock(const struct accel_ctx *ctx,
+			   int (*cb)(const struct accel_tcp_iter_rec *r, void *data), void *data)
+{
+	const struct accel_feature *f = feature_by_name("tcpstate");
+	char dir[PATH_MAX];
+	int err;
+
+	if (!f || !feature_pins_exist(ctx, f))
+		return -ENOENT;
+	err = feature_pin_dir(ctx, f, dir, sizeof(dir));
+	return err ? err : iter_walk(dir, cb, data);
 }
 
 /* The listener owning an event key: the exact address, the wildcard, a

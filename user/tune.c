@@ -50,36 +50,6 @@
 #include "profile_io.h"
 #include "tune.h"
 
-static const char *const kind_names[TK_MAX] = {
-	[TK_SYSCTL] = "sysctl", [TK_MTU] = "mtu", [TK_RING_RX] = "rx-ring",
-	[TK_RING_TX] = "tx-ring", [TK_CH_COMBINED] = "combined", [TK_CH_RX] = "rx",
-	[TK_CH_TX] = "tx", [TK_FEAT_GRO] = "gro", [TK_FEAT_GSO] = "gso",
-	[TK_FEAT_TSO] = "tso", [TK_FEAT_LRO] = "lro",
-};
-
-const char *tune_kind_name(enum tune_kind k)
-{
-	return k < TK_MAX ? kind_names[k] : "?";
-}
-
-int tune_kind_from_name(const char *name)
-{
-	for (int k = 0; k < TK_MAX; k++)
-		if (!strcmp(kind_names[k], name))
-			return k;
-	return -1;
-}
-
-const char *tune_item_label(enum tune_kind kind, const char *ifname, const char *key,
-			    char *buf, size_t len)
-{
-	if (kind == TK_SYSCTL)
-		snprintf(buf, len, "%s", key);
-	else
-		snprintf(buf, len, "nic %s %s", ifname, tune_kind_name(kind));
-	return buf;
-}
-
 /* Metric label: sysctl name, or "nic:IF:setting". */
 static const char *metric_key(const struct journal_entry *e, char *buf, size_t len)
 {
@@ -90,64 +60,9 @@ static const char *metric_key(const struct journal_entry *e, char *buf, size_t l
 	return buf;
 }
 
-/* Where one setting lives: a /proc/sys file for a sysctl (with its
- * canonical name, for messages), a NIC item for nic_read()/nic_write(). */
-struct tune_target {
-	struct tune_item it;
-	char canon[TUNE_KEY_LEN];
-	char path[PATH_MAX];
-};
-
-static int tune_resolve(enum tune_kind kind, const char *ifname, const char *key,
-			struct tune_target *t, char *err, size_t errlen)
-{
-	memset(t, 0, sizeof(*t));
-	t->it.kind = kind;
-	if (kind == TK_SYSCTL)
-		return sysctl_key_parse(key, t->canon, sizeof(t->canon), t->path, sizeof(t->path),
-					err, errlen);
-	snprintf(t->it.ifname, sizeof(t->it.ifname), "%s", ifname);
-	snprintf(t->it.key, sizeof(t->it.key), "%s", key);
-	return 0;
-}
-
-int tune_read(struct nic *nic, enum tune_kind kind, const char *ifname, const char *key,
-	      char *buf, size_t len, char *err, size_t errlen)
-{
-	struct tune_target t;
-	int e;
-
-	e = tune_resolve(kind, ifname, key, &t, err, errlen);
-	if (e)
-		return e;
-	if (kind != TK_SYSCTL)
-		return nic_read(nic, &t.it, buf, len, err, errlen);
-	e = sysctl_read(t.path, buf, len);
-	if (e)
-		snprintf(err, errlen, "%s: %s", t.canon, e == -ENOENT ?
-			 "no such sysctl in this kernel and network namespace" : strerror(-e));
-	return e;
-}
-
-int tune_write(struct nic *nic, enum tune_kind kind, const char *ifname, const char *key,
-	       const char *val, char *err, size_t errlen)
-{
-	struct tune_target t;
-	int e;
-
-	e = tune_resolve(kind, ifname, key, &t, err, errlen);
-	if (e)
-		return e;
-	if (kind != TK_SYSCTL)
-		return nic_write(nic, &t.it, val, err, errlen);
-	e = sysctl_write(t.path, val);
-	if (e)
-		snprintf(err, errlen, "%s = %s: the kernel refused it: %s", t.canon, val, strerror(-e));
-	return e;
-}
-
 /* Feature groups are kept bit by bit ("tx-tcp-segmentation=on,..."); shown
- * as plain "on"/"off" when every bit agrees. */
+ * as plain "on"/"off" when every bit agrees.  Other lists ("0=3 1=c", one
+ * value per queue) as they are. */
 static const char *show(const char *v, char *buf, size_t len)
 {
 	bool on = false, off = false;
@@ -157,54 +72,11 @@ static const char *show(const char *v, char *buf, size_t len)
 	for (const char *p = strchr(v, '='); p; p = strchr(p + 1, '=')) {
 		on |= !strncmp(p + 1, "on", 2);
 		off |= !strncmp(p + 1, "off", 3);
+		if (strncmp(p + 1, "on", 2) && strncmp(p + 1, "off", 3))
+			return v;
 	}
 	snprintf(buf, len, "%s", on && off ? v : on ? "on" : "off");
 	return buf;
-}
-
-/* ---- network namespace of the journal ---- */
-
-_Static_assert(sizeof(((struct journal *)0)->netns) >= NETNS_SPEC_MAX,
-	       "the journal keeps any --netns");
-
-int tune_enter_journal_netns(const struct journal *j, int *saved_fd)
-{
-	uint64_t cookie = 0;
-	int fd;
-
-	*saved_fd = -1;
-	if (!j->netns[0] || (!netns_cookie(&cookie) && cookie == j->netns_cookie))
-		return 0;
-	*saved_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (*saved_fd < 0)
-		return -errno;
-	fd = netns_open(j->netns);
-	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
-		if (fd >= 0)
-			close(fd);
-		close(*saved_fd);
-		*saved_fd = -1;
-		return -ENOENT;
-	}
-	close(fd);
-	if (netns_cookie(&cookie) || cookie != j->netns_cookie) {
-		/* Same name, another namespace: the one we tuned is gone. */
-		tune_leave_netns(saved_fd);
-		return -ESTALE;
-	}
-	return 0;
-}
-
-void tune_leave_netns(int *saved_fd)
-{
-	if (*saved_fd < 0)
-		return;
-	if (setns(*saved_fd, CLONE_NEWNET)) {
-		perror("accelctl: returning to the original network namespace");
-		abort();
-	}
-	close(*saved_fd);
-	*saved_fd = -1;
 }
 
 /* ---- the plan: validation ---- */
@@ -342,6 +214,26 @@ static void plan_relations(struct tune_plan *pl)
 	}
 }
 
+/* RFS steers a flow to the CPU its application runs on only with both
+ * tables: the host-wide socket flow table and a queue's flow table. */
+static void plan_rfs(struct tune_plan *pl)
+{
+	char v[TUNE_VAL_LEN];
+	bool queues = false;
+
+	for (int i = 0; i < pl->n; i++)
+		queues |= pl->c[i].it->kind == TK_RPS_FLOW_CNT && !pl->c[i].skip[0] &&
+			  strcmp(pl->c[i].new_val, "0");
+	if (!queues)
+		return;
+	effective(pl, "net.core.rps_sock_flow_entries", v, sizeof(v));
+	if (field(v, 0) == 0) {
+		pr_warn("warning: rps-flow-cnt sizes the queues' RFS tables, but "
+			"net.core.rps_sock_flow_entries is 0: RFS stays off until it is set (host-wide)\n");
+		pl->warnings++;
+	}
+}
+
 static void check_sysctl(struct accel_ctx *ctx, struct tune_plan *pl, struct tune_change *c)
 {
 	const struct tune_item *it = c->it;
@@ -442,7 +334,7 @@ static void check_nic(struct tune_plan *pl, struct tune_change *c, struct nic *n
 		return;
 	}
 	snprintf(c->cur, sizeof(c->cur), "%s", c->base ? c->base->orig : c->now);
-	if (it->kind >= TK_FEAT_GRO) {
+	if (nic_kind_is_feature(it->kind)) {
 		/* every changeable bit of the group to the requested state */
 		const char *want = it->value;
 		size_t o = 0;
@@ -463,8 +355,8 @@ static void check_nic(struct tune_plan *pl, struct tune_change *c, struct nic *n
 				break;
 			p = comma + 1;
 		}
-	} else {
-		snprintf(c->new_val, sizeof(c->new_val), "%s", it->value);
+	} else if (nic_target(nic, it, c->new_val, sizeof(c->new_val), err, sizeof(err))) {
+		plan_error(pl, it, err);
 	}
 }
 
@@ -557,6 +449,7 @@ static int plan_build(struct accel_ctx *ctx, const struct tune_profile *p, struc
 		plan_restore(ctx, c, nic);
 	}
 	plan_relations(pl);
+	plan_rfs(pl);
 	if (pl->errors) {
 		pr_err("profile %s: %d error%s; nothing was changed\n", p->name, pl->errors,
 			pl->errors > 1 ? "s" : "");
@@ -773,61 +666,45 @@ static struct {
 	struct tune_profile *p;
 } adopted;
 
-static int tune_attach(struct accel_ctx *ctx)
+/* A journal left by `detach --keep-tuning`: adopted (*out) by a tuning
+ * attach in the same namespace, else restored first.  Any other journal
+ * (an attach is in place, or was interrupted) stops the attach. */
+static int attach_take_base(struct accel_ctx *ctx, struct journal **out)
 {
-	struct tune_profile *p = NULL;
-	struct tune_plan *pl = calloc(1, sizeof(*pl));
-	struct journal *j = calloc(1, sizeof(*j)), *base = NULL;
-	struct nic *nic = NULL;
-	char err_msg[512];
-	int err, failed, changed = 0, same = 0, restored = 0;
+	struct journal *base;
+	int err;
 
-	if (!pl || !j) {
-		err = -ENOMEM;
-		goto cleanup;
+	*out = NULL;
+	if (!journal_exists(ctx))
+		return 0;
+	base = calloc(1, sizeof(*base));
+	err = base ? journal_read(ctx, base) : -ENOMEM;
+	if (err || !base->kept) {
+		pr_err("tune: a tuning journal exists in %s; run `accelctl detach` first\n",
+			ctx->state_dir);
+		free(base);
+		return err ? err : -EEXIST;
 	}
-	if (journal_exists(ctx)) {
-		base = calloc(1, sizeof(*base));
-		err = base ? journal_read(ctx, base) : -ENOMEM;
-		if (err || !base->kept) {
-			pr_err("tune: a tuning journal exists in %s; run `accelctl detach` first\n",
-				ctx->state_dir);
-			err = err ? err : -EEXIST;
-			goto cleanup;
-		}
-		/* Adopted only by a tuning attach in the same namespace. */
-		if (ctx->attach.no_tune || base->netns_cookie != ctx->netns_cookie) {
-			pr_info("tune: %s: restoring the tuning kept by `detach --keep-tuning` (profile %s) first\n",
-				ctx->attach.no_tune ? "--no-tune" : "another network namespace than the kept tuning's",
-				base->profile);
-			err = tune_detach(ctx);
-			if (err)
-				goto cleanup;
-			free(base);
-			base = NULL;
-		}
+	/* Adopted only by a tuning attach in the same namespace. */
+	if (ctx->attach.no_tune || base->netns_cookie != ctx->netns_cookie) {
+		pr_info("tune: %s: restoring the tuning kept by `detach --keep-tuning` (profile %s) first\n",
+			ctx->attach.no_tune ? "--no-tune" : "another network namespace than the kept tuning's",
+			base->profile);
+		free(base);
+		return tune_detach(ctx);
 	}
-	if (ctx->attach.no_tune) {
-		pr_info("tune: --no-tune, no profile applied\n");
-		err = 0;
-		goto cleanup;
-	}
-	err = load_profile(ctx, &p);
-	if (err)
-		goto cleanup;
-	err = nic_open(&nic);
-	if (err) {
-		pr_err("tune: cannot open netlink sockets: %s\n", strerror(-err));
-		goto cleanup;
-	}
-	err = plan_build(ctx, p, pl, nic, base);
-	if (err)
-		goto cleanup;
+	*out = base;
+	return 0;
+}
 
-	/* The journal first, on disk, before the first write.  Adopting, it
-	 * is not kept any more (a crash from here on is an interrupted attach)
-	 * and holds, per setting, the true original, the target and the value
-	 * before this attach: whichever a crash leaves, detach restores it. */
+/* The journal first, on disk, before the first write.  Adopting, it is
+ * not kept any more (a crash from here on is an interrupted attach) and
+ * holds, per setting, the true original, the target and the value before
+ * this attach: whichever a crash leaves, detach restores it.  n: settings
+ * changed, already set, restored. */
+static void journal_from_plan(const struct accel_ctx *ctx, const struct tune_profile *p,
+			      const struct tune_plan *pl, struct journal *j, int n[3])
+{
 	snprintf(j->netns, sizeof(j->netns), "%s", ctx->netns ? ctx->netns : "");
 	j->netns_cookie = ctx->netns_cookie;
 	snprintf(j->profile, sizeof(j->profile), "%s", p->name);
@@ -854,54 +731,62 @@ static int tune_attach(struct accel_ctx *ctx)
 		else
 			snprintf(e->source, sizeof(e->source), "profile %s", p->name);
 		if (c->restore)
-			restored++;
+			n[2]++;
 		else if (needs_write(c))
-			changed++;
+			n[0]++;
 		else
-			same++;
+			n[1]++;
 	}
-	err = journal_write(ctx, j);
-	if (err) {
-		pr_err("tune: cannot write the journal in %s: %s; nothing was changed\n", ctx->state_dir,
-			strerror(-err));
-		goto cleanup;
-	}
+}
 
-	failed = plan_write(pl, nic, err_msg, sizeof(err_msg));
-	if (failed >= 0) {
-		pr_err("tune: applying %s failed: %s\n", pl->c[failed].label, err_msg);
-		plan_rollback(pl, nic);
-		if (base && journal_write(ctx, base))
-			pr_err("tune: cannot put the kept journal back; `accelctl detach` restores the originals\n");
-		else if (!base)
-			journal_remove(ctx);
-		pr_warn("tune: rolled back; every value is as before%s\n",
-			base ? " (the tuning kept by `detach --keep-tuning`)" : "");
-		err = -EIO;
-		goto cleanup;
-	}
-	if (base) {
-		/* Done: the restored settings leave the journal, and what stood
-		 * before this attach is no longer ours. */
-		int k = 0;
+/* Write the plan; when a value cannot be written, put back what was
+ * (and the kept journal, adopting) and say so: -EIO. */
+static int attach_write(struct accel_ctx *ctx, struct tune_plan *pl, struct nic *nic,
+			const struct journal *base)
+{
+	char err_msg[512];
+	int failed = plan_write(pl, nic, err_msg, sizeof(err_msg));
 
-		for (int i = 0; i < j->n; i++) {
-			const struct tune_change *c = NULL;
+	if (failed < 0)
+		return 0;
+	pr_err("tune: applying %s failed: %s\n", pl->c[failed].label, err_msg);
+	plan_rollback(pl, nic);
+	if (base && journal_write(ctx, base))
+		pr_err("tune: cannot put the kept journal back; `accelctl detach` restores the originals\n");
+	else if (!base)
+		journal_remove(ctx);
+	pr_warn("tune: rolled back; every value is as before%s\n",
+		base ? " (the tuning kept by `detach --keep-tuning`)" : "");
+	return -EIO;
+}
 
-			for (int m = 0; m < pl->n && !c; m++)
-				if (!pl->c[m].skip[0] && pl->c[m].it->kind == j->e[i].kind &&
-				    !strcmp(pl->c[m].it->key, j->e[i].key) &&
-				    !strcmp(pl->c[m].it->ifname, j->e[i].ifname))
-					c = &pl->c[m];
-			if (c && c->restore)
-				continue;
-			j->e[k] = j->e[i];
-			j->e[k++].prev[0] = '\0';
-		}
-		j->n = k;
-		if (journal_write(ctx, j))
-			pr_warn("tune: cannot tidy the journal; it still restores the originals\n");
+/* Adopted: the restored settings leave the journal, and what stood
+ * before this attach is no longer ours. */
+static void journal_tidy(struct accel_ctx *ctx, const struct tune_plan *pl, struct journal *j)
+{
+	int k = 0;
+
+	for (int i = 0; i < j->n; i++) {
+		const struct tune_change *c = NULL;
+
+		for (int m = 0; m < pl->n && !c; m++)
+			if (!pl->c[m].skip[0] && pl->c[m].it->kind == j->e[i].kind &&
+			    !strcmp(pl->c[m].it->key, j->e[i].key) &&
+			    !strcmp(pl->c[m].it->ifname, j->e[i].ifname))
+				c = &pl->c[m];
+		if (c && c->restore)
+			continue;
+		j->e[k] = j->e[i];
+		j->e[k++].prev[0] = '\0';
 	}
+	j->n = k;
+	if (journal_write(ctx, j))
+		pr_warn("tune: cannot tidy the journal; it still restores the originals\n");
+}
+
+/* One line per setting: what attach did with it. */
+static void plan_log(const struct tune_plan *pl)
+{
 	for (int i = 0; i < pl->n; i++) {
 		const struct tune_change *c = &pl->c[i];
 		char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN], o[TUNE_VAL_LEN];
@@ -921,17 +806,69 @@ static int tune_attach(struct accel_ctx *ctx)
 		else if (strcmp(c->skip, "unchanged"))
 			pr_info("tune: %s: skipped: %s\n", c->label, c->skip);
 	}
+}
+
+static void attach_summary(struct accel_ctx *ctx, const struct tune_profile *p,
+			   const struct journal *j, bool adopting, const int n[3])
+{
 	if (j->auto_tune && autotune_baseline(ctx))
 		pr_warn("tune: cannot record auto-tune counter baselines\n");
-	if (base)
+	if (adopting)
 		pr_info("tune: profile %s: adopted the tuning kept by `detach --keep-tuning`: %d setting%s "
-			"changed, %d already set, %d restored; journal %s/tune.journal%s\n", p->name, changed,
-			changed == 1 ? "" : "s", same, restored, ctx->state_dir,
+			"changed, %d already set, %d restored; journal %s/tune.journal%s\n", p->name, n[0],
+			n[0] == 1 ? "" : "s", n[1], n[2], ctx->state_dir,
 			j->auto_tune ? "; auto-tune enabled (run `accelctl autotune`)" : "");
 	else
 		pr_info("tune: profile %s: %d setting%s changed, journal %s/tune.journal%s\n", p->name,
-			changed, changed == 1 ? "" : "s", ctx->state_dir,
+			n[0], n[0] == 1 ? "" : "s", ctx->state_dir,
 			j->auto_tune ? "; auto-tune enabled (run `accelctl autotune`)" : "");
+}
+
+static int tune_attach(struct accel_ctx *ctx)
+{
+	struct tune_profile *p = NULL;
+	struct tune_plan *pl = calloc(1, sizeof(*pl));
+	struct journal *j = calloc(1, sizeof(*j)), *base = NULL;
+	struct nic *nic = NULL;
+	int err, n[3] = { 0 };
+
+	if (!pl || !j) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = attach_take_base(ctx, &base);
+	if (err)
+		goto cleanup;
+	if (ctx->attach.no_tune) {
+		pr_info("tune: --no-tune, no profile applied\n");
+		err = 0;
+		goto cleanup;
+	}
+	err = load_profile(ctx, &p);
+	if (err)
+		goto cleanup;
+	err = nic_open(&nic);
+	if (err) {
+		pr_err("tune: cannot open netlink sockets: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	err = plan_build(ctx, p, pl, nic, base);
+	if (err)
+		goto cleanup;
+	journal_from_plan(ctx, p, pl, j, n);
+	err = journal_write(ctx, j);
+	if (err) {
+		pr_err("tune: cannot write the journal in %s: %s; nothing was changed\n", ctx->state_dir,
+			strerror(-err));
+		goto cleanup;
+	}
+	err = attach_write(ctx, pl, nic, base);
+	if (err)
+		goto cleanup;
+	if (base)
+		journal_tidy(ctx, pl, j);
+	plan_log(pl);
+	attach_summary(ctx, p, j, base != NULL, n);
 	if (base) {
 		/* kept for tune_rollback */
 		adopted.base = base;
@@ -949,6 +886,7 @@ cleanup:
 	free(base);
 	return err;
 }
+
 
 /* Attach rollback: an adopting attach goes back to the kept tuning (the
  * values before it and the kept journal), any other to the originals. */
@@ -1042,14 +980,77 @@ static enum restore_result restore_one(struct accel_ctx *ctx, struct nic *nic,
 	return R_RESTORED;
 }
 
+/* Every entry back, in reverse order and in passes (a refused value may
+ * depend on another one restored later in the same pass).  done[i]: dealt
+ * with; n: restored, conflicts.  -EIO when some could not be written.
+ * netns_gone: only the host-wide entries are left to restore. */
+static int restore_passes(struct accel_ctx *ctx, struct nic *nic, const struct journal *j,
+			  bool netns_gone, bool *done, int n[2])
+{
+	char msg[768];
+	int left = j->n, err = 0;
+
+	for (int pass = 0; left && pass < 4; pass++) {
+		int progress = 0;
+
+		for (int i = j->n - 1; i >= 0; i--) {
+			const struct journal_entry *e = &j->e[i];
+			enum restore_result r;
+
+			if (done[i])
+				continue;
+			if (netns_gone && !e->global) {
+				done[i] = true;
+				left--;
+				continue;
+			}
+			r = restore_one(ctx, nic, e, true, msg, sizeof(msg));
+			if (r == R_FAILED && pass < 3)
+				continue;
+			done[i] = true;
+			left--;
+			progress++;
+			switch (r) {
+			case R_RESTORED: n[0]++; pr_debug("tune: %s\n", msg); break;
+			case R_CONFLICT: n[1]++; pr_warn("tune: conflict: %s\n", msg); break;
+			case R_GONE: pr_warn("tune: %s\n", msg); break;
+			case R_FAILED:
+				pr_warn("tune: %s\n", msg);
+				done[i] = false;
+				left++;
+				err = -EIO;
+				break;
+			default: break;
+			}
+		}
+		if (!progress)
+			break;
+	}
+	return err;
+}
+
+/* Keep only what is still to restore, so detach can be retried. */
+static void journal_keep_left(struct accel_ctx *ctx, struct journal *j, const bool *done)
+{
+	int k = 0;
+
+	for (int i = 0; i < j->n; i++)
+		if (!done[i])
+			j->e[k++] = j->e[i];
+	j->n = k;
+	if (journal_write(ctx, j))
+		pr_err("tune: cannot update the journal\n");
+	pr_err("tune: %d setting%s could not be restored; fix the cause and run detach again\n",
+		k, k == 1 ? "" : "s");
+}
+
 static int tune_detach(struct accel_ctx *ctx)
 {
 	struct journal *j = calloc(1, sizeof(*j));
 	bool *done = NULL;
 	struct nic *nic = NULL;
-	int err, saved = -1, ns_err, left, restored = 0, conflicts = 0;
+	int err, saved = -1, ns_err, n[2] = { 0 };
 	struct state_err serr;
-	char msg[768];
 
 	if (!j)
 		return -ENOMEM;
@@ -1078,63 +1079,15 @@ static int tune_detach(struct accel_ctx *ctx)
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	/* Reverse order, in passes (a refused value may depend on another
-	 * one restored later in the same pass). */
-	left = j->n;
-	for (int pass = 0; left && pass < 4; pass++) {
-		int progress = 0;
-
-		for (int i = j->n - 1; i >= 0; i--) {
-			const struct journal_entry *e = &j->e[i];
-			enum restore_result r;
-
-			if (done[i])
-				continue;
-			if (ns_err && !e->global) {
-				done[i] = true;
-				left--;
-				continue;
-			}
-			r = restore_one(ctx, nic, e, true, msg, sizeof(msg));
-			if (r == R_FAILED && pass < 3)
-				continue;
-			done[i] = true;
-			left--;
-			progress++;
-			switch (r) {
-			case R_RESTORED: restored++; pr_debug("tune: %s\n", msg); break;
-			case R_CONFLICT: conflicts++; pr_warn("tune: conflict: %s\n", msg); break;
-			case R_GONE: pr_warn("tune: %s\n", msg); break;
-			case R_FAILED:
-				pr_warn("tune: %s\n", msg);
-				done[i] = false;
-				left++;
-				err = -EIO;
-				break;
-			default: break;
-			}
-		}
-		if (!progress)
-			break;
-	}
+	err = restore_passes(ctx, nic, j, ns_err != 0, done, n);
 	if (err) {
-		/* Keep only what is still to restore, so detach can be retried. */
-		int k = 0;
-
-		for (int i = 0; i < j->n; i++)
-			if (!done[i])
-				j->e[k++] = j->e[i];
-		j->n = k;
-		if (journal_write(ctx, j))
-			pr_err("tune: cannot update the journal\n");
-		pr_err("tune: %d setting%s could not be restored; fix the cause and run detach again\n",
-			k, k == 1 ? "" : "s");
+		journal_keep_left(ctx, j, done);
 		goto cleanup;
 	}
 	err = journal_remove(ctx);
 	autotune_state_remove(ctx);
-	pr_info("tune: restored %d setting%s%s\n", restored, restored == 1 ? "" : "s",
-		conflicts ? " (operator changes kept, see above)" : "");
+	pr_info("tune: restored %d setting%s%s\n", n[0], n[0] == 1 ? "" : "s",
+		n[1] ? " (operator changes kept, see above)" : "");
 cleanup:
 	nic_close(nic);
 	tune_leave_netns(&saved);
@@ -1294,6 +1247,12 @@ static const struct accel_opt tune_opts[] = {
 	  AO_FIELD(auto_tune) },
 	{ 0 }
 };
+
+/* `accelctl profile`: profile.c's, with this feature's plan for `check`. */
+static int cmd_profile(struct accel_ctx *ctx, struct cli_opts *o)
+{
+	return profile_command(ctx, o, tune_check_profile);
+}
 
 /* `accelctl profile` (profile.c), `accelctl autotune` (autotune.c) */
 static const struct command tune_commands[] = {

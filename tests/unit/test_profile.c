@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "journal.h"
 #include "nic.h"
+#include "nic_queue.h"
 #include "profile.h"
 #include "sysctl.h"
 #include "tune.h"
@@ -86,6 +87,13 @@ static void test_values(void **state)
 	assert_int_equal(sysctl_check_value("net.core.somaxconn", "4096", "8192", err, sizeof(err)), 0);
 	assert_int_equal(sysctl_check_value("net.core.somaxconn", "4096", "abc", err, sizeof(err)), -EINVAL);
 	assert_int_equal(sysctl_check_value("net.core.somaxconn", "4096", "0", err, sizeof(err)), -ERANGE);
+	/* RFS's socket flow table: the kernel rounds up to a power of two */
+	assert_int_equal(sysctl_check_value("net.core.rps_sock_flow_entries", "0", "32768", err,
+					    sizeof(err)), 0);
+	assert_int_equal(sysctl_check_value("net.core.rps_sock_flow_entries", "0", "0", err,
+					    sizeof(err)), 0);
+	assert_int_equal(sysctl_check_value("net.core.rps_sock_flow_entries", "0", "30000", err,
+					    sizeof(err)), -ERANGE);
 	assert_int_equal(sysctl_check_value("net.ipv4.tcp_syncookies", "1", "3", err, sizeof(err)), -ERANGE);
 	assert_non_null(strstr(err, "out of range (0-2)"));
 	assert_int_equal(sysctl_check_value("net.ipv4.ip_local_port_range", "32768 60999", "1024 65535",
@@ -379,6 +387,63 @@ static void test_nic_limits(void **state)
 	assert_int_equal(nic_check_count("eth0 rx", 0, 8, err, sizeof(err)), -ERANGE);
 }
 
+/* Coalescing, RPS, XPS and RFS values: canonical forms, and bad values
+ * refused at parse time (exit 2 before anything is read or written). */
+static void test_nic_queue_and_coalesce_values(void **state)
+{
+	char out[TUNE_VAL_LEN], err[256];
+	int e;
+	struct tune_profile *p;
+
+	(void)state;
+	assert_int_equal(nicq_value_norm(TK_RPS_CPUS, "0000,00F0", out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "f0");
+	out[0] = '\0';
+	assert_int_equal(nicq_value_norm(TK_XPS_CPUS, "0=1 3=00000002", out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "0=1 3=2");
+	out[0] = '\0';
+	assert_int_equal(nicq_value_norm(TK_RPS_CPUS, "000", out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "0");
+	assert_int_equal(nicq_value_norm(TK_RPS_CPUS, "0x3", out, sizeof(out), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a hexadecimal CPU mask"));
+	assert_int_equal(nicq_value_norm(TK_RPS_CPUS, "1=3 1=4", out, sizeof(out), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "queue 1 is given twice"));
+	assert_int_equal(nicq_value_norm(TK_RPS_CPUS, "a=3", out, sizeof(out), err, sizeof(err)), -EINVAL);
+	out[0] = '\0';
+	assert_int_equal(nicq_value_norm(TK_RPS_FLOW_CNT, "4096", out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "4096");
+	assert_int_equal(nicq_value_norm(TK_RPS_FLOW_CNT, "100", out, sizeof(out), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "power of two"));
+	assert_int_equal(nicq_mask_top_cpu("0"), -1);
+	assert_int_equal(nicq_mask_top_cpu("1"), 0);
+	assert_int_equal(nicq_mask_top_cpu("f0"), 7);
+	assert_int_equal(nicq_mask_top_cpu("100000000"), 32);
+	assert_true(nicq_ncpus() >= 1);
+
+	assert_int_equal(nic_value_norm(TK_COAL_RX_USECS, "0", out, sizeof(out), err, sizeof(err)), 0);
+	assert_int_equal(nic_value_norm(TK_COAL_TX_FRAMES, "-3", out, sizeof(out), err, sizeof(err)), -EINVAL);
+	assert_int_equal(nic_value_norm(TK_COAL_ADAPTIVE_RX, "Yes", out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "on");
+	assert_false(nic_kind_is_feature(TK_COAL_ADAPTIVE_RX));
+	assert_true(nic_kind_is_feature(TK_FEAT_LRO));
+
+	p = parse("[nic \"veth0\"]\nrx-usecs = 50\ntx-frames = 0\nadaptive-tx = off\n"
+		  "rps-cpus = 0=1  1=2\nxps-cpus = 3\nrps-flow-cnt = 2048\n", &e);
+	assert_int_equal(e, 0);
+	assert_int_equal(p->n, 6);
+	assert_int_equal(p->items[0].kind, TK_COAL_RX_USECS);
+	assert_string_equal(p->items[1].value, "0");
+	assert_int_equal(p->items[2].kind, TK_COAL_ADAPTIVE_TX);
+	assert_int_equal(p->items[3].kind, TK_RPS_CPUS);
+	assert_string_equal(p->items[3].value, "0=1 1=2");
+	assert_int_equal(p->items[5].kind, TK_RPS_FLOW_CNT);
+	free(p);
+	expect_error("[nic \"veth0\"]\nrx-usecs = -1\n", "rx-usecs: '-1' is not a number");
+	expect_error("[nic \"veth0\"]\nrps-cpus = zz\n", "rps-cpus: 'zz' is not a hexadecimal CPU mask");
+	expect_error("[nic \"veth0\"]\nrps-flow-cnt = 1000\n", "rps-flow-cnt: '1000' is not 0 or a power of two");
+	expect_error("[nic \"veth0\"]\nrings = 5\n", "rps-flow-cnt)");
+}
+
 /* An RTM_NEWLINK reply as the kernel builds it, with IFLA_MTU's payload
  * mtu_len bytes long. */
 static struct nlmsghdr *link_reply(char *buf, size_t mtu_len)
@@ -568,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_journal_roundtrip),
 		cmocka_unit_test(test_journal_kept_mark),
 		cmocka_unit_test(test_nic_limits),
+		cmocka_unit_test(test_nic_queue_and_coalesce_values),
 		cmocka_unit_test(test_tune_read_write_sysctl),
 		cmocka_unit_test(test_nic_link_reply_is_checked),
 		cmocka_unit_test(test_attach_options_cli_ini_parity),

@@ -30,7 +30,10 @@
  *   4  bypass: learning (bypass_learned, bypass_config.learn_conns and
  *      learn_window_s, ACCEL_BYPASS_F_LEARN, counters LEARN_* appended);
  *      handover (bypass_config.abi and handover_deadline_ns,
- *      ACCEL_BYPASS_F_HANDOVER; bypass_sk_state and bypass_obs pinned) */
+ *      ACCEL_BYPASS_F_HANDOVER; bypass_sk_state and bypass_obs pinned)
+ *      Compatible additions since (no bump: an older attach's pins are
+ *      adopted and detached as they are, and the reverse): bypass_sk_addrs,
+ *      bypass_demoted, bypass_config.busy_msg_bytes (was padding). */
 #define ACCEL_ABI_VERSION 4u
 
 /* Pinned objects live under <pin-root>/<feature>/; maps keep their BTF names
@@ -223,7 +226,12 @@ struct accel_bypass_config {
 	 * handover_deadline_ns (bpf_ktime_get_boot_ns()), act as DRAINING
 	 * by themselves.  abi: ACCEL_ABI_VERSION of the attach that wrote it. */
 	__u32 abi;
-	__u32 pad;
+	/* Appended in ABI 4, in what was padding (0, what an older attach
+	 * left there: off).  A one-way stream of sends below this many
+	 * bytes whose reader is found holding its socket at 1 send in
+	 * 2^ACCEL_BYPASS_BUSY_SHIFT or more, ACCEL_BYPASS_BUSY_RUNS runs in
+	 * a row, goes back to the stack (docs/bypass.md "Across CPUs"). */
+	__u32 busy_msg_bytes;
 	__u64 handover_deadline_ns;
 };
 _Static_assert(sizeof(struct accel_bypass_config) == 48, "accel_bypass_config is ABI");
@@ -259,7 +267,34 @@ enum accel_bypass_kernel_behaviour {
 #define ACCEL_BYPASS_PROBE_TX		1	/* the sending end */
 
 #define ACCEL_BYPASS_SMALL_MSG_BYTES	8192	/* defaults, see docs/bypass.md */
-#define ACCEL_BYPASS_SMALL_MSG_RUN	64
+#define ACCEL_BYPASS_SMALL_MSG_RUN	64	/* at most ACCEL_BYPASS_RUN_MAX */
+#define ACCEL_BYPASS_BUSY_MSG_BYTES	65536
+#define ACCEL_BYPASS_BUSY_SHIFT		3	/* 1 send in 8 of a run ... */
+#define ACCEL_BYPASS_BUSY_RUNS		2	/* ... in this many runs in a row (<= 3) */
+#define ACCEL_BYPASS_RUN_MAX		1023	/* the run's counters are 10 bits */
+_Static_assert(ACCEL_BYPASS_SMALL_MSG_RUN <= ACCEL_BYPASS_RUN_MAX, "run counters are 10 bits");
+_Static_assert(ACCEL_BYPASS_BUSY_RUNS >= 1 && ACCEL_BYPASS_BUSY_RUNS <= 3, "the busy streak is 2 bits");
+
+/*
+ * bypass_sk_addrs: array of __u64, index slot * 2 + side: the kernel
+ * address of the socket at that end of the connection in slot, written
+ * when it enters the sockhash (before its BSK_PRESENT), 0 or stale
+ * otherwise.  Its peer only reads it, with bpf_probe_read_kernel(), as a
+ * hint (is its reader holding the socket now?) while the end is present
+ * and not gone; nothing is ever written through it.  Added in ABI 4 (a
+ * handover made before it has no such map: its connections go without
+ * the hint).  Sized 2 x bypass_conns.
+ */
+#define ACCEL_BYPASS_SK_ADDRS_PER_SLOT	2
+
+/* bypass_demoted: per-CPU array of __u64, why demoted directions
+ * (ACCEL_BYPASS_FB_DEMOTED) were demoted.  Added in ABI 4. */
+enum accel_bypass_demotion {
+	ACCEL_BYPASS_DEMOTED_SMALL = 0,	/* a one-way stream of small sends */
+	ACCEL_BYPASS_DEMOTED_BUSY,	/* ... of sends below busy_msg_bytes to a
+					 * reader found holding its socket */
+	ACCEL_BYPASS_DEMOTED_CAUSES,
+};
 
 /* bypass_ports: array of __u64 bitmap words, list * WORDS + port / 64. */
 enum accel_bypass_port_list {
@@ -283,7 +318,7 @@ enum accel_bypass_counter {
 	/* fallbacks: a direction (or, for policy, a socket) on the stack */
 	ACCEL_BYPASS_FB_PEER_MISSING,	/* peer not in the sockhash (remote, other cgroup, race) */
 	ACCEL_BYPASS_FB_POLICY,		/* --ports / --exclude-ports / not local */
-	ACCEL_BYPASS_FB_DEMOTED,	/* small-message stream moved back to the stack */
+	ACCEL_BYPASS_FB_DEMOTED,	/* losing one-way stream moved back to the stack (bypass_demoted) */
 	ACCEL_BYPASS_FB_REDIRECT_ERROR,	/* bpf_msg_redirect_hash() failed */
 	ACCEL_BYPASS_FB_KERNEL_UNSAFE,	/* blocking socket on an affected kernel */
 	ACCEL_BYPASS_FB_DISABLED,	/* `bypass off` or detach draining */
@@ -365,6 +400,8 @@ _Static_assert(sizeof(struct accel_bypass_learned) == 40, "accel_bypass_learned 
 #define ACCEL_BYPASS_MAP_COUNTERS	"bypass_counters"
 #define ACCEL_BYPASS_MAP_BLOCKING_PORTS	"bypass_blocking_ports"
 #define ACCEL_BYPASS_MAP_LEARNED	"bypass_learned"
+#define ACCEL_BYPASS_MAP_SK_ADDRS	"bypass_sk_addrs"
+#define ACCEL_BYPASS_MAP_DEMOTED	"bypass_demoted"
 
 /* bpf/bypass_drain.bpf.c: what the drain iterator (iter/tcp, in one
  * network namespace) writes for each TCP socket that has a psock.  Read by

@@ -87,8 +87,23 @@ struct bypass_sk {
 					 * takes it out when the file closes) */
 	__u8 pad[3];
 	__u32 tx;			/* enum bypass_tx */
-	__u32 small_run;		/* small sends in a row since the run began */
+	__u32 small_run;		/* the current run of sends: RUN_* fields */
 };
+
+/* bypass_sk.small_run: sends in a row below the run's size limit, how many
+ * of them were small, how many found the reader holding its socket (10
+ * bits each: a run is at most ACCEL_BYPASS_RUN_MAX sends), and how many
+ * runs in a row before this one were busy (2 bits). */
+#define RUN_BITS		10
+#define RUN_MASK		((1u << RUN_BITS) - 1)
+#define RUN_SENDS(r)		((r) & RUN_MASK)
+#define RUN_SMALL(r)		(((r) >> RUN_BITS) & RUN_MASK)
+#define RUN_BUSY(r)		(((r) >> (2 * RUN_BITS)) & RUN_MASK)
+#define RUN_STREAK(r)		((r) >> (3 * RUN_BITS))
+#define RUN_ONE_SEND		1u
+#define RUN_ONE_SMALL		(1u << RUN_BITS)
+#define RUN_ONE_BUSY		(1u << (2 * RUN_BITS))
+#define RUN_ONE_STREAK		(1u << (3 * RUN_BITS))
 
 /*
  * What the two ends of a connection tell each other.  sk_msg programs
@@ -149,6 +164,22 @@ struct {
 	__type(value, struct bypass_conn);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bypass_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ACCEL_BYPASS_MAX_CONNS * ACCEL_BYPASS_SK_ADDRS_PER_SLOT);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bypass_sk_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ACCEL_BYPASS_DEMOTED_CAUSES);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} bypass_demoted SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -794,6 +825,17 @@ static __always_inline __u32 now_ms(void)
 	return bpf_ktime_get_ns() / 1000000;
 }
 
+/* Where this end's socket is, for its peer's look at its reader
+ * (reader_busy()); published before BSK_PRESENT, which orders it. */
+static __always_inline void sk_addr_publish(const struct bypass_sk *st, struct tcp_sock *tp)
+{
+	__u32 i = st->slot * ACCEL_BYPASS_SK_ADDRS_PER_SLOT + (st->side & 1);
+	__u64 *a = bpf_map_lookup_elem(&bypass_sk_addrs, &i);
+
+	if (a)
+		*a = (__u64)(unsigned long)tp;
+}
+
 static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool active)
 {
 	struct accel_bypass_config *cfg = bypass_cfg();
@@ -889,6 +931,7 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 		goto fail;
 	}
 	st->in_hash = 1;
+	sk_addr_publish(st, tp);
 	/* a redirect target from now on */
 	__sync_fetch_and_or(&c->side[side & 1].flags, BSK_PRESENT);
 	accel_count(&bypass_counters, ACCEL_BYPASS_SOCKS, 1);
@@ -1162,28 +1205,87 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
 }
 
 /*
- * Small-message streams lose on the bypass: no segment coalescing, one
- * wakeup per message.  Count small sends in a row; at small_msg_run, look
- * whether the peer sent anything since the run began (its SENT flag, set
- * by its sends, cleared here): no - a one-way stream, back to the stack;
- * yes - request/response, which gains from the bypass: a new run.  The
- * peer's flag is looked at once per run and written once per run at most,
- * not per message.  A large send ends the run.
+ * Is the peer's reader holding its socket now?  tcp_bpf's redirect to
+ * ingress takes the receiving socket's lock (bpf_tcp_ingress(); TCP's
+ * receive path never sleeps on it: softirq defers to the socket's
+ * backlog), and tcp_bpf_recvmsg() holds it while it copies.  A sender
+ * that finds it held sleeps in lock_sock() until the reader is done, and
+ * the reader, having drained the queue, sleeps in poll until that sender
+ * wakes it again: a cross-CPU wakeup or two per message where TCP
+ * pipelines (docs/bypass.md "Across CPUs").  Held at the sender's verdict
+ * means the reader runs now, so on another CPU (on one CPU it would have
+ * to be preempted inside recvmsg); it is looked at a few hundred ns
+ * before the redirect takes the lock.  The address is the peer's own
+ * (sk_addr_publish()), read as a hint only: the peer is present and not
+ * gone, so it is this connection's live socket.
  */
-static __always_inline bool bypass_small_stream(struct bypass_sk *st, __u32 size,
-						const struct accel_bypass_config *cfg,
-						struct bypass_side *peer)
+static __always_inline bool reader_busy(const struct bypass_sk *st, const struct bypass_side *peer)
 {
-	if (!cfg->small_msg_run || size >= cfg->small_msg_bytes) {
+	__u32 i = st->slot * ACCEL_BYPASS_SK_ADDRS_PER_SLOT + ((st->side & 1) ^ 1);
+	__u64 *a = bpf_map_lookup_elem(&bypass_sk_addrs, &i);
+	struct sock *psk;
+
+	if (!a || !*a || (peer->flags & BSK_GONE))
+		return false;
+	psk = (struct sock *)(unsigned long)*a;
+	return BPF_CORE_READ(psk, sk_lock.owned) != 0;
+}
+
+/*
+ * One-way streams that lose on the bypass go back to the stack:
+ *  - small sends (below small_msg_bytes): no segment coalescing, one
+ *    wakeup per message;
+ *  - sends below busy_msg_bytes whose reader, on another CPU, holds its
+ *    socket at one send in 2^ACCEL_BYPASS_BUSY_SHIFT or more, for
+ *    ACCEL_BYPASS_BUSY_RUNS runs in a row (reader_busy()).  Larger sends
+ *    win across CPUs even so; a reader that lags behind (a busy host)
+ *    leaves the queue full and its socket free, and the bypass wins there.
+ * A run is small_msg_run sends in a row below the larger of the two
+ * limits (a larger send ends it, and the busy streak).  At its end the
+ * sender looks whether the peer sent anything since the run began (its
+ * SENT flag, set by its sends, cleared here): yes - request/response,
+ * which gains from the bypass: a new run; no - a one-way stream, back to
+ * the stack if it loses.  The peer's flag is looked at once per run and
+ * written once per run at most, not per message; its socket only for
+ * sends between the two limits.  true: demote, for *cause.
+ */
+static __always_inline bool bypass_losing_stream(struct bypass_sk *st, __u32 size,
+						 const struct accel_bypass_config *cfg,
+						 struct bypass_side *peer, __u32 *cause)
+{
+	__u32 limit = cfg->busy_msg_bytes > cfg->small_msg_bytes ? cfg->busy_msg_bytes : cfg->small_msg_bytes;
+	__u32 run = st->small_run, sends;
+
+	if (!cfg->small_msg_run || size >= limit) {
 		st->small_run = 0;
 		return false;
 	}
-	if (++st->small_run < cfg->small_msg_run)
+	run += RUN_ONE_SEND;
+	if (size < cfg->small_msg_bytes)
+		run += RUN_ONE_SMALL;
+	else if (reader_busy(st, peer))
+		run += RUN_ONE_BUSY;
+	sends = RUN_SENDS(run);
+	if (sends < cfg->small_msg_run && sends < ACCEL_BYPASS_RUN_MAX) {
+		st->small_run = run;
 		return false;
-	if (!(__sync_fetch_and_and(&peer->flags, ~BSK_SENT) & BSK_SENT))
-		return true;
+	}
+	/* the run ends: a new one begins, with the streak alone */
 	st->small_run = 0;
-	return false;
+	if (__sync_fetch_and_and(&peer->flags, ~BSK_SENT) & BSK_SENT)
+		return false;	/* answered: request/response */
+	if (RUN_SMALL(run) == sends) {
+		*cause = ACCEL_BYPASS_DEMOTED_SMALL;
+		return true;
+	}
+	if (RUN_BUSY(run) < (sends >> ACCEL_BYPASS_BUSY_SHIFT))
+		return false;	/* the reader was not in the way */
+	if (RUN_STREAK(run) + 1 < ACCEL_BYPASS_BUSY_RUNS) {
+		st->small_run = (RUN_STREAK(run) + 1) * RUN_ONE_STREAK;
+		return false;
+	}
+	*cause = ACCEL_BYPASS_DEMOTED_BUSY;
+	return true;
 }
 
 SEC("sk_msg")
@@ -1194,7 +1296,7 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 	struct bypass_side *me, *peer;
 	struct bypass_conn *c;
 	struct bypass_sk *st;
-	__u32 size = msg->size, why;
+	__u32 size = msg->size, why, cause;
 
 	if (!sk || !cfg)
 		return SK_PASS;
@@ -1225,7 +1327,8 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 	} else if ((cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) &&
 		   (peer->flags & BSK_BLOCKING)) {
 		return fall_back(st, me, ACCEL_BYPASS_FB_KERNEL_UNSAFE);
-	} else if (bypass_small_stream(st, size, cfg, peer)) {
+	} else if (bypass_losing_stream(st, size, cfg, peer, &cause)) {
+		accel_count(&bypass_demoted, cause, 1);
 		return fall_back(st, me, ACCEL_BYPASS_FB_DEMOTED);
 	}
 	/* a peer whose file is closed is out of the sockhash: the redirect

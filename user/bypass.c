@@ -62,6 +62,12 @@ static const char *const fallback_names[] = {
 };
 _Static_assert(ARRAY_SIZE(fallback_names) == ACCEL_BYPASS_FB_END, "a name for every fallback reason");
 
+static const char *const demoted_names[] = {
+	[ACCEL_BYPASS_DEMOTED_SMALL] = "small_messages",
+	[ACCEL_BYPASS_DEMOTED_BUSY] = "busy_reader",
+};
+_Static_assert(ARRAY_SIZE(demoted_names) == ACCEL_BYPASS_DEMOTED_CAUSES, "a name for every demotion cause");
+
 /* Every metric the bypass exports (docs/metrics.md "bypass"). */
 enum bypass_metric {
 	BM_DRAINING_GENERATIONS,
@@ -72,6 +78,7 @@ enum bypass_metric {
 	BM_BYTES,
 	BM_MESSAGES,
 	BM_FALLBACK,
+	BM_DEMOTED,
 	BM_SOCKETS_ADDED,
 	BM_EVICTED,
 	BM_SOCKETS,
@@ -108,6 +115,10 @@ static const struct metric_desc bypass_metrics[BM_COUNT] = {
 	[BM_FALLBACK] = { "accel_bypass_fallback_total", METRIC_COUNTER, "",
 		"Directions (policy: sockets) left on or moved back to the TCP/IP stack, by reason",
 		{ "reason" } },
+	[BM_DEMOTED] = { "accel_bypass_demoted_total", METRIC_COUNTER, "",
+		"Directions demoted from the bypass to the stack (fallback reason demoted), by cause: "
+		"small_messages, busy_reader (a reader on another CPU holding its socket)",
+		{ "cause" } },
 	[BM_SOCKETS_ADDED] = { "accel_bypass_inserted_total", METRIC_COUNTER, "",
 		"Sockets sockops put into the sockhash" },
 	[BM_EVICTED] = { "accel_bypass_evicted_total", METRIC_COUNTER, "",
@@ -622,6 +633,9 @@ static int capacity_apply(struct bypass_bpf *skel, const char *dir, bool adopt, 
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.bypass_conns, c.slots);
 	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.bypass_sk_addrs,
+					       c.slots * ACCEL_BYPASS_SK_ADDRS_PER_SLOT);
+	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.bypass_pending, c.pending);
 	if (err)
 		return err;
@@ -745,6 +759,7 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 		.enabled = 1,
 		.small_msg_bytes = ACCEL_BYPASS_SMALL_MSG_BYTES,
 		.small_msg_run = ACCEL_BYPASS_SMALL_MSG_RUN,
+		.busy_msg_bytes = ACCEL_BYPASS_BUSY_MSG_BYTES,
 	};
 	const struct attach_opts *ao = &ctx->attach;
 	struct bypass_bpf *skel = NULL;
@@ -1962,7 +1977,7 @@ static void learn_collect(struct accel_ctx *ctx, const uint64_t *c, struct metri
 
 static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 {
-	uint64_t c[ACCEL_BYPASS_NCOUNTERS];
+	uint64_t c[ACCEL_BYPASS_NCOUNTERS], dem[ACCEL_BYPASS_DEMOTED_CAUSES];
 	struct accel_bypass_config cfg = { 0 };
 	unsigned int socks = 0, conns = 0;
 	struct bypass_capacity cap;
@@ -1996,6 +2011,12 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 	f = bypass_family(m, BM_FALLBACK);
 	for (int i = ACCEL_BYPASS_FB_PEER_MISSING; i < ACCEL_BYPASS_FB_END; i++)
 		metric_put(f, c[i], fallback_names[i]);
+	/* absent in a handover made by an accelctl without it: no causes */
+	if (!percpu_array_sum(dir, ACCEL_BYPASS_MAP_DEMOTED, dem, ACCEL_BYPASS_DEMOTED_CAUSES)) {
+		f = bypass_family(m, BM_DEMOTED);
+		for (int i = 0; i < ACCEL_BYPASS_DEMOTED_CAUSES; i++)
+			metric_put(f, dem[i], demoted_names[i]);
+	}
 	metric_put(bypass_family(m, BM_SOCKETS_ADDED), c[ACCEL_BYPASS_SOCKS]);
 	metric_put(bypass_family(m, BM_EVICTED), c[ACCEL_BYPASS_EVICTED]);
 	metric_put(bypass_family(m, BM_SOCKETS), socks);
@@ -2026,6 +2047,7 @@ static void bypass_show(struct accel_ctx *ctx, const struct metrics *m, FILE *ou
 {
 	const struct metric_family *conns = metrics_get(m, &bypass_metrics[BM_CONNECTIONS]);
 	const struct metric_family *fb = metrics_get(m, &bypass_metrics[BM_FALLBACK]);
+	const struct metric_family *dem = metrics_get(m, &bypass_metrics[BM_DEMOTED]);
 	char b[32];
 
 	(void)ctx;
@@ -2043,6 +2065,10 @@ static void bypass_show(struct accel_ctx *ctx, const struct metrics *m, FILE *ou
 	fprintf(out, "  fallbacks to the stack\n");
 	for (int i = ACCEL_BYPASS_FB_PEER_MISSING; i < ACCEL_BYPASS_FB_END; i++)
 		fprintf(out, "    %-26s %14.0f\n", fallback_names[i], metric_value(fb, fallback_names[i]));
+	if (!dem)
+		return;
+	for (int i = 0; i < ACCEL_BYPASS_DEMOTED_CAUSES; i++)
+		fprintf(out, "      %-24s %14.0f\n", demoted_names[i], metric_value(dem, demoted_names[i]));
 }
 
 /* The learned ports: the verdict, the evidence, since when. */

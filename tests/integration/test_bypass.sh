@@ -861,6 +861,43 @@ test_bypass_small_stream_demoted_in_order() {
 	pass
 }
 
+# Across CPUs a one-way stream of mid-size sends loses on the bypass: the
+# redirect takes the reader's socket lock, which the reader holds while it
+# copies, and the two sleep on each other (docs/bypass.md "Across CPUs").
+# A reader on the other CPU that reads 1 MiB at a time holds it long: the
+# 16 KiB stream must leave the bypass (bypass -> stack, order-safe), every
+# byte checked in place (bench_stream -V: position-dependent pattern and
+# exact count).  The winning kinds stay: 64 KiB sends across CPUs, and
+# 16 KiB sends with both ends on one CPU (a reader never holds its socket
+# while the sender runs there).
+test_bypass_busy_reader_demoted_in_order() {
+	local out busy d0 b0
+	[ "$(nproc)" -ge 2 ] || skip "needs two CPUs (the ends run on different ones)"
+	bp_setup
+	# not niced (in_ns_srv is): its peeking thread must run
+	(exec ip netns exec "$NS" taskset -c 1 python3 "$TOOLS_SRC/busy_reader.py" server 47930) \
+		>"$TMP/busy.out" 2>"$TMP/busy.err" &
+	defer "kill $! 2>/dev/null"
+	wait_until 10 grep -q listening "$TMP/busy.out" || fail "busy_reader did not start: $(cat "$TMP/busy.err")"
+	out=$(in_ns taskset -c 0 python3 "$TOOLS_SRC/busy_reader.py" client 47930 $((64 << 20)) 16384) ||
+		fail "16 KiB stream: $out"
+	assert_eq "$(field match <<<"$out")" 1 "SHA-256 of the stream as read"
+	busy=$(metric accel_bypass_demoted_total cause busy_reader)
+	[ "$busy" -ge 1 ] || fail "16 KiB stream to a busy reader on another CPU not demoted:" \
+		"$($A stats --prometheus | grep -E '^accel_bypass_(demoted|fallback|bytes|messages)' | tr '\n' ' ')"
+	assert_eq "$(metric accel_bypass_demoted_total cause small_messages)" 0 "small-message demotions"
+	[ "$(metric accel_bypass_bytes_total)" -gt 0 ] || fail "nothing redirected before the demotion"
+	d0=$(metric accel_bypass_fallback_total reason demoted)
+	b0=$(metric accel_bypass_bytes_total)
+	out=$(in_ns "$TOOLS/bench_stream" -N -p 47931 -m 64K -t 0.5 -V -C 0 -S 1) || fail "64 KiB stream: $out"
+	grep -q ' verified full$' <<<"$out" || fail "not fully verified: $out"
+	out=$(in_ns "$TOOLS/bench_stream" -N -p 47932 -m 16K -t 0.5 -V -C 1 -S 1) || fail "one-CPU stream: $out"
+	grep -q ' verified full$' <<<"$out" || fail "not fully verified: $out"
+	assert_eq "$(metric accel_bypass_fallback_total reason demoted)" "$d0" "demotions of the winning streams"
+	[ "$(metric accel_bypass_bytes_total)" -gt "$b0" ] || fail "the winning streams were not redirected"
+	pass
+}
+
 test_bypass_selftest_and_blocking_policy() {
 	local out
 	out=$($ACCELCTL bypass selftest) || fail "selftest: $out"

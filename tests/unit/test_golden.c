@@ -341,7 +341,7 @@ int __wrap_read_file(const char *path, char *buf, size_t len)
 
 static void fixture_bypass(void)
 {
-	struct fake_map *ctr, *cfg, *socks, *blocking, *learned;
+	struct fake_map *ctr, *dem, *cfg, *socks, *blocking, *learned;
 	struct accel_bypass_config *c;
 	struct accel_bypass_key k = { .netns_cookie = NETNS_COOKIE, .family = ACCEL_FAM_INET };
 	struct accel_bypass_key peer;
@@ -360,6 +360,10 @@ static void fixture_bypass(void)
 	fake_u64(ctr, ACCEL_BYPASS_BYTES, 123456789);
 	fake_u64(ctr, ACCEL_BYPASS_SLOT_TAKEN, 310);
 	fake_u64(ctr, ACCEL_BYPASS_SLOT_RELEASED, 290);
+	/* the causes of fallback{reason="demoted"} (11 * 9 + 3) */
+	dem = fake_map("bypass/" ACCEL_BYPASS_MAP_DEMOTED, 4, 8, true, ACCEL_BYPASS_DEMOTED_CAUSES);
+	fake_u64(dem, ACCEL_BYPASS_DEMOTED_SMALL, 60);
+	fake_u64(dem, ACCEL_BYPASS_DEMOTED_BUSY, 42);
 
 	cfg = fake_map("bypass/" ACCEL_BYPASS_MAP_CONFIG, 4, sizeof(*c), false, 1);
 	c = fake_slot(cfg, 0);

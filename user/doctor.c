@@ -44,6 +44,7 @@
 #include "cli.h"
 #include "bypass.h"
 #include "doctor.h"
+#include "doctor_judge.h"
 #include "json.h"
 #include "log.h"
 #include "sysctl.h"
@@ -571,118 +572,6 @@ void doctor_sample_free(struct doctor_sample *s)
 
 /* ---- judging ------------------------------------------------------------ */
 
-struct judge {
-	const struct doctor_sample *a, *b;	/* a: NULL without --since */
-	struct doctor_report *r;
-	char when[96];				/* "over 5 s", "since the namespace was created" */
-};
-
-static const char *sysctl_or(const struct doctor_sample *s, enum doctor_sysctl k)
-{
-	return s->sysctl[k][0] ? s->sysctl[k] : "unknown";
-}
-
-static bool sysctl_u64(const struct doctor_sample *s, enum doctor_sysctl k, uint64_t *v)
-{
-	char *end;
-
-	if (!s->sysctl[k][0])
-		return false;
-	*v = strtoull(s->sysctl[k], &end, 10);
-	return end != s->sysctl[k];
-}
-
-/* The counter's growth over the interval, or its value without one.
- * false when either sample lacks it. */
-static bool delta(const struct judge *j, const char *name, uint64_t *d)
-{
-	uint64_t v0 = 0, v1;
-
-	if (!doctor_counter(&j->b->ctr, name, &v1))
-		return false;
-	if (j->a && !doctor_counter(&j->a->ctr, name, &v0))
-		return false;
-	*d = v1 >= v0 ? v1 - v0 : 0;
-	return true;
-}
-
-static bool have(const struct judge *j, enum doctor_source src)
-{
-	return j->b->have[src] && (!j->a || j->a->have[src]);
-}
-
-static const char *src_err(const struct judge *j, enum doctor_source src)
-{
-	return !j->b->have[src] ? j->b->err[src] : j->a->err[src];
-}
-
-static struct doctor_check *check(struct judge *j, const char *id, bool checked, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static struct doctor_check *check(struct judge *j, const char *id, bool checked, const char *fmt, ...)
-{
-	struct doctor_check *c;
-	va_list ap;
-
-	if (j->r->nchecks >= DOCTOR_MAX_CHECKS)
-		return NULL;
-	c = &j->r->checks[j->r->nchecks++];
-	c->id = id;
-	c->checked = checked;
-	va_start(ap, fmt);
-	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
-	va_end(ap);
-	return c;
-}
-
-static struct doctor_finding *finding(struct judge *j, const char *id, enum doctor_severity sev)
-{
-	struct doctor_finding *f;
-
-	if (j->r->n >= DOCTOR_MAX_FINDINGS)
-		return NULL;
-	f = &j->r->f[j->r->n++];
-	memset(f, 0, sizeof(*f));
-	f->id = id;
-	f->severity = sev;
-	return f;
-}
-
-/* A counter's growth since boot (no --since) may be weeks old: without a
- * gauge that shows it happening now, a warning is history, told as info. */
-static enum doctor_severity history(const struct judge *j, enum doctor_severity sev, bool now)
-{
-	return !j->a && !now && sev == SEV_WARNING ? SEV_INFO : sev;
-}
-
-static void value(struct doctor_finding *f, const char *name, uint64_t v)
-{
-	if (f->nvalues < DOCTOR_MAX_VALUES) {
-		f->values[f->nvalues].name = name;
-		f->values[f->nvalues++].value = v;
-	}
-}
-
-static void fix_sysctl(struct doctor_finding *f, const char *key, const char *val, const char *cur,
-		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void fix_sysctl(struct doctor_finding *f, const char *key, const char *val, const char *cur,
-		       const char *fmt, ...)
-{
-	struct doctor_fix *x;
-	va_list ap;
-
-	if (f->nfix >= DOCTOR_MAX_FIX)
-		return;
-	x = &f->fix[f->nfix++];
-	snprintf(x->key, sizeof(x->key), "%s", key ? key : "");
-	snprintf(x->value, sizeof(x->value), "%s", val ? val : "");
-	snprintf(x->current, sizeof(x->current), "%s", cur ? cur : "");
-	va_start(ap, fmt);
-	vsnprintf(x->text, sizeof(x->text), fmt, ap);
-	va_end(ap);
-}
-
-#define fix_text(f, ...) fix_sysctl(f, NULL, NULL, NULL, __VA_ARGS__)
-
 static void fmt_addr(const struct doctor_sock *d, bool local, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
@@ -759,20 +648,20 @@ static void judge_ports(struct judge *j)
 	bool have_reuse, have_ts;
 
 	if (!s->have[SRC_SOCKS]) {
-		check(j, "ephemeral-ports", false, "%s", s->err[SRC_SOCKS]);
+		dj_check(j, "ephemeral-ports", false, "%s", s->err[SRC_SOCKS]);
 		return;
 	}
 	if (sscanf(s->sysctl[DS_PORT_RANGE], "%u %u", &lo, &hi) != 2 || lo > hi) {
-		check(j, "ephemeral-ports", false, "cannot read net.ipv4.ip_local_port_range");
+		dj_check(j, "ephemeral-ports", false, "cannot read net.ipv4.ip_local_port_range");
 		return;
 	}
 	width = hi - lo + 1;
-	have_reuse = sysctl_u64(s, DS_TW_REUSE, &reuse);
-	have_ts = sysctl_u64(s, DS_TIMESTAMPS, &ts);
+	have_reuse = dj_sysctl_u64(s, DS_TW_REUSE, &reuse);
+	have_ts = dj_sysctl_u64(s, DS_TIMESTAMPS, &ts);
 	v = calloc(s->socks.n + 1, sizeof(*v));
 	dests = calloc(s->socks.n + 1, sizeof(*dests));
 	if (!v || !dests) {
-		check(j, "ephemeral-ports", false, "out of memory");
+		dj_check(j, "ephemeral-ports", false, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < s->socks.n; i++) {
@@ -790,7 +679,7 @@ static void judge_ports(struct judge *j)
 		dests[nd - 1].est += v[i]->state == TCP_ESTABLISHED;
 	}
 	qsort(dests, nd, sizeof(*dests), dest_by_total);
-	check(j, "ephemeral-ports", true,
+	dj_check(j, "ephemeral-ports", true,
 	      "%zu TCP sockets, %zu on local ports of ip_local_port_range %u-%u (%u ports) to %zu destination(s)",
 	      s->socks.n, nv, lo, hi, width, nd);
 	for (size_t i = 0; i < nd && i < 5; i++) {
@@ -803,7 +692,7 @@ static void judge_ports(struct judge *j)
 
 		if (pct < DOCTOR_PORTS_WARN_PCT)
 			break;
-		f = finding(j, "ephemeral-ports", pct >= DOCTOR_PORTS_CRIT_PCT ? SEV_CRITICAL : SEV_WARNING);
+		f = dj_finding(j, "ephemeral-ports", pct >= DOCTOR_PORTS_CRIT_PCT ? SEV_CRITICAL : SEV_WARNING);
 		if (!f)
 			break;
 		fmt_addr(x->d, false, dst, sizeof(dst));
@@ -814,12 +703,12 @@ static void judge_ports(struct judge *j)
 			 "%u TIME_WAIT, %u established, %u other (now); net.ipv4.tcp_tw_reuse %s, "
 			 "net.ipv4.tcp_timestamps %s",
 			 x->total, dst, pct, width, lo, hi, x->tw, x->est, x->total - x->tw - x->est,
-			 sysctl_or(s, DS_TW_REUSE), sysctl_or(s, DS_TIMESTAMPS));
-		value(f, "sockets", x->total);
-		value(f, "time_wait", x->tw);
-		value(f, "established", x->est);
-		value(f, "range_size", width);
-		value(f, "used_pct", pct);
+			 dj_sysctl_or(s, DS_TW_REUSE), dj_sysctl_or(s, DS_TIMESTAMPS));
+		dj_value(f, "sockets", x->total);
+		dj_value(f, "time_wait", x->tw);
+		dj_value(f, "established", x->est);
+		dj_value(f, "range_size", width);
+		dj_value(f, "used_pct", pct);
 		if (reuses)
 			snprintf(f->cause, sizeof(f->cause),
 				 "connections to %s are opened and closed faster than TIME_WAIT (60 s) gives their local "
@@ -830,26 +719,26 @@ static void judge_ports(struct judge *j)
 			snprintf(f->cause, sizeof(f->cause),
 				 "short connections to %s leave their local port in TIME_WAIT for 60 s and tcp_tw_reuse "
 				 "%s does not reuse them for this destination: past %u new connections a minute to it, "
-				 "connect() fails with EADDRNOTAVAIL", dst, sysctl_or(s, DS_TW_REUSE), width);
+				 "connect() fails with EADDRNOTAVAIL", dst, dj_sysctl_or(s, DS_TW_REUSE), width);
 		if (nlo != lo || nhi != hi) {
 			snprintf(range, sizeof(range), "%u %u", nlo, nhi);
-			fix_sysctl(f, doctor_sysctl_keys[DS_PORT_RANGE], range, s->sysctl[DS_PORT_RANGE],
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_PORT_RANGE], range, s->sysctl[DS_PORT_RANGE],
 				   "%u ports instead of %u (even start, odd end keep connect()/bind() parity); "
 				   "list servers listening in the range in net.ipv4.ip_local_reserved_ports",
 				   nhi - nlo + 1, width);
 		}
 		if (!reuses)
-			fix_sysctl(f, doctor_sysctl_keys[DS_TW_REUSE], "1", s->sysctl[DS_TW_REUSE],
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_TW_REUSE], "1", s->sysctl[DS_TW_REUSE],
 				   "lets connect() take a TIME_WAIT port to the same destination once it is 1 s old "
 				   "(the connecting side only; %s)",
 				   reuse == 2 ? "2 does so for loopback destinations only" : "0 never does");
 		else
-			fix_text(f, "net.ipv4.tcp_tw_reuse %llu already reuses TIME_WAIT ports to %s after 1 s; "
+			dj_fix_text(f, "net.ipv4.tcp_tw_reuse %llu already reuses TIME_WAIT ports to %s after 1 s; "
 				 "more reuse needs fewer connections", (unsigned long long)reuse, dst);
 		if (have_ts && !ts)
-			fix_sysctl(f, doctor_sysctl_keys[DS_TIMESTAMPS], "1", s->sysctl[DS_TIMESTAMPS],
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_TIMESTAMPS], "1", s->sysctl[DS_TIMESTAMPS],
 				   "tcp_tw_reuse needs timestamps (PAWS) at both ends");
-		fix_text(f, "application: keep connections to %s open and reuse them (HTTP keep-alive, a "
+		dj_fix_text(f, "application: keep connections to %s open and reuse them (HTTP keep-alive, a "
 			 "connection pool) instead of one connection per request", dst);
 	}
 out:
@@ -890,24 +779,24 @@ static void judge_timewait(struct judge *j)
 {
 	const struct doctor_sample *s = j->b;
 	uint64_t ovf, max = 0;
-	bool have_max = sysctl_u64(s, DS_MAX_TW_BUCKETS, &max), have_tw = s->have[SRC_SOCKSTAT], now;
+	bool have_max = dj_sysctl_u64(s, DS_MAX_TW_BUCKETS, &max), have_tw = s->have[SRC_SOCKSTAT], now;
 	struct doctor_finding *f;
 	char tw[32], val[32];
 
-	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtTCPTimeWaitOverflow", &ovf)) {
-		check(j, "timewait-overflow", false, "%s",
-		      have(j, SRC_NETSTAT) ? "no TcpExtTCPTimeWaitOverflow in /proc/net/netstat" :
-		      src_err(j, SRC_NETSTAT));
+	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtTCPTimeWaitOverflow", &ovf)) {
+		dj_check(j, "timewait-overflow", false, "%s",
+		      dj_have(j, SRC_NETSTAT) ? "no TcpExtTCPTimeWaitOverflow in /proc/net/netstat" :
+		      dj_src_err(j, SRC_NETSTAT));
 		return;
 	}
 	snprintf(tw, sizeof(tw), "%llu", (unsigned long long)s->sockstat_tw);
-	check(j, "timewait-overflow", true, "TcpExtTCPTimeWaitOverflow +%llu %s; TIME_WAIT now %s of "
+	dj_check(j, "timewait-overflow", true, "TcpExtTCPTimeWaitOverflow +%llu %s; TIME_WAIT now %s of "
 	      "net.ipv4.tcp_max_tw_buckets %s", (unsigned long long)ovf, j->when,
-	      have_tw ? tw : "unknown", sysctl_or(s, DS_MAX_TW_BUCKETS));
+	      have_tw ? tw : "unknown", dj_sysctl_or(s, DS_MAX_TW_BUCKETS));
 	if (!ovf)
 		return;
 	now = have_tw && have_max && s->sockstat_tw >= max;
-	f = finding(j, "timewait-overflow", history(j, SEV_WARNING, now));
+	f = dj_finding(j, "timewait-overflow", dj_history(j, SEV_WARNING, now));
 	if (!f)
 		return;
 	snprintf(f->subject, sizeof(f->subject), "namespace");
@@ -915,24 +804,24 @@ static void judge_timewait(struct judge *j)
 		 "TcpExtTCPTimeWaitOverflow +%llu %s; /proc/net/sockstat tw %s now%s; "
 		 "net.ipv4.tcp_max_tw_buckets %s",
 		 (unsigned long long)ovf, j->when, have_tw ? tw : "unknown", now ? " (at the limit)" : "",
-		 sysctl_or(s, DS_MAX_TW_BUCKETS));
-	value(f, "TCPTimeWaitOverflow", ovf);
+		 dj_sysctl_or(s, DS_MAX_TW_BUCKETS));
+	dj_value(f, "TCPTimeWaitOverflow", ovf);
 	if (have_tw)
-		value(f, "time_wait", s->sockstat_tw);
+		dj_value(f, "time_wait", s->sockstat_tw);
 	if (have_max)
-		value(f, "max_tw_buckets", max);
+		dj_value(f, "max_tw_buckets", max);
 	snprintf(f->cause, sizeof(f->cause),
 		 "the namespace held net.ipv4.tcp_max_tw_buckets (%s) TIME_WAIT sockets, so %llu connections "
 		 "were closed without TIME_WAIT: a late segment of one of them can be taken for part of a new "
 		 "connection with the same addresses and ports (a reset, rarely wrong data); the kernel logs "
-		 "\"time wait bucket table overflow\"", sysctl_or(s, DS_MAX_TW_BUCKETS), (unsigned long long)ovf);
+		 "\"time wait bucket table overflow\"", dj_sysctl_or(s, DS_MAX_TW_BUCKETS), (unsigned long long)ovf);
 	if (have_max) {
 		snprintf(val, sizeof(val), "%llu", (unsigned long long)(max * 2 > 65536 ? max * 2 : 65536));
-		fix_sysctl(f, doctor_sysctl_keys[DS_MAX_TW_BUCKETS], val, s->sysctl[DS_MAX_TW_BUCKETS],
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_MAX_TW_BUCKETS], val, s->sysctl[DS_MAX_TW_BUCKETS],
 			   "room for the TIME_WAIT sockets of a minute of closes (a few hundred bytes each, "
 			   "no file descriptor)");
 	}
-	fix_text(f, "a low tcp_max_tw_buckets is no cure for port exhaustion: it drops TIME_WAIT's protection; "
+	dj_fix_text(f, "a low tcp_max_tw_buckets is no cure for port exhaustion: it drops TIME_WAIT's protection; "
 		 "reuse connections (keep-alive, pools) or use net.ipv4.tcp_tw_reuse on the connecting side");
 }
 
@@ -942,15 +831,15 @@ static void judge_accept(struct judge *j)
 	const struct doctor_sample *s = j->b;
 	uint64_t ovf, drops = 0, smc = 0;
 	int nfull = 0;
-	bool have_smc = sysctl_u64(s, DS_SOMAXCONN, &smc);
+	bool have_smc = dj_sysctl_u64(s, DS_SOMAXCONN, &smc);
 
-	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtListenOverflows", &ovf)) {
-		check(j, "accept-queue-overflow", false, "%s",
-		      have(j, SRC_NETSTAT) ? "no TcpExtListenOverflows in /proc/net/netstat" : src_err(j, SRC_NETSTAT));
+	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtListenOverflows", &ovf)) {
+		dj_check(j, "accept-queue-overflow", false, "%s",
+		      dj_have(j, SRC_NETSTAT) ? "no TcpExtListenOverflows in /proc/net/netstat" : dj_src_err(j, SRC_NETSTAT));
 		return;
 	}
-	(void)delta(j, "TcpExtListenDrops", &drops);
-	check(j, "accept-queue-overflow", true, "TcpExtListenOverflows +%llu %s%s",
+	(void)dj_delta(j, "TcpExtListenDrops", &drops);
+	dj_check(j, "accept-queue-overflow", true, "TcpExtListenOverflows +%llu %s%s",
 	      (unsigned long long)ovf, j->when,
 	      s->have[SRC_SOCKS] ? ", listeners' accept queues (sock_diag)" : "");
 	if (!ovf)
@@ -965,7 +854,7 @@ static void judge_accept(struct judge *j)
 		 * backlog, the next completed handshake still fits */
 		if (l->state != TCP_LISTEN || !l->rqueue || l->rqueue < l->wqueue)
 			continue;
-		f = finding(j, "accept-queue-overflow", SEV_WARNING);
+		f = dj_finding(j, "accept-queue-overflow", SEV_WARNING);
 		if (!f)
 			break;
 		nfull++;
@@ -978,32 +867,32 @@ static void judge_accept(struct judge *j)
 			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu %s; accept queue of %s %u/%u now "
 			 "(%s); held by %s; net.core.somaxconn %s",
 			 (unsigned long long)ovf, (unsigned long long)drops, j->when, la, l->rqueue, l->wqueue,
-			 l->rqueue > l->wqueue ? "full" : "at its limit", who, sysctl_or(s, DS_SOMAXCONN));
-		value(f, "ListenOverflows", ovf);
-		value(f, "ListenDrops", drops);
-		value(f, "accept_queue_len", l->rqueue);
-		value(f, "accept_queue_max", l->wqueue);
+			 l->rqueue > l->wqueue ? "full" : "at its limit", who, dj_sysctl_or(s, DS_SOMAXCONN));
+		dj_value(f, "ListenOverflows", ovf);
+		dj_value(f, "ListenDrops", drops);
+		dj_value(f, "accept_queue_len", l->rqueue);
+		dj_value(f, "accept_queue_max", l->wqueue);
 		if (l->pid)
-			value(f, "pid", (uint64_t)l->pid);
+			dj_value(f, "pid", (uint64_t)l->pid);
 		snprintf(f->cause, sizeof(f->cause),
 			 "%s accepts connections slower than they arrive and its accept queue (min(listen backlog, "
 			 "somaxconn) = %u) is full, so the kernel drops the SYNs and completed handshakes that "
 			 "do not fit, and clients wait for retransmits (1 s, 3 s, ...)", who, l->wqueue);
 		if (capped) {
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)(smc * 2 > 4096 ? smc * 2 : 4096));
-			fix_sysctl(f, doctor_sysctl_keys[DS_SOMAXCONN], val, s->sysctl[DS_SOMAXCONN],
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_SOMAXCONN], val, s->sysctl[DS_SOMAXCONN],
 				   "the accept queue of %s is capped by somaxconn; the listener takes the new limit "
 				   "at its next listen() (restart or reload %s)", la, who);
-			fix_text(f, "application: %s must pass a backlog of at least %s to listen(), and accept "
+			dj_fix_text(f, "application: %s must pass a backlog of at least %s to listen(), and accept "
 				 "faster (more accepting threads)", who, val);
 		} else {
-			fix_text(f, "application: listen(..., %u) in %s caps the accept queue below "
+			dj_fix_text(f, "application: listen(..., %u) in %s caps the accept queue below "
 				 "net.core.somaxconn %s: raise the backlog it passes to listen() (its configuration), "
-				 "or accept faster (more accepting threads)", l->wqueue, who, sysctl_or(s, DS_SOMAXCONN));
+				 "or accept faster (more accepting threads)", l->wqueue, who, dj_sysctl_or(s, DS_SOMAXCONN));
 		}
 	}
 	if (!nfull) {
-		struct doctor_finding *f = finding(j, "accept-queue-overflow", history(j, SEV_WARNING, false));
+		struct doctor_finding *f = dj_finding(j, "accept-queue-overflow", dj_history(j, SEV_WARNING, false));
 
 		if (!f)
 			return;
@@ -1012,13 +901,13 @@ static void judge_accept(struct judge *j)
 			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu %s; %s; net.core.somaxconn %s",
 			 (unsigned long long)ovf, (unsigned long long)drops, j->when,
 			 s->have[SRC_SOCKS] ? "no listener's accept queue is at its limit now" : s->err[SRC_SOCKS],
-			 sysctl_or(s, DS_SOMAXCONN));
-		value(f, "ListenOverflows", ovf);
-		value(f, "ListenDrops", drops);
+			 dj_sysctl_or(s, DS_SOMAXCONN));
+		dj_value(f, "ListenOverflows", ovf);
+		dj_value(f, "ListenDrops", drops);
 		snprintf(f->cause, sizeof(f->cause),
 			 "a listener's accept queue was full at some time %s, so completed handshakes were dropped",
 			 j->when);
-		fix_text(f, "run `accelctl doctor --since 10` while it happens to name the listener, or attach "
+		dj_fix_text(f, "run `accelctl doctor --since 10` while it happens to name the listener, or attach "
 			 "tcpstate (`accelctl attach --features tcpstate`) for per-listener overflow counters");
 	}
 }
@@ -1032,24 +921,24 @@ static void judge_syn(struct judge *j)
 	unsigned int topq[3] = { 0 };
 	char lst[256] = "";
 	size_t off = 0;
-	bool have_cm = sysctl_u64(s, DS_SYNCOOKIES, &cookie_mode);
-	bool have_msb = sysctl_u64(s, DS_MAX_SYN_BACKLOG, &msb);
+	bool have_cm = dj_sysctl_u64(s, DS_SYNCOOKIES, &cookie_mode);
+	bool have_msb = dj_sysctl_u64(s, DS_MAX_SYN_BACKLOG, &msb);
 
-	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtListenDrops", &ldrops) ||
-	    !delta(j, "TcpExtListenOverflows", &lovf)) {
-		const char *why = have(j, SRC_NETSTAT) ? "no TcpExtListenDrops in /proc/net/netstat" :
-			src_err(j, SRC_NETSTAT);
+	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtListenDrops", &ldrops) ||
+	    !dj_delta(j, "TcpExtListenOverflows", &lovf)) {
+		const char *why = dj_have(j, SRC_NETSTAT) ? "no TcpExtListenDrops in /proc/net/netstat" :
+			dj_src_err(j, SRC_NETSTAT);
 
-		check(j, "syn-queue-overflow", false, "%s", why);
-		check(j, "syncookies-sent", false, "%s", why);
+		dj_check(j, "syn-queue-overflow", false, "%s", why);
+		dj_check(j, "syncookies-sent", false, "%s", why);
 		return;
 	}
-	(void)delta(j, "TcpExtTCPReqQFullDrop", &qfull);
-	(void)delta(j, "TcpExtTCPReqQFullDoCookies", &cookies);
+	(void)dj_delta(j, "TcpExtTCPReqQFullDrop", &qfull);
+	(void)dj_delta(j, "TcpExtTCPReqQFullDoCookies", &cookies);
 	syn_drops = ldrops > lovf ? ldrops - lovf : 0;
-	check(j, "syn-queue-overflow", true, "TcpExtTCPReqQFullDrop +%llu, ListenDrops - ListenOverflows +%llu %s",
+	dj_check(j, "syn-queue-overflow", true, "TcpExtTCPReqQFullDrop +%llu, ListenDrops - ListenOverflows +%llu %s",
 	      (unsigned long long)qfull, (unsigned long long)syn_drops, j->when);
-	check(j, "syncookies-sent", true, "TcpExtTCPReqQFullDoCookies +%llu %s", (unsigned long long)cookies,
+	dj_check(j, "syncookies-sent", true, "TcpExtTCPReqQFullDoCookies +%llu %s", (unsigned long long)cookies,
 	      j->when);
 	if (!qfull && !syn_drops && !cookies)
 		return;
@@ -1086,7 +975,7 @@ static void judge_syn(struct judge *j)
 
 	if (qfull || syn_drops) {
 		bool now = top[0] && topq[0] >= top[0]->wqueue;
-		struct doctor_finding *f = finding(j, "syn-queue-overflow", history(j, SEV_WARNING, now));
+		struct doctor_finding *f = dj_finding(j, "syn-queue-overflow", dj_history(j, SEV_WARNING, now));
 		char val[32], la[64] = "";
 
 		if (!f)
@@ -1097,11 +986,11 @@ static void judge_syn(struct judge *j)
 			 "SYN queues now (requests/limit): %s; net.ipv4.tcp_syncookies %s, "
 			 "net.ipv4.tcp_max_syn_backlog %s",
 			 (unsigned long long)qfull, (unsigned long long)syn_drops, j->when, lst,
-			 sysctl_or(s, DS_SYNCOOKIES), sysctl_or(s, DS_MAX_SYN_BACKLOG));
-		value(f, "TCPReqQFullDrop", qfull);
-		value(f, "syn_drops", syn_drops);
+			 dj_sysctl_or(s, DS_SYNCOOKIES), dj_sysctl_or(s, DS_MAX_SYN_BACKLOG));
+		dj_value(f, "TCPReqQFullDrop", qfull);
+		dj_value(f, "syn_drops", syn_drops);
 		if (top[0])
-			value(f, "syn_queue_len", topq[0]);
+			dj_value(f, "syn_queue_len", topq[0]);
 		/* tcp_syn_flood_action() counts TCPReqQFullDrop only with
 		 * syncookies off; every such drop is also a ListenDrop */
 		if (qfull)
@@ -1114,30 +1003,30 @@ static void judge_syn(struct judge *j)
 				 "listeners dropped SYNs while their SYN queues were not full: with syncookies off, "
 				 "the kernel keeps the last quarter of net.ipv4.tcp_max_syn_backlog (%s) for peers "
 				 "it has talked to before, the likeliest cause (the counters do not separate it from "
-				 "drops for memory or a missing route)", sysctl_or(s, DS_MAX_SYN_BACKLOG));
+				 "drops for memory or a missing route)", dj_sysctl_or(s, DS_MAX_SYN_BACKLOG));
 		else
 			snprintf(f->cause, sizeof(f->cause),
 				 "listeners dropped SYNs or completed handshakes for a reason these counters do not "
 				 "name (no memory, no route back, a child socket that could not be created); the "
 				 "queues were not full, and with syncookies on tcp_max_syn_backlog does not drop");
 		if (have_cm && !cookie_mode)
-			fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
 				   "answer with a cookie when the SYN queue is full: connections still succeed "
 				   "(cookie connections lose some TCP options); 2 would use cookies always");
 		if (syn_drops > qfull && have_msb && have_cm && !cookie_mode) {
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)(msb * 2 > 4096 ? msb * 2 : 4096));
-			fix_sysctl(f, doctor_sysctl_keys[DS_MAX_SYN_BACKLOG], val, s->sysctl[DS_MAX_SYN_BACKLOG],
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_MAX_SYN_BACKLOG], val, s->sysctl[DS_MAX_SYN_BACKLOG],
 				   "more room before the kernel keeps the SYN queue's last quarter for known peers");
 		}
 		if (qfull)
-			fix_text(f, "application: a larger listen() backlog (with net.core.somaxconn %s as its cap) "
-				 "is a larger SYN queue%s%s", sysctl_or(s, DS_SOMAXCONN), top[0] ? " for " : "",
+			dj_fix_text(f, "application: a larger listen() backlog (with net.core.somaxconn %s as its cap) "
+				 "is a larger SYN queue%s%s", dj_sysctl_or(s, DS_SOMAXCONN), top[0] ? " for " : "",
 				 la);
-		fix_text(f, "if the SYNs come from spoofed sources (a SYN flood), syncookies are the defence; "
+		dj_fix_text(f, "if the SYNs come from spoofed sources (a SYN flood), syncookies are the defence; "
 			 "the SYN-ACK retries (net.ipv4.tcp_synack_retries) hold each request up to ~63 s");
 	}
 	if (cookies) {
-		struct doctor_finding *f = finding(j, "syncookies-sent", SEV_INFO);
+		struct doctor_finding *f = dj_finding(j, "syncookies-sent", SEV_INFO);
 		char la[64] = "";
 
 		if (!f)
@@ -1146,14 +1035,14 @@ static void judge_syn(struct judge *j)
 		snprintf(f->evidence, sizeof(f->evidence),
 			 "TcpExtTCPReqQFullDoCookies +%llu %s; SYN queues now (requests/limit): %s; "
 			 "net.ipv4.tcp_syncookies %s",
-			 (unsigned long long)cookies, j->when, lst, sysctl_or(s, DS_SYNCOOKIES));
-		value(f, "TCPReqQFullDoCookies", cookies);
+			 (unsigned long long)cookies, j->when, lst, dj_sysctl_or(s, DS_SYNCOOKIES));
+		dj_value(f, "TCPReqQFullDoCookies", cookies);
 		if (have_cm && cookie_mode == 2) {
 			snprintf(f->cause, sizeof(f->cause),
 				 "net.ipv4.tcp_syncookies 2 answers every SYN with a syncookie, queue full or not "
 				 "(%llu so far): those connections succeed, but without the TCP options a cookie "
 				 "cannot carry (window scaling and SACK need timestamps)", (unsigned long long)cookies);
-			fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
 				   "cookies only when a SYN queue is full (the kernel's default); 2 is for testing");
 		} else {
 			snprintf(f->cause, sizeof(f->cause),
@@ -1161,9 +1050,9 @@ static void judge_syn(struct judge *j)
 				 "instead of queueing them: those connections succeed, but without the TCP options a "
 				 "cookie cannot carry (window scaling and SACK need timestamps)",
 				 (unsigned long long)cookies);
-			fix_text(f, "legitimate bursts: raise the listener's listen() backlog and net.core.somaxconn "
+			dj_fix_text(f, "legitimate bursts: raise the listener's listen() backlog and net.core.somaxconn "
 				 "(now %s) so the SYN queue holds them; a SYN flood: nothing, cookies are the defence",
-				 sysctl_or(s, DS_SOMAXCONN));
+				 dj_sysctl_or(s, DS_SOMAXCONN));
 		}
 	}
 }
@@ -1185,25 +1074,25 @@ static void judge_frag(struct judge *j, bool v6)
 	const char *n_ok = v6 ? "Ip6ReasmOKs" : "IpReasmOKs";
 	uint64_t fails, tmo = 0, reqds = 0, oks = 0, other, ovl = 0, high = 0, ftime = 0;
 
-	if (!have(j, src) || !delta(j, n_fail, &fails)) {
-		const char *why = have(j, src) ? "no reassembly counters" : src_err(j, src);
+	if (!dj_have(j, src) || !dj_delta(j, n_fail, &fails)) {
+		const char *why = dj_have(j, src) ? "no reassembly counters" : dj_src_err(j, src);
 
-		check(j, id_t, false, "%s", why);
-		check(j, id_f, false, "%s", why);
+		dj_check(j, id_t, false, "%s", why);
+		dj_check(j, id_f, false, "%s", why);
 		return;
 	}
-	(void)delta(j, n_tmo, &tmo);
-	(void)delta(j, n_req, &reqds);
-	(void)delta(j, n_ok, &oks);
+	(void)dj_delta(j, n_tmo, &tmo);
+	(void)dj_delta(j, n_req, &reqds);
+	(void)dj_delta(j, n_ok, &oks);
 	if (!v6)
-		(void)delta(j, "IpExtReasmOverlaps", &ovl);
+		(void)dj_delta(j, "IpExtReasmOverlaps", &ovl);
 	other = fails > tmo ? fails - tmo : 0;
-	check(j, id_t, true, "%s +%llu %s", n_tmo, (unsigned long long)tmo, j->when);
-	check(j, id_f, true, "%s - %s +%llu %s", n_fail, n_tmo, (unsigned long long)other, j->when);
-	(void)sysctl_u64(s, khigh, &high);
-	(void)sysctl_u64(s, ktime, &ftime);
+	dj_check(j, id_t, true, "%s +%llu %s", n_tmo, (unsigned long long)tmo, j->when);
+	dj_check(j, id_f, true, "%s - %s +%llu %s", n_fail, n_tmo, (unsigned long long)other, j->when);
+	(void)dj_sysctl_u64(s, khigh, &high);
+	(void)dj_sysctl_u64(s, ktime, &ftime);
 	if (tmo) {
-		struct doctor_finding *f = finding(j, id_t, history(j, SEV_WARNING, false));
+		struct doctor_finding *f = dj_finding(j, id_t, dj_history(j, SEV_WARNING, false));
 
 		if (!f)
 			return;
@@ -1212,28 +1101,28 @@ static void judge_frag(struct judge *j, bool v6)
 			 "%s +%llu, %s +%llu, %s +%llu, %s +%llu %s; %s %s s",
 			 n_tmo, (unsigned long long)tmo, n_fail, (unsigned long long)fails, n_req,
 			 (unsigned long long)reqds, n_ok, (unsigned long long)oks, j->when,
-			 doctor_sysctl_keys[ktime], sysctl_or(s, ktime));
-		value(f, n_tmo, tmo);
-		value(f, n_fail, fails);
-		value(f, n_req, reqds);
+			 doctor_sysctl_keys[ktime], dj_sysctl_or(s, ktime));
+		dj_value(f, n_tmo, tmo);
+		dj_value(f, n_fail, fails);
+		dj_value(f, n_req, reqds);
 		snprintf(f->cause, sizeof(f->cause),
 			 "%llu fragmented datagrams were still missing a fragment after %s %s s, and the fragments "
 			 "that had arrived were dropped with them: a fragment was lost on the way (loss, a firewall "
 			 "dropping non-first fragments, a path MTU below the sender's) or came too late",
-			 (unsigned long long)tmo, doctor_sysctl_keys[ktime], sysctl_or(s, ktime));
+			 (unsigned long long)tmo, doctor_sysctl_keys[ktime], dj_sysctl_or(s, ktime));
 		if (s->sysctl[ktime][0] && ftime < 30)
-			fix_sysctl(f, doctor_sysctl_keys[ktime], "30", s->sysctl[ktime],
+			dj_fix_sysctl(f, doctor_sysctl_keys[ktime], "30", s->sysctl[ktime],
 				   "the kernel's default: fragments that arrive later than %s s are dropped with the "
-				   "rest", sysctl_or(s, ktime));
+				   "rest", dj_sysctl_or(s, ktime));
 		else
-			fix_text(f, "%s %s s is not the problem: waiting longer does not bring a lost fragment back",
-				 doctor_sysctl_keys[ktime], sysctl_or(s, ktime));
-		fix_text(f, "application/sender: send datagrams that fit the path MTU (UDP payload <= MTU - %d "
+			dj_fix_text(f, "%s %s s is not the problem: waiting longer does not bring a lost fragment back",
+				 doctor_sysctl_keys[ktime], dj_sysctl_or(s, ktime));
+		dj_fix_text(f, "application/sender: send datagrams that fit the path MTU (UDP payload <= MTU - %d "
 			 "bytes), so that nothing is fragmented; one lost fragment loses the whole datagram",
 			 v6 ? 48 : 28);
 	}
 	if (other) {
-		struct doctor_finding *f = finding(j, id_f, history(j, SEV_WARNING, false));
+		struct doctor_finding *f = dj_finding(j, id_f, dj_history(j, SEV_WARNING, false));
 		char val[32];
 
 		if (!f)
@@ -1244,22 +1133,22 @@ static void judge_frag(struct judge *j, bool v6)
 			 n_fail, (unsigned long long)fails, n_tmo, (unsigned long long)tmo, n_req,
 			 (unsigned long long)reqds, v6 ? "" : ", IpExtReasmOverlaps +",
 			 v6 ? "" : (snprintf(val, sizeof(val), "%llu", (unsigned long long)ovl), val), j->when,
-			 doctor_sysctl_keys[khigh], sysctl_or(s, khigh), doctor_sysctl_keys[klow],
-			 sysctl_or(s, klow));
-		value(f, n_fail, fails);
-		value(f, "not_timeout", other);
+			 doctor_sysctl_keys[khigh], dj_sysctl_or(s, khigh), doctor_sysctl_keys[klow],
+			 dj_sysctl_or(s, klow));
+		dj_value(f, n_fail, fails);
+		dj_value(f, "not_timeout", other);
 		if (!v6)
-			value(f, "IpExtReasmOverlaps", ovl);
+			dj_value(f, "IpExtReasmOverlaps", ovl);
 		snprintf(f->cause, sizeof(f->cause),
 			 "%llu fragments were dropped on arrival, not by the timeout: the memory for incomplete "
 			 "datagrams had reached %s (%s bytes)%s", (unsigned long long)other,
-			 doctor_sysctl_keys[khigh], sysctl_or(s, khigh),
+			 doctor_sysctl_keys[khigh], dj_sysctl_or(s, khigh),
 			 ovl ? ", or fragments overlapped (a sender or middlebox bug, or an attack)" : "");
 		snprintf(val, sizeof(val), "%llu", (unsigned long long)(high * 2 > 4194304 ? high * 2 : 4194304));
-		fix_sysctl(f, doctor_sysctl_keys[khigh], val, s->sysctl[khigh],
+		dj_fix_sysctl(f, doctor_sysctl_keys[khigh], val, s->sysctl[khigh],
 			   "more memory for datagrams being reassembled; %s (now %s) must stay below it",
-			   doctor_sysctl_keys[klow], sysctl_or(s, klow));
-		fix_text(f, "application/sender: datagrams that fit the path MTU need no reassembly at all");
+			   doctor_sysctl_keys[klow], dj_sysctl_or(s, klow));
+		dj_fix_text(f, "application/sender: datagrams that fit the path MTU need no reassembly at all");
 	}
 }
 
@@ -1272,8 +1161,8 @@ static void judge_softnet(struct judge *j)
 	size_t doff = 0, soff = 0;
 
 	if (!b->have[SRC_SOFTNET] || (a && !a->have[SRC_SOFTNET])) {
-		check(j, "softnet-drops", false, "%s", src_err(j, SRC_SOFTNET));
-		check(j, "softnet-squeeze", false, "%s", src_err(j, SRC_SOFTNET));
+		dj_check(j, "softnet-drops", false, "%s", dj_src_err(j, SRC_SOFTNET));
+		dj_check(j, "softnet-squeeze", false, "%s", dj_src_err(j, SRC_SOFTNET));
 		return;
 	}
 	for (size_t i = 0; i < b->softnet.n; i++) {
@@ -1281,11 +1170,11 @@ static void judge_softnet(struct judge *j)
 		tsq += b->softnet.cpu[i].squeezed;
 	}
 	if (!a) {
-		check(j, "softnet-drops", false,
+		dj_check(j, "softnet-drops", false,
 		      "host-wide counters since boot (dropped %llu, time_squeeze %llu over %zu CPUs) say nothing "
 		      "about now: use --since SECONDS", (unsigned long long)tdrop, (unsigned long long)tsq,
 		      b->softnet.n);
-		check(j, "softnet-squeeze", false, "needs --since SECONDS, as softnet-drops");
+		dj_check(j, "softnet-squeeze", false, "needs --since SECONDS, as softnet-drops");
 		return;
 	}
 	for (size_t i = 0; i < b->softnet.n; i++) {
@@ -1308,12 +1197,12 @@ static void judge_softnet(struct judge *j)
 			(void)str_appendf(sl, sizeof(sl), &soff, "%sCPU %u +%llu", soff ? ", " : "", c1->cpu,
 					  (unsigned long long)q);
 	}
-	check(j, "softnet-drops", true, "softnet_stat dropped +%llu on %zu CPUs %s (host-wide)",
+	dj_check(j, "softnet-drops", true, "softnet_stat dropped +%llu on %zu CPUs %s (host-wide)",
 	      (unsigned long long)drop, b->softnet.n, j->when);
-	check(j, "softnet-squeeze", true, "softnet_stat time_squeeze +%llu %s (host-wide)",
+	dj_check(j, "softnet-squeeze", true, "softnet_stat time_squeeze +%llu %s (host-wide)",
 	      (unsigned long long)sq, j->when);
 	if (drop) {
-		struct doctor_finding *f = finding(j, "softnet-drops", SEV_WARNING);
+		struct doctor_finding *f = dj_finding(j, "softnet-drops", SEV_WARNING);
 
 		if (!f)
 			return;
@@ -1321,22 +1210,22 @@ static void judge_softnet(struct judge *j)
 		snprintf(f->subject, sizeof(f->subject), "host");
 		snprintf(f->evidence, sizeof(f->evidence),
 			 "softnet_stat dropped +%llu %s (%s); net.core.netdev_max_backlog %s",
-			 (unsigned long long)drop, j->when, dl, sysctl_or(b, DS_NETDEV_MAX_BACKLOG));
-		value(f, "dropped", drop);
+			 (unsigned long long)drop, j->when, dl, dj_sysctl_or(b, DS_NETDEV_MAX_BACKLOG));
+		dj_value(f, "dropped", drop);
 		snprintf(f->cause, sizeof(f->cause),
 			 "packets arrived at a CPU's input backlog (loopback, veth, RPS and non-NAPI drivers queue "
 			 "there) faster than its softirq processed them, and the backlog was full at "
 			 "netdev_max_backlog, so they were dropped before any protocol saw them");
-		if (sysctl_u64(b, DS_NETDEV_MAX_BACKLOG, &cur)) {
+		if (dj_sysctl_u64(b, DS_NETDEV_MAX_BACKLOG, &cur)) {
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)(cur * 2 > 2000 ? cur * 2 : 2000));
-			fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_MAX_BACKLOG], val, b->sysctl[DS_NETDEV_MAX_BACKLOG],
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_MAX_BACKLOG], val, b->sysctl[DS_NETDEV_MAX_BACKLOG],
 				   "a longer backlog per CPU (host-wide key; memory only while it fills)");
 		}
-		fix_text(f, "if one CPU takes all the drops: spread receive processing (RPS: "
+		dj_fix_text(f, "if one CPU takes all the drops: spread receive processing (RPS: "
 			 "/sys/class/net/DEV/queues/rx-N/rps_cpus, or more NIC queues)");
 	}
 	if (sq) {
-		struct doctor_finding *f = finding(j, "softnet-squeeze", SEV_INFO);
+		struct doctor_finding *f = dj_finding(j, "softnet-squeeze", SEV_INFO);
 
 		if (!f)
 			return;
@@ -1345,21 +1234,21 @@ static void judge_softnet(struct judge *j)
 		snprintf(f->evidence, sizeof(f->evidence),
 			 "softnet_stat time_squeeze +%llu %s (%s); net.core.netdev_budget %s, "
 			 "net.core.netdev_budget_usecs %s",
-			 (unsigned long long)sq, j->when, sl, sysctl_or(b, DS_NETDEV_BUDGET),
-			 sysctl_or(b, DS_NETDEV_BUDGET_USECS));
-		value(f, "time_squeeze", sq);
+			 (unsigned long long)sq, j->when, sl, dj_sysctl_or(b, DS_NETDEV_BUDGET),
+			 dj_sysctl_or(b, DS_NETDEV_BUDGET_USECS));
+		dj_value(f, "time_squeeze", sq);
 		snprintf(f->cause, sizeof(f->cause),
 			 "the receive softirq stopped with packets still waiting because it had used its budget "
 			 "(netdev_budget packets or netdev_budget_usecs): the rest waits for the next round or "
 			 "ksoftirqd, adding latency");
-		if (sysctl_u64(b, DS_NETDEV_BUDGET, &cur)) {
+		if (dj_sysctl_u64(b, DS_NETDEV_BUDGET, &cur)) {
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
-			fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET], val, b->sysctl[DS_NETDEV_BUDGET],
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET], val, b->sysctl[DS_NETDEV_BUDGET],
 				   "more packets per softirq round (host-wide; other tasks on that CPU wait longer)");
 		}
-		if (sysctl_u64(b, DS_NETDEV_BUDGET_USECS, &cur)) {
+		if (dj_sysctl_u64(b, DS_NETDEV_BUDGET_USECS, &cur)) {
 			snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
-			fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET_USECS], val,
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET_USECS], val,
 				   b->sysctl[DS_NETDEV_BUDGET_USECS], "more time per softirq round (host-wide)");
 		}
 	}
@@ -1406,29 +1295,29 @@ static void judge_resets(struct judge *j)
 {
 	const struct doctor_sample *s = j->b;
 	uint64_t d[ARRAY_SIZE(reset_reasons)], rsts = 0, total = 0, orphans = 0;
-	bool have_rsts = delta(j, "TcpOutRsts", &rsts);
+	bool have_rsts = dj_delta(j, "TcpOutRsts", &rsts);
 	char val[32];
 	int seen = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(reset_reasons); i++) {
-		if (delta(j, reset_reasons[i].counter, &d[i]))
+		if (dj_delta(j, reset_reasons[i].counter, &d[i]))
 			seen++;
 		else
 			d[i] = 0;
 		total += d[i];
 	}
-	if (!have(j, SRC_NETSTAT) || !seen) {
-		check(j, "resets-sent", false, "%s", have(j, SRC_NETSTAT) ?
-		      "no TcpExtTCPAbortOn* in /proc/net/netstat" : src_err(j, SRC_NETSTAT));
+	if (!dj_have(j, SRC_NETSTAT) || !seen) {
+		dj_check(j, "resets-sent", false, "%s", dj_have(j, SRC_NETSTAT) ?
+		      "no TcpExtTCPAbortOn* in /proc/net/netstat" : dj_src_err(j, SRC_NETSTAT));
 		return;
 	}
-	check(j, "resets-sent", true, "TcpExtTCPAbortOn* +%llu %s (TcpOutRsts +%llu, every reset sent)",
+	dj_check(j, "resets-sent", true, "TcpExtTCPAbortOn* +%llu %s (TcpOutRsts +%llu, every reset sent)",
 	      (unsigned long long)total, j->when, (unsigned long long)rsts);
 	for (size_t i = 0; i < ARRAY_SIZE(reset_reasons); i++) {
 		const struct reset_reason *rr = &reset_reasons[i];
 		struct doctor_finding *f;
 
-		if (!d[i] || !(f = finding(j, "resets-sent", history(j, rr->sev, false))))
+		if (!d[i] || !(f = dj_finding(j, "resets-sent", dj_history(j, rr->sev, false))))
 			continue;
 		snprintf(f->subject, sizeof(f->subject), "%s", rr->subject);
 		if (have_rsts)
@@ -1437,19 +1326,19 @@ static void judge_resets(struct judge *j)
 		else
 			snprintf(f->evidence, sizeof(f->evidence), "%s +%llu %s", rr->counter,
 				 (unsigned long long)d[i], j->when);
-		value(f, rr->counter + strlen("TcpExt"), d[i]);
+		dj_value(f, rr->counter + strlen("TcpExt"), d[i]);
 		if (have_rsts)
-			value(f, "OutRsts", rsts);
+			dj_value(f, "OutRsts", rsts);
 		snprintf(f->cause, sizeof(f->cause), "%s", rr->cause);
 		if (rr->fix) {
-			fix_text(f, "%s", rr->fix);
-		} else if (sysctl_u64(s, DS_TCP_MAX_ORPHANS, &orphans)) {
+			dj_fix_text(f, "%s", rr->fix);
+		} else if (dj_sysctl_u64(s, DS_TCP_MAX_ORPHANS, &orphans)) {
 			snprintf(val, sizeof(val), ">=%llu", (unsigned long long)(orphans * 2));
-			fix_sysctl(f, doctor_sysctl_keys[DS_TCP_MAX_ORPHANS], val, s->sysctl[DS_TCP_MAX_ORPHANS],
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_TCP_MAX_ORPHANS], val, s->sysctl[DS_TCP_MAX_ORPHANS],
 				   "room for twice the orphans (about 64 KiB of memory each at worst; host-wide)");
-			fix_text(f, "and check net.ipv4.tcp_mem against /proc/net/sockstat's TCP mem (pages)");
+			dj_fix_text(f, "and check net.ipv4.tcp_mem against /proc/net/sockstat's TCP mem (pages)");
 		} else {
-			fix_text(f, "raise net.ipv4.tcp_max_orphans and check net.ipv4.tcp_mem against "
+			dj_fix_text(f, "raise net.ipv4.tcp_max_orphans and check net.ipv4.tcp_mem against "
 				 "/proc/net/sockstat's TCP mem (pages)");
 		}
 	}
@@ -1463,34 +1352,34 @@ static void judge_synretrans(struct judge *j)
 	uint64_t d, synrecv = 0;
 	struct doctor_finding *f;
 
-	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtTCPSynRetrans", &d)) {
-		check(j, "syn-retransmits", false, "%s", have(j, SRC_NETSTAT) ?
-		      "no TcpExtTCPSynRetrans in /proc/net/netstat" : src_err(j, SRC_NETSTAT));
+	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtTCPSynRetrans", &d)) {
+		dj_check(j, "syn-retransmits", false, "%s", dj_have(j, SRC_NETSTAT) ?
+		      "no TcpExtTCPSynRetrans in /proc/net/netstat" : dj_src_err(j, SRC_NETSTAT));
 		return;
 	}
 	for (size_t i = 0; s->have[SRC_SOCKS] && i < s->socks.n; i++)
 		synrecv += s->socks.s[i].state == TCP_SYN_RECV;
-	check(j, "syn-retransmits", true, "TcpExtTCPSynRetrans +%llu %s; %llu half-open (SYN_RECV) sockets now",
+	dj_check(j, "syn-retransmits", true, "TcpExtTCPSynRetrans +%llu %s; %llu half-open (SYN_RECV) sockets now",
 	      (unsigned long long)d, j->when, (unsigned long long)synrecv);
-	if (!d || !(f = finding(j, "syn-retransmits", history(j, SEV_WARNING, synrecv > 0))))
+	if (!d || !(f = dj_finding(j, "syn-retransmits", dj_history(j, SEV_WARNING, synrecv > 0))))
 		return;
 	snprintf(f->subject, sizeof(f->subject), "namespace");
 	snprintf(f->evidence, sizeof(f->evidence), "TcpExtTCPSynRetrans +%llu %s (SYN and SYN-ACK "
 		 "retransmits together); %llu SYN_RECV sockets now; net.ipv4.tcp_synack_retries %s",
-		 (unsigned long long)d, j->when, (unsigned long long)synrecv, sysctl_or(s, DS_SYNACK_RETRIES));
-	value(f, "TCPSynRetrans", d);
+		 (unsigned long long)d, j->when, (unsigned long long)synrecv, dj_sysctl_or(s, DS_SYNACK_RETRIES));
+	dj_value(f, "TCPSynRetrans", d);
 	if (s->have[SRC_SOCKS])
-		value(f, "syn_recv", synrecv);
+		dj_value(f, "syn_recv", synrecv);
 	snprintf(f->cause, sizeof(f->cause),
 		 "handshakes were retransmitted: a SYN-ACK%s went unanswered (clients behind a lossy path, "
 		 "a SYN flood from spoofed addresses, a middlebox dropping the last ACK); each retry doubles "
 		 "the wait (1 s, 2 s, 4 s, ...), so a client sees seconds of connect time",
 		 synrecv ? "" : " (or a SYN of this host's)");
-	fix_text(f, "find the peers (`ss -tn state syn-recv`); against a spoofed flood keep "
+	dj_fix_text(f, "find the peers (`ss -tn state syn-recv`); against a spoofed flood keep "
 		 "net.ipv4.tcp_syncookies = 1 and lower net.ipv4.tcp_synack_retries from %s to 2 (half-open "
 		 "entries leave after ~7 s instead of ~63 s; genuine clients on lossy paths get fewer tries)",
-		 sysctl_or(s, DS_SYNACK_RETRIES));
-	fix_text(f, "with tcpstate attached, accel_tcp_synack_retransmits_total separates SYN-ACK "
+		 dj_sysctl_or(s, DS_SYNACK_RETRIES));
+	dj_fix_text(f, "with tcpstate attached, accel_tcp_synack_retransmits_total separates SYN-ACK "
 		 "retransmits per listener");
 }
 
@@ -1530,18 +1419,18 @@ static void judge_bypass(struct judge *j)
 	int nacc = 0;
 
 	if (!j->b->have[SRC_BYPASS]) {
-		check(j, "bypass-servers", false, "%s", j->b->err[SRC_BYPASS]);
+		dj_check(j, "bypass-servers", false, "%s", j->b->err[SRC_BYPASS]);
 		return;
 	}
 	if (!b->attached) {
-		check(j, "bypass-servers", true, "no bypass attached: no local server is accelerated");
+		dj_check(j, "bypass-servers", true, "no bypass attached: no local server is accelerated");
 		return;
 	}
 	for (int i = 0; i < b->n; i++)
 		if (b->p[i].state == BPS_ACCELERATED && nacc++ < 12)
 			snprintf(acc + strlen(acc), sizeof(acc) - strlen(acc), "%s%u", nacc > 1 ? "," : "",
 				 b->p[i].port);
-	check(j, "bypass-servers", true, "%d listening ports: %d accelerated%s%s%s, %d on the stack",
+	dj_check(j, "bypass-servers", true, "%d listening ports: %d accelerated%s%s%s, %d on the stack",
 	      b->total, nacc, nacc ? " (" : "", acc, nacc ? ")" : "", b->n - nacc);
 	for (int i = 0; i < b->n; i++) {
 		const struct doctor_bypass_port *p = &b->p[i];
@@ -1549,20 +1438,20 @@ static void judge_bypass(struct judge *j)
 		char la[64];
 
 		if (p->state == BPS_ACCELERATED || p->state >= (int)ARRAY_SIZE(bypass_why) ||
-		    !bypass_why[p->state].cause || !(f = finding(j, "bypass-servers", SEV_INFO)))
+		    !bypass_why[p->state].cause || !(f = dj_finding(j, "bypass-servers", SEV_INFO)))
 			continue;
 		listener_subject(f, p->listener, la, sizeof(la));
 		if (p->state == BPS_LEARNING) {
 			snprintf(f->evidence, sizeof(f->evidence), "port %u: learning, %u of %u connections read "
 				 "nonblocking so far", p->port, p->seen, p->need);
-			value(f, "connections_seen", p->seen);
-			value(f, "connections_needed", p->need);
+			dj_value(f, "connections_seen", p->seen);
+			dj_value(f, "connections_needed", p->need);
 		} else {
 			snprintf(f->evidence, sizeof(f->evidence), "port %u: %s", p->port,
 				 bypass_port_state_name(p->state));
 		}
 		snprintf(f->cause, sizeof(f->cause), "%s", bypass_why[p->state].cause);
-		fix_text(f, "%s", bypass_why[p->state].fix);
+		dj_fix_text(f, "%s", bypass_why[p->state].fix);
 	}
 }
 
@@ -1572,20 +1461,20 @@ static void judge_fdlimit(struct judge *j)
 	const struct doctor_procs *p = &j->b->procs;
 
 	if (!j->b->have[SRC_PROCS]) {
-		check(j, "fd-limit", false, "%s", j->b->err[SRC_PROCS][0] ? j->b->err[SRC_PROCS] :
+		dj_check(j, "fd-limit", false, "%s", j->b->err[SRC_PROCS][0] ? j->b->err[SRC_PROCS] :
 		      "processes not read");
 		return;
 	}
 	if (p->fullest.pid)
-		check(j, "fd-limit", true, "%zu processes of the namespace; the nearest its limit pid %d (%s) "
+		dj_check(j, "fd-limit", true, "%zu processes of the namespace; the nearest its limit pid %d (%s) "
 		      "%llu of %llu descriptors", p->scanned, p->fullest.pid, p->fullest.comm,
 		      (unsigned long long)p->fullest.fds, (unsigned long long)p->fullest.soft);
 	else
-		check(j, "fd-limit", true, "no process of the namespace could be read");
+		dj_check(j, "fd-limit", true, "no process of the namespace could be read");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct doctor_proc *pr = &p->p[i];
 		bool crit = pr->fds * 100 >= pr->soft * DOCTOR_FD_CRIT_PCT;
-		struct doctor_finding *f = finding(j, "fd-limit", crit ? SEV_CRITICAL : SEV_WARNING);
+		struct doctor_finding *f = dj_finding(j, "fd-limit", crit ? SEV_CRITICAL : SEV_WARNING);
 		char hard[32];
 
 		if (!f)
@@ -1599,21 +1488,21 @@ static void judge_fdlimit(struct judge *j)
 			 "pid %d (%s) holds %llu descriptors now; RLIMIT_NOFILE soft %llu, hard %s "
 			 "(/proc/%d/limits)", pr->pid, pr->comm, (unsigned long long)pr->fds,
 			 (unsigned long long)pr->soft, hard, pr->pid);
-		value(f, "fds", pr->fds);
-		value(f, "soft_limit", pr->soft);
+		dj_value(f, "fds", pr->fds);
+		dj_value(f, "soft_limit", pr->soft);
 		snprintf(f->cause, sizeof(f->cause),
 			 "at its soft limit every accept(), socket() and open() of pid %d fails with EMFILE: a "
 			 "server stops taking connections while the kernel completes their handshakes (its "
 			 "accept queue fills and overflows), a client cannot connect", pr->pid);
 		if (pr->soft < pr->hard)
-			fix_text(f, "raise its soft limit to the hard one: LimitNOFILE=%s in its systemd unit "
+			dj_fix_text(f, "raise its soft limit to the hard one: LimitNOFILE=%s in its systemd unit "
 				 "(or `ulimit -n %s` where it is started; `prlimit --pid %d --nofile=%s:%s` now); "
 				 "a process may also raise it itself (setrlimit)", hard, hard, pr->pid, hard, hard);
 		else
-			fix_text(f, "raise both limits: LimitNOFILE=%llu in its systemd unit (or `ulimit -n` "
+			dj_fix_text(f, "raise both limits: LimitNOFILE=%llu in its systemd unit (or `ulimit -n` "
 				 "where it is started; above fs.nr_open that needs fs.nr_open raised first)",
 				 (unsigned long long)pr->soft * 4);
-		fix_text(f, "or find what holds the descriptors (`ls -l /proc/%d/fd`): a leak grows back "
+		dj_fix_text(f, "or find what holds the descriptors (`ls -l /proc/%d/fd`): a leak grows back "
 			 "to any limit", pr->pid);
 	}
 }

@@ -67,13 +67,14 @@ const char *const doctor_sysctl_keys[DS_MAX] = {
 	[DS_IP6FRAG_LOW] = "net.ipv6.ip6frag_low_thresh",
 	[DS_IP6FRAG_TIME] = "net.ipv6.ip6frag_time",
 	[DS_SYNACK_RETRIES] = "net.ipv4.tcp_synack_retries",
+	[DS_TCP_MTU_PROBING] = "net.ipv4.tcp_mtu_probing",
 	[DS_NETDEV_MAX_BACKLOG] = "net.core.netdev_max_backlog",
 	[DS_NETDEV_BUDGET] = "net.core.netdev_budget",
 	[DS_NETDEV_BUDGET_USECS] = "net.core.netdev_budget_usecs",
 	[DS_TCP_MAX_ORPHANS] = "net.ipv4.tcp_max_orphans",
 };
 
-static const char *const source_names[SRC_MAX] = {
+const char *const doctor_source_names[SRC_MAX] = {
 	[SRC_SNMP] = "/proc/net/snmp",
 	[SRC_NETSTAT] = "/proc/net/netstat",
 	[SRC_SNMP6] = "/proc/net/snmp6",
@@ -82,6 +83,9 @@ static const char *const source_names[SRC_MAX] = {
 	[SRC_SOCKS] = "sock_diag (TCP sockets)",
 	[SRC_PROCS] = "/proc/PID/fd and limits",
 	[SRC_BYPASS] = "the attached bypass (pinned maps)",
+	[SRC_LINKS] = "rtnetlink and ethtool netlink (devices)",
+	[SRC_NETACCT] = "the attached netacct (pinned maps)",
+	[SRC_IRQS] = "/proc/interrupts",
 };
 
 static const char *const sev_names[] = { "info", "warning", "critical" };
@@ -227,7 +231,7 @@ int doctor_parse_sockstat_tw(const char *text, uint64_t *tw)
 /* ---- reading ------------------------------------------------------------ */
 
 /* Whole file into a malloc'd string (proc files have no size). */
-static int slurp(const char *path, char **out)
+int doctor_slurp(const char *path, char **out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
 	size_t len = 0, cap = 16384;
@@ -273,17 +277,17 @@ static int slurp(const char *path, char **out)
 	return 0;
 }
 
-static void source_fail(struct doctor_sample *s, enum doctor_source src, int err)
+void doctor_source_fail(struct doctor_sample *s, enum doctor_source src, int err)
 {
 	s->have[src] = false;
-	snprintf(s->err[src], sizeof(s->err[src]), "cannot read %s: %s", source_names[src],
+	snprintf(s->err[src], sizeof(s->err[src]), "cannot read %s: %s", doctor_source_names[src],
 		 err == -EINVAL ? "unexpected format" : strerror(-err));
 }
 
 static void read_proc(struct doctor_sample *s, enum doctor_source src)
 {
 	char *text = NULL;
-	int err = slurp(source_names[src], &text);
+	int err = doctor_slurp(doctor_source_names[src], &text);
 
 	if (!err && !text)
 		err = -EIO;
@@ -308,7 +312,7 @@ static void read_proc(struct doctor_sample *s, enum doctor_source src)
 	}
 	free(text);
 	if (err)
-		source_fail(s, src, err);
+		doctor_source_fail(s, src, err);
 	else
 		s->have[src] = true;
 }
@@ -496,9 +500,8 @@ void doctor_sample_read(struct doctor_sample *s, bool socks)
 {
 	memset(s, 0, sizeof(*s));
 	s->mono = mono_now();
-	for (int src = 0; src < SRC_MAX; src++)
-		if (src != SRC_SOCKS && src != SRC_PROCS)
-			read_proc(s, src);
+	for (int src = SRC_SNMP; src <= SRC_SOFTNET; src++)
+		read_proc(s, src);
 	if (socks) {
 		int err = diag_dump(AF_INET, &s->socks);
 
@@ -507,17 +510,18 @@ void doctor_sample_read(struct doctor_sample *s, bool socks)
 		if (err == -EAFNOSUPPORT || err == -ENOENT)
 			err = 0;	/* no IPv6 here: the IPv4 dump is all */
 		if (err) {
-			source_fail(s, SRC_SOCKS, err);
+			doctor_source_fail(s, SRC_SOCKS, err);
 		} else {
 			s->have[SRC_SOCKS] = true;
 			listener_owners(&s->socks);
 		}
 		err = doctor_procs_read(&s->procs);
 		if (err)
-			source_fail(s, SRC_PROCS, err);
+			doctor_source_fail(s, SRC_PROCS, err);
 		else
 			s->have[SRC_PROCS] = true;
 	}
+	doctor_links_read(s);
 	for (int k = 0; k < DS_MAX; k++)
 		if (k < DS_NETDEV_MAX_BACKLOG)
 			read_sysctl(s, k);
@@ -530,7 +534,7 @@ void doctor_bypass_read(const struct accel_ctx *ctx, struct doctor_sample *s)
 
 	memset(b, 0, sizeof(*b));
 	if (!s->have[SRC_SOCKS]) {
-		source_fail(s, SRC_BYPASS, -ENODATA);
+		doctor_source_fail(s, SRC_BYPASS, -ENODATA);
 		return;
 	}
 	s->have[SRC_BYPASS] = true;
@@ -550,7 +554,7 @@ void doctor_bypass_read(const struct accel_ctx *ctx, struct doctor_sample *s)
 		if (err == -ENOENT)
 			return;		/* no bypass attached */
 		if (err) {
-			source_fail(s, SRC_BYPASS, err);
+			doctor_source_fail(s, SRC_BYPASS, err);
 			return;
 		}
 		b->attached = true;
@@ -1528,6 +1532,10 @@ void doctor_judge(const struct doctor_sample *first, const struct doctor_sample 
 	judge_fdlimit(&j);
 	judge_bypass(&j);
 	judge_synretrans(&j);
+	judge_pmtu(&j);
+	judge_nic_rings(&j);
+	judge_rx_queues(&j);
+	judge_irq_spread(&j);
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -1717,6 +1725,7 @@ int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 		if (!a)
 			goto out;
 		doctor_sample_read(a, false);
+		doctor_acct_read(ctx, a);
 		if (!ctx->json)
 			fprintf(stderr, "accelctl doctor: first sample taken; the second in %u s\n", o->since);
 		else
@@ -1731,6 +1740,7 @@ int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 	}
 	doctor_sample_read(b, true);
 	doctor_bypass_read(ctx, b);
+	doctor_acct_read(ctx, b);
 	doctor_judge(a, b, a ? b->mono - a->mono : 0, r);
 	if (ctx->json)
 		print_json(r, ctx->netns, stdout);

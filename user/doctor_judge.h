@@ -19,6 +19,23 @@ struct judge {
 	char when[96];				/* "over 5 s", "since the namespace was created" */
 };
 
+extern const char *const doctor_source_names[SRC_MAX];
+/* A whole file into a malloc'd string (proc files have no size): 0 or -errno. */
+int doctor_slurp(const char *path, char **out);
+/* Mark src unreadable in s, with the reason. */
+void doctor_source_fail(struct doctor_sample *s, enum doctor_source src, int err);
+
+/* f is attached, and in the namespace doctor looks at. */
+struct accel_ctx;
+struct accel_feature;
+bool doctor_feature_here(struct accel_ctx *ctx, const struct accel_feature *f);
+
+/* The judges of doctor_iface.c. */
+void judge_pmtu(struct judge *j);
+void judge_nic_rings(struct judge *j);
+void judge_rx_queues(struct judge *j);
+void judge_irq_spread(struct judge *j);
+
 /* The sysctl's text, "unknown" when unreadable; as a number (false: unreadable). */
 const char *dj_sysctl_or(const struct doctor_sample *s, enum doctor_sysctl k);
 bool dj_sysctl_u64(const struct doctor_sample *s, enum doctor_sysctl k, uint64_t *v);

@@ -86,6 +86,7 @@ const char *const doctor_source_names[SRC_MAX] = {
 	[SRC_LINKS] = "rtnetlink and ethtool netlink (devices)",
 	[SRC_NETACCT] = "the attached netacct (pinned maps)",
 	[SRC_IRQS] = "/proc/interrupts",
+	[SRC_TCPSTATE] = "the attached tcpstate (pinned maps)",
 };
 
 static const char *const sev_names[] = { "info", "warning", "critical" };
@@ -830,70 +831,148 @@ static void judge_timewait(struct judge *j)
 }
 
 /* (2) accept-queue overflow per listener. */
+struct accept_ovf {
+	uint64_t ovf, drops;		/* namespace-wide */
+	bool exact;			/* tcpstate's own count for this listener: */
+	uint64_t lovf;
+};
+
+static void accept_evidence(struct judge *j, struct doctor_finding *f, const struct doctor_sock *l,
+			    const struct accept_ovf *o, const char *la, const char *who)
+{
+	const char *state = l->rqueue > l->wqueue ? "full" : l->rqueue == l->wqueue ? "at its limit" : "not full";
+
+	if (o->exact)
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "accel_tcp_accept_queue_overflows_total +%llu for %s %s, exact (tcpstate); namespace-wide "
+			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu; accept queue %u/%u now (%s); "
+			 "held by %s; net.core.somaxconn %s", (unsigned long long)o->lovf, la, j->when,
+			 (unsigned long long)o->ovf, (unsigned long long)o->drops, l->rqueue, l->wqueue, state,
+			 who, dj_sysctl_or(j->b, DS_SOMAXCONN));
+	else
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu %s; accept queue of %s %u/%u now "
+			 "(%s); held by %s; net.core.somaxconn %s",
+			 (unsigned long long)o->ovf, (unsigned long long)o->drops, j->when, la, l->rqueue,
+			 l->wqueue, state, who, dj_sysctl_or(j->b, DS_SOMAXCONN));
+	dj_value(f, "ListenOverflows", o->ovf);
+	dj_value(f, "ListenDrops", o->drops);
+	if (o->exact)
+		dj_value(f, "accept_queue_overflows", o->lovf);
+	dj_value(f, "accept_queue_len", l->rqueue);
+	dj_value(f, "accept_queue_max", l->wqueue);
+	if (l->pid)
+		dj_value(f, "pid", (uint64_t)l->pid);
+}
+
+/* One listener's finding: full now (sock_diag), or counted by tcpstate. */
+static void accept_finding(struct judge *j, const struct doctor_sock *l, const struct accept_ovf *o)
+{
+	const struct doctor_sample *s = j->b;
+	bool full = l->rqueue && l->rqueue >= l->wqueue, capped;
+	struct doctor_finding *f = dj_finding(j, "accept-queue-overflow",
+					      o->exact ? dj_history(j, SEV_WARNING, full) : SEV_WARNING);
+	char la[64], who[96], val[32];
+	uint64_t smc = 0;
+
+	if (!f)
+		return;
+	fmt_addr(l, true, la, sizeof(la));
+	owner_phrase(l, who, sizeof(who));
+	endpoint(f, "listener", l, true);
+	capped = dj_sysctl_u64(s, DS_SOMAXCONN, &smc) && l->wqueue >= smc;
+	snprintf(f->subject, sizeof(f->subject), "listener %s", la);
+	accept_evidence(j, f, l, o, la, who);
+	snprintf(f->cause, sizeof(f->cause),
+		 "%s accepts connections slower than they arrive and its accept queue (min(listen backlog, "
+		 "somaxconn) = %u) %s, so the kernel drops the SYNs and completed handshakes that "
+		 "do not fit, and clients wait for retransmits (1 s, 3 s, ...)", who, l->wqueue,
+		 full ? "is full" : "was full");
+	if (capped) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)(smc * 2 > 4096 ? smc * 2 : 4096));
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_SOMAXCONN], val, s->sysctl[DS_SOMAXCONN],
+			      "the accept queue of %s is capped by somaxconn; the listener takes the new limit "
+			      "at its next listen() (restart or reload %s)", la, who);
+		dj_fix_text(f, "application: %s must pass a backlog of at least %s to listen(), and accept "
+			    "faster (more accepting threads)", who, val);
+	} else {
+		dj_fix_text(f, "application: listen(..., %u) in %s caps the accept queue below "
+			    "net.core.somaxconn %s: raise the backlog it passes to listen() (its configuration), "
+			    "or accept faster (more accepting threads)", l->wqueue, who, dj_sysctl_or(s, DS_SOMAXCONN));
+	}
+}
+
+/* The live listener tcpstate labels la ("127.0.0.1:7301", "[::1]:80"). */
+static const struct doctor_sock *listener_by_label(const struct doctor_sample *s, const char *la)
+{
+	char x[64];
+
+	for (size_t i = 0; s->have[SRC_SOCKS] && i < s->socks.n; i++) {
+		if (s->socks.s[i].state != TCP_LISTEN)
+			continue;
+		fmt_addr(&s->socks.s[i], true, x, sizeof(x));
+		if (!strcmp(x, la))
+			return &s->socks.s[i];
+	}
+	return NULL;
+}
+
+/* With tcpstate attached: its per-listener counts, exact; how many found. */
+static int accept_exact(struct judge *j, struct accept_ovf o)
+{
+	const struct doctor_sample *b = j->b, *a = j->a;
+	int n = 0;
+
+	if (!b->tcpstate.attached || (a && !a->tcpstate.attached))
+		return 0;
+	for (int i = 0; i < b->tcpstate.n && n < 8; i++) {
+		const struct doctor_tcpl *x = &b->tcpstate.l[i];
+		const struct doctor_sock *l = listener_by_label(b, x->label);
+		uint64_t before = 0;
+
+		for (int k = 0; a && k < a->tcpstate.n; k++)
+			if (!strcmp(a->tcpstate.l[k].label, x->label))
+				before = a->tcpstate.l[k].accept_ovf;
+		o.exact = true;
+		o.lovf = x->accept_ovf > before ? x->accept_ovf - before : 0;
+		if (!o.lovf || !l)
+			continue;
+		accept_finding(j, l, &o);
+		n++;
+	}
+	return n;
+}
+
 static void judge_accept(struct judge *j)
 {
 	const struct doctor_sample *s = j->b;
-	uint64_t ovf, drops = 0, smc = 0;
+	struct accept_ovf o = { 0 };
 	int nfull = 0;
-	bool have_smc = dj_sysctl_u64(s, DS_SOMAXCONN, &smc);
 
-	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtListenOverflows", &ovf)) {
+	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtListenOverflows", &o.ovf)) {
 		dj_check(j, "accept-queue-overflow", false, "%s",
-		      dj_have(j, SRC_NETSTAT) ? "no TcpExtListenOverflows in /proc/net/netstat" : dj_src_err(j, SRC_NETSTAT));
+			 dj_have(j, SRC_NETSTAT) ? "no TcpExtListenOverflows in /proc/net/netstat" :
+			 dj_src_err(j, SRC_NETSTAT));
 		return;
 	}
-	(void)dj_delta(j, "TcpExtListenDrops", &drops);
-	dj_check(j, "accept-queue-overflow", true, "TcpExtListenOverflows +%llu %s%s",
-	      (unsigned long long)ovf, j->when,
-	      s->have[SRC_SOCKS] ? ", listeners' accept queues (sock_diag)" : "");
-	if (!ovf)
+	(void)dj_delta(j, "TcpExtListenDrops", &o.drops);
+	dj_check(j, "accept-queue-overflow", true, "TcpExtListenOverflows +%llu %s%s%s",
+		 (unsigned long long)o.ovf, j->when,
+		 s->have[SRC_SOCKS] ? ", listeners' accept queues (sock_diag)" : "",
+		 s->tcpstate.attached ? ", per-listener overflows, exact (tcpstate)" : "");
+	if (!o.ovf)
 		return;
-	for (size_t i = 0; s->have[SRC_SOCKS] && i < s->socks.n && nfull < 8; i++) {
+	nfull = accept_exact(j, o);
+	for (size_t i = 0; !nfull && s->have[SRC_SOCKS] && i < s->socks.n; i++) {
 		const struct doctor_sock *l = &s->socks.s[i];
-		struct doctor_finding *f;
-		char la[64], who[96], val[32];
-		bool capped;
 
 		/* full is more than the backlog (sk_acceptq_is_full()); at the
 		 * backlog, the next completed handshake still fits */
 		if (l->state != TCP_LISTEN || !l->rqueue || l->rqueue < l->wqueue)
 			continue;
-		f = dj_finding(j, "accept-queue-overflow", SEV_WARNING);
-		if (!f)
+		accept_finding(j, l, &o);
+		if (++nfull >= 8)
 			break;
-		nfull++;
-		fmt_addr(l, true, la, sizeof(la));
-		owner_phrase(l, who, sizeof(who));
-		endpoint(f, "listener", l, true);
-		capped = have_smc && l->wqueue >= smc;
-		snprintf(f->subject, sizeof(f->subject), "listener %s", la);
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu %s; accept queue of %s %u/%u now "
-			 "(%s); held by %s; net.core.somaxconn %s",
-			 (unsigned long long)ovf, (unsigned long long)drops, j->when, la, l->rqueue, l->wqueue,
-			 l->rqueue > l->wqueue ? "full" : "at its limit", who, dj_sysctl_or(s, DS_SOMAXCONN));
-		dj_value(f, "ListenOverflows", ovf);
-		dj_value(f, "ListenDrops", drops);
-		dj_value(f, "accept_queue_len", l->rqueue);
-		dj_value(f, "accept_queue_max", l->wqueue);
-		if (l->pid)
-			dj_value(f, "pid", (uint64_t)l->pid);
-		snprintf(f->cause, sizeof(f->cause),
-			 "%s accepts connections slower than they arrive and its accept queue (min(listen backlog, "
-			 "somaxconn) = %u) is full, so the kernel drops the SYNs and completed handshakes that "
-			 "do not fit, and clients wait for retransmits (1 s, 3 s, ...)", who, l->wqueue);
-		if (capped) {
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)(smc * 2 > 4096 ? smc * 2 : 4096));
-			dj_fix_sysctl(f, doctor_sysctl_keys[DS_SOMAXCONN], val, s->sysctl[DS_SOMAXCONN],
-				   "the accept queue of %s is capped by somaxconn; the listener takes the new limit "
-				   "at its next listen() (restart or reload %s)", la, who);
-			dj_fix_text(f, "application: %s must pass a backlog of at least %s to listen(), and accept "
-				 "faster (more accepting threads)", who, val);
-		} else {
-			dj_fix_text(f, "application: listen(..., %u) in %s caps the accept queue below "
-				 "net.core.somaxconn %s: raise the backlog it passes to listen() (its configuration), "
-				 "or accept faster (more accepting threads)", l->wqueue, who, dj_sysctl_or(s, DS_SOMAXCONN));
-		}
 	}
 	if (!nfull) {
 		struct doctor_finding *f = dj_finding(j, "accept-queue-overflow", dj_history(j, SEV_WARNING, false));
@@ -903,11 +982,11 @@ static void judge_accept(struct judge *j)
 		snprintf(f->subject, sizeof(f->subject), "namespace");
 		snprintf(f->evidence, sizeof(f->evidence),
 			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu %s; %s; net.core.somaxconn %s",
-			 (unsigned long long)ovf, (unsigned long long)drops, j->when,
+			 (unsigned long long)o.ovf, (unsigned long long)o.drops, j->when,
 			 s->have[SRC_SOCKS] ? "no listener's accept queue is at its limit now" : s->err[SRC_SOCKS],
 			 dj_sysctl_or(s, DS_SOMAXCONN));
-		dj_value(f, "ListenOverflows", ovf);
-		dj_value(f, "ListenDrops", drops);
+		dj_value(f, "ListenOverflows", o.ovf);
+		dj_value(f, "ListenDrops", o.drops);
 		snprintf(f->cause, sizeof(f->cause),
 			 "a listener's accept queue was full at some time %s, so completed handshakes were dropped",
 			 j->when);
@@ -1726,6 +1805,7 @@ int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 			goto out;
 		doctor_sample_read(a, false);
 		doctor_acct_read(ctx, a);
+		doctor_tcpstate_read(ctx, a);
 		if (!ctx->json)
 			fprintf(stderr, "accelctl doctor: first sample taken; the second in %u s\n", o->since);
 		else
@@ -1741,6 +1821,7 @@ int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 	doctor_sample_read(b, true);
 	doctor_bypass_read(ctx, b);
 	doctor_acct_read(ctx, b);
+	doctor_tcpstate_read(ctx, b);
 	doctor_judge(a, b, a ? b->mono - a->mono : 0, r);
 	if (ctx->json)
 		print_json(r, ctx->netns, stdout);

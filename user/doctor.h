@@ -92,7 +92,7 @@ extern const char *const doctor_sysctl_keys[DS_MAX];
 /* Which sources a sample could read; why not in err[]. */
 enum doctor_source {
 	SRC_SNMP, SRC_NETSTAT, SRC_SNMP6, SRC_SOCKSTAT, SRC_SOFTNET, SRC_SOCKS, SRC_PROCS, SRC_BYPASS,
-	SRC_LINKS, SRC_NETACCT, SRC_IRQS, SRC_MAX,
+	SRC_LINKS, SRC_NETACCT, SRC_IRQS, SRC_TCPSTATE, SRC_MAX,
 };
 
 /* A process of the namespace and its descriptors against RLIMIT_NOFILE. */
@@ -163,6 +163,18 @@ struct doctor_links {
 	struct doctor_acct acct[DOCTOR_MAX_IFACES];
 };
 
+/* tcpstate's per-listener counters, when it is attached here. */
+#define DOCTOR_MAX_TCPL 64
+struct doctor_tcpl {
+	char label[64];			/* "127.0.0.1:7301", "[::1]:80" */
+	uint64_t accept_ovf;		/* accel_tcp_accept_queue_overflows_total */
+};
+struct doctor_tcpstate {
+	bool attached;
+	int n;
+	struct doctor_tcpl l[DOCTOR_MAX_TCPL];
+};
+
 struct doctor_sample {
 	double mono;			/* CLOCK_MONOTONIC seconds */
 	bool have[SRC_MAX];
@@ -174,6 +186,7 @@ struct doctor_sample {
 	struct doctor_procs procs;	/* read with the sockets */
 	struct doctor_bypass bypass;	/* doctor_bypass_read() */
 	struct doctor_links links;	/* doctor_links_read(), doctor_acct_read() */
+	struct doctor_tcpstate tcpstate;	/* doctor_tcpstate_read() */
 	char sysctl[DS_MAX][64];
 };
 
@@ -253,6 +266,8 @@ int doctor_parse_cpulist(const char *text, uint64_t *mask, int nwords);
  * cannot be read is marked in have/err. */
 void doctor_links_read(struct doctor_sample *s);
 void doctor_acct_read(struct accel_ctx *ctx, struct doctor_sample *s);
+/* tcpstate's exact per-listener accept-queue overflows, when attached. */
+void doctor_tcpstate_read(struct accel_ctx *ctx, struct doctor_sample *s);
 
 /* The counter's value; false when absent. */
 bool doctor_counter(const struct doctor_counters *c, const char *name, uint64_t *v);

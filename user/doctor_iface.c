@@ -704,3 +704,35 @@ void judge_irq_spread(struct judge *j)
 		dj_check(j, "irq-spread", true, "%d device(s) with queue IRQs over %u online CPUs%s%s", n, L->ncpus,
 			 off ? "; not checkable: " : "", skipped);
 }
+
+void doctor_tcpstate_read(struct accel_ctx *ctx, struct doctor_sample *s)
+{
+	const struct accel_feature *f = feature_by_name("tcpstate");
+	const struct metric_family *mf;
+	struct doctor_tcpstate *t = &s->tcpstate;
+	struct metrics *m;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	s->have[SRC_TCPSTATE] = true;
+	if (!doctor_feature_here(ctx, f))
+		return;
+	m = metrics_new();
+	err = m ? f->collect(ctx, m) : -ENOMEM;
+	if (err) {
+		doctor_source_fail(s, SRC_TCPSTATE, err);
+		metrics_free(m);
+		return;
+	}
+	t->attached = true;
+	mf = metrics_find_family(m, "accel_tcp_accept_queue_overflows_total");
+	for (int i = 0; mf && i < mf->n && t->n < DOCTOR_MAX_TCPL; i++) {
+		const char *label = metric_label(&mf->s[i], "listener");
+
+		if (!label)
+			continue;
+		snprintf(t->l[t->n].label, sizeof(t->l[0].label), "%s", label);
+		t->l[t->n++].accept_ovf = (uint64_t)mf->s[i].value;
+	}
+	metrics_free(m);
+}

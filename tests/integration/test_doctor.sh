@@ -119,6 +119,41 @@ EOF
 	pass
 }
 
+test_doctor_accept_queue_exact_with_tcpstate() {
+	local ns port=7311 cpid cfd exact
+	ns=$(netns_new)
+	$A --netns "$ns" attach --features tcpstate >/dev/null
+	defer "$A detach"
+	lq_start "$ns" listen -a 127.0.0.1 -p $port -b 4
+	lq_start "$ns" connect -a 127.0.0.1 -p $port -n 50
+	cpid=$LQ_PID cfd=$LQ_FD
+	wait_until 10 bash -c "[ \$(ip netns exec $ns nstat -asz TcpExtListenOverflows | awk '{print \$2}') -ge 45 ]" ||
+		fail "the accept queue did not overflow: TcpExtListenOverflows $(kstat "$ns" TcpExtListenOverflows)"
+	exec {cfd}>&-
+	wait "$cpid" || true
+	doctor_json_stable "$ns" TcpExtListenOverflows
+	exact=$($A --netns "$ns" stats --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+s = [x for x in d["metrics"]["accel_tcp_accept_queue_overflows_total"]["samples"]
+     if x["labels"] == {"listener": sys.argv[1]}]
+print(int(s[0]["value"]) if s else 0)' "127.0.0.1:$port")
+	[ "$exact" -ge 1 ] || fail "tcpstate counted no overflow for 127.0.0.1:$port"
+	python3 - "$TMP/doctor.json" "$port" "$exact" <<'EOF' || fail "doctor --json: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1])); port, exact = int(sys.argv[2]), int(sys.argv[3])
+f = [x for x in d["findings"] if x["id"] == "accept-queue-overflow"]
+assert len(f) == 1, d["findings"]
+f = f[0]
+assert f["subject"] == f"listener 127.0.0.1:{port}", f
+assert "exact (tcpstate)" in f["evidence"]["text"], f["evidence"]
+assert f["evidence"]["values"]["accept_queue_overflows"] == exact, (f["evidence"], exact)
+c = {x["check"]: x["detail"] for x in d["checked"]}
+assert "exact (tcpstate)" in c["accept-queue-overflow"], c
+EOF
+	pass
+}
+
 test_doctor_syn_queue_overflow_without_syncookies() {
 	local ns port=7201 lpid qfull drops i ok=0
 	ns=$(netns_new)

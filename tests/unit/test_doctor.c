@@ -1022,6 +1022,42 @@ static void test_rx_queues_and_irq_spread(void **state)
 	sample_put(b);
 }
 
+static void test_accept_queue_exact_tcpstate(void **state)
+{
+	static const char ns[] =
+		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
+		"TcpExt: 45 45 0 0\n";
+	struct doctor_sample *b = sample(ns, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+	struct doctor_sock *l;
+
+	l = sock_add(b, TCP_LISTEN, "127.0.0.1", 7301, "0.0.0.0", 0);
+	l->wqueue = 4;			/* drained now: sock_diag alone cannot name it */
+	sock_add(b, TCP_LISTEN, "127.0.0.1", 7302, "0.0.0.0", 0)->wqueue = 4;
+	r = judge(NULL, b);
+	assert_string_equal(find(r, "accept-queue-overflow")->subject, "namespace");
+	free(r);
+	b->tcpstate.attached = true;
+	snprintf(b->tcpstate.l[0].label, sizeof(b->tcpstate.l[0].label), "127.0.0.1:7301");
+	b->tcpstate.l[0].accept_ovf = 45;
+	snprintf(b->tcpstate.l[1].label, sizeof(b->tcpstate.l[1].label), "127.0.0.1:7302");
+	b->tcpstate.n = 2;
+	r = judge(NULL, b);
+	assert_int_equal(r->n, 1);
+	f = find(r, "accept-queue-overflow");
+	assert_non_null(f);
+	assert_string_equal(f->subject, "listener 127.0.0.1:7301");
+	assert_int_equal(f->severity, SEV_INFO);	/* not full now, no --since */
+	assert_true(has(f->evidence, "accel_tcp_accept_queue_overflows_total +45 for 127.0.0.1:7301"));
+	assert_true(has(f->evidence, "exact (tcpstate)"));
+	assert_int_equal(value_of(f, "accept_queue_overflows"), 45);
+	assert_true(has(f->cause, "was full"));
+	assert_true(has(check_of(r, "accept-queue-overflow")->detail, "exact (tcpstate)"));
+	free(r);
+	sample_put(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1049,6 +1085,7 @@ int main(void)
 		cmocka_unit_test(test_pmtu_kernel_fallback),
 		cmocka_unit_test(test_nic_ring_drops),
 		cmocka_unit_test(test_rx_queues_and_irq_spread),
+		cmocka_unit_test(test_accept_queue_exact_tcpstate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

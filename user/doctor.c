@@ -641,42 +641,29 @@ static int dest_by_total(const void *x, const void *y)
 	return a->total < b->total ? 1 : a->total > b->total ? -1 : 0;
 }
 
-/* (1) ephemeral-port pressure per destination. */
-static void judge_ports(struct judge *j)
-{
-	const struct doctor_sample *s = j->b;
-	const struct doctor_sock **v = NULL;
-	struct dest *dests = NULL;
-	size_t nv = 0, nd = 0;
+/* The namespace's port range and reuse settings, for judge_ports(). */
+struct port_env {
 	unsigned int lo, hi, width;
-	uint64_t reuse = 0, ts = 1;
+	uint64_t reuse, ts;
 	bool have_reuse, have_ts;
+};
 
-	if (!s->have[SRC_SOCKS]) {
-		dj_check(j, "ephemeral-ports", false, "%s", s->err[SRC_SOCKS]);
-		return;
-	}
-	if (sscanf(s->sysctl[DS_PORT_RANGE], "%u %u", &lo, &hi) != 2 || lo > hi) {
-		dj_check(j, "ephemeral-ports", false, "cannot read net.ipv4.ip_local_port_range");
-		return;
-	}
-	width = hi - lo + 1;
-	have_reuse = dj_sysctl_u64(s, DS_TW_REUSE, &reuse);
-	have_ts = dj_sysctl_u64(s, DS_TIMESTAMPS, &ts);
-	v = calloc(s->socks.n + 1, sizeof(*v));
-	dests = calloc(s->socks.n + 1, sizeof(*dests));
-	if (!v || !dests) {
-		dj_check(j, "ephemeral-ports", false, "out of memory");
-		goto out;
-	}
+/* Sockets on local ports of the range, grouped by destination, the
+ * busiest first; how many destinations (dests has room for every socket). */
+static size_t group_dests(const struct doctor_sample *s, const struct port_env *e,
+			  const struct doctor_sock **v, size_t *nv, struct dest *dests)
+{
+	size_t nd = 0;
+
+	*nv = 0;
 	for (size_t i = 0; i < s->socks.n; i++) {
 		const struct doctor_sock *d = &s->socks.s[i];
 
-		if (d->state != TCP_LISTEN && d->state != TCP_CLOSE && d->sport >= lo && d->sport <= hi)
-			v[nv++] = d;
+		if (d->state != TCP_LISTEN && d->state != TCP_CLOSE && d->sport >= e->lo && d->sport <= e->hi)
+			v[(*nv)++] = d;
 	}
-	qsort(v, nv, sizeof(*v), dest_cmp);
-	for (size_t i = 0; i < nv; i++) {
+	qsort(v, *nv, sizeof(*v), dest_cmp);
+	for (size_t i = 0; i < *nv; i++) {
 		if (!nd || dest_cmp(&v[i], &dests[nd - 1].d))
 			dests[nd++] = (struct dest){ .d = v[i] };
 		dests[nd - 1].total++;
@@ -684,68 +671,113 @@ static void judge_ports(struct judge *j)
 		dests[nd - 1].est += v[i]->state == TCP_ESTABLISHED;
 	}
 	qsort(dests, nd, sizeof(*dests), dest_by_total);
-	dj_check(j, "ephemeral-ports", true,
-	      "%zu TCP sockets, %zu on local ports of ip_local_port_range %u-%u (%u ports) to %zu destination(s)",
-	      s->socks.n, nv, lo, hi, width, nd);
-	for (size_t i = 0; i < nd && i < 5; i++) {
-		const struct dest *x = &dests[i];
-		unsigned int pct = (unsigned int)((uint64_t)x->total * 100 / width);
-		bool lb = is_loopback(x->d), reuses = have_reuse && (reuse == 1 || (reuse == 2 && lb));
-		struct doctor_finding *f;
-		char dst[64], range[32];
-		unsigned int nlo = lo < 16384 ? lo : 16384, nhi = 65535;
+	return nd;
+}
 
-		if (pct < DOCTOR_PORTS_WARN_PCT)
-			break;
-		f = dj_finding(j, "ephemeral-ports", pct >= DOCTOR_PORTS_CRIT_PCT ? SEV_CRITICAL : SEV_WARNING);
-		if (!f)
-			break;
-		fmt_addr(x->d, false, dst, sizeof(dst));
-		endpoint(f, "destination", x->d, false);
-		snprintf(f->subject, sizeof(f->subject), "destination %s", dst);
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "%u sockets to %s hold %u%% of the %u local ports of ip_local_port_range %u-%u: "
-			 "%u TIME_WAIT, %u established, %u other (now); net.ipv4.tcp_tw_reuse %s, "
-			 "net.ipv4.tcp_timestamps %s",
-			 x->total, dst, pct, width, lo, hi, x->tw, x->est, x->total - x->tw - x->est,
-			 dj_sysctl_or(s, DS_TW_REUSE), dj_sysctl_or(s, DS_TIMESTAMPS));
-		dj_value(f, "sockets", x->total);
-		dj_value(f, "time_wait", x->tw);
-		dj_value(f, "established", x->est);
-		dj_value(f, "range_size", width);
-		dj_value(f, "used_pct", pct);
-		if (reuses)
-			snprintf(f->cause, sizeof(f->cause),
-				 "connections to %s are opened and closed faster than TIME_WAIT (60 s) gives their local "
-				 "ports back, and tcp_tw_reuse %llu reuses a TIME_WAIT port only once it is 1 s old: "
-				 "new connections to it fail with EADDRNOTAVAIL once the range is used up", dst,
-				 (unsigned long long)reuse);
-		else
-			snprintf(f->cause, sizeof(f->cause),
-				 "short connections to %s leave their local port in TIME_WAIT for 60 s and tcp_tw_reuse "
-				 "%s does not reuse them for this destination: past %u new connections a minute to it, "
-				 "connect() fails with EADDRNOTAVAIL", dst, dj_sysctl_or(s, DS_TW_REUSE), width);
-		if (nlo != lo || nhi != hi) {
-			snprintf(range, sizeof(range), "%u %u", nlo, nhi);
-			dj_fix_sysctl(f, doctor_sysctl_keys[DS_PORT_RANGE], range, s->sysctl[DS_PORT_RANGE],
-				   "%u ports instead of %u (even start, odd end keep connect()/bind() parity); "
-				   "list servers listening in the range in net.ipv4.ip_local_reserved_ports",
-				   nhi - nlo + 1, width);
-		}
-		if (!reuses)
-			dj_fix_sysctl(f, doctor_sysctl_keys[DS_TW_REUSE], "1", s->sysctl[DS_TW_REUSE],
-				   "lets connect() take a TIME_WAIT port to the same destination once it is 1 s old "
-				   "(the connecting side only; %s)",
-				   reuse == 2 ? "2 does so for loopback destinations only" : "0 never does");
-		else
-			dj_fix_text(f, "net.ipv4.tcp_tw_reuse %llu already reuses TIME_WAIT ports to %s after 1 s; "
-				 "more reuse needs fewer connections", (unsigned long long)reuse, dst);
-		if (have_ts && !ts)
-			dj_fix_sysctl(f, doctor_sysctl_keys[DS_TIMESTAMPS], "1", s->sysctl[DS_TIMESTAMPS],
-				   "tcp_tw_reuse needs timestamps (PAWS) at both ends");
-		dj_fix_text(f, "application: keep connections to %s open and reuse them (HTTP keep-alive, a "
-			 "connection pool) instead of one connection per request", dst);
+static void ports_fixes(struct doctor_finding *f, const struct doctor_sample *s, const struct port_env *e,
+			bool reuses, const char *dst)
+{
+	unsigned int nlo = e->lo < 16384 ? e->lo : 16384, nhi = 65535;
+	char range[32];
+
+	if (nlo != e->lo || nhi != e->hi) {
+		snprintf(range, sizeof(range), "%u %u", nlo, nhi);
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_PORT_RANGE], range, s->sysctl[DS_PORT_RANGE],
+			      "%u ports instead of %u (even start, odd end keep connect()/bind() parity); "
+			      "list servers listening in the range in net.ipv4.ip_local_reserved_ports",
+			      nhi - nlo + 1, e->width);
 	}
+	if (!reuses)
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_TW_REUSE], "1", s->sysctl[DS_TW_REUSE],
+			      "lets connect() take a TIME_WAIT port to the same destination once it is 1 s old "
+			      "(the connecting side only; %s)",
+			      e->reuse == 2 ? "2 does so for loopback destinations only" : "0 never does");
+	else
+		dj_fix_text(f, "net.ipv4.tcp_tw_reuse %llu already reuses TIME_WAIT ports to %s after 1 s; "
+			    "more reuse needs fewer connections", (unsigned long long)e->reuse, dst);
+	if (e->have_ts && !e->ts)
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_TIMESTAMPS], "1", s->sysctl[DS_TIMESTAMPS],
+			      "tcp_tw_reuse needs timestamps (PAWS) at both ends");
+	dj_fix_text(f, "application: keep connections to %s open and reuse them (HTTP keep-alive, a "
+		    "connection pool) instead of one connection per request", dst);
+}
+
+/* false: below the threshold (and so is every later destination). */
+static bool ports_finding(struct judge *j, const struct port_env *e, const struct dest *x)
+{
+	const struct doctor_sample *s = j->b;
+	unsigned int pct = (unsigned int)((uint64_t)x->total * 100 / e->width);
+	bool lb = is_loopback(x->d), reuses = e->have_reuse && (e->reuse == 1 || (e->reuse == 2 && lb));
+	struct doctor_finding *f;
+	char dst[64];
+
+	if (pct < DOCTOR_PORTS_WARN_PCT)
+		return false;
+	f = dj_finding(j, "ephemeral-ports", pct >= DOCTOR_PORTS_CRIT_PCT ? SEV_CRITICAL : SEV_WARNING);
+	if (!f)
+		return false;
+	fmt_addr(x->d, false, dst, sizeof(dst));
+	endpoint(f, "destination", x->d, false);
+	snprintf(f->subject, sizeof(f->subject), "destination %s", dst);
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "%u sockets to %s hold %u%% of the %u local ports of ip_local_port_range %u-%u: "
+		 "%u TIME_WAIT, %u established, %u other (now); net.ipv4.tcp_tw_reuse %s, "
+		 "net.ipv4.tcp_timestamps %s",
+		 x->total, dst, pct, e->width, e->lo, e->hi, x->tw, x->est, x->total - x->tw - x->est,
+		 dj_sysctl_or(s, DS_TW_REUSE), dj_sysctl_or(s, DS_TIMESTAMPS));
+	dj_value(f, "sockets", x->total);
+	dj_value(f, "time_wait", x->tw);
+	dj_value(f, "established", x->est);
+	dj_value(f, "range_size", e->width);
+	dj_value(f, "used_pct", pct);
+	if (reuses)
+		snprintf(f->cause, sizeof(f->cause),
+			 "connections to %s are opened and closed faster than TIME_WAIT (60 s) gives their local "
+			 "ports back, and tcp_tw_reuse %llu reuses a TIME_WAIT port only once it is 1 s old: "
+			 "new connections to it fail with EADDRNOTAVAIL once the range is used up", dst,
+			 (unsigned long long)e->reuse);
+	else
+		snprintf(f->cause, sizeof(f->cause),
+			 "short connections to %s leave their local port in TIME_WAIT for 60 s and tcp_tw_reuse "
+			 "%s does not reuse them for this destination: past %u new connections a minute to it, "
+			 "connect() fails with EADDRNOTAVAIL", dst, dj_sysctl_or(s, DS_TW_REUSE), e->width);
+	ports_fixes(f, s, e, reuses, dst);
+	return true;
+}
+
+/* (1) ephemeral-port pressure per destination. */
+static void judge_ports(struct judge *j)
+{
+	const struct doctor_sample *s = j->b;
+	const struct doctor_sock **v = NULL;
+	struct dest *dests = NULL;
+	struct port_env e = { .ts = 1 };
+	size_t nv = 0, nd;
+
+	if (!s->have[SRC_SOCKS]) {
+		dj_check(j, "ephemeral-ports", false, "%s", s->err[SRC_SOCKS]);
+		return;
+	}
+	if (sscanf(s->sysctl[DS_PORT_RANGE], "%u %u", &e.lo, &e.hi) != 2 || e.lo > e.hi) {
+		dj_check(j, "ephemeral-ports", false, "cannot read net.ipv4.ip_local_port_range");
+		return;
+	}
+	e.width = e.hi - e.lo + 1;
+	e.have_reuse = dj_sysctl_u64(s, DS_TW_REUSE, &e.reuse);
+	e.have_ts = dj_sysctl_u64(s, DS_TIMESTAMPS, &e.ts);
+	v = calloc(s->socks.n + 1, sizeof(*v));
+	dests = calloc(s->socks.n + 1, sizeof(*dests));
+	if (!v || !dests) {
+		dj_check(j, "ephemeral-ports", false, "out of memory");
+		goto out;
+	}
+	nd = group_dests(s, &e, v, &nv, dests);
+	dj_check(j, "ephemeral-ports", true,
+		 "%zu TCP sockets, %zu on local ports of ip_local_port_range %u-%u (%u ports) to %zu destination(s)",
+		 s->socks.n, nv, e.lo, e.hi, e.width, nd);
+	for (size_t i = 0; i < nd && i < 5; i++)
+		if (!ports_finding(j, &e, &dests[i]))
+			break;
 out:
 	free(v);
 	free(dests);
@@ -996,35 +1028,18 @@ static void judge_accept(struct judge *j)
 }
 
 /* (3) SYN-queue overflow, and syncookies sent. */
-static void judge_syn(struct judge *j)
+struct syn_view {
+	uint64_t qfull, cookies, syn_drops, cookie_mode, msb;
+	bool have_cm, have_msb;
+	const struct doctor_sock *top[3];	/* the fullest SYN queues now */
+	unsigned int topq[3];
+	char lst[256];				/* them, as text */
+};
+
+static void syn_top(const struct doctor_sample *s, struct syn_view *v)
 {
-	const struct doctor_sample *s = j->b;
-	uint64_t qfull = 0, cookies = 0, ldrops = 0, lovf = 0, syn_drops, cookie_mode = 0, msb = 0;
-	const struct doctor_sock *top[3] = { 0 };
-	unsigned int topq[3] = { 0 };
-	char lst[256] = "";
 	size_t off = 0;
-	bool have_cm = dj_sysctl_u64(s, DS_SYNCOOKIES, &cookie_mode);
-	bool have_msb = dj_sysctl_u64(s, DS_MAX_SYN_BACKLOG, &msb);
 
-	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtListenDrops", &ldrops) ||
-	    !dj_delta(j, "TcpExtListenOverflows", &lovf)) {
-		const char *why = dj_have(j, SRC_NETSTAT) ? "no TcpExtListenDrops in /proc/net/netstat" :
-			dj_src_err(j, SRC_NETSTAT);
-
-		dj_check(j, "syn-queue-overflow", false, "%s", why);
-		dj_check(j, "syncookies-sent", false, "%s", why);
-		return;
-	}
-	(void)dj_delta(j, "TcpExtTCPReqQFullDrop", &qfull);
-	(void)dj_delta(j, "TcpExtTCPReqQFullDoCookies", &cookies);
-	syn_drops = ldrops > lovf ? ldrops - lovf : 0;
-	dj_check(j, "syn-queue-overflow", true, "TcpExtTCPReqQFullDrop +%llu, ListenDrops - ListenOverflows +%llu %s",
-	      (unsigned long long)qfull, (unsigned long long)syn_drops, j->when);
-	dj_check(j, "syncookies-sent", true, "TcpExtTCPReqQFullDoCookies +%llu %s", (unsigned long long)cookies,
-	      j->when);
-	if (!qfull && !syn_drops && !cookies)
-		return;
 	/* the fullest SYN queues: request sockets per listener */
 	for (size_t i = 0; s->have[SRC_SOCKS] && i < s->socks.n; i++) {
 		const struct doctor_sock *l = &s->socks.s[i];
@@ -1035,203 +1050,322 @@ static void judge_syn(struct judge *j)
 		for (size_t k = 0; k < s->socks.n; k++)
 			q += s->socks.s[k].state == TCP_SYN_RECV && listener_owns(l, &s->socks.s[k]);
 		for (int t = 0; t < 3; t++) {
-			if (q > topq[t]) {
-				memmove(&top[t + 1], &top[t], (2 - t) * sizeof(top[0]));
-				memmove(&topq[t + 1], &topq[t], (2 - t) * sizeof(topq[0]));
-				top[t] = l;
-				topq[t] = q;
+			if (q > v->topq[t]) {
+				memmove(&v->top[t + 1], &v->top[t], (2 - t) * sizeof(v->top[0]));
+				memmove(&v->topq[t + 1], &v->topq[t], (2 - t) * sizeof(v->topq[0]));
+				v->top[t] = l;
+				v->topq[t] = q;
 				break;
 			}
 		}
 	}
-	for (int t = 0; t < 3 && top[t]; t++) {
+	for (int t = 0; t < 3 && v->top[t]; t++) {
 		char la[64], who[96];
 
-		fmt_addr(top[t], true, la, sizeof(la));
-		owner_phrase(top[t], who, sizeof(who));
-		(void)str_appendf(lst, sizeof(lst), &off, "%s%s %u/%u (%s)", t ? ", " : "", la, topq[t],
-				  top[t]->wqueue, who);
+		fmt_addr(v->top[t], true, la, sizeof(la));
+		owner_phrase(v->top[t], who, sizeof(who));
+		(void)str_appendf(v->lst, sizeof(v->lst), &off, "%s%s %u/%u (%s)", t ? ", " : "", la, v->topq[t],
+				  v->top[t]->wqueue, who);
 	}
 	if (!off)
-		(void)str_appendf(lst, sizeof(lst), &off, "%s", s->have[SRC_SOCKS] ?
+		(void)str_appendf(v->lst, sizeof(v->lst), &off, "%s", s->have[SRC_SOCKS] ?
 				  "no listener has requests queued now" : s->err[SRC_SOCKS]);
+}
 
-	if (qfull || syn_drops) {
-		bool now = top[0] && topq[0] >= top[0]->wqueue;
-		struct doctor_finding *f = dj_finding(j, "syn-queue-overflow", dj_history(j, SEV_WARNING, now));
-		char val[32], la[64] = "";
+static void syn_queue_finding(struct judge *j, const struct syn_view *v)
+{
+	const struct doctor_sample *s = j->b;
+	bool now = v->top[0] && v->topq[0] >= v->top[0]->wqueue;
+	struct doctor_finding *f = dj_finding(j, "syn-queue-overflow", dj_history(j, SEV_WARNING, now));
+	char val[32], la[64] = "";
 
-		if (!f)
-			return;
-		listener_subject(f, top[0], la, sizeof(la));
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "TcpExtTCPReqQFullDrop +%llu, TcpExtListenDrops - TcpExtListenOverflows +%llu %s; "
-			 "SYN queues now (requests/limit): %s; net.ipv4.tcp_syncookies %s, "
-			 "net.ipv4.tcp_max_syn_backlog %s",
-			 (unsigned long long)qfull, (unsigned long long)syn_drops, j->when, lst,
-			 dj_sysctl_or(s, DS_SYNCOOKIES), dj_sysctl_or(s, DS_MAX_SYN_BACKLOG));
-		dj_value(f, "TCPReqQFullDrop", qfull);
-		dj_value(f, "syn_drops", syn_drops);
-		if (top[0])
-			dj_value(f, "syn_queue_len", topq[0]);
-		/* tcp_syn_flood_action() counts TCPReqQFullDrop only with
-		 * syncookies off; every such drop is also a ListenDrop */
-		if (qfull)
-			snprintf(f->cause, sizeof(f->cause),
-				 "SYNs arrived while a listener's SYN queue (as long as its accept backlog) was full "
-				 "and syncookies were off%s, so the kernel dropped them: clients retry after 1 s, "
-				 "3 s, ...", have_cm && cookie_mode ? " when it happened (on now)" : "");
-		else if (have_cm && !cookie_mode)
-			snprintf(f->cause, sizeof(f->cause),
-				 "listeners dropped SYNs while their SYN queues were not full: with syncookies off, "
-				 "the kernel keeps the last quarter of net.ipv4.tcp_max_syn_backlog (%s) for peers "
-				 "it has talked to before, the likeliest cause (the counters do not separate it from "
-				 "drops for memory or a missing route)", dj_sysctl_or(s, DS_MAX_SYN_BACKLOG));
-		else
-			snprintf(f->cause, sizeof(f->cause),
-				 "listeners dropped SYNs or completed handshakes for a reason these counters do not "
-				 "name (no memory, no route back, a child socket that could not be created); the "
-				 "queues were not full, and with syncookies on tcp_max_syn_backlog does not drop");
-		if (have_cm && !cookie_mode)
-			dj_fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
-				   "answer with a cookie when the SYN queue is full: connections still succeed "
-				   "(cookie connections lose some TCP options); 2 would use cookies always");
-		if (syn_drops > qfull && have_msb && have_cm && !cookie_mode) {
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)(msb * 2 > 4096 ? msb * 2 : 4096));
-			dj_fix_sysctl(f, doctor_sysctl_keys[DS_MAX_SYN_BACKLOG], val, s->sysctl[DS_MAX_SYN_BACKLOG],
-				   "more room before the kernel keeps the SYN queue's last quarter for known peers");
-		}
-		if (qfull)
-			dj_fix_text(f, "application: a larger listen() backlog (with net.core.somaxconn %s as its cap) "
-				 "is a larger SYN queue%s%s", dj_sysctl_or(s, DS_SOMAXCONN), top[0] ? " for " : "",
-				 la);
-		dj_fix_text(f, "if the SYNs come from spoofed sources (a SYN flood), syncookies are the defence; "
-			 "the SYN-ACK retries (net.ipv4.tcp_synack_retries) hold each request up to ~63 s");
+	if (!f)
+		return;
+	listener_subject(f, v->top[0], la, sizeof(la));
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "TcpExtTCPReqQFullDrop +%llu, TcpExtListenDrops - TcpExtListenOverflows +%llu %s; "
+		 "SYN queues now (requests/limit): %s; net.ipv4.tcp_syncookies %s, "
+		 "net.ipv4.tcp_max_syn_backlog %s",
+		 (unsigned long long)v->qfull, (unsigned long long)v->syn_drops, j->when, v->lst,
+		 dj_sysctl_or(s, DS_SYNCOOKIES), dj_sysctl_or(s, DS_MAX_SYN_BACKLOG));
+	dj_value(f, "TCPReqQFullDrop", v->qfull);
+	dj_value(f, "syn_drops", v->syn_drops);
+	if (v->top[0])
+		dj_value(f, "syn_queue_len", v->topq[0]);
+	/* tcp_syn_flood_action() counts TCPReqQFullDrop only with
+	 * syncookies off; every such drop is also a ListenDrop */
+	if (v->qfull)
+		snprintf(f->cause, sizeof(f->cause),
+			 "SYNs arrived while a listener's SYN queue (as long as its accept backlog) was full "
+			 "and syncookies were off%s, so the kernel dropped them: clients retry after 1 s, "
+			 "3 s, ...", v->have_cm && v->cookie_mode ? " when it happened (on now)" : "");
+	else if (v->have_cm && !v->cookie_mode)
+		snprintf(f->cause, sizeof(f->cause),
+			 "listeners dropped SYNs while their SYN queues were not full: with syncookies off, "
+			 "the kernel keeps the last quarter of net.ipv4.tcp_max_syn_backlog (%s) for peers "
+			 "it has talked to before, the likeliest cause (the counters do not separate it from "
+			 "drops for memory or a missing route)", dj_sysctl_or(s, DS_MAX_SYN_BACKLOG));
+	else
+		snprintf(f->cause, sizeof(f->cause),
+			 "listeners dropped SYNs or completed handshakes for a reason these counters do not "
+			 "name (no memory, no route back, a child socket that could not be created); the "
+			 "queues were not full, and with syncookies on tcp_max_syn_backlog does not drop");
+	if (v->have_cm && !v->cookie_mode)
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
+			   "answer with a cookie when the SYN queue is full: connections still succeed "
+			   "(cookie connections lose some TCP options); 2 would use cookies always");
+	if (v->syn_drops > v->qfull && v->have_msb && v->have_cm && !v->cookie_mode) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)(v->msb * 2 > 4096 ? v->msb * 2 : 4096));
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_MAX_SYN_BACKLOG], val, s->sysctl[DS_MAX_SYN_BACKLOG],
+			   "more room before the kernel keeps the SYN queue's last quarter for known peers");
 	}
-	if (cookies) {
-		struct doctor_finding *f = dj_finding(j, "syncookies-sent", SEV_INFO);
-		char la[64] = "";
+	if (v->qfull)
+		dj_fix_text(f, "application: a larger listen() backlog (with net.core.somaxconn %s as its cap) "
+			 "is a larger SYN queue%s%s", dj_sysctl_or(s, DS_SOMAXCONN), v->top[0] ? " for " : "",
+			 la);
+	dj_fix_text(f, "if the SYNs come from spoofed sources (a SYN flood), syncookies are the defence; "
+		 "the SYN-ACK retries (net.ipv4.tcp_synack_retries) hold each request up to ~63 s");
+}
 
-		if (!f)
-			return;
-		listener_subject(f, top[0], la, sizeof(la));
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "TcpExtTCPReqQFullDoCookies +%llu %s; SYN queues now (requests/limit): %s; "
-			 "net.ipv4.tcp_syncookies %s",
-			 (unsigned long long)cookies, j->when, lst, dj_sysctl_or(s, DS_SYNCOOKIES));
-		dj_value(f, "TCPReqQFullDoCookies", cookies);
-		if (have_cm && cookie_mode == 2) {
-			snprintf(f->cause, sizeof(f->cause),
-				 "net.ipv4.tcp_syncookies 2 answers every SYN with a syncookie, queue full or not "
-				 "(%llu so far): those connections succeed, but without the TCP options a cookie "
-				 "cannot carry (window scaling and SACK need timestamps)", (unsigned long long)cookies);
-			dj_fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
-				   "cookies only when a SYN queue is full (the kernel's default); 2 is for testing");
-		} else {
-			snprintf(f->cause, sizeof(f->cause),
-				 "a listener's SYN queue was full, so the kernel answered %llu SYNs with a syncookie "
-				 "instead of queueing them: those connections succeed, but without the TCP options a "
-				 "cookie cannot carry (window scaling and SACK need timestamps)",
-				 (unsigned long long)cookies);
-			dj_fix_text(f, "legitimate bursts: raise the listener's listen() backlog and net.core.somaxconn "
-				 "(now %s) so the SYN queue holds them; a SYN flood: nothing, cookies are the defence",
-				 dj_sysctl_or(s, DS_SOMAXCONN));
-		}
+static void syncookies_finding(struct judge *j, const struct syn_view *v)
+{
+	const struct doctor_sample *s = j->b;
+	struct doctor_finding *f = dj_finding(j, "syncookies-sent", SEV_INFO);
+	char la[64] = "";
+
+	if (!f)
+		return;
+	listener_subject(f, v->top[0], la, sizeof(la));
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "TcpExtTCPReqQFullDoCookies +%llu %s; SYN queues now (requests/limit): %s; "
+		 "net.ipv4.tcp_syncookies %s",
+		 (unsigned long long)v->cookies, j->when, v->lst, dj_sysctl_or(s, DS_SYNCOOKIES));
+	dj_value(f, "TCPReqQFullDoCookies", v->cookies);
+	if (v->have_cm && v->cookie_mode == 2) {
+		snprintf(f->cause, sizeof(f->cause),
+			 "net.ipv4.tcp_syncookies 2 answers every SYN with a syncookie, queue full or not "
+			 "(%llu so far): those connections succeed, but without the TCP options a cookie "
+			 "cannot carry (window scaling and SACK need timestamps)", (unsigned long long)v->cookies);
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
+			   "cookies only when a SYN queue is full (the kernel's default); 2 is for testing");
+	} else {
+		snprintf(f->cause, sizeof(f->cause),
+			 "a listener's SYN queue was full, so the kernel answered %llu SYNs with a syncookie "
+			 "instead of queueing them: those connections succeed, but without the TCP options a "
+			 "cookie cannot carry (window scaling and SACK need timestamps)",
+			 (unsigned long long)v->cookies);
+		dj_fix_text(f, "legitimate bursts: raise the listener's listen() backlog and net.core.somaxconn "
+			 "(now %s) so the SYN queue holds them; a SYN flood: nothing, cookies are the defence",
+			 dj_sysctl_or(s, DS_SOMAXCONN));
 	}
 }
 
-/* (5) reassembly timeouts and failures, IPv4 and IPv6. */
-static void judge_frag(struct judge *j, bool v6)
+static void judge_syn(struct judge *j)
 {
-	enum doctor_source src = v6 ? SRC_SNMP6 : SRC_SNMP;
-	enum doctor_sysctl khigh = v6 ? DS_IP6FRAG_HIGH : DS_IPFRAG_HIGH;
-	enum doctor_sysctl klow = v6 ? DS_IP6FRAG_LOW : DS_IPFRAG_LOW;
-	enum doctor_sysctl ktime = v6 ? DS_IP6FRAG_TIME : DS_IPFRAG_TIME;
-	const char *id_t = v6 ? "frag6-reasm-timeout" : "frag-reasm-timeout";
-	const char *id_f = v6 ? "frag6-reasm-fail" : "frag-reasm-fail";
 	const struct doctor_sample *s = j->b;
-	/* literals: a finding's values keep the name pointers */
-	const char *n_fail = v6 ? "Ip6ReasmFails" : "IpReasmFails";
-	const char *n_tmo = v6 ? "Ip6ReasmTimeout" : "IpReasmTimeout";
-	const char *n_req = v6 ? "Ip6ReasmReqds" : "IpReasmReqds";
-	const char *n_ok = v6 ? "Ip6ReasmOKs" : "IpReasmOKs";
-	uint64_t fails, tmo = 0, reqds = 0, oks = 0, other, ovl = 0, high = 0, ftime = 0;
+	struct syn_view v = { 0 };
+	uint64_t ldrops = 0, lovf = 0;
 
-	if (!dj_have(j, src) || !dj_delta(j, n_fail, &fails)) {
-		const char *why = dj_have(j, src) ? "no reassembly counters" : dj_src_err(j, src);
+	v.have_cm = dj_sysctl_u64(s, DS_SYNCOOKIES, &v.cookie_mode);
+	v.have_msb = dj_sysctl_u64(s, DS_MAX_SYN_BACKLOG, &v.msb);
+	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtListenDrops", &ldrops) ||
+	    !dj_delta(j, "TcpExtListenOverflows", &lovf)) {
+		const char *why = dj_have(j, SRC_NETSTAT) ? "no TcpExtListenDrops in /proc/net/netstat" :
+			dj_src_err(j, SRC_NETSTAT);
 
-		dj_check(j, id_t, false, "%s", why);
-		dj_check(j, id_f, false, "%s", why);
+		dj_check(j, "syn-queue-overflow", false, "%s", why);
+		dj_check(j, "syncookies-sent", false, "%s", why);
 		return;
 	}
-	(void)dj_delta(j, n_tmo, &tmo);
-	(void)dj_delta(j, n_req, &reqds);
-	(void)dj_delta(j, n_ok, &oks);
-	if (!v6)
-		(void)dj_delta(j, "IpExtReasmOverlaps", &ovl);
-	other = fails > tmo ? fails - tmo : 0;
-	dj_check(j, id_t, true, "%s +%llu %s", n_tmo, (unsigned long long)tmo, j->when);
-	dj_check(j, id_f, true, "%s - %s +%llu %s", n_fail, n_tmo, (unsigned long long)other, j->when);
-	(void)dj_sysctl_u64(s, khigh, &high);
-	(void)dj_sysctl_u64(s, ktime, &ftime);
-	if (tmo) {
-		struct doctor_finding *f = dj_finding(j, id_t, dj_history(j, SEV_WARNING, false));
+	(void)dj_delta(j, "TcpExtTCPReqQFullDrop", &v.qfull);
+	(void)dj_delta(j, "TcpExtTCPReqQFullDoCookies", &v.cookies);
+	v.syn_drops = ldrops > lovf ? ldrops - lovf : 0;
+	dj_check(j, "syn-queue-overflow", true, "TcpExtTCPReqQFullDrop +%llu, ListenDrops - ListenOverflows +%llu %s",
+		 (unsigned long long)v.qfull, (unsigned long long)v.syn_drops, j->when);
+	dj_check(j, "syncookies-sent", true, "TcpExtTCPReqQFullDoCookies +%llu %s", (unsigned long long)v.cookies,
+		 j->when);
+	if (!v.qfull && !v.syn_drops && !v.cookies)
+		return;
+	syn_top(s, &v);
+	if (v.qfull || v.syn_drops)
+		syn_queue_finding(j, &v);
+	if (v.cookies)
+		syncookies_finding(j, &v);
+}
 
-		if (!f)
-			return;
-		snprintf(f->subject, sizeof(f->subject), "%s reassembly", v6 ? "IPv6" : "IPv4");
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "%s +%llu, %s +%llu, %s +%llu, %s +%llu %s; %s %s s",
-			 n_tmo, (unsigned long long)tmo, n_fail, (unsigned long long)fails, n_req,
-			 (unsigned long long)reqds, n_ok, (unsigned long long)oks, j->when,
-			 doctor_sysctl_keys[ktime], dj_sysctl_or(s, ktime));
-		dj_value(f, n_tmo, tmo);
-		dj_value(f, n_fail, fails);
-		dj_value(f, n_req, reqds);
-		snprintf(f->cause, sizeof(f->cause),
-			 "%llu fragmented datagrams were still missing a fragment after %s %s s, and the fragments "
-			 "that had arrived were dropped with them: a fragment was lost on the way (loss, a firewall "
-			 "dropping non-first fragments, a path MTU below the sender's) or came too late",
-			 (unsigned long long)tmo, doctor_sysctl_keys[ktime], dj_sysctl_or(s, ktime));
-		if (s->sysctl[ktime][0] && ftime < 30)
-			dj_fix_sysctl(f, doctor_sysctl_keys[ktime], "30", s->sysctl[ktime],
-				   "the kernel's default: fragments that arrive later than %s s are dropped with the "
-				   "rest", dj_sysctl_or(s, ktime));
-		else
-			dj_fix_text(f, "%s %s s is not the problem: waiting longer does not bring a lost fragment back",
-				 doctor_sysctl_keys[ktime], dj_sysctl_or(s, ktime));
-		dj_fix_text(f, "application/sender: send datagrams that fit the path MTU (UDP payload <= MTU - %d "
-			 "bytes), so that nothing is fragmented; one lost fragment loses the whole datagram",
-			 v6 ? 48 : 28);
+/* (5) reassembly timeouts and failures, IPv4 and IPv6. */
+struct frag_view {
+	bool v6;
+	enum doctor_sysctl khigh, klow, ktime;
+	const char *id_t, *id_f;
+	/* literals: a finding's values keep the name pointers */
+	const char *n_fail, *n_tmo, *n_req, *n_ok;
+	uint64_t fails, tmo, reqds, oks, other, ovl, high, ftime;
+};
+
+static void frag_timeout_finding(struct judge *j, const struct frag_view *v)
+{
+	const struct doctor_sample *s = j->b;
+	struct doctor_finding *f = dj_finding(j, v->id_t, dj_history(j, SEV_WARNING, false));
+
+	if (!f)
+		return;
+	snprintf(f->subject, sizeof(f->subject), "%s reassembly", v->v6 ? "IPv6" : "IPv4");
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "%s +%llu, %s +%llu, %s +%llu, %s +%llu %s; %s %s s",
+		 v->n_tmo, (unsigned long long)v->tmo, v->n_fail, (unsigned long long)v->fails, v->n_req,
+		 (unsigned long long)v->reqds, v->n_ok, (unsigned long long)v->oks, j->when,
+		 doctor_sysctl_keys[v->ktime], dj_sysctl_or(s, v->ktime));
+	dj_value(f, v->n_tmo, v->tmo);
+	dj_value(f, v->n_fail, v->fails);
+	dj_value(f, v->n_req, v->reqds);
+	snprintf(f->cause, sizeof(f->cause),
+		 "%llu fragmented datagrams were still missing a fragment after %s %s s, and the fragments "
+		 "that had arrived were dropped with them: a fragment was lost on the way (loss, a firewall "
+		 "dropping non-first fragments, a path MTU below the sender's) or came too late",
+		 (unsigned long long)v->tmo, doctor_sysctl_keys[v->ktime], dj_sysctl_or(s, v->ktime));
+	if (s->sysctl[v->ktime][0] && v->ftime < 30)
+		dj_fix_sysctl(f, doctor_sysctl_keys[v->ktime], "30", s->sysctl[v->ktime],
+			   "the kernel's default: fragments that arrive later than %s s are dropped with the "
+			   "rest", dj_sysctl_or(s, v->ktime));
+	else
+		dj_fix_text(f, "%s %s s is not the problem: waiting longer does not bring a lost fragment back",
+			 doctor_sysctl_keys[v->ktime], dj_sysctl_or(s, v->ktime));
+	dj_fix_text(f, "application/sender: send datagrams that fit the path MTU (UDP payload <= MTU - %d "
+		 "bytes), so that nothing is fragmented; one lost fragment loses the whole datagram",
+		 v->v6 ? 48 : 28);
+}
+
+static void frag_fail_finding(struct judge *j, const struct frag_view *v)
+{
+	const struct doctor_sample *s = j->b;
+	struct doctor_finding *f = dj_finding(j, v->id_f, dj_history(j, SEV_WARNING, false));
+	char val[32];
+
+	if (!f)
+		return;
+	snprintf(f->subject, sizeof(f->subject), "%s reassembly", v->v6 ? "IPv6" : "IPv4");
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "%s +%llu of which %s +%llu, %s +%llu%s%s %s; %s %s, %s %s",
+		 v->n_fail, (unsigned long long)v->fails, v->n_tmo, (unsigned long long)v->tmo, v->n_req,
+		 (unsigned long long)v->reqds, v->v6 ? "" : ", IpExtReasmOverlaps +",
+		 v->v6 ? "" : (snprintf(val, sizeof(val), "%llu", (unsigned long long)v->ovl), val), j->when,
+		 doctor_sysctl_keys[v->khigh], dj_sysctl_or(s, v->khigh), doctor_sysctl_keys[v->klow],
+		 dj_sysctl_or(s, v->klow));
+	dj_value(f, v->n_fail, v->fails);
+	dj_value(f, "not_timeout", v->other);
+	if (!v->v6)
+		dj_value(f, "IpExtReasmOverlaps", v->ovl);
+	snprintf(f->cause, sizeof(f->cause),
+		 "%llu fragments were dropped on arrival, not by the timeout: the memory for incomplete "
+		 "datagrams had reached %s (%s bytes)%s", (unsigned long long)v->other,
+		 doctor_sysctl_keys[v->khigh], dj_sysctl_or(s, v->khigh),
+		 v->ovl ? ", or fragments overlapped (a sender or middlebox bug, or an attack)" : "");
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)(v->high * 2 > 4194304 ? v->high * 2 : 4194304));
+	dj_fix_sysctl(f, doctor_sysctl_keys[v->khigh], val, s->sysctl[v->khigh],
+		   "more memory for datagrams being reassembled; %s (now %s) must stay below it",
+		   doctor_sysctl_keys[v->klow], dj_sysctl_or(s, v->klow));
+	dj_fix_text(f, "application/sender: datagrams that fit the path MTU need no reassembly at all");
+}
+
+static void judge_frag(struct judge *j, bool v6)
+{
+	const struct doctor_sample *s = j->b;
+	enum doctor_source src = v6 ? SRC_SNMP6 : SRC_SNMP;
+	struct frag_view v = {
+		.v6 = v6,
+		.khigh = v6 ? DS_IP6FRAG_HIGH : DS_IPFRAG_HIGH,
+		.klow = v6 ? DS_IP6FRAG_LOW : DS_IPFRAG_LOW,
+		.ktime = v6 ? DS_IP6FRAG_TIME : DS_IPFRAG_TIME,
+		.id_t = v6 ? "frag6-reasm-timeout" : "frag-reasm-timeout",
+		.id_f = v6 ? "frag6-reasm-fail" : "frag-reasm-fail",
+		.n_fail = v6 ? "Ip6ReasmFails" : "IpReasmFails",
+		.n_tmo = v6 ? "Ip6ReasmTimeout" : "IpReasmTimeout",
+		.n_req = v6 ? "Ip6ReasmReqds" : "IpReasmReqds",
+		.n_ok = v6 ? "Ip6ReasmOKs" : "IpReasmOKs",
+	};
+
+	if (!dj_have(j, src) || !dj_delta(j, v.n_fail, &v.fails)) {
+		const char *why = dj_have(j, src) ? "no reassembly counters" : dj_src_err(j, src);
+
+		dj_check(j, v.id_t, false, "%s", why);
+		dj_check(j, v.id_f, false, "%s", why);
+		return;
 	}
-	if (other) {
-		struct doctor_finding *f = dj_finding(j, id_f, dj_history(j, SEV_WARNING, false));
-		char val[32];
+	(void)dj_delta(j, v.n_tmo, &v.tmo);
+	(void)dj_delta(j, v.n_req, &v.reqds);
+	(void)dj_delta(j, v.n_ok, &v.oks);
+	if (!v6)
+		(void)dj_delta(j, "IpExtReasmOverlaps", &v.ovl);
+	v.other = v.fails > v.tmo ? v.fails - v.tmo : 0;
+	dj_check(j, v.id_t, true, "%s +%llu %s", v.n_tmo, (unsigned long long)v.tmo, j->when);
+	dj_check(j, v.id_f, true, "%s - %s +%llu %s", v.n_fail, v.n_tmo, (unsigned long long)v.other, j->when);
+	(void)dj_sysctl_u64(s, v.khigh, &v.high);
+	(void)dj_sysctl_u64(s, v.ktime, &v.ftime);
+	if (v.tmo)
+		frag_timeout_finding(j, &v);
+	if (v.other)
+		frag_fail_finding(j, &v);
+}
 
-		if (!f)
-			return;
-		snprintf(f->subject, sizeof(f->subject), "%s reassembly", v6 ? "IPv6" : "IPv4");
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "%s +%llu of which %s +%llu, %s +%llu%s%s %s; %s %s, %s %s",
-			 n_fail, (unsigned long long)fails, n_tmo, (unsigned long long)tmo, n_req,
-			 (unsigned long long)reqds, v6 ? "" : ", IpExtReasmOverlaps +",
-			 v6 ? "" : (snprintf(val, sizeof(val), "%llu", (unsigned long long)ovl), val), j->when,
-			 doctor_sysctl_keys[khigh], dj_sysctl_or(s, khigh), doctor_sysctl_keys[klow],
-			 dj_sysctl_or(s, klow));
-		dj_value(f, n_fail, fails);
-		dj_value(f, "not_timeout", other);
-		if (!v6)
-			dj_value(f, "IpExtReasmOverlaps", ovl);
-		snprintf(f->cause, sizeof(f->cause),
-			 "%llu fragments were dropped on arrival, not by the timeout: the memory for incomplete "
-			 "datagrams had reached %s (%s bytes)%s", (unsigned long long)other,
-			 doctor_sysctl_keys[khigh], dj_sysctl_or(s, khigh),
-			 ovl ? ", or fragments overlapped (a sender or middlebox bug, or an attack)" : "");
-		snprintf(val, sizeof(val), "%llu", (unsigned long long)(high * 2 > 4194304 ? high * 2 : 4194304));
-		dj_fix_sysctl(f, doctor_sysctl_keys[khigh], val, s->sysctl[khigh],
-			   "more memory for datagrams being reassembled; %s (now %s) must stay below it",
-			   doctor_sysctl_keys[klow], dj_sysctl_or(s, klow));
-		dj_fix_text(f, "application/sender: datagrams that fit the path MTU need no reassembly at all");
+static void softnet_drop_finding(struct judge *j, uint64_t drop, const char *dl)
+{
+	const struct doctor_sample *b = j->b;
+	char val[32];
+	uint64_t cur;
+	struct doctor_finding *f = dj_finding(j, "softnet-drops", SEV_WARNING);
+
+	if (!f)
+		return;
+	f->host = true;
+	snprintf(f->subject, sizeof(f->subject), "host");
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "softnet_stat dropped +%llu %s (%s); net.core.netdev_max_backlog %s",
+		 (unsigned long long)drop, j->when, dl, dj_sysctl_or(b, DS_NETDEV_MAX_BACKLOG));
+	dj_value(f, "dropped", drop);
+	snprintf(f->cause, sizeof(f->cause),
+		 "packets arrived at a CPU's input backlog (loopback, veth, RPS and non-NAPI drivers queue "
+		 "there) faster than its softirq processed them, and the backlog was full at "
+		 "netdev_max_backlog, so they were dropped before any protocol saw them");
+	if (dj_sysctl_u64(b, DS_NETDEV_MAX_BACKLOG, &cur)) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)(cur * 2 > 2000 ? cur * 2 : 2000));
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_MAX_BACKLOG], val, b->sysctl[DS_NETDEV_MAX_BACKLOG],
+			   "a longer backlog per CPU (host-wide key; memory only while it fills)");
+	}
+	dj_fix_text(f, "if one CPU takes all the drops: spread receive processing (RPS: "
+		 "/sys/class/net/DEV/queues/rx-N/rps_cpus, or more NIC queues)");
+}
+
+static void softnet_squeeze_finding(struct judge *j, uint64_t sq, const char *sl)
+{
+	const struct doctor_sample *b = j->b;
+	char val[32];
+	uint64_t cur;
+	struct doctor_finding *f = dj_finding(j, "softnet-squeeze", SEV_INFO);
+
+	if (!f)
+		return;
+	f->host = true;
+	snprintf(f->subject, sizeof(f->subject), "host");
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "softnet_stat time_squeeze +%llu %s (%s); net.core.netdev_budget %s, "
+		 "net.core.netdev_budget_usecs %s",
+		 (unsigned long long)sq, j->when, sl, dj_sysctl_or(b, DS_NETDEV_BUDGET),
+		 dj_sysctl_or(b, DS_NETDEV_BUDGET_USECS));
+	dj_value(f, "time_squeeze", sq);
+	snprintf(f->cause, sizeof(f->cause),
+		 "the receive softirq stopped with packets still waiting because it had used its budget "
+		 "(netdev_budget packets or netdev_budget_usecs): the rest waits for the next round or "
+		 "ksoftirqd, adding latency");
+	if (dj_sysctl_u64(b, DS_NETDEV_BUDGET, &cur)) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET], val, b->sysctl[DS_NETDEV_BUDGET],
+			   "more packets per softirq round (host-wide; other tasks on that CPU wait longer)");
+	}
+	if (dj_sysctl_u64(b, DS_NETDEV_BUDGET_USECS, &cur)) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET_USECS], val,
+			   b->sysctl[DS_NETDEV_BUDGET_USECS], "more time per softirq round (host-wide)");
 	}
 }
 
@@ -1239,8 +1373,8 @@ static void judge_frag(struct judge *j, bool v6)
 static void judge_softnet(struct judge *j)
 {
 	const struct doctor_sample *a = j->a, *b = j->b;
-	uint64_t drop = 0, sq = 0, tdrop = 0, tsq = 0, cur;
-	char dl[200] = "", sl[200] = "", val[32];
+	uint64_t drop = 0, sq = 0, tdrop = 0, tsq = 0;
+	char dl[200] = "", sl[200] = "";
 	size_t doff = 0, soff = 0;
 
 	if (!b->have[SRC_SOFTNET] || (a && !a->have[SRC_SOFTNET])) {
@@ -1284,57 +1418,10 @@ static void judge_softnet(struct judge *j)
 	      (unsigned long long)drop, b->softnet.n, j->when);
 	dj_check(j, "softnet-squeeze", true, "softnet_stat time_squeeze +%llu %s (host-wide)",
 	      (unsigned long long)sq, j->when);
-	if (drop) {
-		struct doctor_finding *f = dj_finding(j, "softnet-drops", SEV_WARNING);
-
-		if (!f)
-			return;
-		f->host = true;
-		snprintf(f->subject, sizeof(f->subject), "host");
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "softnet_stat dropped +%llu %s (%s); net.core.netdev_max_backlog %s",
-			 (unsigned long long)drop, j->when, dl, dj_sysctl_or(b, DS_NETDEV_MAX_BACKLOG));
-		dj_value(f, "dropped", drop);
-		snprintf(f->cause, sizeof(f->cause),
-			 "packets arrived at a CPU's input backlog (loopback, veth, RPS and non-NAPI drivers queue "
-			 "there) faster than its softirq processed them, and the backlog was full at "
-			 "netdev_max_backlog, so they were dropped before any protocol saw them");
-		if (dj_sysctl_u64(b, DS_NETDEV_MAX_BACKLOG, &cur)) {
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)(cur * 2 > 2000 ? cur * 2 : 2000));
-			dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_MAX_BACKLOG], val, b->sysctl[DS_NETDEV_MAX_BACKLOG],
-				   "a longer backlog per CPU (host-wide key; memory only while it fills)");
-		}
-		dj_fix_text(f, "if one CPU takes all the drops: spread receive processing (RPS: "
-			 "/sys/class/net/DEV/queues/rx-N/rps_cpus, or more NIC queues)");
-	}
-	if (sq) {
-		struct doctor_finding *f = dj_finding(j, "softnet-squeeze", SEV_INFO);
-
-		if (!f)
-			return;
-		f->host = true;
-		snprintf(f->subject, sizeof(f->subject), "host");
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "softnet_stat time_squeeze +%llu %s (%s); net.core.netdev_budget %s, "
-			 "net.core.netdev_budget_usecs %s",
-			 (unsigned long long)sq, j->when, sl, dj_sysctl_or(b, DS_NETDEV_BUDGET),
-			 dj_sysctl_or(b, DS_NETDEV_BUDGET_USECS));
-		dj_value(f, "time_squeeze", sq);
-		snprintf(f->cause, sizeof(f->cause),
-			 "the receive softirq stopped with packets still waiting because it had used its budget "
-			 "(netdev_budget packets or netdev_budget_usecs): the rest waits for the next round or "
-			 "ksoftirqd, adding latency");
-		if (dj_sysctl_u64(b, DS_NETDEV_BUDGET, &cur)) {
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
-			dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET], val, b->sysctl[DS_NETDEV_BUDGET],
-				   "more packets per softirq round (host-wide; other tasks on that CPU wait longer)");
-		}
-		if (dj_sysctl_u64(b, DS_NETDEV_BUDGET_USECS, &cur)) {
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
-			dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET_USECS], val,
-				   b->sysctl[DS_NETDEV_BUDGET_USECS], "more time per softirq round (host-wide)");
-		}
-	}
+	if (drop)
+		softnet_drop_finding(j, drop, dl);
+	if (sq)
+		softnet_squeeze_finding(j, sq, sl);
 }
 
 /* (9) resets sent, by the reason the kernel counts.  Resets at close
@@ -1678,6 +1765,73 @@ static void print_human(const struct doctor_report *r, const char *ns, FILE *out
 			count[SEV_CRITICAL], count[SEV_WARNING], count[SEV_INFO]);
 }
 
+/* One finding as a JSON object (docs/doctor.md "JSON"). */
+static void json_finding(struct json_writer *jw, const struct doctor_finding *f, double interval)
+{
+	jw_start_object(jw);
+	jw_kv_string(jw, "id", f->id);
+	jw_kv_string(jw, "severity", sev_names[f->severity]);
+	jw_kv_string(jw, "scope", f->host ? "host" : "namespace");
+	jw_kv_string(jw, "subject", f->subject);
+	jw_key(jw, "endpoint");
+	if (f->endpoint.role) {
+		jw_start_object(jw);
+		jw_kv_string(jw, "role", f->endpoint.role);
+		jw_kv_string(jw, "address", f->endpoint.addr);
+		jw_kv_uint(jw, "port", f->endpoint.port);
+		jw_key(jw, "pid");
+		if (f->endpoint.pid)
+			jw_uint(jw, (uint64_t)f->endpoint.pid);
+		else
+			jw_null(jw);
+		jw_key(jw, "comm");
+		if (f->endpoint.pid)
+			jw_string(jw, f->endpoint.comm);
+		else
+			jw_null(jw);
+		jw_end_object(jw);
+	} else {
+		jw_null(jw);
+	}
+	jw_key(jw, "evidence");
+	jw_start_object(jw);
+	jw_kv_string(jw, "text", f->evidence);
+	jw_key(jw, "interval_s");
+	if (interval > 0)
+		jw_double(jw, interval);
+	else
+		jw_null(jw);
+	jw_key(jw, "values");
+	jw_start_object(jw);
+	for (int k = 0; k < f->nvalues; k++)
+		jw_kv_uint(jw, f->values[k].name, f->values[k].value);
+	jw_end_object(jw);
+	jw_end_object(jw);
+	jw_kv_string(jw, "cause", f->cause);
+	jw_key(jw, "fix");
+	jw_start_array(jw);
+	for (int k = 0; k < f->nfix; k++) {
+		const struct doctor_fix *x = &f->fix[k];
+
+		jw_start_object(jw);
+		if (x->key[0]) {
+			jw_kv_string(jw, "sysctl", x->key);
+			jw_kv_string(jw, "value", x->value);
+			jw_kv_string(jw, "current", x->current);
+		}
+		jw_kv_string(jw, "text", x->text);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+	{
+		char doc[96];
+
+		snprintf(doc, sizeof(doc), "docs/doctor.md#%s", f->id);
+		jw_kv_string(jw, "doc", doc);
+	}
+	jw_end_object(jw);
+}
+
 static void print_json(const struct doctor_report *r, const char *ns, FILE *out)
 {
 	struct json_writer jw;
@@ -1701,71 +1855,8 @@ static void print_json(const struct doctor_report *r, const char *ns, FILE *out)
 	jw_key(&jw, "findings");
 	jw_start_array(&jw);
 	for (int i = 0; i < r->n; i++) {
-		const struct doctor_finding *f = &r->f[i];
-
-		count[f->severity]++;
-		jw_start_object(&jw);
-		jw_kv_string(&jw, "id", f->id);
-		jw_kv_string(&jw, "severity", sev_names[f->severity]);
-		jw_kv_string(&jw, "scope", f->host ? "host" : "namespace");
-		jw_kv_string(&jw, "subject", f->subject);
-		jw_key(&jw, "endpoint");
-		if (f->endpoint.role) {
-			jw_start_object(&jw);
-			jw_kv_string(&jw, "role", f->endpoint.role);
-			jw_kv_string(&jw, "address", f->endpoint.addr);
-			jw_kv_uint(&jw, "port", f->endpoint.port);
-			jw_key(&jw, "pid");
-			if (f->endpoint.pid)
-				jw_uint(&jw, (uint64_t)f->endpoint.pid);
-			else
-				jw_null(&jw);
-			jw_key(&jw, "comm");
-			if (f->endpoint.pid)
-				jw_string(&jw, f->endpoint.comm);
-			else
-				jw_null(&jw);
-			jw_end_object(&jw);
-		} else {
-			jw_null(&jw);
-		}
-		jw_key(&jw, "evidence");
-		jw_start_object(&jw);
-		jw_kv_string(&jw, "text", f->evidence);
-		jw_key(&jw, "interval_s");
-		if (r->interval > 0)
-			jw_double(&jw, r->interval);
-		else
-			jw_null(&jw);
-		jw_key(&jw, "values");
-		jw_start_object(&jw);
-		for (int k = 0; k < f->nvalues; k++)
-			jw_kv_uint(&jw, f->values[k].name, f->values[k].value);
-		jw_end_object(&jw);
-		jw_end_object(&jw);
-		jw_kv_string(&jw, "cause", f->cause);
-		jw_key(&jw, "fix");
-		jw_start_array(&jw);
-		for (int k = 0; k < f->nfix; k++) {
-			const struct doctor_fix *x = &f->fix[k];
-
-			jw_start_object(&jw);
-			if (x->key[0]) {
-				jw_kv_string(&jw, "sysctl", x->key);
-				jw_kv_string(&jw, "value", x->value);
-				jw_kv_string(&jw, "current", x->current);
-			}
-			jw_kv_string(&jw, "text", x->text);
-			jw_end_object(&jw);
-		}
-		jw_end_array(&jw);
-		{
-			char doc[96];
-
-			snprintf(doc, sizeof(doc), "docs/doctor.md#%s", f->id);
-			jw_kv_string(&jw, "doc", doc);
-		}
-		jw_end_object(&jw);
+		count[r->f[i].severity]++;
+		json_finding(&jw, &r->f[i], r->interval);
 	}
 	jw_end_array(&jw);
 	jw_key(&jw, "summary");

@@ -8,7 +8,10 @@
  * command), /proc/net/softnet_stat (host-wide: softnet_data is per CPU,
  * whichever namespace reads it), the namespace's sysctls (the host-wide
  * net.core.netdev_* in the namespace accelctl started in) and its TCP
- * sockets from sock_diag, the listeners' owners from /proc/PID/fd.
+ * sockets from sock_diag, the listeners' owners from /proc/PID/fd.  The
+ * devices, and netacct's and tcpstate's counters when they are attached
+ * in the namespace, are read by doctor_iface.c; the judging helpers every
+ * finding uses are in doctor_judge.c.
  *
  * Without --since the counters count from the namespace's creation (from
  * boot in the initial one); with --since S two samples S seconds apart are

@@ -3,8 +3,10 @@
  * doctor.h - `accelctl doctor`: findings from the kernel's own counters.
  *
  * A run takes one sample of the namespace's counters (/proc/net/snmp,
- * snmp6, netstat, sockstat, the host's softnet_stat), its sysctls and its
- * TCP sockets (sock_diag), or two samples --since seconds apart, and
+ * snmp6, netstat, sockstat, the host's softnet_stat), its sysctls, its
+ * TCP sockets (sock_diag) and its devices (doctor_iface.c), with netacct's
+ * and tcpstate's exact counters where they are attached, or two samples
+ * --since seconds apart, and
  * judges them: each finding has an id, a severity, the evidence, the cause
  * in one sentence, the fix (a sysctl key and value, or what to change in
  * the application) and its section in docs/doctor.md.  Nothing needs to be

@@ -3,8 +3,9 @@
  * doctor: the namespace's network devices.  Sources: one rtnetlink
  * RTM_GETLINK dump (names, MTU, IFLA_STATS64, kind), ethtool netlink rings
  * and channels (nic.c), /proc/interrupts and /proc/irq/N/ for the IRQs
- * naming a device (host-wide), and netacct's per-interface counters when
- * it is attached (its metrics, as `stats` reads them).  Netlink sockets
+ * naming a device (host-wide), and netacct's per-interface and tcpstate's
+ * per-listener counters when they are attached in this namespace (their
+ * metrics, as `stats` reads them).  Netlink sockets
  * are opened after main() entered --netns, so they see the namespace's
  * devices; /sys/class/net would show the namespace sysfs was mounted in.
  *

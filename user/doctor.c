@@ -1741,7 +1741,7 @@ static void print_human(const struct doctor_report *r, const char *ns, FILE *out
 		for (int k = 0; k < f->nfix; k++) {
 			const struct doctor_fix *x = &f->fix[k];
 
-			if (x->key[0])
+			if (x->key[0] && !x->dev[0])
 				fprintf(out, "  fix:      sysctl -w %s=\"%s\"   (now %s): %s\n", x->key, x->value,
 					x->current[0] ? x->current : "unknown", x->text);
 			else
@@ -1817,7 +1817,12 @@ static void json_finding(struct json_writer *jw, const struct doctor_finding *f,
 		const struct doctor_fix *x = &f->fix[k];
 
 		jw_start_object(jw);
-		if (x->key[0]) {
+		if (x->dev[0]) {
+			jw_kv_string(jw, "nic", x->dev);
+			jw_kv_string(jw, "setting", x->key);
+			jw_kv_string(jw, "value", x->value);
+			jw_kv_string(jw, "current", x->current);
+		} else if (x->key[0]) {
 			jw_kv_string(jw, "sysctl", x->key);
 			jw_kv_string(jw, "value", x->value);
 			jw_kv_string(jw, "current", x->current);
@@ -1884,6 +1889,15 @@ static void print_json(const struct doctor_report *r, const char *ns, FILE *out)
 	jw_finish(&jw);
 }
 
+static bool report_has_nic(const struct doctor_report *r)
+{
+	for (int i = 0; i < r->n; i++)
+		for (int k = 0; k < r->f[i].nfix; k++)
+			if (r->f[i].fix[k].dev[0])
+				return true;
+	return false;
+}
+
 int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	struct doctor_sample *a = NULL, *b = calloc(1, sizeof(*b));
@@ -1929,9 +1943,9 @@ int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 			pr_err("doctor: cannot write %s: %s\n", o->profile_out, strerror(-err));
 			rc = EXIT_FAIL;
 		} else {
-			fprintf(stderr, "accelctl doctor: %s: %d sysctl setting%s (review it, then "
+			fprintf(stderr, "accelctl doctor: %s: %d sysctl setting%s%s (review it, then "
 				"`attach --features tune --config %s --dry-run`)\n", o->profile_out, n,
-				n == 1 ? "" : "s", o->profile_out);
+				n == 1 ? "" : "s", report_has_nic(r) ? " and NIC settings" : "", o->profile_out);
 		}
 	}
 	/* a run that could check nothing at all did not run */

@@ -197,7 +197,8 @@ enum doctor_severity { SEV_INFO = 0, SEV_WARNING, SEV_CRITICAL };
 #define DOCTOR_MAX_FIX 4
 #define DOCTOR_MAX_VALUES 12
 struct doctor_fix {
-	char key[64];			/* sysctl key, or "" for an application/operator change */
+	char key[64];			/* sysctl key (dev "": a NIC profile key), or "" for text only */
+	char dev[16];			/* a NIC setting of this device ([nic "DEV"] key = value) */
 	char value[64];
 	char current[64];
 	char text[512];

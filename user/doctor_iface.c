@@ -510,6 +510,7 @@ static void rings_finding(struct judge *j, const struct doctor_iface *d, const s
 	uint64_t dropped = grew(d->rx_dropped, p ? p->rx_dropped : 0);
 	uint64_t pkts = grew(d->rx_packets, p ? p->rx_packets : 0);
 	struct doctor_finding *f = dj_finding(j, "nic-ring-drops", dj_history(j, SEV_WARNING, false));
+	char val[16], cur[16];
 
 	if (!f)
 		return;
@@ -529,10 +530,12 @@ static void rings_finding(struct judge *j, const struct doctor_iface *d, const s
 		 "packets arrived while %s's RX ring had no free descriptor (the driver's NAPI poll did not "
 		 "refill it as fast as they came: a burst, interrupts on a busy CPU, a budget used up), so the "
 		 "NIC dropped them before the kernel saw them", d->name);
+	snprintf(val, sizeof(val), "%u", d->rx_ring_max);
+	snprintf(cur, sizeof(cur), "%u", d->rx_ring);
 	if (d->rx_ring < d->rx_ring_max)
-		dj_fix_text(f, "`ethtool -G %s rx %u` (its maximum; memory only), or in a profile "
-			    "[nic \"%s\"] rx-ring = %u, which `attach --features tune --config FILE` applies "
-			    "and detach restores", d->name, d->rx_ring_max, d->name, d->rx_ring_max);
+		dj_fix_nic(f, d->name, "rx-ring", val, cur, "`ethtool -G %s rx %u` (its maximum; memory only), "
+			   "or in a profile [nic \"%s\"] rx-ring = %u, which `attach --features tune --config "
+			   "FILE` applies and detach restores", d->name, d->rx_ring_max, d->name, d->rx_ring_max);
 	else
 		dj_fix_text(f, "the ring is at its maximum (%u): spread the load over more queues and CPUs "
 			    "(see rx-queues and irq-spread), or let each poll take more (net.core.netdev_budget)",
@@ -595,6 +598,7 @@ static void rx_queues_finding(struct judge *j, const struct doctor_iface *d, uns
 	uint32_t cur, max, want;
 	const char *key;
 	struct doctor_finding *f = dj_finding(j, "rx-queues", SEV_INFO);
+	char val[16], now[16];
 
 	if (!f)
 		return;
@@ -612,10 +616,12 @@ static void rx_queues_finding(struct judge *j, const struct doctor_iface *d, uns
 		 "each RX queue is served by one CPU at a time (its IRQ and NAPI poll): with %u queue(s) for %u "
 		 "CPUs, receive processing cannot use the others, and one busy queue drops while CPUs idle",
 		 cur, ncpus);
-	dj_fix_text(f, "`ethtool -L %s %s %u`, or in a profile [nic \"%s\"] %s = %u (journaled and restored "
-		    "by attach/detach); then spread the queue IRQs over the CPUs", d->name, key,
-		    want - (strcmp(key, "rx") ? d->ch_rx : 0), d->name, key,
-		    want - (strcmp(key, "rx") ? d->ch_rx : 0));
+	want -= strcmp(key, "rx") ? d->ch_rx : 0;
+	snprintf(val, sizeof(val), "%u", want);
+	snprintf(now, sizeof(now), "%u", strcmp(key, "rx") ? d->ch_comb : d->ch_rx);
+	dj_fix_nic(f, d->name, key, val, now, "`ethtool -L %s %s %u`, or in a profile [nic \"%s\"] %s = %u "
+		   "(journaled and restored by attach/detach); then spread the queue IRQs over the CPUs",
+		   d->name, key, want, d->name, key, want);
 	dj_fix_text(f, "no more queues possible: RPS (/sys/class/net/%s/queues/rx-N/rps_cpus) spreads "
 		    "protocol processing in software", d->name);
 }

@@ -104,3 +104,21 @@ void dj_fix_sysctl(struct doctor_finding *f, const char *key, const char *val, c
 	vsnprintf(x->text, sizeof(x->text), fmt, ap);
 	va_end(ap);
 }
+
+void dj_fix_nic(struct doctor_finding *f, const char *dev, const char *key, const char *val,
+		const char *cur, const char *fmt, ...)
+{
+	struct doctor_fix *x;
+	va_list ap;
+
+	if (f->nfix >= DOCTOR_MAX_FIX)
+		return;
+	x = &f->fix[f->nfix++];
+	snprintf(x->dev, sizeof(x->dev), "%s", dev);
+	snprintf(x->key, sizeof(x->key), "%s", key);
+	snprintf(x->value, sizeof(x->value), "%s", val);
+	snprintf(x->current, sizeof(x->current), "%s", cur);
+	va_start(ap, fmt);
+	vsnprintf(x->text, sizeof(x->text), fmt, ap);
+	va_end(ap);
+}

@@ -61,6 +61,9 @@ void dj_value(struct doctor_finding *f, const char *name, uint64_t v);
  * application or operator change), and the text saying why. */
 void dj_fix_sysctl(struct doctor_finding *f, const char *key, const char *val, const char *cur,
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A NIC setting of dev as a profile key ("rx-ring", "combined") and value. */
+void dj_fix_nic(struct doctor_finding *f, const char *dev, const char *key, const char *val,
+		const char *cur, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 #define dj_fix_text(f, ...) dj_fix_sysctl(f, NULL, NULL, NULL, __VA_ARGS__)
 
 #endif

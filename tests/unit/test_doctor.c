@@ -950,6 +950,21 @@ static void test_nic_ring_drops(void **state)
 	assert_true(fix_has(f, NULL, "[nic \"eth0\"] rx-ring = 4096"));
 	assert_true(has(check_of(r, "nic-ring-drops")->detail, "veth0 (veth)"));
 	assert_true(has(check_of(r, "nic-ring-drops")->detail, "eth1 (no rings)"));
+	/* the ring's fix is a profile key too */
+	{
+		char path[] = "/tmp/accel-doctor-nic-XXXXXX";
+		int fd = mkstemp(path), n = -1;
+		const char *text;
+
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(doctor_profile_write(r, NULL, path, &n), 0);
+		assert_int_equal(n, 0);		/* sysctl settings */
+		text = slurp_file(path);
+		assert_true(has(text, "\n[nic \"eth0\"]\n; nic-ring-drops: interface eth0\n"));
+		assert_true(has(text, ";   now:      rx-ring = 512\nrx-ring = 4096\n"));
+		unlink(path);
+	}
 	free(r);
 	/* at the maximum: no ring to grow, the load to spread */
 	d = &b->links.i[2];
@@ -1009,6 +1024,7 @@ static void test_rx_queues_and_irq_spread(void **state)
 	assert_string_equal(f->subject, "interface eth0");
 	assert_true(fix_has(f, NULL, "ethtool -L eth0 combined 4"));
 	assert_true(fix_has(f, NULL, "combined = 4"));
+	assert_true(fix_has(f, "combined", NULL));	/* a profile key, for --profile-out */
 	f = find(r, "irq-spread");
 	assert_non_null(f);
 	assert_string_equal(f->subject, "interface eth0");

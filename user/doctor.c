@@ -8,7 +8,10 @@
  * command), /proc/net/softnet_stat (host-wide: softnet_data is per CPU,
  * whichever namespace reads it), the namespace's sysctls (the host-wide
  * net.core.netdev_* in the namespace accelctl started in) and its TCP
- * sockets from sock_diag, the listeners' owners from /proc/PID/fd.
+ * sockets from sock_diag, the listeners' owners from /proc/PID/fd.  The
+ * devices, and netacct's and tcpstate's counters when they are attached
+ * in the namespace, are read by doctor_iface.c; the judging helpers every
+ * finding uses are in doctor_judge.c.
  *
  * Without --since the counters count from the namespace's creation (from
  * boot in the initial one); with --since S two samples S seconds apart are
@@ -44,6 +47,7 @@
 #include "cli.h"
 #include "bypass.h"
 #include "doctor.h"
+#include "doctor_judge.h"
 #include "json.h"
 #include "log.h"
 #include "sysctl.h"
@@ -66,13 +70,14 @@ const char *const doctor_sysctl_keys[DS_MAX] = {
 	[DS_IP6FRAG_LOW] = "net.ipv6.ip6frag_low_thresh",
 	[DS_IP6FRAG_TIME] = "net.ipv6.ip6frag_time",
 	[DS_SYNACK_RETRIES] = "net.ipv4.tcp_synack_retries",
+	[DS_TCP_MTU_PROBING] = "net.ipv4.tcp_mtu_probing",
 	[DS_NETDEV_MAX_BACKLOG] = "net.core.netdev_max_backlog",
 	[DS_NETDEV_BUDGET] = "net.core.netdev_budget",
 	[DS_NETDEV_BUDGET_USECS] = "net.core.netdev_budget_usecs",
 	[DS_TCP_MAX_ORPHANS] = "net.ipv4.tcp_max_orphans",
 };
 
-static const char *const source_names[SRC_MAX] = {
+const char *const doctor_source_names[SRC_MAX] = {
 	[SRC_SNMP] = "/proc/net/snmp",
 	[SRC_NETSTAT] = "/proc/net/netstat",
 	[SRC_SNMP6] = "/proc/net/snmp6",
@@ -81,6 +86,10 @@ static const char *const source_names[SRC_MAX] = {
 	[SRC_SOCKS] = "sock_diag (TCP sockets)",
 	[SRC_PROCS] = "/proc/PID/fd and limits",
 	[SRC_BYPASS] = "the attached bypass (pinned maps)",
+	[SRC_LINKS] = "rtnetlink and ethtool netlink (devices)",
+	[SRC_NETACCT] = "the attached netacct (pinned maps)",
+	[SRC_IRQS] = "/proc/interrupts",
+	[SRC_TCPSTATE] = "the attached tcpstate (pinned maps)",
 };
 
 static const char *const sev_names[] = { "info", "warning", "critical" };
@@ -226,7 +235,7 @@ int doctor_parse_sockstat_tw(const char *text, uint64_t *tw)
 /* ---- reading ------------------------------------------------------------ */
 
 /* Whole file into a malloc'd string (proc files have no size). */
-static int slurp(const char *path, char **out)
+int doctor_slurp(const char *path, char **out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
 	size_t len = 0, cap = 16384;
@@ -272,17 +281,17 @@ static int slurp(const char *path, char **out)
 	return 0;
 }
 
-static void source_fail(struct doctor_sample *s, enum doctor_source src, int err)
+void doctor_source_fail(struct doctor_sample *s, enum doctor_source src, int err)
 {
 	s->have[src] = false;
-	snprintf(s->err[src], sizeof(s->err[src]), "cannot read %s: %s", source_names[src],
+	snprintf(s->err[src], sizeof(s->err[src]), "cannot read %s: %s", doctor_source_names[src],
 		 err == -EINVAL ? "unexpected format" : strerror(-err));
 }
 
 static void read_proc(struct doctor_sample *s, enum doctor_source src)
 {
 	char *text = NULL;
-	int err = slurp(source_names[src], &text);
+	int err = doctor_slurp(doctor_source_names[src], &text);
 
 	if (!err && !text)
 		err = -EIO;
@@ -307,7 +316,7 @@ static void read_proc(struct doctor_sample *s, enum doctor_source src)
 	}
 	free(text);
 	if (err)
-		source_fail(s, src, err);
+		doctor_source_fail(s, src, err);
 	else
 		s->have[src] = true;
 }
@@ -495,9 +504,8 @@ void doctor_sample_read(struct doctor_sample *s, bool socks)
 {
 	memset(s, 0, sizeof(*s));
 	s->mono = mono_now();
-	for (int src = 0; src < SRC_MAX; src++)
-		if (src != SRC_SOCKS && src != SRC_PROCS)
-			read_proc(s, src);
+	for (int src = SRC_SNMP; src <= SRC_SOFTNET; src++)
+		read_proc(s, src);
 	if (socks) {
 		int err = diag_dump(AF_INET, &s->socks);
 
@@ -506,17 +514,18 @@ void doctor_sample_read(struct doctor_sample *s, bool socks)
 		if (err == -EAFNOSUPPORT || err == -ENOENT)
 			err = 0;	/* no IPv6 here: the IPv4 dump is all */
 		if (err) {
-			source_fail(s, SRC_SOCKS, err);
+			doctor_source_fail(s, SRC_SOCKS, err);
 		} else {
 			s->have[SRC_SOCKS] = true;
 			listener_owners(&s->socks);
 		}
 		err = doctor_procs_read(&s->procs);
 		if (err)
-			source_fail(s, SRC_PROCS, err);
+			doctor_source_fail(s, SRC_PROCS, err);
 		else
 			s->have[SRC_PROCS] = true;
 	}
+	doctor_links_read(s);
 	for (int k = 0; k < DS_MAX; k++)
 		if (k < DS_NETDEV_MAX_BACKLOG)
 			read_sysctl(s, k);
@@ -529,7 +538,7 @@ void doctor_bypass_read(const struct accel_ctx *ctx, struct doctor_sample *s)
 
 	memset(b, 0, sizeof(*b));
 	if (!s->have[SRC_SOCKS]) {
-		source_fail(s, SRC_BYPASS, -ENODATA);
+		doctor_source_fail(s, SRC_BYPASS, -ENODATA);
 		return;
 	}
 	s->have[SRC_BYPASS] = true;
@@ -549,7 +558,7 @@ void doctor_bypass_read(const struct accel_ctx *ctx, struct doctor_sample *s)
 		if (err == -ENOENT)
 			return;		/* no bypass attached */
 		if (err) {
-			source_fail(s, SRC_BYPASS, err);
+			doctor_source_fail(s, SRC_BYPASS, err);
 			return;
 		}
 		b->attached = true;
@@ -570,118 +579,6 @@ void doctor_sample_free(struct doctor_sample *s)
 }
 
 /* ---- judging ------------------------------------------------------------ */
-
-struct judge {
-	const struct doctor_sample *a, *b;	/* a: NULL without --since */
-	struct doctor_report *r;
-	char when[96];				/* "over 5 s", "since the namespace was created" */
-};
-
-static const char *sysctl_or(const struct doctor_sample *s, enum doctor_sysctl k)
-{
-	return s->sysctl[k][0] ? s->sysctl[k] : "unknown";
-}
-
-static bool sysctl_u64(const struct doctor_sample *s, enum doctor_sysctl k, uint64_t *v)
-{
-	char *end;
-
-	if (!s->sysctl[k][0])
-		return false;
-	*v = strtoull(s->sysctl[k], &end, 10);
-	return end != s->sysctl[k];
-}
-
-/* The counter's growth over the interval, or its value without one.
- * false when either sample lacks it. */
-static bool delta(const struct judge *j, const char *name, uint64_t *d)
-{
-	uint64_t v0 = 0, v1;
-
-	if (!doctor_counter(&j->b->ctr, name, &v1))
-		return false;
-	if (j->a && !doctor_counter(&j->a->ctr, name, &v0))
-		return false;
-	*d = v1 >= v0 ? v1 - v0 : 0;
-	return true;
-}
-
-static bool have(const struct judge *j, enum doctor_source src)
-{
-	return j->b->have[src] && (!j->a || j->a->have[src]);
-}
-
-static const char *src_err(const struct judge *j, enum doctor_source src)
-{
-	return !j->b->have[src] ? j->b->err[src] : j->a->err[src];
-}
-
-static struct doctor_check *check(struct judge *j, const char *id, bool checked, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static struct doctor_check *check(struct judge *j, const char *id, bool checked, const char *fmt, ...)
-{
-	struct doctor_check *c;
-	va_list ap;
-
-	if (j->r->nchecks >= DOCTOR_MAX_CHECKS)
-		return NULL;
-	c = &j->r->checks[j->r->nchecks++];
-	c->id = id;
-	c->checked = checked;
-	va_start(ap, fmt);
-	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
-	va_end(ap);
-	return c;
-}
-
-static struct doctor_finding *finding(struct judge *j, const char *id, enum doctor_severity sev)
-{
-	struct doctor_finding *f;
-
-	if (j->r->n >= DOCTOR_MAX_FINDINGS)
-		return NULL;
-	f = &j->r->f[j->r->n++];
-	memset(f, 0, sizeof(*f));
-	f->id = id;
-	f->severity = sev;
-	return f;
-}
-
-/* A counter's growth since boot (no --since) may be weeks old: without a
- * gauge that shows it happening now, a warning is history, told as info. */
-static enum doctor_severity history(const struct judge *j, enum doctor_severity sev, bool now)
-{
-	return !j->a && !now && sev == SEV_WARNING ? SEV_INFO : sev;
-}
-
-static void value(struct doctor_finding *f, const char *name, uint64_t v)
-{
-	if (f->nvalues < DOCTOR_MAX_VALUES) {
-		f->values[f->nvalues].name = name;
-		f->values[f->nvalues++].value = v;
-	}
-}
-
-static void fix_sysctl(struct doctor_finding *f, const char *key, const char *val, const char *cur,
-		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void fix_sysctl(struct doctor_finding *f, const char *key, const char *val, const char *cur,
-		       const char *fmt, ...)
-{
-	struct doctor_fix *x;
-	va_list ap;
-
-	if (f->nfix >= DOCTOR_MAX_FIX)
-		return;
-	x = &f->fix[f->nfix++];
-	snprintf(x->key, sizeof(x->key), "%s", key ? key : "");
-	snprintf(x->value, sizeof(x->value), "%s", val ? val : "");
-	snprintf(x->current, sizeof(x->current), "%s", cur ? cur : "");
-	va_start(ap, fmt);
-	vsnprintf(x->text, sizeof(x->text), fmt, ap);
-	va_end(ap);
-}
-
-#define fix_text(f, ...) fix_sysctl(f, NULL, NULL, NULL, __VA_ARGS__)
 
 static void fmt_addr(const struct doctor_sock *d, bool local, char *buf, size_t len)
 {
@@ -747,42 +644,29 @@ static int dest_by_total(const void *x, const void *y)
 	return a->total < b->total ? 1 : a->total > b->total ? -1 : 0;
 }
 
-/* (1) ephemeral-port pressure per destination. */
-static void judge_ports(struct judge *j)
-{
-	const struct doctor_sample *s = j->b;
-	const struct doctor_sock **v = NULL;
-	struct dest *dests = NULL;
-	size_t nv = 0, nd = 0;
+/* The namespace's port range and reuse settings, for judge_ports(). */
+struct port_env {
 	unsigned int lo, hi, width;
-	uint64_t reuse = 0, ts = 1;
+	uint64_t reuse, ts;
 	bool have_reuse, have_ts;
+};
 
-	if (!s->have[SRC_SOCKS]) {
-		check(j, "ephemeral-ports", false, "%s", s->err[SRC_SOCKS]);
-		return;
-	}
-	if (sscanf(s->sysctl[DS_PORT_RANGE], "%u %u", &lo, &hi) != 2 || lo > hi) {
-		check(j, "ephemeral-ports", false, "cannot read net.ipv4.ip_local_port_range");
-		return;
-	}
-	width = hi - lo + 1;
-	have_reuse = sysctl_u64(s, DS_TW_REUSE, &reuse);
-	have_ts = sysctl_u64(s, DS_TIMESTAMPS, &ts);
-	v = calloc(s->socks.n + 1, sizeof(*v));
-	dests = calloc(s->socks.n + 1, sizeof(*dests));
-	if (!v || !dests) {
-		check(j, "ephemeral-ports", false, "out of memory");
-		goto out;
-	}
+/* Sockets on local ports of the range, grouped by destination, the
+ * busiest first; how many destinations (dests has room for every socket). */
+static size_t group_dests(const struct doctor_sample *s, const struct port_env *e,
+			  const struct doctor_sock **v, size_t *nv, struct dest *dests)
+{
+	size_t nd = 0;
+
+	*nv = 0;
 	for (size_t i = 0; i < s->socks.n; i++) {
 		const struct doctor_sock *d = &s->socks.s[i];
 
-		if (d->state != TCP_LISTEN && d->state != TCP_CLOSE && d->sport >= lo && d->sport <= hi)
-			v[nv++] = d;
+		if (d->state != TCP_LISTEN && d->state != TCP_CLOSE && d->sport >= e->lo && d->sport <= e->hi)
+			v[(*nv)++] = d;
 	}
-	qsort(v, nv, sizeof(*v), dest_cmp);
-	for (size_t i = 0; i < nv; i++) {
+	qsort(v, *nv, sizeof(*v), dest_cmp);
+	for (size_t i = 0; i < *nv; i++) {
 		if (!nd || dest_cmp(&v[i], &dests[nd - 1].d))
 			dests[nd++] = (struct dest){ .d = v[i] };
 		dests[nd - 1].total++;
@@ -790,68 +674,113 @@ static void judge_ports(struct judge *j)
 		dests[nd - 1].est += v[i]->state == TCP_ESTABLISHED;
 	}
 	qsort(dests, nd, sizeof(*dests), dest_by_total);
-	check(j, "ephemeral-ports", true,
-	      "%zu TCP sockets, %zu on local ports of ip_local_port_range %u-%u (%u ports) to %zu destination(s)",
-	      s->socks.n, nv, lo, hi, width, nd);
-	for (size_t i = 0; i < nd && i < 5; i++) {
-		const struct dest *x = &dests[i];
-		unsigned int pct = (unsigned int)((uint64_t)x->total * 100 / width);
-		bool lb = is_loopback(x->d), reuses = have_reuse && (reuse == 1 || (reuse == 2 && lb));
-		struct doctor_finding *f;
-		char dst[64], range[32];
-		unsigned int nlo = lo < 16384 ? lo : 16384, nhi = 65535;
+	return nd;
+}
 
-		if (pct < DOCTOR_PORTS_WARN_PCT)
-			break;
-		f = finding(j, "ephemeral-ports", pct >= DOCTOR_PORTS_CRIT_PCT ? SEV_CRITICAL : SEV_WARNING);
-		if (!f)
-			break;
-		fmt_addr(x->d, false, dst, sizeof(dst));
-		endpoint(f, "destination", x->d, false);
-		snprintf(f->subject, sizeof(f->subject), "destination %s", dst);
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "%u sockets to %s hold %u%% of the %u local ports of ip_local_port_range %u-%u: "
-			 "%u TIME_WAIT, %u established, %u other (now); net.ipv4.tcp_tw_reuse %s, "
-			 "net.ipv4.tcp_timestamps %s",
-			 x->total, dst, pct, width, lo, hi, x->tw, x->est, x->total - x->tw - x->est,
-			 sysctl_or(s, DS_TW_REUSE), sysctl_or(s, DS_TIMESTAMPS));
-		value(f, "sockets", x->total);
-		value(f, "time_wait", x->tw);
-		value(f, "established", x->est);
-		value(f, "range_size", width);
-		value(f, "used_pct", pct);
-		if (reuses)
-			snprintf(f->cause, sizeof(f->cause),
-				 "connections to %s are opened and closed faster than TIME_WAIT (60 s) gives their local "
-				 "ports back, and tcp_tw_reuse %llu reuses a TIME_WAIT port only once it is 1 s old: "
-				 "new connections to it fail with EADDRNOTAVAIL once the range is used up", dst,
-				 (unsigned long long)reuse);
-		else
-			snprintf(f->cause, sizeof(f->cause),
-				 "short connections to %s leave their local port in TIME_WAIT for 60 s and tcp_tw_reuse "
-				 "%s does not reuse them for this destination: past %u new connections a minute to it, "
-				 "connect() fails with EADDRNOTAVAIL", dst, sysctl_or(s, DS_TW_REUSE), width);
-		if (nlo != lo || nhi != hi) {
-			snprintf(range, sizeof(range), "%u %u", nlo, nhi);
-			fix_sysctl(f, doctor_sysctl_keys[DS_PORT_RANGE], range, s->sysctl[DS_PORT_RANGE],
-				   "%u ports instead of %u (even start, odd end keep connect()/bind() parity); "
-				   "list servers listening in the range in net.ipv4.ip_local_reserved_ports",
-				   nhi - nlo + 1, width);
-		}
-		if (!reuses)
-			fix_sysctl(f, doctor_sysctl_keys[DS_TW_REUSE], "1", s->sysctl[DS_TW_REUSE],
-				   "lets connect() take a TIME_WAIT port to the same destination once it is 1 s old "
-				   "(the connecting side only; %s)",
-				   reuse == 2 ? "2 does so for loopback destinations only" : "0 never does");
-		else
-			fix_text(f, "net.ipv4.tcp_tw_reuse %llu already reuses TIME_WAIT ports to %s after 1 s; "
-				 "more reuse needs fewer connections", (unsigned long long)reuse, dst);
-		if (have_ts && !ts)
-			fix_sysctl(f, doctor_sysctl_keys[DS_TIMESTAMPS], "1", s->sysctl[DS_TIMESTAMPS],
-				   "tcp_tw_reuse needs timestamps (PAWS) at both ends");
-		fix_text(f, "application: keep connections to %s open and reuse them (HTTP keep-alive, a "
-			 "connection pool) instead of one connection per request", dst);
+static void ports_fixes(struct doctor_finding *f, const struct doctor_sample *s, const struct port_env *e,
+			bool reuses, const char *dst)
+{
+	unsigned int nlo = e->lo < 16384 ? e->lo : 16384, nhi = 65535;
+	char range[32];
+
+	if (nlo != e->lo || nhi != e->hi) {
+		snprintf(range, sizeof(range), "%u %u", nlo, nhi);
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_PORT_RANGE], range, s->sysctl[DS_PORT_RANGE],
+			      "%u ports instead of %u (even start, odd end keep connect()/bind() parity); "
+			      "list servers listening in the range in net.ipv4.ip_local_reserved_ports",
+			      nhi - nlo + 1, e->width);
 	}
+	if (!reuses)
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_TW_REUSE], "1", s->sysctl[DS_TW_REUSE],
+			      "lets connect() take a TIME_WAIT port to the same destination once it is 1 s old "
+			      "(the connecting side only; %s)",
+			      e->reuse == 2 ? "2 does so for loopback destinations only" : "0 never does");
+	else
+		dj_fix_text(f, "net.ipv4.tcp_tw_reuse %llu already reuses TIME_WAIT ports to %s after 1 s; "
+			    "more reuse needs fewer connections", (unsigned long long)e->reuse, dst);
+	if (e->have_ts && !e->ts)
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_TIMESTAMPS], "1", s->sysctl[DS_TIMESTAMPS],
+			      "tcp_tw_reuse needs timestamps (PAWS) at both ends");
+	dj_fix_text(f, "application: keep connections to %s open and reuse them (HTTP keep-alive, a "
+		    "connection pool) instead of one connection per request", dst);
+}
+
+/* false: below the threshold (and so is every later destination). */
+static bool ports_finding(struct judge *j, const struct port_env *e, const struct dest *x)
+{
+	const struct doctor_sample *s = j->b;
+	unsigned int pct = (unsigned int)((uint64_t)x->total * 100 / e->width);
+	bool lb = is_loopback(x->d), reuses = e->have_reuse && (e->reuse == 1 || (e->reuse == 2 && lb));
+	struct doctor_finding *f;
+	char dst[64];
+
+	if (pct < DOCTOR_PORTS_WARN_PCT)
+		return false;
+	f = dj_finding(j, "ephemeral-ports", pct >= DOCTOR_PORTS_CRIT_PCT ? SEV_CRITICAL : SEV_WARNING);
+	if (!f)
+		return false;
+	fmt_addr(x->d, false, dst, sizeof(dst));
+	endpoint(f, "destination", x->d, false);
+	snprintf(f->subject, sizeof(f->subject), "destination %s", dst);
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "%u sockets to %s hold %u%% of the %u local ports of ip_local_port_range %u-%u: "
+		 "%u TIME_WAIT, %u established, %u other (now); net.ipv4.tcp_tw_reuse %s, "
+		 "net.ipv4.tcp_timestamps %s",
+		 x->total, dst, pct, e->width, e->lo, e->hi, x->tw, x->est, x->total - x->tw - x->est,
+		 dj_sysctl_or(s, DS_TW_REUSE), dj_sysctl_or(s, DS_TIMESTAMPS));
+	dj_value(f, "sockets", x->total);
+	dj_value(f, "time_wait", x->tw);
+	dj_value(f, "established", x->est);
+	dj_value(f, "range_size", e->width);
+	dj_value(f, "used_pct", pct);
+	if (reuses)
+		snprintf(f->cause, sizeof(f->cause),
+			 "connections to %s are opened and closed faster than TIME_WAIT (60 s) gives their local "
+			 "ports back, and tcp_tw_reuse %llu reuses a TIME_WAIT port only once it is 1 s old: "
+			 "new connections to it fail with EADDRNOTAVAIL once the range is used up", dst,
+			 (unsigned long long)e->reuse);
+	else
+		snprintf(f->cause, sizeof(f->cause),
+			 "short connections to %s leave their local port in TIME_WAIT for 60 s and tcp_tw_reuse "
+			 "%s does not reuse them for this destination: past %u new connections a minute to it, "
+			 "connect() fails with EADDRNOTAVAIL", dst, dj_sysctl_or(s, DS_TW_REUSE), e->width);
+	ports_fixes(f, s, e, reuses, dst);
+	return true;
+}
+
+/* (1) ephemeral-port pressure per destination. */
+static void judge_ports(struct judge *j)
+{
+	const struct doctor_sample *s = j->b;
+	const struct doctor_sock **v = NULL;
+	struct dest *dests = NULL;
+	struct port_env e = { .ts = 1 };
+	size_t nv = 0, nd;
+
+	if (!s->have[SRC_SOCKS]) {
+		dj_check(j, "ephemeral-ports", false, "%s", s->err[SRC_SOCKS]);
+		return;
+	}
+	if (sscanf(s->sysctl[DS_PORT_RANGE], "%u %u", &e.lo, &e.hi) != 2 || e.lo > e.hi) {
+		dj_check(j, "ephemeral-ports", false, "cannot read net.ipv4.ip_local_port_range");
+		return;
+	}
+	e.width = e.hi - e.lo + 1;
+	e.have_reuse = dj_sysctl_u64(s, DS_TW_REUSE, &e.reuse);
+	e.have_ts = dj_sysctl_u64(s, DS_TIMESTAMPS, &e.ts);
+	v = calloc(s->socks.n + 1, sizeof(*v));
+	dests = calloc(s->socks.n + 1, sizeof(*dests));
+	if (!v || !dests) {
+		dj_check(j, "ephemeral-ports", false, "out of memory");
+		goto out;
+	}
+	nd = group_dests(s, &e, v, &nv, dests);
+	dj_check(j, "ephemeral-ports", true,
+		 "%zu TCP sockets, %zu on local ports of ip_local_port_range %u-%u (%u ports) to %zu destination(s)",
+		 s->socks.n, nv, e.lo, e.hi, e.width, nd);
+	for (size_t i = 0; i < nd && i < 5; i++)
+		if (!ports_finding(j, &e, &dests[i]))
+			break;
 out:
 	free(v);
 	free(dests);
@@ -890,24 +819,24 @@ static void judge_timewait(struct judge *j)
 {
 	const struct doctor_sample *s = j->b;
 	uint64_t ovf, max = 0;
-	bool have_max = sysctl_u64(s, DS_MAX_TW_BUCKETS, &max), have_tw = s->have[SRC_SOCKSTAT], now;
+	bool have_max = dj_sysctl_u64(s, DS_MAX_TW_BUCKETS, &max), have_tw = s->have[SRC_SOCKSTAT], now;
 	struct doctor_finding *f;
 	char tw[32], val[32];
 
-	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtTCPTimeWaitOverflow", &ovf)) {
-		check(j, "timewait-overflow", false, "%s",
-		      have(j, SRC_NETSTAT) ? "no TcpExtTCPTimeWaitOverflow in /proc/net/netstat" :
-		      src_err(j, SRC_NETSTAT));
+	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtTCPTimeWaitOverflow", &ovf)) {
+		dj_check(j, "timewait-overflow", false, "%s",
+		      dj_have(j, SRC_NETSTAT) ? "no TcpExtTCPTimeWaitOverflow in /proc/net/netstat" :
+		      dj_src_err(j, SRC_NETSTAT));
 		return;
 	}
 	snprintf(tw, sizeof(tw), "%llu", (unsigned long long)s->sockstat_tw);
-	check(j, "timewait-overflow", true, "TcpExtTCPTimeWaitOverflow +%llu %s; TIME_WAIT now %s of "
+	dj_check(j, "timewait-overflow", true, "TcpExtTCPTimeWaitOverflow +%llu %s; TIME_WAIT now %s of "
 	      "net.ipv4.tcp_max_tw_buckets %s", (unsigned long long)ovf, j->when,
-	      have_tw ? tw : "unknown", sysctl_or(s, DS_MAX_TW_BUCKETS));
+	      have_tw ? tw : "unknown", dj_sysctl_or(s, DS_MAX_TW_BUCKETS));
 	if (!ovf)
 		return;
 	now = have_tw && have_max && s->sockstat_tw >= max;
-	f = finding(j, "timewait-overflow", history(j, SEV_WARNING, now));
+	f = dj_finding(j, "timewait-overflow", dj_history(j, SEV_WARNING, now));
 	if (!f)
 		return;
 	snprintf(f->subject, sizeof(f->subject), "namespace");
@@ -915,144 +844,205 @@ static void judge_timewait(struct judge *j)
 		 "TcpExtTCPTimeWaitOverflow +%llu %s; /proc/net/sockstat tw %s now%s; "
 		 "net.ipv4.tcp_max_tw_buckets %s",
 		 (unsigned long long)ovf, j->when, have_tw ? tw : "unknown", now ? " (at the limit)" : "",
-		 sysctl_or(s, DS_MAX_TW_BUCKETS));
-	value(f, "TCPTimeWaitOverflow", ovf);
+		 dj_sysctl_or(s, DS_MAX_TW_BUCKETS));
+	dj_value(f, "TCPTimeWaitOverflow", ovf);
 	if (have_tw)
-		value(f, "time_wait", s->sockstat_tw);
+		dj_value(f, "time_wait", s->sockstat_tw);
 	if (have_max)
-		value(f, "max_tw_buckets", max);
+		dj_value(f, "max_tw_buckets", max);
 	snprintf(f->cause, sizeof(f->cause),
 		 "the namespace held net.ipv4.tcp_max_tw_buckets (%s) TIME_WAIT sockets, so %llu connections "
 		 "were closed without TIME_WAIT: a late segment of one of them can be taken for part of a new "
 		 "connection with the same addresses and ports (a reset, rarely wrong data); the kernel logs "
-		 "\"time wait bucket table overflow\"", sysctl_or(s, DS_MAX_TW_BUCKETS), (unsigned long long)ovf);
+		 "\"time wait bucket table overflow\"", dj_sysctl_or(s, DS_MAX_TW_BUCKETS), (unsigned long long)ovf);
 	if (have_max) {
 		snprintf(val, sizeof(val), "%llu", (unsigned long long)(max * 2 > 65536 ? max * 2 : 65536));
-		fix_sysctl(f, doctor_sysctl_keys[DS_MAX_TW_BUCKETS], val, s->sysctl[DS_MAX_TW_BUCKETS],
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_MAX_TW_BUCKETS], val, s->sysctl[DS_MAX_TW_BUCKETS],
 			   "room for the TIME_WAIT sockets of a minute of closes (a few hundred bytes each, "
 			   "no file descriptor)");
 	}
-	fix_text(f, "a low tcp_max_tw_buckets is no cure for port exhaustion: it drops TIME_WAIT's protection; "
+	dj_fix_text(f, "a low tcp_max_tw_buckets is no cure for port exhaustion: it drops TIME_WAIT's protection; "
 		 "reuse connections (keep-alive, pools) or use net.ipv4.tcp_tw_reuse on the connecting side");
 }
 
 /* (2) accept-queue overflow per listener. */
+struct accept_ovf {
+	uint64_t ovf, drops;		/* namespace-wide */
+	bool exact;			/* tcpstate's own count for this listener: */
+	uint64_t lovf;
+};
+
+static void accept_evidence(struct judge *j, struct doctor_finding *f, const struct doctor_sock *l,
+			    const struct accept_ovf *o, const char *la, const char *who)
+{
+	const char *state = l->rqueue > l->wqueue ? "full" : l->rqueue == l->wqueue ? "at its limit" : "not full";
+
+	if (o->exact)
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "accel_tcp_accept_queue_overflows_total +%llu for %s %s, exact (tcpstate); namespace-wide "
+			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu; accept queue %u/%u now (%s); "
+			 "held by %s; net.core.somaxconn %s", (unsigned long long)o->lovf, la, j->when,
+			 (unsigned long long)o->ovf, (unsigned long long)o->drops, l->rqueue, l->wqueue, state,
+			 who, dj_sysctl_or(j->b, DS_SOMAXCONN));
+	else
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu %s; accept queue of %s %u/%u now "
+			 "(%s); held by %s; net.core.somaxconn %s",
+			 (unsigned long long)o->ovf, (unsigned long long)o->drops, j->when, la, l->rqueue,
+			 l->wqueue, state, who, dj_sysctl_or(j->b, DS_SOMAXCONN));
+	dj_value(f, "ListenOverflows", o->ovf);
+	dj_value(f, "ListenDrops", o->drops);
+	if (o->exact)
+		dj_value(f, "accept_queue_overflows", o->lovf);
+	dj_value(f, "accept_queue_len", l->rqueue);
+	dj_value(f, "accept_queue_max", l->wqueue);
+	if (l->pid)
+		dj_value(f, "pid", (uint64_t)l->pid);
+}
+
+/* One listener's finding: full now (sock_diag), or counted by tcpstate. */
+static void accept_finding(struct judge *j, const struct doctor_sock *l, const struct accept_ovf *o)
+{
+	const struct doctor_sample *s = j->b;
+	bool full = l->rqueue && l->rqueue >= l->wqueue, capped;
+	struct doctor_finding *f = dj_finding(j, "accept-queue-overflow",
+					      o->exact ? dj_history(j, SEV_WARNING, full) : SEV_WARNING);
+	char la[64], who[96], val[32];
+	uint64_t smc = 0;
+
+	if (!f)
+		return;
+	fmt_addr(l, true, la, sizeof(la));
+	owner_phrase(l, who, sizeof(who));
+	endpoint(f, "listener", l, true);
+	capped = dj_sysctl_u64(s, DS_SOMAXCONN, &smc) && l->wqueue >= smc;
+	snprintf(f->subject, sizeof(f->subject), "listener %s", la);
+	accept_evidence(j, f, l, o, la, who);
+	snprintf(f->cause, sizeof(f->cause),
+		 "%s accepts connections slower than they arrive and its accept queue (min(listen backlog, "
+		 "somaxconn) = %u) %s, so the kernel drops the SYNs and completed handshakes that "
+		 "do not fit, and clients wait for retransmits (1 s, 3 s, ...)", who, l->wqueue,
+		 full ? "is full" : "was full");
+	if (capped) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)(smc * 2 > 4096 ? smc * 2 : 4096));
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_SOMAXCONN], val, s->sysctl[DS_SOMAXCONN],
+			      "the accept queue of %s is capped by somaxconn; the listener takes the new limit "
+			      "at its next listen() (restart or reload %s)", la, who);
+		dj_fix_text(f, "application: %s must pass a backlog of at least %s to listen(), and accept "
+			    "faster (more accepting threads)", who, val);
+	} else {
+		dj_fix_text(f, "application: listen(..., %u) in %s caps the accept queue below "
+			    "net.core.somaxconn %s: raise the backlog it passes to listen() (its configuration), "
+			    "or accept faster (more accepting threads)", l->wqueue, who, dj_sysctl_or(s, DS_SOMAXCONN));
+	}
+}
+
+/* The live listener tcpstate labels la ("127.0.0.1:7301", "[::1]:80"). */
+static const struct doctor_sock *listener_by_label(const struct doctor_sample *s, const char *la)
+{
+	char x[64];
+
+	for (size_t i = 0; s->have[SRC_SOCKS] && i < s->socks.n; i++) {
+		if (s->socks.s[i].state != TCP_LISTEN)
+			continue;
+		fmt_addr(&s->socks.s[i], true, x, sizeof(x));
+		if (!strcmp(x, la))
+			return &s->socks.s[i];
+	}
+	return NULL;
+}
+
+/* With tcpstate attached: its per-listener counts, exact; how many found. */
+static int accept_exact(struct judge *j, struct accept_ovf o)
+{
+	const struct doctor_sample *b = j->b, *a = j->a;
+	int n = 0;
+
+	if (!b->tcpstate.attached || (a && !a->tcpstate.attached))
+		return 0;
+	for (int i = 0; i < b->tcpstate.n && n < 8; i++) {
+		const struct doctor_tcpl *x = &b->tcpstate.l[i];
+		const struct doctor_sock *l = listener_by_label(b, x->label);
+		uint64_t before = 0;
+
+		for (int k = 0; a && k < a->tcpstate.n; k++)
+			if (!strcmp(a->tcpstate.l[k].label, x->label))
+				before = a->tcpstate.l[k].accept_ovf;
+		o.exact = true;
+		o.lovf = x->accept_ovf > before ? x->accept_ovf - before : 0;
+		if (!o.lovf || !l)
+			continue;
+		accept_finding(j, l, &o);
+		n++;
+	}
+	return n;
+}
+
 static void judge_accept(struct judge *j)
 {
 	const struct doctor_sample *s = j->b;
-	uint64_t ovf, drops = 0, smc = 0;
+	struct accept_ovf o = { 0 };
 	int nfull = 0;
-	bool have_smc = sysctl_u64(s, DS_SOMAXCONN, &smc);
 
-	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtListenOverflows", &ovf)) {
-		check(j, "accept-queue-overflow", false, "%s",
-		      have(j, SRC_NETSTAT) ? "no TcpExtListenOverflows in /proc/net/netstat" : src_err(j, SRC_NETSTAT));
+	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtListenOverflows", &o.ovf)) {
+		dj_check(j, "accept-queue-overflow", false, "%s",
+			 dj_have(j, SRC_NETSTAT) ? "no TcpExtListenOverflows in /proc/net/netstat" :
+			 dj_src_err(j, SRC_NETSTAT));
 		return;
 	}
-	(void)delta(j, "TcpExtListenDrops", &drops);
-	check(j, "accept-queue-overflow", true, "TcpExtListenOverflows +%llu %s%s",
-	      (unsigned long long)ovf, j->when,
-	      s->have[SRC_SOCKS] ? ", listeners' accept queues (sock_diag)" : "");
-	if (!ovf)
+	(void)dj_delta(j, "TcpExtListenDrops", &o.drops);
+	dj_check(j, "accept-queue-overflow", true, "TcpExtListenOverflows +%llu %s%s%s",
+		 (unsigned long long)o.ovf, j->when,
+		 s->have[SRC_SOCKS] ? ", listeners' accept queues (sock_diag)" : "",
+		 s->tcpstate.attached ? ", per-listener overflows, exact (tcpstate)" : "");
+	if (!o.ovf)
 		return;
-	for (size_t i = 0; s->have[SRC_SOCKS] && i < s->socks.n && nfull < 8; i++) {
+	nfull = accept_exact(j, o);
+	for (size_t i = 0; !nfull && s->have[SRC_SOCKS] && i < s->socks.n; i++) {
 		const struct doctor_sock *l = &s->socks.s[i];
-		struct doctor_finding *f;
-		char la[64], who[96], val[32];
-		bool capped;
 
 		/* full is more than the backlog (sk_acceptq_is_full()); at the
 		 * backlog, the next completed handshake still fits */
 		if (l->state != TCP_LISTEN || !l->rqueue || l->rqueue < l->wqueue)
 			continue;
-		f = finding(j, "accept-queue-overflow", SEV_WARNING);
-		if (!f)
+		accept_finding(j, l, &o);
+		if (++nfull >= 8)
 			break;
-		nfull++;
-		fmt_addr(l, true, la, sizeof(la));
-		owner_phrase(l, who, sizeof(who));
-		endpoint(f, "listener", l, true);
-		capped = have_smc && l->wqueue >= smc;
-		snprintf(f->subject, sizeof(f->subject), "listener %s", la);
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu %s; accept queue of %s %u/%u now "
-			 "(%s); held by %s; net.core.somaxconn %s",
-			 (unsigned long long)ovf, (unsigned long long)drops, j->when, la, l->rqueue, l->wqueue,
-			 l->rqueue > l->wqueue ? "full" : "at its limit", who, sysctl_or(s, DS_SOMAXCONN));
-		value(f, "ListenOverflows", ovf);
-		value(f, "ListenDrops", drops);
-		value(f, "accept_queue_len", l->rqueue);
-		value(f, "accept_queue_max", l->wqueue);
-		if (l->pid)
-			value(f, "pid", (uint64_t)l->pid);
-		snprintf(f->cause, sizeof(f->cause),
-			 "%s accepts connections slower than they arrive and its accept queue (min(listen backlog, "
-			 "somaxconn) = %u) is full, so the kernel drops the SYNs and completed handshakes that "
-			 "do not fit, and clients wait for retransmits (1 s, 3 s, ...)", who, l->wqueue);
-		if (capped) {
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)(smc * 2 > 4096 ? smc * 2 : 4096));
-			fix_sysctl(f, doctor_sysctl_keys[DS_SOMAXCONN], val, s->sysctl[DS_SOMAXCONN],
-				   "the accept queue of %s is capped by somaxconn; the listener takes the new limit "
-				   "at its next listen() (restart or reload %s)", la, who);
-			fix_text(f, "application: %s must pass a backlog of at least %s to listen(), and accept "
-				 "faster (more accepting threads)", who, val);
-		} else {
-			fix_text(f, "application: listen(..., %u) in %s caps the accept queue below "
-				 "net.core.somaxconn %s: raise the backlog it passes to listen() (its configuration), "
-				 "or accept faster (more accepting threads)", l->wqueue, who, sysctl_or(s, DS_SOMAXCONN));
-		}
 	}
 	if (!nfull) {
-		struct doctor_finding *f = finding(j, "accept-queue-overflow", history(j, SEV_WARNING, false));
+		struct doctor_finding *f = dj_finding(j, "accept-queue-overflow", dj_history(j, SEV_WARNING, false));
 
 		if (!f)
 			return;
 		snprintf(f->subject, sizeof(f->subject), "namespace");
 		snprintf(f->evidence, sizeof(f->evidence),
 			 "TcpExtListenOverflows +%llu, TcpExtListenDrops +%llu %s; %s; net.core.somaxconn %s",
-			 (unsigned long long)ovf, (unsigned long long)drops, j->when,
+			 (unsigned long long)o.ovf, (unsigned long long)o.drops, j->when,
 			 s->have[SRC_SOCKS] ? "no listener's accept queue is at its limit now" : s->err[SRC_SOCKS],
-			 sysctl_or(s, DS_SOMAXCONN));
-		value(f, "ListenOverflows", ovf);
-		value(f, "ListenDrops", drops);
+			 dj_sysctl_or(s, DS_SOMAXCONN));
+		dj_value(f, "ListenOverflows", o.ovf);
+		dj_value(f, "ListenDrops", o.drops);
 		snprintf(f->cause, sizeof(f->cause),
 			 "a listener's accept queue was full at some time %s, so completed handshakes were dropped",
 			 j->when);
-		fix_text(f, "run `accelctl doctor --since 10` while it happens to name the listener, or attach "
+		dj_fix_text(f, "run `accelctl doctor --since 10` while it happens to name the listener, or attach "
 			 "tcpstate (`accelctl attach --features tcpstate`) for per-listener overflow counters");
 	}
 }
 
 /* (3) SYN-queue overflow, and syncookies sent. */
-static void judge_syn(struct judge *j)
+struct syn_view {
+	uint64_t qfull, cookies, syn_drops, cookie_mode, msb;
+	bool have_cm, have_msb;
+	const struct doctor_sock *top[3];	/* the fullest SYN queues now */
+	unsigned int topq[3];
+	char lst[256];				/* them, as text */
+};
+
+static void syn_top(const struct doctor_sample *s, struct syn_view *v)
 {
-	const struct doctor_sample *s = j->b;
-	uint64_t qfull = 0, cookies = 0, ldrops = 0, lovf = 0, syn_drops, cookie_mode = 0, msb = 0;
-	const struct doctor_sock *top[3] = { 0 };
-	unsigned int topq[3] = { 0 };
-	char lst[256] = "";
 	size_t off = 0;
-	bool have_cm = sysctl_u64(s, DS_SYNCOOKIES, &cookie_mode);
-	bool have_msb = sysctl_u64(s, DS_MAX_SYN_BACKLOG, &msb);
 
-	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtListenDrops", &ldrops) ||
-	    !delta(j, "TcpExtListenOverflows", &lovf)) {
-		const char *why = have(j, SRC_NETSTAT) ? "no TcpExtListenDrops in /proc/net/netstat" :
-			src_err(j, SRC_NETSTAT);
-
-		check(j, "syn-queue-overflow", false, "%s", why);
-		check(j, "syncookies-sent", false, "%s", why);
-		return;
-	}
-	(void)delta(j, "TcpExtTCPReqQFullDrop", &qfull);
-	(void)delta(j, "TcpExtTCPReqQFullDoCookies", &cookies);
-	syn_drops = ldrops > lovf ? ldrops - lovf : 0;
-	check(j, "syn-queue-overflow", true, "TcpExtTCPReqQFullDrop +%llu, ListenDrops - ListenOverflows +%llu %s",
-	      (unsigned long long)qfull, (unsigned long long)syn_drops, j->when);
-	check(j, "syncookies-sent", true, "TcpExtTCPReqQFullDoCookies +%llu %s", (unsigned long long)cookies,
-	      j->when);
-	if (!qfull && !syn_drops && !cookies)
-		return;
 	/* the fullest SYN queues: request sockets per listener */
 	for (size_t i = 0; s->have[SRC_SOCKS] && i < s->socks.n; i++) {
 		const struct doctor_sock *l = &s->socks.s[i];
@@ -1063,203 +1053,322 @@ static void judge_syn(struct judge *j)
 		for (size_t k = 0; k < s->socks.n; k++)
 			q += s->socks.s[k].state == TCP_SYN_RECV && listener_owns(l, &s->socks.s[k]);
 		for (int t = 0; t < 3; t++) {
-			if (q > topq[t]) {
-				memmove(&top[t + 1], &top[t], (2 - t) * sizeof(top[0]));
-				memmove(&topq[t + 1], &topq[t], (2 - t) * sizeof(topq[0]));
-				top[t] = l;
-				topq[t] = q;
+			if (q > v->topq[t]) {
+				memmove(&v->top[t + 1], &v->top[t], (2 - t) * sizeof(v->top[0]));
+				memmove(&v->topq[t + 1], &v->topq[t], (2 - t) * sizeof(v->topq[0]));
+				v->top[t] = l;
+				v->topq[t] = q;
 				break;
 			}
 		}
 	}
-	for (int t = 0; t < 3 && top[t]; t++) {
+	for (int t = 0; t < 3 && v->top[t]; t++) {
 		char la[64], who[96];
 
-		fmt_addr(top[t], true, la, sizeof(la));
-		owner_phrase(top[t], who, sizeof(who));
-		(void)str_appendf(lst, sizeof(lst), &off, "%s%s %u/%u (%s)", t ? ", " : "", la, topq[t],
-				  top[t]->wqueue, who);
+		fmt_addr(v->top[t], true, la, sizeof(la));
+		owner_phrase(v->top[t], who, sizeof(who));
+		(void)str_appendf(v->lst, sizeof(v->lst), &off, "%s%s %u/%u (%s)", t ? ", " : "", la, v->topq[t],
+				  v->top[t]->wqueue, who);
 	}
 	if (!off)
-		(void)str_appendf(lst, sizeof(lst), &off, "%s", s->have[SRC_SOCKS] ?
+		(void)str_appendf(v->lst, sizeof(v->lst), &off, "%s", s->have[SRC_SOCKS] ?
 				  "no listener has requests queued now" : s->err[SRC_SOCKS]);
+}
 
-	if (qfull || syn_drops) {
-		bool now = top[0] && topq[0] >= top[0]->wqueue;
-		struct doctor_finding *f = finding(j, "syn-queue-overflow", history(j, SEV_WARNING, now));
-		char val[32], la[64] = "";
+static void syn_queue_finding(struct judge *j, const struct syn_view *v)
+{
+	const struct doctor_sample *s = j->b;
+	bool now = v->top[0] && v->topq[0] >= v->top[0]->wqueue;
+	struct doctor_finding *f = dj_finding(j, "syn-queue-overflow", dj_history(j, SEV_WARNING, now));
+	char val[32], la[64] = "";
 
-		if (!f)
-			return;
-		listener_subject(f, top[0], la, sizeof(la));
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "TcpExtTCPReqQFullDrop +%llu, TcpExtListenDrops - TcpExtListenOverflows +%llu %s; "
-			 "SYN queues now (requests/limit): %s; net.ipv4.tcp_syncookies %s, "
-			 "net.ipv4.tcp_max_syn_backlog %s",
-			 (unsigned long long)qfull, (unsigned long long)syn_drops, j->when, lst,
-			 sysctl_or(s, DS_SYNCOOKIES), sysctl_or(s, DS_MAX_SYN_BACKLOG));
-		value(f, "TCPReqQFullDrop", qfull);
-		value(f, "syn_drops", syn_drops);
-		if (top[0])
-			value(f, "syn_queue_len", topq[0]);
-		/* tcp_syn_flood_action() counts TCPReqQFullDrop only with
-		 * syncookies off; every such drop is also a ListenDrop */
-		if (qfull)
-			snprintf(f->cause, sizeof(f->cause),
-				 "SYNs arrived while a listener's SYN queue (as long as its accept backlog) was full "
-				 "and syncookies were off%s, so the kernel dropped them: clients retry after 1 s, "
-				 "3 s, ...", have_cm && cookie_mode ? " when it happened (on now)" : "");
-		else if (have_cm && !cookie_mode)
-			snprintf(f->cause, sizeof(f->cause),
-				 "listeners dropped SYNs while their SYN queues were not full: with syncookies off, "
-				 "the kernel keeps the last quarter of net.ipv4.tcp_max_syn_backlog (%s) for peers "
-				 "it has talked to before, the likeliest cause (the counters do not separate it from "
-				 "drops for memory or a missing route)", sysctl_or(s, DS_MAX_SYN_BACKLOG));
-		else
-			snprintf(f->cause, sizeof(f->cause),
-				 "listeners dropped SYNs or completed handshakes for a reason these counters do not "
-				 "name (no memory, no route back, a child socket that could not be created); the "
-				 "queues were not full, and with syncookies on tcp_max_syn_backlog does not drop");
-		if (have_cm && !cookie_mode)
-			fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
-				   "answer with a cookie when the SYN queue is full: connections still succeed "
-				   "(cookie connections lose some TCP options); 2 would use cookies always");
-		if (syn_drops > qfull && have_msb && have_cm && !cookie_mode) {
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)(msb * 2 > 4096 ? msb * 2 : 4096));
-			fix_sysctl(f, doctor_sysctl_keys[DS_MAX_SYN_BACKLOG], val, s->sysctl[DS_MAX_SYN_BACKLOG],
-				   "more room before the kernel keeps the SYN queue's last quarter for known peers");
-		}
-		if (qfull)
-			fix_text(f, "application: a larger listen() backlog (with net.core.somaxconn %s as its cap) "
-				 "is a larger SYN queue%s%s", sysctl_or(s, DS_SOMAXCONN), top[0] ? " for " : "",
-				 la);
-		fix_text(f, "if the SYNs come from spoofed sources (a SYN flood), syncookies are the defence; "
-			 "the SYN-ACK retries (net.ipv4.tcp_synack_retries) hold each request up to ~63 s");
+	if (!f)
+		return;
+	listener_subject(f, v->top[0], la, sizeof(la));
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "TcpExtTCPReqQFullDrop +%llu, TcpExtListenDrops - TcpExtListenOverflows +%llu %s; "
+		 "SYN queues now (requests/limit): %s; net.ipv4.tcp_syncookies %s, "
+		 "net.ipv4.tcp_max_syn_backlog %s",
+		 (unsigned long long)v->qfull, (unsigned long long)v->syn_drops, j->when, v->lst,
+		 dj_sysctl_or(s, DS_SYNCOOKIES), dj_sysctl_or(s, DS_MAX_SYN_BACKLOG));
+	dj_value(f, "TCPReqQFullDrop", v->qfull);
+	dj_value(f, "syn_drops", v->syn_drops);
+	if (v->top[0])
+		dj_value(f, "syn_queue_len", v->topq[0]);
+	/* tcp_syn_flood_action() counts TCPReqQFullDrop only with
+	 * syncookies off; every such drop is also a ListenDrop */
+	if (v->qfull)
+		snprintf(f->cause, sizeof(f->cause),
+			 "SYNs arrived while a listener's SYN queue (as long as its accept backlog) was full "
+			 "and syncookies were off%s, so the kernel dropped them: clients retry after 1 s, "
+			 "3 s, ...", v->have_cm && v->cookie_mode ? " when it happened (on now)" : "");
+	else if (v->have_cm && !v->cookie_mode)
+		snprintf(f->cause, sizeof(f->cause),
+			 "listeners dropped SYNs while their SYN queues were not full: with syncookies off, "
+			 "the kernel keeps the last quarter of net.ipv4.tcp_max_syn_backlog (%s) for peers "
+			 "it has talked to before, the likeliest cause (the counters do not separate it from "
+			 "drops for memory or a missing route)", dj_sysctl_or(s, DS_MAX_SYN_BACKLOG));
+	else
+		snprintf(f->cause, sizeof(f->cause),
+			 "listeners dropped SYNs or completed handshakes for a reason these counters do not "
+			 "name (no memory, no route back, a child socket that could not be created); the "
+			 "queues were not full, and with syncookies on tcp_max_syn_backlog does not drop");
+	if (v->have_cm && !v->cookie_mode)
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
+			   "answer with a cookie when the SYN queue is full: connections still succeed "
+			   "(cookie connections lose some TCP options); 2 would use cookies always");
+	if (v->syn_drops > v->qfull && v->have_msb && v->have_cm && !v->cookie_mode) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)(v->msb * 2 > 4096 ? v->msb * 2 : 4096));
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_MAX_SYN_BACKLOG], val, s->sysctl[DS_MAX_SYN_BACKLOG],
+			   "more room before the kernel keeps the SYN queue's last quarter for known peers");
 	}
-	if (cookies) {
-		struct doctor_finding *f = finding(j, "syncookies-sent", SEV_INFO);
-		char la[64] = "";
+	if (v->qfull)
+		dj_fix_text(f, "application: a larger listen() backlog (with net.core.somaxconn %s as its cap) "
+			 "is a larger SYN queue%s%s", dj_sysctl_or(s, DS_SOMAXCONN), v->top[0] ? " for " : "",
+			 la);
+	dj_fix_text(f, "if the SYNs come from spoofed sources (a SYN flood), syncookies are the defence; "
+		 "the SYN-ACK retries (net.ipv4.tcp_synack_retries) hold each request up to ~63 s");
+}
 
-		if (!f)
-			return;
-		listener_subject(f, top[0], la, sizeof(la));
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "TcpExtTCPReqQFullDoCookies +%llu %s; SYN queues now (requests/limit): %s; "
-			 "net.ipv4.tcp_syncookies %s",
-			 (unsigned long long)cookies, j->when, lst, sysctl_or(s, DS_SYNCOOKIES));
-		value(f, "TCPReqQFullDoCookies", cookies);
-		if (have_cm && cookie_mode == 2) {
-			snprintf(f->cause, sizeof(f->cause),
-				 "net.ipv4.tcp_syncookies 2 answers every SYN with a syncookie, queue full or not "
-				 "(%llu so far): those connections succeed, but without the TCP options a cookie "
-				 "cannot carry (window scaling and SACK need timestamps)", (unsigned long long)cookies);
-			fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
-				   "cookies only when a SYN queue is full (the kernel's default); 2 is for testing");
-		} else {
-			snprintf(f->cause, sizeof(f->cause),
-				 "a listener's SYN queue was full, so the kernel answered %llu SYNs with a syncookie "
-				 "instead of queueing them: those connections succeed, but without the TCP options a "
-				 "cookie cannot carry (window scaling and SACK need timestamps)",
-				 (unsigned long long)cookies);
-			fix_text(f, "legitimate bursts: raise the listener's listen() backlog and net.core.somaxconn "
-				 "(now %s) so the SYN queue holds them; a SYN flood: nothing, cookies are the defence",
-				 sysctl_or(s, DS_SOMAXCONN));
-		}
+static void syncookies_finding(struct judge *j, const struct syn_view *v)
+{
+	const struct doctor_sample *s = j->b;
+	struct doctor_finding *f = dj_finding(j, "syncookies-sent", SEV_INFO);
+	char la[64] = "";
+
+	if (!f)
+		return;
+	listener_subject(f, v->top[0], la, sizeof(la));
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "TcpExtTCPReqQFullDoCookies +%llu %s; SYN queues now (requests/limit): %s; "
+		 "net.ipv4.tcp_syncookies %s",
+		 (unsigned long long)v->cookies, j->when, v->lst, dj_sysctl_or(s, DS_SYNCOOKIES));
+	dj_value(f, "TCPReqQFullDoCookies", v->cookies);
+	if (v->have_cm && v->cookie_mode == 2) {
+		snprintf(f->cause, sizeof(f->cause),
+			 "net.ipv4.tcp_syncookies 2 answers every SYN with a syncookie, queue full or not "
+			 "(%llu so far): those connections succeed, but without the TCP options a cookie "
+			 "cannot carry (window scaling and SACK need timestamps)", (unsigned long long)v->cookies);
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_SYNCOOKIES], "1", s->sysctl[DS_SYNCOOKIES],
+			   "cookies only when a SYN queue is full (the kernel's default); 2 is for testing");
+	} else {
+		snprintf(f->cause, sizeof(f->cause),
+			 "a listener's SYN queue was full, so the kernel answered %llu SYNs with a syncookie "
+			 "instead of queueing them: those connections succeed, but without the TCP options a "
+			 "cookie cannot carry (window scaling and SACK need timestamps)",
+			 (unsigned long long)v->cookies);
+		dj_fix_text(f, "legitimate bursts: raise the listener's listen() backlog and net.core.somaxconn "
+			 "(now %s) so the SYN queue holds them; a SYN flood: nothing, cookies are the defence",
+			 dj_sysctl_or(s, DS_SOMAXCONN));
 	}
 }
 
-/* (5) reassembly timeouts and failures, IPv4 and IPv6. */
-static void judge_frag(struct judge *j, bool v6)
+static void judge_syn(struct judge *j)
 {
-	enum doctor_source src = v6 ? SRC_SNMP6 : SRC_SNMP;
-	enum doctor_sysctl khigh = v6 ? DS_IP6FRAG_HIGH : DS_IPFRAG_HIGH;
-	enum doctor_sysctl klow = v6 ? DS_IP6FRAG_LOW : DS_IPFRAG_LOW;
-	enum doctor_sysctl ktime = v6 ? DS_IP6FRAG_TIME : DS_IPFRAG_TIME;
-	const char *id_t = v6 ? "frag6-reasm-timeout" : "frag-reasm-timeout";
-	const char *id_f = v6 ? "frag6-reasm-fail" : "frag-reasm-fail";
 	const struct doctor_sample *s = j->b;
-	/* literals: a finding's values keep the name pointers */
-	const char *n_fail = v6 ? "Ip6ReasmFails" : "IpReasmFails";
-	const char *n_tmo = v6 ? "Ip6ReasmTimeout" : "IpReasmTimeout";
-	const char *n_req = v6 ? "Ip6ReasmReqds" : "IpReasmReqds";
-	const char *n_ok = v6 ? "Ip6ReasmOKs" : "IpReasmOKs";
-	uint64_t fails, tmo = 0, reqds = 0, oks = 0, other, ovl = 0, high = 0, ftime = 0;
+	struct syn_view v = { 0 };
+	uint64_t ldrops = 0, lovf = 0;
 
-	if (!have(j, src) || !delta(j, n_fail, &fails)) {
-		const char *why = have(j, src) ? "no reassembly counters" : src_err(j, src);
+	v.have_cm = dj_sysctl_u64(s, DS_SYNCOOKIES, &v.cookie_mode);
+	v.have_msb = dj_sysctl_u64(s, DS_MAX_SYN_BACKLOG, &v.msb);
+	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtListenDrops", &ldrops) ||
+	    !dj_delta(j, "TcpExtListenOverflows", &lovf)) {
+		const char *why = dj_have(j, SRC_NETSTAT) ? "no TcpExtListenDrops in /proc/net/netstat" :
+			dj_src_err(j, SRC_NETSTAT);
 
-		check(j, id_t, false, "%s", why);
-		check(j, id_f, false, "%s", why);
+		dj_check(j, "syn-queue-overflow", false, "%s", why);
+		dj_check(j, "syncookies-sent", false, "%s", why);
 		return;
 	}
-	(void)delta(j, n_tmo, &tmo);
-	(void)delta(j, n_req, &reqds);
-	(void)delta(j, n_ok, &oks);
-	if (!v6)
-		(void)delta(j, "IpExtReasmOverlaps", &ovl);
-	other = fails > tmo ? fails - tmo : 0;
-	check(j, id_t, true, "%s +%llu %s", n_tmo, (unsigned long long)tmo, j->when);
-	check(j, id_f, true, "%s - %s +%llu %s", n_fail, n_tmo, (unsigned long long)other, j->when);
-	(void)sysctl_u64(s, khigh, &high);
-	(void)sysctl_u64(s, ktime, &ftime);
-	if (tmo) {
-		struct doctor_finding *f = finding(j, id_t, history(j, SEV_WARNING, false));
+	(void)dj_delta(j, "TcpExtTCPReqQFullDrop", &v.qfull);
+	(void)dj_delta(j, "TcpExtTCPReqQFullDoCookies", &v.cookies);
+	v.syn_drops = ldrops > lovf ? ldrops - lovf : 0;
+	dj_check(j, "syn-queue-overflow", true, "TcpExtTCPReqQFullDrop +%llu, ListenDrops - ListenOverflows +%llu %s",
+		 (unsigned long long)v.qfull, (unsigned long long)v.syn_drops, j->when);
+	dj_check(j, "syncookies-sent", true, "TcpExtTCPReqQFullDoCookies +%llu %s", (unsigned long long)v.cookies,
+		 j->when);
+	if (!v.qfull && !v.syn_drops && !v.cookies)
+		return;
+	syn_top(s, &v);
+	if (v.qfull || v.syn_drops)
+		syn_queue_finding(j, &v);
+	if (v.cookies)
+		syncookies_finding(j, &v);
+}
 
-		if (!f)
-			return;
-		snprintf(f->subject, sizeof(f->subject), "%s reassembly", v6 ? "IPv6" : "IPv4");
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "%s +%llu, %s +%llu, %s +%llu, %s +%llu %s; %s %s s",
-			 n_tmo, (unsigned long long)tmo, n_fail, (unsigned long long)fails, n_req,
-			 (unsigned long long)reqds, n_ok, (unsigned long long)oks, j->when,
-			 doctor_sysctl_keys[ktime], sysctl_or(s, ktime));
-		value(f, n_tmo, tmo);
-		value(f, n_fail, fails);
-		value(f, n_req, reqds);
-		snprintf(f->cause, sizeof(f->cause),
-			 "%llu fragmented datagrams were still missing a fragment after %s %s s, and the fragments "
-			 "that had arrived were dropped with them: a fragment was lost on the way (loss, a firewall "
-			 "dropping non-first fragments, a path MTU below the sender's) or came too late",
-			 (unsigned long long)tmo, doctor_sysctl_keys[ktime], sysctl_or(s, ktime));
-		if (s->sysctl[ktime][0] && ftime < 30)
-			fix_sysctl(f, doctor_sysctl_keys[ktime], "30", s->sysctl[ktime],
-				   "the kernel's default: fragments that arrive later than %s s are dropped with the "
-				   "rest", sysctl_or(s, ktime));
-		else
-			fix_text(f, "%s %s s is not the problem: waiting longer does not bring a lost fragment back",
-				 doctor_sysctl_keys[ktime], sysctl_or(s, ktime));
-		fix_text(f, "application/sender: send datagrams that fit the path MTU (UDP payload <= MTU - %d "
-			 "bytes), so that nothing is fragmented; one lost fragment loses the whole datagram",
-			 v6 ? 48 : 28);
+/* (5) reassembly timeouts and failures, IPv4 and IPv6. */
+struct frag_view {
+	bool v6;
+	enum doctor_sysctl khigh, klow, ktime;
+	const char *id_t, *id_f;
+	/* literals: a finding's values keep the name pointers */
+	const char *n_fail, *n_tmo, *n_req, *n_ok;
+	uint64_t fails, tmo, reqds, oks, other, ovl, high, ftime;
+};
+
+static void frag_timeout_finding(struct judge *j, const struct frag_view *v)
+{
+	const struct doctor_sample *s = j->b;
+	struct doctor_finding *f = dj_finding(j, v->id_t, dj_history(j, SEV_WARNING, false));
+
+	if (!f)
+		return;
+	snprintf(f->subject, sizeof(f->subject), "%s reassembly", v->v6 ? "IPv6" : "IPv4");
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "%s +%llu, %s +%llu, %s +%llu, %s +%llu %s; %s %s s",
+		 v->n_tmo, (unsigned long long)v->tmo, v->n_fail, (unsigned long long)v->fails, v->n_req,
+		 (unsigned long long)v->reqds, v->n_ok, (unsigned long long)v->oks, j->when,
+		 doctor_sysctl_keys[v->ktime], dj_sysctl_or(s, v->ktime));
+	dj_value(f, v->n_tmo, v->tmo);
+	dj_value(f, v->n_fail, v->fails);
+	dj_value(f, v->n_req, v->reqds);
+	snprintf(f->cause, sizeof(f->cause),
+		 "%llu fragmented datagrams were still missing a fragment after %s %s s, and the fragments "
+		 "that had arrived were dropped with them: a fragment was lost on the way (loss, a firewall "
+		 "dropping non-first fragments, a path MTU below the sender's) or came too late",
+		 (unsigned long long)v->tmo, doctor_sysctl_keys[v->ktime], dj_sysctl_or(s, v->ktime));
+	if (s->sysctl[v->ktime][0] && v->ftime < 30)
+		dj_fix_sysctl(f, doctor_sysctl_keys[v->ktime], "30", s->sysctl[v->ktime],
+			   "the kernel's default: fragments that arrive later than %s s are dropped with the "
+			   "rest", dj_sysctl_or(s, v->ktime));
+	else
+		dj_fix_text(f, "%s %s s is not the problem: waiting longer does not bring a lost fragment back",
+			 doctor_sysctl_keys[v->ktime], dj_sysctl_or(s, v->ktime));
+	dj_fix_text(f, "application/sender: send datagrams that fit the path MTU (UDP payload <= MTU - %d "
+		 "bytes), so that nothing is fragmented; one lost fragment loses the whole datagram",
+		 v->v6 ? 48 : 28);
+}
+
+static void frag_fail_finding(struct judge *j, const struct frag_view *v)
+{
+	const struct doctor_sample *s = j->b;
+	struct doctor_finding *f = dj_finding(j, v->id_f, dj_history(j, SEV_WARNING, false));
+	char val[32];
+
+	if (!f)
+		return;
+	snprintf(f->subject, sizeof(f->subject), "%s reassembly", v->v6 ? "IPv6" : "IPv4");
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "%s +%llu of which %s +%llu, %s +%llu%s%s %s; %s %s, %s %s",
+		 v->n_fail, (unsigned long long)v->fails, v->n_tmo, (unsigned long long)v->tmo, v->n_req,
+		 (unsigned long long)v->reqds, v->v6 ? "" : ", IpExtReasmOverlaps +",
+		 v->v6 ? "" : (snprintf(val, sizeof(val), "%llu", (unsigned long long)v->ovl), val), j->when,
+		 doctor_sysctl_keys[v->khigh], dj_sysctl_or(s, v->khigh), doctor_sysctl_keys[v->klow],
+		 dj_sysctl_or(s, v->klow));
+	dj_value(f, v->n_fail, v->fails);
+	dj_value(f, "not_timeout", v->other);
+	if (!v->v6)
+		dj_value(f, "IpExtReasmOverlaps", v->ovl);
+	snprintf(f->cause, sizeof(f->cause),
+		 "%llu fragments were dropped on arrival, not by the timeout: the memory for incomplete "
+		 "datagrams had reached %s (%s bytes)%s", (unsigned long long)v->other,
+		 doctor_sysctl_keys[v->khigh], dj_sysctl_or(s, v->khigh),
+		 v->ovl ? ", or fragments overlapped (a sender or middlebox bug, or an attack)" : "");
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)(v->high * 2 > 4194304 ? v->high * 2 : 4194304));
+	dj_fix_sysctl(f, doctor_sysctl_keys[v->khigh], val, s->sysctl[v->khigh],
+		   "more memory for datagrams being reassembled; %s (now %s) must stay below it",
+		   doctor_sysctl_keys[v->klow], dj_sysctl_or(s, v->klow));
+	dj_fix_text(f, "application/sender: datagrams that fit the path MTU need no reassembly at all");
+}
+
+static void judge_frag(struct judge *j, bool v6)
+{
+	const struct doctor_sample *s = j->b;
+	enum doctor_source src = v6 ? SRC_SNMP6 : SRC_SNMP;
+	struct frag_view v = {
+		.v6 = v6,
+		.khigh = v6 ? DS_IP6FRAG_HIGH : DS_IPFRAG_HIGH,
+		.klow = v6 ? DS_IP6FRAG_LOW : DS_IPFRAG_LOW,
+		.ktime = v6 ? DS_IP6FRAG_TIME : DS_IPFRAG_TIME,
+		.id_t = v6 ? "frag6-reasm-timeout" : "frag-reasm-timeout",
+		.id_f = v6 ? "frag6-reasm-fail" : "frag-reasm-fail",
+		.n_fail = v6 ? "Ip6ReasmFails" : "IpReasmFails",
+		.n_tmo = v6 ? "Ip6ReasmTimeout" : "IpReasmTimeout",
+		.n_req = v6 ? "Ip6ReasmReqds" : "IpReasmReqds",
+		.n_ok = v6 ? "Ip6ReasmOKs" : "IpReasmOKs",
+	};
+
+	if (!dj_have(j, src) || !dj_delta(j, v.n_fail, &v.fails)) {
+		const char *why = dj_have(j, src) ? "no reassembly counters" : dj_src_err(j, src);
+
+		dj_check(j, v.id_t, false, "%s", why);
+		dj_check(j, v.id_f, false, "%s", why);
+		return;
 	}
-	if (other) {
-		struct doctor_finding *f = finding(j, id_f, history(j, SEV_WARNING, false));
-		char val[32];
+	(void)dj_delta(j, v.n_tmo, &v.tmo);
+	(void)dj_delta(j, v.n_req, &v.reqds);
+	(void)dj_delta(j, v.n_ok, &v.oks);
+	if (!v6)
+		(void)dj_delta(j, "IpExtReasmOverlaps", &v.ovl);
+	v.other = v.fails > v.tmo ? v.fails - v.tmo : 0;
+	dj_check(j, v.id_t, true, "%s +%llu %s", v.n_tmo, (unsigned long long)v.tmo, j->when);
+	dj_check(j, v.id_f, true, "%s - %s +%llu %s", v.n_fail, v.n_tmo, (unsigned long long)v.other, j->when);
+	(void)dj_sysctl_u64(s, v.khigh, &v.high);
+	(void)dj_sysctl_u64(s, v.ktime, &v.ftime);
+	if (v.tmo)
+		frag_timeout_finding(j, &v);
+	if (v.other)
+		frag_fail_finding(j, &v);
+}
 
-		if (!f)
-			return;
-		snprintf(f->subject, sizeof(f->subject), "%s reassembly", v6 ? "IPv6" : "IPv4");
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "%s +%llu of which %s +%llu, %s +%llu%s%s %s; %s %s, %s %s",
-			 n_fail, (unsigned long long)fails, n_tmo, (unsigned long long)tmo, n_req,
-			 (unsigned long long)reqds, v6 ? "" : ", IpExtReasmOverlaps +",
-			 v6 ? "" : (snprintf(val, sizeof(val), "%llu", (unsigned long long)ovl), val), j->when,
-			 doctor_sysctl_keys[khigh], sysctl_or(s, khigh), doctor_sysctl_keys[klow],
-			 sysctl_or(s, klow));
-		value(f, n_fail, fails);
-		value(f, "not_timeout", other);
-		if (!v6)
-			value(f, "IpExtReasmOverlaps", ovl);
-		snprintf(f->cause, sizeof(f->cause),
-			 "%llu fragments were dropped on arrival, not by the timeout: the memory for incomplete "
-			 "datagrams had reached %s (%s bytes)%s", (unsigned long long)other,
-			 doctor_sysctl_keys[khigh], sysctl_or(s, khigh),
-			 ovl ? ", or fragments overlapped (a sender or middlebox bug, or an attack)" : "");
-		snprintf(val, sizeof(val), "%llu", (unsigned long long)(high * 2 > 4194304 ? high * 2 : 4194304));
-		fix_sysctl(f, doctor_sysctl_keys[khigh], val, s->sysctl[khigh],
-			   "more memory for datagrams being reassembled; %s (now %s) must stay below it",
-			   doctor_sysctl_keys[klow], sysctl_or(s, klow));
-		fix_text(f, "application/sender: datagrams that fit the path MTU need no reassembly at all");
+static void softnet_drop_finding(struct judge *j, uint64_t drop, const char *dl)
+{
+	const struct doctor_sample *b = j->b;
+	char val[32];
+	uint64_t cur;
+	struct doctor_finding *f = dj_finding(j, "softnet-drops", SEV_WARNING);
+
+	if (!f)
+		return;
+	f->host = true;
+	snprintf(f->subject, sizeof(f->subject), "host");
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "softnet_stat dropped +%llu %s (%s); net.core.netdev_max_backlog %s",
+		 (unsigned long long)drop, j->when, dl, dj_sysctl_or(b, DS_NETDEV_MAX_BACKLOG));
+	dj_value(f, "dropped", drop);
+	snprintf(f->cause, sizeof(f->cause),
+		 "packets arrived at a CPU's input backlog (loopback, veth, RPS and non-NAPI drivers queue "
+		 "there) faster than its softirq processed them, and the backlog was full at "
+		 "netdev_max_backlog, so they were dropped before any protocol saw them");
+	if (dj_sysctl_u64(b, DS_NETDEV_MAX_BACKLOG, &cur)) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)(cur * 2 > 2000 ? cur * 2 : 2000));
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_MAX_BACKLOG], val, b->sysctl[DS_NETDEV_MAX_BACKLOG],
+			   "a longer backlog per CPU (host-wide key; memory only while it fills)");
+	}
+	dj_fix_text(f, "if one CPU takes all the drops: spread receive processing (RPS: "
+		 "/sys/class/net/DEV/queues/rx-N/rps_cpus, or more NIC queues)");
+}
+
+static void softnet_squeeze_finding(struct judge *j, uint64_t sq, const char *sl)
+{
+	const struct doctor_sample *b = j->b;
+	char val[32];
+	uint64_t cur;
+	struct doctor_finding *f = dj_finding(j, "softnet-squeeze", SEV_INFO);
+
+	if (!f)
+		return;
+	f->host = true;
+	snprintf(f->subject, sizeof(f->subject), "host");
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "softnet_stat time_squeeze +%llu %s (%s); net.core.netdev_budget %s, "
+		 "net.core.netdev_budget_usecs %s",
+		 (unsigned long long)sq, j->when, sl, dj_sysctl_or(b, DS_NETDEV_BUDGET),
+		 dj_sysctl_or(b, DS_NETDEV_BUDGET_USECS));
+	dj_value(f, "time_squeeze", sq);
+	snprintf(f->cause, sizeof(f->cause),
+		 "the receive softirq stopped with packets still waiting because it had used its budget "
+		 "(netdev_budget packets or netdev_budget_usecs): the rest waits for the next round or "
+		 "ksoftirqd, adding latency");
+	if (dj_sysctl_u64(b, DS_NETDEV_BUDGET, &cur)) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET], val, b->sysctl[DS_NETDEV_BUDGET],
+			   "more packets per softirq round (host-wide; other tasks on that CPU wait longer)");
+	}
+	if (dj_sysctl_u64(b, DS_NETDEV_BUDGET_USECS, &cur)) {
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
+		dj_fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET_USECS], val,
+			   b->sysctl[DS_NETDEV_BUDGET_USECS], "more time per softirq round (host-wide)");
 	}
 }
 
@@ -1267,13 +1376,13 @@ static void judge_frag(struct judge *j, bool v6)
 static void judge_softnet(struct judge *j)
 {
 	const struct doctor_sample *a = j->a, *b = j->b;
-	uint64_t drop = 0, sq = 0, tdrop = 0, tsq = 0, cur;
-	char dl[200] = "", sl[200] = "", val[32];
+	uint64_t drop = 0, sq = 0, tdrop = 0, tsq = 0;
+	char dl[200] = "", sl[200] = "";
 	size_t doff = 0, soff = 0;
 
 	if (!b->have[SRC_SOFTNET] || (a && !a->have[SRC_SOFTNET])) {
-		check(j, "softnet-drops", false, "%s", src_err(j, SRC_SOFTNET));
-		check(j, "softnet-squeeze", false, "%s", src_err(j, SRC_SOFTNET));
+		dj_check(j, "softnet-drops", false, "%s", dj_src_err(j, SRC_SOFTNET));
+		dj_check(j, "softnet-squeeze", false, "%s", dj_src_err(j, SRC_SOFTNET));
 		return;
 	}
 	for (size_t i = 0; i < b->softnet.n; i++) {
@@ -1281,11 +1390,11 @@ static void judge_softnet(struct judge *j)
 		tsq += b->softnet.cpu[i].squeezed;
 	}
 	if (!a) {
-		check(j, "softnet-drops", false,
+		dj_check(j, "softnet-drops", false,
 		      "host-wide counters since boot (dropped %llu, time_squeeze %llu over %zu CPUs) say nothing "
 		      "about now: use --since SECONDS", (unsigned long long)tdrop, (unsigned long long)tsq,
 		      b->softnet.n);
-		check(j, "softnet-squeeze", false, "needs --since SECONDS, as softnet-drops");
+		dj_check(j, "softnet-squeeze", false, "needs --since SECONDS, as softnet-drops");
 		return;
 	}
 	for (size_t i = 0; i < b->softnet.n; i++) {
@@ -1308,61 +1417,14 @@ static void judge_softnet(struct judge *j)
 			(void)str_appendf(sl, sizeof(sl), &soff, "%sCPU %u +%llu", soff ? ", " : "", c1->cpu,
 					  (unsigned long long)q);
 	}
-	check(j, "softnet-drops", true, "softnet_stat dropped +%llu on %zu CPUs %s (host-wide)",
+	dj_check(j, "softnet-drops", true, "softnet_stat dropped +%llu on %zu CPUs %s (host-wide)",
 	      (unsigned long long)drop, b->softnet.n, j->when);
-	check(j, "softnet-squeeze", true, "softnet_stat time_squeeze +%llu %s (host-wide)",
+	dj_check(j, "softnet-squeeze", true, "softnet_stat time_squeeze +%llu %s (host-wide)",
 	      (unsigned long long)sq, j->when);
-	if (drop) {
-		struct doctor_finding *f = finding(j, "softnet-drops", SEV_WARNING);
-
-		if (!f)
-			return;
-		f->host = true;
-		snprintf(f->subject, sizeof(f->subject), "host");
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "softnet_stat dropped +%llu %s (%s); net.core.netdev_max_backlog %s",
-			 (unsigned long long)drop, j->when, dl, sysctl_or(b, DS_NETDEV_MAX_BACKLOG));
-		value(f, "dropped", drop);
-		snprintf(f->cause, sizeof(f->cause),
-			 "packets arrived at a CPU's input backlog (loopback, veth, RPS and non-NAPI drivers queue "
-			 "there) faster than its softirq processed them, and the backlog was full at "
-			 "netdev_max_backlog, so they were dropped before any protocol saw them");
-		if (sysctl_u64(b, DS_NETDEV_MAX_BACKLOG, &cur)) {
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)(cur * 2 > 2000 ? cur * 2 : 2000));
-			fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_MAX_BACKLOG], val, b->sysctl[DS_NETDEV_MAX_BACKLOG],
-				   "a longer backlog per CPU (host-wide key; memory only while it fills)");
-		}
-		fix_text(f, "if one CPU takes all the drops: spread receive processing (RPS: "
-			 "/sys/class/net/DEV/queues/rx-N/rps_cpus, or more NIC queues)");
-	}
-	if (sq) {
-		struct doctor_finding *f = finding(j, "softnet-squeeze", SEV_INFO);
-
-		if (!f)
-			return;
-		f->host = true;
-		snprintf(f->subject, sizeof(f->subject), "host");
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "softnet_stat time_squeeze +%llu %s (%s); net.core.netdev_budget %s, "
-			 "net.core.netdev_budget_usecs %s",
-			 (unsigned long long)sq, j->when, sl, sysctl_or(b, DS_NETDEV_BUDGET),
-			 sysctl_or(b, DS_NETDEV_BUDGET_USECS));
-		value(f, "time_squeeze", sq);
-		snprintf(f->cause, sizeof(f->cause),
-			 "the receive softirq stopped with packets still waiting because it had used its budget "
-			 "(netdev_budget packets or netdev_budget_usecs): the rest waits for the next round or "
-			 "ksoftirqd, adding latency");
-		if (sysctl_u64(b, DS_NETDEV_BUDGET, &cur)) {
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
-			fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET], val, b->sysctl[DS_NETDEV_BUDGET],
-				   "more packets per softirq round (host-wide; other tasks on that CPU wait longer)");
-		}
-		if (sysctl_u64(b, DS_NETDEV_BUDGET_USECS, &cur)) {
-			snprintf(val, sizeof(val), "%llu", (unsigned long long)cur * 2);
-			fix_sysctl(f, doctor_sysctl_keys[DS_NETDEV_BUDGET_USECS], val,
-				   b->sysctl[DS_NETDEV_BUDGET_USECS], "more time per softirq round (host-wide)");
-		}
-	}
+	if (drop)
+		softnet_drop_finding(j, drop, dl);
+	if (sq)
+		softnet_squeeze_finding(j, sq, sl);
 }
 
 /* (9) resets sent, by the reason the kernel counts.  Resets at close
@@ -1406,29 +1468,29 @@ static void judge_resets(struct judge *j)
 {
 	const struct doctor_sample *s = j->b;
 	uint64_t d[ARRAY_SIZE(reset_reasons)], rsts = 0, total = 0, orphans = 0;
-	bool have_rsts = delta(j, "TcpOutRsts", &rsts);
+	bool have_rsts = dj_delta(j, "TcpOutRsts", &rsts);
 	char val[32];
 	int seen = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(reset_reasons); i++) {
-		if (delta(j, reset_reasons[i].counter, &d[i]))
+		if (dj_delta(j, reset_reasons[i].counter, &d[i]))
 			seen++;
 		else
 			d[i] = 0;
 		total += d[i];
 	}
-	if (!have(j, SRC_NETSTAT) || !seen) {
-		check(j, "resets-sent", false, "%s", have(j, SRC_NETSTAT) ?
-		      "no TcpExtTCPAbortOn* in /proc/net/netstat" : src_err(j, SRC_NETSTAT));
+	if (!dj_have(j, SRC_NETSTAT) || !seen) {
+		dj_check(j, "resets-sent", false, "%s", dj_have(j, SRC_NETSTAT) ?
+		      "no TcpExtTCPAbortOn* in /proc/net/netstat" : dj_src_err(j, SRC_NETSTAT));
 		return;
 	}
-	check(j, "resets-sent", true, "TcpExtTCPAbortOn* +%llu %s (TcpOutRsts +%llu, every reset sent)",
+	dj_check(j, "resets-sent", true, "TcpExtTCPAbortOn* +%llu %s (TcpOutRsts +%llu, every reset sent)",
 	      (unsigned long long)total, j->when, (unsigned long long)rsts);
 	for (size_t i = 0; i < ARRAY_SIZE(reset_reasons); i++) {
 		const struct reset_reason *rr = &reset_reasons[i];
 		struct doctor_finding *f;
 
-		if (!d[i] || !(f = finding(j, "resets-sent", history(j, rr->sev, false))))
+		if (!d[i] || !(f = dj_finding(j, "resets-sent", dj_history(j, rr->sev, false))))
 			continue;
 		snprintf(f->subject, sizeof(f->subject), "%s", rr->subject);
 		if (have_rsts)
@@ -1437,19 +1499,19 @@ static void judge_resets(struct judge *j)
 		else
 			snprintf(f->evidence, sizeof(f->evidence), "%s +%llu %s", rr->counter,
 				 (unsigned long long)d[i], j->when);
-		value(f, rr->counter + strlen("TcpExt"), d[i]);
+		dj_value(f, rr->counter + strlen("TcpExt"), d[i]);
 		if (have_rsts)
-			value(f, "OutRsts", rsts);
+			dj_value(f, "OutRsts", rsts);
 		snprintf(f->cause, sizeof(f->cause), "%s", rr->cause);
 		if (rr->fix) {
-			fix_text(f, "%s", rr->fix);
-		} else if (sysctl_u64(s, DS_TCP_MAX_ORPHANS, &orphans)) {
+			dj_fix_text(f, "%s", rr->fix);
+		} else if (dj_sysctl_u64(s, DS_TCP_MAX_ORPHANS, &orphans)) {
 			snprintf(val, sizeof(val), ">=%llu", (unsigned long long)(orphans * 2));
-			fix_sysctl(f, doctor_sysctl_keys[DS_TCP_MAX_ORPHANS], val, s->sysctl[DS_TCP_MAX_ORPHANS],
+			dj_fix_sysctl(f, doctor_sysctl_keys[DS_TCP_MAX_ORPHANS], val, s->sysctl[DS_TCP_MAX_ORPHANS],
 				   "room for twice the orphans (about 64 KiB of memory each at worst; host-wide)");
-			fix_text(f, "and check net.ipv4.tcp_mem against /proc/net/sockstat's TCP mem (pages)");
+			dj_fix_text(f, "and check net.ipv4.tcp_mem against /proc/net/sockstat's TCP mem (pages)");
 		} else {
-			fix_text(f, "raise net.ipv4.tcp_max_orphans and check net.ipv4.tcp_mem against "
+			dj_fix_text(f, "raise net.ipv4.tcp_max_orphans and check net.ipv4.tcp_mem against "
 				 "/proc/net/sockstat's TCP mem (pages)");
 		}
 	}
@@ -1463,34 +1525,34 @@ static void judge_synretrans(struct judge *j)
 	uint64_t d, synrecv = 0;
 	struct doctor_finding *f;
 
-	if (!have(j, SRC_NETSTAT) || !delta(j, "TcpExtTCPSynRetrans", &d)) {
-		check(j, "syn-retransmits", false, "%s", have(j, SRC_NETSTAT) ?
-		      "no TcpExtTCPSynRetrans in /proc/net/netstat" : src_err(j, SRC_NETSTAT));
+	if (!dj_have(j, SRC_NETSTAT) || !dj_delta(j, "TcpExtTCPSynRetrans", &d)) {
+		dj_check(j, "syn-retransmits", false, "%s", dj_have(j, SRC_NETSTAT) ?
+		      "no TcpExtTCPSynRetrans in /proc/net/netstat" : dj_src_err(j, SRC_NETSTAT));
 		return;
 	}
 	for (size_t i = 0; s->have[SRC_SOCKS] && i < s->socks.n; i++)
 		synrecv += s->socks.s[i].state == TCP_SYN_RECV;
-	check(j, "syn-retransmits", true, "TcpExtTCPSynRetrans +%llu %s; %llu half-open (SYN_RECV) sockets now",
+	dj_check(j, "syn-retransmits", true, "TcpExtTCPSynRetrans +%llu %s; %llu half-open (SYN_RECV) sockets now",
 	      (unsigned long long)d, j->when, (unsigned long long)synrecv);
-	if (!d || !(f = finding(j, "syn-retransmits", history(j, SEV_WARNING, synrecv > 0))))
+	if (!d || !(f = dj_finding(j, "syn-retransmits", dj_history(j, SEV_WARNING, synrecv > 0))))
 		return;
 	snprintf(f->subject, sizeof(f->subject), "namespace");
 	snprintf(f->evidence, sizeof(f->evidence), "TcpExtTCPSynRetrans +%llu %s (SYN and SYN-ACK "
 		 "retransmits together); %llu SYN_RECV sockets now; net.ipv4.tcp_synack_retries %s",
-		 (unsigned long long)d, j->when, (unsigned long long)synrecv, sysctl_or(s, DS_SYNACK_RETRIES));
-	value(f, "TCPSynRetrans", d);
+		 (unsigned long long)d, j->when, (unsigned long long)synrecv, dj_sysctl_or(s, DS_SYNACK_RETRIES));
+	dj_value(f, "TCPSynRetrans", d);
 	if (s->have[SRC_SOCKS])
-		value(f, "syn_recv", synrecv);
+		dj_value(f, "syn_recv", synrecv);
 	snprintf(f->cause, sizeof(f->cause),
 		 "handshakes were retransmitted: a SYN-ACK%s went unanswered (clients behind a lossy path, "
 		 "a SYN flood from spoofed addresses, a middlebox dropping the last ACK); each retry doubles "
 		 "the wait (1 s, 2 s, 4 s, ...), so a client sees seconds of connect time",
 		 synrecv ? "" : " (or a SYN of this host's)");
-	fix_text(f, "find the peers (`ss -tn state syn-recv`); against a spoofed flood keep "
+	dj_fix_text(f, "find the peers (`ss -tn state syn-recv`); against a spoofed flood keep "
 		 "net.ipv4.tcp_syncookies = 1 and lower net.ipv4.tcp_synack_retries from %s to 2 (half-open "
 		 "entries leave after ~7 s instead of ~63 s; genuine clients on lossy paths get fewer tries)",
-		 sysctl_or(s, DS_SYNACK_RETRIES));
-	fix_text(f, "with tcpstate attached, accel_tcp_synack_retransmits_total separates SYN-ACK "
+		 dj_sysctl_or(s, DS_SYNACK_RETRIES));
+	dj_fix_text(f, "with tcpstate attached, accel_tcp_synack_retransmits_total separates SYN-ACK "
 		 "retransmits per listener");
 }
 
@@ -1530,18 +1592,18 @@ static void judge_bypass(struct judge *j)
 	int nacc = 0;
 
 	if (!j->b->have[SRC_BYPASS]) {
-		check(j, "bypass-servers", false, "%s", j->b->err[SRC_BYPASS]);
+		dj_check(j, "bypass-servers", false, "%s", j->b->err[SRC_BYPASS]);
 		return;
 	}
 	if (!b->attached) {
-		check(j, "bypass-servers", true, "no bypass attached: no local server is accelerated");
+		dj_check(j, "bypass-servers", true, "no bypass attached: no local server is accelerated");
 		return;
 	}
 	for (int i = 0; i < b->n; i++)
 		if (b->p[i].state == BPS_ACCELERATED && nacc++ < 12)
 			snprintf(acc + strlen(acc), sizeof(acc) - strlen(acc), "%s%u", nacc > 1 ? "," : "",
 				 b->p[i].port);
-	check(j, "bypass-servers", true, "%d listening ports: %d accelerated%s%s%s, %d on the stack",
+	dj_check(j, "bypass-servers", true, "%d listening ports: %d accelerated%s%s%s, %d on the stack",
 	      b->total, nacc, nacc ? " (" : "", acc, nacc ? ")" : "", b->n - nacc);
 	for (int i = 0; i < b->n; i++) {
 		const struct doctor_bypass_port *p = &b->p[i];
@@ -1549,20 +1611,20 @@ static void judge_bypass(struct judge *j)
 		char la[64];
 
 		if (p->state == BPS_ACCELERATED || p->state >= (int)ARRAY_SIZE(bypass_why) ||
-		    !bypass_why[p->state].cause || !(f = finding(j, "bypass-servers", SEV_INFO)))
+		    !bypass_why[p->state].cause || !(f = dj_finding(j, "bypass-servers", SEV_INFO)))
 			continue;
 		listener_subject(f, p->listener, la, sizeof(la));
 		if (p->state == BPS_LEARNING) {
 			snprintf(f->evidence, sizeof(f->evidence), "port %u: learning, %u of %u connections read "
 				 "nonblocking so far", p->port, p->seen, p->need);
-			value(f, "connections_seen", p->seen);
-			value(f, "connections_needed", p->need);
+			dj_value(f, "connections_seen", p->seen);
+			dj_value(f, "connections_needed", p->need);
 		} else {
 			snprintf(f->evidence, sizeof(f->evidence), "port %u: %s", p->port,
 				 bypass_port_state_name(p->state));
 		}
 		snprintf(f->cause, sizeof(f->cause), "%s", bypass_why[p->state].cause);
-		fix_text(f, "%s", bypass_why[p->state].fix);
+		dj_fix_text(f, "%s", bypass_why[p->state].fix);
 	}
 }
 
@@ -1572,20 +1634,20 @@ static void judge_fdlimit(struct judge *j)
 	const struct doctor_procs *p = &j->b->procs;
 
 	if (!j->b->have[SRC_PROCS]) {
-		check(j, "fd-limit", false, "%s", j->b->err[SRC_PROCS][0] ? j->b->err[SRC_PROCS] :
+		dj_check(j, "fd-limit", false, "%s", j->b->err[SRC_PROCS][0] ? j->b->err[SRC_PROCS] :
 		      "processes not read");
 		return;
 	}
 	if (p->fullest.pid)
-		check(j, "fd-limit", true, "%zu processes of the namespace; the nearest its limit pid %d (%s) "
+		dj_check(j, "fd-limit", true, "%zu processes of the namespace; the nearest its limit pid %d (%s) "
 		      "%llu of %llu descriptors", p->scanned, p->fullest.pid, p->fullest.comm,
 		      (unsigned long long)p->fullest.fds, (unsigned long long)p->fullest.soft);
 	else
-		check(j, "fd-limit", true, "no process of the namespace could be read");
+		dj_check(j, "fd-limit", true, "no process of the namespace could be read");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct doctor_proc *pr = &p->p[i];
 		bool crit = pr->fds * 100 >= pr->soft * DOCTOR_FD_CRIT_PCT;
-		struct doctor_finding *f = finding(j, "fd-limit", crit ? SEV_CRITICAL : SEV_WARNING);
+		struct doctor_finding *f = dj_finding(j, "fd-limit", crit ? SEV_CRITICAL : SEV_WARNING);
 		char hard[32];
 
 		if (!f)
@@ -1599,21 +1661,21 @@ static void judge_fdlimit(struct judge *j)
 			 "pid %d (%s) holds %llu descriptors now; RLIMIT_NOFILE soft %llu, hard %s "
 			 "(/proc/%d/limits)", pr->pid, pr->comm, (unsigned long long)pr->fds,
 			 (unsigned long long)pr->soft, hard, pr->pid);
-		value(f, "fds", pr->fds);
-		value(f, "soft_limit", pr->soft);
+		dj_value(f, "fds", pr->fds);
+		dj_value(f, "soft_limit", pr->soft);
 		snprintf(f->cause, sizeof(f->cause),
 			 "at its soft limit every accept(), socket() and open() of pid %d fails with EMFILE: a "
 			 "server stops taking connections while the kernel completes their handshakes (its "
 			 "accept queue fills and overflows), a client cannot connect", pr->pid);
 		if (pr->soft < pr->hard)
-			fix_text(f, "raise its soft limit to the hard one: LimitNOFILE=%s in its systemd unit "
+			dj_fix_text(f, "raise its soft limit to the hard one: LimitNOFILE=%s in its systemd unit "
 				 "(or `ulimit -n %s` where it is started; `prlimit --pid %d --nofile=%s:%s` now); "
 				 "a process may also raise it itself (setrlimit)", hard, hard, pr->pid, hard, hard);
 		else
-			fix_text(f, "raise both limits: LimitNOFILE=%llu in its systemd unit (or `ulimit -n` "
+			dj_fix_text(f, "raise both limits: LimitNOFILE=%llu in its systemd unit (or `ulimit -n` "
 				 "where it is started; above fs.nr_open that needs fs.nr_open raised first)",
 				 (unsigned long long)pr->soft * 4);
-		fix_text(f, "or find what holds the descriptors (`ls -l /proc/%d/fd`): a leak grows back "
+		dj_fix_text(f, "or find what holds the descriptors (`ls -l /proc/%d/fd`): a leak grows back "
 			 "to any limit", pr->pid);
 	}
 }
@@ -1639,6 +1701,10 @@ void doctor_judge(const struct doctor_sample *first, const struct doctor_sample 
 	judge_fdlimit(&j);
 	judge_bypass(&j);
 	judge_synretrans(&j);
+	judge_pmtu(&j);
+	judge_nic_rings(&j);
+	judge_rx_queues(&j);
+	judge_irq_spread(&j);
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -1675,7 +1741,7 @@ static void print_human(const struct doctor_report *r, const char *ns, FILE *out
 		for (int k = 0; k < f->nfix; k++) {
 			const struct doctor_fix *x = &f->fix[k];
 
-			if (x->key[0])
+			if (x->key[0] && !x->dev[0])
 				fprintf(out, "  fix:      sysctl -w %s=\"%s\"   (now %s): %s\n", x->key, x->value,
 					x->current[0] ? x->current : "unknown", x->text);
 			else
@@ -1702,6 +1768,78 @@ static void print_human(const struct doctor_report *r, const char *ns, FILE *out
 			count[SEV_CRITICAL], count[SEV_WARNING], count[SEV_INFO]);
 }
 
+/* One finding as a JSON object (docs/doctor.md "JSON"). */
+static void json_finding(struct json_writer *jw, const struct doctor_finding *f, double interval)
+{
+	jw_start_object(jw);
+	jw_kv_string(jw, "id", f->id);
+	jw_kv_string(jw, "severity", sev_names[f->severity]);
+	jw_kv_string(jw, "scope", f->host ? "host" : "namespace");
+	jw_kv_string(jw, "subject", f->subject);
+	jw_key(jw, "endpoint");
+	if (f->endpoint.role) {
+		jw_start_object(jw);
+		jw_kv_string(jw, "role", f->endpoint.role);
+		jw_kv_string(jw, "address", f->endpoint.addr);
+		jw_kv_uint(jw, "port", f->endpoint.port);
+		jw_key(jw, "pid");
+		if (f->endpoint.pid)
+			jw_uint(jw, (uint64_t)f->endpoint.pid);
+		else
+			jw_null(jw);
+		jw_key(jw, "comm");
+		if (f->endpoint.pid)
+			jw_string(jw, f->endpoint.comm);
+		else
+			jw_null(jw);
+		jw_end_object(jw);
+	} else {
+		jw_null(jw);
+	}
+	jw_key(jw, "evidence");
+	jw_start_object(jw);
+	jw_kv_string(jw, "text", f->evidence);
+	jw_key(jw, "interval_s");
+	if (interval > 0)
+		jw_double(jw, interval);
+	else
+		jw_null(jw);
+	jw_key(jw, "values");
+	jw_start_object(jw);
+	for (int k = 0; k < f->nvalues; k++)
+		jw_kv_uint(jw, f->values[k].name, f->values[k].value);
+	jw_end_object(jw);
+	jw_end_object(jw);
+	jw_kv_string(jw, "cause", f->cause);
+	jw_key(jw, "fix");
+	jw_start_array(jw);
+	for (int k = 0; k < f->nfix; k++) {
+		const struct doctor_fix *x = &f->fix[k];
+
+		jw_start_object(jw);
+		if (x->dev[0]) {
+			jw_kv_string(jw, "nic", x->dev);
+			jw_kv_string(jw, "setting", x->key);
+			jw_kv_string(jw, "value", x->value);
+			jw_kv_string(jw, "current", x->current);
+		} else if (x->key[0]) {
+			jw_kv_string(jw, "sysctl", x->key);
+			jw_kv_string(jw, "value", x->value);
+			jw_kv_string(jw, "current", x->current);
+		}
+		jw_kv_string(jw, "text", x->text);
+		jw_end_object(jw);
+	}
+	jw_end_array(jw);
+	{
+		char doc[96];
+
+		snprintf(doc, sizeof(doc), "docs/doctor.md#%s", f->id);
+		jw_kv_string(jw, "doc", doc);
+	}
+	jw_end_object(jw);
+}
+
 static void print_json(const struct doctor_report *r, const char *ns, FILE *out)
 {
 	struct json_writer jw;
@@ -1725,71 +1863,8 @@ static void print_json(const struct doctor_report *r, const char *ns, FILE *out)
 	jw_key(&jw, "findings");
 	jw_start_array(&jw);
 	for (int i = 0; i < r->n; i++) {
-		const struct doctor_finding *f = &r->f[i];
-
-		count[f->severity]++;
-		jw_start_object(&jw);
-		jw_kv_string(&jw, "id", f->id);
-		jw_kv_string(&jw, "severity", sev_names[f->severity]);
-		jw_kv_string(&jw, "scope", f->host ? "host" : "namespace");
-		jw_kv_string(&jw, "subject", f->subject);
-		jw_key(&jw, "endpoint");
-		if (f->endpoint.role) {
-			jw_start_object(&jw);
-			jw_kv_string(&jw, "role", f->endpoint.role);
-			jw_kv_string(&jw, "address", f->endpoint.addr);
-			jw_kv_uint(&jw, "port", f->endpoint.port);
-			jw_key(&jw, "pid");
-			if (f->endpoint.pid)
-				jw_uint(&jw, (uint64_t)f->endpoint.pid);
-			else
-				jw_null(&jw);
-			jw_key(&jw, "comm");
-			if (f->endpoint.pid)
-				jw_string(&jw, f->endpoint.comm);
-			else
-				jw_null(&jw);
-			jw_end_object(&jw);
-		} else {
-			jw_null(&jw);
-		}
-		jw_key(&jw, "evidence");
-		jw_start_object(&jw);
-		jw_kv_string(&jw, "text", f->evidence);
-		jw_key(&jw, "interval_s");
-		if (r->interval > 0)
-			jw_double(&jw, r->interval);
-		else
-			jw_null(&jw);
-		jw_key(&jw, "values");
-		jw_start_object(&jw);
-		for (int k = 0; k < f->nvalues; k++)
-			jw_kv_uint(&jw, f->values[k].name, f->values[k].value);
-		jw_end_object(&jw);
-		jw_end_object(&jw);
-		jw_kv_string(&jw, "cause", f->cause);
-		jw_key(&jw, "fix");
-		jw_start_array(&jw);
-		for (int k = 0; k < f->nfix; k++) {
-			const struct doctor_fix *x = &f->fix[k];
-
-			jw_start_object(&jw);
-			if (x->key[0]) {
-				jw_kv_string(&jw, "sysctl", x->key);
-				jw_kv_string(&jw, "value", x->value);
-				jw_kv_string(&jw, "current", x->current);
-			}
-			jw_kv_string(&jw, "text", x->text);
-			jw_end_object(&jw);
-		}
-		jw_end_array(&jw);
-		{
-			char doc[96];
-
-			snprintf(doc, sizeof(doc), "docs/doctor.md#%s", f->id);
-			jw_kv_string(&jw, "doc", doc);
-		}
-		jw_end_object(&jw);
+		count[r->f[i].severity]++;
+		json_finding(&jw, &r->f[i], r->interval);
 	}
 	jw_end_array(&jw);
 	jw_key(&jw, "summary");
@@ -1814,6 +1889,15 @@ static void print_json(const struct doctor_report *r, const char *ns, FILE *out)
 	jw_finish(&jw);
 }
 
+static bool report_has_nic(const struct doctor_report *r)
+{
+	for (int i = 0; i < r->n; i++)
+		for (int k = 0; k < r->f[i].nfix; k++)
+			if (r->f[i].fix[k].dev[0])
+				return true;
+	return false;
+}
+
 int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	struct doctor_sample *a = NULL, *b = calloc(1, sizeof(*b));
@@ -1828,6 +1912,8 @@ int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 		if (!a)
 			goto out;
 		doctor_sample_read(a, false);
+		doctor_acct_read(ctx, a);
+		doctor_tcpstate_read(ctx, a);
 		if (!ctx->json)
 			fprintf(stderr, "accelctl doctor: first sample taken; the second in %u s\n", o->since);
 		else
@@ -1842,6 +1928,8 @@ int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 	}
 	doctor_sample_read(b, true);
 	doctor_bypass_read(ctx, b);
+	doctor_acct_read(ctx, b);
+	doctor_tcpstate_read(ctx, b);
 	doctor_judge(a, b, a ? b->mono - a->mono : 0, r);
 	if (ctx->json)
 		print_json(r, ctx->netns, stdout);
@@ -1855,9 +1943,9 @@ int cmd_doctor(struct accel_ctx *ctx, struct cli_opts *o)
 			pr_err("doctor: cannot write %s: %s\n", o->profile_out, strerror(-err));
 			rc = EXIT_FAIL;
 		} else {
-			fprintf(stderr, "accelctl doctor: %s: %d sysctl setting%s (review it, then "
+			fprintf(stderr, "accelctl doctor: %s: %d sysctl setting%s%s (review it, then "
 				"`attach --features tune --config %s --dry-run`)\n", o->profile_out, n,
-				n == 1 ? "" : "s", o->profile_out);
+				n == 1 ? "" : "s", report_has_nic(r) ? " and NIC settings" : "", o->profile_out);
 		}
 	}
 	/* a run that could check nothing at all did not run */

@@ -3,8 +3,10 @@
  * doctor.h - `accelctl doctor`: findings from the kernel's own counters.
  *
  * A run takes one sample of the namespace's counters (/proc/net/snmp,
- * snmp6, netstat, sockstat, the host's softnet_stat), its sysctls and its
- * TCP sockets (sock_diag), or two samples --since seconds apart, and
+ * snmp6, netstat, sockstat, the host's softnet_stat), its sysctls, its
+ * TCP sockets (sock_diag) and its devices (doctor_iface.c), with netacct's
+ * and tcpstate's exact counters where they are attached, or two samples
+ * --since seconds apart, and
  * judges them: each finding has an id, a severity, the evidence, the cause
  * in one sentence, the fix (a sysctl key and value, or what to change in
  * the application) and its section in docs/doctor.md.  Nothing needs to be
@@ -80,6 +82,7 @@ enum doctor_sysctl {
 	DS_IP6FRAG_LOW,
 	DS_IP6FRAG_TIME,
 	DS_SYNACK_RETRIES,
+	DS_TCP_MTU_PROBING,
 	DS_NETDEV_MAX_BACKLOG,		/* host-wide: read in the initial namespace */
 	DS_NETDEV_BUDGET,
 	DS_NETDEV_BUDGET_USECS,
@@ -90,7 +93,8 @@ extern const char *const doctor_sysctl_keys[DS_MAX];
 
 /* Which sources a sample could read; why not in err[]. */
 enum doctor_source {
-	SRC_SNMP, SRC_NETSTAT, SRC_SNMP6, SRC_SOCKSTAT, SRC_SOFTNET, SRC_SOCKS, SRC_PROCS, SRC_BYPASS, SRC_MAX,
+	SRC_SNMP, SRC_NETSTAT, SRC_SNMP6, SRC_SOCKSTAT, SRC_SOFTNET, SRC_SOCKS, SRC_PROCS, SRC_BYPASS,
+	SRC_LINKS, SRC_NETACCT, SRC_IRQS, SRC_TCPSTATE, SRC_MAX,
 };
 
 /* A process of the namespace and its descriptors against RLIMIT_NOFILE. */
@@ -125,6 +129,54 @@ struct doctor_bypass {
 	struct doctor_bypass_port p[DOCTOR_MAX_BYPASS_PORTS];
 };
 
+/* One network device of the namespace (doctor_iface.c): rtnetlink
+ * RTM_GETLINK, ethtool netlink rings and channels, its IRQs. */
+#define DOCTOR_MAX_IFACES 32
+struct doctor_iface {
+	char name[16];
+	unsigned int ifindex;
+	char kind[16];			/* IFLA_INFO_KIND ("veth", "bridge"); "" for a driver's own device */
+	bool loopback;
+	uint32_t mtu, rx_queues;	/* IFLA_MTU, IFLA_NUM_RX_QUEUES */
+	uint64_t rx_packets, rx_dropped, rx_missed, rx_fifo;	/* IFLA_STATS64 */
+	int rings_err, channels_err;	/* 0, or -errno: ethtool netlink has none for it */
+	uint32_t rx_ring, rx_ring_max;
+	uint32_t ch_rx, ch_comb, ch_rx_max, ch_comb_max;
+	int nirqs;			/* /proc/interrupts lines naming the device */
+	int irq_cpus;			/* distinct CPUs in their (effective) affinity lists */
+	int irq_cpu;			/* the lowest of them */
+};
+
+/* What netacct counted on one interface (when it is attached). */
+struct doctor_acct {
+	char name[16];
+	uint32_t mtu;			/* as the programs last saw it */
+	uint64_t over_mtu, over_mtu_df;	/* both directions; DF: IPv4 only */
+	uint64_t pmtu_in;		/* ICMP frag-needed / ICMPv6 Packet Too Big received */
+	uint64_t pmtu_below;		/* of them, advertising an MTU below the interface's */
+	uint32_t pmtu_min;		/* the lowest bucket bound with messages (0: none) */
+};
+
+struct doctor_links {
+	int n, nacct;
+	unsigned int ncpus;		/* online CPUs */
+	bool acct_attached;
+	struct doctor_iface i[DOCTOR_MAX_IFACES];
+	struct doctor_acct acct[DOCTOR_MAX_IFACES];
+};
+
+/* tcpstate's per-listener counters, when it is attached here. */
+#define DOCTOR_MAX_TCPL 64
+struct doctor_tcpl {
+	char label[64];			/* "127.0.0.1:7301", "[::1]:80" */
+	uint64_t accept_ovf;		/* accel_tcp_accept_queue_overflows_total */
+};
+struct doctor_tcpstate {
+	bool attached;
+	int n;
+	struct doctor_tcpl l[DOCTOR_MAX_TCPL];
+};
+
 struct doctor_sample {
 	double mono;			/* CLOCK_MONOTONIC seconds */
 	bool have[SRC_MAX];
@@ -135,6 +187,8 @@ struct doctor_sample {
 	struct doctor_socks socks;	/* read for the last sample only */
 	struct doctor_procs procs;	/* read with the sockets */
 	struct doctor_bypass bypass;	/* doctor_bypass_read() */
+	struct doctor_links links;	/* doctor_links_read(), doctor_acct_read() */
+	struct doctor_tcpstate tcpstate;	/* doctor_tcpstate_read() */
 	char sysctl[DS_MAX][64];
 };
 
@@ -143,7 +197,8 @@ enum doctor_severity { SEV_INFO = 0, SEV_WARNING, SEV_CRITICAL };
 #define DOCTOR_MAX_FIX 4
 #define DOCTOR_MAX_VALUES 12
 struct doctor_fix {
-	char key[64];			/* sysctl key, or "" for an application/operator change */
+	char key[64];			/* sysctl key (dev "": a NIC profile key), or "" for text only */
+	char dev[16];			/* a NIC setting of this device ([nic "DEV"] key = value) */
 	char value[64];
 	char current[64];
 	char text[512];
@@ -177,7 +232,7 @@ struct doctor_check {
 };
 
 #define DOCTOR_MAX_FINDINGS 64
-#define DOCTOR_MAX_CHECKS 24
+#define DOCTOR_MAX_CHECKS 32
 struct doctor_report {
 	double interval;		/* seconds between the samples; 0: one sample */
 	const char *baseline;		/* one sample: what the counters count from */
@@ -202,6 +257,20 @@ int doctor_parse_limits_nofile(const char *text, uint64_t *soft, uint64_t *hard)
 int doctor_procs_read(struct doctor_procs *p);
 /* Keep pr in p's list (at or above DOCTOR_FD_WARN_PCT) and as fullest. */
 void doctor_procs_add(struct doctor_procs *p, const struct doctor_proc *pr);
+
+/* /proc/interrupts: the IRQ numbers of lines whose name is dev or starts
+ * with "dev-" / "dev@" ("eth0-TxRx-3"); how many (at most max). */
+int doctor_parse_interrupts(const char *text, const char *dev, int *irqs, int max);
+/* A CPU list ("0-3,8") into mask (nwords 64-bit words, CPUs beyond it
+ * ignored): how many CPUs it names, or -EINVAL. */
+int doctor_parse_cpulist(const char *text, uint64_t *mask, int nwords);
+/* The namespace's devices with their stats, rings, channels and IRQs, and
+ * netacct's per-interface counters when it is attached.  Never fails: what
+ * cannot be read is marked in have/err. */
+void doctor_links_read(struct doctor_sample *s);
+void doctor_acct_read(struct accel_ctx *ctx, struct doctor_sample *s);
+/* tcpstate's exact per-listener accept-queue overflows, when attached. */
+void doctor_tcpstate_read(struct accel_ctx *ctx, struct doctor_sample *s);
 
 /* The counter's value; false when absent. */
 bool doctor_counter(const struct doctor_counters *c, const char *name, uint64_t *v);

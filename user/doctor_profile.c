@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * doctor --profile-out FILE: the findings' sysctl fixes as an INI profile
- * (docs/tuning.md) for `attach --config FILE`: advice and action through
+ * doctor --profile-out FILE: the findings' sysctl and NIC fixes as an INI
+ * profile (docs/tuning.md) for `attach --config FILE`: advice and action through
  * one file an operator reviews first.  Each setting sits under the
  * finding that asks for it (id, subject, evidence, why); capacity limits
  * are written raise-only (">= N"), so applying the profile never lowers
@@ -59,7 +59,8 @@ static const struct doctor_fix *seen_before(const struct doctor_report *r, int f
 		int end = i < fi ? d->nfix : xi;
 
 		for (int x = 0; x < end; x++)
-			if (d->fix[x].key[0] && !strcmp(d->fix[x].key, key))
+			if (d->fix[x].key[0] && !strcmp(d->fix[x].key, key) &&
+			    !strcmp(d->fix[x].dev, r->f[fi].fix[xi].dev))
 				return &d->fix[x];
 	}
 	return NULL;
@@ -85,7 +86,7 @@ static int write_settings(FILE *f, const struct doctor_report *r)
 			const char *ge = is_raise_only(fx->key) && fx->value[0] != '>' ? ">=" : "";
 			bool here = settable_here(fx->key);
 
-			if (!fx->key[0] || !fx->value[0])
+			if (!fx->key[0] || !fx->value[0] || fx->dev[0])
 				continue;
 			fprintf(f, "\n; %s (%s): %s\n", d->id, d->severity == SEV_CRITICAL ? "critical" :
 				d->severity == SEV_WARNING ? "warning" : "info", d->subject);
@@ -103,6 +104,47 @@ static int write_settings(FILE *f, const struct doctor_report *r)
 			}
 			fprintf(f, "%s = %s%s\n", fx->key, ge, fx->value);
 			n++;
+		}
+	}
+	return n;
+}
+
+/* The NIC settings, one [nic "DEV"] section per device, in finding order;
+ * how many. */
+static int write_nic(FILE *f, const struct doctor_report *r)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->n; i++) {
+		for (int x = 0; x < r->f[i].nfix; x++) {
+			const struct doctor_fix *dev = &r->f[i].fix[x];
+			bool first = true;
+
+			if (!dev->dev[0] || !dev->value[0])
+				continue;
+			/* a device's section once: at its first fix */
+			for (int k = 0; k <= i && first; k++)
+				for (int y = 0; y < (k < i ? r->f[k].nfix : x) && first; y++)
+					first = strcmp(r->f[k].fix[y].dev, dev->dev) != 0;
+			if (!first)
+				continue;
+			fprintf(f, "\n[nic \"%s\"]\n", dev->dev);
+			for (int k = i; k < r->n; k++) {
+				const struct doctor_finding *d = &r->f[k];
+
+				for (int y = 0; y < d->nfix; y++) {
+					const struct doctor_fix *fx = &d->fix[y];
+
+					if (strcmp(fx->dev, dev->dev) || !fx->value[0] || seen_before(r, k, y))
+						continue;
+					fprintf(f, "; %s: %s\n", d->id, d->subject);
+					comment(f, "evidence:", d->evidence);
+					comment(f, "why:", fx->text);
+					fprintf(f, ";   now:      %s = %s\n%s = %s\n", fx->key,
+						fx->current[0] ? fx->current : "unknown", fx->key, fx->value);
+					n++;
+				}
+			}
 		}
 	}
 	return n;
@@ -129,6 +171,7 @@ int doctor_profile_write(const struct doctor_report *r, const char *ns, const ch
 	*nsettings = write_settings(f, r);
 	if (!*nsettings)
 		fprintf(f, "; no finding suggests a sysctl change\n");
+	(void)write_nic(f, r);
 	if (fclose(f)) {
 		free(buf);
 		return -ENOMEM;

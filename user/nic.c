@@ -498,6 +498,83 @@ int nic_get(struct nic *n, const char *ifname, struct nic_state *st)
 	return 0;
 }
 
+/* ---- every link of the namespace ---- */
+
+struct links_dump {
+	nic_link_cb cb;
+	void *data;
+};
+
+static void link_kind(const struct nlattr *info, struct nic_link *l)
+{
+	static const enum mnl_attr_data_type policy[IFLA_INFO_KIND + 1] = {
+		[IFLA_INFO_KIND] = MNL_TYPE_NUL_STRING,
+	};
+	const struct nlattr *tb[IFLA_INFO_KIND + 1];
+	char err[160];
+
+	/* a malformed kind loses the kind, not the link */
+	if (!nl_nest_parse(info, policy, ARRAY_SIZE(policy), tb, "IFLA_LINKINFO", err, sizeof(err)) &&
+	    tb[IFLA_INFO_KIND])
+		snprintf(l->kind, sizeof(l->kind), "%s", mnl_attr_get_str(tb[IFLA_INFO_KIND]));
+}
+
+static int links_cb(const struct nlmsghdr *nlh, void *data)
+{
+	static const enum mnl_attr_data_type policy[IFLA_NUM_RX_QUEUES + 1] = {
+		[IFLA_IFNAME] = MNL_TYPE_NUL_STRING, [IFLA_MTU] = MNL_TYPE_U32,
+		[IFLA_LINKINFO] = MNL_TYPE_NESTED, [IFLA_STATS64] = MNL_TYPE_BINARY,
+		[IFLA_NUM_RX_QUEUES] = MNL_TYPE_U32,
+	};
+	const struct nlattr *tb[IFLA_NUM_RX_QUEUES + 1];
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct links_dump *d = data;
+	struct rtnl_link_stats64 st = { 0 };
+	struct nic_link l = { 0 };
+	char err[160];
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	if (nl_msg_parse(nlh, sizeof(*ifi), policy, ARRAY_SIZE(policy), tb, "RTM_GETLINK dump", err,
+			 sizeof(err)))
+		return nl_bad_reply(err);
+	if (!tb[IFLA_IFNAME])
+		return 0;
+	snprintf(l.name, sizeof(l.name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	l.ifindex = (unsigned int)ifi->ifi_index;
+	l.loopback = ifi->ifi_flags & IFF_LOOPBACK;
+	l.mtu = tb[IFLA_MTU] ? mnl_attr_get_u32(tb[IFLA_MTU]) : 0;
+	l.rx_queues = tb[IFLA_NUM_RX_QUEUES] ? mnl_attr_get_u32(tb[IFLA_NUM_RX_QUEUES]) : 0;
+	if (tb[IFLA_LINKINFO])
+		link_kind(tb[IFLA_LINKINFO], &l);
+	if (tb[IFLA_STATS64]) {
+		/* an older kernel's struct is a prefix of ours */
+		size_t len = mnl_attr_get_payload_len(tb[IFLA_STATS64]);
+
+		memcpy(&st, mnl_attr_get_payload(tb[IFLA_STATS64]), len < sizeof(st) ? len : sizeof(st));
+		l.have_stats = true;
+	}
+	l.rx_packets = st.rx_packets;
+	l.rx_dropped = st.rx_dropped;
+	l.rx_missed = st.rx_missed_errors;
+	l.rx_fifo = st.rx_fifo_errors;
+	return d->cb(&l, d->data);
+}
+
+int nic_links(struct nic *n, nic_link_cb cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct links_dump d = { .cb = cb, .data = data };
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	return nl_talk(n, n->rt, nlh, links_cb, &d, NULL, 0);
+}
+
 /* ---- features ---- */
 
 struct feat_reply {

@@ -24,6 +24,18 @@ struct nic;
 int nic_open(struct nic **out);
 void nic_close(struct nic *n);
 int nic_get(struct nic *n, const char *ifname, struct nic_state *st);
+/* Every link of the current network namespace (one RTM_GETLINK dump):
+ * cb sees each; a negative return stops the dump and is returned. */
+struct nic_link {
+	char name[16];
+	unsigned int ifindex;
+	char kind[16];			/* IFLA_INFO_KIND: "veth", "bridge"; "" for a driver's device */
+	bool loopback, have_stats;
+	uint32_t mtu, rx_queues;	/* IFLA_NUM_RX_QUEUES */
+	uint64_t rx_packets, rx_dropped, rx_missed, rx_fifo;	/* IFLA_STATS64 */
+};
+typedef int (*nic_link_cb)(const struct nic_link *l, void *data);
+int nic_links(struct nic *n, nic_link_cb cb, void *data);
 /* Read one setting as text ("1500", "on", "tx-tcp-segmentation=on,...").
  * -EOPNOTSUPP when the device does not have it. */
 int nic_read(struct nic *n, const struct tune_item *it, char *buf, size_t len, char *err, size_t errlen);

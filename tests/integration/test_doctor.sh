@@ -119,6 +119,41 @@ EOF
 	pass
 }
 
+test_doctor_accept_queue_exact_with_tcpstate() {
+	local ns port=7311 cpid cfd exact
+	ns=$(netns_new)
+	$A --netns "$ns" attach --features tcpstate >/dev/null
+	defer "$A detach"
+	lq_start "$ns" listen -a 127.0.0.1 -p $port -b 4
+	lq_start "$ns" connect -a 127.0.0.1 -p $port -n 50
+	cpid=$LQ_PID cfd=$LQ_FD
+	wait_until 10 bash -c "[ \$(ip netns exec $ns nstat -asz TcpExtListenOverflows | awk '{print \$2}') -ge 45 ]" ||
+		fail "the accept queue did not overflow: TcpExtListenOverflows $(kstat "$ns" TcpExtListenOverflows)"
+	exec {cfd}>&-
+	wait "$cpid" || true
+	doctor_json_stable "$ns" TcpExtListenOverflows
+	exact=$($A --netns "$ns" stats --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+s = [x for x in d["metrics"]["accel_tcp_accept_queue_overflows_total"]["samples"]
+     if x["labels"] == {"listener": sys.argv[1]}]
+print(int(s[0]["value"]) if s else 0)' "127.0.0.1:$port")
+	[ "$exact" -ge 1 ] || fail "tcpstate counted no overflow for 127.0.0.1:$port"
+	python3 - "$TMP/doctor.json" "$port" "$exact" <<'EOF' || fail "doctor --json: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1])); port, exact = int(sys.argv[2]), int(sys.argv[3])
+f = [x for x in d["findings"] if x["id"] == "accept-queue-overflow"]
+assert len(f) == 1, d["findings"]
+f = f[0]
+assert f["subject"] == f"listener 127.0.0.1:{port}", f
+assert "exact (tcpstate)" in f["evidence"]["text"], f["evidence"]
+assert f["evidence"]["values"]["accept_queue_overflows"] == exact, (f["evidence"], exact)
+c = {x["check"]: x["detail"] for x in d["checked"]}
+assert "exact (tcpstate)" in c["accept-queue-overflow"], c
+EOF
+	pass
+}
+
 test_doctor_syn_queue_overflow_without_syncookies() {
 	local ns port=7201 lpid qfull drops i ok=0
 	ns=$(netns_new)
@@ -450,6 +485,69 @@ assert any("tcp_synack_retries from 5 to 2" in x["text"] for x in f["fix"]), f["
 assert f["doc"] == "docs/doctor.md#syn-retransmits", f["doc"]
 EOF
 		fail "doctor --json: $(cat "$TMP/doctor.json")"
+	pass
+}
+
+test_doctor_pmtu_narrowed_path() {
+	local h1 r h2 s ptb
+	h1=$(netns_new h1); r=$(netns_new r); h2=$(netns_new h2)
+	s=$(printf 'dr%04x' $((RANDOM % 65536)))
+	pmtu_path "$h1" "$r" "$h2" "$s"
+	udp "$h1" 10.78.2.1 1400 8 probe
+	udp "$h1" fd78:2::1 1400 8 probe
+	wait_until 5 bash -c "[ \$(ip netns exec $h1 nstat -asz Icmp6InPktTooBigs | awk '\$1 == \"Icmp6InPktTooBigs\" { print \$2 }') -ge 1 ]" ||
+		fail "h1 received no Packet Too Big"
+	# without netacct: the kernel's ICMPv6 counter, for the namespace
+	doctor_json_stable "$h1" Icmp6InPktTooBigs
+	ptb=$STABLE
+	python3 - "$TMP/doctor.json" "$ptb" "${s}h1" <<'EOF' || fail "doctor --json (kernel counters): $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1])); ptb = int(sys.argv[2]); dev = sys.argv[3]
+f = [x for x in d["findings"] if x["id"] == "pmtu-narrowed"]
+assert len(f) == 1, d["findings"]
+f = f[0]
+assert f["subject"] == "namespace" and f["severity"] == "info", f
+assert f["evidence"]["values"]["Icmp6InPktTooBigs"] == ptb, (f, ptb)
+assert "coarse" in f["evidence"]["text"], f
+assert any("--features netacct" in x["text"] for x in f["fix"]), f["fix"]
+assert f["doc"] == "docs/doctor.md#pmtu-narrowed", f
+c = {x["check"]: x["detail"] for x in d["checked"]}
+assert "netacct not attached" in c["pmtu"], c
+# a veth has no rings, no hardware queues, no IRQs: nothing to check, nothing found
+for k in ("nic-ring-drops", "rx-queues", "irq-spread"):
+    assert c[k].startswith("nothing to check") and dev + " (veth)" in c[k], (k, c[k])
+assert [x for x in d["findings"] if x["id"] != "pmtu-narrowed"] == [], d["findings"]
+EOF
+	# with netacct on h1's interface: exact, per interface, the advertised MTU
+	$A --netns "$h1" attach --features netacct --iface "${s}h1"
+	defer "$A detach"
+	udp "$h1" 10.78.2.1 1400 8 probe
+	udp "$h1" fd78:2::1 1400 8 probe
+	wait_until 5 bash -c "$A --netns $h1 doctor --json 2>/dev/null | grep -q '\"subject\": \"interface ${s}h1\"'" ||
+		fail "no per-interface finding: $($A --netns "$h1" doctor)"
+	doctor_json "$h1"
+	python3 - "$TMP/doctor.json" "${s}h1" <<'EOF' || fail "doctor --json (netacct): $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1])); dev = sys.argv[2]
+f = [x for x in d["findings"] if x["id"] == "pmtu-narrowed"]
+assert len(f) == 1, d["findings"]
+f = f[0]
+v = f["evidence"]["values"]
+assert f["subject"] == "interface " + dev, f
+assert "(exact)" in f["evidence"]["text"], f
+assert v["advertised_mtu_le"] == 1280 and v["interface_mtu"] == 1500, v
+assert 1 <= v["pmtu_below_mtu"] <= v["pmtu_messages"], v
+c = {x["check"]: x["detail"] for x in d["checked"]}
+assert "netacct on 1 interface(s), exact" in c["pmtu"], c
+assert not [x for x in d["findings"] if x["id"] == "pmtu-blackhole"], d["findings"]
+EOF
+	# the far end saw nothing too big: no PMTU finding there
+	doctor_json "$h2"
+	python3 - "$TMP/doctor.json" <<'EOF' || fail "doctor --json h2: $(cat "$TMP/doctor.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert not [x for x in d["findings"] if x["id"].startswith("pmtu")], d["findings"]
+EOF
 	pass
 }
 

@@ -23,15 +23,6 @@ ns() {
 # random stem.
 stem() { printf 'na%04x' $((RANDOM % 65536)); }
 
-# veth NS1 IF1 NS2 IF2 MTU: a veth pair between two namespaces, up.
-veth() {
-	ip link add "$2" type veth peer name "$4"
-	ip link set "$2" netns "$1"
-	ip link set "$4" netns "$3"
-	ip -n "$1" link set "$2" mtu "$5" up
-	ip -n "$3" link set "$4" mtu "$5" up
-}
-
 # counter FILE NAME in namespace NS: /proc/net/snmp ("Ip: ... " header and
 # value lines) or /proc/net/snmp6 ("Name value").
 snmp() {	# NS PROTO FIELD
@@ -39,30 +30,6 @@ snmp() {	# NS PROTO FIELD
 		$1 == p && h { for (i = 2; i <= NF; i++) if (n[i] == f) print $i }' /proc/net/snmp
 }
 snmp6() { ip netns exec "$1" awk -v f="$2" '$1 == f { print $2 }' /proc/net/snmp6; }
-
-# udp NS DST SIZE COUNT [pmtu]: COUNT datagrams of SIZE bytes to DST port 9;
-# to an x.x.x.255 address as broadcast; with "probe", sent with DF at the interface MTU whatever the PMTU cache
-# says (IP(V6)_PMTUDISC_PROBE), so every one reaches the bottleneck.
-udp() {
-	ip netns exec "$1" python3 - "$2" "$3" "$4" "${5:-}" <<'EOF'
-import socket, sys
-dst, size, count, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-six = ':' in dst
-s = socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_DGRAM)
-if dst.endswith('.255'):
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-if mode == 'probe':
-    if six:
-        s.setsockopt(socket.IPPROTO_IPV6, 23, 3)   # IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE
-    else:
-        s.setsockopt(socket.IPPROTO_IP, 10, 3)     # IP_MTU_DISCOVER, IP_PMTUDISC_PROBE
-for _ in range(count):
-    try:
-        s.sendto(b'x' * size, (dst, 9))
-    except OSError:
-        pass
-EOF
-}
 
 # m ACCELCTL METRIC LABELS...: one sample of `stats --json` (0 when absent);
 # labels as key=value.
@@ -153,24 +120,7 @@ test_fragments_equal_kernel_counters() {
 test_pmtu_messages_equal_router_counters() {
 	local h1 r h2 s n=12 out
 	ns h1 r h2; s=$(stem)
-	veth "$h1" "${s}h1" "$r" "${s}r1" 1500
-	veth "$r" "${s}r2" "$h2" "${s}h2" 1280
-	ip -n "$h1" addr add 10.78.1.1/24 dev "${s}h1"
-	ip -n "$r" addr add 10.78.1.254/24 dev "${s}r1"
-	ip -n "$r" addr add 10.78.2.254/24 dev "${s}r2"
-	ip -n "$h2" addr add 10.78.2.1/24 dev "${s}h2"
-	ip -n "$h1" addr add fd78:1::1/64 dev "${s}h1" nodad
-	ip -n "$r" addr add fd78:1::fe/64 dev "${s}r1" nodad
-	ip -n "$r" addr add fd78:2::fe/64 dev "${s}r2" nodad
-	ip -n "$h2" addr add fd78:2::1/64 dev "${s}h2" nodad
-	ip -n "$h1" route add default via 10.78.1.254
-	ip -n "$h2" route add default via 10.78.2.254
-	ip -n "$h1" -6 route add default via fd78:1::fe
-	ip -n "$h2" -6 route add default via fd78:2::fe
-	# router: forwarding on, ICMP rate limits off (every too-big packet
-	# gets its message; the comparison below is exact anyway)
-	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-		net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000
+	pmtu_path "$h1" "$r" "$h2" "$s"
 
 	# h1's interface (ingress: messages received) and the router's
 	# interface towards h1 (egress: messages sent)

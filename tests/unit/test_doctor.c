@@ -781,6 +781,299 @@ static void test_unreadable_source(void **state)
 	sample_put(b);
 }
 
+/* ---- devices: PMTU, rings, queues, IRQs (doctor_iface.c) ---- */
+
+static void test_parse_interrupts_cpulist(void **state)
+{
+	static const char text[] =
+		"           CPU0       CPU1       CPU2       CPU3\n"
+		"  0:         40          0          0          0   IO-APIC    2-edge      timer\n"
+		" 24:     100000          0          0          0   PCI-MSI 524288-edge      eth0-TxRx-0\n"
+		" 25:          0     100000          0          0   PCI-MSI 524289-edge      eth0-TxRx-1\n"
+		" 26:          0          0          0          0   PCI-MSI 524290-edge      i40e-eth0-TxRx-2\n"
+		" 27:          0          0          0          0   PCI-MSI 524291-edge      eth10-TxRx-0\n"
+		" 28:          0          0          0          0   PCI-MSI 524292-edge      eth0\n"
+		"NMI:          0          0          0          0   Non-maskable interrupts\n";
+	uint64_t mask[2];
+	int irqs[8], n;
+
+	n = doctor_parse_interrupts(text, "eth0", irqs, 8);
+	assert_int_equal(n, 4);
+	assert_int_equal(irqs[0], 24);
+	assert_int_equal(irqs[2], 26);
+	assert_int_equal(irqs[3], 28);
+	assert_int_equal(doctor_parse_interrupts(text, "eth1", irqs, 8), 0);
+	assert_int_equal(doctor_parse_interrupts(text, "eth0", irqs, 2), 2);
+	assert_int_equal(doctor_parse_cpulist("0-3,8\n", mask, 2), 5);
+	assert_true(mask[0] == 0x10f && mask[1] == 0);
+	assert_int_equal(doctor_parse_cpulist("70", mask, 2), 1);
+	assert_true(mask[1] == 1ull << 6);
+	assert_int_equal(doctor_parse_cpulist("", mask, 2), -EINVAL);
+	assert_int_equal(doctor_parse_cpulist("3-1", mask, 2), -EINVAL);
+	assert_int_equal(doctor_parse_cpulist("x", mask, 2), -EINVAL);
+}
+
+/* not inlined: gcc's -Wstringop-overread cannot follow a finding found by id */
+static __attribute__((noinline)) bool has(const char *text, const char *part)
+{
+	return strstr(text, part) != NULL;
+}
+
+static struct doctor_acct *acct_add(struct doctor_sample *s, const char *name, uint32_t mtu)
+{
+	struct doctor_acct *a = &s->links.acct[s->links.nacct++];
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->mtu = mtu;
+	s->links.acct_attached = true;
+	return a;
+}
+
+static bool fix_has(const struct doctor_finding *f, const char *key, const char *text)
+{
+	for (int i = 0; i < f->nfix; i++)
+		if ((!key || !strcmp(f->fix[i].key, key)) && (!text || strstr(f->fix[i].text, text)))
+			return true;
+	return false;
+}
+
+static void test_pmtu_netacct(void **state)
+{
+	struct doctor_sample *b = sample(NULL, NULL, NULL), *a = sample(NULL, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_acct *x;
+	struct doctor_report *r;
+
+	set_sysctl(b, DS_TCP_MTU_PROBING, "0");
+	acct_add(b, "lo", 65536);
+	x = acct_add(b, "h1", 1500);
+	x->pmtu_in = 12;
+	x->pmtu_below = 12;
+	x->pmtu_min = 1280;
+	x = acct_add(b, "r1", 1500);
+	x->over_mtu = x->over_mtu_df = 5;
+	r = judge(NULL, b);
+	assert_int_equal(r->n, 2);
+	f = find(r, "pmtu-narrowed");
+	assert_non_null(f);
+	assert_string_equal(f->subject, "interface h1");
+	assert_int_equal(f->severity, SEV_INFO);
+	assert_true(has(f->evidence, "netacct on h1 (exact): 12 PMTU messages received"));
+	assert_true(has(f->evidence, "<= 1280 bytes"));
+	assert_true(fix_has(f, "net.ipv4.tcp_mtu_probing", NULL));
+	f = find(r, "pmtu-blackhole");
+	assert_non_null(f);
+	assert_string_equal(f->subject, "interface r1");
+	assert_int_equal(f->severity, SEV_INFO);	/* history without --since */
+	assert_true(has(f->evidence, "0 PMTU messages received"));
+	assert_true(check_of(r, "pmtu")->checked);
+	assert_true(has(check_of(r, "pmtu")->detail, "exact"));
+	free(r);
+	/* over an interval: only growth counts; a black hole growing now is a warning */
+	x = acct_add(a, "h1", 1500);
+	x->pmtu_in = x->pmtu_below = 12;
+	x = acct_add(a, "r1", 1500);
+	x->over_mtu = x->over_mtu_df = 1;
+	r = judge(a, b);
+	assert_null(find(r, "pmtu-narrowed"));
+	assert_int_equal(find(r, "pmtu-blackhole")->severity, SEV_WARNING);
+	free(r);
+	sample_put(a);
+	sample_put(b);
+}
+
+static void test_pmtu_kernel_fallback(void **state)
+{
+	struct doctor_sample *b = sample(NULL, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	r = judge(NULL, b);			/* no netacct, no messages: quiet */
+	assert_null(find(r, "pmtu-narrowed"));
+	assert_true(check_of(r, "pmtu")->checked);
+	assert_true(has(check_of(r, "pmtu")->detail, "netacct not attached"));
+	free(r);
+	assert_int_equal(doctor_parse_snmp6("Icmp6InPktTooBigs \t3\n", &b->ctr), 0);
+	r = judge(NULL, b);
+	f = find(r, "pmtu-narrowed");
+	assert_non_null(f);
+	assert_string_equal(f->subject, "namespace");
+	assert_true(has(f->evidence, "Icmp6InPktTooBigs +3"));
+	assert_true(has(f->evidence, "coarse"));
+	assert_true(fix_has(f, NULL, "--features netacct"));
+	free(r);
+	sample_put(b);
+}
+
+static struct doctor_iface *iface_add(struct doctor_sample *s, const char *name, const char *kind)
+{
+	struct doctor_iface *d = &s->links.i[s->links.n];
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(d->kind, sizeof(d->kind), "%s", kind);
+	d->ifindex = (unsigned int)++s->links.n;
+	d->mtu = 1500;
+	d->rings_err = d->channels_err = -EOPNOTSUPP;
+	d->irq_cpu = -1;
+	s->links.ncpus = 4;
+	return d;
+}
+
+static void test_nic_ring_drops(void **state)
+{
+	struct doctor_sample *b = sample(NULL, NULL, NULL), *a = sample(NULL, NULL, NULL);
+	struct doctor_iface *d;
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	iface_add(b, "lo", "")->loopback = true;
+	iface_add(b, "veth0", "veth")->rx_dropped = 100;
+	d = iface_add(b, "eth0", "");
+	d->rings_err = 0;
+	d->rx_ring = 512;
+	d->rx_ring_max = 4096;
+	d->rx_missed = 70;
+	d->rx_fifo = 30;
+	d->rx_packets = 100000;
+	d = iface_add(b, "eth1", "");	/* a device without rings (ethtool) */
+	d->rx_missed = 5;
+	r = judge(NULL, b);
+	assert_int_equal(r->n, 1);
+	f = find(r, "nic-ring-drops");
+	assert_non_null(f);
+	assert_string_equal(f->subject, "interface eth0");
+	assert_true(has(f->evidence, "rx_missed_errors +70, rx_fifo_errors +30"));
+	assert_true(has(f->evidence, "RX ring 512 of at most 4096"));
+	assert_true(fix_has(f, NULL, "ethtool -G eth0 rx 4096"));
+	assert_true(fix_has(f, NULL, "[nic \"eth0\"] rx-ring = 4096"));
+	assert_true(has(check_of(r, "nic-ring-drops")->detail, "veth0 (veth)"));
+	assert_true(has(check_of(r, "nic-ring-drops")->detail, "eth1 (no rings)"));
+	/* the ring's fix is a profile key too */
+	{
+		char path[] = "/tmp/accel-doctor-nic-XXXXXX";
+		int fd = mkstemp(path), n = -1;
+		const char *text;
+
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(doctor_profile_write(r, NULL, path, &n), 0);
+		assert_int_equal(n, 0);		/* sysctl settings */
+		text = slurp_file(path);
+		assert_true(has(text, "\n[nic \"eth0\"]\n; nic-ring-drops: interface eth0\n"));
+		assert_true(has(text, ";   now:      rx-ring = 512\nrx-ring = 4096\n"));
+		unlink(path);
+	}
+	free(r);
+	/* at the maximum: no ring to grow, the load to spread */
+	d = &b->links.i[2];
+	d->rx_ring = 4096;
+	r = judge(NULL, b);
+	assert_true(fix_has(find(r, "nic-ring-drops"), NULL, "at its maximum"));
+	free(r);
+	/* over an interval nothing grew: nothing found */
+	memcpy(&a->links, &b->links, sizeof(a->links));
+	r = judge(a, b);
+	assert_null(find(r, "nic-ring-drops"));
+	assert_true(check_of(r, "nic-ring-drops")->checked);
+	free(r);
+	/* only virtual devices: nothing to check, no finding */
+	b->links.n = 2;
+	r = judge(NULL, b);
+	assert_int_equal(r->n, 0);
+	assert_true(has(check_of(r, "nic-ring-drops")->detail, "nothing to check"));
+	assert_true(has(check_of(r, "rx-queues")->detail, "nothing to check"));
+	assert_true(has(check_of(r, "irq-spread")->detail, "nothing to check"));
+	free(r);
+	b->have[SRC_LINKS] = false;
+	snprintf(b->err[SRC_LINKS], sizeof(b->err[SRC_LINKS]), "cannot read rtnetlink: Permission denied");
+	r = judge(NULL, b);
+	assert_false(check_of(r, "nic-ring-drops")->checked);
+	assert_false(check_of(r, "rx-queues")->checked);
+	free(r);
+	sample_put(a);
+	sample_put(b);
+}
+
+static void test_rx_queues_and_irq_spread(void **state)
+{
+	struct doctor_sample *b = sample(NULL, NULL, NULL);
+	struct doctor_iface *d;
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+
+	d = iface_add(b, "eth0", "");
+	d->channels_err = 0;
+	d->ch_comb = 1;
+	d->ch_comb_max = 8;
+	d->nirqs = 4;
+	d->irq_cpus = 1;
+	d->irq_cpu = 0;
+	d = iface_add(b, "eth1", "");	/* every queue in use, IRQs spread */
+	d->channels_err = 0;
+	d->ch_comb = d->ch_comb_max = 2;
+	d->nirqs = 2;
+	d->irq_cpus = 2;
+	d->irq_cpu = 0;
+	iface_add(b, "veth0", "veth");
+	r = judge(NULL, b);
+	assert_int_equal(r->n, 2);
+	f = find(r, "rx-queues");
+	assert_non_null(f);
+	assert_string_equal(f->subject, "interface eth0");
+	assert_true(fix_has(f, NULL, "ethtool -L eth0 combined 4"));
+	assert_true(fix_has(f, NULL, "combined = 4"));
+	assert_true(fix_has(f, "combined", NULL));	/* a profile key, for --profile-out */
+	f = find(r, "irq-spread");
+	assert_non_null(f);
+	assert_string_equal(f->subject, "interface eth0");
+	assert_true(has(f->evidence, "the 4 IRQs naming eth0"));
+	assert_true(has(f->evidence, "CPU 0"));
+	free(r);
+	b->links.ncpus = 1;		/* one CPU: nothing to spread over */
+	r = judge(NULL, b);
+	assert_int_equal(r->n, 0);
+	free(r);
+	sample_put(b);
+}
+
+static void test_accept_queue_exact_tcpstate(void **state)
+{
+	static const char ns[] =
+		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
+		"TcpExt: 45 45 0 0\n";
+	struct doctor_sample *b = sample(ns, NULL, NULL);
+	const struct doctor_finding *f;
+	struct doctor_report *r;
+	struct doctor_sock *l;
+
+	l = sock_add(b, TCP_LISTEN, "127.0.0.1", 7301, "0.0.0.0", 0);
+	l->wqueue = 4;			/* drained now: sock_diag alone cannot name it */
+	sock_add(b, TCP_LISTEN, "127.0.0.1", 7302, "0.0.0.0", 0)->wqueue = 4;
+	r = judge(NULL, b);
+	assert_string_equal(find(r, "accept-queue-overflow")->subject, "namespace");
+	free(r);
+	b->tcpstate.attached = true;
+	snprintf(b->tcpstate.l[0].label, sizeof(b->tcpstate.l[0].label), "127.0.0.1:7301");
+	b->tcpstate.l[0].accept_ovf = 45;
+	snprintf(b->tcpstate.l[1].label, sizeof(b->tcpstate.l[1].label), "127.0.0.1:7302");
+	b->tcpstate.n = 2;
+	r = judge(NULL, b);
+	assert_int_equal(r->n, 1);
+	f = find(r, "accept-queue-overflow");
+	assert_non_null(f);
+	assert_string_equal(f->subject, "listener 127.0.0.1:7301");
+	assert_int_equal(f->severity, SEV_INFO);	/* not full now, no --since */
+	assert_true(has(f->evidence, "accel_tcp_accept_queue_overflows_total +45 for 127.0.0.1:7301"));
+	assert_true(has(f->evidence, "exact (tcpstate)"));
+	assert_int_equal(value_of(f, "accept_queue_overflows"), 45);
+	assert_true(has(f->cause, "was full"));
+	assert_true(has(check_of(r, "accept-queue-overflow")->detail, "exact (tcpstate)"));
+	free(r);
+	sample_put(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -803,6 +1096,12 @@ int main(void)
 		cmocka_unit_test(test_profile_out),
 		cmocka_unit_test(test_bypass_servers),
 		cmocka_unit_test(test_unreadable_source),
+		cmocka_unit_test(test_parse_interrupts_cpulist),
+		cmocka_unit_test(test_pmtu_netacct),
+		cmocka_unit_test(test_pmtu_kernel_fallback),
+		cmocka_unit_test(test_nic_ring_drops),
+		cmocka_unit_test(test_rx_queues_and_irq_spread),
+		cmocka_unit_test(test_accept_queue_exact_tcpstate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,8 +140,10 @@ $(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libaccel.a $(USER_HDRS) $(wildcard te
 
 # The golden test of `stats` (tests/unit/test_golden.c says why) replaces
 # what differs between hosts and runs: the golden files' place, and with
-# --wrap the versions, the clock and the live sysctl and NIC values.
-GOLDEN_WRAPS := kernel_release libbpf_version time nic_open nic_close nic_read sysctl_read read_file
+# --wrap the versions, the clock, the live sysctl and NIC values and what
+# a map's fd says about it (id, size, memory).
+GOLDEN_WRAPS := kernel_release libbpf_version time nic_open nic_close nic_read sysctl_read read_file \
+	bpf_obj_get_info_by_fd bpf_fd_kind map_fd_size
 $(OUT)/tests/unit/test_golden: UNIT_FLAGS = -DGOLDEN_DIR='"$(CURDIR)/tests/golden"' \
 	$(addprefix -Wl$(comma)--wrap=,$(GOLDEN_WRAPS))
 # docs/metrics.md against the metric descriptor tables

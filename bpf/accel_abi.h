@@ -414,6 +414,16 @@ struct accel_bypass_drain_rec {
 };
 _Static_assert(sizeof(struct accel_bypass_drain_rec) == 16, "accel_bypass_drain_rec is ABI");
 
+/* bpf/bypass_count.bpf.c: what its iterator (iter/bpf_map, over every
+ * map of the host) writes for each sockhash: the kernel's own count of
+ * the sockets in it.  user/bypass.c keeps the record whose map_id is its
+ * bypass_socks'; only the iterator's link is pinned. */
+struct accel_bypass_count_rec {
+	__u32 map_id;
+	__u32 count;		/* struct bpf_shtab.count */
+};
+_Static_assert(sizeof(struct accel_bypass_count_rec) == 8, "accel_bypass_count_rec is ABI");
+
 /* bypass: end of section */
 
 /* ------------------------------------------------------------------ */

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# How long detach, attach and a scrape (`stats --prometheus`) take, and
-# what sk_msg costs per message (bpf_stats), with live accelerated
+# How long detach, attach and a scrape (`stats --prometheus`) take, what
+# sk_msg costs per message (bpf_stats) and the round-trip latency of one
+# more accelerated connection, with live accelerated
 # connections: 0, 1,000, 10,000 and 50,000 pooled
 # connections (tests/tools/bypass_pool: an
 # event-driven client pool and server, requests now and then), all in the
@@ -11,16 +12,26 @@
 # stack, so they are not accelerated again), waits until every socket is
 # in the sockhash, then times `detach` (grace, queue reads, releases,
 # unpin) and the `attach` after it (self-test, load, attach), with the CPU
-# time accelctl used for each.  Clients are spread over processes of at
-# most 5,000 connections and servers of at most 15,000 (RLIMIT_NOFILE is
-# 20,000 here).
+# time accelctl used for each.  The latency: with the pool stopped
+# (SIGSTOP: its entries stay in the table, its traffic does not compete
+# for the 2 CPUs) tests/tools/bench_rr runs RR_SECONDS of 64-byte
+# request/response on one nonblocking connection, both ends on the last
+# CPU (bench.sh's "RR 64 B, same CPU" row), and its p50 is reported with
+# sk_msg's cost per run on that connection alone; the row says "not
+# bypassed" if the bypass did not carry its bytes.  Clients are spread
+# over processes of at most 5,000 connections and servers of at most
+# 15,000 (RLIMIT_NOFILE is 20,000 here).
 #
 # Usage: scripts/bench-lifecycle.sh [-r REPS] [-n "0 1000 10000"]
-#   OUT=build    build directory (accelctl, tests/tools/bypass_pool)
+#   (-n also takes commas: -n 0,1000,10000)
+#   OUT=build    build directory (accelctl, tests/tools/bypass_pool, bench_rr)
+#   RR_SECONDS=1 seconds of the RR run
 # Then a restart that keeps them: `detach --handover 30` and the attach
 # that adopts the pool (every socket still in the sockhash is checked).
-# Prints one line per repetition and two summaries per size:
-#   lifecycle N connections: sk_msg <ns> ns/run scrape <ms> ms detach <ms> ms (cpu <ms> ms) attach <ms> ms (cpu <ms> ms) (median of R)
+# Prints one line per repetition and two summaries per size (the first
+# is one line, here wrapped):
+#   lifecycle N connections: sk_msg <ns> ns/run, RR 64 B p50 <us> us (its sk_msg <ns> ns/run),
+#     scrape <ms> ms (cpu <ms> ms), detach <ms> ms (cpu <ms> ms), attach <ms> ms (cpu <ms> ms) (median of R)
 #   lifecycle N connections handed over: detach --handover <ms> ms attach adopting them <ms> ms (median of R)
 # Exit 0 when measured, 1 on error.
 set -euo pipefail
@@ -29,17 +40,21 @@ OUT=${OUT:-build}
 case "$OUT" in /*) ;; *) OUT="$top/$OUT" ;; esac
 ACCELCTL=$OUT/accelctl
 POOL=$OUT/tests/tools/bypass_pool
+RR=$OUT/tests/tools/bench_rr
+RR_SECONDS=${RR_SECONDS:-1}
+RR_PORT=46990	# in --event-ports, above the pool servers' ports
+RR_CPU=$(($(nproc) - 1))
 reps=3 sizes="0 1000 10000 50000"
 
 while getopts "r:n:" c; do
 	case $c in
 	r) reps=$OPTARG ;;
-	n) sizes=$OPTARG ;;
+	n) sizes=${OPTARG//,/ } ;;
 	*) echo "usage: $0 [-r REPS] [-n SIZES]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench-lifecycle: needs root" >&2; exit 1; }
-[ -x "$ACCELCTL" ] && [ -x "$POOL" ] || { echo "bench-lifecycle: build first (make; make test-build)" >&2; exit 1; }
+[ -x "$ACCELCTL" ] && [ -x "$POOL" ] && [ -x "$RR" ] || { echo "bench-lifecycle: build first (make; make test-build)" >&2; exit 1; }
 
 id="accel-bench-lifecycle-$$"
 pin="/sys/fs/bpf/$id"
@@ -52,6 +67,7 @@ ns="$id-ns"
 pids=()
 stop_pool() {
 	local p
+	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	pids=()
@@ -135,25 +151,55 @@ skmsg_cost() {
 	awk -v n=$((n1 - n0)) -v r=$((r1 - r0)) 'BEGIN { printf "%.0f %d\n", r ? n / r : 0, r }'
 }
 
+bypassed_bytes() {
+	$A stats --prometheus | awk '/^accel_bypass_bytes_total / { print $2 }'
+}
+
+# One RR run on its own connection with the pool stopped: "<p50 us> <sk_msg
+# ns/run on it> <bypassed: yes|no>", or nothing when bench_rr failed.
+rr_cost() {
+	local out b0 b1 n0 r0 n1 r1 p=${pids[*]}
+	# shellcheck disable=SC2086 # the pool's pids
+	kill -STOP $p 2>/dev/null || true
+	b0=$(bypassed_bytes)
+	read -r n0 r0 < <(skmsg_stats)
+	out=$(ip netns exec "$ns" "$RR" -f tcp -p $RR_PORT -m 64 -t "$RR_SECONDS" -N -C $RR_CPU -S $RR_CPU 2>&1) || out=
+	read -r n1 r1 < <(skmsg_stats)
+	b1=$(bypassed_bytes)
+	# shellcheck disable=SC2086
+	kill -CONT $p 2>/dev/null || true
+	[ -n "$out" ] || { echo "bench-lifecycle: bench_rr failed" >&2; return 0; }
+	awk -v out="$out" -v n=$((n1 - n0)) -v r=$((r1 - r0)) -v b="$((b1 - b0))" 'BEGIN {
+		k = split(out, f, " ")
+		for (i = 1; i < k; i++) { if (f[i] == "p50_us") p = f[i + 1]; if (f[i] == "requests") q = f[i + 1] }
+		# both directions of every request, warm-up included
+		printf "%s %.0f %s\n", p, r ? n / r : 0, (b >= 0.9 * 2 * 64 * q) ? "yes" : "no" }'
+}
+
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 attach >/dev/null 2>&1
 for n in $sizes; do
-	d=() dc=() a=() ac=() hd=() ha=() sc=() sk=()
+	d=() dc=() a=() ac=() hd=() ha=() sc=() scc=() sk=() rp=() rk=() rnb=
 	for ((i = 1; i <= reps; i++)); do
 		start_pool "$n" || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
 		read -r w c < <(timed $A stats --prometheus)
-		sc+=("$w")
+		sc+=("$w") scc+=("$c")
 		read -r w c < <(skmsg_cost)
 		skv=n/a
 		[ "$c" -gt 0 ] && sk+=("$w") skv=$w
+		rpv= rkv= rby=
+		read -r rpv rkv rby < <(rr_cost) || true
+		[ -n "${rpv:-}" ] && rp+=("$rpv") rk+=("$rkv")
+		[ "${rby:-}" = no ] && rnb=" (not bypassed)"
 		read -r w c < <(timed $A detach)
 		d+=("$w"); dc+=("$c")
 		stop_pool
 		read -r w c < <(timed attach)
 		a+=("$w"); ac+=("$c")
-		echo "rep $i: $n connections: sk_msg $skv ns/run, scrape ${sc[-1]} ms, detach ${d[-1]} ms (cpu ${dc[-1]} ms), attach ${a[-1]} ms (cpu ${ac[-1]} ms)"
+		echo "rep $i: $n connections: sk_msg $skv ns/run, RR 64 B p50 ${rpv:-n/a} us (its sk_msg ${rkv:-n/a} ns/run${rby:+, bypassed $rby})," \
+			"scrape ${sc[-1]} ms (cpu ${scc[-1]} ms), detach ${d[-1]} ms (cpu ${dc[-1]} ms), attach ${a[-1]} ms (cpu ${ac[-1]} ms)"
 		# a restart that keeps them: detach --handover, attach adopts
 		start_pool "$n" || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
 		read -r w c < <(timed $A detach --handover 30)
@@ -165,10 +211,12 @@ for n in $sizes; do
 		stop_pool
 		echo "rep $i: $n connections: detach --handover ${hd[-1]} ms, attach (adopts $kept sockets) ${ha[-1]} ms"
 	done
-	echo "lifecycle $n connections: sk_msg $( ((${#sk[@]})) && printf '%s\n' "${sk[@]}" | median || echo n/a) ns/run" \
-		"scrape $(printf '%s\n' "${sc[@]}" | median) ms" \
+	echo "lifecycle $n connections: sk_msg $( ((${#sk[@]})) && printf '%s\n' "${sk[@]}" | median || echo n/a) ns/run," \
+		"RR 64 B p50 $( ((${#rp[@]})) && printf '%s\n' "${rp[@]}" | median || echo n/a) us" \
+		"(its sk_msg $( ((${#rk[@]})) && printf '%s\n' "${rk[@]}" | median || echo n/a) ns/run)$rnb," \
+		"scrape $(printf '%s\n' "${sc[@]}" | median) ms (cpu $(printf '%s\n' "${scc[@]}" | median) ms)," \
 		"detach $(printf '%s\n' "${d[@]}" | median) ms" \
-		"(cpu $(printf '%s\n' "${dc[@]}" | median) ms)" \
+		"(cpu $(printf '%s\n' "${dc[@]}" | median) ms)," \
 		"attach $(printf '%s\n' "${a[@]}" | median) ms (cpu $(printf '%s\n' "${ac[@]}" | median) ms)" \
 		"(median of $reps)"
 	echo "lifecycle $n connections handed over: detach --handover $(printf '%s\n' "${hd[@]}" | median) ms" \

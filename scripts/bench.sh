@@ -20,7 +20,9 @@
 # (each repetition runs every configuration of a test back to back, in an
 # order that rotates per repetition) and the median of the repetitions is
 # reported, because a 2-core machine is noisy.  Prints a table and writes
-# docs/benchmarks.md plus docs/benchmarks-throughput.png.
+# docs/benchmarks.md plus its plots, docs/benchmarks-{throughput,latency,
+# cpu,scale}.png (scripts/bench-plot.sh, from this run's samples; skipped
+# with a message when gnuplot is not installed).
 #
 # CPU placement is part of every stream and request/response row, because
 # on a VM a cross-CPU wakeup can cost more than the whole loopback path:
@@ -99,7 +101,8 @@ fi
 IO=${BENCH_IO:-epoll}
 ONLY=${BENCH_ONLY:-}
 MD=${BENCH_MD-$top/docs/benchmarks.md}
-PNG=${MD%.md}-throughput.png
+PLOT_DIR=		# data files for scripts/bench-plot.sh (set with WORK)
+declare -A PLOTTED	# plot name -> PNG file name, the plots drawn this run
 SIZES=(64 1K 4K 16K 64K 256K 1M)
 RR_SIZES=(64 4K)
 CFGS=(loopback accel floor unix)
@@ -118,13 +121,17 @@ for t in bench_stream bench_rr ${BENCH_NO_FLOOR:+-}bench_floor; do
 done
 [ -x "$ACCELCTL" ] || die "$ACCELCTL missing: run make"
 case "$IO" in block | epoll | both) ;; *) die "BENCH_IO must be epoll, block or both" ;; esac
-for c in iperf3 sockperf redis-server redis-benchmark redis-cli gnuplot python3; do
+for c in iperf3 sockperf redis-server redis-benchmark redis-cli python3; do
 	command -v "$c" >/dev/null || die "$c missing: run scripts/install-deps.sh bench"
 done
+command -v gnuplot >/dev/null ||
+	log "bench: gnuplot missing: docs/benchmarks.md gets no plots (scripts/install-deps.sh bench installs it)"
 
 # ---------------------------------------------------------------- set-up
 
 WORK=$(mktemp -d /tmp/accel-bench.XXXXXX)
+PLOT_DIR=$WORK/plot
+mkdir "$PLOT_DIR"
 PIN=/sys/fs/bpf/accel-bench-$$
 STATE=$WORK/state
 CG=
@@ -581,6 +588,17 @@ spread() {
 		      if (m > 0) printf "%.0f\n", 100 * (v[NR] - v[1]) / m }'
 }
 
+# span KEY CFG [DIV]: "median min max" of the repetitions, each divided
+# by DIV (default 1), or "- - -" when there are none (scripts/bench-plot.sh's
+# error bars).
+span() {
+	awk -v k="$1" -v c="$2" '$1 == k && $2 == c { print $4 }' "$SAMPLES" 2>/dev/null | sort -g |
+		awk -v d="${3:-1}" '{ v[NR] = $1 }
+		END { if (!NR || d <= 0) { print "- - -"; exit }
+		      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      printf "%.6g %.6g %.6g\n", m / d, v[1] / d, v[NR] / d }'
+}
+
 ratio() {	# a b [DIGITS] -> a/b (2 decimals), or nothing when either is missing
 	if [ -n "$1" ] && [ -n "$2" ]; then
 		awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b > 0) printf "%.*f\n", d, a / b }'
@@ -739,6 +757,13 @@ for id in "${TESTS[@]}"; do
 	[ "$id" = "stream:64K:${modes[0]}" ] && t='<=0.5' tl="accel/lo ≤ 0.5"
 	[ "$id" = redis ] && r=$(ratio "$b" "$c" 4) tl="accel/unix ≤ 1.0"
 	echo "$label|$unit|$(fmt "$a")|$(fmt "$b")|$(fmt "$f")|$(fmt "$c")|$(ratio "$b" "$a")|$(ratio "$f" "$a")|$(ratio "$c" "$a")|$(ratio "$b" "$c")|$tl|$(verdict "$r" "$t" "$(row_spread "$key")")|$(row_spread "$key")%" >>"$CPU_TABLE"
+	# the plot: each configuration's runs as a ratio to loopback's median
+	# (streams cross CPU only: three placements of every size crowd it)
+	case "$id" in
+	stream:*:*:*) ;;
+	*) echo "\"$label\" $(span "$key" accel "$a") $(span "$key" floor "$a") $(span "$key" unix "$a")" \
+		>>"$PLOT_DIR/cpu.dat" ;;
+	esac
 done
 print_table() {	# [HDR FILE] aligned columns (awk counts bytes: µs is printed as us)
 	{ echo "${1:-$HDR}"; cat "${2:-$TABLE}"; } | sed 's/µs/us/g; s/≤/<=/g' | awk -F'|' '
@@ -775,40 +800,123 @@ if [ ${#FAILED[@]} -gt 0 ]; then
 	printf '  %s\n' "${FAILED[@]}"
 fi
 
+# ---------------------------------------------------------------- plots
+
+# bench-lifecycle.sh's per-repetition lines -> "N series value" lines
+# (series sk: sk_msg ns/run with the pool's traffic, rr: RR 64 B p50 µs,
+# rk: sk_msg ns/run on the RR connection)
+lifecycle_vals() {
+	awk '/^rep [0-9]+: [0-9]+ connections: sk_msg / {
+		k = 0
+		for (i = 4; i < NF; i++) {
+			if ($i == "sk_msg" && ++k && $(i + 1) != "n/a") print $3, (k == 1 ? "sk" : "rk"), $(i + 1)
+			if ($i == "p50" && $(i + 1) != "n/a") print $3, "rr", $(i + 1)
+		}
+	}' <<<"$1"
+}
+
+thousands() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }
+
+# scale.dat: per live-table size, median min max of sk, rr, rk
+scale_dat() {
+	local vals n sr
+	vals=$(lifecycle_vals "$1")
+	[ -n "$vals" ] || return 0
+	for n in $(awk '{ print $1 }' <<<"$vals" | uniq); do
+		printf '"%s"' "$(thousands "$n")"
+		for sr in sk rr rk; do
+			printf ' %s' "$(awk -v n="$n" -v s=$sr '$1 == n && $2 == s { print $3 }' <<<"$vals" | sort -g |
+				awk '{ v[NR] = $1 }
+				END { if (!NR) { print "- - -"; exit }
+				      printf "%s %s %s\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }')"
+		done
+		echo
+	done
+}
+
+# The plots' data files from this run's samples, then scripts/bench-plot.sh
+# draws them next to the report (cpu.dat is written with the CPU table).
+PLOT_WHY="gnuplot is not installed (scripts/install-deps.sh bench)"
+plots() {
+	local m=${modes[0]} s p cfg q png name
+	for s in "${SIZES[@]}"; do
+		printf '%s' "$s"
+		for cfg in "${CFGS[@]}"; do printf ' %s' "$(span "stream:$s:$m" "$cfg")"; done
+		echo
+	done | grep ' [0-9]' >"$PLOT_DIR/throughput.dat" || true
+	for s in "${RR_SIZES[@]}"; do
+		for p in "${PLACES[@]}"; do
+			printf '"%s %s"' "$(hsize "$s")" "${p/free/unpinned}"
+			for q in p50 p99; do
+				for cfg in "${CFGS[@]}"; do printf ' %s' "$(span "rr:$s:$m:$p:$q" "$cfg")"; done
+			done
+			echo
+		done
+	done | grep ' [0-9]' >"$PLOT_DIR/latency.dat" || true
+	[ -n "${SUB_OUT[lifecycle]+x}" ] && scale_dat "${SUB_OUT[lifecycle]}" >"$PLOT_DIR/scale.dat"
+	command -v gnuplot >/dev/null || return 0
+	PLOT_WHY="gnuplot failed (see the bench's messages)"
+	while read -r png; do
+		[ -n "$png" ] || continue
+		name=${png##*-} name=${name%.png}
+		PLOTTED[$name]=$(basename "$png")
+	done < <("$top/scripts/bench-plot.sh" "$PLOT_DIR" "${MD%.md}" \
+		"median of $REPS, $(uname -r), $(nproc) CPUs" \
+		"${SUB_CMD[lifecycle]:-bench-lifecycle.sh}, $(uname -r), $(nproc) CPUs" || true)
+}
+
+# The scale section of the report: bench-lifecycle.sh's summary lines as
+# a table, and its plot.
+scale_section() {
+	local rows
+	[ -n "${SUB_OUT[lifecycle]+x}" ] || return 0
+	rows=$(awk '/^lifecycle [0-9]+ connections: / && !/handed over/ {
+		split("", v); k = 0; last = ""
+		for (i = 3; i < NF; i++) {
+			w = $i
+			if (w == "sk_msg") { k++; v[k == 1 ? "sk" : "rk"] = $(i + 1) }
+			else if (w == "p50") v["rr"] = $(i + 1)
+			else if (w == "scrape" || w == "detach" || w == "attach") { last = w; v[w] = $(i + 1) }
+			else if (w == "(cpu" && last != "") v[last "c"] = $(i + 1)
+		}
+		for (x in v) sub(/,$/, "", v[x])
+		n = $2; while (n ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", n)
+		printf "| %s | %s | %s%s | %s | %s (%s) | %s (%s) | %s (%s) |\n", n,
+			v["sk"] ? v["sk"] : "n/a", v["rr"] ? v["rr"] : "n/a",
+			index($0, "not bypassed") ? " (not bypassed)" : "", v["rk"] ? v["rk"] : "n/a",
+			v["scrape"], v["scrapec"] ? v["scrapec"] : "?", v["detach"], v["detachc"], v["attach"], v["attachc"]
+	}' <<<"${SUB_OUT[lifecycle]}")
+	[ -n "$rows" ] || return 0
+	echo "## Scale: cost by live sockhash entries"
+	echo
+	echo "From \`${SUB_CMD[lifecycle]}\` (its output is below): a pool of"
+	echo "accelerated connections (tests/tools/bypass_pool, two sockhash entries"
+	echo "each) in a private cgroup and namespace.  *sk_msg*: the program's own"
+	echo "run time per message (kernel.bpf_stats_enabled) with the pool's requests"
+	echo "flowing; *RR p50*: \`bench_rr -N -m 64\`, both ends on CPU $CPU_RX, on one"
+	echo "more accelerated connection with the pool stopped (SIGSTOP: its entries"
+	echo "stay in the table, its traffic does not compete for the CPUs), and"
+	echo "sk_msg's run time on that connection alone; then the wall time (CPU"
+	echo "time) of a scrape, \`detach\` and the \`attach\` after it.  Flat columns"
+	echo "mean a message costs the same however full the table is: the program"
+	echo "looks up its own socket's storage and slot, it never searches the"
+	echo "sockhash."
+	echo
+	echo "| live connections | sk_msg ns/run (pool traffic) | RR 64 B p50 µs | sk_msg ns/run (RR connection) | scrape ms (CPU) | detach ms (CPU) | attach ms (CPU) |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|"
+	printf '%s\n' "$rows"
+	echo
+	if [ -n "${PLOTTED[scale]:-}" ]; then
+		echo "![sk_msg ns/run and RR p50 by live sockhash entries](${PLOTTED[scale]})"
+		echo
+	fi
+}
+
 # ---------------------------------------------------------------- docs/benchmarks.md
 
 if [ -n "$MD" ]; then
 	mkdir -p "$(dirname "$MD")"
-	# Throughput plot: MiB/s per message size, one bar per configuration.
-	dat=$WORK/plot.dat
-	m=${modes[0]}
-	for s in "${SIZES[@]}"; do
-		printf '%s' "$s"
-		for cfg in "${CFGS[@]}"; do v=$(median "stream:$s:$m" "$cfg"); printf ' %s' "${v:--}"; done
-		echo
-	done >"$dat"
-	if grep -q '[0-9]' <(cut -d' ' -f2- "$dat"); then
-		gnuplot <<-EOF 2>"$WORK/gnuplot.err" || log "bench: gnuplot failed: $(cat "$WORK/gnuplot.err")"
-		set terminal pngcairo size 900,500 font "sans,10"
-		set output "$PNG"
-		set title "Stream throughput by send() size (median of $REPS, $(uname -r), $(nproc) CPUs)"
-		set ylabel "MiB/s (log scale)"
-		set xlabel "message size (bytes per send)"
-		set logscale y
-		set grid ytics
-		set style data histograms
-		set style histogram clustered gap 1
-		set style fill solid 0.8 border -1
-		set boxwidth 0.9
-		set datafile missing "-"
-		set key top left
-		plot "$dat" using 2:xtic(1) title "loopback TCP" lc rgb "#888888", \
-		     "" using 3 title "loopback TCP + accelctl bypass" lc rgb "#1f77b4", \
-		     "" using 4 title "loopback TCP + sockmap floor (redirect only, no safety)" lc rgb "#ff7f0e", \
-		     "" using 5 title "Unix domain socket" lc rgb "#2ca02c"
-		EOF
-	fi
-
+	plots
 	cmdline="make bench"
 	[ -z "${MAKELEVEL:-}" ] && cmdline="scripts/bench.sh"
 	envs=""
@@ -945,7 +1053,18 @@ if [ -n "$MD" ]; then
 		echo
 		echo "$(floor_summary)$([ "$busy" = 1 ] && echo " (a busy run: re-run quiet before taking it as a verdict)")."
 		echo
-		[ -f "$PNG" ] && echo "![stream throughput by message size]($(basename "$PNG"))" && echo
+		if [ -n "${PLOTTED[throughput]:-}" ]; then
+			echo "![stream throughput by message size, with the spread of the runs](${PLOTTED[throughput]})"
+			echo
+		fi
+		if [ -n "${PLOTTED[latency]:-}" ]; then
+			echo "![RR p50 and p99 latency by size and CPU placement](${PLOTTED[latency]})"
+			echo
+		fi
+		if [ ${#PLOTTED[@]} -eq 0 ]; then
+			echo "(no plots: $PLOT_WHY)"
+			echo
+		fi
 		if [ -s "$CPU_TABLE" ]; then
 			echo "## CPU per unit of work"
 			echo
@@ -967,7 +1086,12 @@ if [ -n "$MD" ]; then
 				echo "| ${line//|/ | } |"
 			done <"$CPU_TABLE"
 			echo
+			if [ -n "${PLOTTED[cpu]:-}" ]; then
+				echo "![CPU per unit of work as a ratio to loopback: accel, floor, unix](${PLOTTED[cpu]})"
+				echo
+			fi
 		fi
+		scale_section
 		echo "## Targets"
 		echo
 		echo "| target | measured | verdict |"
@@ -1061,7 +1185,7 @@ if [ -n "$MD" ]; then
 		echo "see scripts/bench.sh."
 	} | sed 's/| MISSED\([ |]\)/| **MISSED**\1/g' >"$MD"
 	echo
-	echo "wrote $MD${PNG:+ and $(basename "$PNG")}"
+	echo "wrote $MD${PLOTTED[*]:+ and ${PLOTTED[*]}}"
 fi
 
 [ ${#FAILED[@]} -eq 0 ] || exit 1

@@ -6,6 +6,7 @@
  *
  * Pins under <pin-root>/bypass/: link_bypass_sockops (the cgroup link),
  * link_bypass_learn_recv (learning's tracepoint, when it learns),
+ * link_bypass_count (the iterator that reads the sockhash's size),
  * prog_bypass_sk_msg (attached to the sockhash with BPF_PROG_ATTACH, which
  * has no link on this libbpf), and the maps by name.
  *
@@ -40,6 +41,7 @@
 #include "bpfutil.h"
 #include "bypass.h"
 #include "bypass.skel.h"
+#include "bypass_count.skel.h"
 #include "bypass_drain.skel.h"
 #include "cli.h"
 #include "log.h"
@@ -49,6 +51,7 @@
 
 #define SK_MSG_PIN "prog_bypass_sk_msg"
 #define LEARN_LINK "bypass_learn_recv"
+#define COUNT_LINK "bypass_count"
 
 static const char *const fallback_names[] = {
 	[ACCEL_BYPASS_FB_PEER_MISSING] = "peer_missing",
@@ -375,6 +378,77 @@ static int sockhash_count(const struct accel_ctx *ctx, unsigned int *socks, unsi
 		/* count a pair once: at the key that sorts first */
 		if (bpf_map_lookup_elem(fd, &peer, &cookie) || memcmp(&k, &peer, sizeof(k)) < 0)
 			(*conns)++;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The kernel's count of the sockets in the sockhash whose map id is id,
+ * read through the iterator pinned in dir (bpf/bypass_count.bpf.c).
+ * 0, -ENOENT when no record names the map, or -errno. */
+static int count_read(const char *dir, uint32_t id, unsigned int *socks)
+{
+	struct accel_bypass_count_rec rec;
+	char buf[64 * sizeof(rec)];
+	size_t have = 0, off;
+	int lfd, ifd, err = -ENOENT;
+	ssize_t n;
+
+	lfd = pinned_obj_get(dir, ACCEL_PIN_LINK_PREFIX COUNT_LINK);
+	if (lfd < 0)
+		return lfd;
+	ifd = bpf_iter_create(lfd);
+	close(lfd);
+	if (ifd < 0)
+		return -errno;
+	for (;;) {
+		n = read(ifd, buf + have, sizeof(buf) - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		for (off = 0; have - off >= sizeof(rec); off += sizeof(rec)) {
+			memcpy(&rec, buf + off, sizeof(rec));
+			if (rec.map_id == id) {
+				*socks = rec.count;
+				err = 0;
+			}
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+	}
+	if (n < 0)
+		err = -errno;
+	close(ifd);
+	return err;
+}
+
+/* The sockets in the sockhash: what the kernel counts, or, without the
+ * iterator (an attach by an older accelctl, a kernel without
+ * iter/bpf_map), a walk of its keys: one syscall per socket. */
+static int sockhash_sockets(const struct accel_ctx *ctx, unsigned int *socks)
+{
+	struct accel_bypass_key k, next;
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	char dir[PATH_MAX];
+	void *prev = NULL;
+	int fd;
+
+	*socks = 0;
+	fd = map_fd(ctx, ACCEL_BYPASS_MAP_SOCKS);
+	if (fd < 0)
+		return fd;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !pin_dir(ctx, dir, sizeof(dir)) &&
+	    !count_read(dir, info.id, socks)) {
+		close(fd);
+		return 0;
+	}
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		(*socks)++;
 	}
 	close(fd);
 	return 0;
@@ -733,6 +807,36 @@ static void unlink_pin(const char *dir, const char *name)
 		pr_warn("bypass: cannot unpin %s: %s\n", path, strerror(errno));
 }
 
+/* Pin the iterator that reads the sockhash's own count of its sockets
+ * (bpf/bypass_count.bpf.c), unless an adopted handover brought one.
+ * Without it `stats` walks the sockhash instead: the same number, slower
+ * at many connections, so a failure here only warns. */
+static void count_pin(const char *dir)
+{
+	struct bypass_count_bpf *skel;
+	struct bpf_link *link = NULL;
+	char path[PATH_MAX];
+	int err = 0;
+
+	if (path_join(path, sizeof(path), dir, ACCEL_PIN_LINK_PREFIX COUNT_LINK) || path_exists(path))
+		return;
+	skel = bypass_count_bpf__open_and_load();
+	if (!skel)
+		err = -errno;
+	if (!err) {
+		link = bpf_program__attach_iter(skel->progs.bypass_count_iter, NULL);
+		if (!link)
+			err = -errno;
+	}
+	if (!err)
+		err = link_pin(link, dir, COUNT_LINK);
+	if (err)
+		pr_warn("bypass: no sockhash count iterator (%s): `stats` walks the sockhash to count its "
+			"sockets, which takes longer with many connections\n", strerror(-err));
+	bpf_link__destroy(link);
+	bypass_count_bpf__destroy(skel);
+}
+
 /* The adopted cgroup link runs prog_fd from now on: one atomic swap,
  * never a moment without a sockops program. */
 static int sockops_swap(const char *dir, int prog_fd)
@@ -914,6 +1018,7 @@ static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
 		if (err)
 			goto cleanup;
 	}
+	count_pin(dir);
 	cg_fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) {
 		err = -errno;
@@ -1979,7 +2084,7 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 {
 	uint64_t c[ACCEL_BYPASS_NCOUNTERS], dem[ACCEL_BYPASS_DEMOTED_CAUSES];
 	struct accel_bypass_config cfg = { 0 };
-	unsigned int socks = 0, conns = 0;
+	unsigned int socks = 0;
 	struct bypass_capacity cap;
 	struct blocking_port bp[64];
 	struct metric_family *f;
@@ -1999,7 +2104,7 @@ static int bypass_collect(struct accel_ctx *ctx, struct metrics *m)
 		config_read(fd, &cfg);
 		close(fd);
 	}
-	sockhash_count(ctx, &socks, &conns);
+	sockhash_sockets(ctx, &socks);
 
 	active = (double)c[ACCEL_BYPASS_CONN_INET] + c[ACCEL_BYPASS_CONN_INET6] - c[ACCEL_BYPASS_CONN_CLOSED];
 	metric_put(bypass_family(m, BM_CONNECTIONS_ACTIVE), active < 0 ? 0 : active);

@@ -806,6 +806,34 @@ PY
 	pass
 }
 
+# accel_bypass_sockets is the sockhash's own count (the kernel's, read by
+# the iterator attach pins as link_bypass_count), also after the kernel
+# removed closed sockets by itself; where the link is missing (the pins of
+# an older accelctl) stats walks the keys and finds the same number, and
+# an attach that adopts such pins adds the link.
+test_bypass_socket_count_is_the_kernels() {
+	local out
+	bp_setup
+	[ -e "$PIN/bypass/link_bypass_count" ] || fail "no count iterator pinned: $(ls "$PIN/bypass")"
+	pool_server 47580
+	pool_client 47580 30 -i 50
+	wait_until 10 metric_is accel_bypass_sockets 60 || fail "pool not accelerated: $(metric accel_bypass_sockets)"
+	assert_eq "$(map_entries bypass_socks)" 60 "sockhash entries (bpftool)"
+	kill -TERM "$CLI"; wait "$CLI" 2>/dev/null
+	wait_until 10 metric_is accel_bypass_sockets 0 || fail "closed sockets counted: $(metric accel_bypass_sockets)"
+	assert_eq "$(map_entries bypass_socks)" 0 "sockhash entries (bpftool) after the pool closed"
+	pool_client 47580 10 -i 50
+	wait_until 10 metric_is accel_bypass_sockets 20 || fail "second pool not accelerated: $(metric accel_bypass_sockets)"
+	rm "$PIN/bypass/link_bypass_count"
+	assert_eq "$(metric accel_bypass_sockets)" 20 "sockets counted by the walk"
+	out=$($A detach --handover 30 2>&1) || fail "detach --handover: $out"
+	out=$($A attach --features bypass --cgroup "$CG" --event-ports "$EVENT_PORTS" 2>&1) || fail "attach: $out"
+	grep -q 'adopted the handed-over bypass: 10 connections' <<<"$out" || fail "attach did not adopt: $out"
+	[ -e "$PIN/bypass/link_bypass_count" ] || fail "the adopting attach pinned no count iterator"
+	assert_eq "$(metric accel_bypass_sockets)" 20 "sockets after adoption"
+	pass
+}
+
 test_bypass_policy_switch_and_ports() {
 	local out b0 p0
 	bp_setup --exclude-ports 47810

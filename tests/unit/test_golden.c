@@ -19,7 +19,9 @@
  *    test needs neither root nor BPF, and every value is known;
  *  - with the linker's --wrap (Makefile): the kernel and libbpf versions
  *    of accel_build_info, time() (the JSON timestamp), the live sysctl and
- *    NIC values tune compares with its journal, and ip_local_port_range.
+ *    NIC values tune compares with its journal, ip_local_port_range, and
+ *    what a map's fd tells about it (bpf_obj_get_info_by_fd, and the
+ *    fdinfo readers bpf_fd_kind and map_fd_size: its size and memlock).
  *
  * A model built by hand would test the renderers only; a live attach
  * would give other numbers on every run.  This one proves that a change
@@ -50,6 +52,7 @@
 
 #include "accel.h"
 #include "accel_abi.h"
+#include "bpfutil.h"
 #include "bypass.h"
 #include "cli.h"
 #include "journal.h"
@@ -81,6 +84,9 @@ struct fake_map {
 	struct fake_entry e[MAX_ENTRIES];
 	void *iter;		/* a pinned iterator link: its records */
 	size_t iter_len;
+	uint32_t id;		/* map id (bpf_obj_get_info_by_fd) */
+	uint32_t max_entries;	/* fdinfo (map_fd_size); 0: the map has none */
+	uint64_t memlock;
 };
 
 static struct fake_map maps[16];
@@ -95,7 +101,7 @@ static struct fake_map *fake_map(const char *path, size_t ksz, size_t vsz, bool 
 
 	assert_true(nmaps <= (int)(sizeof(maps) / sizeof(maps[0])));
 	*fm = (struct fake_map){ .path = path, .ksz = ksz, .vsz = vsz, .percpu = percpu,
-				 .array = array };
+				 .array = array, .id = 100 + nmaps, .max_entries = array };
 	return fm;
 }
 
@@ -271,7 +277,13 @@ int __wrap_nic_read(struct nic *n, const struct tune_item *it, char *buf, size_t
 		    char *err, size_t errlen);
 int __wrap_sysctl_read(const char *path, char *buf, size_t len);
 int __wrap_read_file(const char *path, char *buf, size_t len);
+int __wrap_bpf_obj_get_info_by_fd(int fd, void *info, __u32 *len);
+enum bpf_fd_kind __wrap_bpf_fd_kind(int fd);
+int __wrap_map_fd_size(int fd, uint32_t *max_entries, uint64_t *memlock);
 int __real_read_file(const char *path, char *buf, size_t len);
+int __real_bpf_obj_get_info_by_fd(int fd, void *info, __u32 *len);
+enum bpf_fd_kind __real_bpf_fd_kind(int fd);
+int __real_map_fd_size(int fd, uint32_t *max_entries, uint64_t *memlock);
 
 const char *__wrap_kernel_release(void)
 {
@@ -337,7 +349,92 @@ int __wrap_read_file(const char *path, char *buf, size_t len)
 	return __real_read_file(path, buf, len);
 }
 
+/* A fake map's id, type and size; a real fd goes to the real call. */
+int __wrap_bpf_obj_get_info_by_fd(int fd, void *info, __u32 *len)
+{
+	const struct fake_map *fm = map_of(fd);
+	struct bpf_map_info mi = { 0 };
+
+	if (!fm)
+		return __real_bpf_obj_get_info_by_fd(fd, info, len);
+	mi.id = fm->id;
+	mi.key_size = fm->ksz;
+	mi.value_size = fm->vsz;
+	mi.max_entries = fm->max_entries;
+	if (*len > sizeof(mi))
+		*len = sizeof(mi);
+	memcpy(info, &mi, *len);
+	return 0;
+}
+
+enum bpf_fd_kind __wrap_bpf_fd_kind(int fd)
+{
+	const struct fake_map *fm = map_of(fd);
+
+	if (!fm)
+		return __real_bpf_fd_kind(fd);
+	return fm->iter ? BPF_FD_LINK : BPF_FD_MAP;
+}
+
+int __wrap_map_fd_size(int fd, uint32_t *max_entries, uint64_t *memlock)
+{
+	const struct fake_map *fm = map_of(fd);
+
+	if (!fm)
+		return __real_map_fd_size(fd, max_entries, memlock);
+	if (!fm->max_entries)
+		return -ENOENT;
+	if (max_entries)
+		*max_entries = fm->max_entries;
+	if (memlock)
+		*memlock = fm->memlock;
+	return 0;
+}
+
+/* A pin in the pin root for each fake object under dir, so that code that
+ * lists a pin directory (the bypass's map memory) finds them. */
+static void fake_pins(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(dir);
+	int fd;
+
+	for (int i = 0; i < nmaps; i++) {
+		if (strncmp(maps[i].path, dir, n) || maps[i].path[n] != '/')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_root, maps[i].path);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+}
+
 /* ---- the fixture: what each feature's maps hold ------------------------ */
+
+/* The sizes attach gives the maps for --max-connections 1024, and what
+ * the kernel charges for them (the map memory is their sum). */
+static void fixture_bypass_capacity(struct fake_map *socks)
+{
+	struct fake_map *conns, *pending, *count;
+	struct accel_bypass_count_rec rec[] = {
+		{ .map_id = 7, .count = 99 }, { .map_id = socks->id, .count = 3 },
+	};
+
+	socks->max_entries = 2048;
+	socks->memlock = 98304;
+	conns = fake_map("bypass/" ACCEL_BYPASS_MAP_CONNS, 4, 48, false, 4096);
+	conns->memlock = 200704;
+	pending = fake_map("bypass/" ACCEL_BYPASS_MAP_PENDING, sizeof(struct accel_bypass_key),
+			   sizeof(uint32_t) * 2, false, 0);
+	pending->max_entries = 2048;
+	pending->memlock = 16384;
+	/* the kernel's count of each sockhash on the host (another one first) */
+	count = fake_map("bypass/" ACCEL_PIN_LINK_PREFIX "bypass_count", 4, 4, false, 0);
+	count->iter = malloc(sizeof(rec));
+	assert_non_null(count->iter);
+	memcpy(count->iter, rec, sizeof(rec));
+	count->iter_len = sizeof(rec);
+}
 
 static void fixture_bypass(void)
 {
@@ -382,6 +479,7 @@ static void fixture_bypass(void)
 	*(uint64_t *)fake_val(socks, &peer) = 2;
 	k.local_port = 40001;
 	*(uint64_t *)fake_val(socks, &k) = 3;
+	fixture_bypass_capacity(socks);
 
 	blocking = fake_map("bypass/" ACCEL_BYPASS_MAP_BLOCKING_PORTS,
 			    sizeof(struct accel_bypass_port_key), sizeof(struct accel_bypass_port_seen),
@@ -558,6 +656,7 @@ static int setup(void **state)
 	ctx.netns_cookie = NETNS_COOKIE;
 	ctx.lock_fd = -1;
 	fixture_bypass();
+	fake_pins("bypass");
 	fixture_netacct();
 	fixture_tcpstate();
 	fixture_tune(&ctx);

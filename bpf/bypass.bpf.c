@@ -51,8 +51,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define BYPASS_STACK_GRACE_MS	50
 
 /*
- * One end's state as its peer must see it, bypass_conn.side[].flags
- * (atomic bit operations only: both ends write them).
+ * One end's state as its peer must see it, accel_bypass_conn.side[].flags
+ * (atomic bit operations only: both ends write them).  These values, the
+ * BCONN_* and OBS_* flags and enum bypass_tx are ABI as much as the
+ * structs in accel_abi.h: a handover leaves them to another build.
  */
 #define BSK_PRESENT	(1u << 0)	/* in the sockhash: a redirect target */
 #define BSK_GONE	(1u << 1)	/* closed (TCP_CLOSE): feeds nobody any more */
@@ -63,7 +65,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define BSK_BLOCKING	(1u << 7)	/* its file was seen without O_NONBLOCK */
 #define BSK_SENT	(1u << 8)	/* sent since the peer last cleared it (demotion) */
 
-/* The connection's, bypass_conn.flags. */
+/* The connection's, accel_bypass_conn.flags. */
 #define BCONN_ACCEL	(1u << 0)	/* a direction is redirected (counted once) */
 #define BCONN_CLOSED	(1u << 1)	/* an end left ESTABLISHED (counted once) */
 
@@ -71,59 +73,6 @@ enum bypass_tx {
 	TX_UNDECIDED = 0,
 	TX_REDIRECT,
 	TX_STACK,
-};
-
-/* Private to the socket's own programs: socket local storage. */
-struct bypass_sk {
-	struct accel_bypass_key key;	/* as inserted */
-	struct accel_bypass_key peer;	/* its mirror: the peer's key */
-	__u32 slot;			/* bypass_conns index, while joined */
-	__u32 gen;			/* the slot's generation when published */
-	__u8 side;			/* 0: key sorts before its mirror, 1: after */
-	__u8 active;			/* active opener (connect()) */
-	__u8 joined;			/* holds a reference on the slot */
-	__u8 published;			/* took the slot and put it in bypass_pending */
-	__u8 in_hash;			/* inserted, not evicted by us (the kernel only
-					 * takes it out when the file closes) */
-	__u8 pad[3];
-	__u32 tx;			/* enum bypass_tx */
-	__u32 small_run;		/* small sends in a row since the run began */
-};
-
-/*
- * What the two ends of a connection tell each other.  sk_msg programs
- * cannot hold a socket reference (no bpf_sk_release() for them), so the
- * peer's socket and its local storage are out of reach; both ends share a
- * slot of an array instead, found per send by index (no hashing: the slot
- * is in the socket's own storage).  A send only reads it (the flags change
- * when an end changes state): the two ends run on different CPUs, and a
- * line both wrote per send would move between them at every message.
- *
- * A slot is reference-counted by the sockets holding it: ref is
- * generation << 32 | holders.  It is taken by compare-and-swap from 0
- * holders, joined by compare-and-swap only while the generation is the
- * one published and holders > 0, and each release adds 2^32 - 1 (one
- * holder less, next generation), so a late joiner with a stale pending
- * entry never enters a slot reused by another connection, and a slot is
- * never reused while either end can still read or write it.
- */
-struct bypass_side {
-	__u32 flags;			/* BSK_* */
-	__u32 stack_ms;			/* boot time (ms, wraps) TX_STACK was raised */
-};
-
-struct bypass_conn {
-	__u64 ref;
-	__u32 flags;			/* BCONN_* */
-	__u32 pad;
-	struct bypass_side side[2];	/* 32 bytes */
-};
-
-/* The first end publishes its slot for the second, keyed by the
- * connection's canonical key (side 0's key); the second end deletes it. */
-struct bypass_pending {
-	__u32 slot;
-	__u32 gen;
 };
 
 struct {
@@ -138,7 +87,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct bypass_sk);
+	__type(value, struct accel_bypass_sk);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);	/* adopted by a handover */
 } bypass_sk_state SEC(".maps");
 
@@ -146,7 +95,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, ACCEL_BYPASS_MAX_CONNS);
 	__type(key, __u32);
-	__type(value, struct bypass_conn);
+	__type(value, struct accel_bypass_conn);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bypass_conns SEC(".maps");
 
@@ -155,7 +104,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, ACCEL_BYPASS_MAX_SOCKS);
 	__type(key, struct accel_bypass_key);
-	__type(value, struct bypass_pending);
+	__type(value, struct accel_bypass_pending);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bypass_pending SEC(".maps");
 
@@ -194,14 +143,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bypass_learned SEC(".maps");
 
-/* An accepted socket of a learning port, while it is observed. */
-struct bypass_obs {
-	struct accel_bypass_port_key port;
-	__u32 base_seq;		/* copied_seq when observation began */
-	__u32 recv_bytes;	/* bytes recvmsg returned since (MSG_PEEK aside) */
-	__u32 reads;		/* recvmsg calls that returned data */
-	__u32 flags;		/* OBS_* */
-};
 /* TCP_CLOSE with bytes still to read: a FIN met in FIN_WAIT2 takes an
  * open socket to TIME_WAIT, and its reader has not finished yet. */
 #define OBS_CLOSED	(1u << 0)
@@ -211,7 +152,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct bypass_obs);
+	__type(value, struct accel_bypass_obs);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);	/* adopted by a handover */
 } bypass_obs SEC(".maps");
 
@@ -475,7 +416,7 @@ static __always_inline __u32 obs_left(struct tcp_sock *tp)
 
 /* Bytes that left the receive queue since observation began and that
  * recvmsg did not return: another reader (splice, TCP_ZEROCOPY_RECEIVE). */
-static __always_inline bool obs_unexplained(const struct bypass_obs *o, struct tcp_sock *tp)
+static __always_inline bool obs_unexplained(const struct accel_bypass_obs *o, struct tcp_sock *tp)
 {
 	__u32 fin = (tp->inet_conn.icsk_inet.sk.sk_shutdown & RCV_SHUTDOWN_) &&
 		    tp->copied_seq == tp->rcv_nxt;
@@ -485,7 +426,7 @@ static __always_inline bool obs_unexplained(const struct bypass_obs *o, struct t
 
 /* What an observed connection showed, once it has been read to the end:
  * one piece of evidence, or a splice verdict.  The caller deletes it. */
-static __always_inline void obs_conclude(struct bypass_obs *o, struct tcp_sock *tp)
+static __always_inline void obs_conclude(struct accel_bypass_obs *o, struct tcp_sock *tp)
 {
 	if (__sync_fetch_and_or(&o->flags, OBS_DONE) & OBS_DONE)
 		return;
@@ -537,7 +478,7 @@ static __always_inline bool learned_event(struct bpf_sock_ops *skops, struct tcp
 {
 	struct accel_bypass_learned *v;
 	struct accel_bypass_port_key pk;
-	struct bypass_obs *o;
+	struct accel_bypass_obs *o;
 	struct bpf_sock *sk;
 
 	pk.netns_cookie = k->netns_cookie;
@@ -584,7 +525,7 @@ static __always_inline bool learned_event(struct bpf_sock_ops *skops, struct tcp
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(bypass_learn_recv, struct sock *sk, int ret, int flags)
 {
-	struct bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
+	struct accel_bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
 	struct tcp_sock *tp;
 
 	if (!o)
@@ -638,9 +579,9 @@ const volatile __u32 conn_slot_mask = ACCEL_BYPASS_MAX_CONNS - 1;
 
 /* A free slot, cleared and held (one holder); NULL when the probes found
  * none (about 0.5^8 at a full sockhash: two sockets per slot). */
-static __always_inline struct bypass_conn *slot_take(struct bypass_sk *st)
+static __always_inline struct accel_bypass_conn *slot_take(struct accel_bypass_sk *st)
 {
-	struct bypass_conn *c;
+	struct accel_bypass_conn *c;
 	__u64 ref;
 	__u32 slot;
 
@@ -672,11 +613,11 @@ static __always_inline bool table_full(long err)
 }
 
 /* The slot the first end published, if it is still that connection's. */
-static __always_inline struct bypass_conn *slot_join(struct bypass_sk *st,
-						     const struct bypass_pending *p)
+static __always_inline struct accel_bypass_conn *slot_join(struct accel_bypass_sk *st,
+							   const struct accel_bypass_pending *p)
 {
 	__u32 slot = p->slot;
-	struct bypass_conn *c = bpf_map_lookup_elem(&bypass_conns, &slot);
+	struct accel_bypass_conn *c = bpf_map_lookup_elem(&bypass_conns, &slot);
 	__u64 ref;
 
 	for (int i = 0; c && i < 4; i++) {
@@ -693,7 +634,7 @@ static __always_inline struct bypass_conn *slot_join(struct bypass_sk *st,
 }
 
 /* The canonical key: side 0's. */
-static __always_inline struct accel_bypass_key *conn_key(struct bypass_sk *st)
+static __always_inline struct accel_bypass_key *conn_key(struct accel_bypass_sk *st)
 {
 	return st->side ? &st->peer : &st->key;
 }
@@ -701,7 +642,7 @@ static __always_inline struct accel_bypass_key *conn_key(struct bypass_sk *st)
 /* One holder less, next generation.  A fetching atomic, so that it is
  * ordered after this end's last flag update on every JIT (arm64 turns a
  * non-fetching one into a store without release semantics). */
-static __always_inline void slot_release(struct bypass_conn *c)
+static __always_inline void slot_release(struct accel_bypass_conn *c)
 {
 	__u64 old = __sync_fetch_and_add(&c->ref, (1ULL << 32) - 1);
 
@@ -719,10 +660,10 @@ static __always_inline void slot_release(struct bypass_conn *c)
  * path.  (TCP Fast Open and simultaneous open, where a passive end can
  * come first, stay on the stack too.)
  */
-static __always_inline struct bypass_conn *conn_enter(struct bypass_sk *st, __u32 *why)
+static __always_inline struct accel_bypass_conn *conn_enter(struct accel_bypass_sk *st, __u32 *why)
 {
-	struct bypass_pending pend, *p;
-	struct bypass_conn *c;
+	struct accel_bypass_pending pend, *p;
+	struct accel_bypass_conn *c;
 	long err;
 
 	p = bpf_map_lookup_elem(&bypass_pending, conn_key(st));
@@ -762,9 +703,9 @@ static __always_inline struct bypass_conn *conn_enter(struct bypass_sk *st, __u3
 }
 
 /* This end is done with the slot: closed, or its insertion failed. */
-static __always_inline void conn_leave(struct bypass_sk *st, struct bypass_conn *c)
+static __always_inline void conn_leave(struct accel_bypass_sk *st, struct accel_bypass_conn *c)
 {
-	struct bypass_pending *p;
+	struct accel_bypass_pending *p;
 
 	if (!st->joined)
 		return;
@@ -782,7 +723,7 @@ static __always_inline void conn_leave(struct bypass_sk *st, struct bypass_conn 
 }
 
 /* The slot of a socket that holds one. */
-static __always_inline struct bypass_conn *conn_of(struct bypass_sk *st)
+static __always_inline struct accel_bypass_conn *conn_of(struct accel_bypass_sk *st)
 {
 	__u32 slot = st->slot;
 
@@ -799,8 +740,8 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 	struct accel_bypass_config *cfg = bypass_cfg();
 	struct accel_bypass_key key;
 	struct bpf_sock *bsk = skops->sk;
-	struct bypass_conn *c;
-	struct bypass_sk *st;
+	struct accel_bypass_conn *c;
+	struct accel_bypass_sk *st;
 	struct tcp_sock *tp;
 	__u32 cb = BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
 	__u32 cb0 = skops->bpf_sock_ops_cb_flags, why;
@@ -904,14 +845,14 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 	 * refuses a computed pointer into the context) */
 	__u32 from = skops->args[0], to = skops->args[1];
 	struct bpf_sock *sk = skops->sk;
-	struct bypass_conn *c;
-	struct bypass_sk *st;
+	struct accel_bypass_conn *c;
+	struct accel_bypass_sk *st;
 	__u32 old;
 
 	if (!sk)
 		return;
 	if (to == BPF_TCP_CLOSE) {
-		struct bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
+		struct accel_bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
 		struct tcp_sock *tp = o ? bpf_skc_to_tcp_sock(sk) : NULL;
 
 		/* concluded here unless its reader has bytes left, or a read
@@ -980,9 +921,9 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct bypass_side *me, *peer;
-	struct bypass_conn *c;
-	struct bypass_sk *st;
+	struct accel_bypass_side *me, *peer;
+	struct accel_bypass_conn *c;
+	struct accel_bypass_sk *st;
 	struct tcp_sock *tp;
 	__u32 pflags, queued;
 
@@ -1043,7 +984,7 @@ done:
 static __always_inline void bypass_connect(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct bypass_sk *st;
+	struct accel_bypass_sk *st;
 
 	if (!sk)
 		return;
@@ -1079,7 +1020,8 @@ int bypass_sockops(struct bpf_sock_ops *skops)
 }
 
 /* This end's direction goes to the stack, for good (order-safe). */
-static __always_inline int fall_back(struct bypass_sk *st, struct bypass_side *me, __u32 reason)
+static __always_inline int fall_back(struct accel_bypass_sk *st, struct accel_bypass_side *me,
+				     __u32 reason)
 {
 	st->tx = TX_STACK;
 	me->stack_ms = now_ms();	/* before the flag: bypass_hdr_opt_len() */
@@ -1110,8 +1052,9 @@ static __always_inline void server_caught_blocking(const struct accel_bypass_con
 /* The first verdict of a direction: 0 to redirect, else a fallback reason. */
 static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
 					   const struct accel_bypass_config *cfg,
-					   struct bypass_sk *st, struct bypass_conn *c,
-					   struct bypass_side *me, struct bypass_side *peer)
+					   struct accel_bypass_sk *st, struct accel_bypass_conn *c,
+					   struct accel_bypass_side *me,
+					   struct accel_bypass_side *peer)
 {
 	struct bpf_sock *sk = msg->sk;
 	struct tcp_sock *tp;
@@ -1170,9 +1113,9 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
  * peer's flag is looked at once per run and written once per run at most,
  * not per message.  A large send ends the run.
  */
-static __always_inline bool bypass_small_stream(struct bypass_sk *st, __u32 size,
+static __always_inline bool bypass_small_stream(struct accel_bypass_sk *st, __u32 size,
 						const struct accel_bypass_config *cfg,
-						struct bypass_side *peer)
+						struct accel_bypass_side *peer)
 {
 	if (!cfg->small_msg_run || size >= cfg->small_msg_bytes) {
 		st->small_run = 0;
@@ -1191,9 +1134,9 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 {
 	struct accel_bypass_config *cfg = bypass_cfg();
 	struct bpf_sock *sk = msg->sk;
-	struct bypass_side *me, *peer;
-	struct bypass_conn *c;
-	struct bypass_sk *st;
+	struct accel_bypass_side *me, *peer;
+	struct accel_bypass_conn *c;
+	struct accel_bypass_sk *st;
 	__u32 size = msg->size, why;
 
 	if (!sk || !cfg)

@@ -96,7 +96,7 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len
 			return -EINVAL;
 		}
 		if (strchr(s, ':') != colon) {
-			snprintf(err, errlen, "'%s': write IPv6 addresses in brackets, e.g. [::1]:9435", s);
+			snprintf(err, errlen, "'%s': write IPv6 addresses in brackets, e.g. [::1]:7435", s);
 			return -EINVAL;
 		}
 		if ((size_t)(colon - s) >= sizeof(host)) {

@@ -661,8 +661,8 @@ test_export_deploy_files() {
 	env = {e["name"]: e for e in c["env"]}
 	assert env["NODE_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIP"
 	script = c["args"][0]
-	assert 'serve --listen "$addr:9435"' in script and 'addr="$NODE_IP"' in script, script
-	assert c["ports"][0]["containerPort"] == 9435
+	assert 'serve --listen "$addr:7435"' in script and 'addr="$NODE_IP"' in script, script
+	assert c["ports"][0]["containerPort"] == 7435
 	# the PodMonitor selects the DaemonSet's pods on its metrics port
 	pm = [x for x in yaml.safe_load_all(open(sys.argv[2])) if x][0]
 	assert pm["kind"] == "PodMonitor" and pm["metadata"]["namespace"] == ds["metadata"]["namespace"]
@@ -671,8 +671,8 @@ test_export_deploy_files() {
 	PY
 	# the shell line that picks the listen address, run as the pod would
 	for ip in 10.1.2.3 fd00::7; do
-		out=$(NODE_IP=$ip sh -c "$(sed -n 's/^ *\(case "\$NODE_IP".*\)$/\1/p' "$d/accelctl-daemonset.yaml"); echo \"\$addr:9435\"")
-		case $ip in *:*) assert_eq "$out" "[$ip]:9435" "listen address for $ip" ;; *) assert_eq "$out" "$ip:9435" "listen address for $ip" ;; esac
+		out=$(NODE_IP=$ip sh -c "$(sed -n 's/^ *\(case "\$NODE_IP".*\)$/\1/p' "$d/accelctl-daemonset.yaml"); echo \"\$addr:7435\"")
+		case $ip in *:*) assert_eq "$out" "[$ip]:7435" "listen address for $ip" ;; *) assert_eq "$out" "$ip:7435" "listen address for $ip" ;; esac
 	done
 	# the image: the build set of install-deps.sh, the runtime libraries
 	# the README lists, the binary make install puts in place

@@ -11,6 +11,8 @@
  * choice is explained in docs/metrics.md "Port". */
 #define ACCEL_SERVE_DEFAULT_PORT 7435
 #define ACCEL_SERVE_DEFAULT_LISTEN "127.0.0.1:" ACCEL_STR(ACCEL_SERVE_DEFAULT_PORT)
+/* accelctl's default up to 0.1.0, and cloudflare ebpf_exporter's. */
+#define ACCEL_SERVE_OLD_PORT 9435
 
 /* `accelctl serve`: /metrics, /healthz and / until SIGINT or SIGTERM.
  * Listens in the network namespace it was started in; reads counters in

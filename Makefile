@@ -56,7 +56,11 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(sort $(wildcard tests/bpf/test_*.c))
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
-TOOL_SRCS  := $(sort $(wildcard tests/tools/*.c))
+# Benchmark-only BPF objects (references, not product programs) live with
+# the tools that load them; `all` and `install` never build them.
+BENCH_BPF_SRCS := $(sort $(wildcard tests/tools/*.bpf.c))
+BENCH_BPF_OBJS := $(patsubst tests/tools/%.bpf.c,$(OUT)/tests/tools/%.bpf.o,$(BENCH_BPF_SRCS))
+TOOL_SRCS  := $(sort $(filter-out $(BENCH_BPF_SRCS),$(wildcard tests/tools/*.c)))
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(OUT)/tests/tools/%,$(TOOL_SRCS))
 # accelctl with its test hooks compiled in (-DACCEL_TEST_HOOKS: tune.c's
 # crash after N writes, bypass.c's small connection-slot table).  Only
@@ -104,7 +108,11 @@ $(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) Makefile | $(OUT)
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o | $(OUT)
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$(notdir $*))_bpf > $@
+
+$(OUT)/tests/tools/%.bpf.o: tests/tools/%.bpf.c $(VMLINUX) Makefile | $(OUT)/tests/tools
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUT)/user/%.o: user/%.c $(USER_HDRS) $(BPF_HDRS) $(SKELS) Makefile | $(OUT)/user
 	$(call msg,CC,$@)
@@ -163,7 +171,8 @@ $(OUT)/tests/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) Makefile | $(O
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $< $(LIBS) -lm
 
 # The benchmark's floor loader includes its skeleton (the only tool that does).
-$(OUT)/tests/tools/bench_floor: $(OUT)/bench_floor.skel.h
+$(OUT)/tests/tools/bench_floor: $(OUT)/tests/tools/bench_floor.skel.h
+$(OUT)/tests/tools/bench_floor: USER_CFLAGS += -I$(OUT)/tests/tools
 
 # Packages by purpose: attach needs the build set only, test and bench add
 # their tools (scripts/install-deps.sh says which and how services stay off).
@@ -175,7 +184,7 @@ deps-test:
 deps-bench:
 	$(Q)scripts/install-deps.sh bench
 
-test-build: $(OUT)/accelctl $(TESTHOOKS) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
+test-build: $(OUT)/accelctl $(TESTHOOKS) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BPF_OBJS)
 
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory test-build
@@ -191,7 +200,7 @@ test-integration: $(OUT)/accelctl $(TESTHOOKS) $(TOOL_BINS)
 	$(Q)OUT=$(OUT) tests/run.sh integration
 
 bench: deps-bench
-	$(Q)$(MAKE) --no-print-directory $(OUT)/accelctl $(TOOL_BINS)
+	$(Q)$(MAKE) --no-print-directory $(OUT)/accelctl $(TOOL_BINS) $(BENCH_BPF_OBJS)
 	$(Q)OUT=$(OUT) scripts/bench.sh
 
 # Static analysis: no include cycle among user/ files, then clang's analyzer

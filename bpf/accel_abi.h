@@ -391,6 +391,86 @@ _Static_assert(sizeof(struct accel_bypass_learned) == 40, "accel_bypass_learned 
 #define ACCEL_BYPASS_LEARN_CONNS	8	/* defaults, see docs/bypass.md */
 #define ACCEL_BYPASS_LEARN_WINDOW_S	300
 
+/*
+ * Per-connection state of the programs (bpf/bypass.bpf.c).  Userspace
+ * does not read it, but it is pinned: a handover (`detach --handover`)
+ * leaves it to the programs of the next attach, which may be another
+ * build, so the layouts below and the meaning of their flags and enum
+ * values (BSK_*, BCONN_*, OBS_*, enum bypass_tx, defined next to the code
+ * that sets them) change only with ACCEL_ABI_VERSION.
+ */
+
+/* bypass_sk_state: socket local storage, private to the socket's own
+ * programs. */
+struct accel_bypass_sk {
+	struct accel_bypass_key key;	/* as inserted */
+	struct accel_bypass_key peer;	/* its mirror: the peer's key */
+	__u32 slot;			/* bypass_conns index, while joined */
+	__u32 gen;			/* the slot's generation when published */
+	__u8 side;			/* 0: key sorts before its mirror, 1: after */
+	__u8 active;			/* active opener (connect()) */
+	__u8 joined;			/* holds a reference on the slot */
+	__u8 published;			/* took the slot and put it in bypass_pending */
+	__u8 in_hash;			/* inserted, not evicted by us (the kernel only
+					 * takes it out when the file closes) */
+	__u8 pad[3];
+	__u32 tx;			/* enum bypass_tx */
+	__u32 small_run;		/* the current run of sends (bypass.bpf.c RUN_*) */
+};
+_Static_assert(sizeof(struct accel_bypass_sk) == 120, "accel_bypass_sk is ABI");
+
+/*
+ * bypass_conns: array of slots, what the two ends of a connection tell
+ * each other.  sk_msg programs cannot hold a socket reference (no
+ * bpf_sk_release() for them), so the peer's socket and its local storage
+ * are out of reach; both ends share a slot of an array instead, found per
+ * send by index (no hashing: the slot is in the socket's own storage).  A
+ * send only reads it (the flags change when an end changes state): the
+ * two ends run on different CPUs, and a line both wrote per send would
+ * move between them at every message.
+ *
+ * A slot is reference-counted by the sockets holding it: ref is
+ * generation << 32 | holders.  It is taken by compare-and-swap from 0
+ * holders, joined by compare-and-swap only while the generation is the
+ * one published and holders > 0, and each release adds 2^32 - 1 (one
+ * holder less, next generation), so a late joiner with a stale pending
+ * entry never enters a slot reused by another connection, and a slot is
+ * never reused while either end can still read or write it.
+ */
+struct accel_bypass_side {
+	__u32 flags;			/* BSK_* */
+	__u32 stack_ms;			/* boot time (ms, wraps) TX_STACK was raised */
+};
+_Static_assert(sizeof(struct accel_bypass_side) == 8, "accel_bypass_side is ABI");
+
+struct accel_bypass_conn {
+	__u64 ref;
+	__u32 flags;			/* BCONN_* */
+	__u32 pad;
+	struct accel_bypass_side side[2];
+};
+_Static_assert(sizeof(struct accel_bypass_conn) == 32, "accel_bypass_conn is ABI");
+
+/* bypass_pending: hash, the first end publishes its slot for the second,
+ * keyed by the connection's canonical key (side 0's key); the second end
+ * deletes it. */
+struct accel_bypass_pending {
+	__u32 slot;
+	__u32 gen;
+};
+_Static_assert(sizeof(struct accel_bypass_pending) == 8, "accel_bypass_pending is ABI");
+
+/* bypass_obs: socket local storage, an accepted socket of a learning port
+ * while it is observed. */
+struct accel_bypass_obs {
+	struct accel_bypass_port_key port;
+	__u32 base_seq;		/* copied_seq when observation began */
+	__u32 recv_bytes;	/* bytes recvmsg returned since (MSG_PEEK aside) */
+	__u32 reads;		/* recvmsg calls that returned data */
+	__u32 flags;		/* OBS_* */
+};
+_Static_assert(sizeof(struct accel_bypass_obs) == 32, "accel_bypass_obs is ABI");
+
 /* Pinned map names (LIBBPF_PIN_BY_NAME keeps the BTF names). */
 #define ACCEL_BYPASS_MAP_SOCKS		"bypass_socks"
 #define ACCEL_BYPASS_MAP_CONNS		"bypass_conns"	/* per-connection state both ends share */

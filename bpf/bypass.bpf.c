@@ -51,8 +51,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define BYPASS_STACK_GRACE_MS	50
 
 /*
- * One end's state as its peer must see it, bypass_conn.side[].flags
- * (atomic bit operations only: both ends write them).
+ * One end's state as its peer must see it, accel_bypass_conn.side[].flags
+ * (atomic bit operations only: both ends write them).  These values, the
+ * BCONN_* and OBS_* flags and enum bypass_tx are ABI as much as the
+ * structs in accel_abi.h: a handover leaves them to another build.
  */
 #define BSK_PRESENT	(1u << 0)	/* in the sockhash: a redirect target */
 #define BSK_GONE	(1u << 1)	/* closed (TCP_CLOSE): feeds nobody any more */
@@ -63,7 +65,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define BSK_BLOCKING	(1u << 7)	/* its file was seen without O_NONBLOCK */
 #define BSK_SENT	(1u << 8)	/* sent since the peer last cleared it (demotion) */
 
-/* The connection's, bypass_conn.flags. */
+/* The connection's, accel_bypass_conn.flags. */
 #define BCONN_ACCEL	(1u << 0)	/* a direction is redirected (counted once) */
 #define BCONN_CLOSED	(1u << 1)	/* an end left ESTABLISHED (counted once) */
 
@@ -73,24 +75,7 @@ enum bypass_tx {
 	TX_STACK,
 };
 
-/* Private to the socket's own programs: socket local storage. */
-struct bypass_sk {
-	struct accel_bypass_key key;	/* as inserted */
-	struct accel_bypass_key peer;	/* its mirror: the peer's key */
-	__u32 slot;			/* bypass_conns index, while joined */
-	__u32 gen;			/* the slot's generation when published */
-	__u8 side;			/* 0: key sorts before its mirror, 1: after */
-	__u8 active;			/* active opener (connect()) */
-	__u8 joined;			/* holds a reference on the slot */
-	__u8 published;			/* took the slot and put it in bypass_pending */
-	__u8 in_hash;			/* inserted, not evicted by us (the kernel only
-					 * takes it out when the file closes) */
-	__u8 pad[3];
-	__u32 tx;			/* enum bypass_tx */
-	__u32 small_run;		/* the current run of sends: RUN_* fields */
-};
-
-/* bypass_sk.small_run: sends in a row below the run's size limit, how many
+/* accel_bypass_sk.small_run: sends in a row below the run's size limit, how many
  * of them were small, how many found the reader holding its socket (10
  * bits each: a run is at most ACCEL_BYPASS_RUN_MAX sends), and how many
  * runs in a row before this one were busy (2 bits). */
@@ -105,42 +90,6 @@ struct bypass_sk {
 #define RUN_ONE_BUSY		(1u << (2 * RUN_BITS))
 #define RUN_ONE_STREAK		(1u << (3 * RUN_BITS))
 
-/*
- * What the two ends of a connection tell each other.  sk_msg programs
- * cannot hold a socket reference (no bpf_sk_release() for them), so the
- * peer's socket and its local storage are out of reach; both ends share a
- * slot of an array instead, found per send by index (no hashing: the slot
- * is in the socket's own storage).  A send only reads it (the flags change
- * when an end changes state): the two ends run on different CPUs, and a
- * line both wrote per send would move between them at every message.
- *
- * A slot is reference-counted by the sockets holding it: ref is
- * generation << 32 | holders.  It is taken by compare-and-swap from 0
- * holders, joined by compare-and-swap only while the generation is the
- * one published and holders > 0, and each release adds 2^32 - 1 (one
- * holder less, next generation), so a late joiner with a stale pending
- * entry never enters a slot reused by another connection, and a slot is
- * never reused while either end can still read or write it.
- */
-struct bypass_side {
-	__u32 flags;			/* BSK_* */
-	__u32 stack_ms;			/* boot time (ms, wraps) TX_STACK was raised */
-};
-
-struct bypass_conn {
-	__u64 ref;
-	__u32 flags;			/* BCONN_* */
-	__u32 pad;
-	struct bypass_side side[2];	/* 32 bytes */
-};
-
-/* The first end publishes its slot for the second, keyed by the
- * connection's canonical key (side 0's key); the second end deletes it. */
-struct bypass_pending {
-	__u32 slot;
-	__u32 gen;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);
 	__uint(max_entries, ACCEL_BYPASS_MAX_SOCKS);
@@ -153,7 +102,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct bypass_sk);
+	__type(value, struct accel_bypass_sk);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);	/* adopted by a handover */
 } bypass_sk_state SEC(".maps");
 
@@ -161,7 +110,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, ACCEL_BYPASS_MAX_CONNS);
 	__type(key, __u32);
-	__type(value, struct bypass_conn);
+	__type(value, struct accel_bypass_conn);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bypass_conns SEC(".maps");
 
@@ -186,7 +135,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, ACCEL_BYPASS_MAX_SOCKS);
 	__type(key, struct accel_bypass_key);
-	__type(value, struct bypass_pending);
+	__type(value, struct accel_bypass_pending);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bypass_pending SEC(".maps");
 
@@ -225,14 +174,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } bypass_learned SEC(".maps");
 
-/* An accepted socket of a learning port, while it is observed. */
-struct bypass_obs {
-	struct accel_bypass_port_key port;
-	__u32 base_seq;		/* copied_seq when observation began */
-	__u32 recv_bytes;	/* bytes recvmsg returned since (MSG_PEEK aside) */
-	__u32 reads;		/* recvmsg calls that returned data */
-	__u32 flags;		/* OBS_* */
-};
 /* TCP_CLOSE with bytes still to read: a FIN met in FIN_WAIT2 takes an
  * open socket to TIME_WAIT, and its reader has not finished yet. */
 #define OBS_CLOSED	(1u << 0)
@@ -242,7 +183,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct bypass_obs);
+	__type(value, struct accel_bypass_obs);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);	/* adopted by a handover */
 } bypass_obs SEC(".maps");
 
@@ -506,7 +447,7 @@ static __always_inline __u32 obs_left(struct tcp_sock *tp)
 
 /* Bytes that left the receive queue since observation began and that
  * recvmsg did not return: another reader (splice, TCP_ZEROCOPY_RECEIVE). */
-static __always_inline bool obs_unexplained(const struct bypass_obs *o, struct tcp_sock *tp)
+static __always_inline bool obs_unexplained(const struct accel_bypass_obs *o, struct tcp_sock *tp)
 {
 	__u32 fin = (tp->inet_conn.icsk_inet.sk.sk_shutdown & RCV_SHUTDOWN_) &&
 		    tp->copied_seq == tp->rcv_nxt;
@@ -516,7 +457,7 @@ static __always_inline bool obs_unexplained(const struct bypass_obs *o, struct t
 
 /* What an observed connection showed, once it has been read to the end:
  * one piece of evidence, or a splice verdict.  The caller deletes it. */
-static __always_inline void obs_conclude(struct bypass_obs *o, struct tcp_sock *tp)
+static __always_inline void obs_conclude(struct accel_bypass_obs *o, struct tcp_sock *tp)
 {
 	if (__sync_fetch_and_or(&o->flags, OBS_DONE) & OBS_DONE)
 		return;
@@ -568,7 +509,7 @@ static __always_inline bool learned_event(struct bpf_sock_ops *skops, struct tcp
 {
 	struct accel_bypass_learned *v;
 	struct accel_bypass_port_key pk;
-	struct bypass_obs *o;
+	struct accel_bypass_obs *o;
 	struct bpf_sock *sk;
 
 	pk.netns_cookie = k->netns_cookie;
@@ -615,7 +556,7 @@ static __always_inline bool learned_event(struct bpf_sock_ops *skops, struct tcp
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(bypass_learn_recv, struct sock *sk, int ret, int flags)
 {
-	struct bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
+	struct accel_bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
 	struct tcp_sock *tp;
 
 	if (!o)
@@ -669,9 +610,9 @@ const volatile __u32 conn_slot_mask = ACCEL_BYPASS_MAX_CONNS - 1;
 
 /* A free slot, cleared and held (one holder); NULL when the probes found
  * none (about 0.5^8 at a full sockhash: two sockets per slot). */
-static __always_inline struct bypass_conn *slot_take(struct bypass_sk *st)
+static __always_inline struct accel_bypass_conn *slot_take(struct accel_bypass_sk *st)
 {
-	struct bypass_conn *c;
+	struct accel_bypass_conn *c;
 	__u64 ref;
 	__u32 slot;
 
@@ -703,11 +644,11 @@ static __always_inline bool table_full(long err)
 }
 
 /* The slot the first end published, if it is still that connection's. */
-static __always_inline struct bypass_conn *slot_join(struct bypass_sk *st,
-						     const struct bypass_pending *p)
+static __always_inline struct accel_bypass_conn *slot_join(struct accel_bypass_sk *st,
+							   const struct accel_bypass_pending *p)
 {
 	__u32 slot = p->slot;
-	struct bypass_conn *c = bpf_map_lookup_elem(&bypass_conns, &slot);
+	struct accel_bypass_conn *c = bpf_map_lookup_elem(&bypass_conns, &slot);
 	__u64 ref;
 
 	for (int i = 0; c && i < 4; i++) {
@@ -724,7 +665,7 @@ static __always_inline struct bypass_conn *slot_join(struct bypass_sk *st,
 }
 
 /* The canonical key: side 0's. */
-static __always_inline struct accel_bypass_key *conn_key(struct bypass_sk *st)
+static __always_inline struct accel_bypass_key *conn_key(struct accel_bypass_sk *st)
 {
 	return st->side ? &st->peer : &st->key;
 }
@@ -732,7 +673,7 @@ static __always_inline struct accel_bypass_key *conn_key(struct bypass_sk *st)
 /* One holder less, next generation.  A fetching atomic, so that it is
  * ordered after this end's last flag update on every JIT (arm64 turns a
  * non-fetching one into a store without release semantics). */
-static __always_inline void slot_release(struct bypass_conn *c)
+static __always_inline void slot_release(struct accel_bypass_conn *c)
 {
 	__u64 old = __sync_fetch_and_add(&c->ref, (1ULL << 32) - 1);
 
@@ -750,10 +691,10 @@ static __always_inline void slot_release(struct bypass_conn *c)
  * path.  (TCP Fast Open and simultaneous open, where a passive end can
  * come first, stay on the stack too.)
  */
-static __always_inline struct bypass_conn *conn_enter(struct bypass_sk *st, __u32 *why)
+static __always_inline struct accel_bypass_conn *conn_enter(struct accel_bypass_sk *st, __u32 *why)
 {
-	struct bypass_pending pend, *p;
-	struct bypass_conn *c;
+	struct accel_bypass_pending pend, *p;
+	struct accel_bypass_conn *c;
 	long err;
 
 	p = bpf_map_lookup_elem(&bypass_pending, conn_key(st));
@@ -793,9 +734,9 @@ static __always_inline struct bypass_conn *conn_enter(struct bypass_sk *st, __u3
 }
 
 /* This end is done with the slot: closed, or its insertion failed. */
-static __always_inline void conn_leave(struct bypass_sk *st, struct bypass_conn *c)
+static __always_inline void conn_leave(struct accel_bypass_sk *st, struct accel_bypass_conn *c)
 {
-	struct bypass_pending *p;
+	struct accel_bypass_pending *p;
 
 	if (!st->joined)
 		return;
@@ -813,7 +754,7 @@ static __always_inline void conn_leave(struct bypass_sk *st, struct bypass_conn 
 }
 
 /* The slot of a socket that holds one. */
-static __always_inline struct bypass_conn *conn_of(struct bypass_sk *st)
+static __always_inline struct accel_bypass_conn *conn_of(struct accel_bypass_sk *st)
 {
 	__u32 slot = st->slot;
 
@@ -827,7 +768,7 @@ static __always_inline __u32 now_ms(void)
 
 /* Where this end's socket is, for its peer's look at its reader
  * (reader_busy()); published before BSK_PRESENT, which orders it. */
-static __always_inline void sk_addr_publish(const struct bypass_sk *st, struct tcp_sock *tp)
+static __always_inline void sk_addr_publish(const struct accel_bypass_sk *st, struct tcp_sock *tp)
 {
 	__u32 i = st->slot * ACCEL_BYPASS_SK_ADDRS_PER_SLOT + (st->side & 1);
 	__u64 *a = bpf_map_lookup_elem(&bypass_sk_addrs, &i);
@@ -841,8 +782,8 @@ static __always_inline void bypass_established(struct bpf_sock_ops *skops, bool 
 	struct accel_bypass_config *cfg = bypass_cfg();
 	struct accel_bypass_key key;
 	struct bpf_sock *bsk = skops->sk;
-	struct bypass_conn *c;
-	struct bypass_sk *st;
+	struct accel_bypass_conn *c;
+	struct accel_bypass_sk *st;
 	struct tcp_sock *tp;
 	__u32 cb = BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
 	__u32 cb0 = skops->bpf_sock_ops_cb_flags, why;
@@ -947,14 +888,14 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 	 * refuses a computed pointer into the context) */
 	__u32 from = skops->args[0], to = skops->args[1];
 	struct bpf_sock *sk = skops->sk;
-	struct bypass_conn *c;
-	struct bypass_sk *st;
+	struct accel_bypass_conn *c;
+	struct accel_bypass_sk *st;
 	__u32 old;
 
 	if (!sk)
 		return;
 	if (to == BPF_TCP_CLOSE) {
-		struct bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
+		struct accel_bypass_obs *o = bpf_sk_storage_get(&bypass_obs, sk, NULL, 0);
 		struct tcp_sock *tp = o ? bpf_skc_to_tcp_sock(sk) : NULL;
 
 		/* concluded here unless its reader has bytes left, or a read
@@ -1023,9 +964,9 @@ static __always_inline void bypass_state_change(struct bpf_sock_ops *skops)
 static __always_inline void bypass_hdr_opt_len(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct bypass_side *me, *peer;
-	struct bypass_conn *c;
-	struct bypass_sk *st;
+	struct accel_bypass_side *me, *peer;
+	struct accel_bypass_conn *c;
+	struct accel_bypass_sk *st;
 	struct tcp_sock *tp;
 	__u32 pflags, queued;
 
@@ -1086,7 +1027,7 @@ done:
 static __always_inline void bypass_connect(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct bypass_sk *st;
+	struct accel_bypass_sk *st;
 
 	if (!sk)
 		return;
@@ -1122,7 +1063,8 @@ int bypass_sockops(struct bpf_sock_ops *skops)
 }
 
 /* This end's direction goes to the stack, for good (order-safe). */
-static __always_inline int fall_back(struct bypass_sk *st, struct bypass_side *me, __u32 reason)
+static __always_inline int fall_back(struct accel_bypass_sk *st, struct accel_bypass_side *me,
+				     __u32 reason)
 {
 	st->tx = TX_STACK;
 	me->stack_ms = now_ms();	/* before the flag: bypass_hdr_opt_len() */
@@ -1153,8 +1095,9 @@ static __always_inline void server_caught_blocking(const struct accel_bypass_con
 /* The first verdict of a direction: 0 to redirect, else a fallback reason. */
 static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
 					   const struct accel_bypass_config *cfg,
-					   struct bypass_sk *st, struct bypass_conn *c,
-					   struct bypass_side *me, struct bypass_side *peer)
+					   struct accel_bypass_sk *st, struct accel_bypass_conn *c,
+					   struct accel_bypass_side *me,
+					   struct accel_bypass_side *peer)
 {
 	struct bpf_sock *sk = msg->sk;
 	struct tcp_sock *tp;
@@ -1219,7 +1162,7 @@ static __always_inline __u32 bypass_decide(struct sk_msg_md *msg,
  * (sk_addr_publish()), read as a hint only: the peer is present and not
  * gone, so it is this connection's live socket.
  */
-static __always_inline bool reader_busy(const struct bypass_sk *st, const struct bypass_side *peer)
+static __always_inline bool reader_busy(const struct accel_bypass_sk *st, const struct accel_bypass_side *peer)
 {
 	__u32 i = st->slot * ACCEL_BYPASS_SK_ADDRS_PER_SLOT + ((st->side & 1) ^ 1);
 	__u64 *a = bpf_map_lookup_elem(&bypass_sk_addrs, &i);
@@ -1249,9 +1192,9 @@ static __always_inline bool reader_busy(const struct bypass_sk *st, const struct
  * written once per run at most, not per message; its socket only for
  * sends between the two limits.  true: demote, for *cause.
  */
-static __always_inline bool bypass_losing_stream(struct bypass_sk *st, __u32 size,
+static __always_inline bool bypass_losing_stream(struct accel_bypass_sk *st, __u32 size,
 						 const struct accel_bypass_config *cfg,
-						 struct bypass_side *peer, __u32 *cause)
+						 struct accel_bypass_side *peer, __u32 *cause)
 {
 	__u32 limit = cfg->busy_msg_bytes > cfg->small_msg_bytes ? cfg->busy_msg_bytes : cfg->small_msg_bytes;
 	__u32 run = st->small_run, sends;
@@ -1293,9 +1236,9 @@ int bypass_sk_msg(struct sk_msg_md *msg)
 {
 	struct accel_bypass_config *cfg = bypass_cfg();
 	struct bpf_sock *sk = msg->sk;
-	struct bypass_side *me, *peer;
-	struct bypass_conn *c;
-	struct bypass_sk *st;
+	struct accel_bypass_side *me, *peer;
+	struct accel_bypass_conn *c;
+	struct accel_bypass_sk *st;
 	__u32 size = msg->size, why, cause;
 
 	if (!sk || !cfg)

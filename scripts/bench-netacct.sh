@@ -10,10 +10,11 @@
 #   receiver   programs on the receiving veth (ingress sees the data)
 #
 # with the default ingress hook (--ingress auto: tc on veth) and with
-# --ingress xdp, plus reference rows with empty programs (bpf/bench_empty.bpf.c)
-# on the same hooks: a TC_ACT_UNSPEC classifier on clsact ingress and egress
-# (what the default attach's hooks cost without netacct's programs) and an
-# XDP_PASS program on the receiver (what the XDP hook alone costs on veth).
+# --ingress xdp, plus reference rows with empty programs on the same hooks
+# (tests/tools/bench_empty.bpf.c): a TC_ACT_UNSPEC classifier on clsact
+# ingress and egress (what the default attach's hooks cost without
+# netacct's programs) and an XDP_PASS program on the receiver (what the XDP
+# hook alone costs on veth).
 #
 # Prints a table; exit 0 whatever the numbers (the target, <= 3 %, is read
 # by a human or by scripts/bench.sh).  Needs root, iperf3 and a built
@@ -24,20 +25,20 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-build}
 case "$OUT" in /*) ;; *) OUT="$top/$OUT" ;; esac
 ACCELCTL=${ACCELCTL:-$OUT/accelctl}
-EMPTY=$OUT/bench_empty.bpf.o
+EMPTY=$OUT/tests/tools/bench_empty.bpf.o
 DURATION=2
 ROUNDS=7
 while getopts d:r:h o; do
 	case $o in
 	d) DURATION=$OPTARG ;;
 	r) ROUNDS=$OPTARG ;;
-	*) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench-netacct: needs root" >&2; exit 2; }
 command -v iperf3 >/dev/null || { echo "bench-netacct: iperf3 is not installed (scripts/install-deps.sh)" >&2; exit 2; }
 [ -x "$ACCELCTL" ] || { echo "bench-netacct: $ACCELCTL not built (make)" >&2; exit 2; }
-[ -f "$EMPTY" ] || { echo "bench-netacct: $EMPTY not built (make)" >&2; exit 2; }
+[ -f "$EMPTY" ] || { echo "bench-netacct: $EMPTY not built (make test-build)" >&2; exit 2; }
 
 id=$$
 A=accel-bench-$id-a B=accel-bench-$id-b

@@ -6,7 +6,7 @@
 #   loopback   plain TCP over 127.0.0.1
 #   accel      the same, in a private cgroup with accelctl's bypass attached
 #   floor      the same, in a private cgroup with the cheapest sockmap bypass
-#              this kernel can run (bpf/bench_floor.bpf.c via
+#              this kernel can run (tests/tools/bench_floor.bpf.c via
 #              tests/tools/bench_floor: redirect only, NO safety; a
 #              benchmark reference, never a product configuration): shows
 #              what the kernel's tcp_bpf path allows (floor/lo) and what
@@ -971,7 +971,7 @@ if [ -n "$MD" ]; then
 		fi
 		echo
 		echo "**floor** is a benchmark reference, not a product configuration: the"
-		echo "cheapest sockmap redirect this kernel can run (bpf/bench_floor.bpf.c,"
+		echo "cheapest sockmap redirect this kernel can run (tests/tools/bench_floor.bpf.c,"
 		echo "loaded by tests/tools/bench_floor): sockops puts every established TCP"
 		echo "socket of its cgroup into a sockhash and sk_msg does nothing but"
 		echo "\`bpf_msg_redirect_hash(..., BPF_F_INGRESS)\`, with none of the bypass's"

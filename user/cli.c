@@ -16,7 +16,7 @@
 #include "accel_abi.h"
 #include "cli.h"
 #include "log.h"
-#include "serve.h"
+#include "serve_addr.h"
 #include "sysenv.h"
 
 #define CTX(f) AO_FIELD_OF(struct accel_ctx, f), .in = AO_CTX

@@ -26,7 +26,6 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/inet_diag.h>
@@ -50,6 +49,7 @@
 #include "doctor_judge.h"
 #include "json.h"
 #include "log.h"
+#include "procnet.h"
 #include "sysctl.h"
 #include "sysenv.h"
 #include "tune_item.h"
@@ -412,53 +412,39 @@ out:
 	return err;
 }
 
+struct owners_find {
+	struct doctor_socks *ss;
+	size_t want;		/* listeners without an owner yet */
+};
+
+static bool owner_of_listener(int pid, unsigned long ino, void *arg)
+{
+	struct owners_find *of = arg;
+	char path[64], comm[64];
+
+	for (size_t i = 0; i < of->ss->n; i++) {
+		struct doctor_sock *d = &of->ss->s[i];
+
+		if (d->state != TCP_LISTEN || d->inode != ino || d->pid)
+			continue;
+		d->pid = pid;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		if (read_file(path, comm, sizeof(comm)) > 0)
+			snprintf(d->comm, sizeof(d->comm), "%s", strtrim(comm));
+		of->want--;
+	}
+	return !of->want;
+}
+
 /* Who holds the listeners: one pass over /proc/PID/fd. */
 static void listener_owners(struct doctor_socks *ss)
 {
-	char path[PATH_MAX], link[64];
-	size_t want = 0;
-	struct dirent *pe, *fe;
-	DIR *proc, *fds;
+	struct owners_find of = { .ss = ss };
 
 	for (size_t i = 0; i < ss->n; i++)
-		want += ss->s[i].state == TCP_LISTEN && ss->s[i].inode;
-	proc = want ? opendir("/proc") : NULL;
-	while (proc && want && (pe = readdir(proc))) {
-		if (!isdigit((unsigned char)pe->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd", pe->d_name);
-		fds = opendir(path);
-		while (fds && want && (fe = readdir(fds))) {
-			unsigned int ino;
-			ssize_t n;
-
-			if (fe->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/fd/%s", pe->d_name, fe->d_name);
-			n = readlink(path, link, sizeof(link) - 1);
-			if (n <= 0)
-				continue;
-			link[n] = '\0';
-			if (sscanf(link, "socket:[%u]", &ino) != 1)
-				continue;
-			for (size_t i = 0; i < ss->n; i++) {
-				struct doctor_sock *d = &ss->s[i];
-				char comm[64];
-
-				if (d->state != TCP_LISTEN || d->inode != ino || d->pid)
-					continue;
-				d->pid = atoi(pe->d_name);
-				snprintf(path, sizeof(path), "/proc/%s/comm", pe->d_name);
-				if (read_file(path, comm, sizeof(comm)) > 0)
-					snprintf(d->comm, sizeof(d->comm), "%s", strtrim(comm));
-				want--;
-			}
-		}
-		if (fds)
-			closedir(fds);
-	}
-	if (proc)
-		closedir(proc);
+		of.want += ss->s[i].state == TCP_LISTEN && ss->s[i].inode;
+	if (of.want)
+		procnet_socket_fds(owner_of_listener, &of);
 }
 
 static void read_sysctl(struct doctor_sample *s, enum doctor_sysctl k)

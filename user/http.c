@@ -30,6 +30,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "procnet.h"
 #include "util.h"
 
 struct http_server {
@@ -96,7 +97,7 @@ int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len
 			return -EINVAL;
 		}
 		if (strchr(s, ':') != colon) {
-			snprintf(err, errlen, "'%s': write IPv6 addresses in brackets, e.g. [::1]:9435", s);
+			snprintf(err, errlen, "'%s': write IPv6 addresses in brackets, e.g. [::1]:7435", s);
 			return -EINVAL;
 		}
 		if ((size_t)(colon - s) >= sizeof(host)) {
@@ -245,6 +246,20 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	pr_debug("libmicrohttpd: %s%s", buf, buf[0] && buf[strlen(buf) - 1] == '\n' ? "" : "\n");
 }
 
+/* EADDRINUSE: name the process that has the port, when one shows it. */
+static void busy_port_explain(const char *addr, const struct sockaddr *sa)
+{
+	char comm[64];
+	int pid;
+
+	if (!procnet_inode_owner(procnet_port_inode(sa), &pid, comm, sizeof(comm)))
+		pr_err("cannot listen on %s: %s (another process has this port: %s, pid %d)\n", addr,
+		       strerror(EADDRINUSE), comm, pid);
+	else
+		pr_err("cannot listen on %s: %s (another process has this port; none of the processes "
+		       "this one can see holds its socket: another PID namespace?)\n", addr, strerror(EADDRINUSE));
+}
+
 static int listen_socket(const char *addr, char *bound, size_t blen)
 {
 	struct sockaddr_storage ss;
@@ -270,9 +285,11 @@ static int listen_socket(const char *addr, char *bound, size_t blen)
 			   sizeof(int));
 	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
 		e = -errno;
-		pr_err("cannot listen on %s: %s%s\n", addr, strerror(-e),
-			e == -EADDRINUSE ? " (another process has this port; pick another with --listen)" :
-			e == -EADDRNOTAVAIL ? " (no interface here has this address)" : "");
+		if (e == -EADDRINUSE)
+			busy_port_explain(addr, (struct sockaddr *)&ss);
+		else
+			pr_err("cannot listen on %s: %s%s\n", addr, strerror(-e),
+				e == -EADDRNOTAVAIL ? " (no interface here has this address)" : "");
 		close(fd);
 		return e;
 	}

@@ -51,7 +51,7 @@ const struct http_route *http_route_find(const struct http_route *routes, int nr
  */
 int http_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 		      char *err, size_t errlen);
-/* "127.0.0.1:9435" / "[::1]:9435" */
+/* "127.0.0.1:7435" / "[::1]:7435" */
 void http_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 
 struct http_server;

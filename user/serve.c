@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -265,6 +266,25 @@ static const struct http_route routes[] = {
 	{ "/", handle_index },
 };
 
+/* After http.c named who has the port: how to get out of the way. */
+static void busy_port_advice(const char *listen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char why[128];
+	unsigned int port = 0;
+
+	if (!http_listen_parse(listen, &ss, &len, why, sizeof(why)))
+		port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+							((struct sockaddr_in *)&ss)->sin_port);
+	if (port == ACCEL_SERVE_OLD_PORT)
+		pr_err("%u is also cloudflare ebpf_exporter's default port; accelctl's default moved "
+		       "from it to %u\n", port, ACCEL_SERVE_DEFAULT_PORT);
+	pr_err("pick a free address with --listen ADDR:PORT; for the accelctl-serve unit, set "
+	       "ACCELCTL_LISTEN=ADDR:PORT in /etc/default/accelctl or in a drop-in "
+	       "(systemctl edit accelctl-serve: [Service] Environment=ACCELCTL_LISTEN=ADDR:PORT)\n");
+}
+
 int serve_run(struct accel_ctx *ctx, struct cli_opts *o)
 {
 	struct serve_state st = { .ctx = ctx, .netns_opt = ctx->netns, .host_netns_fd = -1 };
@@ -304,6 +324,8 @@ int serve_run(struct accel_ctx *ctx, struct cli_opts *o)
 	if (err) {
 		if (err == -EINVAL)
 			err = -ACCEL_ECONFIG;
+		if (err == -EADDRINUSE)
+			busy_port_advice(listen);
 		goto cleanup;
 	}
 	pr_info("serving http://%s/metrics (pin root %s)\n", http_server_addr(srv), ctx->pin_root);

@@ -4,8 +4,7 @@
 
 #include "accel.h"
 #include "cli.h"
-
-#define ACCEL_SERVE_DEFAULT_LISTEN "127.0.0.1:9435"
+#include "serve_addr.h"
 
 /* `accelctl serve`: /metrics, /healthz and / until SIGINT or SIGTERM.
  * Listens in the network namespace it was started in; reads counters in

@@ -468,6 +468,33 @@ print(int([s["value"] for s in d["metrics"]["accel_tcp_state_transitions_total"]
 	pass
 }
 
+# A taken port: serve exits 1 and names the process that holds it, says
+# that the old default 9435 is also ebpf_exporter's, and how to pick
+# another address.  The holder is a python3 listener in a private netns
+# (an IPv6 wildcard socket, which also takes the IPv4 port).
+test_export_serve_names_the_port_holder() {
+	local ns holder rc=0 err
+	ns=$(netns_new)
+	ip netns exec "$ns" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", 9435)); s.listen()
+print("listening", flush=True)
+time.sleep(60)' >"$TMP/holder.out" 2>&1 &
+	holder=$!
+	defer "kill $holder"
+	wait_until 10 grep -q listening "$TMP/holder.out" || fail "holder: $(cat "$TMP/holder.out")"
+	err=$(timeout 10 ip netns exec "$ns" $A serve --listen 127.0.0.1:9435 2>&1) || rc=$?
+	assert_eq "$rc" 1 "exit code of serve on a port python3 holds"
+	grep -q "cannot listen on 127.0.0.1:9435: Address already in use (another process has this port: python3, pid $holder)" \
+		<<<"$err" || fail "holder not named: $err"
+	grep -q "9435 is also cloudflare ebpf_exporter's default port" <<<"$err" || fail "no word about ebpf_exporter: $err"
+	grep -q -- '--listen ADDR:PORT' <<<"$err" || fail "no fix: $err"
+	grep -q 'ACCELCTL_LISTEN=ADDR:PORT in /etc/default/accelctl' <<<"$err" || fail "no unit fix: $err"
+	pass
+}
+
 test_export_stats_watch() {
 	local lines
 	attach_in_netns
@@ -661,8 +688,8 @@ test_export_deploy_files() {
 	env = {e["name"]: e for e in c["env"]}
 	assert env["NODE_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIP"
 	script = c["args"][0]
-	assert 'serve --listen "$addr:9435"' in script and 'addr="$NODE_IP"' in script, script
-	assert c["ports"][0]["containerPort"] == 9435
+	assert 'serve --listen "$addr:7435"' in script and 'addr="$NODE_IP"' in script, script
+	assert c["ports"][0]["containerPort"] == 7435
 	# the PodMonitor selects the DaemonSet's pods on its metrics port
 	pm = [x for x in yaml.safe_load_all(open(sys.argv[2])) if x][0]
 	assert pm["kind"] == "PodMonitor" and pm["metadata"]["namespace"] == ds["metadata"]["namespace"]
@@ -671,8 +698,8 @@ test_export_deploy_files() {
 	PY
 	# the shell line that picks the listen address, run as the pod would
 	for ip in 10.1.2.3 fd00::7; do
-		out=$(NODE_IP=$ip sh -c "$(sed -n 's/^ *\(case "\$NODE_IP".*\)$/\1/p' "$d/accelctl-daemonset.yaml"); echo \"\$addr:9435\"")
-		case $ip in *:*) assert_eq "$out" "[$ip]:9435" "listen address for $ip" ;; *) assert_eq "$out" "$ip:9435" "listen address for $ip" ;; esac
+		out=$(NODE_IP=$ip sh -c "$(sed -n 's/^ *\(case "\$NODE_IP".*\)$/\1/p' "$d/accelctl-daemonset.yaml"); echo \"\$addr:7435\"")
+		case $ip in *:*) assert_eq "$out" "[$ip]:7435" "listen address for $ip" ;; *) assert_eq "$out" "$ip:7435" "listen address for $ip" ;; esac
 	done
 	# the image: the build set of install-deps.sh, the runtime libraries
 	# the README lists, the binary make install puts in place

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * bench_floor - loader of bpf/bench_floor.bpf.c, the benchmark's "floor"
- * configuration: the cheapest sockmap bypass this kernel can run.
+ * bench_floor - loader of bench_floor.bpf.c (next to it), the benchmark's
+ * "floor" configuration: the cheapest sockmap bypass this kernel can run.
  *
  *   bench_floor CGROUP_PATH
  *
  * BENCHMARK REFERENCE ONLY, never for real traffic: the programs have
  * none of the safety properties of accelctl's bypass (docs/bypass.md;
- * the list of what is missing is in bpf/bench_floor.bpf.c).
+ * the list of what is missing is in bench_floor.bpf.c).
  *
  * Attaches the sk_msg program to its sockhash and the sockops program to
  * CGROUP_PATH (a private cgroup2 directory: the cgroup2 root is refused),

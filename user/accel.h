@@ -33,11 +33,14 @@
 /* Returned (negated) by features for invalid configuration: exit code 2. */
 #define ACCEL_ECONFIG 4095
 
-/* Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+/* Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration;
+ * `status` also 3: nothing attached (as `systemctl is-active` says
+ * inactive), so that scripts can test it. */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,
 	EXIT_USAGE = 2,
+	EXIT_NOT_ATTACHED = 3,
 };
 
 /* netacct: where ingress is counted (--ingress). */
@@ -188,7 +191,10 @@ extern const char *accel_build_commit;
 /* attach --dry-run: each feature attach would attach, and its plan. */
 int accel_dry_run(struct accel_ctx *ctx);
 int accel_detach(struct accel_ctx *ctx);
-int accel_status(struct accel_ctx *ctx);
+/* 0 with *attached set when status could tell (something attached,
+ * kept, left by an interrupted attach, draining or handed over); -errno
+ * when it could not (no rights, an unreadable instance record). */
+int accel_status(struct accel_ctx *ctx, bool *attached);
 int accel_collect(struct accel_ctx *ctx, struct metrics *m);
 /* The metrics of accelctl itself, whatever is attached (accel_collect). */
 enum accel_metric {

@@ -901,7 +901,23 @@ static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f,
 		jw_end_array(jw);
 }
 
-int accel_status(struct accel_ctx *ctx)
+/* What status exits with: kept state, an interrupted attach's leftovers
+ * and what drains or waits for a handover count as attached (something
+ * of accelctl's is there; `accelctl detach` removes it); an unreadable
+ * instance record is a failure, after status said what it could. */
+static int status_result(const struct accel_ctx *ctx, const struct state_err *serr,
+			 bool unreadable, bool something, bool *attached)
+{
+	*attached = something;
+	if (!unreadable)
+		return 0;
+	pr_err("status: the instance record in %s is unreadable: %s; accelctl cannot tell what it attached.\n"
+	       "Fix: `accelctl detach --force` removes the instance (then attach again).\n",
+	       ctx->state_dir, serr->msg);
+	return -EINVAL;
+}
+
+int accel_status(struct accel_ctx *ctx, bool *attached)
 {
 	struct instance_info ii;
 	struct state_err serr;
@@ -909,7 +925,7 @@ int accel_status(struct accel_ctx *ctx)
 	char when[32], names[128];
 	unsigned int mask, kept;
 	struct json_writer jw;
-	int err;
+	int err, lingering = 0;
 
 	err = accel_check_access(ctx, "status");
 	if (err)
@@ -960,13 +976,13 @@ int accel_status(struct accel_ctx *ctx)
 					f->status(ctx, &jw, NULL);
 			}
 			if (f->lingering)
-				f->lingering(ctx, &jw, NULL);
+				lingering += f->lingering(ctx, &jw, NULL);
 			jw_end_object(&jw);
 		}
 		jw_end_object(&jw);
 		jw_end_object(&jw);
 		jw_finish(&jw);
-		return 0;
+		return status_result(ctx, &serr, unreadable, have || mask || lingering, attached);
 	}
 	mask_names(mask & ~kept, names, sizeof(names));
 	printf("accelctl %s  (libbpf %s, kernel %s)\n", ACCELCTL_VERSION, libbpf_version(),
@@ -974,7 +990,7 @@ int accel_status(struct accel_ctx *ctx)
 	printf("pin root:  %s\nstate dir: %s\n", ctx->pin_root, ctx->state_dir);
 	for (int i = 0; i < nfeatures; i++)
 		if (features[i]->lingering)
-			features[i]->lingering(ctx, NULL, stdout);
+			lingering += features[i]->lingering(ctx, NULL, stdout);
 	if (!have && !(mask & ~kept))
 		printf("attached:  no\n");
 	else
@@ -1000,7 +1016,7 @@ int accel_status(struct accel_ctx *ctx)
 		if (features[i]->status)
 			features[i]->status(ctx, NULL, stdout);
 	}
-	return 0;
+	return status_result(ctx, &serr, unreadable, have || mask || lingering, attached);
 }
 
 const struct metric_desc accel_metrics[AM_COUNT] = {

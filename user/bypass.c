@@ -1761,11 +1761,11 @@ static int bypass_lingering(struct accel_ctx *ctx, struct json_writer *jw, FILE 
 	char dir[PATH_MAX];
 	struct drain_scan ds;
 	uint64_t now = boot_ms();
-	int n = generations_list(ctx, g, ARRAY_SIZE(g));
+	int n = generations_list(ctx, g, ARRAY_SIZE(g)), handover;
 
 	if (n < 0)
 		n = 0;
-	n += handover_lingering(ctx, jw, out);
+	handover = handover_lingering(ctx, jw, out);
 	if (jw) {
 		jw_key(jw, "draining");
 		jw_start_array(jw);
@@ -1793,7 +1793,7 @@ static int bypass_lingering(struct accel_ctx *ctx, struct json_writer *jw, FILE 
 	}
 	if (jw)
 		jw_end_array(jw);
-	return n;
+	return n + handover;
 }
 
 static int bypass_collect_lingering(struct accel_ctx *ctx, struct metrics *m)

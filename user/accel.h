@@ -105,6 +105,7 @@ struct accel_ctx {
 
 struct accel_opt;
 struct command;
+struct sm_node;
 
 struct accel_feature {
 	const char *name;
@@ -147,18 +148,21 @@ struct accel_feature {
 	/* Human tables for `stats` from collected metrics (optional;
 	 * without it the feature's metrics print as plain lines). */
 	void (*show)(struct accel_ctx *ctx, const struct metrics *m, FILE *out);
-	/* Extra `status` detail (optional): human when jw is NULL. */
-	void (*status)(struct accel_ctx *ctx, struct json_writer *jw, FILE *out);
+	/* Extra `status` detail (optional): entries added to the feature's
+	 * section of the status model (status_model.h), which renders them
+	 * as text or JSON. */
+	void (*status)(struct accel_ctx *ctx, struct sm_node *sec);
 	/*
 	 * What outlives a detach (optional; bypass: sockhashes that still
 	 * hold unread bypassed bytes).  reap releases what no longer needs
 	 * to be kept, with the lock held (attach, detach, status, serve);
-	 * lingering says what is left, for `status` (human when jw is NULL;
-	 * returns how many generations it listed); collect_lingering adds
-	 * its metrics whether the feature is attached or not.
+	 * lingering adds what is left to the feature's section of the status
+	 * model, for `status` and detach's warning (returns how many
+	 * generations it listed); collect_lingering adds its metrics whether
+	 * the feature is attached or not.
 	 */
 	void (*reap)(struct accel_ctx *ctx);
-	int (*lingering)(struct accel_ctx *ctx, struct json_writer *jw, FILE *out);
+	int (*lingering)(struct accel_ctx *ctx, struct sm_node *sec);
 	int (*collect_lingering)(struct accel_ctx *ctx, struct metrics *m);
 };
 

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pin.h"
 #include "state.h"
+#include "status_model.h"
 #include "sysenv.h"
 
 extern const struct accel_feature feature_tune;
@@ -648,18 +649,24 @@ static int keep_mask(struct accel_ctx *ctx, unsigned int keep)
 /* The pin root stays while something outlives the detach: say what. */
 static void lingering_note(struct accel_ctx *ctx)
 {
+	struct sm_node *root = sm_new();
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f;
 	int n = 0;
 
-	/* through the log, for the journal's priorities */
-	for (int i = 0; f && i < nfeatures; i++)
+	for (int i = 0; root && i < nfeatures; i++)
 		if (features[i]->lingering)
-			n += features[i]->lingering(ctx, NULL, f);
-	if (f && !fclose(f) && len)
-		log_msg(LOG_WARN, PRIO_WARNING, "", "%s", buf);
+			n += features[i]->lingering(ctx, sm_object(root, features[i]->name));
+	/* through the log, for the journal's priorities */
+	f = sm_failed(root) ? NULL : open_memstream(&buf, &len);
+	if (f) {
+		sm_render_text(root, f);
+		if (!fclose(f) && len)
+			log_msg(LOG_WARN, PRIO_WARNING, "", "%s", buf);
+	}
 	free(buf);
+	sm_free(root);
 	if (!n)
 		pr_warn("pin root %s not removed: it holds pins accelctl did not make\n", ctx->pin_root);
 }
@@ -801,222 +808,255 @@ static void link_target(const struct bpf_link_info *li, char *buf, size_t len)
 	}
 }
 
-/* One feature's pinned links and maps. */
-static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f,
-			struct json_writer *jw, FILE *out)
+/* A pinned link: its program, hook type and target. */
+static void pin_link(struct sm_node *pins, int fd, struct bpf_link_info *li, const char *path,
+		     const char *prog, const char *when)
 {
-	char dir[PATH_MAX], path[PATH_MAX], target[96], when[32], tpname[64];
+	char target[96], tpname[64];
+	struct sm_node *o;
+	__u32 len;
+
+	if (li->type == BPF_LINK_TYPE_RAW_TRACEPOINT) {
+		/* second call with a buffer for the tracepoint's name */
+		memset(li, 0, sizeof(*li));
+		li->raw_tracepoint.tp_name = (unsigned long)tpname;
+		li->raw_tracepoint.tp_name_len = sizeof(tpname);
+		len = sizeof(*li);
+		if (bpf_obj_get_info_by_fd(fd, li, &len))
+			li->raw_tracepoint.tp_name = 0;
+	}
+	link_target(li, target, sizeof(target));
+	o = sm_object(pins, NULL);
+	sm_show(o, NULL, "link %-24s %-14s %-24s prog %u, since %s", prog,
+		link_type_str(li->type), target, li->prog_id, when);
+	sm_str(o, "kind", "link");
+	sm_str(o, "path", path);
+	sm_uint(o, "link_id", li->id);
+	sm_str(o, "link_type", link_type_str(li->type));
+	sm_uint(o, "prog_id", li->prog_id);
+	sm_str(o, "prog_name", prog);
+	sm_str(o, "target", target);
+	sm_str(o, "since", when);
+}
+
+/* A program pinned on its own (bypass's sk_msg: map attachments have no
+ * link on this libbpf). */
+static void pin_prog(struct sm_node *pins, const struct bpf_prog_info *pi, const char *path,
+		     const char *when)
+{
+	struct sm_node *o = sm_object(pins, NULL);
+
+	sm_show(o, NULL, "prog %-24s %-14s %-24s prog %u, since %s", pi->name,
+		libbpf_bpf_prog_type_str(pi->type) ?: "?", "(pinned)", pi->id, when);
+	sm_str(o, "kind", "prog");
+	sm_str(o, "path", path);
+	sm_uint(o, "prog_id", pi->id);
+	sm_str(o, "prog_type", libbpf_bpf_prog_type_str(pi->type) ?: "unknown");
+	sm_str(o, "prog_name", pi->name);
+	sm_str(o, "since", when);
+}
+
+/* A pinned map (a text line at -vv only). */
+static void pin_map(struct sm_node *pins, const struct bpf_map_info *mi, const char *path)
+{
+	struct sm_node *o = sm_object(pins, NULL);
+
+	if (log_verbosity() >= LOG_DEBUG)
+		sm_show(o, NULL, "map  %-24s %-10s id %u, %u entries", mi->name,
+			libbpf_bpf_map_type_str(mi->type) ?: "?", mi->id, mi->max_entries);
+	sm_str(o, "kind", "map");
+	sm_str(o, "path", path);
+	sm_uint(o, "map_id", mi->id);
+	sm_str(o, "map_type", libbpf_bpf_map_type_str(mi->type) ?: "unknown");
+	sm_uint(o, "max_entries", mi->max_entries);
+}
+
+/* The pin dir/name: a link (by its name), a program or a map. */
+static void status_pin(struct sm_node *pins, const char *dir, const char *name)
+{
+	struct bpf_link_info li = { 0 };
+	struct bpf_prog_info pi = { 0 };
+	struct bpf_map_info mi = { 0 };
+	enum bpf_fd_kind kind = BPF_FD_UNKNOWN;
+	char path[PATH_MAX], when[32];
+	struct stat st;
+	__u32 len;
+	int fd;
+
+	if (path_join(path, sizeof(path), dir, name))
+		return;
+	fd = bpf_obj_get(path);
+	/* bpffs stamps the inode when the object is pinned */
+	if (stat(path, &st))
+		st.st_mtime = 0;
+	fmt_time(st.st_mtime, when, sizeof(when));
+	if (fd < 0)
+		return;
+	len = sizeof(li);
+	if (!bpf_obj_get_info_by_fd(fd, &li, &len) && li.type && li.prog_id &&
+	    !strncmp(name, ACCEL_PIN_LINK_PREFIX, strlen(ACCEL_PIN_LINK_PREFIX)))
+		pin_link(pins, fd, &li, path, name + strlen(ACCEL_PIN_LINK_PREFIX), when);
+	else if ((kind = bpf_fd_kind(fd)) == BPF_FD_PROG &&
+		 (len = sizeof(pi), !bpf_obj_get_info_by_fd(fd, &pi, &len)))
+		pin_prog(pins, &pi, path, when);
+	else if (kind == BPF_FD_MAP && (len = sizeof(mi), !bpf_obj_get_info_by_fd(fd, &mi, &len)))
+		pin_map(pins, &mi, path);
+	close(fd);
+}
+
+/* One feature's pinned links and maps. */
+static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f, struct sm_node *sec)
+{
+	char dir[PATH_MAX];
+	struct sm_node *pins;
 	struct dirent *de;
 	DIR *d;
 
 	if (feature_pin_dir(ctx, f, dir, sizeof(dir)) || !(d = opendir(dir)))
 		return;
-	if (jw) {
-		jw_key(jw, "pins");
-		jw_start_array(jw);
-	}
-	while ((de = readdir(d))) {
-		struct bpf_link_info li = { 0 };
-		struct bpf_prog_info pi = { 0 };
-		struct bpf_map_info mi = { 0 };
-		enum bpf_fd_kind kind = BPF_FD_UNKNOWN;
-		__u32 len;
-		struct stat st;
-		int fd;
-
-		if (de->d_name[0] == '.' || path_join(path, sizeof(path), dir, de->d_name))
-			continue;
-		fd = bpf_obj_get(path);
-		/* bpffs stamps the inode when the object is pinned */
-		if (stat(path, &st))
-			st.st_mtime = 0;
-		fmt_time(st.st_mtime, when, sizeof(when));
-		len = sizeof(li);
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &li, &len) && li.type && li.prog_id &&
-		    !strncmp(de->d_name, ACCEL_PIN_LINK_PREFIX, strlen(ACCEL_PIN_LINK_PREFIX))) {
-			const char *prog = de->d_name + strlen(ACCEL_PIN_LINK_PREFIX);
-
-			if (li.type == BPF_LINK_TYPE_RAW_TRACEPOINT) {
-				/* second call with a buffer for the tracepoint's name */
-				memset(&li, 0, sizeof(li));
-				li.raw_tracepoint.tp_name = (unsigned long)tpname;
-				li.raw_tracepoint.tp_name_len = sizeof(tpname);
-				len = sizeof(li);
-				if (bpf_obj_get_info_by_fd(fd, &li, &len))
-					li.raw_tracepoint.tp_name = 0;
-			}
-			link_target(&li, target, sizeof(target));
-			if (jw) {
-				jw_start_object(jw);
-				jw_kv_string(jw, "kind", "link");
-				jw_kv_string(jw, "path", path);
-				jw_kv_uint(jw, "link_id", li.id);
-				jw_kv_string(jw, "link_type", link_type_str(li.type));
-				jw_kv_uint(jw, "prog_id", li.prog_id);
-				jw_kv_string(jw, "prog_name", prog);
-				jw_kv_string(jw, "target", target);
-				jw_kv_string(jw, "since", when);
-				jw_end_object(jw);
-			} else {
-				fprintf(out, "    link %-24s %-14s %-24s prog %u, since %s\n", prog,
-					link_type_str(li.type), target, li.prog_id, when);
-			}
-		} else if (fd >= 0 && (kind = bpf_fd_kind(fd)) == BPF_FD_PROG &&
-			   (len = sizeof(pi), !bpf_obj_get_info_by_fd(fd, &pi, &len))) {
-			/* a program pinned on its own (bypass's sk_msg: map
-			 * attachments have no link on this libbpf) */
-			if (jw) {
-				jw_start_object(jw);
-				jw_kv_string(jw, "kind", "prog");
-				jw_kv_string(jw, "path", path);
-				jw_kv_uint(jw, "prog_id", pi.id);
-				jw_kv_string(jw, "prog_type", libbpf_bpf_prog_type_str(pi.type) ?: "unknown");
-				jw_kv_string(jw, "prog_name", pi.name);
-				jw_kv_string(jw, "since", when);
-				jw_end_object(jw);
-			} else {
-				fprintf(out, "    prog %-24s %-14s %-24s prog %u, since %s\n", pi.name,
-					libbpf_bpf_prog_type_str(pi.type) ?: "?", "(pinned)", pi.id, when);
-			}
-		} else if (fd >= 0 && kind == BPF_FD_MAP &&
-			   (len = sizeof(mi), !bpf_obj_get_info_by_fd(fd, &mi, &len))) {
-			if (jw) {
-				jw_start_object(jw);
-				jw_kv_string(jw, "kind", "map");
-				jw_kv_string(jw, "path", path);
-				jw_kv_uint(jw, "map_id", mi.id);
-				jw_kv_string(jw, "map_type", libbpf_bpf_map_type_str(mi.type) ?: "unknown");
-				jw_kv_uint(jw, "max_entries", mi.max_entries);
-				jw_end_object(jw);
-			} else if (log_verbosity() >= LOG_DEBUG) {
-				fprintf(out, "    map  %-24s %-10s id %u, %u entries\n", mi.name,
-					libbpf_bpf_map_type_str(mi.type) ?: "?", mi.id, mi.max_entries);
-			}
-		}
-		if (fd >= 0)
-			close(fd);
-	}
+	pins = sm_array(sec, "pins");
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			status_pin(pins, dir, de->d_name);
 	closedir(d);
-	if (jw)
-		jw_end_array(jw);
+}
+
+/* What status found, before it says it. */
+struct status_view {
+	struct instance_info ii;
+	struct state_err serr;
+	bool have;			/* an instance record */
+	bool unreadable;		/* one that cannot be read */
+	unsigned int mask;		/* features_attached() */
+	unsigned int kept;		/* features_kept() */
+	int lingering;			/* what outlives a detach (draining, handover) */
+};
+
+/* Whether attached, since when; or the leftovers of an interrupted attach. */
+static void status_attached(struct sm_node *root, const struct status_view *v)
+{
+	struct sm_node *n = sm_bool(root, "attached", v->have || (v->mask & ~v->kept));
+	char names[128], when[32];
+
+	mask_names(v->mask & ~v->kept, names, sizeof(names));
+	if (!v->have && !(v->mask & ~v->kept))
+		sm_show(n, "attached", "no");
+	else if (v->have)
+		sm_show(n, "attached", "%s since %s", names, fmt_time(v->ii.since, when, sizeof(when)));
+	else
+		sm_show(n, "attached", "%s (no instance record: interrupted attach; the next attach or detach cleans it up)",
+			names);
+}
+
+/* The top of status: versions, paths, namespace, the instance record. */
+static void status_top(struct accel_ctx *ctx, struct sm_node *root, const struct status_view *v)
+{
+	const struct instance_info *ii = &v->ii;
+	bool other_ns = v->have && ctx->netns && strcmp(ctx->netns, ii->netns);
+	struct sm_node *n;
+	char when[32];
+
+	sm_note(root, NULL, "accelctl %s  (libbpf %s, kernel %s)", ACCELCTL_VERSION,
+		libbpf_version(), kernel_release());
+	sm_show(sm_str(root, "pin_root", ctx->pin_root), "pin root", "%s", ctx->pin_root);
+	sm_show(sm_str(root, "state_dir", ctx->state_dir), "state dir", "%s", ctx->state_dir);
+	status_attached(root, v);
+	/* the keys of `version --json`; libbpf_version is the older name */
+	sm_str(root, "version", ACCELCTL_VERSION);
+	sm_str(root, "commit", accel_build_commit);
+	sm_str(root, "libbpf", libbpf_version());
+	sm_str(root, "libbpf_version", libbpf_version());
+	sm_str(root, "kernel", kernel_release());
+	sm_uint(root, "abi_version", ACCEL_ABI_VERSION);
+	/* the namespace this status looked in (--netns or the attach's) */
+	n = sm_uint(root, "netns_ino", netns_ino());
+	if (ctx->netns)
+		sm_show(n, "netns", "%s (net:[%llu])%s%s", ctx->netns, netns_ino(),
+			other_ns ? "; attach used " : "",
+			other_ns ? (ii->netns[0] ? ii->netns : "the host's") : "");
+	sm_uint(root, "netns_cookie", ctx->netns_cookie);
+	if (v->have) {
+		sm_str(root, "since", fmt_time(ii->since, when, sizeof(when)));
+		sm_str(root, "netns", ii->netns);
+		n = sm_uint(root, "instance_abi_version", ii->abi);
+		if (ii->abi != ACCEL_ABI_VERSION)
+			sm_show(n, "ABI", "%u, this accelctl has %u: detach with the accelctl that attached it, or `accelctl detach --force`",
+				ii->abi, ACCEL_ABI_VERSION);
+	}
+	if (v->unreadable)
+		sm_show(sm_str(root, "instance_error", v->serr.msg), "instance",
+			"unreadable record: %s; `accelctl detach --force` removes the instance", v->serr.msg);
+}
+
+/* One feature's section: attached or kept, its pins, its own status and
+ * what it leaves behind a detach. */
+static void status_feature(struct accel_ctx *ctx, struct sm_node *feats, int i, struct status_view *v)
+{
+	const struct accel_feature *f = features[i];
+	struct sm_node *sec = sm_nest(sm_object(feats, f->name), 4);
+
+	sm_bool(sec, "attached", (v->mask & ~v->kept) & (1u << i));
+	if (f->kept)
+		sm_bool(sec, "kept", v->kept & (1u << i));
+	if (v->mask & (1u << i)) {
+		/* a kept feature's status says so itself, with its count */
+		if (!(v->kept & (1u << i)))
+			sm_indent(sm_note(sec, NULL, "%s: %s", f->name, f->summary), 2);
+		status_pins(ctx, f, sec);
+		if (f->status)
+			f->status(ctx, sec);
+	}
+	if (f->lingering)
+		v->lingering += f->lingering(ctx, sec);
 }
 
 /* What status exits with: kept state, an interrupted attach's leftovers
  * and what drains or waits for a handover count as attached (something
  * of accelctl's is there; `accelctl detach` removes it); an unreadable
  * instance record is a failure, after status said what it could. */
-static int status_result(const struct accel_ctx *ctx, const struct state_err *serr,
-			 bool unreadable, bool something, bool *attached)
+static int status_result(const struct accel_ctx *ctx, const struct status_view *v, bool *attached)
 {
-	*attached = something;
-	if (!unreadable)
+	*attached = v->have || v->mask || v->lingering;
+	if (!v->unreadable)
 		return 0;
 	pr_err("status: the instance record in %s is unreadable: %s; accelctl cannot tell what it attached.\n"
 	       "Fix: `accelctl detach --force` removes the instance (then attach again).\n",
-	       ctx->state_dir, serr->msg);
+	       ctx->state_dir, v->serr.msg);
 	return -EINVAL;
 }
 
 int accel_status(struct accel_ctx *ctx, bool *attached)
 {
-	struct instance_info ii;
-	struct state_err serr;
-	bool have, unreadable;
-	char when[32], names[128];
-	unsigned int mask, kept;
-	struct json_writer jw;
-	int err, lingering = 0;
+	struct status_view v = { 0 };
+	struct sm_node *root, *feats;
+	int err;
 
 	err = accel_check_access(ctx, "status");
 	if (err)
 		return err;
 	accel_reap_trylock(ctx);
-	err = instance_load(ctx, &ii, &serr);
-	have = !err;
-	unreadable = err == -EINVAL;
-	mask = features_attached(ctx);
-	kept = features_kept(ctx);
+	err = instance_load(ctx, &v.ii, &v.serr);
+	v.have = !err;
+	v.unreadable = err == -EINVAL;
+	v.mask = features_attached(ctx);
+	v.kept = features_kept(ctx);
 
-	if (ctx->json) {
-		jw_init(&jw, stdout, true);
-		jw_start_object(&jw);
-		jw_kv_bool(&jw, "attached", have || (mask & ~kept));
-		jw_kv_string(&jw, "pin_root", ctx->pin_root);
-		jw_kv_string(&jw, "state_dir", ctx->state_dir);
-		/* the keys of `version --json`; libbpf_version is the older name */
-		jw_kv_string(&jw, "version", ACCELCTL_VERSION);
-		jw_kv_string(&jw, "commit", accel_build_commit);
-		jw_kv_string(&jw, "libbpf", libbpf_version());
-		jw_kv_string(&jw, "libbpf_version", libbpf_version());
-		jw_kv_string(&jw, "kernel", kernel_release());
-		jw_kv_uint(&jw, "abi_version", ACCEL_ABI_VERSION);
-		/* the namespace this status looked in (--netns or the attach's) */
-		jw_kv_uint(&jw, "netns_ino", netns_ino());
-		jw_kv_uint(&jw, "netns_cookie", ctx->netns_cookie);
-		if (have) {
-			jw_kv_string(&jw, "since", fmt_time(ii.since, when, sizeof(when)));
-			jw_kv_string(&jw, "netns", ii.netns);
-			jw_kv_uint(&jw, "instance_abi_version", ii.abi);
-		}
-		if (unreadable)
-			jw_kv_string(&jw, "instance_error", serr.msg);
-		jw_key(&jw, "features");
-		jw_start_object(&jw);
-		for (int i = 0; i < nfeatures; i++) {
-			const struct accel_feature *f = features[i];
-
-			jw_key(&jw, f->name);
-			jw_start_object(&jw);
-			jw_kv_bool(&jw, "attached", (mask & ~kept) & (1u << i));
-			if (f->kept)
-				jw_kv_bool(&jw, "kept", kept & (1u << i));
-			if (mask & (1u << i)) {
-				status_pins(ctx, f, &jw, NULL);
-				if (f->status)
-					f->status(ctx, &jw, NULL);
-			}
-			if (f->lingering)
-				lingering += f->lingering(ctx, &jw, NULL);
-			jw_end_object(&jw);
-		}
-		jw_end_object(&jw);
-		jw_end_object(&jw);
-		jw_finish(&jw);
-		return status_result(ctx, &serr, unreadable, have || mask || lingering, attached);
-	}
-	mask_names(mask & ~kept, names, sizeof(names));
-	printf("accelctl %s  (libbpf %s, kernel %s)\n", ACCELCTL_VERSION, libbpf_version(),
-	       kernel_release());
-	printf("pin root:  %s\nstate dir: %s\n", ctx->pin_root, ctx->state_dir);
+	root = sm_new();
+	status_top(ctx, root, &v);
+	feats = sm_object(root, "features");
 	for (int i = 0; i < nfeatures; i++)
-		if (features[i]->lingering)
-			lingering += features[i]->lingering(ctx, NULL, stdout);
-	if (!have && !(mask & ~kept))
-		printf("attached:  no\n");
-	else
-		printf("attached:  %s%s%s\n", names, have ? " since " : " (no instance record: interrupted attach; the next attach or detach cleans it up)",
-		       have ? fmt_time(ii.since, when, sizeof(when)) : "");
-	if (ctx->netns)
-		printf("netns:     %s (net:[%llu])%s%s\n", ctx->netns, netns_ino(),
-		       have && strcmp(ctx->netns, ii.netns) ? "; attach used " : "",
-		       have && strcmp(ctx->netns, ii.netns) ? (ii.netns[0] ? ii.netns : "the host's") : "");
-	if (unreadable)
-		printf("instance:  unreadable record: %s; `accelctl detach --force` removes the instance\n",
-		       serr.msg);
-	if (have && ii.abi != ACCEL_ABI_VERSION)
-		printf("ABI:       %u, this accelctl has %u: detach with the accelctl that attached it, or `accelctl detach --force`\n",
-		       ii.abi, ACCEL_ABI_VERSION);
-	for (int i = 0; i < nfeatures; i++) {
-		if (!(mask & (1u << i)))
-			continue;
-		/* a kept feature's status says so itself, with its count */
-		if (!(kept & (1u << i)))
-			printf("  %s: %s\n", features[i]->name, features[i]->summary);
-		status_pins(ctx, features[i], NULL, stdout);
-		if (features[i]->status)
-			features[i]->status(ctx, NULL, stdout);
+		status_feature(ctx, feats, i, &v);
+	if (sm_failed(root)) {
+		sm_free(root);
+		pr_err("status: out of memory\n");
+		return -ENOMEM;
 	}
-	return status_result(ctx, &serr, unreadable, have || mask || lingering, attached);
+	if (ctx->json)
+		sm_render_json(root, stdout);
+	else
+		sm_render_text(root, stdout);
+	sm_free(root);
+	return status_result(ctx, &v, attached);
 }
 
 const struct metric_desc accel_metrics[AM_COUNT] = {

@@ -503,11 +503,123 @@ int accel_dry_run(struct accel_ctx *ctx)
 	return 0;
 }
 
-int accel_attach(struct accel_ctx *ctx)
+/*
+ * Before attach starts, with the lock held: finish a detach that died
+ * half-way, and undo what an attach that died half-way left (state kept
+ * on purpose by detach --keep-tuning is no leftover: the feature's attach
+ * adopts it, or accel_attach restores it).  0 to go on, 1 when attached
+ * already (nothing to do), or -errno.
+ */
+static int attach_recover(struct accel_ctx *ctx)
 {
 	struct instance_info ii = { 0 };
-	unsigned int want, done = 0, stale, kept;
-	char why[512], names[128];
+	unsigned int stale;
+	char names[128];
+	int err;
+
+	err = instance_check_abi(ctx, "attach");
+	if (err)
+		return err;
+	reap_all(ctx);
+	/* A record a detach marked and did not remove: that detach died
+	 * half-way (what it had not undone yet is still attached).  Finish it. */
+	if (!instance_read(ctx, &ii) && ii.detaching) {
+		mask_names(ii.features & features_attached(ctx), names, sizeof(names));
+		pr_warn("an earlier detach was interrupted; finishing it first (%s)\n", names);
+		err = detach_mask(ctx, ii.features & features_attached(ctx));
+		if (err)
+			return err;
+		instance_remove(ctx);
+	}
+	if (!instance_read(ctx, &ii)) {
+		mask_names(ii.features, names, sizeof(names));
+		pr_info("already attached (%s) with pin root %s; run `accelctl detach` first to attach with other settings\n",
+			names, ctx->pin_root);
+		return 1;
+	}
+	/* Pins (or a tuning journal) without an instance record: an earlier
+	 * attach died half-way.  Undo what it left before starting over. */
+	stale = features_attached(ctx) & ~features_kept(ctx);
+	if (stale) {
+		mask_names(stale, names, sizeof(names));
+		pr_warn("found leftovers of an interrupted attach (%s); cleaning them up first\n", names);
+		return detach_mask(ctx, stale);
+	}
+	return 0;
+}
+
+/* The features this attach attaches: those asked for (default: all) that
+ * this host can run.  A feature asked for by name that it cannot run is
+ * an error; without --features it is skipped. */
+static int attach_select(struct accel_ctx *ctx, unsigned int *want)
+{
+	char why[512];
+	int err;
+
+	*want = ctx->attach.features_explicit ? ctx->attach.features : (1u << nfeatures) - 1;
+	for (int i = 0; i < nfeatures; i++) {
+		const struct accel_feature *f = features[i];
+
+		if (!(*want & (1u << i)))
+			continue;
+		why[0] = '\0';
+		err = f->probe(ctx, why, sizeof(why));
+		if (!err)
+			continue;
+		if (ctx->attach.features_explicit) {
+			pr_warn("feature %s is not available on this host: %s\n", f->name, why);
+			return err;
+		}
+		pr_info("skipping %s: %s\n", f->name, why);
+		*want &= ~(1u << i);
+	}
+	if (!*want) {
+		pr_err("no feature can be attached on this host\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* Attach each feature of want in table order; *done says which did. */
+static int attach_mask(struct accel_ctx *ctx, unsigned int want, unsigned int *done)
+{
+	for (int i = 0; i < nfeatures; i++) {
+		int err;
+
+		if (!(want & (1u << i)))
+			continue;
+		err = features[i]->attach(ctx);
+		if (err) {
+			pr_err("attaching %s failed: %s\n", features[i]->name,
+				err == -ACCEL_ECONFIG ? "invalid configuration" : strerror(-err));
+			return err;
+		}
+		*done |= 1u << i;
+	}
+	return 0;
+}
+
+/* The instance record: what attached, since when, in which namespace. */
+static int attach_record(struct accel_ctx *ctx, unsigned int done)
+{
+	struct instance_info ii = { 0 };
+	int err;
+
+	ii.features = done;
+	ii.since = time(NULL);
+	snprintf(ii.netns, sizeof(ii.netns), "%s", ctx->netns ? ctx->netns : "");
+	ii.netns_cookie = ctx->netns_cookie;
+	ii.abi = ACCEL_ABI_VERSION;
+	err = instance_write(ctx, &ii);
+	if (err)
+		pr_err("cannot record the attachment in %s: %s\n", ctx->state_dir, strerror(-err));
+	return err;
+}
+
+int accel_attach(struct accel_ctx *ctx)
+{
+	unsigned int want, done = 0, kept;
+	char names[128];
 	int err;
 
 	err = attach_kernel_check();
@@ -520,63 +632,15 @@ int accel_attach(struct accel_ctx *ctx)
 	if (err)
 		return err;
 
-	err = instance_check_abi(ctx, "attach");
-	if (err)
-		goto unlock;
-	reap_all(ctx);
-	/* A record a detach marked and did not remove: that detach died
-	 * half-way (what it had not undone yet is still attached).  Finish it. */
-	if (!instance_read(ctx, &ii) && ii.detaching) {
-		mask_names(ii.features & features_attached(ctx), names, sizeof(names));
-		pr_warn("an earlier detach was interrupted; finishing it first (%s)\n", names);
-		err = detach_mask(ctx, ii.features & features_attached(ctx));
-		if (err)
-			goto unlock;
-		instance_remove(ctx);
-	}
-	if (!instance_read(ctx, &ii)) {
-		mask_names(ii.features, names, sizeof(names));
-		pr_info("already attached (%s) with pin root %s; run `accelctl detach` first to attach with other settings\n",
-			names, ctx->pin_root);
-		err = 0;
+	err = attach_recover(ctx);
+	if (err) {
+		err = err > 0 ? 0 : err;
 		goto unlock;
 	}
-	/* Pins (or a tuning journal) without an instance record: an earlier
-	 * attach died half-way.  Undo what it left before starting over.
-	 * State kept on purpose (detach --keep-tuning) is no leftover: the
-	 * feature's attach adopts it, or it is restored below. */
 	kept = features_kept(ctx);
-	stale = features_attached(ctx) & ~kept;
-	if (stale) {
-		mask_names(stale, names, sizeof(names));
-		pr_warn("found leftovers of an interrupted attach (%s); cleaning them up first\n", names);
-		err = detach_mask(ctx, stale);
-		if (err)
-			goto unlock;
-	}
-
-	want = ctx->attach.features_explicit ? ctx->attach.features : (1u << nfeatures) - 1;
-	for (int i = 0; i < nfeatures; i++) {
-		const struct accel_feature *f = features[i];
-
-		if (!(want & (1u << i)))
-			continue;
-		why[0] = '\0';
-		err = f->probe(ctx, why, sizeof(why));
-		if (!err)
-			continue;
-		if (ctx->attach.features_explicit) {
-			pr_warn("feature %s is not available on this host: %s\n", f->name, why);
-			goto rollback;
-		}
-		pr_info("skipping %s: %s\n", f->name, why);
-		want &= ~(1u << i);
-	}
-	if (!want) {
-		pr_err("no feature can be attached on this host\n");
-		err = -EOPNOTSUPP;
+	err = attach_select(ctx, &want);
+	if (err)
 		goto rollback;
-	}
 	/* Kept state of a feature this attach leaves out: the host is to be
 	 * as these features make it, so the originals go back first (before
 	 * anything else changes: if that fails, nothing else was done). */
@@ -588,29 +652,11 @@ int accel_attach(struct accel_ctx *ctx)
 		if (err)
 			goto rollback;
 	}
-
-	for (int i = 0; i < nfeatures; i++) {
-		if (!(want & (1u << i)))
-			continue;
-		err = features[i]->attach(ctx);
-		if (err) {
-			pr_err("attaching %s failed: %s\n", features[i]->name,
-				err == -ACCEL_ECONFIG ? "invalid configuration" : strerror(-err));
-			goto rollback;
-		}
-		done |= 1u << i;
-	}
-
-	ii.features = done;
-	ii.since = time(NULL);
-	snprintf(ii.netns, sizeof(ii.netns), "%s", ctx->netns ? ctx->netns : "");
-	ii.netns_cookie = ctx->netns_cookie;
-	ii.abi = ACCEL_ABI_VERSION;
-	err = instance_write(ctx, &ii);
-	if (err) {
-		pr_err("cannot record the attachment in %s: %s\n", ctx->state_dir, strerror(-err));
+	err = attach_mask(ctx, want, &done);
+	if (!err)
+		err = attach_record(ctx, done);
+	if (err)
 		goto rollback;
-	}
 	mask_names(done, names, sizeof(names));
 	pr_info("attached: %s (pin root %s)\n", names, ctx->pin_root);
 	goto unlock;
@@ -671,11 +717,93 @@ static void lingering_note(struct accel_ctx *ctx)
 		pr_warn("pin root %s not removed: it holds pins accelctl did not make\n", ctx->pin_root);
 }
 
+/* --keep-tuning keeps what a complete attach applied (the instance record
+ * lists it) or an earlier --keep-tuning kept; an interrupted attach's
+ * leftover is half applied: restored as without the option. */
+static unsigned int detach_keep_set(struct accel_ctx *ctx, unsigned int mask,
+				    const struct instance_info *ii, bool have)
+{
+	unsigned int keep = 0;
+
+	for (int i = 0; ctx->keep_tuning && i < nfeatures; i++) {
+		const struct accel_feature *f = features[i];
+
+		if (!f->keep || !(mask & (1u << i)))
+			continue;
+		if (f->kept(ctx) || (have && (ii->features & (1u << i))))
+			keep |= 1u << i;
+		else
+			pr_warn("--keep-tuning: %s is the leftover of an interrupted attach, not a complete one: restoring it\n",
+				f->name);
+	}
+	return keep;
+}
+
+/* Nothing but what is kept: mark it kept, remove the record and the pin
+ * root. */
+static int detach_only_kept(struct accel_ctx *ctx, unsigned int keep, const char *kept_names)
+{
+	int err;
+
+	if (keep)
+		pr_info("nothing else is attached; %s stays kept (`accelctl detach` restores it)\n",
+			kept_names);
+	else
+		pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
+	err = keep_mask(ctx, keep);
+	if (err)
+		return err;
+	instance_remove(ctx);
+	if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
+		lingering_note(ctx);
+	return 0;
+}
+
+/* Detach mask except keep, then mark keep kept and remove the record. */
+static int detach_rest(struct accel_ctx *ctx, unsigned int mask, unsigned int keep,
+		       struct instance_info *ii, bool have, const char *kept_names)
+{
+	char names[128];
+	int err;
+
+	/* Marked first: a detach killed from here on is finished by the
+	 * next attach (a record alone means an attached instance). */
+	if (have && !ii->detaching) {
+		ii->detaching = true;
+		if (instance_write(ctx, ii))
+			pr_warn("cannot mark the instance record as detaching: a detach killed now "
+				"needs another `accelctl detach`\n");
+	}
+	err = detach_mask(ctx, mask & ~keep);
+	mask_names(mask & ~keep, names, sizeof(names));
+	if (err) {
+		pr_err("detach incomplete (%s); what is left is listed by `accelctl status`; fix the cause and run detach again\n",
+			names);
+		return err;
+	}
+	/* Marked kept before the instance record goes: a crash in between
+	 * leaves a record, and detach can be run again. */
+	err = keep_mask(ctx, keep);
+	if (err)
+		return err;
+	instance_remove(ctx);
+	if (keep)
+		pr_info("detached: %s; kept: %s (still applied; `accelctl detach` restores the originals)\n",
+			names, kept_names);
+	else
+		pr_info("detached: %s\n", names);
+	if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
+		lingering_note(ctx);
+	else if (path_exists(ctx->pin_root))
+		pr_warn("pin root %s not removed: %s\n", ctx->pin_root, strerror(errno));
+	return 0;
+}
+
 int accel_detach(struct accel_ctx *ctx)
 {
 	struct instance_info ii;
-	unsigned int mask, keep = 0;
-	char names[128], kept_names[128];
+	unsigned int mask, keep;
+	char kept_names[128];
 	bool have;
 	int err;
 
@@ -708,65 +836,12 @@ int accel_detach(struct accel_ctx *ctx)
 			pr_warn("--force: removing an instance of BPF ABI version %u with ABI version %u\n",
 				ii.abi, ACCEL_ABI_VERSION);
 	}
-	/* --keep-tuning keeps what a complete attach applied (the instance
-	 * record lists it) or an earlier --keep-tuning kept; an interrupted
-	 * attach's leftover is half applied: restored as without the option. */
-	for (int i = 0; ctx->keep_tuning && i < nfeatures; i++) {
-		const struct accel_feature *f = features[i];
-
-		if (!f->keep || !(mask & (1u << i)))
-			continue;
-		if (f->kept(ctx) || (have && (ii.features & (1u << i))))
-			keep |= 1u << i;
-		else
-			pr_warn("--keep-tuning: %s is the leftover of an interrupted attach, not a complete one: restoring it\n",
-				f->name);
-	}
+	keep = detach_keep_set(ctx, mask, &ii, have);
 	mask_names(keep, kept_names, sizeof(kept_names));
-	if (!(mask & ~keep)) {
-		if (keep)
-			pr_info("nothing else is attached; %s stays kept (`accelctl detach` restores it)\n",
-				kept_names);
-		else
-			pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
-		err = keep_mask(ctx, keep);
-		if (err)
-			goto unlock;
-		instance_remove(ctx);
-		if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
-			lingering_note(ctx);
-		goto unlock;
-	}
-	/* Marked first: a detach killed from here on is finished by the
-	 * next attach (a record alone means an attached instance). */
-	if (have && !ii.detaching) {
-		ii.detaching = true;
-		if (instance_write(ctx, &ii))
-			pr_warn("cannot mark the instance record as detaching: a detach killed now "
-				"needs another `accelctl detach`\n");
-	}
-	err = detach_mask(ctx, mask & ~keep);
-	mask_names(mask & ~keep, names, sizeof(names));
-	if (err) {
-		pr_err("detach incomplete (%s); what is left is listed by `accelctl status`; fix the cause and run detach again\n",
-			names);
-		goto unlock;
-	}
-	/* Marked kept before the instance record goes: a crash in between
-	 * leaves a record, and detach can be run again. */
-	err = keep_mask(ctx, keep);
-	if (err)
-		goto unlock;
-	instance_remove(ctx);
-	if (keep)
-		pr_info("detached: %s; kept: %s (still applied; `accelctl detach` restores the originals)\n",
-			names, kept_names);
+	if (!(mask & ~keep))
+		err = detach_only_kept(ctx, keep, kept_names);
 	else
-		pr_info("detached: %s\n", names);
-	if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
-		lingering_note(ctx);
-	else if (path_exists(ctx->pin_root))
-		pr_warn("pin root %s not removed: %s\n", ctx->pin_root, strerror(errno));
+		err = detach_rest(ctx, mask, keep, &ii, have, kept_names);
 unlock:
 	pin_root_unlock(&ctx->lock_fd);
 	return err;

@@ -146,12 +146,13 @@ $(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/libaccel.a $(USER_HDRS) $(wildcard te
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Wno-unused-parameter $(UNIT_FLAGS) -o $@ $< $(OUT)/libaccel.a -lcmocka $(LIBS)
 
-# The golden test of `stats` (tests/unit/test_golden.c says why) replaces
-# what differs between hosts and runs: the golden files' place, and with
-# --wrap the versions, the clock, the live sysctl and NIC values and what
-# a map's fd says about it (id, size, memory).
+# The golden test of `stats` and `status` (tests/unit/test_golden.c says
+# why) replaces what differs between hosts and runs: the golden files'
+# place, and with --wrap the versions, the clock, the live sysctl and NIC
+# values, what a map's fd says about it (id, size, memory) and the network
+# namespace's inode.
 GOLDEN_WRAPS := kernel_release libbpf_version time nic_open nic_close nic_read sysctl_read read_file \
-	bpf_obj_get_info_by_fd bpf_fd_kind map_fd_size
+	bpf_obj_get_info_by_fd bpf_fd_kind map_fd_size netns_ino
 $(OUT)/tests/unit/test_golden: UNIT_FLAGS = -DGOLDEN_DIR='"$(CURDIR)/tests/golden"' \
 	$(addprefix -Wl$(comma)--wrap=,$(GOLDEN_WRAPS))
 # docs/metrics.md against the metric descriptor tables

@@ -33,11 +33,14 @@
 /* Returned (negated) by features for invalid configuration: exit code 2. */
 #define ACCEL_ECONFIG 4095
 
-/* Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+/* Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration;
+ * `status` also 3: nothing attached (as `systemctl is-active` says
+ * inactive), so that scripts can test it. */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,
 	EXIT_USAGE = 2,
+	EXIT_NOT_ATTACHED = 3,
 };
 
 /* netacct: where ingress is counted (--ingress). */
@@ -102,6 +105,7 @@ struct accel_ctx {
 
 struct accel_opt;
 struct command;
+struct sm_node;
 
 struct accel_feature {
 	const char *name;
@@ -144,18 +148,21 @@ struct accel_feature {
 	/* Human tables for `stats` from collected metrics (optional;
 	 * without it the feature's metrics print as plain lines). */
 	void (*show)(struct accel_ctx *ctx, const struct metrics *m, FILE *out);
-	/* Extra `status` detail (optional): human when jw is NULL. */
-	void (*status)(struct accel_ctx *ctx, struct json_writer *jw, FILE *out);
+	/* Extra `status` detail (optional): entries added to the feature's
+	 * section of the status model (status_model.h), which renders them
+	 * as text or JSON. */
+	void (*status)(struct accel_ctx *ctx, struct sm_node *sec);
 	/*
 	 * What outlives a detach (optional; bypass: sockhashes that still
 	 * hold unread bypassed bytes).  reap releases what no longer needs
 	 * to be kept, with the lock held (attach, detach, status, serve);
-	 * lingering says what is left, for `status` (human when jw is NULL;
-	 * returns how many generations it listed); collect_lingering adds
-	 * its metrics whether the feature is attached or not.
+	 * lingering adds what is left to the feature's section of the status
+	 * model, for `status` and detach's warning (returns how many
+	 * generations it listed); collect_lingering adds its metrics whether
+	 * the feature is attached or not.
 	 */
 	void (*reap)(struct accel_ctx *ctx);
-	int (*lingering)(struct accel_ctx *ctx, struct json_writer *jw, FILE *out);
+	int (*lingering)(struct accel_ctx *ctx, struct sm_node *sec);
 	int (*collect_lingering)(struct accel_ctx *ctx, struct metrics *m);
 };
 
@@ -188,7 +195,10 @@ extern const char *accel_build_commit;
 /* attach --dry-run: each feature attach would attach, and its plan. */
 int accel_dry_run(struct accel_ctx *ctx);
 int accel_detach(struct accel_ctx *ctx);
-int accel_status(struct accel_ctx *ctx);
+/* 0 with *attached set when status could tell (something attached,
+ * kept, left by an interrupted attach, draining or handed over); -errno
+ * when it could not (no rights, an unreadable instance record). */
+int accel_status(struct accel_ctx *ctx, bool *attached);
 int accel_collect(struct accel_ctx *ctx, struct metrics *m);
 /* The metrics of accelctl itself, whatever is attached (accel_collect). */
 enum accel_metric {

@@ -56,8 +56,14 @@ static int cmd_detach(struct accel_ctx *ctx, struct cli_opts *o)
 
 static int cmd_status(struct accel_ctx *ctx, struct cli_opts *o)
 {
+	bool attached = false;
+	int err;
+
 	(void)o;
-	return exit_code(accel_status(ctx));
+	err = accel_status(ctx, &attached);
+	if (err)
+		return exit_code(err);
+	return attached ? EXIT_OK : EXIT_NOT_ATTACHED;
 }
 
 static int cmd_stats(struct accel_ctx *ctx, struct cli_opts *o)
@@ -134,8 +140,11 @@ static const struct command commands[] = {
 	  detach_opts, cmd_detach },
 	{ "status", NULL, "show what is attached, where and since when",
 	  "Show the attached features, each pinned program with its hook and target,\n"
-	  "the pin root, state dir, and the libbpf and kernel versions.  Fails (exit 1)\n"
-	  "when it cannot read the pins or records (not root): it never guesses.",
+	  "the pin root, state dir, and the libbpf and kernel versions.  Exits 0 when\n"
+	  "something is attached (also kept tuning, a handover, a draining generation\n"
+	  "or an interrupted attach's leftovers), 3 when nothing is, so that scripts\n"
+	  "can test it like `systemctl is-active`.  Fails (exit 1) when it cannot read\n"
+	  "the pins or records (not root) or the instance record: it never guesses.",
 	  json_opts, cmd_status },
 	{ "stats", NULL, "show counters (tables, --json or --prometheus)",
 	  "Read the pinned maps and print every counter: human tables by default,\n"

@@ -47,6 +47,7 @@
 #include "log.h"
 #include "opts.h"
 #include "pin.h"
+#include "status_model.h"
 #include "sysenv.h"
 
 #define SK_MSG_PIN "prog_bypass_sk_msg"
@@ -1825,80 +1826,63 @@ static void bypass_reap(struct accel_ctx *ctx)
 }
 
 /* `status`: a handover waiting for its attach; 1 when there is one. */
-static int handover_lingering(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
+static int handover_lingering(struct accel_ctx *ctx, struct sm_node *sec)
 {
 	struct accel_bypass_config cfg;
 	struct drain_scan ds;
+	struct sm_node *o;
 	char hdir[PATH_MAX];
 	uint64_t now = boot_ns();
 	double left;
 	bool have = !handover_dir(ctx, hdir, sizeof(hdir)) && path_exists(hdir) && !dir_config(hdir, &cfg);
 
-	if (jw)
-		jw_key(jw, "handover");
 	if (!have) {
-		if (jw)
-			jw_null(jw);
+		sm_null(sec, "handover");
 		return 0;
 	}
 	if (drain_scan(hdir, false, &ds))
 		memset(&ds, 0, sizeof(ds));
 	left = cfg.handover_deadline_ns > now ? (cfg.handover_deadline_ns - now) / 1e9 : 0;
-	if (jw) {
-		jw_start_object(jw);
-		jw_kv_string(jw, "path", hdir);
-		jw_kv_uint(jw, "connections", ds.conns);
-		jw_kv_uint(jw, "sockets", ds.socks);
-		jw_key(jw, "expires_in_seconds");
-		jw_double(jw, left);
-		jw_end_object(jw);
-	} else {
-		fprintf(out, "handover: %s: %u connections accelerated, waiting for the next attach to adopt them "
-			"(back to the stack by themselves in %.0f s)\n", HANDOVER_NAME, ds.conns, left);
-	}
+	o = sm_indent(sm_object(sec, "handover"), 0);
+	sm_show(o, "handover", "%s: %u connections accelerated, waiting for the next attach to adopt them "
+		"(back to the stack by themselves in %.0f s)", HANDOVER_NAME, ds.conns, left);
+	sm_str(o, "path", hdir);
+	sm_uint(o, "connections", ds.conns);
+	sm_uint(o, "sockets", ds.socks);
+	sm_double(o, "expires_in_seconds", left);
 	return 1;
 }
 
 /* `status`: the draining generations, with what each still holds. */
-static int bypass_lingering(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
+static int bypass_lingering(struct accel_ctx *ctx, struct sm_node *sec)
 {
 	struct generation g[MAX_GENERATIONS];
 	char dir[PATH_MAX];
 	struct drain_scan ds;
+	struct sm_node *arr;
 	uint64_t now = boot_ms();
-	int n = generations_list(ctx, g, ARRAY_SIZE(g));
+	int n = generations_list(ctx, g, ARRAY_SIZE(g)), handover;
 
 	if (n < 0)
 		n = 0;
-	n += handover_lingering(ctx, jw, out);
-	if (jw) {
-		jw_key(jw, "draining");
-		jw_start_array(jw);
-	}
+	handover = handover_lingering(ctx, sec);
+	arr = sm_indent(sm_array(sec, "draining"), 0);
 	for (int i = 0; i < n; i++) {
 		double ago = now > g[i].drain_ms ? (now - g[i].drain_ms) / 1000.0 : 0;
+		struct sm_node *o = sm_object(arr, NULL);
 
 		if (path_join(dir, sizeof(dir), ctx->pin_root, g[i].name) || drain_scan(dir, false, &ds))
 			memset(&ds, 0, sizeof(ds));
-		if (jw) {
-			jw_start_object(jw);
-			jw_kv_string(jw, "name", g[i].name);
-			jw_kv_string(jw, "path", dir);
-			jw_kv_uint(jw, "connections", ds.conns);
-			jw_kv_uint(jw, "sockets", ds.socks);
-			jw_kv_uint(jw, "unread_bytes", ds.unread);
-			jw_key(jw, "detached_seconds_ago");
-			jw_double(jw, ago);
-			jw_end_object(jw);
-		} else {
-			fprintf(out, "draining:  %s: %u connections with %llu bytes unread, detached %.0f s ago "
-				"(released as they are read)\n", g[i].name, ds.conns,
-				(unsigned long long)ds.unread, ago);
-		}
+		sm_show(o, "draining", "%s: %u connections with %llu bytes unread, detached %.0f s ago "
+			"(released as they are read)", g[i].name, ds.conns, (unsigned long long)ds.unread, ago);
+		sm_str(o, "name", g[i].name);
+		sm_str(o, "path", dir);
+		sm_uint(o, "connections", ds.conns);
+		sm_uint(o, "sockets", ds.socks);
+		sm_uint(o, "unread_bytes", ds.unread);
+		sm_double(o, "detached_seconds_ago", ago);
 	}
-	if (jw)
-		jw_end_array(jw);
-	return n;
+	return n + handover;
 }
 
 static int bypass_collect_lingering(struct accel_ctx *ctx, struct metrics *m)
@@ -2176,108 +2160,107 @@ static void bypass_show(struct accel_ctx *ctx, const struct metrics *m, FILE *ou
 		fprintf(out, "      %-24s %14.0f\n", demoted_names[i], metric_value(dem, demoted_names[i]));
 }
 
+/* One learned port: the verdict, the evidence, since when. */
+static void learned_port(struct accel_ctx *ctx, const struct accel_bypass_config *cfg,
+			 const struct port_policy *pp, const struct learned_port *lp,
+			 struct sm_node *ports)
+{
+	const struct accel_bypass_learned *v = &lp->v;
+	const char *ovr = policy_override(pp, lp->k.port);
+	uint64_t now = boot_ns();
+	double ago = v->since_ns && v->since_ns <= now ? (double)(now - v->since_ns) / 1e9 : 0;
+	struct sm_node *o = sm_object(ports, NULL);
+	char ev[64] = "";
+
+	if (v->verdict == ACCEL_BYPASS_V_LEARNING)
+		snprintf(ev, sizeof(ev), ", %u of %u connections%s", v->conns, cfg->learn_conns,
+			 v->flags & ACCEL_BYPASS_LF_RESTORED ? ", restored: one more re-validates" : "");
+	sm_show(o, NULL, "port %-5u netns %llu%s: %s for %.0f s%s%s%s%s", lp->k.port,
+		(unsigned long long)lp->k.netns_cookie,
+		lp->k.netns_cookie == ctx->netns_cookie ? " (here)" : "",
+		bypass_learned_verdict_name(v->verdict), ago, ev,
+		v->reopened ? ", re-opened before" : "",
+		ovr ? "; overridden: " : "", ovr ? ovr : "");
+	sm_uint(o, "port", lp->k.port);
+	sm_uint(o, "netns_cookie", lp->k.netns_cookie);
+	sm_bool(o, "this_netns", lp->k.netns_cookie == ctx->netns_cookie);
+	sm_str(o, "verdict", bypass_learned_verdict_name(v->verdict));
+	if (ovr)
+		sm_str(o, "overridden_by", ovr);
+	else
+		sm_null(o, "overridden_by");
+	sm_uint(o, "conns", v->conns);
+	sm_uint(o, "reopened", v->reopened);
+	sm_bool(o, "restored", v->flags & ACCEL_BYPASS_LF_RESTORED);
+	sm_double(o, "seconds_since", ago);
+}
+
+/* The ports the operator's lists decide, in every netns. */
+static void operator_ports(const struct port_policy *pp, struct sm_node *learn)
+{
+	struct sm_node *o = sm_object(learn, "operator_ports"), *n;
+
+	n = sm_str(o, "operator_listed", pp->ev_s);
+	if (strcmp(pp->ev_s, "none"))
+		sm_show(n, NULL, "ports %s, every netns: operator_listed (--event-ports: accelerated, not learned)",
+			pp->ev_s);
+	n = sm_str(o, "excluded", pp->exc_s);
+	if (strcmp(pp->exc_s, "none"))
+		sm_show(n, NULL, "ports %s, every netns: excluded (--exclude-ports: never accelerated)", pp->exc_s);
+	n = sm_str(o, "only", pp->inc_s);
+	if (pp->only)
+		sm_show(n, NULL, "ports other than %s, every netns: not_listed (--ports: never accelerated)",
+			pp->inc_s);
+}
+
 /* The learned ports: the verdict, the evidence, since when. */
 static void learn_status(struct accel_ctx *ctx, const struct accel_bypass_config *cfg,
-			 const struct port_policy *pp, struct json_writer *jw, FILE *out)
+			 const struct port_policy *pp, struct sm_node *sec)
 {
 	static struct learned_port lp[ACCEL_BYPASS_LEARN_PORTS];
-	uint64_t now = boot_ns();
 	bool truncated = false;
 	int fd = map_fd(ctx, ACCEL_BYPASS_MAP_LEARNED), n = 0;
+	struct sm_node *o, *ports;
 
 	if (fd >= 0) {
 		n = bypass_learn_list(fd, lp, ARRAY_SIZE(lp), &truncated);
 		close(fd);
 	}
-	if (jw) {
-		jw_key(jw, "learn");
-		jw_start_object(jw);
-		jw_kv_uint(jw, "conns", cfg->learn_conns);
-		jw_kv_uint(jw, "window_seconds", cfg->learn_window_s);
-		jw_kv_bool(jw, "table_full", n >= ACCEL_BYPASS_LEARN_PORTS);
-		jw_key(jw, "ports");
-		jw_start_array(jw);
-		for (int i = 0; i < n; i++) {
-			const struct accel_bypass_learned *v = &lp[i].v;
-
-			jw_start_object(jw);
-			jw_kv_uint(jw, "port", lp[i].k.port);
-			jw_kv_uint(jw, "netns_cookie", lp[i].k.netns_cookie);
-			jw_kv_bool(jw, "this_netns", lp[i].k.netns_cookie == ctx->netns_cookie);
-			jw_kv_string(jw, "verdict", bypass_learned_verdict_name(v->verdict));
-			jw_key(jw, "overridden_by");
-			if (policy_override(pp, lp[i].k.port))
-				jw_string(jw, policy_override(pp, lp[i].k.port));
-			else
-				jw_null(jw);
-			jw_kv_uint(jw, "conns", v->conns);
-			jw_kv_uint(jw, "reopened", v->reopened);
-			jw_kv_bool(jw, "restored", v->flags & ACCEL_BYPASS_LF_RESTORED);
-			jw_key(jw, "seconds_since");
-			jw_double(jw, v->since_ns && v->since_ns <= now ? (double)(now - v->since_ns) / 1e9 : 0);
-			jw_end_object(jw);
-		}
-		jw_end_array(jw);
-		jw_key(jw, "operator_ports");
-		jw_start_object(jw);
-		jw_kv_string(jw, "operator_listed", pp->ev_s);
-		jw_kv_string(jw, "excluded", pp->exc_s);
-		jw_kv_string(jw, "only", pp->inc_s);
-		jw_end_object(jw);
-		jw_end_object(jw);
-		return;
-	}
-	fprintf(out, "    learning: on: a port is accelerated once %u of its connections read only "
-		"nonblocking, by recvmsg, within %u s; %d port%s known\n",
+	o = sm_nest(sm_object(sec, "learn"), 6);
+	sm_show(o, "learning", "on: a port is accelerated once %u of its connections read only "
+		"nonblocking, by recvmsg, within %u s; %d port%s known",
 		cfg->learn_conns, cfg->learn_window_s, n, n == 1 ? "" : "s");
-	for (int i = 0; i < n; i++) {
-		const struct accel_bypass_learned *v = &lp[i].v;
-		double ago = v->since_ns && v->since_ns <= now ? (double)(now - v->since_ns) / 1e9 : 0;
-		char ev[64] = "";
-
-		if (v->verdict == ACCEL_BYPASS_V_LEARNING)
-			snprintf(ev, sizeof(ev), ", %u of %u connections%s", v->conns, cfg->learn_conns,
-				 v->flags & ACCEL_BYPASS_LF_RESTORED ? ", restored: one more re-validates" : "");
-		const char *ovr = policy_override(pp, lp[i].k.port);
-
-		fprintf(out, "      port %-5u netns %llu%s: %s for %.0f s%s%s%s%s\n", lp[i].k.port,
-			(unsigned long long)lp[i].k.netns_cookie,
-			lp[i].k.netns_cookie == ctx->netns_cookie ? " (here)" : "",
-			bypass_learned_verdict_name(v->verdict), ago, ev,
-			v->reopened ? ", re-opened before" : "",
-			ovr ? "; overridden: " : "", ovr ? ovr : "");
-	}
-	if (strcmp(pp->ev_s, "none"))
-		fprintf(out, "      ports %s, every netns: operator_listed (--event-ports: accelerated, not learned)\n",
-			pp->ev_s);
-	if (strcmp(pp->exc_s, "none"))
-		fprintf(out, "      ports %s, every netns: excluded (--exclude-ports: never accelerated)\n", pp->exc_s);
-	if (pp->only)
-		fprintf(out, "      ports other than %s, every netns: not_listed (--ports: never accelerated)\n",
-			pp->inc_s);
+	sm_uint(o, "conns", cfg->learn_conns);
+	sm_uint(o, "window_seconds", cfg->learn_window_s);
+	sm_bool(o, "table_full", n >= ACCEL_BYPASS_LEARN_PORTS);
+	ports = sm_array(o, "ports");
+	for (int i = 0; i < n; i++)
+		learned_port(ctx, cfg, pp, &lp[i], ports);
+	operator_ports(pp, o);
 	if (n >= ACCEL_BYPASS_LEARN_PORTS)
-		fprintf(out, "    warning:  the learned-ports table is full (%d): new ports stay on the stack; "
-			"`accelctl bypass forget PORT` frees entries\n", ACCEL_BYPASS_LEARN_PORTS);
+		sm_indent(sm_note(o, "warning", "the learned-ports table is full (%d): new ports stay on the stack; "
+				  "`accelctl bypass forget PORT` frees entries", ACCEL_BYPASS_LEARN_PORTS), 4);
 }
 
-/* A JSON array of the probe names in mask. */
-static void jw_kb_list(struct json_writer *jw, const char *key, uint32_t mask)
+/* The probe names in mask, as a list. */
+static struct sm_node *kb_list(struct sm_node *sec, const char *key, uint32_t mask)
 {
-	jw_key(jw, key);
-	jw_start_array(jw);
+	struct sm_node *a = sm_array(sec, key);
+
 	for (int i = 0; i < ACCEL_BYPASS_KB_COUNT; i++)
 		if (mask & (1u << i))
-			jw_string(jw, bypass_probes[i].name);
-	jw_end_array(jw);
+			sm_str(a, NULL, bypass_probes[i].name);
+	return a;
 }
 
 /* status's capacity part: the sizes, their use, the maps' memory, and a
  * warning once the sockhash is full. */
-static void capacity_status(const struct accel_ctx *ctx, unsigned int socks, struct json_writer *jw, FILE *out)
+static void capacity_status(const struct accel_ctx *ctx, unsigned int socks, struct sm_node *sec)
 {
 	uint64_t c[ACCEL_BYPASS_NCOUNTERS], bytes, held = 0;
 	struct bypass_capacity cap;
 	char dir[PATH_MAX];
+	struct sm_node *o;
 	bool full;
 
 	if (capacity_read(ctx, &cap, &bytes))
@@ -2289,33 +2272,73 @@ static void capacity_status(const struct accel_ctx *ctx, unsigned int socks, str
 	    !percpu_array_sum(dir, ACCEL_BYPASS_MAP_COUNTERS, c, ACCEL_BYPASS_NCOUNTERS) &&
 	    c[ACCEL_BYPASS_SLOT_TAKEN] > c[ACCEL_BYPASS_SLOT_RELEASED])
 		held = c[ACCEL_BYPASS_SLOT_TAKEN] - c[ACCEL_BYPASS_SLOT_RELEASED];
-	if (jw) {
-		jw_key(jw, "capacity");
-		jw_start_object(jw);
-		jw_kv_uint(jw, "connections", cap.conns);
-		jw_kv_uint(jw, "sockets", cap.socks);
-		jw_kv_uint(jw, "slots", cap.slots);
-		jw_kv_uint(jw, "sockets_holding_slots", held);
-		jw_kv_uint(jw, "map_bytes", bytes);
-		jw_kv_bool(jw, "full", full);
-		jw_end_object(jw);
-		return;
-	}
-	fprintf(out, "    capacity: %u connections (sockhash %u of %u sockets, %u connection slots); maps %.1f MiB\n",
+	o = sm_object(sec, "capacity");
+	sm_show(o, "capacity", "%u connections (sockhash %u of %u sockets, %u connection slots); maps %.1f MiB",
 		cap.conns, socks, cap.socks, cap.slots, (double)bytes / (1 << 20));
+	sm_uint(o, "connections", cap.conns);
+	sm_uint(o, "sockets", cap.socks);
+	sm_uint(o, "slots", cap.slots);
+	sm_uint(o, "sockets_holding_slots", held);
+	sm_uint(o, "map_bytes", bytes);
+	sm_bool(o, "full", full);
 	if (full)
-		fprintf(out, "    warning:  the sockhash is full: new connections stay on the stack (fallback no_slot); "
-			"attach with a larger --max-connections\n");
+		sm_note(o, "warning", "the sockhash is full: new connections stay on the stack (fallback no_slot); "
+			"attach with a larger --max-connections");
 }
 
-static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
+/* What the self-test found about this kernel, and what attach made of it. */
+static void kernel_status(const struct accel_bypass_config *cfg, struct sm_node *sec)
+{
+	bool unsafe = cfg->flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE;
+	/* an attach without the masks (older accelctl) found blocking_eagain */
+	uint32_t affected = unsafe && !(cfg->kernel_affected | cfg->kernel_unchecked) ?
+			    1u << ACCEL_BYPASS_KB_BLOCKING_EAGAIN : cfg->kernel_affected;
+	struct sm_node *n;
+	char names[256];
+
+	sm_bool(sec, "blocking_readers_unsafe", unsafe);
+	n = kb_list(sec, "kernel_affected", cfg->kernel_affected);
+	if (unsafe && affected)
+		sm_show(n, "kernel", "sockmap differs from TCP: %s",
+			bypass_kb_names(affected, names, sizeof(names)));
+	n = kb_list(sec, "kernel_unchecked", cfg->kernel_unchecked);
+	if (unsafe && cfg->kernel_unchecked)
+		sm_show(n, "kernel", "self-test could not run: %s (assumed affected)",
+			bypass_kb_names(cfg->kernel_unchecked, names, sizeof(names)));
+	if (unsafe)
+		sm_note(sec, "kernel", "only event-driven servers (%s) and their nonblocking clients are "
+			"accelerated (`accelctl bypass selftest`, docs/bypass.md)",
+			cfg->flags & ACCEL_BYPASS_F_LEARN ? "learned or --event-ports" : "--event-ports");
+}
+
+/* --event-ports with a blocking server: their connections stay on the stack. */
+static void blocking_status(struct accel_ctx *ctx, struct sm_node *sec)
+{
+	struct blocking_port bp[64];
+	int nbp = blocking_ports_read(ctx, bp, ARRAY_SIZE(bp));
+	struct sm_node *arr = sm_array(sec, "blocking_event_ports");
+
+	for (int i = 0; i < nbp; i++) {
+		struct sm_node *o = sm_object(arr, NULL);
+
+		sm_show(o, "warning", "--event-ports %u has a blocking server (%llu sockets, latest %.0f s ago): "
+			"its new connections stay on the stack; make the server nonblocking or drop the port "
+			"(`accelctl bypass policy --event-ports ...`)",
+			bp[i].port, (unsigned long long)bp[i].sockets, bp[i].secs_ago);
+		sm_uint(o, "port", bp[i].port);
+		sm_uint(o, "sockets", bp[i].sockets);
+		sm_double(o, "seconds_ago", bp[i].secs_ago);
+	}
+}
+
+static void bypass_status(struct accel_ctx *ctx, struct sm_node *sec)
 {
 	struct accel_bypass_config cfg = { 0 };
 	unsigned int socks = 0, conns = 0;
 	struct port_policy pp;
-	struct blocking_port bp[64];
+	struct sm_node *n;
 	bool draining;
-	int fd = config_fd(ctx), pfd, nbp;
+	int fd = config_fd(ctx), pfd;
 
 	if (fd >= 0) {
 		config_read(fd, &cfg);
@@ -2326,64 +2349,34 @@ static void bypass_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *o
 	if (pfd >= 0)
 		close(pfd);
 	sockhash_count(ctx, &socks, &conns);
-	nbp = blocking_ports_read(ctx, bp, ARRAY_SIZE(bp));
 	draining = cfg.flags & ACCEL_BYPASS_F_DRAINING;
-	if (jw) {
-		jw_key(jw, "blocking_event_ports");
-		jw_start_array(jw);
-		for (int i = 0; i < nbp; i++) {
-			jw_start_object(jw);
-			jw_kv_uint(jw, "port", bp[i].port);
-			jw_kv_uint(jw, "sockets", bp[i].sockets);
-			jw_key(jw, "seconds_ago");
-			jw_double(jw, bp[i].secs_ago);
-			jw_end_object(jw);
-		}
-		jw_end_array(jw);
-		jw_kv_bool(jw, "enabled", cfg.enabled && !draining);
-		jw_kv_bool(jw, "blocking_readers_unsafe", cfg.flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE);
-		jw_kb_list(jw, "kernel_affected", cfg.kernel_affected);
-		jw_kb_list(jw, "kernel_unchecked", cfg.kernel_unchecked);
-		jw_kv_string(jw, "ports", pp.inc_s);
-		jw_kv_string(jw, "exclude_ports", pp.exc_s);
-		jw_kv_string(jw, "event_ports", pp.ev_s);
-		jw_kv_uint(jw, "sockets", socks);
-		capacity_status(ctx, socks, jw, NULL);
-		jw_kv_uint(jw, "draining", draining ? conns : 0);
-		jw_kv_bool(jw, "learning", cfg.flags & ACCEL_BYPASS_F_LEARN);
-		if (cfg.flags & ACCEL_BYPASS_F_LEARN)
-			learn_status(ctx, &cfg, &pp, jw, NULL);
-		return;
-	}
-	fprintf(out, "    bypass:   %s\n", draining ? "detached, draining" : cfg.enabled ? "on" : "off");
-	fprintf(out, "    policy:   ports %s, exclude %s, event-ports %s\n", pp.inc_s, pp.exc_s, pp.ev_s);
-	if (cfg.flags & ACCEL_BYPASS_F_BLOCKING_UNSAFE) {
-		char names[256];
-
-		/* an attach without the masks (older accelctl) found blocking_eagain */
-		if (!(cfg.kernel_affected | cfg.kernel_unchecked))
-			cfg.kernel_affected = 1u << ACCEL_BYPASS_KB_BLOCKING_EAGAIN;
-		if (cfg.kernel_affected)
-			fprintf(out, "    kernel:   sockmap differs from TCP: %s\n",
-				bypass_kb_names(cfg.kernel_affected, names, sizeof(names)));
-		if (cfg.kernel_unchecked)
-			fprintf(out, "    kernel:   self-test could not run: %s (assumed affected)\n",
-				bypass_kb_names(cfg.kernel_unchecked, names, sizeof(names)));
-		fprintf(out, "    kernel:   only event-driven servers (%s) and their nonblocking clients are "
-			"accelerated (`accelctl bypass selftest`, docs/bypass.md)\n",
-			cfg.flags & ACCEL_BYPASS_F_LEARN ? "learned or --event-ports" : "--event-ports");
-	}
+	sm_show(sm_bool(sec, "enabled", cfg.enabled && !draining), "bypass", "%s",
+		draining ? "detached, draining" : cfg.enabled ? "on" : "off");
+	sm_show(sm_str(sec, "ports", pp.inc_s), "policy", "ports %s, exclude %s, event-ports %s",
+		pp.inc_s, pp.exc_s, pp.ev_s);
+	sm_str(sec, "exclude_ports", pp.exc_s);
+	sm_str(sec, "event_ports", pp.ev_s);
+	kernel_status(&cfg, sec);
+	sm_bool(sec, "learning", cfg.flags & ACCEL_BYPASS_F_LEARN);
 	if (cfg.flags & ACCEL_BYPASS_F_LEARN)
-		learn_status(ctx, &cfg, &pp, NULL, out);
-	for (int i = 0; i < nbp; i++)
-		fprintf(out, "    warning:  --event-ports %u has a blocking server (%llu sockets, latest %.0f s ago): "
-			"its new connections stay on the stack; make the server nonblocking or drop the port "
-			"(`accelctl bypass policy --event-ports ...`)\n",
-			bp[i].port, (unsigned long long)bp[i].sockets, bp[i].secs_ago);
-	fprintf(out, "    sockets:  %u in the sockhash (%u connections)\n", socks, conns);
-	capacity_status(ctx, socks, NULL, out);
+		learn_status(ctx, &cfg, &pp, sec);
+	blocking_status(ctx, sec);
+	sm_show(sm_uint(sec, "sockets", socks), "sockets", "%u in the sockhash (%u connections)", socks, conns);
+	capacity_status(ctx, socks, sec);
+	n = sm_uint(sec, "draining", draining ? conns : 0);
 	if (draining)
-		fprintf(out, "    draining: %u connections\n", conns);
+		sm_show(n, "draining", "%u connections", conns);
+}
+
+/* A JSON array of the probe names in mask. */
+static void jw_kb_list(struct json_writer *jw, const char *key, uint32_t mask)
+{
+	jw_key(jw, key);
+	jw_start_array(jw);
+	for (int i = 0; i < ACCEL_BYPASS_KB_COUNT; i++)
+		if (mask & (1u << i))
+			jw_string(jw, bypass_probes[i].name);
+	jw_end_array(jw);
 }
 
 /* `accelctl bypass selftest [--json]`: 0 when every probe ran (affected

@@ -222,7 +222,8 @@ void cli_command_help(const struct command *cmd, FILE *out)
 	}
 	fprintf(out, "\nGlobal options:\n");
 	print_named(global_opts, out);
-	fprintf(out, "\nExit status: 0 ok, 1 failure, 2 bad usage or configuration.\n");
+	fprintf(out, "\nExit status: 0 ok, 1 failure, 2 bad usage or configuration%s.\n",
+		strcmp(cmd->name, "status") ? "" : ", 3 nothing attached");
 }
 
 int cli_exit_code(int err)
@@ -261,7 +262,8 @@ void cli_main_help(const struct command *const *cmds, int ncmds, FILE *out)
 	print_named(global_opts, out);
 	fprintf(out,
 		"\n`accelctl help COMMAND` or `accelctl COMMAND --help` explains a command.\n"
-		"Exit status: 0 ok, 1 failure, 2 bad usage or configuration.\n");
+		"Exit status: 0 ok, 1 failure, 2 bad usage or configuration;\n"
+		"`status` 3 when nothing is attached.\n");
 }
 
 static int usage_error(const struct command *cmd, const char *fmt, ...)

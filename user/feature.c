@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pin.h"
 #include "state.h"
+#include "status_model.h"
 #include "sysenv.h"
 
 extern const struct accel_feature feature_tune;
@@ -502,11 +503,123 @@ int accel_dry_run(struct accel_ctx *ctx)
 	return 0;
 }
 
-int accel_attach(struct accel_ctx *ctx)
+/*
+ * Before attach starts, with the lock held: finish a detach that died
+ * half-way, and undo what an attach that died half-way left (state kept
+ * on purpose by detach --keep-tuning is no leftover: the feature's attach
+ * adopts it, or accel_attach restores it).  0 to go on, 1 when attached
+ * already (nothing to do), or -errno.
+ */
+static int attach_recover(struct accel_ctx *ctx)
 {
 	struct instance_info ii = { 0 };
-	unsigned int want, done = 0, stale, kept;
-	char why[512], names[128];
+	unsigned int stale;
+	char names[128];
+	int err;
+
+	err = instance_check_abi(ctx, "attach");
+	if (err)
+		return err;
+	reap_all(ctx);
+	/* A record a detach marked and did not remove: that detach died
+	 * half-way (what it had not undone yet is still attached).  Finish it. */
+	if (!instance_read(ctx, &ii) && ii.detaching) {
+		mask_names(ii.features & features_attached(ctx), names, sizeof(names));
+		pr_warn("an earlier detach was interrupted; finishing it first (%s)\n", names);
+		err = detach_mask(ctx, ii.features & features_attached(ctx));
+		if (err)
+			return err;
+		instance_remove(ctx);
+	}
+	if (!instance_read(ctx, &ii)) {
+		mask_names(ii.features, names, sizeof(names));
+		pr_info("already attached (%s) with pin root %s; run `accelctl detach` first to attach with other settings\n",
+			names, ctx->pin_root);
+		return 1;
+	}
+	/* Pins (or a tuning journal) without an instance record: an earlier
+	 * attach died half-way.  Undo what it left before starting over. */
+	stale = features_attached(ctx) & ~features_kept(ctx);
+	if (stale) {
+		mask_names(stale, names, sizeof(names));
+		pr_warn("found leftovers of an interrupted attach (%s); cleaning them up first\n", names);
+		return detach_mask(ctx, stale);
+	}
+	return 0;
+}
+
+/* The features this attach attaches: those asked for (default: all) that
+ * this host can run.  A feature asked for by name that it cannot run is
+ * an error; without --features it is skipped. */
+static int attach_select(struct accel_ctx *ctx, unsigned int *want)
+{
+	char why[512];
+	int err;
+
+	*want = ctx->attach.features_explicit ? ctx->attach.features : (1u << nfeatures) - 1;
+	for (int i = 0; i < nfeatures; i++) {
+		const struct accel_feature *f = features[i];
+
+		if (!(*want & (1u << i)))
+			continue;
+		why[0] = '\0';
+		err = f->probe(ctx, why, sizeof(why));
+		if (!err)
+			continue;
+		if (ctx->attach.features_explicit) {
+			pr_warn("feature %s is not available on this host: %s\n", f->name, why);
+			return err;
+		}
+		pr_info("skipping %s: %s\n", f->name, why);
+		*want &= ~(1u << i);
+	}
+	if (!*want) {
+		pr_err("no feature can be attached on this host\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* Attach each feature of want in table order; *done says which did. */
+static int attach_mask(struct accel_ctx *ctx, unsigned int want, unsigned int *done)
+{
+	for (int i = 0; i < nfeatures; i++) {
+		int err;
+
+		if (!(want & (1u << i)))
+			continue;
+		err = features[i]->attach(ctx);
+		if (err) {
+			pr_err("attaching %s failed: %s\n", features[i]->name,
+				err == -ACCEL_ECONFIG ? "invalid configuration" : strerror(-err));
+			return err;
+		}
+		*done |= 1u << i;
+	}
+	return 0;
+}
+
+/* The instance record: what attached, since when, in which namespace. */
+static int attach_record(struct accel_ctx *ctx, unsigned int done)
+{
+	struct instance_info ii = { 0 };
+	int err;
+
+	ii.features = done;
+	ii.since = time(NULL);
+	snprintf(ii.netns, sizeof(ii.netns), "%s", ctx->netns ? ctx->netns : "");
+	ii.netns_cookie = ctx->netns_cookie;
+	ii.abi = ACCEL_ABI_VERSION;
+	err = instance_write(ctx, &ii);
+	if (err)
+		pr_err("cannot record the attachment in %s: %s\n", ctx->state_dir, strerror(-err));
+	return err;
+}
+
+int accel_attach(struct accel_ctx *ctx)
+{
+	unsigned int want, done = 0, kept;
+	char names[128];
 	int err;
 
 	err = attach_kernel_check();
@@ -519,63 +632,15 @@ int accel_attach(struct accel_ctx *ctx)
 	if (err)
 		return err;
 
-	err = instance_check_abi(ctx, "attach");
-	if (err)
-		goto unlock;
-	reap_all(ctx);
-	/* A record a detach marked and did not remove: that detach died
-	 * half-way (what it had not undone yet is still attached).  Finish it. */
-	if (!instance_read(ctx, &ii) && ii.detaching) {
-		mask_names(ii.features & features_attached(ctx), names, sizeof(names));
-		pr_warn("an earlier detach was interrupted; finishing it first (%s)\n", names);
-		err = detach_mask(ctx, ii.features & features_attached(ctx));
-		if (err)
-			goto unlock;
-		instance_remove(ctx);
-	}
-	if (!instance_read(ctx, &ii)) {
-		mask_names(ii.features, names, sizeof(names));
-		pr_info("already attached (%s) with pin root %s; run `accelctl detach` first to attach with other settings\n",
-			names, ctx->pin_root);
-		err = 0;
+	err = attach_recover(ctx);
+	if (err) {
+		err = err > 0 ? 0 : err;
 		goto unlock;
 	}
-	/* Pins (or a tuning journal) without an instance record: an earlier
-	 * attach died half-way.  Undo what it left before starting over.
-	 * State kept on purpose (detach --keep-tuning) is no leftover: the
-	 * feature's attach adopts it, or it is restored below. */
 	kept = features_kept(ctx);
-	stale = features_attached(ctx) & ~kept;
-	if (stale) {
-		mask_names(stale, names, sizeof(names));
-		pr_warn("found leftovers of an interrupted attach (%s); cleaning them up first\n", names);
-		err = detach_mask(ctx, stale);
-		if (err)
-			goto unlock;
-	}
-
-	want = ctx->attach.features_explicit ? ctx->attach.features : (1u << nfeatures) - 1;
-	for (int i = 0; i < nfeatures; i++) {
-		const struct accel_feature *f = features[i];
-
-		if (!(want & (1u << i)))
-			continue;
-		why[0] = '\0';
-		err = f->probe(ctx, why, sizeof(why));
-		if (!err)
-			continue;
-		if (ctx->attach.features_explicit) {
-			pr_warn("feature %s is not available on this host: %s\n", f->name, why);
-			goto rollback;
-		}
-		pr_info("skipping %s: %s\n", f->name, why);
-		want &= ~(1u << i);
-	}
-	if (!want) {
-		pr_err("no feature can be attached on this host\n");
-		err = -EOPNOTSUPP;
+	err = attach_select(ctx, &want);
+	if (err)
 		goto rollback;
-	}
 	/* Kept state of a feature this attach leaves out: the host is to be
 	 * as these features make it, so the originals go back first (before
 	 * anything else changes: if that fails, nothing else was done). */
@@ -587,29 +652,11 @@ int accel_attach(struct accel_ctx *ctx)
 		if (err)
 			goto rollback;
 	}
-
-	for (int i = 0; i < nfeatures; i++) {
-		if (!(want & (1u << i)))
-			continue;
-		err = features[i]->attach(ctx);
-		if (err) {
-			pr_err("attaching %s failed: %s\n", features[i]->name,
-				err == -ACCEL_ECONFIG ? "invalid configuration" : strerror(-err));
-			goto rollback;
-		}
-		done |= 1u << i;
-	}
-
-	ii.features = done;
-	ii.since = time(NULL);
-	snprintf(ii.netns, sizeof(ii.netns), "%s", ctx->netns ? ctx->netns : "");
-	ii.netns_cookie = ctx->netns_cookie;
-	ii.abi = ACCEL_ABI_VERSION;
-	err = instance_write(ctx, &ii);
-	if (err) {
-		pr_err("cannot record the attachment in %s: %s\n", ctx->state_dir, strerror(-err));
+	err = attach_mask(ctx, want, &done);
+	if (!err)
+		err = attach_record(ctx, done);
+	if (err)
 		goto rollback;
-	}
 	mask_names(done, names, sizeof(names));
 	pr_info("attached: %s (pin root %s)\n", names, ctx->pin_root);
 	goto unlock;
@@ -648,27 +695,115 @@ static int keep_mask(struct accel_ctx *ctx, unsigned int keep)
 /* The pin root stays while something outlives the detach: say what. */
 static void lingering_note(struct accel_ctx *ctx)
 {
+	struct sm_node *root = sm_new();
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f;
 	int n = 0;
 
-	/* through the log, for the journal's priorities */
-	for (int i = 0; f && i < nfeatures; i++)
+	for (int i = 0; root && i < nfeatures; i++)
 		if (features[i]->lingering)
-			n += features[i]->lingering(ctx, NULL, f);
-	if (f && !fclose(f) && len)
-		log_msg(LOG_WARN, PRIO_WARNING, "", "%s", buf);
+			n += features[i]->lingering(ctx, sm_object(root, features[i]->name));
+	/* through the log, for the journal's priorities */
+	f = sm_failed(root) ? NULL : open_memstream(&buf, &len);
+	if (f) {
+		sm_render_text(root, f);
+		if (!fclose(f) && len)
+			log_msg(LOG_WARN, PRIO_WARNING, "", "%s", buf);
+	}
 	free(buf);
+	sm_free(root);
 	if (!n)
 		pr_warn("pin root %s not removed: it holds pins accelctl did not make\n", ctx->pin_root);
+}
+
+/* --keep-tuning keeps what a complete attach applied (the instance record
+ * lists it) or an earlier --keep-tuning kept; an interrupted attach's
+ * leftover is half applied: restored as without the option. */
+static unsigned int detach_keep_set(struct accel_ctx *ctx, unsigned int mask,
+				    const struct instance_info *ii, bool have)
+{
+	unsigned int keep = 0;
+
+	for (int i = 0; ctx->keep_tuning && i < nfeatures; i++) {
+		const struct accel_feature *f = features[i];
+
+		if (!f->keep || !(mask & (1u << i)))
+			continue;
+		if (f->kept(ctx) || (have && (ii->features & (1u << i))))
+			keep |= 1u << i;
+		else
+			pr_warn("--keep-tuning: %s is the leftover of an interrupted attach, not a complete one: restoring it\n",
+				f->name);
+	}
+	return keep;
+}
+
+/* Nothing but what is kept: mark it kept, remove the record and the pin
+ * root. */
+static int detach_only_kept(struct accel_ctx *ctx, unsigned int keep, const char *kept_names)
+{
+	int err;
+
+	if (keep)
+		pr_info("nothing else is attached; %s stays kept (`accelctl detach` restores it)\n",
+			kept_names);
+	else
+		pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
+	err = keep_mask(ctx, keep);
+	if (err)
+		return err;
+	instance_remove(ctx);
+	if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
+		lingering_note(ctx);
+	return 0;
+}
+
+/* Detach mask except keep, then mark keep kept and remove the record. */
+static int detach_rest(struct accel_ctx *ctx, unsigned int mask, unsigned int keep,
+		       struct instance_info *ii, bool have, const char *kept_names)
+{
+	char names[128];
+	int err;
+
+	/* Marked first: a detach killed from here on is finished by the
+	 * next attach (a record alone means an attached instance). */
+	if (have && !ii->detaching) {
+		ii->detaching = true;
+		if (instance_write(ctx, ii))
+			pr_warn("cannot mark the instance record as detaching: a detach killed now "
+				"needs another `accelctl detach`\n");
+	}
+	err = detach_mask(ctx, mask & ~keep);
+	mask_names(mask & ~keep, names, sizeof(names));
+	if (err) {
+		pr_err("detach incomplete (%s); what is left is listed by `accelctl status`; fix the cause and run detach again\n",
+			names);
+		return err;
+	}
+	/* Marked kept before the instance record goes: a crash in between
+	 * leaves a record, and detach can be run again. */
+	err = keep_mask(ctx, keep);
+	if (err)
+		return err;
+	instance_remove(ctx);
+	if (keep)
+		pr_info("detached: %s; kept: %s (still applied; `accelctl detach` restores the originals)\n",
+			names, kept_names);
+	else
+		pr_info("detached: %s\n", names);
+	if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
+		lingering_note(ctx);
+	else if (path_exists(ctx->pin_root))
+		pr_warn("pin root %s not removed: %s\n", ctx->pin_root, strerror(errno));
+	return 0;
 }
 
 int accel_detach(struct accel_ctx *ctx)
 {
 	struct instance_info ii;
-	unsigned int mask, keep = 0;
-	char names[128], kept_names[128];
+	unsigned int mask, keep;
+	char kept_names[128];
 	bool have;
 	int err;
 
@@ -701,65 +836,12 @@ int accel_detach(struct accel_ctx *ctx)
 			pr_warn("--force: removing an instance of BPF ABI version %u with ABI version %u\n",
 				ii.abi, ACCEL_ABI_VERSION);
 	}
-	/* --keep-tuning keeps what a complete attach applied (the instance
-	 * record lists it) or an earlier --keep-tuning kept; an interrupted
-	 * attach's leftover is half applied: restored as without the option. */
-	for (int i = 0; ctx->keep_tuning && i < nfeatures; i++) {
-		const struct accel_feature *f = features[i];
-
-		if (!f->keep || !(mask & (1u << i)))
-			continue;
-		if (f->kept(ctx) || (have && (ii.features & (1u << i))))
-			keep |= 1u << i;
-		else
-			pr_warn("--keep-tuning: %s is the leftover of an interrupted attach, not a complete one: restoring it\n",
-				f->name);
-	}
+	keep = detach_keep_set(ctx, mask, &ii, have);
 	mask_names(keep, kept_names, sizeof(kept_names));
-	if (!(mask & ~keep)) {
-		if (keep)
-			pr_info("nothing else is attached; %s stays kept (`accelctl detach` restores it)\n",
-				kept_names);
-		else
-			pr_info("nothing is attached (pin root %s)\n", ctx->pin_root);
-		err = keep_mask(ctx, keep);
-		if (err)
-			goto unlock;
-		instance_remove(ctx);
-		if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
-			lingering_note(ctx);
-		goto unlock;
-	}
-	/* Marked first: a detach killed from here on is finished by the
-	 * next attach (a record alone means an attached instance). */
-	if (have && !ii.detaching) {
-		ii.detaching = true;
-		if (instance_write(ctx, &ii))
-			pr_warn("cannot mark the instance record as detaching: a detach killed now "
-				"needs another `accelctl detach`\n");
-	}
-	err = detach_mask(ctx, mask & ~keep);
-	mask_names(mask & ~keep, names, sizeof(names));
-	if (err) {
-		pr_err("detach incomplete (%s); what is left is listed by `accelctl status`; fix the cause and run detach again\n",
-			names);
-		goto unlock;
-	}
-	/* Marked kept before the instance record goes: a crash in between
-	 * leaves a record, and detach can be run again. */
-	err = keep_mask(ctx, keep);
-	if (err)
-		goto unlock;
-	instance_remove(ctx);
-	if (keep)
-		pr_info("detached: %s; kept: %s (still applied; `accelctl detach` restores the originals)\n",
-			names, kept_names);
+	if (!(mask & ~keep))
+		err = detach_only_kept(ctx, keep, kept_names);
 	else
-		pr_info("detached: %s\n", names);
-	if (rmdir(ctx->pin_root) && errno == ENOTEMPTY)
-		lingering_note(ctx);
-	else if (path_exists(ctx->pin_root))
-		pr_warn("pin root %s not removed: %s\n", ctx->pin_root, strerror(errno));
+		err = detach_rest(ctx, mask, keep, &ii, have, kept_names);
 unlock:
 	pin_root_unlock(&ctx->lock_fd);
 	return err;
@@ -801,206 +883,265 @@ static void link_target(const struct bpf_link_info *li, char *buf, size_t len)
 	}
 }
 
-/* One feature's pinned links and maps. */
-static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f,
-			struct json_writer *jw, FILE *out)
+/* A pinned link: its program, hook type and target. */
+static void pin_link(struct sm_node *pins, int fd, struct bpf_link_info *li, const char *path,
+		     const char *prog, const char *when)
 {
-	char dir[PATH_MAX], path[PATH_MAX], target[96], when[32], tpname[64];
-	struct dirent *de;
-	DIR *d;
+	char target[96], tpname[64];
+	struct sm_node *o;
+	__u32 len;
 
-	if (feature_pin_dir(ctx, f, dir, sizeof(dir)) || !(d = opendir(dir)))
-		return;
-	if (jw) {
-		jw_key(jw, "pins");
-		jw_start_array(jw);
+	if (li->type == BPF_LINK_TYPE_RAW_TRACEPOINT) {
+		/* second call with a buffer for the tracepoint's name */
+		memset(li, 0, sizeof(*li));
+		li->raw_tracepoint.tp_name = (unsigned long)tpname;
+		li->raw_tracepoint.tp_name_len = sizeof(tpname);
+		len = sizeof(*li);
+		if (bpf_obj_get_info_by_fd(fd, li, &len))
+			li->raw_tracepoint.tp_name = 0;
 	}
-	while ((de = readdir(d))) {
-		struct bpf_link_info li = { 0 };
-		struct bpf_prog_info pi = { 0 };
-		struct bpf_map_info mi = { 0 };
-		enum bpf_fd_kind kind = BPF_FD_UNKNOWN;
-		__u32 len;
-		struct stat st;
-		int fd;
-
-		if (de->d_name[0] == '.' || path_join(path, sizeof(path), dir, de->d_name))
-			continue;
-		fd = bpf_obj_get(path);
-		/* bpffs stamps the inode when the object is pinned */
-		if (stat(path, &st))
-			st.st_mtime = 0;
-		fmt_time(st.st_mtime, when, sizeof(when));
-		len = sizeof(li);
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &li, &len) && li.type && li.prog_id &&
-		    !strncmp(de->d_name, ACCEL_PIN_LINK_PREFIX, strlen(ACCEL_PIN_LINK_PREFIX))) {
-			const char *prog = de->d_name + strlen(ACCEL_PIN_LINK_PREFIX);
-
-			if (li.type == BPF_LINK_TYPE_RAW_TRACEPOINT) {
-				/* second call with a buffer for the tracepoint's name */
-				memset(&li, 0, sizeof(li));
-				li.raw_tracepoint.tp_name = (unsigned long)tpname;
-				li.raw_tracepoint.tp_name_len = sizeof(tpname);
-				len = sizeof(li);
-				if (bpf_obj_get_info_by_fd(fd, &li, &len))
-					li.raw_tracepoint.tp_name = 0;
-			}
-			link_target(&li, target, sizeof(target));
-			if (jw) {
-				jw_start_object(jw);
-				jw_kv_string(jw, "kind", "link");
-				jw_kv_string(jw, "path", path);
-				jw_kv_uint(jw, "link_id", li.id);
-				jw_kv_string(jw, "link_type", link_type_str(li.type));
-				jw_kv_uint(jw, "prog_id", li.prog_id);
-				jw_kv_string(jw, "prog_name", prog);
-				jw_kv_string(jw, "target", target);
-				jw_kv_string(jw, "since", when);
-				jw_end_object(jw);
-			} else {
-				fprintf(out, "    link %-24s %-14s %-24s prog %u, since %s\n", prog,
-					link_type_str(li.type), target, li.prog_id, when);
-			}
-		} else if (fd >= 0 && (kind = bpf_fd_kind(fd)) == BPF_FD_PROG &&
-			   (len = sizeof(pi), !bpf_obj_get_info_by_fd(fd, &pi, &len))) {
-			/* a program pinned on its own (bypass's sk_msg: map
-			 * attachments have no link on this libbpf) */
-			if (jw) {
-				jw_start_object(jw);
-				jw_kv_string(jw, "kind", "prog");
-				jw_kv_string(jw, "path", path);
-				jw_kv_uint(jw, "prog_id", pi.id);
-				jw_kv_string(jw, "prog_type", libbpf_bpf_prog_type_str(pi.type) ?: "unknown");
-				jw_kv_string(jw, "prog_name", pi.name);
-				jw_kv_string(jw, "since", when);
-				jw_end_object(jw);
-			} else {
-				fprintf(out, "    prog %-24s %-14s %-24s prog %u, since %s\n", pi.name,
-					libbpf_bpf_prog_type_str(pi.type) ?: "?", "(pinned)", pi.id, when);
-			}
-		} else if (fd >= 0 && kind == BPF_FD_MAP &&
-			   (len = sizeof(mi), !bpf_obj_get_info_by_fd(fd, &mi, &len))) {
-			if (jw) {
-				jw_start_object(jw);
-				jw_kv_string(jw, "kind", "map");
-				jw_kv_string(jw, "path", path);
-				jw_kv_uint(jw, "map_id", mi.id);
-				jw_kv_string(jw, "map_type", libbpf_bpf_map_type_str(mi.type) ?: "unknown");
-				jw_kv_uint(jw, "max_entries", mi.max_entries);
-				jw_end_object(jw);
-			} else if (log_verbosity() >= LOG_DEBUG) {
-				fprintf(out, "    map  %-24s %-10s id %u, %u entries\n", mi.name,
-					libbpf_bpf_map_type_str(mi.type) ?: "?", mi.id, mi.max_entries);
-			}
-		}
-		if (fd >= 0)
-			close(fd);
-	}
-	closedir(d);
-	if (jw)
-		jw_end_array(jw);
+	link_target(li, target, sizeof(target));
+	o = sm_object(pins, NULL);
+	sm_show(o, NULL, "link %-24s %-14s %-24s prog %u, since %s", prog,
+		link_type_str(li->type), target, li->prog_id, when);
+	sm_str(o, "kind", "link");
+	sm_str(o, "path", path);
+	sm_uint(o, "link_id", li->id);
+	sm_str(o, "link_type", link_type_str(li->type));
+	sm_uint(o, "prog_id", li->prog_id);
+	sm_str(o, "prog_name", prog);
+	sm_str(o, "target", target);
+	sm_str(o, "since", when);
 }
 
-int accel_status(struct accel_ctx *ctx)
+/* A program pinned on its own (bypass's sk_msg: map attachments have no
+ * link on this libbpf). */
+static void pin_prog(struct sm_node *pins, const struct bpf_prog_info *pi, const char *path,
+		     const char *when)
 {
+	struct sm_node *o = sm_object(pins, NULL);
+
+	sm_show(o, NULL, "prog %-24s %-14s %-24s prog %u, since %s", pi->name,
+		libbpf_bpf_prog_type_str(pi->type) ?: "?", "(pinned)", pi->id, when);
+	sm_str(o, "kind", "prog");
+	sm_str(o, "path", path);
+	sm_uint(o, "prog_id", pi->id);
+	sm_str(o, "prog_type", libbpf_bpf_prog_type_str(pi->type) ?: "unknown");
+	sm_str(o, "prog_name", pi->name);
+	sm_str(o, "since", when);
+}
+
+/* A pinned map (a text line at -vv only). */
+static void pin_map(struct sm_node *pins, const struct bpf_map_info *mi, const char *path)
+{
+	struct sm_node *o = sm_object(pins, NULL);
+
+	if (log_verbosity() >= LOG_DEBUG)
+		sm_show(o, NULL, "map  %-24s %-10s id %u, %u entries", mi->name,
+			libbpf_bpf_map_type_str(mi->type) ?: "?", mi->id, mi->max_entries);
+	sm_str(o, "kind", "map");
+	sm_str(o, "path", path);
+	sm_uint(o, "map_id", mi->id);
+	sm_str(o, "map_type", libbpf_bpf_map_type_str(mi->type) ?: "unknown");
+	sm_uint(o, "max_entries", mi->max_entries);
+}
+
+/* The pin dir/name: a link (by its name), a program or a map. */
+static void status_pin(struct sm_node *pins, const char *dir, const char *name)
+{
+	struct bpf_link_info li = { 0 };
+	struct bpf_prog_info pi = { 0 };
+	struct bpf_map_info mi = { 0 };
+	enum bpf_fd_kind kind = BPF_FD_UNKNOWN;
+	char path[PATH_MAX], when[32];
+	struct stat st;
+	__u32 len;
+	int fd;
+
+	if (path_join(path, sizeof(path), dir, name))
+		return;
+	fd = bpf_obj_get(path);
+	/* bpffs stamps the inode when the object is pinned */
+	if (stat(path, &st))
+		st.st_mtime = 0;
+	fmt_time(st.st_mtime, when, sizeof(when));
+	if (fd < 0)
+		return;
+	len = sizeof(li);
+	if (!bpf_obj_get_info_by_fd(fd, &li, &len) && li.type && li.prog_id &&
+	    !strncmp(name, ACCEL_PIN_LINK_PREFIX, strlen(ACCEL_PIN_LINK_PREFIX)))
+		pin_link(pins, fd, &li, path, name + strlen(ACCEL_PIN_LINK_PREFIX), when);
+	else if ((kind = bpf_fd_kind(fd)) == BPF_FD_PROG &&
+		 (len = sizeof(pi), !bpf_obj_get_info_by_fd(fd, &pi, &len)))
+		pin_prog(pins, &pi, path, when);
+	else if (kind == BPF_FD_MAP && (len = sizeof(mi), !bpf_obj_get_info_by_fd(fd, &mi, &len)))
+		pin_map(pins, &mi, path);
+	close(fd);
+}
+
+static int not_dot(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+/* One feature's pinned links and maps, by name (readdir's order depends
+ * on the file system). */
+static void status_pins(struct accel_ctx *ctx, const struct accel_feature *f, struct sm_node *sec)
+{
+	struct dirent **names;
+	char dir[PATH_MAX];
+	struct sm_node *pins;
+	int n;
+
+	if (feature_pin_dir(ctx, f, dir, sizeof(dir)))
+		return;
+	n = scandir(dir, &names, not_dot, alphasort);
+	if (n < 0)
+		return;
+	pins = sm_array(sec, "pins");
+	for (int i = 0; i < n; i++) {
+		status_pin(pins, dir, names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* What status found, before it says it. */
+struct status_view {
 	struct instance_info ii;
 	struct state_err serr;
-	bool have, unreadable;
-	char when[32], names[128];
-	unsigned int mask, kept;
-	struct json_writer jw;
+	bool have;			/* an instance record */
+	bool unreadable;		/* one that cannot be read */
+	unsigned int mask;		/* features_attached() */
+	unsigned int kept;		/* features_kept() */
+	int lingering;			/* what outlives a detach (draining, handover) */
+};
+
+/* Whether attached, since when; or the leftovers of an interrupted attach. */
+static void status_attached(struct sm_node *root, const struct status_view *v)
+{
+	struct sm_node *n = sm_bool(root, "attached", v->have || (v->mask & ~v->kept));
+	char names[128], when[32];
+
+	mask_names(v->mask & ~v->kept, names, sizeof(names));
+	if (!v->have && !(v->mask & ~v->kept))
+		sm_show(n, "attached", "no");
+	else if (v->have)
+		sm_show(n, "attached", "%s since %s", names, fmt_time(v->ii.since, when, sizeof(when)));
+	else
+		sm_show(n, "attached", "%s (no instance record: interrupted attach; the next attach or detach cleans it up)",
+			names);
+}
+
+/* The top of status: versions, paths, namespace, the instance record. */
+static void status_top(struct accel_ctx *ctx, struct sm_node *root, const struct status_view *v)
+{
+	const struct instance_info *ii = &v->ii;
+	bool other_ns = v->have && ctx->netns && strcmp(ctx->netns, ii->netns);
+	struct sm_node *n;
+	char when[32];
+
+	sm_note(root, NULL, "accelctl %s  (libbpf %s, kernel %s)", ACCELCTL_VERSION,
+		libbpf_version(), kernel_release());
+	sm_show(sm_str(root, "pin_root", ctx->pin_root), "pin root", "%s", ctx->pin_root);
+	sm_show(sm_str(root, "state_dir", ctx->state_dir), "state dir", "%s", ctx->state_dir);
+	status_attached(root, v);
+	/* the keys of `version --json`; libbpf_version is the older name */
+	sm_str(root, "version", ACCELCTL_VERSION);
+	sm_str(root, "commit", accel_build_commit);
+	sm_str(root, "libbpf", libbpf_version());
+	sm_str(root, "libbpf_version", libbpf_version());
+	sm_str(root, "kernel", kernel_release());
+	sm_uint(root, "abi_version", ACCEL_ABI_VERSION);
+	/* the namespace this status looked in (--netns or the attach's) */
+	n = sm_uint(root, "netns_ino", netns_ino());
+	if (ctx->netns)
+		sm_show(n, "netns", "%s (net:[%llu])%s%s", ctx->netns, netns_ino(),
+			other_ns ? "; attach used " : "",
+			other_ns ? (ii->netns[0] ? ii->netns : "the host's") : "");
+	sm_uint(root, "netns_cookie", ctx->netns_cookie);
+	if (v->have) {
+		sm_str(root, "since", fmt_time(ii->since, when, sizeof(when)));
+		sm_str(root, "netns", ii->netns);
+		n = sm_uint(root, "instance_abi_version", ii->abi);
+		if (ii->abi != ACCEL_ABI_VERSION)
+			sm_show(n, "ABI", "%u, this accelctl has %u: detach with the accelctl that attached it, or `accelctl detach --force`",
+				ii->abi, ACCEL_ABI_VERSION);
+	}
+	if (v->unreadable)
+		sm_show(sm_str(root, "instance_error", v->serr.msg), "instance",
+			"unreadable record: %s; `accelctl detach --force` removes the instance", v->serr.msg);
+}
+
+/* One feature's section: attached or kept, its pins, its own status and
+ * what it leaves behind a detach. */
+static void status_feature(struct accel_ctx *ctx, struct sm_node *feats, int i, struct status_view *v)
+{
+	const struct accel_feature *f = features[i];
+	struct sm_node *sec = sm_nest(sm_object(feats, f->name), 4);
+
+	sm_bool(sec, "attached", (v->mask & ~v->kept) & (1u << i));
+	if (f->kept)
+		sm_bool(sec, "kept", v->kept & (1u << i));
+	if (v->mask & (1u << i)) {
+		/* a kept feature's status says so itself, with its count */
+		if (!(v->kept & (1u << i)))
+			sm_indent(sm_note(sec, NULL, "%s: %s", f->name, f->summary), 2);
+		status_pins(ctx, f, sec);
+		if (f->status)
+			f->status(ctx, sec);
+	}
+	if (f->lingering)
+		v->lingering += f->lingering(ctx, sec);
+}
+
+/* What status exits with: kept state, an interrupted attach's leftovers
+ * and what drains or waits for a handover count as attached (something
+ * of accelctl's is there; `accelctl detach` removes it); an unreadable
+ * instance record is a failure, after status said what it could. */
+static int status_result(const struct accel_ctx *ctx, const struct status_view *v, bool *attached)
+{
+	*attached = v->have || v->mask || v->lingering;
+	if (!v->unreadable)
+		return 0;
+	pr_err("status: the instance record in %s is unreadable: %s; accelctl cannot tell what it attached.\n"
+	       "Fix: `accelctl detach --force` removes the instance (then attach again).\n",
+	       ctx->state_dir, v->serr.msg);
+	return -EINVAL;
+}
+
+int accel_status(struct accel_ctx *ctx, bool *attached)
+{
+	struct status_view v = { 0 };
+	struct sm_node *root, *feats;
 	int err;
 
 	err = accel_check_access(ctx, "status");
 	if (err)
 		return err;
 	accel_reap_trylock(ctx);
-	err = instance_load(ctx, &ii, &serr);
-	have = !err;
-	unreadable = err == -EINVAL;
-	mask = features_attached(ctx);
-	kept = features_kept(ctx);
+	err = instance_load(ctx, &v.ii, &v.serr);
+	v.have = !err;
+	v.unreadable = err == -EINVAL;
+	v.mask = features_attached(ctx);
+	v.kept = features_kept(ctx);
 
-	if (ctx->json) {
-		jw_init(&jw, stdout, true);
-		jw_start_object(&jw);
-		jw_kv_bool(&jw, "attached", have || (mask & ~kept));
-		jw_kv_string(&jw, "pin_root", ctx->pin_root);
-		jw_kv_string(&jw, "state_dir", ctx->state_dir);
-		/* the keys of `version --json`; libbpf_version is the older name */
-		jw_kv_string(&jw, "version", ACCELCTL_VERSION);
-		jw_kv_string(&jw, "commit", accel_build_commit);
-		jw_kv_string(&jw, "libbpf", libbpf_version());
-		jw_kv_string(&jw, "libbpf_version", libbpf_version());
-		jw_kv_string(&jw, "kernel", kernel_release());
-		jw_kv_uint(&jw, "abi_version", ACCEL_ABI_VERSION);
-		/* the namespace this status looked in (--netns or the attach's) */
-		jw_kv_uint(&jw, "netns_ino", netns_ino());
-		jw_kv_uint(&jw, "netns_cookie", ctx->netns_cookie);
-		if (have) {
-			jw_kv_string(&jw, "since", fmt_time(ii.since, when, sizeof(when)));
-			jw_kv_string(&jw, "netns", ii.netns);
-			jw_kv_uint(&jw, "instance_abi_version", ii.abi);
-		}
-		if (unreadable)
-			jw_kv_string(&jw, "instance_error", serr.msg);
-		jw_key(&jw, "features");
-		jw_start_object(&jw);
-		for (int i = 0; i < nfeatures; i++) {
-			const struct accel_feature *f = features[i];
-
-			jw_key(&jw, f->name);
-			jw_start_object(&jw);
-			jw_kv_bool(&jw, "attached", (mask & ~kept) & (1u << i));
-			if (f->kept)
-				jw_kv_bool(&jw, "kept", kept & (1u << i));
-			if (mask & (1u << i)) {
-				status_pins(ctx, f, &jw, NULL);
-				if (f->status)
-					f->status(ctx, &jw, NULL);
-			}
-			if (f->lingering)
-				f->lingering(ctx, &jw, NULL);
-			jw_end_object(&jw);
-		}
-		jw_end_object(&jw);
-		jw_end_object(&jw);
-		jw_finish(&jw);
-		return 0;
-	}
-	mask_names(mask & ~kept, names, sizeof(names));
-	printf("accelctl %s  (libbpf %s, kernel %s)\n", ACCELCTL_VERSION, libbpf_version(),
-	       kernel_release());
-	printf("pin root:  %s\nstate dir: %s\n", ctx->pin_root, ctx->state_dir);
+	root = sm_new();
+	status_top(ctx, root, &v);
+	feats = sm_object(root, "features");
 	for (int i = 0; i < nfeatures; i++)
-		if (features[i]->lingering)
-			features[i]->lingering(ctx, NULL, stdout);
-	if (!have && !(mask & ~kept))
-		printf("attached:  no\n");
-	else
-		printf("attached:  %s%s%s\n", names, have ? " since " : " (no instance record: interrupted attach; the next attach or detach cleans it up)",
-		       have ? fmt_time(ii.since, when, sizeof(when)) : "");
-	if (ctx->netns)
-		printf("netns:     %s (net:[%llu])%s%s\n", ctx->netns, netns_ino(),
-		       have && strcmp(ctx->netns, ii.netns) ? "; attach used " : "",
-		       have && strcmp(ctx->netns, ii.netns) ? (ii.netns[0] ? ii.netns : "the host's") : "");
-	if (unreadable)
-		printf("instance:  unreadable record: %s; `accelctl detach --force` removes the instance\n",
-		       serr.msg);
-	if (have && ii.abi != ACCEL_ABI_VERSION)
-		printf("ABI:       %u, this accelctl has %u: detach with the accelctl that attached it, or `accelctl detach --force`\n",
-		       ii.abi, ACCEL_ABI_VERSION);
-	for (int i = 0; i < nfeatures; i++) {
-		if (!(mask & (1u << i)))
-			continue;
-		/* a kept feature's status says so itself, with its count */
-		if (!(kept & (1u << i)))
-			printf("  %s: %s\n", features[i]->name, features[i]->summary);
-		status_pins(ctx, features[i], NULL, stdout);
-		if (features[i]->status)
-			features[i]->status(ctx, NULL, stdout);
+		status_feature(ctx, feats, i, &v);
+	if (sm_failed(root)) {
+		sm_free(root);
+		pr_err("status: out of memory\n");
+		return -ENOMEM;
 	}
-	return 0;
+	if (ctx->json)
+		sm_render_json(root, stdout);
+	else
+		sm_render_text(root, stdout);
+	sm_free(root);
+	return status_result(ctx, &v, attached);
 }
 
 const struct metric_desc accel_metrics[AM_COUNT] = {

@@ -48,6 +48,7 @@
 #include "log.h"
 #include "opts.h"
 #include "state.h"
+#include "status_model.h"
 #include "sysenv.h"
 
 #ifdef __clang_analyzer__
@@ -1075,68 +1076,61 @@ static const char *xdp_mode(unsigned int ifindex)
 	return mode;
 }
 
-static void netacct_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
+/* One interface's hooks: ingress (XDP or tc) and why, egress tc. */
+static void iface_status(const struct iface_rec *r, struct sm_node *ifaces)
+{
+	bool xdp = r->ingress == HOOK_XDP_NATIVE || r->ingress == HOOK_XDP_SKB;
+	const char *mode = xdp ? xdp_mode(r->ifindex) : NULL;
+	struct sm_node *o = sm_object(ifaces, NULL);
+	__u32 mtu = r->mtu;
+	char in[64];
+
+	iface_mtu(r->name, &mtu);
+	if (r->ingress == HOOK_TC)
+		snprintf(in, sizeof(in), "tc prio %u prog %u", r->tc_ingress.prio, r->tc_ingress.prog_id);
+	else
+		snprintf(in, sizeof(in), "%s prog %u", hook_names[r->ingress], r->xdp_prog_id);
+	sm_show(o, NULL, "iface %-12s ifindex %-4u mtu %-6u ingress %s (%s); egress tc prio %u handle %#x prog %u",
+		r->name, r->ifindex, mtu, in, why_names[r->why], r->tc_egress.prio,
+		r->tc_egress.handle, r->tc_egress.prog_id);
+	if (mode && !strcmp(mode, "exclusive"))
+		sm_note(o, "note", "%s: XDP exclusive: libxdp's dispatcher cannot run here, so another "
+			"XDP program on %s is refused while netacct holds it (`--ingress tc` leaves XDP "
+			"to it; `accelctl check`)", r->name, r->name);
+	sm_str(o, "ifname", r->name);
+	sm_uint(o, "ifindex", r->ifindex);
+	sm_uint(o, "mtu", mtu);
+	sm_str(o, "ingress", hook_names[r->ingress]);
+	sm_str(o, "ingress_reason", why_names[r->why]);
+	if (r->xdp_prog_id)
+		sm_uint(o, "xdp_prog_id", r->xdp_prog_id);
+	if (mode)
+		sm_str(o, "xdp_mode", mode);
+	if (r->tc_ingress.prog_id) {
+		sm_uint(o, "tc_ingress_priority", r->tc_ingress.prio);
+		sm_uint(o, "tc_ingress_handle", r->tc_ingress.handle);
+		sm_uint(o, "tc_ingress_prog_id", r->tc_ingress.prog_id);
+	}
+	sm_uint(o, "tc_egress_priority", r->tc_egress.prio);
+	sm_uint(o, "tc_egress_handle", r->tc_egress.handle);
+	sm_uint(o, "tc_egress_prog_id", r->tc_egress.prog_id);
+	sm_bool(o, "clsact_created", r->clsact_created);
+}
+
+static void netacct_status(struct accel_ctx *ctx, struct sm_node *sec)
 {
 	struct netacct_state st;
 	struct state_err serr;
+	struct sm_node *ifaces;
 	int err = record_read(ctx, &st, &serr);
 
 	if (err)
 		st.n = 0;
-	if (err && err != -ENOENT && out)
-		fprintf(out, "    state record unreadable: %s\n", serr.msg);
-	if (jw) {
-		jw_key(jw, "interfaces");
-		jw_start_array(jw);
-	}
-	for (int i = 0; i < st.n; i++) {
-		const struct iface_rec *r = &st.ifs[i];
-		bool xdp = r->ingress == HOOK_XDP_NATIVE || r->ingress == HOOK_XDP_SKB;
-		const char *mode = xdp ? xdp_mode(r->ifindex) : NULL;
-		__u32 mtu = r->mtu;
-
-		iface_mtu(r->name, &mtu);
-		if (jw) {
-			jw_start_object(jw);
-			jw_kv_string(jw, "ifname", r->name);
-			jw_kv_uint(jw, "ifindex", r->ifindex);
-			jw_kv_uint(jw, "mtu", mtu);
-			jw_kv_string(jw, "ingress", hook_names[r->ingress]);
-			jw_kv_string(jw, "ingress_reason", why_names[r->why]);
-			if (r->xdp_prog_id)
-				jw_kv_uint(jw, "xdp_prog_id", r->xdp_prog_id);
-			if (mode)
-				jw_kv_string(jw, "xdp_mode", mode);
-			if (r->tc_ingress.prog_id) {
-				jw_kv_uint(jw, "tc_ingress_priority", r->tc_ingress.prio);
-				jw_kv_uint(jw, "tc_ingress_handle", r->tc_ingress.handle);
-				jw_kv_uint(jw, "tc_ingress_prog_id", r->tc_ingress.prog_id);
-			}
-			jw_kv_uint(jw, "tc_egress_priority", r->tc_egress.prio);
-			jw_kv_uint(jw, "tc_egress_handle", r->tc_egress.handle);
-			jw_kv_uint(jw, "tc_egress_prog_id", r->tc_egress.prog_id);
-			jw_kv_bool(jw, "clsact_created", r->clsact_created);
-			jw_end_object(jw);
-		} else {
-			char in[64];
-
-			if (r->ingress == HOOK_TC)
-				snprintf(in, sizeof(in), "tc prio %u prog %u", r->tc_ingress.prio,
-					 r->tc_ingress.prog_id);
-			else
-				snprintf(in, sizeof(in), "%s prog %u", hook_names[r->ingress],
-					 r->xdp_prog_id);
-			fprintf(out, "    iface %-12s ifindex %-4u mtu %-6u ingress %s (%s); egress tc prio %u handle %#x prog %u\n",
-				r->name, r->ifindex, mtu, in, why_names[r->why], r->tc_egress.prio,
-				r->tc_egress.handle, r->tc_egress.prog_id);
-			if (mode && !strcmp(mode, "exclusive"))
-				fprintf(out, "    note:     %s: XDP exclusive: libxdp's dispatcher cannot run here, so another "
-					"XDP program on %s is refused while netacct holds it (`--ingress tc` leaves XDP "
-					"to it; `accelctl check`)\n", r->name, r->name);
-		}
-	}
-	if (jw)
-		jw_end_array(jw);
+	if (err && err != -ENOENT)
+		sm_note(sec, NULL, "state record unreadable: %s", serr.msg);
+	ifaces = sm_array(sec, "interfaces");
+	for (int i = 0; i < st.n; i++)
+		iface_status(&st.ifs[i], ifaces);
 }
 
 /* ---- metrics -------------------------------------------------------------- */

@@ -45,6 +45,7 @@
 #include "opts.h"
 #include "profile.h"
 #include "state.h"
+#include "status_model.h"
 #include "sysctl.h"
 #include "sysenv.h"
 #include "profile_io.h"
@@ -1101,11 +1102,30 @@ static bool tune_attached(struct accel_ctx *ctx)
 	return journal_exists(ctx);
 }
 
-static void tune_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out)
+/* One journal entry: what it was, what tune set, what it is now. */
+static void tune_setting(const struct journal_entry *e, const char *cur, struct sm_node *settings)
+{
+	char label[TUNE_KEY_LEN + 32], a[TUNE_VAL_LEN], b[TUNE_VAL_LEN], c[TUNE_VAL_LEN];
+	struct sm_node *o = sm_object(settings, NULL);
+
+	tune_item_label(e->kind, e->ifname, e->key, label, sizeof(label));
+	sm_show(o, NULL, "%-40s %-22s %-22s %-22s %s%s", label, show(e->orig, a, sizeof(a)),
+		show(e->new_val, b, sizeof(b)), show(cur, c, sizeof(c)),
+		e->source, strcmp(cur, e->new_val) ? "  (changed since: conflict)" : "");
+	sm_str(o, "key", label);
+	sm_str(o, "original", e->orig);
+	sm_str(o, "set", e->new_val);
+	sm_str(o, "now", cur);
+	sm_bool(o, "in_effect", !strcmp(cur, e->new_val));
+	sm_str(o, "source", e->source);
+}
+
+static void tune_status(struct accel_ctx *ctx, struct sm_node *sec)
 {
 	struct journal *j = calloc(1, sizeof(*j));
 	struct nic *nic = NULL;
-	char cur[TUNE_VAL_LEN], err[256], label[TUNE_KEY_LEN + 32], when[32];
+	struct sm_node *settings;
+	char cur[TUNE_VAL_LEN], err[256], when[32];
 	int saved = -1, ns_err;
 
 	if (!j || journal_read(ctx, j)) {
@@ -1115,51 +1135,29 @@ static void tune_status(struct accel_ctx *ctx, struct json_writer *jw, FILE *out
 	ns_err = tune_enter_journal_netns(j, &saved);
 	if (nic_open(&nic))
 		nic = NULL;
-	if (jw) {
-		jw_kv_string(jw, "profile", j->profile);
-		jw_kv_string(jw, "since", fmt_time(j->since, when, sizeof(when)));
-		jw_kv_bool(jw, "auto", j->auto_tune);
-		if (j->kept)
-			jw_kv_string(jw, "kept_since", fmt_time(j->kept, when, sizeof(when)));
-		jw_key(jw, "settings");
-		jw_start_array(jw);
-	} else {
-		if (j->kept)
-			fprintf(out, "  tune: kept (%d setting%s, originals in the journal; accelctl detach "
-				"restores them)\n    kept by `detach --keep-tuning` since %s; the next attach "
-				"with tuning adopts them\n", j->n, j->n == 1 ? "" : "s",
-				fmt_time(j->kept, when, sizeof(when)));
-		fprintf(out, "    profile %s since %s, auto-tune %s; detach restores:\n", j->profile,
-			fmt_time(j->since, when, sizeof(when)), j->auto_tune ? "on" : "off");
-		fprintf(out, "    %-40s %-22s %-22s %-22s %s\n", "KEY", "ORIGINAL", "SET", "NOW", "SOURCE");
+	if (j->kept) {
+		sm_indent(sm_note(sec, NULL, "tune: kept (%d setting%s, originals in the journal; accelctl detach "
+				  "restores them)", j->n, j->n == 1 ? "" : "s"), 2);
+		sm_note(sec, NULL, "kept by `detach --keep-tuning` since %s; the next attach with tuning adopts them",
+			fmt_time(j->kept, when, sizeof(when)));
 	}
+	sm_show(sm_str(sec, "profile", j->profile), NULL, "profile %s since %s, auto-tune %s; detach restores:",
+		j->profile, fmt_time(j->since, when, sizeof(when)), j->auto_tune ? "on" : "off");
+	sm_str(sec, "since", fmt_time(j->since, when, sizeof(when)));
+	sm_bool(sec, "auto", j->auto_tune);
+	if (j->kept)
+		sm_str(sec, "kept_since", fmt_time(j->kept, when, sizeof(when)));
+	settings = sm_array(sec, "settings");
+	sm_show(settings, NULL, "%-40s %-22s %-22s %-22s %s", "KEY", "ORIGINAL", "SET", "NOW", "SOURCE");
 	for (int i = 0; i < j->n; i++) {
 		const struct journal_entry *e = &j->e[i];
 
-		tune_item_label(e->kind, e->ifname, e->key, label, sizeof(label));
 		if (ns_err && !e->global)
 			snprintf(cur, sizeof(cur), "(netns gone)");
 		else if (!nic || tune_read(nic, e->kind, e->ifname, e->key, cur, sizeof(cur), err, sizeof(err)))
 			snprintf(cur, sizeof(cur), "?");
-		if (jw) {
-			jw_start_object(jw);
-			jw_kv_string(jw, "key", label);
-			jw_kv_string(jw, "original", e->orig);
-			jw_kv_string(jw, "set", e->new_val);
-			jw_kv_string(jw, "now", cur);
-			jw_kv_bool(jw, "in_effect", !strcmp(cur, e->new_val));
-			jw_kv_string(jw, "source", e->source);
-			jw_end_object(jw);
-		} else {
-			char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN], c[TUNE_VAL_LEN];
-
-			fprintf(out, "    %-40s %-22s %-22s %-22s %s%s\n", label, show(e->orig, a, sizeof(a)),
-				show(e->new_val, b, sizeof(b)), show(cur, c, sizeof(c)),
-				e->source, strcmp(cur, e->new_val) ? "  (changed since: conflict)" : "");
-		}
+		tune_setting(e, cur, settings);
 	}
-	if (jw)
-		jw_end_array(jw);
 	nic_close(nic);
 	tune_leave_netns(&saved);
 	free(j);

@@ -1023,6 +1023,8 @@ test_bypass_handover_keeps_connections_accelerated() {
 	[ -d "$PIN/bypass-handover" ] || fail "no handover: $(ls "$PIN")"
 	$A status >"$TMP/status" 2>&1
 	grep -q '^handover: ' "$TMP/status" || fail "status: $(cat "$TMP/status")"
+	grep -q '^draining: ' "$TMP/status" && fail "status lists a draining generation: $(cat "$TMP/status")"
+	assert_eq "$($A status --json | jpath .features.bypass.draining)" "[]" "status --json draining during a handover"
 	out=$($A attach --features bypass --cgroup "$CG" --event-ports "$EVENT_PORTS" 2>&1) || fail "attach: $out"
 	grep -q 'adopted the handed-over bypass: 20 connections' <<<"$out" || fail "attach did not adopt: $out"
 	[ ! -e "$PIN/bypass-handover" ] || fail "handover left: $(ls "$PIN")"

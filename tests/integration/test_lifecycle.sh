@@ -229,9 +229,12 @@ test_cli_usage_and_help() {
 	rc=0; out=$($A --netns "$T_ID-missing" status 2>&1) || rc=$?
 	assert_eq "$rc" 1 "missing netns exit code"
 	grep -q 'not found' <<<"$out" || fail "missing netns message: $out"
-	$A status --json | json_get 'd["attached"]' | grep -qx False || fail "status --json when detached"
-	ACCELCTL_PIN_ROOT=$PIN-env $ACCELCTL status --json | json_get 'd["pin_root"]' |
-		grep -qx "$PIN-env" || fail "ACCELCTL_PIN_ROOT ignored"
+	rc=0; out=$($A status --json) || rc=$?
+	assert_eq "$rc" 3 "status --json when detached: exit code"
+	json_get 'd["attached"]' <<<"$out" | grep -qx False || fail "status --json when detached"
+	rc=0; out=$(ACCELCTL_PIN_ROOT=$PIN-env $ACCELCTL status --json) || rc=$?
+	assert_eq "$rc" 3 "status --json with ACCELCTL_PIN_ROOT, detached: exit code"
+	json_get 'd["pin_root"]' <<<"$out" | grep -qx "$PIN-env" || fail "ACCELCTL_PIN_ROOT ignored"
 	grep -q "^accelctl " <<<"$($ACCELCTL version)" || fail "version"
 	pass
 }
@@ -304,6 +307,38 @@ test_nonroot_status_and_stats_say_why_not() {
 	grep -q '^accel_feature_attached{feature="tcpstate"} 1$' \
 		<<<"$(as_nobody +dac_override,+sys_admin -- $A stats --prometheus)" ||
 		fail "stats --prometheus with the named capabilities does not see tcpstate"
+	pass
+}
+
+# `status` exits so that scripts can test it: 3 when nothing is attached,
+# 0 when something is, 1 when it cannot tell (no rights, an unreadable
+# instance record); it prints the same in every case it can answer.
+test_status_exit_codes() {
+	local ns rc out c
+	for c in status "status --json"; do
+		rc=0; out=$($A $c 2>&1) || rc=$?
+		assert_eq "$rc" 3 "'$c' with nothing attached: exit code"
+		grep -qE '^attached: +no$|"attached": false' <<<"$out" || fail "'$c' with nothing attached: $out"
+	done
+	ns=$(netns_new)
+	$A --netns "$ns" attach --features tcpstate 2>/dev/null
+	for c in status "status --json"; do
+		rc=0; out=$($A $c 2>&1) || rc=$?
+		assert_eq "$rc" 0 "'$c' with tcpstate attached: exit code"
+		grep -qE '^attached: +tcpstate since|"attached": true' <<<"$out" || fail "'$c' attached: $out"
+		rc=0; as_nobody "" -- $A $c >/dev/null 2>&1 || rc=$?
+		assert_eq "$rc" 1 "'$c' as nobody: exit code"
+	done
+	cp "$STATE/instance" "$TMP/instance"
+	echo "abi=2x" >>"$STATE/instance"
+	rc=0; out=$($A status 2>"$TMP/err") || rc=$?
+	assert_eq "$rc" 1 "status on an unreadable instance record: exit code"
+	grep -q '^instance: *unreadable record' <<<"$out" || fail "status does not show the unreadable record: $out"
+	grep -q 'detach --force' "$TMP/err" || fail "status does not name the fix: $(cat "$TMP/err")"
+	cp "$TMP/instance" "$STATE/instance"
+	$A detach >/dev/null 2>&1
+	rc=0; $A status >/dev/null || rc=$?
+	assert_eq "$rc" 3 "status after detach: exit code"
 	pass
 }
 

@@ -2,8 +2,9 @@
 /*
  * Golden test of everything `accelctl stats` prints: the tables, --json
  * and --prometheus, and the schema of the metrics (every family's name,
- * type, help and label names), compared byte for byte with the files in
- * tests/golden/.
+ * type, help and label names), and of `accelctl status` as text and
+ * JSON (the status model of every feature, both renderings), compared
+ * byte for byte with the files in tests/golden/.
  *
  * Why this design: the test runs the real command, stats_run(), with a
  * pin root and a state dir of its own, so every line of the path the
@@ -21,7 +22,10 @@
  *    of accel_build_info, time() (the JSON timestamp), the live sysctl and
  *    NIC values tune compares with its journal, ip_local_port_range, and
  *    what a map's fd tells about it (bpf_obj_get_info_by_fd, and the
- *    fdinfo readers bpf_fd_kind and map_fd_size: its size and memlock).
+ *    fdinfo readers bpf_fd_kind and map_fd_size: its size and memlock),
+ *    the network namespace's inode (status);
+ *  - status's ages (seconds since a blocking server was seen) follow the
+ *    clock: they are masked in its output.
  *
  * A model built by hand would test the renderers only; a live attach
  * would give other numbers on every run.  This one proves that a change
@@ -284,6 +288,13 @@ int __real_read_file(const char *path, char *buf, size_t len);
 int __real_bpf_obj_get_info_by_fd(int fd, void *info, __u32 *len);
 enum bpf_fd_kind __real_bpf_fd_kind(int fd);
 int __real_map_fd_size(int fd, uint32_t *max_entries, uint64_t *memlock);
+
+unsigned long long __wrap_netns_ino(void);
+
+unsigned long long __wrap_netns_ino(void)
+{
+	return 4026531840ull;
+}
 
 const char *__wrap_kernel_release(void)
 {
@@ -713,6 +724,75 @@ static char *run_stats(struct accel_ctx *ctx, bool json, bool prometheus)
 	return buf;
 }
 
+/* What accel_status() writes to stdout, with an instance record that
+ * lists every feature; *attached is what it exits with. */
+static char *run_status(struct accel_ctx *ctx, bool json, bool *attached)
+{
+	struct instance_info ii = { .features = (1u << nfeatures) - 1, .since = 1795301000,
+				    .netns_cookie = NETNS_COOKIE, .abi = ACCEL_ABI_VERSION };
+	char path[PATH_MAX], *buf;
+	int fd, saved, err;
+	struct stat st;
+
+	assert_int_equal(instance_write(ctx, &ii), 0);
+	ctx->json = json;
+	snprintf(path, sizeof(path), "%s/stdout", state_dir);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	assert_true(dup2(fd, STDOUT_FILENO) >= 0);
+	err = accel_status(ctx, attached);
+	fflush(stdout);
+	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+	close(saved);
+	assert_int_equal(err, 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = calloc(1, st.st_size + 1);
+	assert_non_null(buf);
+	assert_int_equal(pread(fd, buf, st.st_size, 0), st.st_size);
+	close(fd);
+	unlink(path);
+	instance_remove(ctx);
+	ctx->json = false;
+	return buf;
+}
+
+/* The number after every mark becomes "@N@", in place: what follows the
+ * clock. */
+static char *mask_after(char *s, const char *mark)
+{
+	for (char *p = strstr(s, mark); p; p = strstr(p, mark)) {
+		char *num = p + strlen(mark), *end = num;
+
+		while (strchr("0123456789.e+-", *end) && *end)
+			end++;
+		if (end - num >= 3) {
+			memcpy(num, "@N@", 3);
+			memmove(num + 3, end, strlen(end) + 1);
+		}
+		p = num;
+	}
+	return s;
+}
+
+/* Ages (what follows the clock) and the test's own directory (mkdtemp)
+ * become fixed marks. */
+static char *unclock(char *s)
+{
+	char top[PATH_MAX];
+	size_t n;
+
+	snprintf(top, sizeof(top), "%s", pin_root);
+	*strrchr(top, '/') = '\0';
+	n = strlen(top);
+	for (char *p = strstr(s, top); p; p = strstr(p, top)) {
+		memcpy(p, "@TMP@", 5);
+		memmove(p + 5, p + n, strlen(p + n) + 1);
+	}
+	return mask_after(mask_after(s, "\"seconds_ago\": "), "latest ");
+}
+
 static const char *type_str(enum metric_type t)
 {
 	return t == METRIC_COUNTER ? "counter" : t == METRIC_GAUGE ? "gauge" : "histogram";
@@ -845,6 +925,39 @@ static void test_stats_prometheus(void **state)
 	free(out);
 }
 
+/* The version in the text's first line, as unversion() does for JSON. */
+static char *unversion_text(char *s)
+{
+	static const char v[] = "accelctl " ACCELCTL_VERSION " ";
+	char *p = strstr(s, v), *out;
+
+	if (!p)
+		return s;
+	assert_true(asprintf(&out, "%.*saccelctl @VERSION@ %s", (int)(p - s), s, p + strlen(v)) > 0);
+	free(s);
+	return out;
+}
+
+static void test_status_text(void **state)
+{
+	bool attached = false;
+	char *out = unclock(unversion_text(run_status(*state, false, &attached)));
+
+	assert_true(attached);
+	golden("status.txt", out);
+	free(out);
+}
+
+static void test_status_json(void **state)
+{
+	bool attached = false;
+	char *out = unclock(unversion(run_status(*state, true, &attached)));
+
+	assert_true(attached);
+	golden("status.json", out);
+	free(out);
+}
+
 static void test_schema(void **state)
 {
 	char *out = schema(*state);
@@ -882,6 +995,8 @@ int main(void)
 		cmocka_unit_test(test_stats_table),
 		cmocka_unit_test(test_stats_json),
 		cmocka_unit_test(test_stats_prometheus),
+		cmocka_unit_test(test_status_text),
+		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_schema),
 		cmocka_unit_test(test_every_family_declared),
 	};

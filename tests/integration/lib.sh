@@ -69,6 +69,9 @@ netns_new() {
 	ip netns add "$ns"
 	defer "ip netns del $ns"
 	ip -n "$ns" link set lo up
+	# the tests' fixed ports (47000-48999) lie in the ephemeral range: a
+	# client's source port could take one before its listener binds it
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_reserved_ports=47000-48999
 	echo "$ns"
 }
 

@@ -857,212 +857,279 @@ static int sockops_swap(const char *dir, int prog_fd)
 	return err;
 }
 
-static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, oopts);
-	struct accel_bypass_config cfg = {
-		.enabled = 1,
-		.small_msg_bytes = ACCEL_BYPASS_SMALL_MSG_BYTES,
-		.small_msg_run = ACCEL_BYPASS_SMALL_MSG_RUN,
-		.busy_msg_bytes = ACCEL_BYPASS_BUSY_MSG_BYTES,
-	};
-	const struct attach_opts *ao = &ctx->attach;
-	struct bypass_bpf *skel = NULL;
-	struct bpf_link *link = NULL;
-	struct bpf_link *learn_link = NULL;
-	struct bypass_selftest st;
-	char dir[PATH_MAX], cg[PATH_MAX], detail[512];
-	int err, cg_fd = -1, ports_fd;
-	unsigned int socks = 0, conns = 0;
-	unsigned int learn_conns = ao->learn_conns ? ao->learn_conns : ACCEL_BYPASS_LEARN_CONNS;
-	bool made = false, learn = false, adopt = false;
-	char hdir[PATH_MAX], why[256];
+/* What one attach decides and holds until it is done. */
+struct bypass_attach {
+	struct accel_bypass_config cfg;
+	char cg[PATH_MAX];		/* the cgroup, resolved */
+	char dir[PATH_MAX];		/* our pins */
+	char hdir[PATH_MAX];		/* a handover's */
+	unsigned int learn_conns;
+	bool learn;			/* restricted mode learns */
+	bool adopt;			/* adopts the handover in hdir */
+	bool made;			/* made dir (unpinned on failure) */
+	struct bypass_bpf *skel;
+	struct bpf_link *link;		/* sockops, once pinned */
+	struct bpf_link *learn_link;
+};
 
-	err = cgroup2_resolve(mnt, ao->cgroup, cg, sizeof(cg));
+/* Where to attach, and whether a handover is there to adopt (claimed
+ * then) or to drain first. */
+static int attach_where(struct accel_ctx *ctx, const char *mnt, struct bypass_attach *a)
+{
+	const struct attach_opts *ao = &ctx->attach;
+	char why[256];
+	int err;
+
+	err = cgroup2_resolve(mnt, ao->cgroup, a->cg, sizeof(a->cg));
 	if (err) {
 		pr_err("bypass: --cgroup %s: use a cgroup2 directory below %s\n",
 			ao->cgroup ? ao->cgroup : "(root)", mnt);
 		return err;
 	}
-	err = pin_dir(ctx, dir, sizeof(dir));
+	err = pin_dir(ctx, a->dir, sizeof(a->dir));
 	if (err)
 		return err;
-	if (path_exists(dir)) {
+	if (path_exists(a->dir)) {
 		/* reap moved an interrupted detach's pins away: anything here
 		 * is another attach's */
-		pr_err("bypass: %s exists: attached already (`accelctl status`)\n", dir);
+		pr_err("bypass: %s exists: attached already (`accelctl status`)\n", a->dir);
 		return -EEXIST;
 	}
-	err = handover_dir(ctx, hdir, sizeof(hdir));
-	if (err)
+	err = handover_dir(ctx, a->hdir, sizeof(a->hdir));
+	if (err || !path_exists(a->hdir))
 		return err;
-	if (path_exists(hdir)) {
-		if (handover_adoptable(hdir, cg, why, sizeof(why))) {
-			err = handover_drain(ctx, hdir, why);
-			if (err)
-				return err;
-		} else {
-			adopt = true;
-			/* claimed: its deadline must not pass while this attach
-			 * runs the self-test and loads (a failure drains it) */
-			handover_claim(hdir);
-		}
-	}
+	if (handover_adoptable(a->hdir, a->cg, why, sizeof(why)))
+		return handover_drain(ctx, a->hdir, why);
+	a->adopt = true;
+	/* claimed: its deadline must not pass while this attach runs the
+	 * self-test and loads (a failure drains it) */
+	handover_claim(a->hdir);
+	return 0;
+}
 
-	/* Probe the kernel before anything is pinned: restricted mode is
-	 * decided once, here, and recorded in the config for `status`. */
+/* Probe the kernel before anything is pinned: restricted mode (and
+ * learning in it) is decided once, here, and recorded in the config for
+ * `status`. */
+static int attach_mode(const struct attach_opts *ao, struct bypass_attach *a)
+{
+	struct accel_bypass_config *cfg = &a->cfg;
+	struct bypass_selftest st;
+	char detail[512];
+
 	bypass_selftest_run(&st);
-	cfg.kernel_affected = st.affected;
-	cfg.kernel_unchecked = st.unchecked;
+	cfg->kernel_affected = st.affected;
+	cfg->kernel_unchecked = st.unchecked;
 	if (st.affected | st.unchecked) {
 		char msg[2048];
 
-		cfg.flags |= ACCEL_BYPASS_F_BLOCKING_UNSAFE;
-		learn = ao->learn != 0;
-		if (learn && bypass_learn_probe(detail, sizeof(detail))) {
+		cfg->flags |= ACCEL_BYPASS_F_BLOCKING_UNSAFE;
+		a->learn = ao->learn != 0;
+		if (a->learn && bypass_learn_probe(detail, sizeof(detail))) {
 			if (ao->learn == 1) {
 				pr_err("bypass: --learn on: %s; nothing was attached\n", detail);
 				return -EOPNOTSUPP;
 			}
 			pr_warn("bypass: learning is off: %s\n", detail);
-			learn = false;
+			a->learn = false;
 		}
-		if (learn) {
-			cfg.flags |= ACCEL_BYPASS_F_LEARN;
-			cfg.learn_conns = learn_conns;
-			cfg.learn_window_s = ao->learn_window_s ? ao->learn_window_s : ACCEL_BYPASS_LEARN_WINDOW_S;
+		if (a->learn) {
+			cfg->flags |= ACCEL_BYPASS_F_LEARN;
+			cfg->learn_conns = a->learn_conns;
+			cfg->learn_window_s = ao->learn_window_s ? ao->learn_window_s : ACCEL_BYPASS_LEARN_WINDOW_S;
 		}
-		bypass_selftest_explain(&st, ao->event_ports.n, learn ? learn_conns : 0, msg, sizeof(msg));
+		bypass_selftest_explain(&st, ao->event_ports.n, a->learn ? a->learn_conns : 0, msg, sizeof(msg));
 		pr_info("%s", msg);
 	}
 	for (int i = 0; i < ACCEL_BYPASS_KB_COUNT; i++)
 		pr_debug("bypass: self-test %s (%.1f ms)\n", bypass_selftest_line(&st, i, detail, sizeof(detail)),
 			 st.r[i].ms);
 	if (ao->ports.n)
-		cfg.flags |= ACCEL_BYPASS_F_PORTS_ONLY;
+		cfg->flags |= ACCEL_BYPASS_F_PORTS_ONLY;
+	return 0;
+}
 
-	if (adopt) {
-		/* its pins are ours from here: the maps are reused by name */
-		if (rename(hdir, dir)) {
+/* Our pin directory: the handover's, taken over (its maps are reused by
+ * name), or a new one. */
+static int attach_pin_dir(struct bypass_attach *a)
+{
+	int err;
+
+	if (a->adopt) {
+		if (rename(a->hdir, a->dir)) {
 			err = -errno;
-			pr_err("bypass: cannot take over %s: %s\n", hdir, strerror(-err));
+			pr_err("bypass: cannot take over %s: %s\n", a->hdir, strerror(-err));
 			return err;
 		}
-	} else {
-		err = mkdir_p(dir, 0700);
-		if (err)
-			return err;
-		made = true;
+		return 0;
 	}
-	cfg.abi = ACCEL_ABI_VERSION;
-	oopts.pin_root_path = dir;
-	skel = bypass_bpf__open_opts(&oopts);
-	if (!skel) {
+	err = mkdir_p(a->dir, 0700);
+	if (!err)
+		a->made = true;
+	return err;
+}
+
+/* Open, size and load the programs; write the port lists and the config. */
+static int attach_load(struct accel_ctx *ctx, struct bypass_attach *a)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	const struct attach_opts *ao = &ctx->attach;
+	int err, ports_fd;
+
+	oopts.pin_root_path = a->dir;
+	a->skel = bypass_bpf__open_opts(&oopts);
+	if (!a->skel) {
 		err = -errno;
 		pr_err("bypass: cannot open the BPF object: %s (run with -v for libbpf's reason)\n",
 			strerror(-err));
-		goto cleanup;
+		return err;
 	}
-	skel->rodata->target_netns_cookie = ctx->netns ? ctx->netns_cookie : 0;
+	a->skel->rodata->target_netns_cookie = ctx->netns ? ctx->netns_cookie : 0;
 	/* unloaded unless it observes: a tracepoint of every recvmsg */
-	bpf_program__set_autoload(skel->progs.bypass_learn_recv, learn);
-	err = capacity_apply(skel, dir, adopt, ao->max_conns);
+	bpf_program__set_autoload(a->skel->progs.bypass_learn_recv, a->learn);
+	err = capacity_apply(a->skel, a->dir, a->adopt, ao->max_conns);
 	if (err) {
 		pr_err("bypass: cannot size the maps: %s\n", strerror(-err));
-		goto cleanup;
+		return err;
 	}
-	if (!adopt)
-		test_conn_slots(skel);
-	err = bypass_bpf__load(skel);
+	if (!a->adopt)
+		test_conn_slots(a->skel);
+	err = bypass_bpf__load(a->skel);
 	if (err) {
 		pr_err("bypass: loading the programs failed: %s (run with -v for the verifier log)\n",
 			strerror(-err));
-		goto cleanup;
+		return err;
 	}
-	ports_fd = bpf_map__fd(skel->maps.bypass_ports);
+	ports_fd = bpf_map__fd(a->skel->maps.bypass_ports);
 	err = ports_write(ports_fd, ACCEL_BYPASS_PORTS_INCLUDE, &ao->ports);
 	if (!err)
 		err = ports_write(ports_fd, ACCEL_BYPASS_PORTS_EXCLUDE, &ao->exclude_ports);
 	if (!err)
 		err = ports_write(ports_fd, ACCEL_BYPASS_PORTS_EVENT, &ao->event_ports);
 	if (!err)
-		err = config_write(bpf_map__fd(skel->maps.bypass_config), &cfg);
-	if (err) {
-		pr_err("bypass: cannot write the policy maps: %s\n", strerror(-err));
-		goto cleanup;
-	}
-	if (adopt) {
-		/* the new pins replace the old ones (sockets keep the sk_msg
-		 * program they were inserted with; the old tracepoint goes) */
-		unlink_pin(dir, SK_MSG_PIN);
-		unlink_pin(dir, ACCEL_PIN_LINK_PREFIX LEARN_LINK);
-	}
-	/* sk_msg first: every socket sockops inserts gets it from the start. */
-	err = attach_sk_msg(skel, dir);
+		err = config_write(bpf_map__fd(a->skel->maps.bypass_config), &a->cfg);
 	if (err)
-		goto cleanup;
-	if (learn) {
-		/* an adopted table is live: nothing to restore */
-		int n = adopt ? 0 : bypass_learn_restore(bpf_map__fd(skel->maps.bypass_learned), ctx->state_dir,
-							 learn_conns);
+		pr_err("bypass: cannot write the policy maps: %s\n", strerror(-err));
+	return err;
+}
 
-		if (n > 0)
-			pr_info("bypass: %d learned ports restored from %s (event-driven ones re-validated "
-				"by their next connection)\n", n, ctx->state_dir);
-		learn_link = bpf_program__attach(skel->progs.bypass_learn_recv);
-		if (!learn_link) {
-			err = -errno;
-			pr_warn("bypass: cannot attach the sock_recv_length tracepoint: %s\n", strerror(-err));
-			goto cleanup;
-		}
-		err = link_pin(learn_link, dir, LEARN_LINK);
-		if (err)
-			goto cleanup;
+/* Learning's tracepoint, with the verdicts the last detach saved. */
+static int attach_learning(struct accel_ctx *ctx, struct bypass_attach *a)
+{
+	/* an adopted table is live: nothing to restore */
+	int err, n = a->adopt ? 0 : bypass_learn_restore(bpf_map__fd(a->skel->maps.bypass_learned),
+							 ctx->state_dir, a->learn_conns);
+
+	if (n > 0)
+		pr_info("bypass: %d learned ports restored from %s (event-driven ones re-validated "
+			"by their next connection)\n", n, ctx->state_dir);
+	a->learn_link = bpf_program__attach(a->skel->progs.bypass_learn_recv);
+	if (!a->learn_link) {
+		err = -errno;
+		pr_warn("bypass: cannot attach the sock_recv_length tracepoint: %s\n", strerror(-err));
+		return err;
 	}
-	count_pin(dir);
-	cg_fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return link_pin(a->learn_link, a->dir, LEARN_LINK);
+}
+
+/* sockops on the cgroup last: from here on connections are inserted.  An
+ * adopting attach swaps the program of the handed-over link instead. */
+static int attach_sockops(struct accel_ctx *ctx, struct bypass_attach *a)
+{
+	unsigned int socks = 0, conns = 0;
+	int err, cg_fd;
+
+	cg_fd = open(a->cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) {
 		err = -errno;
-		pr_err("bypass: cannot open cgroup %s: %s\n", cg, strerror(-err));
-		goto cleanup;
+		pr_err("bypass: cannot open cgroup %s: %s\n", a->cg, strerror(-err));
+		return err;
 	}
-	if (adopt) {
-		err = sockops_swap(dir, bpf_program__fd(skel->progs.bypass_sockops));
+	if (a->adopt) {
+		err = sockops_swap(a->dir, bpf_program__fd(a->skel->progs.bypass_sockops));
+		close(cg_fd);
 		if (err)
-			goto cleanup;
+			return err;
 		sockhash_count(ctx, &socks, &conns);
 		pr_info("bypass: adopted the handed-over bypass: %u connections stay accelerated\n", conns);
-		pr_info("bypass: accelerating local TCP connections of cgroup %s\n", cg);
-		goto cleanup;
+		pr_info("bypass: accelerating local TCP connections of cgroup %s\n", a->cg);
+		return 0;
 	}
-	link = bpf_program__attach_cgroup(skel->progs.bypass_sockops, cg_fd);
-	if (!link) {
+	a->link = bpf_program__attach_cgroup(a->skel->progs.bypass_sockops, cg_fd);
+	close(cg_fd);
+	if (!a->link) {
 		err = -errno;
-		pr_err("bypass: cannot attach sockops to %s: %s\n", cg, strerror(-err));
-		goto cleanup;
+		pr_err("bypass: cannot attach sockops to %s: %s\n", a->cg, strerror(-err));
+		return err;
 	}
-	err = link_pin(link, dir, "bypass_sockops");
+	err = link_pin(a->link, a->dir, "bypass_sockops");
 	if (!err)
-		pr_info("bypass: accelerating local TCP connections of cgroup %s\n", cg);
-cleanup:
-	bpf_link__destroy(link);	/* the pin keeps it */
-	bpf_link__destroy(learn_link);
-	if (cg_fd >= 0)
-		close(cg_fd);
-	if (err && !adopt && skel && bpf_map__fd(skel->maps.bypass_socks) >= 0)
+		pr_info("bypass: accelerating local TCP connections of cgroup %s\n", a->cg);
+	return err;
+}
+
+/* The pins keep what attached; on failure nothing of ours stays, and a
+ * handover that could not be adopted is drained (its sockets may hold
+ * bytes: never unpinned), the caller then attaches afresh (-EAGAIN). */
+static int attach_finish(struct accel_ctx *ctx, struct bypass_attach *a, int err)
+{
+	struct bypass_bpf *skel = a->skel;
+	char why[256];
+
+	bpf_link__destroy(a->link);	/* the pin keeps it */
+	bpf_link__destroy(a->learn_link);
+	if (err && !a->adopt && skel && bpf_map__fd(skel->maps.bypass_socks) >= 0)
 		bpf_prog_detach2(bpf_program__fd(skel->progs.bypass_sk_msg),
 				 bpf_map__fd(skel->maps.bypass_socks), BPF_SK_MSG_VERDICT);
 	bypass_bpf__destroy(skel);
-	if (err && made)
+	if (err && a->made)
 		feature_unpin_all(ctx, self());
-	if (err && adopt) {
-		/* never unpinned: its sockets may hold bytes; drained instead,
-		 * and the caller attaches afresh */
+	if (err && a->adopt) {
 		snprintf(why, sizeof(why), "it could not be adopted (%s)", strerror(-err));
-		if (!handover_drain(ctx, dir, why))
+		if (!handover_drain(ctx, a->dir, why))
 			err = -EAGAIN;
 	}
 	return err;
+}
+
+static int bypass_attach_cgroup(struct accel_ctx *ctx, const char *mnt)
+{
+	const struct attach_opts *ao = &ctx->attach;
+	struct bypass_attach a = {
+		.cfg = {
+			.enabled = 1,
+			.small_msg_bytes = ACCEL_BYPASS_SMALL_MSG_BYTES,
+			.small_msg_run = ACCEL_BYPASS_SMALL_MSG_RUN,
+			.busy_msg_bytes = ACCEL_BYPASS_BUSY_MSG_BYTES,
+			.abi = ACCEL_ABI_VERSION,
+		},
+		.learn_conns = ao->learn_conns ? ao->learn_conns : ACCEL_BYPASS_LEARN_CONNS,
+	};
+	int err;
+
+	err = attach_where(ctx, mnt, &a);
+	if (!err)
+		err = attach_mode(ao, &a);
+	if (!err)
+		err = attach_pin_dir(&a);
+	if (err)
+		return err;	/* nothing of ours yet (a claimed handover expires) */
+	err = attach_load(ctx, &a);
+	if (!err && a.adopt) {
+		/* the new pins replace the old ones (sockets keep the sk_msg
+		 * program they were inserted with; the old tracepoint goes) */
+		unlink_pin(a.dir, SK_MSG_PIN);
+		unlink_pin(a.dir, ACCEL_PIN_LINK_PREFIX LEARN_LINK);
+	}
+	/* sk_msg first: every socket sockops inserts gets it from the start. */
+	if (!err)
+		err = attach_sk_msg(a.skel, a.dir);
+	if (!err && a.learn)
+		err = attach_learning(ctx, &a);
+	if (!err) {
+		count_pin(a.dir);
+		err = attach_sockops(ctx, &a);
+	}
+	return attach_finish(ctx, &a, err);
 }
 
 /* attach --dry-run: the cgroup, the mode the kernel self-test leads to,

@@ -254,40 +254,86 @@ static void ctx_init(struct accel_ctx *ctx)
 	snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s", e && *e ? e : ACCEL_DEFAULT_STATE_DIR);
 }
 
+/* Global options may come before the command: the command, at
+ * argv[*at]; NULL when there is none to run, with the exit status. */
+static const struct command *find_command(struct accel_ctx *ctx, struct cli_opts *o, int argc, char **argv,
+					  int *at, int *ret)
+{
+	const struct command *cmd;
+	int i;
+
+	*ret = EXIT_OK;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			cli_main_help(cmds, ncmds, stdout);
+			return NULL;
+		}
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			*ret = cmd_version(ctx, o);
+			return NULL;
+		}
+		if (!strcmp(argv[i], "--pin-root") || !strcmp(argv[i], "--state-dir") ||
+		    !strcmp(argv[i], "--netns"))
+			i++;	/* skip the value; parsed with the command's options */
+	}
+	*ret = EXIT_USAGE;
+	if (i >= argc) {
+		cli_main_help(cmds, ncmds, NULL);
+		return NULL;
+	}
+	cmd = command_by_name(argv[i]);
+	if (!cmd)
+		pr_err("unknown command '%s'; see `accelctl help`\n", argv[i]);
+	*at = i;
+	return cmd;
+}
+
+/* Commands after attach run in the namespace attach used (or --netns). */
+static int run_in_netns(struct accel_ctx *ctx, const struct command *cmd, struct cli_opts *o)
+{
+	struct instance_info ii;
+	char *netns = NULL;
+	int ret;
+
+	if (!ctx->netns && !instance_read(ctx, &ii) && ii.netns[0])
+		ctx->netns = netns = strdup(ii.netns);
+	if (ctx->netns) {
+		int err = netns_enter(ctx->netns);
+
+		/* --netns that can never be right (not a netns file) is bad
+		 * usage; one that is not there (now) is a failure */
+		if (err) {
+			ret = !netns && (err == -ENOTTY || err == -EINVAL) ? EXIT_USAGE : EXIT_FAIL;
+			free(netns);
+			return ret;
+		}
+	}
+	if (netns_cookie(&ctx->netns_cookie))
+		ctx->netns_cookie = 0;
+	/* pid:PID and /proc paths name whatever that process is in now */
+	if (netns && ii.netns_cookie && ctx->netns_cookie && ii.netns_cookie != ctx->netns_cookie)
+		pr_warn("network namespace '%s' is not the one attach used (cookie %llu, attach's %llu): "
+			"that one is gone or no longer reachable by this name; give it with --netns\n",
+			netns, (unsigned long long)ctx->netns_cookie, (unsigned long long)ii.netns_cookie);
+	ret = cmd->run(ctx, o);
+	free(netns);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static struct accel_ctx ctx;
 	struct cli_opts o = { 0 };
 	const struct command *cmd;
-	struct instance_info ii;
+	char **av = NULL;
+	int i = 0, n = 0, ret;
 
 	accel_build_commit = ACCELCTL_COMMIT;
-	char **av = NULL, *netns = NULL;
-	int i, n = 0, ret;
-
 	ctx_init(&ctx);
 	commands_init();
-	/* Global options may come before the command: find the command. */
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			cli_main_help(cmds, ncmds, stdout);
-			return EXIT_OK;
-		}
-		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version"))
-			return cmd_version(&ctx, &o);
-		if (!strcmp(argv[i], "--pin-root") || !strcmp(argv[i], "--state-dir") ||
-		    !strcmp(argv[i], "--netns"))
-			i++;	/* skip the value; parsed with the command's options */
-	}
-	if (i >= argc) {
-		cli_main_help(cmds, ncmds, NULL);
-		return EXIT_USAGE;
-	}
-	cmd = command_by_name(argv[i]);
-	if (!cmd) {
-		pr_err("unknown command '%s'; see `accelctl help`\n", argv[i]);
-		return EXIT_USAGE;
-	}
+	cmd = find_command(&ctx, &o, argc, argv, &i, &ret);
+	if (!cmd)
+		return ret;
 	/* Parse the leading globals and the command's options in one go. */
 	av = calloc(argc + 1, sizeof(char *));
 	if (!av)
@@ -314,36 +360,13 @@ int main(int argc, char **argv)
 		ret = cmd->run(&ctx, &o);
 		goto cleanup;
 	}
-
 	signal(SIGPIPE, SIG_IGN);
 	/* serve listens here and enters the namespace per scrape (serve.c). */
-	if (cmd->run == cmd_serve) {
+	if (cmd->run == cmd_serve)
 		ret = cmd->run(&ctx, &o);
-		goto cleanup;
-	}
-	/* Commands after attach run in the namespace attach used. */
-	if (!ctx.netns && !instance_read(&ctx, &ii) && ii.netns[0])
-		ctx.netns = netns = strdup(ii.netns);
-	if (ctx.netns) {
-		int err = netns_enter(ctx.netns);
-
-		/* --netns that can never be right (not a netns file) is bad
-		 * usage; one that is not there (now) is a failure */
-		if (err) {
-			ret = !netns && (err == -ENOTTY || err == -EINVAL) ? EXIT_USAGE : EXIT_FAIL;
-			goto cleanup;
-		}
-	}
-	if (netns_cookie(&ctx.netns_cookie))
-		ctx.netns_cookie = 0;
-	/* pid:PID and /proc paths name whatever that process is in now */
-	if (netns && ii.netns_cookie && ctx.netns_cookie && ii.netns_cookie != ctx.netns_cookie)
-		pr_warn("network namespace '%s' is not the one attach used (cookie %llu, attach's %llu): "
-			"that one is gone or no longer reachable by this name; give it with --netns\n",
-			netns, (unsigned long long)ctx.netns_cookie, (unsigned long long)ii.netns_cookie);
-	ret = cmd->run(&ctx, &o);
+	else
+		ret = run_in_netns(&ctx, cmd, &o);
 cleanup:
-	free(netns);
 	free(av);
 	return ret;
 }

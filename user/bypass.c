@@ -1698,67 +1698,83 @@ static void *ns_walk_thread(void *arg)
  * grace: see above.  -errno when the sockhash is not there (-ENOENT) or
  * the iterator cannot run.
  */
+/* Every socket of the sockhash, with its cookie, into w. */
+static int drain_collect(int socks_fd, struct ns_walk *w)
+{
+	struct accel_bypass_key k, next;
+	void *prev = NULL;
+	size_t cap = 0;
+
+	while (!bpf_map_get_next_key(socks_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (w->n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			void *p = realloc(w->e, ncap * sizeof(*w->e));
+
+			if (!p)
+				return -ENOMEM;
+			w->e = p;
+			cap = ncap;
+		}
+		memset(&w->e[w->n], 0, sizeof(w->e[w->n]));
+		w->e[w->n].key = k;
+		if (bpf_map_lookup_elem(socks_fd, &k, &w->e[w->n].cookie))
+			continue;	/* left meanwhile */
+		w->n++;
+	}
+	return 0;
+}
+
+/* The drain iterator over the sockets of w, in each of their namespaces
+ * (a thread of its own: it enters them). */
+static int drain_walk(struct ns_walk *w)
+{
+	struct bypass_drain_bpf *skel;
+	pthread_t th;
+	int err = 0;
+
+	pthread_mutex_lock(&drain_lock);
+	skel = drain_prog();
+	if (!skel) {
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	if (!drain_link)
+		drain_link = bpf_program__attach_iter(skel->progs.bypass_drain_iter, NULL);
+	if (!drain_link) {
+		err = -errno;
+		pr_err("bypass: cannot attach the drain iterator: %s\n", strerror(-err));
+		goto out;
+	}
+	w->link_fd = bpf_link__fd(drain_link);
+	if (pthread_create(&th, NULL, ns_walk_thread, w))
+		err = -EAGAIN;
+	else
+		pthread_join(th, NULL);
+	if (!err)
+		err = w->err;
+out:
+	pthread_mutex_unlock(&drain_lock);
+	return err;
+}
+
 static int drain_scan(const char *dir, bool release, struct drain_scan *ds)
 {
 	struct ns_walk w = { .link_fd = -1 };
-	struct accel_bypass_key k, next;
-	struct bypass_drain_bpf *skel;
-	size_t cap = 0;
-	void *prev = NULL;
-	pthread_t th;
-	int socks_fd, err = 0;
+	int socks_fd, err;
 
 	memset(ds, 0, sizeof(*ds));
 	socks_fd = pinned_obj_get(dir, ACCEL_BYPASS_MAP_SOCKS);
 	if (socks_fd < 0)
 		return socks_fd;
-	while (!bpf_map_get_next_key(socks_fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (w.n == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			void *p = realloc(w.e, ncap * sizeof(*w.e));
-
-			if (!p) {
-				err = -ENOMEM;
-				goto out_close;
-			}
-			w.e = p;
-			cap = ncap;
-		}
-		memset(&w.e[w.n], 0, sizeof(w.e[w.n]));
-		w.e[w.n].key = k;
-		if (bpf_map_lookup_elem(socks_fd, &k, &w.e[w.n].cookie))
-			continue;	/* left meanwhile */
-		w.n++;
-	}
-	if (w.n) {
-		pthread_mutex_lock(&drain_lock);
-		skel = drain_prog();
-		if (!skel) {
-			err = -EOPNOTSUPP;
-		} else {
-			if (!drain_link)
-				drain_link = bpf_program__attach_iter(skel->progs.bypass_drain_iter, NULL);
-			if (!drain_link) {
-				err = -errno;
-				pr_err("bypass: cannot attach the drain iterator: %s\n", strerror(-err));
-			} else {
-				w.link_fd = bpf_link__fd(drain_link);
-				if (pthread_create(&th, NULL, ns_walk_thread, &w))
-					err = -EAGAIN;
-				else
-					pthread_join(th, NULL);
-				if (!err)
-					err = w.err;
-			}
-		}
-		pthread_mutex_unlock(&drain_lock);
-		/* what the walk found is right, but whatever it did not
-		 * reach is unknown: release nothing, count everything */
-		if (err)
-			release = false;
-	}
+	err = drain_collect(socks_fd, &w);
+	if (err)
+		goto out_close;
+	/* what the walk found is right, but whatever it did not reach is
+	 * unknown: then release nothing, count everything */
+	if (w.n && (err = drain_walk(&w)))
+		release = false;
 	for (size_t i = 0; i < w.n; i++) {
 		if (release && w.e[i].state == 1 &&
 		    (!bpf_map_delete_elem(socks_fd, &w.e[i].key) || errno == ENOENT)) {
@@ -2523,37 +2539,87 @@ static bool port_lists_given(const struct attach_opts *a)
 	       accel_opt_given(a, "event-ports");
 }
 
-int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
+/* `bypass VERB [ARG]` as it was typed: 1 to go on with on/off/policy,
+ * else what selftest or forget returned, or the usage error. */
+static int command_checked(struct accel_ctx *ctx, const char *verb, const char *arg, int *ret)
 {
-	struct accel_bypass_config cfg;
-	char dir[PATH_MAX];
-	int err, fd = -1, pfd = -1;
-
+	*ret = -ACCEL_ECONFIG;
 	if (!strcmp(verb, "selftest")) {
-		if (port_lists_given(&ctx->attach)) {
+		if (port_lists_given(&ctx->attach))
 			pr_err("bypass selftest: port lists go with `accelctl bypass policy`\n");
-			return -ACCEL_ECONFIG;
-		}
-		return selftest_print(ctx);
+		else
+			*ret = selftest_print(ctx);
+		return 0;
 	}
 	if (ctx->json) {
 		pr_err("bypass %s: --json goes with `accelctl bypass selftest`\n", verb);
-		return -ACCEL_ECONFIG;
+		return 0;
 	}
 	if (port_lists_given(&ctx->attach) && strcmp(verb, "policy")) {
 		pr_err("bypass %s: port lists go with `accelctl bypass policy`\n", verb);
-		return -ACCEL_ECONFIG;
+		return 0;
 	}
-	if (!strcmp(verb, "forget"))
-		return learn_forget(ctx, arg);
+	if (!strcmp(verb, "forget")) {
+		*ret = learn_forget(ctx, arg);
+		return 0;
+	}
 	if (arg) {
 		pr_warn("bypass %s takes no argument (got '%s')\n", verb, arg);
-		return -ACCEL_ECONFIG;
+		return 0;
 	}
 	if (strcmp(verb, "on") && strcmp(verb, "off") && strcmp(verb, "policy")) {
 		pr_err("bypass: unknown action '%s' (on, off, policy, selftest, forget PORT)\n", verb);
-		return -ACCEL_ECONFIG;
+		return 0;
 	}
+	return 1;
+}
+
+/* `bypass policy`: the port lists given, written; the result printed. */
+static int policy_update(struct accel_ctx *ctx, int fd, struct accel_bypass_config *cfg)
+{
+	struct port_policy pp;
+	char dir[PATH_MAX];
+	int err, pfd;
+
+	err = pin_dir(ctx, dir, sizeof(dir));
+	if (err)
+		return err;
+	pfd = pinned_obj_get(dir, ACCEL_BYPASS_MAP_PORTS);
+	if (pfd < 0)
+		return pfd;
+	if (accel_opt_given(&ctx->attach, "ports")) {
+		err = ports_write(pfd, ACCEL_BYPASS_PORTS_INCLUDE, &ctx->attach.ports);
+		if (ctx->attach.ports.n)
+			cfg->flags |= ACCEL_BYPASS_F_PORTS_ONLY;
+		else
+			cfg->flags &= ~ACCEL_BYPASS_F_PORTS_ONLY;
+	}
+	if (!err && accel_opt_given(&ctx->attach, "exclude-ports"))
+		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EXCLUDE, &ctx->attach.exclude_ports);
+	if (!err && accel_opt_given(&ctx->attach, "event-ports")) {
+		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EVENT, &ctx->attach.event_ports);
+		if (!err)
+			err = blocking_ports_clear(dir);
+	}
+	if (!err)
+		err = config_write(fd, cfg);
+	if (err) {
+		pr_err("bypass: cannot update the policy: %s\n", strerror(-err));
+	} else {
+		policy_read(pfd, cfg->flags, &pp);
+		printf("ports %s\nexclude-ports %s\nevent-ports %s\n", pp.inc_s, pp.exc_s, pp.ev_s);
+	}
+	close(pfd);
+	return err;
+}
+
+int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
+{
+	struct accel_bypass_config cfg;
+	int err, fd;
+
+	if (!command_checked(ctx, verb, arg, &err))
+		return err;
 	err = pin_root_lock(ctx->pin_root, false, &ctx->lock_fd);
 	if (err == -ENOENT)
 		pr_err("bypass is not attached (pin root %s); run `accelctl attach --features bypass`\n",
@@ -2565,57 +2631,17 @@ int bypass_command(struct accel_ctx *ctx, const char *verb, const char *arg)
 		pr_err("bypass is not attached (pin root %s); run `accelctl attach --features bypass`\n",
 			ctx->pin_root);
 		err = -ENOENT;
-		goto cleanup;
-	}
-	if (cfg.flags & ACCEL_BYPASS_F_DRAINING) {
+	} else if (cfg.flags & ACCEL_BYPASS_F_DRAINING) {
 		pr_err("bypass is detached and draining; attach it again to change it\n");
 		err = -ENOENT;
-		goto cleanup;
-	}
-	if (!strcmp(verb, "on") || !strcmp(verb, "off")) {
+	} else if (!strcmp(verb, "on") || !strcmp(verb, "off")) {
 		cfg.enabled = !strcmp(verb, "on");
 		err = config_write(fd, &cfg);
 		if (!err)
 			pr_info("bypass %s\n", verb);
-		goto cleanup;
+	} else {
+		err = policy_update(ctx, fd, &cfg);
 	}
-	err = pin_dir(ctx, dir, sizeof(dir));
-	if (err)
-		goto cleanup;
-	pfd = pinned_obj_get(dir, ACCEL_BYPASS_MAP_PORTS);
-	if (pfd < 0) {
-		err = pfd;
-		goto cleanup;
-	}
-	if (accel_opt_given(&ctx->attach, "ports")) {
-		err = ports_write(pfd, ACCEL_BYPASS_PORTS_INCLUDE, &ctx->attach.ports);
-		if (ctx->attach.ports.n)
-			cfg.flags |= ACCEL_BYPASS_F_PORTS_ONLY;
-		else
-			cfg.flags &= ~ACCEL_BYPASS_F_PORTS_ONLY;
-	}
-	if (!err && accel_opt_given(&ctx->attach, "exclude-ports"))
-		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EXCLUDE, &ctx->attach.exclude_ports);
-	if (!err && accel_opt_given(&ctx->attach, "event-ports")) {
-		err = ports_write(pfd, ACCEL_BYPASS_PORTS_EVENT, &ctx->attach.event_ports);
-		if (!err)
-			err = blocking_ports_clear(dir);
-	}
-	if (!err)
-		err = config_write(fd, &cfg);
-	if (err) {
-		pr_err("bypass: cannot update the policy: %s\n", strerror(-err));
-		goto cleanup;
-	}
-	{
-		struct port_policy pp;
-
-		policy_read(pfd, cfg.flags, &pp);
-		printf("ports %s\nexclude-ports %s\nevent-ports %s\n", pp.inc_s, pp.exc_s, pp.ev_s);
-	}
-cleanup:
-	if (pfd >= 0)
-		close(pfd);
 	if (fd >= 0)
 		close(fd);
 	pin_root_unlock(&ctx->lock_fd);

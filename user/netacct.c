@@ -923,13 +923,76 @@ static struct netacct_bpf *tc_load(const char *pin_dir, enum live_mtu live_mtu, 
 	return skel;
 }
 
+/* One interface: its slot, its maps, the clsact qdisc, the egress filter
+ * and the ingress hook, recorded at each step (st->n counts it from the
+ * qdisc on) so that a rollback undoes exactly what was done. */
+static int attach_iface(struct accel_ctx *ctx, struct netacct_state *st, const char *dir,
+			enum live_mtu live_mtu, const struct iface_rec *want)
+{
+	struct iface_rec *r = &st->ifs[st->n];
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = want->ifindex, .attach_point = BPF_TC_EGRESS);
+	struct netacct_bpf *skel;
+	int err, ifaces_fd;
+	bool fresh;
+
+	*r = *want;
+	err = slot_pick(dir, r, &fresh);
+	if (err) {
+		pr_err("netacct: %s: no slot in the pinned maps: %s\n", r->name, strerror(-err));
+		return err;
+	}
+	skel = tc_load(dir, live_mtu, r->slot, &err);
+	if (!skel)
+		return err;
+	/* Map entries first: a program that runs before they exist counts
+	 * nothing rather than counting against a wrong MTU. */
+	ifaces_fd = bpf_map__fd(skel->maps.netacct_ifaces);
+	if (fresh)
+		err = slot_zero(bpf_map__fd(skel->maps.netacct_counters), r->slot);
+	if (!err)
+		err = ifcfg_set(ifaces_fd, r);
+	if (err) {
+		pr_err("netacct: %s: cannot set up the maps: %s\n", r->name, strerror(-err));
+		goto out;
+	}
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		pr_err("netacct: %s: cannot create the clsact qdisc: %s\n", r->name, strerror(-err));
+		goto out;
+	}
+	r->clsact_created = !err;
+	st->n++;	/* recorded from here on: rollback undoes it */
+	err = record_write(ctx, st);
+	if (err)
+		goto out;
+	err = tc_attach_one(r->ifindex, BPF_TC_EGRESS, bpf_program__fd(skel->progs.netacct_tc_egress),
+			    &r->tc_egress);
+	if (err) {
+		pr_err("netacct: %s: attaching the tc egress filter failed: %s\n", r->name, strerror(-err));
+		goto out;
+	}
+	record_write(ctx, st);
+	err = ingress_attach(ctx->attach.ingress, dir, live_mtu,
+			     bpf_program__fd(skel->progs.netacct_tc_ingress), r);
+	if (!err)
+		err = ifcfg_set(ifaces_fd, r);
+	if (!err)
+		err = record_write(ctx, st);
+	if (!err)
+		pr_info("netacct: %s: ingress %s (%s), egress tc (priority %u), mtu %u\n", r->name,
+			hook_names[r->ingress], why_text(r->why), r->tc_egress.prio, r->mtu);
+out:
+	/* the filters hold the programs */
+	netacct_bpf__destroy(skel);
+	return err;
+}
+
 static int netacct_attach(struct accel_ctx *ctx)
 {
 	struct netacct_state want, *st = NULL;
-	struct netacct_bpf *skel = NULL;
 	char dir[PATH_MAX];
-	int err, ifaces_fd;
 	enum live_mtu live_mtu;
+	int err;
 
 	err = resolve_ifaces(ctx, &want);
 	if (err)
@@ -947,75 +1010,13 @@ static int netacct_attach(struct accel_ctx *ctx)
 	live_mtu = probe_live_mtu();
 	if (live_mtu == LIVE_MTU_OFF)
 		pr_info("netacct: neither bpf_cast_to_kern_ctx() nor bpf_check_mtu(); MTUs are read at attach only (re-attach after changing one)\n");
-
-	for (int i = 0; i < want.n; i++) {
-		struct iface_rec *r = &st->ifs[st->n];
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = want.ifs[i].ifindex,
-			    .attach_point = BPF_TC_EGRESS);
-		bool fresh;
-
-		*r = want.ifs[i];
-		err = slot_pick(dir, r, &fresh);
-		if (err) {
-			pr_err("netacct: %s: no slot in the pinned maps: %s\n", r->name, strerror(-err));
-			goto rollback;
-		}
-		skel = tc_load(dir, live_mtu, r->slot, &err);
-		if (!skel)
-			goto rollback;
-		/* Map entries first: a program that runs before they exist
-		 * counts nothing rather than counting against a wrong MTU. */
-		ifaces_fd = bpf_map__fd(skel->maps.netacct_ifaces);
-		if (fresh)
-			err = slot_zero(bpf_map__fd(skel->maps.netacct_counters), r->slot);
-		if (!err)
-			err = ifcfg_set(ifaces_fd, r);
-		if (err) {
-			pr_err("netacct: %s: cannot set up the maps: %s\n", r->name, strerror(-err));
-			goto rollback;
-		}
-		err = bpf_tc_hook_create(&hook);
-		if (err && err != -EEXIST) {
-			pr_err("netacct: %s: cannot create the clsact qdisc: %s\n", r->name, strerror(-err));
-			goto rollback;
-		}
-		r->clsact_created = !err;
-		st->n++;	/* recorded from here on: rollback undoes it */
-		err = record_write(ctx, st);
-		if (err)
-			goto rollback;
-		err = tc_attach_one(r->ifindex, BPF_TC_EGRESS,
-				    bpf_program__fd(skel->progs.netacct_tc_egress), &r->tc_egress);
-		if (err) {
-			pr_err("netacct: %s: attaching the tc egress filter failed: %s\n", r->name,
-				strerror(-err));
-			goto rollback;
-		}
-		record_write(ctx, st);
-		err = ingress_attach(ctx->attach.ingress, dir, live_mtu,
-				     bpf_program__fd(skel->progs.netacct_tc_ingress), r);
-		if (!err)
-			err = ifcfg_set(ifaces_fd, r);
-		if (!err)
-			err = record_write(ctx, st);
-		if (err)
-			goto rollback;
-		pr_info("netacct: %s: ingress %s (%s), egress tc (priority %u), mtu %u\n", r->name,
-			hook_names[r->ingress], why_text(r->why), r->tc_egress.prio, r->mtu);
-		/* the filters hold the programs */
-		netacct_bpf__destroy(skel);
-		skel = NULL;
-	}
-	goto cleanup;
-
-rollback:
-	detach_recorded(ctx, st);
-	record_remove(ctx);
-	feature_unpin_all(ctx, self());
-cleanup:
-	netacct_bpf__destroy(skel);
-	if (err && !st->n)
+	for (int i = 0; i < want.n && !err; i++)
+		err = attach_iface(ctx, st, dir, live_mtu, &want.ifs[i]);
+	if (err) {
+		detach_recorded(ctx, st);
+		record_remove(ctx);
 		feature_unpin_all(ctx, self());
+	}
 	free(st);
 	return err;
 }

@@ -2446,7 +2446,7 @@ static void bypass_status(struct accel_ctx *ctx, struct sm_node *sec)
 	blocking_status(ctx, sec);
 	sm_show(sm_uint(sec, "sockets", socks), "sockets", "%u in the sockhash (%u connections)", socks, conns);
 	capacity_status(ctx, socks, sec);
-	n = sm_uint(sec, "draining", draining ? conns : 0);
+	n = sm_uint(sec, "draining_connections", draining ? conns : 0);
 	if (draining)
 		sm_show(n, "draining", "%u connections", conns);
 }

@@ -55,10 +55,21 @@ cg2_mount() { awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts; }
 # A private network namespace with lo up; echo its name.
 # jpath PATH < JSON: the value at a dotted path (.a.b.c), scalars bare
 # (true/false/null as JSON spells them), anything else as JSON
-jpath() {
-	python3 -c '
+# (a key twice in one object fails: every JSON document accelctl writes
+# has unique keys, which json.load alone would not check)
+PY_JSON_UNIQ='
 import json, sys
-v = json.load(sys.stdin)
+def _uniq(pairs):
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            sys.exit("duplicate JSON key %r" % k)
+        d[k] = v
+    return d
+'
+jpath() {
+	python3 -c "$PY_JSON_UNIQ"'
+v = json.load(sys.stdin, object_pairs_hook=_uniq)
 for k in sys.argv[1].strip(".").split("."):
     v = v[int(k)] if isinstance(v, list) else v[k]
 print(v if isinstance(v, str) else json.dumps(v))' "$1"

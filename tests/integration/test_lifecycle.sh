@@ -9,7 +9,9 @@ snmp_tcp() {	# field name → value from /proc/net/snmp (current netns)
 }
 
 json_get() {	# python expression over the parsed document `d`, reading stdin
-	python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+	python3 -c "$PY_JSON_UNIQ"'
+d = json.load(sys.stdin, object_pairs_hook=_uniq)
+print('"$1"')'
 }
 
 test_attach_stats_detach_leaves_nothing() {
@@ -74,6 +76,9 @@ test_all_features_attach_detach_leaves_nothing() {
 	pid=$($A status --json | json_get '[p["prog_id"] for p in d["features"]["bypass"]["pins"] if p["kind"] == "prog"][0]')
 	grep -q 'sk_msg' <<<"$(bpftool prog show id "$pid")" || fail "prog id $pid is not the sk_msg program"
 	$A stats --json | json_get 'len(d["metrics"])' >/dev/null || fail "stats --json"
+	# doctor's exit status says what it found; its JSON must parse either way
+	{ $A doctor --json || true; } | json_get 'len(d["findings"])' >/dev/null ||
+		fail "doctor --json with every feature attached"
 	[ "$(ip netns exec "$ns" sysctl -a 2>/dev/null | grep '^net\.' | sort)" != "$sysctl_before" ] ||
 		fail "the default profile changed nothing in the namespace"
 

@@ -901,28 +901,28 @@ static void golden(const char *name, const char *got)
 	free(want);
 }
 
+/* stats as text (json, prom false), JSON or Prometheus against file. */
+static void stats_golden(struct accel_ctx *ctx, bool json, bool prom, const char *file)
+{
+	char *out = unversion(run_stats(ctx, json, prom));
+
+	golden(file, out);
+	free(out);
+}
+
 static void test_stats_table(void **state)
 {
-	char *out = unversion(run_stats(*state, false, false));
-
-	golden("stats.txt", out);
-	free(out);
+	stats_golden(*state, false, false, "stats.txt");
 }
 
 static void test_stats_json(void **state)
 {
-	char *out = unversion(run_stats(*state, true, false));
-
-	golden("stats.json", out);
-	free(out);
+	stats_golden(*state, true, false, "stats.json");
 }
 
 static void test_stats_prometheus(void **state)
 {
-	char *out = unversion(run_stats(*state, false, true));
-
-	golden("stats.prom", out);
-	free(out);
+	stats_golden(*state, false, true, "stats.prom");
 }
 
 /* The version in the text's first line, as unversion() does for JSON. */
@@ -938,24 +938,26 @@ static char *unversion_text(char *s)
 	return out;
 }
 
-static void test_status_text(void **state)
+/* status, attached, as text or JSON against file. */
+static void status_golden(struct accel_ctx *ctx, bool json, const char *file)
 {
 	bool attached = false;
-	char *out = unclock(unversion_text(run_status(*state, false, &attached)));
+	char *out = run_status(ctx, json, &attached);
 
+	out = unclock(json ? unversion(out) : unversion_text(out));
 	assert_true(attached);
-	golden("status.txt", out);
+	golden(file, out);
 	free(out);
+}
+
+static void test_status_text(void **state)
+{
+	status_golden(*state, false, "status.txt");
 }
 
 static void test_status_json(void **state)
 {
-	bool attached = false;
-	char *out = unclock(unversion(run_status(*state, true, &attached)));
-
-	assert_true(attached);
-	golden("status.json", out);
-	free(out);
+	status_golden(*state, true, "status.json");
 }
 
 static void test_schema(void **state)

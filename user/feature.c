@@ -619,6 +619,15 @@ static int attach_record(struct accel_ctx *ctx, unsigned int done)
 	return err;
 }
 
+/* attach and detach: the pin root on bpffs (mounted on /sys/fs/bpf when
+ * nothing is), created and locked, the lock in ctx->lock_fd. */
+static int pin_root_take(struct accel_ctx *ctx)
+{
+	int err = bpffs_ensure(ctx->pin_root);
+
+	return err ? err : pin_root_lock(ctx->pin_root, true, &ctx->lock_fd);
+}
+
 int accel_attach(struct accel_ctx *ctx)
 {
 	unsigned int want, done = 0, kept;
@@ -628,10 +637,7 @@ int accel_attach(struct accel_ctx *ctx)
 	err = attach_kernel_check();
 	if (err)
 		return err;
-	err = bpffs_ensure(ctx->pin_root);
-	if (err)
-		return err;
-	err = pin_root_lock(ctx->pin_root, true, &ctx->lock_fd);
+	err = pin_root_take(ctx);
 	if (err)
 		return err;
 
@@ -818,10 +824,7 @@ int accel_detach(struct accel_ctx *ctx)
 			return 0;
 		}
 	}
-	err = bpffs_ensure(ctx->pin_root);
-	if (err)
-		return err;
-	err = pin_root_lock(ctx->pin_root, true, &ctx->lock_fd);
+	err = pin_root_take(ctx);
 	if (err)
 		return err;
 	if (!ctx->force) {

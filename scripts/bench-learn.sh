@@ -25,22 +25,15 @@
 #   learn steady GET|SET: event-ports <rps> learned <rps> ratio <x>
 # Exit 0 when measured, 1 on error, 77 when this kernel needs no learning.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-OUT=${OUT:-build}
-case "$OUT" in /*) ;; *) OUT="$top/$OUT" ;; esac
-ACCELCTL=$OUT/accelctl
+bench_name=bench-learn
+# shellcheck source=scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 RR=$OUT/tests/tools/bench_rr
 reps=3 secs=1
 
-while getopts "r:t:" c; do
-	case $c in
-	r) reps=$OPTARG ;;
-	t) secs=$OPTARG ;;
-	*) echo "usage: $0 [-r REPS] [-t SECONDS]" >&2; exit 2 ;;
-	esac
-done
-[ "$(id -u)" -eq 0 ] || { echo "bench-learn: needs root" >&2; exit 1; }
-[ -x "$ACCELCTL" ] && [ -x "$RR" ] || { echo "bench-learn: build first (make; make test-build)" >&2; exit 1; }
+bench_opts_rt "$@"
+bench_need_root
+bench_need_built "$RR"
 for c in redis-server redis-benchmark python3; do
 	command -v "$c" >/dev/null || { echo "bench-learn: $c missing: scripts/install-deps.sh bench" >&2; exit 1; }
 done

@@ -35,10 +35,9 @@
 #   lifecycle N connections handed over: detach --handover <ms> ms attach adopting them <ms> ms (median of R)
 # Exit 0 when measured, 1 on error.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-OUT=${OUT:-build}
-case "$OUT" in /*) ;; *) OUT="$top/$OUT" ;; esac
-ACCELCTL=$OUT/accelctl
+bench_name=bench-lifecycle
+# shellcheck source=scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 POOL=$OUT/tests/tools/bypass_pool
 RR=$OUT/tests/tools/bench_rr
 RR_SECONDS=${RR_SECONDS:-1}
@@ -53,8 +52,8 @@ while getopts "r:n:" c; do
 	*) echo "usage: $0 [-r REPS] [-n SIZES]" >&2; exit 2 ;;
 	esac
 done
-[ "$(id -u)" -eq 0 ] || { echo "bench-lifecycle: needs root" >&2; exit 1; }
-[ -x "$ACCELCTL" ] && [ -x "$POOL" ] && [ -x "$RR" ] || { echo "bench-lifecycle: build first (make; make test-build)" >&2; exit 1; }
+bench_need_root
+bench_need_built "$POOL" "$RR"
 
 id="accel-bench-lifecycle-$$"
 pin="/sys/fs/bpf/$id"

@@ -72,6 +72,11 @@ bars() {
 	done
 }
 
+# The bar plots' style: clustered bars, each with its error bar.
+HIST='set style data histograms
+set style histogram errorbars gap 1 lw 1
+set boxwidth 0.9'
+
 CFG_TITLES=("loopback TCP" "loopback TCP + accelctl bypass"
 	    "loopback TCP + sockmap floor (redirect only, no safety)" "Unix domain socket")
 
@@ -82,9 +87,7 @@ if [ -s "$dir/throughput.dat" ]; then
 	set ylabel "MiB/s (log scale)"
 	set xlabel "message size (bytes per send; bars: median of the runs; whiskers: min to max)"
 	set logscale y
-	set style data histograms
-	set style histogram errorbars gap 1 lw 1
-	set boxwidth 0.9
+	$HIST
 	plot $(bars 0 "${CFG_TITLES[@]}")
 	EOF
 fi
@@ -97,9 +100,7 @@ if [ -s "$dir/latency.dat" ]; then
 	set ylabel "µs (log scale; lower is better)"
 	set xlabel "message size, CPU placement (bars: median of the runs; whiskers: min to max)"
 	set logscale y
-	set style data histograms
-	set style histogram errorbars gap 1 lw 1
-	set boxwidth 0.9
+	$HIST
 	plot newhistogram "p50", $(bars 0 "${CFG_TITLES[@]}"), \\
 	     newhistogram "p99", $(bars 4 "" "" "" "" | sed 's/title ""/notitle/g')
 	EOF
@@ -111,9 +112,7 @@ if [ -s "$dir/cpu.dat" ]; then
 	set title "CPU per unit of work, as a ratio to loopback TCP ($sub)"
 	set ylabel "CPU time / loopback's (lower is better)"
 	set xlabel "bars: median of the runs; whiskers: min to max"
-	set style data histograms
-	set style histogram errorbars gap 1 lw 1
-	set boxwidth 0.9
+	$HIST
 	set yrange [0:*]
 	set xtics rotate by -25 left
 	set rmargin 16

@@ -13,22 +13,15 @@
 #   tcpstate churn: off <rate>/s on <rate>/s ratio <on/off> overhead <pct>% (median of N)
 # Exit 0 when measured (the 2% target is reported, not enforced), 1 on error.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-OUT=${OUT:-build}
-case "$OUT" in /*) ;; *) OUT="$top/$OUT" ;; esac
-ACCELCTL=$OUT/accelctl
+bench_name=bench-tcpstate
+# shellcheck source=scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 CHURN=$OUT/tests/tools/tcp_churn
 reps=7 secs=2
 
-while getopts "r:t:" c; do
-	case $c in
-	r) reps=$OPTARG ;;
-	t) secs=$OPTARG ;;
-	*) echo "usage: $0 [-r REPS] [-t SECONDS]" >&2; exit 2 ;;
-	esac
-done
-[ "$(id -u)" -eq 0 ] || { echo "bench-tcpstate: needs root" >&2; exit 1; }
-[ -x "$ACCELCTL" ] && [ -x "$CHURN" ] || { echo "bench-tcpstate: build first (make; make test-build)" >&2; exit 1; }
+bench_opts_rt "$@"
+bench_need_root
+bench_need_built "$CHURN"
 
 id="accel-bench-tcpstate-$$"
 pin="/sys/fs/bpf/$id"

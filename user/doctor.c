@@ -112,17 +112,6 @@ static int counter_add(struct doctor_counters *c, const char *prefix, const char
 	return 0;
 }
 
-bool doctor_counter(const struct doctor_counters *c, const char *name, uint64_t *v)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		if (!strcmp(c->c[i].name, name)) {
-			*v = c->c[i].value;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Next line of *p into a malloc'd copy; NULL at the end. */
 static char *next_line(const char **p)
 {

@@ -14,6 +14,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,28 @@ static void skip_dev(char *buf, size_t len, size_t *off, const struct doctor_ifa
 	(void)str_appendf(buf, len, off, "%s%s (%s)", *off ? ", " : "", d->name, why);
 }
 
+/* The check line of a per-device judge: n devices checked (what fmt
+ * says of them), the others listed in skipped (off: its length), none
+ * what no device had when n is 0. */
+static void devs_check(struct judge *j, const char *id, int n, const char *none, const char *skipped,
+		       size_t off, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static void devs_check(struct judge *j, const char *id, int n, const char *none, const char *skipped,
+		       size_t off, const char *fmt, ...)
+{
+	char what[sizeof(((struct doctor_check *)0)->detail)];
+	va_list ap;
+
+	if (!n) {
+		dj_check(j, id, true, "nothing to check: no device with %s (%s)", none,
+			 off ? skipped : "no devices");
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	dj_check(j, id, true, "%s%s%s", what, off ? "; not checkable: " : "", skipped);
+}
+
 static void fix_mtu_probing(struct judge *j, struct doctor_finding *f)
 {
 	const struct doctor_sample *s = j->b;
@@ -564,12 +587,8 @@ void judge_nic_rings(struct judge *j)
 		n++;
 		drops += grew(d->rx_missed + d->rx_fifo, p ? p->rx_missed + p->rx_fifo : 0);
 	}
-	if (!n)
-		dj_check(j, "nic-ring-drops", true, "nothing to check: no device with rings (%s)",
-			 off ? skipped : "no devices");
-	else
-		dj_check(j, "nic-ring-drops", true, "%d device(s) with rings: rx_missed + rx_fifo +%llu %s%s%s",
-			 n, (unsigned long long)drops, j->when, off ? "; not checkable: " : "", skipped);
+	devs_check(j, "nic-ring-drops", n, "rings", skipped, off,
+		   "%d device(s) with rings: rx_missed + rx_fifo +%llu %s", n, (unsigned long long)drops, j->when);
 	for (int i = 0; i < L->n; i++) {
 		const struct doctor_iface *d = &L->i[i], *p = iface_before(j, d);
 
@@ -651,12 +670,8 @@ void judge_rx_queues(struct judge *j)
 		if (cur && cur < L->ncpus && max > cur)
 			rx_queues_finding(j, d, L->ncpus);
 	}
-	if (!n)
-		dj_check(j, "rx-queues", true, "nothing to check: no device with hardware queues (%s)",
-			 off ? skipped : "no devices");
-	else
-		dj_check(j, "rx-queues", true, "%d device(s) with channels against %u online CPUs%s%s", n,
-			 L->ncpus, off ? "; not checkable: " : "", skipped);
+	devs_check(j, "rx-queues", n, "hardware queues", skipped, off,
+		   "%d device(s) with channels against %u online CPUs", n, L->ncpus);
 }
 
 static void irq_finding(struct judge *j, const struct doctor_iface *d, unsigned int ncpus)
@@ -704,12 +719,8 @@ void judge_irq_spread(struct judge *j)
 		if (d->irq_cpus == 1 && L->ncpus > 1)
 			irq_finding(j, d, L->ncpus);
 	}
-	if (!n)
-		dj_check(j, "irq-spread", true, "nothing to check: no device with several IRQs (%s)",
-			 off ? skipped : "no devices");
-	else
-		dj_check(j, "irq-spread", true, "%d device(s) with queue IRQs over %u online CPUs%s%s", n, L->ncpus,
-			 off ? "; not checkable: " : "", skipped);
+	devs_check(j, "irq-spread", n, "several IRQs", skipped, off,
+		   "%d device(s) with queue IRQs over %u online CPUs", n, L->ncpus);
 }
 
 void doctor_tcpstate_read(struct accel_ctx *ctx, struct doctor_sample *s)

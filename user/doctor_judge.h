@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "doctor.h"
+#include "doctor_sample.h"
 
 struct judge {
 	const struct doctor_sample *a, *b;	/* a: NULL without --since */

@@ -333,7 +333,10 @@ static int probe_dir(const char *dir, bool pins, int depth, char *bad, size_t le
 	return denied(err) ? err : 0;
 }
 
-int accel_check_access(const struct accel_ctx *ctx, const char *cmd)
+/* dir itself, then what probe_dir() opens below it; what names dir in
+ * the message, entry what is below it. */
+static int check_tree(const char *cmd, const char *dir, bool pins, int depth, const char *what,
+		      const char *entry)
 {
 	char bad[PATH_MAX];
 	struct stat st;
@@ -341,20 +344,20 @@ int accel_check_access(const struct accel_ctx *ctx, const char *cmd)
 
 	/* A path we cannot even stat: EACCES from a parent (/sys/fs/bpf is
 	 * 0700 root), unlike ENOENT, which means nothing is there. */
-	if (stat(ctx->state_dir, &st) && denied(-errno))
-		return access_denied(cmd, "the state dir", ctx->state_dir, -errno);
-	err = probe_dir(ctx->state_dir, false, 0, bad, sizeof(bad));
+	if (stat(dir, &st) && denied(-errno))
+		return access_denied(cmd, what, dir, -errno);
+	err = probe_dir(dir, pins, depth, bad, sizeof(bad));
 	if (denied(err))
-		return access_denied(cmd, strcmp(bad, ctx->state_dir) ? "the state file" : "the state dir",
-				     bad, err);
-	if (stat(ctx->pin_root, &st) && denied(-errno))
-		return access_denied(cmd, "the pin root", ctx->pin_root, -errno);
-	/* feature dirs, and the draining generations below them */
-	err = probe_dir(ctx->pin_root, true, 3, bad, sizeof(bad));
-	if (denied(err))
-		return access_denied(cmd, strcmp(bad, ctx->pin_root) ? "the pinned object" : "the pin root",
-				     bad, err);
+		return access_denied(cmd, strcmp(bad, dir) ? entry : what, bad, err);
 	return 0;
+}
+
+int accel_check_access(const struct accel_ctx *ctx, const char *cmd)
+{
+	int err = check_tree(cmd, ctx->state_dir, false, 0, "the state dir", "the state file");
+
+	/* pin root: feature dirs, and the draining generations below them */
+	return err ? err : check_tree(cmd, ctx->pin_root, true, 3, "the pin root", "the pinned object");
 }
 
 /* ---- attach / detach ------------------------------------------------ */
@@ -616,6 +619,15 @@ static int attach_record(struct accel_ctx *ctx, unsigned int done)
 	return err;
 }
 
+/* attach and detach: the pin root on bpffs (mounted on /sys/fs/bpf when
+ * nothing is), created and locked, the lock in ctx->lock_fd. */
+static int pin_root_take(struct accel_ctx *ctx)
+{
+	int err = bpffs_ensure(ctx->pin_root);
+
+	return err ? err : pin_root_lock(ctx->pin_root, true, &ctx->lock_fd);
+}
+
 int accel_attach(struct accel_ctx *ctx)
 {
 	unsigned int want, done = 0, kept;
@@ -625,10 +637,7 @@ int accel_attach(struct accel_ctx *ctx)
 	err = attach_kernel_check();
 	if (err)
 		return err;
-	err = bpffs_ensure(ctx->pin_root);
-	if (err)
-		return err;
-	err = pin_root_lock(ctx->pin_root, true, &ctx->lock_fd);
+	err = pin_root_take(ctx);
 	if (err)
 		return err;
 
@@ -815,10 +824,7 @@ int accel_detach(struct accel_ctx *ctx)
 			return 0;
 		}
 	}
-	err = bpffs_ensure(ctx->pin_root);
-	if (err)
-		return err;
-	err = pin_root_lock(ctx->pin_root, true, &ctx->lock_fd);
+	err = pin_root_take(ctx);
 	if (err)
 		return err;
 	if (!ctx->force) {

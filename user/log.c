@@ -110,8 +110,9 @@ static void emit(int prio, const char *prefix, const char *msg)
 		free(buf);
 }
 
-void log_lib(int level, int prio, const char *lib_prefix, const char *fmt, va_list ap)
+void log_lib(bool warn, bool info, const char *lib_prefix, const char *fmt, va_list ap)
 {
+	int level = warn ? LOG_DEBUG : LOG_LIBBPF, prio = warn ? PRIO_WARNING : info ? PRIO_INFO : PRIO_DEBUG;
 	char *msg;
 
 	if (level > verbosity || vasprintf(&msg, fmt, ap) < 0)
@@ -123,12 +124,7 @@ void log_lib(int level, int prio, const char *lib_prefix, const char *fmt, va_li
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	/* libbpf warnings are usually the real reason an attach failed
-	 * (verifier log, missing BTF): show them at -v, the rest at -vv. */
-	if (level == LIBBPF_WARN)
-		log_lib(LOG_DEBUG, PRIO_WARNING, "libbpf: ", fmt, ap);
-	else
-		log_lib(LOG_LIBBPF, level == LIBBPF_INFO ? PRIO_INFO : PRIO_DEBUG, "libbpf: ", fmt, ap);
+	log_lib(level == LIBBPF_WARN, level == LIBBPF_INFO, "libbpf: ", fmt, ap);
 	return 0;
 }
 

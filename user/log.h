@@ -29,8 +29,11 @@ int log_verbosity(void);
 void log_msg(int level, int prio, const char *prefix, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* A library's message (libbpf, libxdp): lib_prefix ("libbpf: ") is added
- * unless the library put it there already. */
-void log_lib(int level, int prio, const char *lib_prefix, const char *fmt, va_list ap)
+ * unless the library put it there already.  warn and info are the
+ * library's levels (else debug): warnings are usually the real reason an
+ * attach failed (verifier log, missing BTF), so they show at -v, the rest
+ * at -vv. */
+void log_lib(bool warn, bool info, const char *lib_prefix, const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
 
 /* Whether the file fd refers to is the stream env names: JOURNAL_STREAM's

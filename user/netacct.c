@@ -531,11 +531,7 @@ static int tc_detach_one(const struct iface_rec *r, enum bpf_tc_attach_point whe
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list args)
 {
-	/* as libbpf's (log.c): warnings at -v, the rest at -vv */
-	if (level == LIBXDP_WARN)
-		log_lib(LOG_DEBUG, PRIO_WARNING, "libxdp: ", fmt, args);
-	else
-		log_lib(LOG_LIBBPF, level == LIBXDP_INFO ? PRIO_INFO : PRIO_DEBUG, "libxdp: ", fmt, args);
+	log_lib(level == LIBXDP_WARN, level == LIBXDP_INFO, "libxdp: ", fmt, args);
 	return 0;
 }
 

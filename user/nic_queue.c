@@ -453,6 +453,25 @@ static int merge(const struct tune_item *it, struct qvals *now, const struct qva
 	return 0;
 }
 
+/* val over what the queues have now: into now what every queue will
+ * have (want: val parsed).  -ENOMEM when either could not be allocated. */
+static int merged(int sysfs, const struct tune_item *it, const char *val, struct qvals *now,
+		  struct qvals *want, char *err, size_t errlen)
+{
+	char why[160];
+	int e;
+
+	if (!now || !want)
+		return -ENOMEM;
+	e = qv_parse(it->kind, val, want, why, sizeof(why));
+	if (e) {
+		snprintf(err, errlen, "%s %s: %s", it->ifname, tune_kind_name(it->kind), why);
+		return e;
+	}
+	e = read_all(sysfs, it, now, err, errlen);
+	return e ? e : merge(it, now, want, err, errlen);
+}
+
 int nicq_check(int sysfs, const struct tune_item *it, char *err, size_t errlen)
 {
 	struct qvals *now = calloc(1, sizeof(*now)), *want = calloc(1, sizeof(*want));
@@ -492,18 +511,8 @@ int nicq_target(int sysfs, const struct tune_item *it, char *out, size_t len, ch
 		size_t errlen)
 {
 	struct qvals *now = calloc(1, sizeof(*now)), *want = calloc(1, sizeof(*want));
-	char why[160];
-	int e = -ENOMEM;
+	int e = merged(sysfs, it, it->value, now, want, err, errlen);
 
-	if (now && want) {
-		e = qv_parse(it->kind, it->value, want, why, sizeof(why));
-		if (e)
-			snprintf(err, errlen, "%s %s: %s", it->ifname, tune_kind_name(it->kind), why);
-	}
-	if (!e)
-		e = read_all(sysfs, it, now, err, errlen);
-	if (!e)
-		e = merge(it, now, want, err, errlen);
 	if (!e && qv_format(now, out, len)) {
 		snprintf(err, errlen, "%s %s: the queues' values do not fit the journal's value size",
 			 it->ifname, tune_kind_name(it->kind));
@@ -544,18 +553,9 @@ static int write_one(int sysfs, const struct tune_item *it, int f, int q, const 
 int nicq_write(int sysfs, const struct tune_item *it, const char *val, char *err, size_t errlen)
 {
 	struct qvals *now = calloc(1, sizeof(*now)), *want = calloc(1, sizeof(*want));
-	int f = qfile_of(it->kind), e = -ENOMEM;
-	char why[160], got[NICQ_VAL];
+	int f = qfile_of(it->kind), e = merged(sysfs, it, val, now, want, err, errlen);
+	char got[NICQ_VAL];
 
-	if (now && want) {
-		e = qv_parse(it->kind, val, want, why, sizeof(why));
-		if (e)
-			snprintf(err, errlen, "%s %s: %s", it->ifname, tune_kind_name(it->kind), why);
-	}
-	if (!e)
-		e = read_all(sysfs, it, now, err, errlen);
-	if (!e)
-		e = merge(it, now, want, err, errlen);
 	for (int i = 0; !e && i < now->n; i++)
 		e = write_one(sysfs, it, f, now->q[i], now->v[i], err, errlen);
 	for (int i = 0; !e && i < now->n; i++) {

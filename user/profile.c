@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <ini.h>
 
 #include "cli.h"
@@ -511,6 +512,34 @@ int profile_builtin(struct tune_profile *p, const char *name)
 	snprintf(p->source, sizeof(p->source), "built-in");
 	err = profile_parse_string(p, name, t);
 	snprintf(p->source, sizeof(p->source), "built-in");
+	return err;
+}
+
+/* A name, not a path: letters, digits, '.', '_', '-', not starting with '.'. */
+static bool profile_name_ok(const char *name)
+{
+	if (!*name || *name == '.' || strlen(name) > 60)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!(isalnum((unsigned char)*c) || *c == '.' || *c == '_' || *c == '-'))
+			return false;
+	return true;
+}
+
+int profile_by_name(struct tune_profile *p, const char *name)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (profile_name_ok(name) &&
+	    snprintf(path, sizeof(path), "%s/%s.ini", profile_dir(), name) < (int)sizeof(path) &&
+	    !access(path, F_OK))
+		return profile_parse_file(p, path);
+	err = profile_builtin(p, name);
+	if (err)
+		snprintf(p->err, sizeof(p->err), "no profile '%s': neither %s/%s.ini nor a built-in "
+			 "(built-in: loopback; `accelctl profile list`); use --config FILE for a file elsewhere",
+			 name, profile_dir(), name);
 	return err;
 }
 

@@ -6,33 +6,9 @@
 #ifndef ACCEL_PROFILE_H
 #define ACCEL_PROFILE_H
 
-#include <limits.h>
-#include <stdbool.h>
-
-#include "accel.h"
-#include "opts.h"
-#include "tune_item.h"
+#include "tune_profile.h"
 
 struct cli_opts;
-
-/* Tri-state for "feature on/off" in a profile section. */
-enum { PROFILE_UNSET = -1, PROFILE_OFF = 0, PROFILE_ON = 1 };
-
-struct tune_profile {
-	char name[64];
-	char source[PATH_MAX];		/* file path, or "built-in" */
-	bool builtin;
-	int n;
-	struct tune_item items[TUNE_MAX_ITEMS];
-	/* sections for the other features ([bypass], [netacct], [tcpstate]) */
-	int enable_bypass, enable_netacct, enable_tcpstate, enable_tune;
-	struct attach_opts attach;	/* their options (attach.set says which were given) */
-	char raw[ACCEL_OPT_MAX][512];	/* by accel_opt_bit, as written (iface lines joined by commas) */
-	struct tune_bounds bounds;
-	bool has_auto;
-	/* first parse error, for messages */
-	char err[PATH_MAX + 512];
-};
 
 void profile_init(struct tune_profile *p, const char *name);
 /* Parse an INI file or an in-memory INI text.  0, or -ACCEL_ECONFIG with
@@ -41,6 +17,9 @@ int profile_parse_file(struct tune_profile *p, const char *path);
 int profile_parse_string(struct tune_profile *p, const char *name, const char *text);
 /* Built-in profile by name (-ENOENT) */
 int profile_builtin(struct tune_profile *p, const char *name);
+/* --profile NAME: <profile_dir()>/NAME.ini when it exists, else the
+ * built-in of that name.  0, or -ACCEL_ECONFIG with p->err. */
+int profile_by_name(struct tune_profile *p, const char *name);
 /* The profile attach uses: --config FILE, --profile NAME, else "loopback". */
 int profile_load_for_attach(const struct accel_ctx *ctx, struct tune_profile *p);
 /* Fill attach options the command line left unset from the profile's

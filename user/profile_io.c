@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Profiles where operators keep configuration: `--profile NAME` finds
- * /etc/accelctl/profiles/NAME.ini before the built-ins, and sysctl.d(5)
- * files convert both ways, so that tuning an operator already keeps in
- * /etc/sysctl.d can be applied (journaled, restored by detach) and a
- * profile can be kept as plain sysctl.d where BPF is not wanted.
+ * Profiles where operators keep configuration: the directory where
+ * `--profile NAME` finds NAME.ini before the built-ins (profile_by_name()
+ * in profile.c, which uses this module, not the other way round), its
+ * listing, and sysctl.d(5) files, which convert both ways, so that
+ * tuning an operator already keeps in /etc/sysctl.d can be applied
+ * (journaled, restored by detach) and a profile can be kept as plain
+ * sysctl.d where BPF is not wanted.
  *
  * sysctl.d syntax, as systemd-sysctl reads it: "key = value" or
  * "key=value", keys with dots or slashes, comments from '#' or ';' at the
@@ -13,20 +15,18 @@
  * set, and says why), so import keeps the key and says so in a comment.
  * Globs ('*' in a key, systemd 247+) have no profile equivalent: refused.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "accel.h"
-#include "profile.h"
 #include "profile_io.h"
 #include "sysctl.h"
 #include "tune_item.h"
+#include "tune_profile.h"
 #include "util.h"
 
 const char *profile_dir(void)
@@ -34,34 +34,6 @@ const char *profile_dir(void)
 	const char *d = getenv("ACCELCTL_PROFILE_DIR");
 
 	return d && *d ? d : ACCEL_PROFILE_DIR;
-}
-
-/* A name, not a path: letters, digits, '.', '_', '-', not starting with '.'. */
-static bool profile_name_ok(const char *name)
-{
-	if (!*name || *name == '.' || strlen(name) > 60)
-		return false;
-	for (const char *c = name; *c; c++)
-		if (!(isalnum((unsigned char)*c) || *c == '.' || *c == '_' || *c == '-'))
-			return false;
-	return true;
-}
-
-int profile_by_name(struct tune_profile *p, const char *name)
-{
-	char path[PATH_MAX];
-	int err;
-
-	if (profile_name_ok(name) &&
-	    snprintf(path, sizeof(path), "%s/%s.ini", profile_dir(), name) < (int)sizeof(path) &&
-	    !access(path, F_OK))
-		return profile_parse_file(p, path);
-	err = profile_builtin(p, name);
-	if (err)
-		snprintf(p->err, sizeof(p->err), "no profile '%s': neither %s/%s.ini nor a built-in "
-			 "(built-in: loopback; `accelctl profile list`); use --config FILE for a file elsewhere",
-			 name, profile_dir(), name);
-	return err;
 }
 
 void profile_list(FILE *out)

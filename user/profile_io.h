@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Profiles by name, and in sysctl.d(5) syntax (user/profile_io.c).
+ * The profile directory and its listing, profiles in sysctl.d(5) syntax
+ * (user/profile_io.c).  Below profile.h: needs only struct tune_profile.
  */
 #ifndef ACCEL_PROFILE_IO_H
 #define ACCEL_PROFILE_IO_H
@@ -14,9 +15,6 @@ struct tune_profile;
 /* Where --profile NAME looks first: $ACCELCTL_PROFILE_DIR or
  * ACCEL_PROFILE_DIR. */
 const char *profile_dir(void);
-/* --profile NAME: <profile_dir>/NAME.ini when it exists, else the
- * built-in of that name.  0, or -ACCEL_ECONFIG with p->err. */
-int profile_by_name(struct tune_profile *p, const char *name);
 /* `profile list`: the files of profile_dir() and the built-ins. */
 void profile_list(FILE *out);
 /* `profile import FILE`: a sysctl.d file as an INI profile on out.  0,

@@ -310,30 +310,25 @@ static void check_sysctl(struct accel_ctx *ctx, struct tune_plan *pl, struct tun
 	}
 }
 
+/* e of one step of check_nic(): -EOPNOTSUPP skips the change (err says
+ * why), another error is the plan's; true for both. */
+static bool nic_step_failed(struct tune_plan *pl, struct tune_change *c, int e, const char *err)
+{
+	if (e == -EOPNOTSUPP)
+		snprintf(c->skip, sizeof(c->skip), "%s", err);
+	else if (e)
+		plan_error(pl, c->it, err);
+	return e != 0;
+}
+
 static void check_nic(struct tune_plan *pl, struct tune_change *c, struct nic *nic)
 {
 	const struct tune_item *it = c->it;
 	char err[256];
-	int e;
 
-	e = nic_check(nic, it, err, sizeof(err));
-	if (e == -EOPNOTSUPP) {
-		snprintf(c->skip, sizeof(c->skip), "%s", err);
+	if (nic_step_failed(pl, c, nic_check(nic, it, err, sizeof(err)), err) ||
+	    nic_step_failed(pl, c, nic_read(nic, it, c->now, sizeof(c->now), err, sizeof(err)), err))
 		return;
-	}
-	if (e) {
-		plan_error(pl, it, err);
-		return;
-	}
-	e = nic_read(nic, it, c->now, sizeof(c->now), err, sizeof(err));
-	if (e == -EOPNOTSUPP) {
-		snprintf(c->skip, sizeof(c->skip), "%s", err);
-		return;
-	}
-	if (e) {
-		plan_error(pl, it, err);
-		return;
-	}
 	snprintf(c->cur, sizeof(c->cur), "%s", c->base ? c->base->orig : c->now);
 	if (nic_kind_is_feature(it->kind)) {
 		/* every changeable bit of the group to the requested state */

@@ -242,3 +242,40 @@ pmtu_path() {
 	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
 		net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000
 }
+
+# For the tests of TCP counters (test_doctor.sh, test_tcpstate.sh).
+LQ=$TOOLS/tcp_lq
+
+# Kernel counter NAME (nstat spelling, e.g. TcpExtListenOverflows) in netns $1.
+kstat() {
+	ip netns exec "$1" nstat -asz "$2" | awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
+}
+
+# Start `tcp_lq ARGS` in netns $1 in the background, its stdin a pipe we
+# hold open (closing it ends the tool, a line on it is a command), and
+# wait for its first line.  Sets LQ_PID, LQ_FD, LQ_OUT; the tool ends with
+# the test.
+lq_start() {
+	local ns=$1 out fifo
+	shift
+	out="$TMP/lq.$RANDOM"
+	fifo="$out.in"
+	mkfifo "$fifo"
+	ip netns exec "$ns" "$LQ" "$@" <"$fifo" >"$out" 2>&1 &
+	LQ_PID=$!
+	exec {LQ_FD}>"$fifo"
+	LQ_OUT=$out
+	defer "kill $LQ_PID"
+	wait_until 5 grep -qE '^(ready|started)' "$out" || fail "tcp_lq $*: $(cat "$out")"
+}
+
+# A netns with an address 198.51.100.1/24 on a veth whose peer drops what
+# it gets: SYN-ACKs to 198.51.100.2 leave and never come back.
+netns_blackhole_peer() {
+	local ns=$1
+	ip -n "$ns" link add va type veth peer name vb
+	ip -n "$ns" link set va up
+	ip -n "$ns" link set vb up
+	ip -n "$ns" addr add 198.51.100.1/24 dev va
+	ip -n "$ns" neigh add 198.51.100.2 lladdr 02:00:00:00:00:02 dev va nud permanent
+}

@@ -10,13 +10,6 @@
 # counters only.  Sysctls are set inside the test namespaces only.
 source "$(dirname "$0")/lib.sh"
 
-LQ=$TOOLS/tcp_lq
-
-# Kernel counter NAME (nstat spelling) in netns $1.
-kstat() {
-	ip netns exec "$1" nstat -asz "$2" | awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
-}
-
 # `accelctl doctor --json` in netns $1 (more options after it) into
 # $TMP/doctor.json; fails unless it exits 0 with valid JSON.
 doctor_json() {
@@ -41,33 +34,6 @@ doctor_json_stable() {
 		sleep 0.05
 	done
 	fail "$name kept moving ($k0 -> $k1)"
-}
-
-# Start `tcp_lq ARGS` in netns $1 in the background, its stdin a pipe we
-# hold open (closing it ends the tool), and wait for its first line.
-# Sets LQ_PID, LQ_FD; the tool ends with the test.
-lq_start() {
-	local ns=$1 out fifo
-	shift
-	out="$TMP/lq.$RANDOM"
-	fifo="$out.in"
-	mkfifo "$fifo"
-	ip netns exec "$ns" "$LQ" "$@" <"$fifo" >"$out" 2>&1 &
-	LQ_PID=$!
-	exec {LQ_FD}>"$fifo"
-	defer "kill $LQ_PID"
-	wait_until 5 grep -qE '^(ready|started)' "$out" || fail "tcp_lq $*: $(cat "$out")"
-}
-
-# A netns with 198.51.100.1/24 on a veth whose peer drops what it gets:
-# SYN-ACKs to 198.51.100.2 leave and never come back.
-netns_blackhole_peer() {
-	local ns=$1
-	ip -n "$ns" link add va type veth peer name vb
-	ip -n "$ns" link set va up
-	ip -n "$ns" link set vb up
-	ip -n "$ns" addr add 198.51.100.1/24 dev va
-	ip -n "$ns" neigh add 198.51.100.2 lladdr 02:00:00:00:00:02 dev va nud permanent
 }
 
 test_doctor_accept_queue_overflow_names_listener() {

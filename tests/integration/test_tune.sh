@@ -685,14 +685,11 @@ listen_overflows() {
 		$1 == "TcpExt:" && h { for (i = 2; i <= NF; i++) if (n[i] == "ListenOverflows") print $i }' /proc/net/netstat
 }
 
-test_autotune_raises_somaxconn_on_accept_queue_overflow() {
-	local ns out rc port=$((20000 + RANDOM % 20000)) pid
-	tune_ns
-	snapshot "$ns" >"$TMP/before"
-	printf '[sysctl]\nnet.core.somaxconn = 16\n[auto]\nsomaxconn-max = 64\n' >"$TMP/p.ini"
-	$A --netns "$ns" attach --features tune --auto --config "$TMP/p.ini" >/dev/null 2>&1
-	# A listener that never accepts, with a backlog above somaxconn (so
-	# the cap is somaxconn's), and 40 clients: the accept queue overflows.
+# A listener on 127.0.0.1:PORT in netns NS that never accepts, with a
+# backlog above somaxconn (so the cap is somaxconn's), and 40 clients:
+# returns once the accept queue overflowed.  Sets OVERFLOW_PID.
+accept_queue_overflow() {
+	local ns=$1 port=$2
 	ip netns exec "$ns" python3 -c '
 import socket, sys, time
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -701,10 +698,20 @@ cs = []
 for i in range(40):
     c = socket.socket(); c.setblocking(False); c.connect_ex(("127.0.0.1", int(sys.argv[1]))); cs.append(c)
 time.sleep(120)' "$port" &
-	pid=$!
-	defer "kill $pid"
+	OVERFLOW_PID=$!
+	defer "kill $OVERFLOW_PID"
 	wait_until 10 bash -c "[ \"\$(ip netns exec $ns awk '\$1 == \"TcpExt:\" && !h { for (i = 2; i <= NF; i++) n[i] = \$i; h = 1; next } \$1 == \"TcpExt:\" && h { for (i = 2; i <= NF; i++) if (n[i] == \"ListenOverflows\") print \$i }' /proc/net/netstat)\" -gt 0 ]" ||
 		fail "no accept-queue overflow provoked"
+}
+
+test_autotune_raises_somaxconn_on_accept_queue_overflow() {
+	local ns out rc port=$((20000 + RANDOM % 20000)) pid
+	tune_ns
+	snapshot "$ns" >"$TMP/before"
+	printf '[sysctl]\nnet.core.somaxconn = 16\n[auto]\nsomaxconn-max = 64\n' >"$TMP/p.ini"
+	$A --netns "$ns" attach --features tune --auto --config "$TMP/p.ini" >/dev/null 2>&1
+	accept_queue_overflow "$ns" "$port"
+	pid=$OVERFLOW_PID
 	# The daemon mode: a loop every second, until SIGTERM.
 	$A autotune --interval 1 >"$TMP/autotune.log" 2>&1 &
 	local loop=$!
@@ -744,18 +751,8 @@ test_autotune_reads_listener_queues_from_tcpstate() {
 	printf '[sysctl]\nnet.core.somaxconn = 16\n[auto]\nsomaxconn-max = 64\n' >"$TMP/p.ini"
 	out=$($A --netns "$ns" attach --features tune,tcpstate --auto --config "$TMP/p.ini" 2>&1) ||
 		fail "attach: $out"
-	ip netns exec "$ns" python3 -c '
-import socket, sys, time
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(4096)
-cs = []
-for i in range(40):
-    c = socket.socket(); c.setblocking(False); c.connect_ex(("127.0.0.1", int(sys.argv[1]))); cs.append(c)
-time.sleep(120)' "$port" &
-	pid=$!
-	defer "kill $pid"
-	wait_until 10 bash -c "[ \"\$(ip netns exec $ns awk '\$1 == \"TcpExt:\" && !h { for (i = 2; i <= NF; i++) n[i] = \$i; h = 1; next } \$1 == \"TcpExt:\" && h { for (i = 2; i <= NF; i++) if (n[i] == \"ListenOverflows\") print \$i }' /proc/net/netstat)\" -gt 0 ]" ||
-		fail "no accept-queue overflow provoked"
+	accept_queue_overflow "$ns" "$port"
+	pid=$OVERFLOW_PID
 	out=$($A -v autotune --once 2>&1) || fail "autotune: $out"
 	grep -q 'autotune: sockets from tcpstate' <<<"$out" || fail "not from tcpstate's iterator: $out"
 	grep -qE 'autotune: net.core.somaxconn: 16 -> 32 \(cause: TcpExtListenOverflows \+[0-9]+, inet port '"$port"' accept queue 17/16\)' <<<"$out" ||

@@ -57,6 +57,12 @@ static void set_sysctl(struct doctor_sample *s, enum doctor_sysctl k, const char
 	snprintf(s->sysctl[k], sizeof(s->sysctl[k]), "%s", v);
 }
 
+/* /proc/net/netstat with the listen counters ListenOverflows,
+ * ListenDrops, TCPReqQFullDoCookies, TCPReqQFullDrop at counts. */
+#define LISTEN_NETSTAT(counts) \
+	"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n" \
+	"TcpExt: " counts "\n"
+
 /* A sample as a fresh, quiet namespace reads: every source there. */
 static struct doctor_sample *sample(const char *netstat, const char *snmp, const char *softnet)
 {
@@ -133,6 +139,16 @@ static const struct doctor_finding *find(const struct doctor_report *r, const ch
 		if (!strcmp(r->f[i].id, id))
 			return &r->f[i];
 	return NULL;
+}
+
+/* The finding id, which must be there. */
+static const struct doctor_finding *find_one(const struct doctor_report *r, const char *id)
+{
+	const struct doctor_finding *f = find(r, id);
+
+	if (!f)
+		fail_msg("no finding %s", id);
+	return f;
 }
 
 static const struct doctor_check *check_of(const struct doctor_report *r, const char *id)
@@ -252,9 +268,7 @@ static void test_quiet_no_findings(void **state)
 
 static void test_accept_queue_overflow_names_listener(void **state)
 {
-	static const char ns[] =
-		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
-		"TcpExt: 45 45 0 0\n";
+	static const char ns[] = LISTEN_NETSTAT("45 45 0 0");
 	struct doctor_sample *b = sample(ns, NULL, NULL);
 	const struct doctor_finding *f;
 	struct doctor_report *r;
@@ -269,8 +283,7 @@ static void test_accept_queue_overflow_names_listener(void **state)
 	sock_add(b, TCP_LISTEN, "127.0.0.1", 7302, "0.0.0.0", 0);
 	r = judge(NULL, b);
 	assert_int_equal(r->n, 1);
-	f = find(r, "accept-queue-overflow");
-	assert_non_null(f);
+	f = find_one(r, "accept-queue-overflow");
 	assert_int_equal(f->severity, SEV_WARNING);	/* full now: not history */
 	assert_string_equal(f->subject, "listener 127.0.0.1:7301");
 	assert_string_equal(f->endpoint.role, "listener");
@@ -290,8 +303,7 @@ static void test_accept_queue_overflow_names_listener(void **state)
 	l->wqueue = 4096;
 	l->rqueue = 4097;
 	r = judge(NULL, b);
-	f = find(r, "accept-queue-overflow");
-	assert_non_null(f);
+	f = find_one(r, "accept-queue-overflow");
 	assert_non_null(fix_key(f, "net.core.somaxconn"));
 	assert_string_equal(fix_key(f, "net.core.somaxconn")->value, "8192");
 	assert_string_equal(fix_key(f, "net.core.somaxconn")->current, "4096");
@@ -303,23 +315,19 @@ static void test_accept_queue_overflow_names_listener(void **state)
  * --since (info), a warning when it grew over the interval. */
 static void test_accept_queue_overflow_history(void **state)
 {
-	static const char ns[] =
-		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
-		"TcpExt: 3 3 0 0\n";
+	static const char ns[] = LISTEN_NETSTAT("3 3 0 0");
 	struct doctor_sample *a = sample(NULL, NULL, NULL), *b = sample(ns, NULL, NULL);
 	const struct doctor_finding *f;
 	struct doctor_report *r;
 
 	r = judge(NULL, b);
-	f = find(r, "accept-queue-overflow");
-	assert_non_null(f);
+	f = find_one(r, "accept-queue-overflow");
 	assert_int_equal(f->severity, SEV_INFO);
 	assert_string_equal(f->subject, "namespace");
 	assert_null(f->endpoint.role);
 	free(r);
 	r = judge(a, b);
-	f = find(r, "accept-queue-overflow");
-	assert_non_null(f);
+	f = find_one(r, "accept-queue-overflow");
 	assert_int_equal(f->severity, SEV_WARNING);
 	assert_non_null(strstr(f->evidence, "over 5 s"));
 	free(r);
@@ -347,8 +355,7 @@ static void test_ephemeral_ports(void **state)
 	free(r);
 	sock_add(b, TCP_TIME_WAIT, "127.0.0.1", 40009, "127.0.0.1", 8080);	/* 50% */
 	r = judge(NULL, b);
-	f = find(r, "ephemeral-ports");
-	assert_non_null(f);
+	f = find_one(r, "ephemeral-ports");
 	assert_int_equal(f->severity, SEV_WARNING);
 	free(r);
 	for (unsigned int p = 40010; p < 40017; p++)
@@ -358,8 +365,7 @@ static void test_ephemeral_ports(void **state)
 	sock_add(b, TCP_TIME_WAIT, "127.0.0.1", 40018, "127.0.0.1", 9090);
 	sock_add(b, TCP_LISTEN, "127.0.0.1", 40019, "0.0.0.0", 0);
 	r = judge(NULL, b);
-	f = find(r, "ephemeral-ports");
-	assert_non_null(f);
+	f = find_one(r, "ephemeral-ports");
 	assert_int_equal(f->severity, SEV_CRITICAL);
 	assert_string_equal(f->subject, "destination 127.0.0.1:8080");
 	assert_int_equal(f->endpoint.port, 8080);
@@ -376,8 +382,7 @@ static void test_ephemeral_ports(void **state)
 	/* tw_reuse 2 covers loopback: not suggested again */
 	set_sysctl(b, DS_TW_REUSE, "2");
 	r = judge(NULL, b);
-	f = find(r, "ephemeral-ports");
-	assert_non_null(f);
+	f = find_one(r, "ephemeral-ports");
 	assert_null(fix_key(f, "net.ipv4.tcp_tw_reuse"));
 	free(r);
 	sample_put(b);
@@ -395,8 +400,7 @@ static void test_timewait_overflow(void **state)
 	set_sysctl(b, DS_MAX_TW_BUCKETS, "5");
 	b->sockstat_tw = 5;
 	r = judge(NULL, b);
-	f = find(r, "timewait-overflow");
-	assert_non_null(f);
+	f = find_one(r, "timewait-overflow");
 	assert_int_equal(f->severity, SEV_WARNING);	/* at the limit now */
 	assert_int_equal(value_of(f, "TCPTimeWaitOverflow"), 15);
 	assert_int_equal(value_of(f, "time_wait"), 5);
@@ -421,9 +425,7 @@ static void test_timewait_overflow(void **state)
 
 static void test_syn_queue_without_cookies(void **state)
 {
-	static const char ns[] =
-		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
-		"TcpExt: 0 10 0 10\n";
+	static const char ns[] = LISTEN_NETSTAT("0 10 0 10");
 	struct doctor_sample *a = sample(NULL, NULL, NULL), *b = sample(ns, NULL, NULL);
 	const struct doctor_finding *f;
 	struct doctor_report *r;
@@ -435,8 +437,7 @@ static void test_syn_queue_without_cookies(void **state)
 	for (unsigned int p = 1000; p < 1008; p++)
 		sock_add(b, TCP_SYN_RECV, "198.51.100.1", 7201, "198.51.100.2", p);
 	r = judge(a, b);
-	f = find(r, "syn-queue-overflow");
-	assert_non_null(f);
+	f = find_one(r, "syn-queue-overflow");
 	assert_int_equal(f->severity, SEV_WARNING);
 	assert_string_equal(f->subject, "listener 198.51.100.1:7201");
 	assert_int_equal(value_of(f, "TCPReqQFullDrop"), 10);
@@ -451,24 +452,20 @@ static void test_syn_queue_without_cookies(void **state)
 
 static void test_syncookies_sent(void **state)
 {
-	static const char ns[] =
-		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
-		"TcpExt: 0 0 25 0\n";
+	static const char ns[] = LISTEN_NETSTAT("0 0 25 0");
 	struct doctor_sample *b = sample(ns, NULL, NULL);
 	const struct doctor_finding *f;
 	struct doctor_report *r;
 
 	r = judge(NULL, b);
-	f = find(r, "syncookies-sent");
-	assert_non_null(f);
+	f = find_one(r, "syncookies-sent");
 	assert_int_equal(f->severity, SEV_INFO);
 	assert_null(fix_key(f, "net.ipv4.tcp_syncookies"));
 	assert_null(find(r, "syn-queue-overflow"));
 	free(r);
 	set_sysctl(b, DS_SYNCOOKIES, "2");	/* cookies always: say so, suggest 1 */
 	r = judge(NULL, b);
-	f = find(r, "syncookies-sent");
-	assert_non_null(f);
+	f = find_one(r, "syncookies-sent");
 	assert_string_equal(fix_key(f, "net.ipv4.tcp_syncookies")->value, "1");
 	free(r);
 	sample_put(b);
@@ -486,8 +483,7 @@ static void test_softnet_needs_interval(void **state)
 	assert_non_null(strstr(check_of(r, "softnet-drops")->detail, "--since"));
 	free(r);
 	r = judge(a, b);
-	f = find(r, "softnet-drops");
-	assert_non_null(f);
+	f = find_one(r, "softnet-drops");
 	assert_true(f->host);
 	assert_int_equal(value_of(f, "dropped"), 16);
 	assert_non_null(strstr(f->evidence, "CPU 2 +16"));
@@ -509,12 +505,10 @@ static void test_fragments(void **state)
 
 	set_sysctl(b, DS_IPFRAG_HIGH, "0");
 	r = judge(a, b);
-	f = find(r, "frag-reasm-timeout");
-	assert_non_null(f);
+	f = find_one(r, "frag-reasm-timeout");
 	assert_int_equal(value_of(f, "IpReasmTimeout"), 3);
 	assert_true(fix_says(f, "fit the path MTU"));
-	f = find(r, "frag-reasm-fail");
-	assert_non_null(f);
+	f = find_one(r, "frag-reasm-fail");
 	assert_int_equal(value_of(f, "not_timeout"), 6);
 	assert_string_equal(fix_key(f, "net.ipv4.ipfrag_high_thresh")->value, "4194304");
 	assert_string_equal(fix_key(f, "net.ipv4.ipfrag_high_thresh")->current, "0");
@@ -575,8 +569,7 @@ static void test_syn_retransmits(void **state)
 
 	set_sysctl(b, DS_SYNACK_RETRIES, "5");
 	r = judge(NULL, b);			/* history, nothing half-open now */
-	f = find(r, "syn-retransmits");
-	assert_non_null(f);
+	f = find_one(r, "syn-retransmits");
 	assert_int_equal(f->severity, SEV_INFO);
 	assert_int_equal(value_of(f, "TCPSynRetrans"), 12);
 	assert_true(fix_says(f, "tcp_synack_retries from 5 to 2"));
@@ -754,9 +747,7 @@ static void test_bypass_servers(void **state)
 
 static void test_unreadable_source(void **state)
 {
-	static const char ns[] =
-		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
-		"TcpExt: 45 45 0 0\n";
+	static const char ns[] = LISTEN_NETSTAT("45 45 0 0");
 	struct doctor_sample *b = sample(ns, NULL, NULL);
 	const struct doctor_check *c;
 	struct doctor_report *r;
@@ -855,15 +846,13 @@ static void test_pmtu_netacct(void **state)
 	x->over_mtu = x->over_mtu_df = 5;
 	r = judge(NULL, b);
 	assert_int_equal(r->n, 2);
-	f = find(r, "pmtu-narrowed");
-	assert_non_null(f);
+	f = find_one(r, "pmtu-narrowed");
 	assert_string_equal(f->subject, "interface h1");
 	assert_int_equal(f->severity, SEV_INFO);
 	assert_true(has(f->evidence, "netacct on h1 (exact): 12 PMTU messages received"));
 	assert_true(has(f->evidence, "<= 1280 bytes"));
 	assert_true(fix_has(f, "net.ipv4.tcp_mtu_probing", NULL));
-	f = find(r, "pmtu-blackhole");
-	assert_non_null(f);
+	f = find_one(r, "pmtu-blackhole");
 	assert_string_equal(f->subject, "interface r1");
 	assert_int_equal(f->severity, SEV_INFO);	/* history without --since */
 	assert_true(has(f->evidence, "0 PMTU messages received"));
@@ -896,8 +885,7 @@ static void test_pmtu_kernel_fallback(void **state)
 	free(r);
 	assert_int_equal(doctor_parse_snmp6("Icmp6InPktTooBigs \t3\n", &b->ctr), 0);
 	r = judge(NULL, b);
-	f = find(r, "pmtu-narrowed");
-	assert_non_null(f);
+	f = find_one(r, "pmtu-narrowed");
 	assert_string_equal(f->subject, "namespace");
 	assert_true(has(f->evidence, "Icmp6InPktTooBigs +3"));
 	assert_true(has(f->evidence, "coarse"));
@@ -941,8 +929,7 @@ static void test_nic_ring_drops(void **state)
 	d->rx_missed = 5;
 	r = judge(NULL, b);
 	assert_int_equal(r->n, 1);
-	f = find(r, "nic-ring-drops");
-	assert_non_null(f);
+	f = find_one(r, "nic-ring-drops");
 	assert_string_equal(f->subject, "interface eth0");
 	assert_true(has(f->evidence, "rx_missed_errors +70, rx_fifo_errors +30"));
 	assert_true(has(f->evidence, "RX ring 512 of at most 4096"));
@@ -1019,14 +1006,12 @@ static void test_rx_queues_and_irq_spread(void **state)
 	iface_add(b, "veth0", "veth");
 	r = judge(NULL, b);
 	assert_int_equal(r->n, 2);
-	f = find(r, "rx-queues");
-	assert_non_null(f);
+	f = find_one(r, "rx-queues");
 	assert_string_equal(f->subject, "interface eth0");
 	assert_true(fix_has(f, NULL, "ethtool -L eth0 combined 4"));
 	assert_true(fix_has(f, NULL, "combined = 4"));
 	assert_true(fix_has(f, "combined", NULL));	/* a profile key, for --profile-out */
-	f = find(r, "irq-spread");
-	assert_non_null(f);
+	f = find_one(r, "irq-spread");
 	assert_string_equal(f->subject, "interface eth0");
 	assert_true(has(f->evidence, "the 4 IRQs naming eth0"));
 	assert_true(has(f->evidence, "CPU 0"));
@@ -1040,9 +1025,7 @@ static void test_rx_queues_and_irq_spread(void **state)
 
 static void test_accept_queue_exact_tcpstate(void **state)
 {
-	static const char ns[] =
-		"TcpExt: ListenOverflows ListenDrops TCPReqQFullDoCookies TCPReqQFullDrop\n"
-		"TcpExt: 45 45 0 0\n";
+	static const char ns[] = LISTEN_NETSTAT("45 45 0 0");
 	struct doctor_sample *b = sample(ns, NULL, NULL);
 	const struct doctor_finding *f;
 	struct doctor_report *r;
@@ -1061,8 +1044,7 @@ static void test_accept_queue_exact_tcpstate(void **state)
 	b->tcpstate.n = 2;
 	r = judge(NULL, b);
 	assert_int_equal(r->n, 1);
-	f = find(r, "accept-queue-overflow");
-	assert_non_null(f);
+	f = find_one(r, "accept-queue-overflow");
 	assert_string_equal(f->subject, "listener 127.0.0.1:7301");
 	assert_int_equal(f->severity, SEV_INFO);	/* not full now, no --since */
 	assert_true(has(f->evidence, "accel_tcp_accept_queue_overflows_total +45 for 127.0.0.1:7301"));

@@ -693,33 +693,53 @@ static int teardown(void **state)
 	return rm_tree(top);
 }
 
+/* stdout into a file of the state dir, between capture_begin() and
+ * capture_end(), which returns what was written (malloc'd). */
+struct capture {
+	char path[PATH_MAX];
+	int fd, saved;
+};
+
+static void capture_begin(struct capture *c)
+{
+	snprintf(c->path, sizeof(c->path), "%s/stdout", state_dir);
+	fflush(stdout);
+	c->saved = dup(STDOUT_FILENO);
+	c->fd = open(c->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(c->saved >= 0 && c->fd >= 0);
+	assert_true(dup2(c->fd, STDOUT_FILENO) >= 0);
+}
+
+static char *capture_end(struct capture *c)
+{
+	struct stat st;
+	char *buf;
+
+	fflush(stdout);
+	assert_true(dup2(c->saved, STDOUT_FILENO) >= 0);
+	close(c->saved);
+	assert_int_equal(fstat(c->fd, &st), 0);
+	buf = calloc(1, st.st_size + 1);
+	assert_non_null(buf);
+	assert_int_equal(pread(c->fd, buf, st.st_size, 0), st.st_size);
+	close(c->fd);
+	unlink(c->path);
+	return buf;
+}
+
 /* What stats_run() writes to stdout. */
 static char *run_stats(struct accel_ctx *ctx, bool json, bool prometheus)
 {
 	struct cli_opts o;
-	char path[PATH_MAX], *buf;
-	int fd, saved;
-	struct stat st;
+	struct capture c;
+	char *buf;
 
 	memset(&o, 0, sizeof(o));
 	o.prometheus = prometheus;
 	ctx->json = json;
-	snprintf(path, sizeof(path), "%s/stdout", state_dir);
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(saved >= 0 && fd >= 0);
-	assert_true(dup2(fd, STDOUT_FILENO) >= 0);
+	capture_begin(&c);
 	assert_int_equal(stats_run(ctx, &o), 0);
-	fflush(stdout);
-	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
-	close(saved);
-	assert_int_equal(fstat(fd, &st), 0);
-	buf = calloc(1, st.st_size + 1);
-	assert_non_null(buf);
-	assert_int_equal(pread(fd, buf, st.st_size, 0), st.st_size);
-	close(fd);
-	unlink(path);
+	buf = capture_end(&c);
 	ctx->json = false;
 	return buf;
 }
@@ -730,29 +750,16 @@ static char *run_status(struct accel_ctx *ctx, bool json, bool *attached)
 {
 	struct instance_info ii = { .features = (1u << nfeatures) - 1, .since = 1795301000,
 				    .netns_cookie = NETNS_COOKIE, .abi = ACCEL_ABI_VERSION };
-	char path[PATH_MAX], *buf;
-	int fd, saved, err;
-	struct stat st;
+	struct capture c;
+	char *buf;
+	int err;
 
 	assert_int_equal(instance_write(ctx, &ii), 0);
 	ctx->json = json;
-	snprintf(path, sizeof(path), "%s/stdout", state_dir);
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(saved >= 0 && fd >= 0);
-	assert_true(dup2(fd, STDOUT_FILENO) >= 0);
+	capture_begin(&c);
 	err = accel_status(ctx, attached);
-	fflush(stdout);
-	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
-	close(saved);
+	buf = capture_end(&c);
 	assert_int_equal(err, 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	buf = calloc(1, st.st_size + 1);
-	assert_non_null(buf);
-	assert_int_equal(pread(fd, buf, st.st_size, 0), st.st_size);
-	close(fd);
-	unlink(path);
 	instance_remove(ctx);
 	ctx->json = false;
 	return buf;
@@ -901,28 +908,28 @@ static void golden(const char *name, const char *got)
 	free(want);
 }
 
+/* stats as text (json, prom false), JSON or Prometheus against file. */
+static void stats_golden(struct accel_ctx *ctx, bool json, bool prom, const char *file)
+{
+	char *out = unversion(run_stats(ctx, json, prom));
+
+	golden(file, out);
+	free(out);
+}
+
 static void test_stats_table(void **state)
 {
-	char *out = unversion(run_stats(*state, false, false));
-
-	golden("stats.txt", out);
-	free(out);
+	stats_golden(*state, false, false, "stats.txt");
 }
 
 static void test_stats_json(void **state)
 {
-	char *out = unversion(run_stats(*state, true, false));
-
-	golden("stats.json", out);
-	free(out);
+	stats_golden(*state, true, false, "stats.json");
 }
 
 static void test_stats_prometheus(void **state)
 {
-	char *out = unversion(run_stats(*state, false, true));
-
-	golden("stats.prom", out);
-	free(out);
+	stats_golden(*state, false, true, "stats.prom");
 }
 
 /* The version in the text's first line, as unversion() does for JSON. */
@@ -938,24 +945,26 @@ static char *unversion_text(char *s)
 	return out;
 }
 
-static void test_status_text(void **state)
+/* status, attached, as text or JSON against file. */
+static void status_golden(struct accel_ctx *ctx, bool json, const char *file)
 {
 	bool attached = false;
-	char *out = unclock(unversion_text(run_status(*state, false, &attached)));
+	char *out = run_status(ctx, json, &attached);
 
+	out = unclock(json ? unversion(out) : unversion_text(out));
 	assert_true(attached);
-	golden("status.txt", out);
+	golden(file, out);
 	free(out);
+}
+
+static void test_status_text(void **state)
+{
+	status_golden(*state, false, "status.txt");
 }
 
 static void test_status_json(void **state)
 {
-	bool attached = false;
-	char *out = unclock(unversion(run_status(*state, true, &attached)));
-
-	assert_true(attached);
-	golden("status.json", out);
-	free(out);
+	status_golden(*state, true, "status.json");
 }
 
 static void test_schema(void **state)

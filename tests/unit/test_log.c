@@ -102,12 +102,12 @@ static int call_print(libbpf_print_fn_t fn, enum libbpf_print_level l, const cha
 	return r;
 }
 
-static void call_lib(int level, int prio, const char *lp, const char *fmt, ...)
+static void call_lib(bool warn, bool info, const char *lp, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_lib(level, prio, lp, fmt, ap);
+	log_lib(warn, info, lp, fmt, ap);
 	va_end(ap);
 }
 
@@ -141,7 +141,7 @@ static void test_stderr_journal_end_to_end(void **state)
 	call_print(fn, LIBBPF_DEBUG, "libbpf: %s\n", "loaded");
 	call_print(fn, LIBBPF_INFO, "%s\n", "no prefix of its own");
 	call_print(fn, LIBBPF_WARN, "libbpf: -- BEGIN --\n%s-- END --\n", "0: r0 = 0\n1: exit\n");
-	call_lib(LOG_LIBBPF, PRIO_DEBUG, "libxdp: ", "libxdp: %s\n", "dispatcher");
+	call_lib(false, false, "libxdp: ", "libxdp: %s\n", "dispatcher");
 	log_init(0);
 	pr_debug("hidden at verbosity 0\n");
 	call_print(fn, LIBBPF_DEBUG, "libbpf: %s\n", "hidden too");

@@ -57,6 +57,46 @@ stopped() {
 
 listening() { grep -q "127.0.0.1:$1 " <<<"$(in_ns ss -Hltn)"; }
 
+# Streams frozen mid-way on a state, not on a clock (a timed stream can end
+# before a loaded box gets to freeze it).  held_stream PORT CONNS OUT: a
+# bypass_stream of CONNS connections that stream until told to stop (-U),
+# all at once, 1 MiB chunk limit (streams, not small messages: no demotion);
+# pid in SPID, its readers' hold file $OUT.held.  Returns once the
+# 2 * CONNS sockets are in the sockhash and bypassed messages flow.
+held_stream() {
+	in_ns_bg "$STREAM" -p "$1" -n "$2" -P "$2" -U -H "$3.held" -c 1048576 >"$3" 2>&1; SPID=$!
+	defer "kill -KILL $SPID"
+	# the tool is niced: on a loaded box it may take a while to connect
+	wait_until 60 metric_is accel_bypass_sockets $(($2 * 2)) ||
+		fail "streams not accelerated: $(metric accel_bypass_sockets) sockets;" \
+			"$($A stats --prometheus | grep -E '^accel_bypass' | grep -v ' 0$' | tr '\n' ' ')" \
+			"tool: $(cat "$3")"
+	wait_until 30 metric_gt accel_bypass_messages_total 100 || fail "no redirected traffic"
+}
+
+# freeze PID OUT: the readers stop reading (SIGUSR2) until every one holds
+# and bytes are sent but unread, then the whole process stops: bypassed
+# bytes sit in psock queues and nothing can drain.
+freeze() {
+	kill -USR2 "$1" || fail "stream process gone: $(cat "$2")"
+	wait_until 60 test -s "$2.held" || fail "readers did not hold with bytes in flight: $(cat "$2")"
+	kill -STOP "$1"
+	# a thread preempted inside a long send() stops only when it leaves it
+	wait_until 30 stopped "$1" || fail "stream process did not stop"
+}
+
+# thaw PID OUT [WHAT]: go on, read what is queued, end the streams
+# (SIGUSR1), and every byte must have arrived intact (SHA-256, per
+# direction: no loss, no reordering).
+thaw() {
+	local w=${3:+$3: }
+	kill -CONT "$1"
+	kill -USR1 "$1"
+	wait "$1" || fail "${w}streams: $(cat "$2")"
+	assert_eq "$(field mismatches <"$2")" 0 "${w}mismatches"
+	assert_eq "$(field errors <"$2")" 0 "${w}errors"
+}
+
 # field of the tool's summary line: field NAME < line
 field() { awk -v f="$1" '{ for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }'; }
 
@@ -361,20 +401,10 @@ reaped() { $A status >/dev/null; generations_is 0; }
 test_bypass_detach_during_traffic_drains() {
 	local pid out d0 t0 t1 gen
 	bp_setup
-	# 1 MiB chunk limit: streams, not small messages (no demotion)
-	in_ns_bg "$STREAM" -p 47500 -n 6 -P 6 -L 8 -c 1048576 >"$TMP/streams" 2>&1; pid=$!
-	defer "kill -CONT $pid"
-	# the tool is niced: on a loaded box it may take a while to connect
-	wait_until 10 metric_is accel_bypass_sockets 12 ||
-		fail "streams not accelerated: $(metric accel_bypass_sockets) sockets;" \
-			"$($A stats --prometheus | grep -E '^accel_bypass' | grep -v ' 0$' | tr '\n' ' ')" \
-			"tool: $(cat "$TMP/streams")"
-	wait_until 5 metric_gt accel_bypass_messages_total 100 || fail "no redirected traffic"
+	held_stream 47500 6 "$TMP/streams"; pid=$SPID
 	# Freeze both ends mid-stream: bypassed bytes sit in psock queues,
 	# nobody reads, so nothing can drain while we detach.
-	kill -STOP "$pid" || fail "stream process gone: $(cat "$TMP/s" "$TMP/streams" 2>/dev/null)"
-	# a thread preempted inside a long send() stops only when it leaves it
-	wait_until 5 stopped "$pid" || fail "stream process did not stop"
+	freeze "$pid" "$TMP/streams"
 	t0=$(date +%s%N)
 	out=$($A detach --timeout 1 2>&1) || fail "detach: $out"
 	t1=$(date +%s%N)
@@ -404,12 +434,10 @@ test_bypass_detach_during_traffic_drains() {
 	d0=$(metric accel_bypass_bytes_total)
 	in_ns "$STREAM" -p 47530 -n 5 -P 1 -s 200000 -S 400000 >"$TMP/new" || fail "new connections next to a draining generation"
 	[ "$(metric accel_bypass_bytes_total)" -gt "$d0" ] || fail "the new generation accelerates nothing"
-	kill -CONT "$pid"
-	wait $pid || fail "streams across the detach: $(cat "$TMP/streams")"
-	assert_eq "$(field mismatches <"$TMP/streams")" 0 "mismatches across the detach"
-	assert_eq "$(field errors <"$TMP/streams")" 0 "errors across the detach"
+	# across the detach: every byte, in order (SHA-256 per direction)
+	thaw "$pid" "$TMP/streams" "across the detach"
 	# read and closed: the next command that takes the lock releases it
-	wait_until 10 reaped || { $A status; fail "draining generation not released once read: $(ls "$PIN")"; }
+	wait_until 30 reaped || { $A status; fail "draining generation not released once read: $(ls "$PIN")"; }
 	out=$($A detach 2>&1) || fail "second detach: $out"
 	[ ! -e "$PIN" ] || fail "pins left after draining: $(ls -R "$PIN")"
 	pass
@@ -424,22 +452,15 @@ test_bypass_residue_goes_by_itself_with_serve() {
 	$A serve --listen 127.0.0.1:0 2>"$TMP/serve.log" & srv=$!
 	defer "kill $srv"
 	wait_until 5 grep -q '^serving http://' "$TMP/serve.log" || fail "serve did not start"
-	in_ns_bg "$STREAM" -p 47560 -n 3 -P 3 -L 5 -c 1048576 >"$TMP/streams" 2>&1; pid=$!
-	defer "kill -CONT $pid"
-	wait_until 10 metric_is accel_bypass_sockets 6 || fail "streams not accelerated"
-	wait_until 5 metric_gt accel_bypass_messages_total 100 || fail "no redirected traffic"
-	kill -STOP "$pid"
-	wait_until 5 stopped "$pid" || fail "stream process did not stop"
+	held_stream 47560 3 "$TMP/streams"; pid=$SPID
+	freeze "$pid" "$TMP/streams"
 	out=$($A detach --timeout 0.5 2>&1) || fail "detach: $out"
 	generations_is 1 || fail "nothing kept for the unread bytes: $out"
 	# serve's reaper runs meanwhile, but the bytes are not read yet
 	sleep 1.5	# (three reaper rounds: proves it does not release early)
 	generations_is 1 || fail "serve released a generation whose bytes were unread"
-	kill -CONT "$pid"
-	wait "$pid" || fail "streams: $(cat "$TMP/streams")"
-	assert_eq "$(field mismatches <"$TMP/streams")" 0 "mismatches"
-	assert_eq "$(field errors <"$TMP/streams")" 0 "errors"
-	wait_until 10 generations_is 0 || fail "serve did not release the drained generation: $(ls "$PIN")"
+	thaw "$pid" "$TMP/streams"
+	wait_until 30 generations_is 0 || fail "serve did not release the drained generation: $(ls "$PIN")"
 	grep -q 'has drained: released' "$TMP/serve.log" || fail "serve does not log the release: $(cat "$TMP/serve.log")"
 	[ ! -e "$PIN" ] || [ -z "$(ls "$PIN")" ] || fail "pins left: $(ls -R "$PIN")"
 	pass
@@ -494,12 +515,8 @@ test_bypass_detach_killed_is_repaired() {
 	local hooks=${OUT:-$top/build}/tests/accelctl-testhooks point pid port=47800 out d0
 	bp_setup
 	for point in quiesced released; do
-		in_ns_bg "$STREAM" -p $port -n 4 -P 4 -L 6 -c 1048576 >"$TMP/streams.$point" 2>&1; pid=$!
-		defer "kill -CONT $pid"
-		wait_until 10 metric_is accel_bypass_sockets 8 || fail "$point: streams not accelerated"
-		wait_until 5 metric_gt accel_bypass_messages_total 100 || fail "$point: no redirected traffic"
-		kill -STOP "$pid"
-		wait_until 5 stopped "$pid" || fail "stream process did not stop"
+		held_stream $port 4 "$TMP/streams.$point"; pid=$SPID
+		freeze "$pid" "$TMP/streams.$point"
 		out=$(ACCELCTL_TEST_BYPASS_CRASH=$point "$hooks" --pin-root "$PIN" --state-dir "$STATE" detach --timeout 0.2 2>&1) &&
 			fail "$point: the hook did not fire: $out"
 		grep -q "TEST HOOK: SIGKILL at detach $point" <<<"$out" || fail "$point: $out"
@@ -510,10 +527,9 @@ test_bypass_detach_killed_is_repaired() {
 		d0=$(metric accel_bypass_bytes_total)
 		in_ns "$STREAM" -p $((port + 50)) -n 3 -P 1 -s 200000 -S 400000 >/dev/null || fail "$point: new connections"
 		[ "$(metric accel_bypass_bytes_total)" -gt "$d0" ] || fail "$point: the new attach accelerates nothing"
-		kill -CONT "$pid"
-		wait "$pid" || fail "$point: streams across the killed detach: $(cat "$TMP/streams.$point")"
-		assert_eq "$(field mismatches <"$TMP/streams.$point")" 0 "$point: mismatches"
-		wait_until 10 reaped || fail "$point: the draining generation stays: $(ls "$PIN")"
+		# across the killed detach: every byte, in order
+		thaw "$pid" "$TMP/streams.$point" "$point: across the killed detach"
+		wait_until 30 reaped || fail "$point: the draining generation stays: $(ls "$PIN")"
 		$A detach >/dev/null 2>&1 || fail "$point: detach"
 		[ ! -e "$PIN" ] || fail "$point: pins left: $(ls -R "$PIN")"
 		$A attach --features bypass --cgroup "$CG" --event-ports "$EVENT_PORTS" >/dev/null 2>&1 || fail "re-attach"

@@ -12,11 +12,18 @@
  * any difference is a failure.
  *
  *   bypass_stream [-6|-M] [-p PORT] [-n N] [-P PAR] [-s MIN] [-S MAX]
- *                 [-r SEED] [-B] [-L SECONDS] [-v]
+ *                 [-r SEED] [-B] [-L SECONDS] [-U] [-H FILE] [-v]
  *   -6  IPv6 (::1)   -M  v4-mapped: AF_INET6 client to an AF_INET server
  *   -p  first listening port; worker i listens on PORT+i (default 47000)
  *   -B  blocking sockets (default: nonblocking + poll)
  *   -L  each connection streams for SECONDS instead of a random size
+ *   -U  each connection streams until SIGUSR1 instead of a random size
+ *       (needs -n <= -P: every connection runs at once)
+ *   -H  hold on SIGUSR2: the readers stop reading (the writers go on until
+ *       their peers' queues are full); FILE is created once every reader
+ *       holds and at least one direction has bytes sent but not read.
+ *       SIGUSR1 lets them read again.  A test freezes a stream mid-way
+ *       with this, on a state and not on a clock.
  *   -c  chunk limit for random reads/writes (default 262144)
  *   -u  one direction only (client -> server; the server sends nothing)
  *   -C  client source port (to build identical 4-tuples in two netns)
@@ -44,6 +51,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -66,6 +74,10 @@ static unsigned long long seed = 1;
 static bool blocking, unidir;
 static int src_port;
 static double stream_secs;
+static bool until_usr1;
+static const char *hold_file;
+static atomic_bool stop_writing, holding, hold_said;
+static atomic_int readers_live, readers_held, held_loaded;
 static atomic_int next_conn;
 static atomic_llong total_bytes;
 static atomic_int mismatches, errors;
@@ -85,11 +97,45 @@ static void warnx_(const char *what, int conn)
 	atomic_fetch_add(&errors, 1);
 }
 
+/* SIGUSR1: end the -U streams and let held readers read again. */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	atomic_store(&stop_writing, true);
+	atomic_store(&holding, false);
+}
+
+/* SIGUSR2 (with -H): the readers hold. */
+static void on_usr2(int sig)
+{
+	(void)sig;
+	atomic_store(&holding, true);
+}
+
+/* Ready within 30 s, or -1.  With -H in slices: a reader waiting for
+ * bytes returns to hold, and while the readers hold a writer's wait for
+ * room does not count (its peer stays full on purpose). */
 static int wait_fd(int fd, short ev)
 {
 	struct pollfd p = { .fd = fd, .events = ev };
+	int slice = hold_file ? 100 : 30000, waited = 0;
 
-	return poll(&p, 1, 30000) == 1 ? 0 : -1;
+	while (waited < 30000) {
+		int r = poll(&p, 1, slice);
+
+		if (r == 1)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (atomic_load(&holding)) {
+			if (ev & POLLIN)
+				return 0;
+			continue;
+		}
+		if (!r)
+			waited += slice;
+	}
+	return -1;
 }
 
 static int listen_on(int port)
@@ -179,6 +225,8 @@ struct half {
 	long size;		/* bytes to write (verify mode) */
 	uint8_t digest[32];
 	long long bytes;
+	atomic_llong sent;	/* writer: bytes send() took so far */
+	struct half *peer;	/* reader: the writer of its direction */
 	int err;
 };
 
@@ -189,13 +237,14 @@ static void *writer(void *arg)
 	uint8_t *buf = malloc(chunk_max + 8);
 	struct sha256 s;
 	double end = stream_secs && h->size ? now() + stream_secs : 0;
+	bool until = until_usr1 && h->size;
 	long left = h->size;
 
 	sha256_init(&s);
-	while (end ? now() < end : left > 0) {
+	while (until ? !atomic_load(&stop_writing) : end ? now() < end : left > 0) {
 		long n = rnd_size(&chunk_rng, 1, chunk_max), off = 0;
 
-		if (!end && n > left)
+		if (!until && !end && n > left)
 			n = left;
 		for (long i = 0; i < n; i += 8) {
 			uint64_t v = rnd(&data_rng);
@@ -213,6 +262,7 @@ static void *writer(void *arg)
 			if (w <= 0)
 				goto fail;
 			off += w;
+			atomic_fetch_add(&h->sent, w);
 		}
 		sha256_update(&s, buf, n);
 		h->bytes += n;
@@ -230,6 +280,35 @@ fail:
 	return NULL;
 }
 
+/* -H: a reader holds (reads nothing) while the process is told to; the
+ * first one to see every reader holding with bytes in flight says so. */
+static void hold(struct half *h)
+{
+	bool loaded = false;
+
+	atomic_fetch_add(&readers_held, 1);
+	while (atomic_load(&holding)) {
+		if (!loaded && atomic_load(&h->peer->sent) > h->bytes) {
+			loaded = true;
+			atomic_fetch_add(&held_loaded, 1);
+		}
+		if (atomic_load(&readers_held) == atomic_load(&readers_live) &&
+		    atomic_load(&held_loaded) > 0 && !atomic_exchange(&hold_said, true)) {
+			FILE *f = fopen(hold_file, "w");
+
+			if (f) {
+				fprintf(f, "held readers %d with bytes in flight %d\n",
+					atomic_load(&readers_held), atomic_load(&held_loaded));
+				fclose(f);
+			}
+		}
+		usleep(10000);
+	}
+	if (loaded)
+		atomic_fetch_sub(&held_loaded, 1);
+	atomic_fetch_sub(&readers_held, 1);
+}
+
 static void *reader(void *arg)
 {
 	struct half *h = arg;
@@ -240,7 +319,11 @@ static void *reader(void *arg)
 	sha256_init(&s);
 	for (;;) {
 		long n = rnd_size(&chunk_rng, 1, chunk_max);
-		ssize_t r = recv(h->fd, buf, n, 0);
+		ssize_t r;
+
+		if (atomic_load(&holding))
+			hold(h);
+		r = recv(h->fd, buf, n, 0);
 
 		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
 			if (!blocking && errno == EAGAIN) {
@@ -264,11 +347,13 @@ static void *reader(void *arg)
 	}
 	sha256_final(&s, h->digest);
 	free(buf);
+	atomic_fetch_sub(&readers_live, 1);
 	return NULL;
 fail:
 	warnx_("read", h->conn);
 	h->err = 1;
 	free(buf);
+	atomic_fetch_sub(&readers_live, 1);
 	return NULL;
 }
 
@@ -296,9 +381,11 @@ static void run_conn(int lfd, int port, int conn)
 				      .size = rnd_size(&rng, min_size, max_size) };
 		if (d && unidir)
 			w[d].size = 0;
-		r[d] = (struct half){ .fd = d ? c : s, .conn = conn, .dir = d, .rng = rng ^ 0xabcdef };
+		r[d] = (struct half){ .fd = d ? c : s, .conn = conn, .dir = d, .rng = rng ^ 0xabcdef,
+				      .peer = &w[d] };
 	}
 	for (int d = 0; d < 2; d++) {
+		atomic_fetch_add(&readers_live, 1);
 		pthread_create(&tr[d], NULL, reader, &r[d]);
 		pthread_create(&tw[d], NULL, writer, &w[d]);
 	}
@@ -482,7 +569,7 @@ int main(int argc, char **argv)
 	pthread_t *th;
 	int c;
 
-	while ((c = getopt(argc, argv, "6Mp:n:P:s:S:r:BL:c:m:t:vuC:R:")) != -1) {
+	while ((c = getopt(argc, argv, "6Mp:n:P:s:S:r:BL:UH:c:m:t:vuC:R:")) != -1) {
 		switch (c) {
 		case '6': fam = FAM_6; break;
 		case 'M': fam = FAM_MAPPED; break;
@@ -494,6 +581,8 @@ int main(int argc, char **argv)
 		case 'r': seed = strtoull(optarg, NULL, 0); break;
 		case 'B': blocking = true; break;
 		case 'L': stream_secs = atof(optarg); break;
+		case 'U': until_usr1 = true; break;
+		case 'H': hold_file = optarg; break;
 		case 'c': chunk_max = atol(optarg); break;
 		case 'm': msgsize = atol(optarg); break;
 		case 't': secs = atof(optarg); break;
@@ -509,6 +598,20 @@ int main(int argc, char **argv)
 	if (min_size < 1 || max_size < min_size || chunk_max < 8 || par < 1 || par > 256) {
 		fprintf(stderr, "bypass_stream: bad sizes or parallelism\n");
 		return 2;
+	}
+	if (until_usr1 && nconns > par) {
+		fprintf(stderr, "bypass_stream: -U needs -n <= -P (a stream ends only on SIGUSR1)\n");
+		return 2;
+	}
+	if (until_usr1 || hold_file) {
+		struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+		if (hold_file) {
+			sa.sa_handler = on_usr2;
+			sigaction(SIGUSR2, &sa, NULL);
+		}
 	}
 	if (msgsize)
 		return throughput(msgsize, secs > 0 ? secs : 2);

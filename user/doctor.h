@@ -41,6 +41,17 @@ void doctor_procs_add(struct doctor_procs *p, const struct doctor_proc *pr);
 /* /proc/interrupts: the IRQ numbers of lines whose name is dev or starts
  * with "dev-" / "dev@" ("eth0-TxRx-3"); how many (at most max). */
 int doctor_parse_interrupts(const char *text, const char *dev, int *irqs, int max);
+/* The queue IRQs of d (by d->name), at most max of them into irqs; sets
+ * d->nirqs, d->irq_src and d->irq_up.  First the kernel's own relation,
+ * in sysfs: the MSI/MSI-X vectors of class/net/DEV/device/msi_irqs, or of
+ * the PCI function one or two parents up (virtio-net: the netdev's device
+ * is the virtio device, the function its parent), without the vectors
+ * /proc/interrupts names as control ones ("-config", "async"); else that
+ * device's irq file (INTx, 0: none); else the /proc/interrupts lines
+ * naming the device (doctor_parse_interrupts()).  sysfs: a directory fd
+ * of a sysfs root (tests: a made-up tree), -1 for the name match only;
+ * interrupts: /proc/interrupts' text. */
+int doctor_dev_irqs(int sysfs, const char *interrupts, struct doctor_iface *d, int *irqs, int max);
 /* A CPU list ("0-3,8") into mask (nwords 64-bit words, CPUs beyond it
  * ignored): how many CPUs it names, or -EINVAL. */
 int doctor_parse_cpulist(const char *text, uint64_t *mask, int nwords);

@@ -2,18 +2,23 @@
 /*
  * doctor: the namespace's network devices.  Sources: one rtnetlink
  * RTM_GETLINK dump (names, MTU, IFLA_STATS64, kind), ethtool netlink rings
- * and channels (nic.c), /proc/interrupts and /proc/irq/N/ for the IRQs
- * naming a device (host-wide), and netacct's per-interface and tcpstate's
+ * and channels (nic.c), a device's IRQs from sysfs (msi_irqs, irq) or
+ * else the /proc/interrupts lines naming it, and /proc/irq/N/ for where
+ * they land (host-wide), and netacct's per-interface and tcpstate's
  * per-listener counters when they are attached in this namespace (their
  * metrics, as `stats` reads them).  Netlink sockets
  * are opened after main() entered --netns, so they see the namespace's
- * devices; /sys/class/net would show the namespace sysfs was mounted in.
+ * devices; the host's /sys/class/net would show the namespace sysfs was
+ * mounted in, so sysfs is one mounted for this namespace (nicq_sysfs_open()).
  *
  * The parsers of /proc/interrupts and CPU lists and the judges take text
- * and filled structs, so that unit tests feed them made-up devices.
+ * and filled structs, and the IRQ lookup a sysfs directory fd, so that
+ * unit tests feed them made-up devices.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +30,7 @@
 #include "doctor_judge.h"
 #include "metrics.h"
 #include "nic.h"
+#include "nic_queue.h"
 #include "util.h"
 
 /* ---- parsers ------------------------------------------------------------ */
@@ -45,28 +51,204 @@ static bool irq_names(const char *name, size_t nlen, const char *dev)
 	return false;
 }
 
+/* One line of /proc/interrupts, l up to e: an IRQ number's line ("24: ...
+ * eth0-TxRx-0") gives its number and its name (the line's last word);
+ * the CPU header, NMI:, LOC: ... give false. */
+static bool interrupts_line(const char *l, const char *e, long *irq, const char **name)
+{
+	char *end;
+
+	while (l < e && isspace((unsigned char)*l))
+		l++;
+	if (l == e)
+		return false;	/* strtol would go on into the next line */
+	*irq = strtol(l, &end, 10);
+	if (end == l || *end != ':' || *irq < 0)
+		return false;
+	for (*name = e; *name > end && !isspace((unsigned char)(*name)[-1]); (*name)--)
+		;
+	return true;
+}
+
+/* The end of the line at l. */
+static const char *line_end(const char *l)
+{
+	const char *e = strchr(l, '\n');
+
+	return e ? e : l + strlen(l);
+}
+
 int doctor_parse_interrupts(const char *text, const char *dev, int *irqs, int max)
 {
 	int n = 0;
 
 	for (const char *l = text; l && *l && n < max; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		const char *e = strchr(l, '\n'), *name;
-		char *end;
+		const char *e = line_end(l), *name;
 		long irq;
 
-		if (!e)
-			e = l + strlen(l);
-		while (l < e && isspace((unsigned char)*l))
-			l++;
-		irq = strtol(l, &end, 10);
-		if (end == l || *end != ':')
-			continue;	/* the CPU header, NMI:, LOC: ... */
-		/* the name is the line's last word */
-		for (name = e; name > end && !isspace((unsigned char)name[-1]); name--)
-			;
-		if (irq_names(name, (size_t)(e - name), dev))
+		if (interrupts_line(l, e, &irq, &name) && irq_names(name, (size_t)(e - name), dev))
 			irqs[n++] = (int)irq;
 	}
+	return n;
+}
+
+/* Is irq, by the name /proc/interrupts gives it, a device's control
+ * vector rather than a queue's: virtio's "virtio0-config", mlx5's
+ * "mlx5_async0@pci:0000:3b:00.0"? */
+static bool irq_is_control(const char *interrupts, int irq)
+{
+	for (const char *l = interrupts; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		const char *e = line_end(l), *name;
+		size_t len;
+		long n;
+
+		if (!interrupts_line(l, e, &n, &name) || n != irq)
+			continue;
+		len = (size_t)(e - name);
+		if (len >= 7 && !strncmp(e - 7, "-config", 7))
+			return true;
+		for (size_t i = 0; i + 5 <= len; i++)
+			if (!strncmp(name + i, "async", 5))
+				return true;
+		return false;
+	}
+	return false;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The MSI/MSI-X vectors of the device at dir (one file per vector in
+ * msi_irqs/), ascending; 0 when it has none. */
+static int msi_irqs(int dir, int *irqs, int max)
+{
+	int fd = openat(dir, "msi_irqs", O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0;
+	struct dirent *de;
+	DIR *dp;
+
+	if (fd < 0)
+		return 0;
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return 0;
+	}
+	/* more vectors than max (a 256-CPU mlx5): the first max read */
+	while (n < max && (de = readdir(dp))) {
+		char *end;
+		long v = strtol(de->d_name, &end, 10);
+
+		if (end != de->d_name && !*end && v > 0 && v <= INT32_MAX)
+			irqs[n++] = (int)v;
+	}
+	closedir(dp);
+	qsort(irqs, (size_t)n, sizeof(*irqs), cmp_int);
+	return n;
+}
+
+/* The device at dir's legacy (INTx) IRQ, from its irq file: 0 for none. */
+static int legacy_irq(int dir)
+{
+	int fd = openat(dir, "irq", O_RDONLY | O_CLOEXEC);
+	char buf[32];
+	ssize_t len;
+	long v;
+
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	v = strtol(buf, NULL, 10);
+	return v > 0 && v <= INT32_MAX ? (int)v : 0;
+}
+
+/* Is the device at dir a PCI device (its subsystem link ends in "/pci")? */
+static bool is_pci(int dir)
+{
+	char link[256];
+	ssize_t len = readlinkat(dir, "subsystem", link, sizeof(link) - 1);
+	const char *base;
+
+	if (len <= 0)
+		return false;
+	link[len] = '\0';
+	base = strrchr(link, '/');
+	return !strcmp(base ? base + 1 : link, "pci");
+}
+
+#define IRQ_CHAIN 3	/* the netdev's device and at most two parents */
+
+int doctor_dev_irqs(int sysfs, const char *interrupts, struct doctor_iface *d, int *irqs, int max)
+{
+	int chain[IRQ_CHAIN], nchain = 0, n = 0;
+	char path[64];
+
+	d->irq_src = DOCTOR_IRQ_NAMES;
+	d->irq_up = 0;
+	snprintf(path, sizeof(path), "class/net/%s/device", d->name);
+	if (sysfs >= 0 && max > 0)
+		chain[0] = openat(sysfs, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else
+		chain[0] = -1;
+	/* The device, then its parents while they are PCI devices, up to the
+	 * first PCI device: the PCI function (for virtio-net, the virtio
+	 * device's parent).  Above it are bridges and root ports, whose own
+	 * vectors (AER, PME) are not the NIC's. */
+	if (chain[0] >= 0) {
+		nchain = 1;
+		while (nchain < IRQ_CHAIN && !is_pci(chain[nchain - 1])) {
+			int up = openat(chain[nchain - 1], "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (up < 0)
+				break;
+			if (!is_pci(up)) {
+				close(up);
+				break;
+			}
+			chain[nchain++] = up;
+		}
+	}
+	for (int i = 0; i < nchain && !n; i++) {
+		int all = msi_irqs(chain[i], irqs, max);
+
+		/* Leave out the control vectors whose /proc/interrupts name
+		 * says so (virtio's "-config", mlx5's "async").  Every other
+		 * vector is kept, unnamed ones too: msi_irqs does not say
+		 * which vector serves a queue, names are each driver's own,
+		 * and most of a NIC's vectors are its queues'.  Guessing
+		 * further would drop the queue vectors of drivers not known
+		 * here; the cost of keeping is that a control vector on
+		 * another CPU can make a pile-up look spread. */
+		for (int k = 0; k < all; k++)
+			if (!interrupts || !irq_is_control(interrupts, irqs[k]))
+				irqs[n++] = irqs[k];
+		if (all) {
+			d->irq_src = DOCTOR_IRQ_MSI;
+			d->irq_up = i;
+			break;
+		}
+	}
+	for (int i = 0; i < nchain && d->irq_src == DOCTOR_IRQ_NAMES; i++) {
+		int irq = legacy_irq(chain[i]);
+
+		if (irq) {
+			irqs[n++] = irq;
+			d->irq_src = DOCTOR_IRQ_LEGACY;
+			d->irq_up = i;
+		}
+	}
+	for (int i = 0; i < nchain; i++)
+		close(chain[i]);
+	if (d->irq_src == DOCTOR_IRQ_NAMES && interrupts)
+		n = doctor_parse_interrupts(interrupts, d->name, irqs, max);
+	d->nirqs = n;
 	return n;
 }
 
@@ -175,14 +357,17 @@ static int irq_affinity(int irq, uint64_t *mask)
 static void read_irqs(struct doctor_sample *s)
 {
 	struct doctor_links *L = &s->links;
-	char *text = NULL;
-	int err = doctor_slurp("/proc/interrupts", &text);
+	char *text = NULL, why[160];
+	int err = doctor_slurp("/proc/interrupts", &text), sysfs;
 
 	if (err || !text) {
 		doctor_source_fail(s, SRC_IRQS, err ? err : -EIO);
 		return;
 	}
 	s->have[SRC_IRQS] = true;
+	/* this namespace's class/net; without one, the name match only */
+	if (nicq_sysfs_open(&sysfs, why, sizeof(why)))
+		sysfs = -1;
 	for (int i = 0; i < L->n; i++) {
 		struct doctor_iface *d = &L->i[i];
 		uint64_t all[CPU_WORDS] = { 0 }, one[CPU_WORDS];
@@ -190,7 +375,7 @@ static void read_irqs(struct doctor_sample *s)
 
 		if (!is_hw(d))
 			continue;
-		d->nirqs = doctor_parse_interrupts(text, d->name, irqs, (int)ARRAY_SIZE(irqs));
+		doctor_dev_irqs(sysfs, text, d, irqs, (int)ARRAY_SIZE(irqs));
 		d->irq_cpu = -1;
 		for (int k = 0; k < d->nirqs; k++)
 			if (irq_affinity(irqs[k], one) >= 0)
@@ -203,6 +388,8 @@ static void read_irqs(struct doctor_sample *s)
 			}
 		}
 	}
+	if (sysfs >= 0)
+		close(sysfs);
 	free(text);
 }
 
@@ -674,17 +861,42 @@ void judge_rx_queues(struct judge *j)
 		   "%d device(s) with channels against %u online CPUs", n, L->ncpus);
 }
 
+/* Where d's IRQs were found, for the evidence ("/sys/class/net/eth0/
+ * device/../msi_irqs") and the command that lists them ("ls ..."). */
+static void irq_where(const struct doctor_iface *d, char *where, size_t wlen, char *cmd, size_t clen)
+{
+	const char *up = d->irq_up >= 2 ? "/../.." : d->irq_up == 1 ? "/.." : "";
+
+	switch (d->irq_src) {
+	case DOCTOR_IRQ_MSI:
+		snprintf(where, wlen, "/sys/class/net/%s/device%s/msi_irqs, less the vectors "
+			 "/proc/interrupts names -config or async", d->name, up);
+		snprintf(cmd, clen, "ls /sys/class/net/%s/device%s/msi_irqs", d->name, up);
+		break;
+	case DOCTOR_IRQ_LEGACY:
+		snprintf(where, wlen, "/sys/class/net/%s/device%s/irq", d->name, up);
+		snprintf(cmd, clen, "cat /sys/class/net/%s/device%s/irq", d->name, up);
+		break;
+	default:
+		snprintf(where, wlen, "the /proc/interrupts lines naming %s", d->name);
+		snprintf(cmd, clen, "grep %s /proc/interrupts", d->name);
+		break;
+	}
+}
+
 static void irq_finding(struct judge *j, const struct doctor_iface *d, unsigned int ncpus)
 {
 	struct doctor_finding *f = dj_finding(j, "irq-spread", SEV_WARNING);
+	char where[128], cmd[80];
 
 	if (!f)
 		return;
+	irq_where(d, where, sizeof(where), cmd, sizeof(cmd));
 	snprintf(f->subject, sizeof(f->subject), "interface %s", d->name);
 	snprintf(f->evidence, sizeof(f->evidence),
-		 "the %d IRQs naming %s in /proc/interrupts all go to CPU %d "
-		 "(/proc/irq/N/effective_affinity_list) of %u online CPUs now", d->nirqs, d->name, d->irq_cpu,
-		 ncpus);
+		 "the %d IRQs of %s (%s) all go to CPU %d "
+		 "(/proc/irq/N/effective_affinity_list) of %u online CPUs now", d->nirqs, d->name, where,
+		 d->irq_cpu, ncpus);
 	dj_value(f, "irqs", (uint64_t)d->nirqs);
 	dj_value(f, "cpu", (uint64_t)d->irq_cpu);
 	dj_value(f, "cpus", ncpus);
@@ -693,8 +905,8 @@ static void irq_finding(struct judge *j, const struct doctor_iface *d, unsigned 
 		 "that CPU does all of the device's receive work and becomes the limit (drops, time "
 		 "squeezes) while the other CPUs idle", d->name, d->irq_cpu);
 	dj_fix_text(f, "give each queue IRQ its own CPU: `echo CPU > /proc/irq/N/smp_affinity_list` for the "
-		    "IRQs of %s (`grep %s /proc/interrupts`), or run irqbalance; keep them there by "
-		    "disabling irqbalance for these IRQs if you set them by hand", d->name, d->name);
+		    "IRQs of %s (`%s`), or run irqbalance; keep them there by "
+		    "disabling irqbalance for these IRQs if you set them by hand", d->name, cmd);
 }
 
 void judge_irq_spread(struct judge *j)
@@ -712,7 +924,7 @@ void judge_irq_spread(struct judge *j)
 		const struct doctor_iface *d = &L->i[i];
 
 		if (!is_hw(d) || d->nirqs < 2) {
-			skip_dev(skipped, sizeof(skipped), &off, d, d->nirqs ? "one IRQ" : "no IRQ names it");
+			skip_dev(skipped, sizeof(skipped), &off, d, d->nirqs ? "one IRQ" : "no IRQ found");
 			continue;
 		}
 		n++;

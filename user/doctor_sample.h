@@ -122,6 +122,12 @@ struct doctor_bypass {
 /* One network device of the namespace (doctor_iface.c): rtnetlink
  * RTM_GETLINK, ethtool netlink rings and channels, its IRQs. */
 #define DOCTOR_MAX_IFACES 32
+/* Where a device's IRQs were found (doctor_dev_irqs()). */
+enum doctor_irq_src {
+	DOCTOR_IRQ_NAMES,		/* /proc/interrupts lines naming it (also: none found) */
+	DOCTOR_IRQ_MSI,			/* sysfs class/net/DEV/device[/..]/msi_irqs */
+	DOCTOR_IRQ_LEGACY,		/* sysfs class/net/DEV/device[/..]/irq */
+};
 struct doctor_iface {
 	char name[16];
 	unsigned int ifindex;
@@ -132,7 +138,9 @@ struct doctor_iface {
 	int rings_err, channels_err;	/* 0, or -errno: ethtool netlink has none for it */
 	uint32_t rx_ring, rx_ring_max;
 	uint32_t ch_rx, ch_comb, ch_rx_max, ch_comb_max;
-	int nirqs;			/* /proc/interrupts lines naming the device */
+	int nirqs;			/* its queue IRQs (doctor_dev_irqs()) */
+	enum doctor_irq_src irq_src;	/* where they were found */
+	int irq_up;			/* the device's parents climbed to find them: 0-2 */
 	int irq_cpus;			/* distinct CPUs in their (effective) affinity lists */
 	int irq_cpu;			/* the lowest of them */
 };

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <setjmp.h>
@@ -983,6 +984,199 @@ static void test_nic_ring_drops(void **state)
 	sample_put(b);
 }
 
+/* A made-up sysfs for doctor_dev_irqs(): a directory per test. */
+static char sysdir[64];
+
+static int sysfs_setup(void **state)
+{
+	(void)state;
+	snprintf(sysdir, sizeof(sysdir), "/tmp/test_doctor_sysfs.XXXXXX");
+	return mkdtemp(sysdir) ? 0 : -1;
+}
+
+static int sysfs_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sysdir);
+	return system(cmd) ? -1 : 0;
+}
+
+/* "mkdir -p" of each space-separated path below the made-up sysfs. */
+static void sys_mkdirs(const char *paths)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && mkdir -p %s", sysdir, paths);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void sys_put(const char *path, const char *text)
+{
+	char full[320];
+	FILE *f;
+
+	snprintf(full, sizeof(full), "%s/%s", sysdir, path);
+	f = fopen(full, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void sys_link(const char *target, const char *path)
+{
+	char full[320];
+
+	snprintf(full, sizeof(full), "%s/%s", sysdir, path);
+	assert_int_equal(symlink(target, full), 0);
+}
+
+/* A PCI function at dir (below devices/): subsystem link, irq file and
+ * its MSI vectors. */
+static void sys_pci(const char *dir, const char *irq, const int *msi, int nmsi)
+{
+	char path[192], target[192], up[64] = "";
+
+	for (const char *p = dir; *p; p++)
+		if (*p == '/')
+			strcat(up, "../");
+	snprintf(path, sizeof(path), "devices/%s%s", dir, nmsi ? "/msi_irqs" : "");
+	sys_mkdirs(path);
+	snprintf(path, sizeof(path), "devices/%s/irq", dir);
+	sys_put(path, irq);
+	snprintf(target, sizeof(target), "../../%sbus/pci", up);
+	snprintf(path, sizeof(path), "devices/%s/subsystem", dir);
+	sys_link(target, path);
+	for (int i = 0; i < nmsi; i++) {
+		snprintf(path, sizeof(path), "devices/%s/msi_irqs/%d", dir, msi[i]);
+		sys_put(path, "msix\n");
+	}
+}
+
+/* The IRQs doctor_dev_irqs() finds for dev in the made-up sysfs (none:
+ * -1, the name match only), as "24 25" into out. */
+static int dev_irqs(bool sysfs, const char *interrupts, const char *dev, struct doctor_iface *d,
+		    char *out, size_t len)
+{
+	int fd = sysfs ? open(sysdir, O_RDONLY | O_DIRECTORY) : -1, irqs[16], n;
+	size_t off = 0;
+
+	assert_true(!sysfs || fd >= 0);
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", dev);
+	n = doctor_dev_irqs(fd, interrupts, d, irqs, (int)(sizeof(irqs) / sizeof(irqs[0])));
+	assert_int_equal(n, d->nirqs);
+	out[0] = '\0';
+	for (int i = 0; i < n; i++)
+		off += (size_t)snprintf(out + off, len - off, "%s%d", i ? " " : "", irqs[i]);
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+static void test_dev_irqs_virtio(void **state)
+{
+	/* as virtio-net has it: the netdev's device is the virtio device, its
+	 * parent the PCI function with the MSI-X vectors */
+	static const char text[] =
+		"           CPU0       CPU1\n"
+		" 24:          0          0 PCI-MSIX-0000:00:03.0   0-edge      virtio1-config\n"
+		" 25:       1331          0 PCI-MSIX-0000:00:03.0   1-edge      virtio1-input.0\n"
+		" 26:          0       1238 PCI-MSIX-0000:00:03.0   2-edge      virtio1-output.0\n"
+		" 27:          0          0 PCI-MSIX-0000:00:04.0   0-edge      virtio2-config\n";
+	static const int msi[] = { 26, 24, 25 };
+	struct doctor_iface d;
+	char got[64];
+
+	(void)state;
+	sys_pci("pci0000:00/0000:00:03.0", "0\n", msi, 3);
+	sys_mkdirs("devices/pci0000:00/0000:00:03.0/virtio1/net/eth0 class/net");
+	sys_link("../../../../bus/virtio", "devices/pci0000:00/0000:00:03.0/virtio1/subsystem");
+	sys_link("../../../virtio1", "devices/pci0000:00/0000:00:03.0/virtio1/net/eth0/device");
+	sys_link("../../devices/pci0000:00/0000:00:03.0/virtio1/net/eth0", "class/net/eth0");
+	assert_int_equal(dev_irqs(true, text, "eth0", &d, got, sizeof(got)), 2);
+	assert_string_equal(got, "25 26");		/* not virtio1-config */
+	assert_int_equal(d.irq_src, DOCTOR_IRQ_MSI);
+	assert_int_equal(d.irq_up, 1);
+	/* a vector /proc/interrupts does not name is kept */
+	assert_int_equal(dev_irqs(true, strstr(text, " 25:"), "eth0", &d, got, sizeof(got)), 3);
+	assert_string_equal(got, "24 25 26");
+	/* without sysfs: the name match, which virtio's names never make */
+	assert_int_equal(dev_irqs(false, text, "eth0", &d, got, sizeof(got)), 0);
+	assert_int_equal(d.irq_src, DOCTOR_IRQ_NAMES);
+}
+
+static void test_dev_irqs_pci_msi(void **state)
+{
+	/* mlx5: vectors named after the driver and the PCI address; the
+	 * bridge above the function has vectors of its own, never the NIC's */
+	static const char text[] =
+		"           CPU0       CPU1\n"
+		" 60:          0          0 PCI-MSIX-0000:3b:00.0   0-edge      mlx5_async0@pci:0000:3b:00.0\n"
+		" 61:        100          0 PCI-MSIX-0000:3b:00.0   1-edge      mlx5_comp0@pci:0000:3b:00.0\n"
+		" 62:        100          0 PCI-MSIX-0000:3b:00.0   2-edge      mlx5_comp1@pci:0000:3b:00.0\n"
+		" 63:        100          0 PCI-MSIX-0000:3b:00.0   3-edge      mlx5_comp2@pci:0000:3b:00.0\n"
+		"120:          0          0 PCI-MSI-0000:3a:00.0   0-edge      aerdrv\n";
+	static const int bridge[] = { 120 }, fn[] = { 63, 60, 61, 62 };
+	struct doctor_iface d;
+	char got[64];
+
+	(void)state;
+	sys_pci("pci0000:3a/0000:3a:00.0", "0\n", bridge, 1);
+	sys_pci("pci0000:3a/0000:3a:00.0/0000:3b:00.0", "0\n", fn, 4);
+	sys_mkdirs("devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/net/ens1f0np0 class/net");
+	sys_link("../../../0000:3b:00.0", "devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/net/ens1f0np0/device");
+	sys_link("../../devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/net/ens1f0np0", "class/net/ens1f0np0");
+	assert_int_equal(dev_irqs(true, text, "ens1f0np0", &d, got, sizeof(got)), 3);
+	assert_string_equal(got, "61 62 63");		/* not mlx5_async0, not the bridge's */
+	assert_int_equal(d.irq_src, DOCTOR_IRQ_MSI);
+	assert_int_equal(d.irq_up, 0);
+	/* a function without vectors of its own does not borrow the bridge's */
+	sys_pci("pci0000:3a/0000:3a:00.0/0000:3b:00.1", "0\n", NULL, 0);
+	sys_mkdirs("devices/pci0000:3a/0000:3a:00.0/0000:3b:00.1/net/ens1f1np1");
+	sys_link("../../../0000:3b:00.1", "devices/pci0000:3a/0000:3a:00.0/0000:3b:00.1/net/ens1f1np1/device");
+	sys_link("../../devices/pci0000:3a/0000:3a:00.0/0000:3b:00.1/net/ens1f1np1", "class/net/ens1f1np1");
+	assert_int_equal(dev_irqs(true, text, "ens1f1np1", &d, got, sizeof(got)), 0);
+}
+
+static void test_dev_irqs_legacy_and_names(void **state)
+{
+	static const char text[] =
+		"           CPU0       CPU1\n"
+		" 11:        500          0   IO-APIC  11-fasteoi   eth1\n"
+		" 40:        100          0 PCI-MSI 524288-edge      eth2-TxRx-0\n"
+		" 41:          0        100 PCI-MSI 524289-edge      eth2-TxRx-1\n"
+		" 42:          0        100 PCI-MSI 524290-edge      eth20-TxRx-0\n";
+	struct doctor_iface d;
+	char got[64];
+
+	(void)state;
+	/* INTx only: no msi_irqs, the irq file */
+	sys_pci("pci0000:00/0000:00:19.0", "11\n", NULL, 0);
+	sys_mkdirs("devices/pci0000:00/0000:00:19.0/net/eth1 class/net");
+	sys_link("../../../0000:00:19.0", "devices/pci0000:00/0000:00:19.0/net/eth1/device");
+	sys_link("../../devices/pci0000:00/0000:00:19.0/net/eth1", "class/net/eth1");
+	assert_int_equal(dev_irqs(true, text, "eth1", &d, got, sizeof(got)), 1);
+	assert_string_equal(got, "11");
+	assert_int_equal(d.irq_src, DOCTOR_IRQ_LEGACY);
+	/* irq 0 and no msi_irqs: the names (e1000/ixgbe style) */
+	sys_pci("pci0000:00/0000:00:1f.6", "0\n", NULL, 0);
+	sys_mkdirs("devices/pci0000:00/0000:00:1f.6/net/eth2");
+	sys_link("../../../0000:00:1f.6", "devices/pci0000:00/0000:00:1f.6/net/eth2/device");
+	sys_link("../../devices/pci0000:00/0000:00:1f.6/net/eth2", "class/net/eth2");
+	assert_int_equal(dev_irqs(true, text, "eth2", &d, got, sizeof(got)), 2);
+	assert_string_equal(got, "40 41");
+	assert_int_equal(d.irq_src, DOCTOR_IRQ_NAMES);
+	/* no device link at all (a virtual device), or not in sysfs */
+	sys_mkdirs("devices/virtual/net/eth20");
+	sys_link("../../devices/virtual/net/eth20", "class/net/eth20");
+	assert_int_equal(dev_irqs(true, text, "eth20", &d, got, sizeof(got)), 1);
+	assert_string_equal(got, "42");
+	assert_int_equal(dev_irqs(true, text, "eth9", &d, got, sizeof(got)), 0);
+	assert_int_equal(d.irq_src, DOCTOR_IRQ_NAMES);
+}
+
 static void test_rx_queues_and_irq_spread(void **state)
 {
 	struct doctor_sample *b = sample(NULL, NULL, NULL);
@@ -1013,8 +1207,17 @@ static void test_rx_queues_and_irq_spread(void **state)
 	assert_true(fix_has(f, "combined", NULL));	/* a profile key, for --profile-out */
 	f = find_one(r, "irq-spread");
 	assert_string_equal(f->subject, "interface eth0");
-	assert_true(has(f->evidence, "the 4 IRQs naming eth0"));
+	assert_true(has(f->evidence, "the 4 IRQs of eth0 (the /proc/interrupts lines naming eth0)"));
 	assert_true(has(f->evidence, "CPU 0"));
+	assert_true(fix_says(f, "`grep eth0 /proc/interrupts`"));
+	free(r);
+	/* found in sysfs, a virtio device's PCI function: the evidence says where */
+	b->links.i[0].irq_src = DOCTOR_IRQ_MSI;
+	b->links.i[0].irq_up = 1;
+	r = judge(NULL, b);
+	f = find_one(r, "irq-spread");
+	assert_true(has(f->evidence, "the 4 IRQs of eth0 (/sys/class/net/eth0/device/../msi_irqs, less"));
+	assert_true(fix_says(f, "`ls /sys/class/net/eth0/device/../msi_irqs`"));
 	free(r);
 	b->links.ncpus = 1;		/* one CPU: nothing to spread over */
 	r = judge(NULL, b);
@@ -1082,6 +1285,9 @@ int main(void)
 		cmocka_unit_test(test_pmtu_netacct),
 		cmocka_unit_test(test_pmtu_kernel_fallback),
 		cmocka_unit_test(test_nic_ring_drops),
+		cmocka_unit_test_setup_teardown(test_dev_irqs_virtio, sysfs_setup, sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_dev_irqs_pci_msi, sysfs_setup, sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_dev_irqs_legacy_and_names, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test(test_rx_queues_and_irq_spread),
 		cmocka_unit_test(test_accept_queue_exact_tcpstate),
 	};

@@ -1054,6 +1054,23 @@ static void sys_pci(const char *dir, const char *irq, const int *msi, int nmsi)
 	}
 }
 
+/* A netdev dev whose device is the PCI function fn (below devices/),
+ * and its class/net link. */
+static void sys_netdev(const char *fn, const char *dev)
+{
+	char path[256], target[256];
+	const char *base = strrchr(fn, '/');
+
+	snprintf(path, sizeof(path), "devices/%s/net/%s class/net", fn, dev);
+	sys_mkdirs(path);
+	snprintf(target, sizeof(target), "../../../%s", base ? base + 1 : fn);
+	snprintf(path, sizeof(path), "devices/%s/net/%s/device", fn, dev);
+	sys_link(target, path);
+	snprintf(target, sizeof(target), "../../devices/%s/net/%s", fn, dev);
+	snprintf(path, sizeof(path), "class/net/%s", dev);
+	sys_link(target, path);
+}
+
 /* The IRQs doctor_dev_irqs() finds for dev in the made-up sysfs (none:
  * -1, the name match only), as "24 25" into out. */
 static int dev_irqs(bool sysfs, const char *interrupts, const char *dev, struct doctor_iface *d,
@@ -1125,18 +1142,14 @@ static void test_dev_irqs_pci_msi(void **state)
 	(void)state;
 	sys_pci("pci0000:3a/0000:3a:00.0", "0\n", bridge, 1);
 	sys_pci("pci0000:3a/0000:3a:00.0/0000:3b:00.0", "0\n", fn, 4);
-	sys_mkdirs("devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/net/ens1f0np0 class/net");
-	sys_link("../../../0000:3b:00.0", "devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/net/ens1f0np0/device");
-	sys_link("../../devices/pci0000:3a/0000:3a:00.0/0000:3b:00.0/net/ens1f0np0", "class/net/ens1f0np0");
+	sys_netdev("pci0000:3a/0000:3a:00.0/0000:3b:00.0", "ens1f0np0");
 	assert_int_equal(dev_irqs(true, text, "ens1f0np0", &d, got, sizeof(got)), 3);
 	assert_string_equal(got, "61 62 63");		/* not mlx5_async0, not the bridge's */
 	assert_int_equal(d.irq_src, DOCTOR_IRQ_MSI);
 	assert_int_equal(d.irq_up, 0);
 	/* a function without vectors of its own does not borrow the bridge's */
 	sys_pci("pci0000:3a/0000:3a:00.0/0000:3b:00.1", "0\n", NULL, 0);
-	sys_mkdirs("devices/pci0000:3a/0000:3a:00.0/0000:3b:00.1/net/ens1f1np1");
-	sys_link("../../../0000:3b:00.1", "devices/pci0000:3a/0000:3a:00.0/0000:3b:00.1/net/ens1f1np1/device");
-	sys_link("../../devices/pci0000:3a/0000:3a:00.0/0000:3b:00.1/net/ens1f1np1", "class/net/ens1f1np1");
+	sys_netdev("pci0000:3a/0000:3a:00.0/0000:3b:00.1", "ens1f1np1");
 	assert_int_equal(dev_irqs(true, text, "ens1f1np1", &d, got, sizeof(got)), 0);
 }
 
@@ -1154,17 +1167,13 @@ static void test_dev_irqs_legacy_and_names(void **state)
 	(void)state;
 	/* INTx only: no msi_irqs, the irq file */
 	sys_pci("pci0000:00/0000:00:19.0", "11\n", NULL, 0);
-	sys_mkdirs("devices/pci0000:00/0000:00:19.0/net/eth1 class/net");
-	sys_link("../../../0000:00:19.0", "devices/pci0000:00/0000:00:19.0/net/eth1/device");
-	sys_link("../../devices/pci0000:00/0000:00:19.0/net/eth1", "class/net/eth1");
+	sys_netdev("pci0000:00/0000:00:19.0", "eth1");
 	assert_int_equal(dev_irqs(true, text, "eth1", &d, got, sizeof(got)), 1);
 	assert_string_equal(got, "11");
 	assert_int_equal(d.irq_src, DOCTOR_IRQ_LEGACY);
 	/* irq 0 and no msi_irqs: the names (e1000/ixgbe style) */
 	sys_pci("pci0000:00/0000:00:1f.6", "0\n", NULL, 0);
-	sys_mkdirs("devices/pci0000:00/0000:00:1f.6/net/eth2");
-	sys_link("../../../0000:00:1f.6", "devices/pci0000:00/0000:00:1f.6/net/eth2/device");
-	sys_link("../../devices/pci0000:00/0000:00:1f.6/net/eth2", "class/net/eth2");
+	sys_netdev("pci0000:00/0000:00:1f.6", "eth2");
 	assert_int_equal(dev_irqs(true, text, "eth2", &d, got, sizeof(got)), 2);
 	assert_string_equal(got, "40 41");
 	assert_int_equal(d.irq_src, DOCTOR_IRQ_NAMES);

@@ -42,7 +42,8 @@
 #
 # Environment:
 #   OUT=build             build directory (accelctl, tests/tools/*)
-#   BENCH_QUICK=1         ~2 minute run (fewer repetitions, shorter runs)
+#   BENCH_QUICK=1         a shorter run (3 repetitions of 0.5 s runs, the
+#                         sub-benchmarks with fewer repetitions)
 #   BENCH_REPS=N          repetitions per test (default 5, quick 3)
 #   BENCH_SECONDS=S       seconds per stream/RR run (default 1.2, quick 0.5)
 #   BENCH_IO=MODE         epoll (default), block, or both: socket mode of
@@ -1176,8 +1177,12 @@ if [ -n "$MD" ]; then
 		echo "## Reproduce"
 		echo
 		echo '```'
-		echo "sudo make bench                 # full run, ≤ 10 minutes"
-		echo "sudo BENCH_QUICK=1 make bench   # ~2 minutes"
+		if [ -z "$QUICK$ONLY" ]; then
+			echo "sudo make bench                 # full run: $(((T1 - T0 + 30) / 60)) minutes this time"
+		else
+			echo "sudo make bench                 # full run"
+		fi
+		echo "sudo BENCH_QUICK=1 make bench   # 3 repetitions of shorter runs"
 		echo '```'
 		echo
 		echo "Knobs (environment): BENCH_REPS, BENCH_SECONDS, BENCH_IO=block|epoll|both,"

@@ -64,8 +64,8 @@
 # Sub-benchmarks: scripts/bench-netacct.sh (iperf3 over veth with/without
 # netacct, target <= 3 %), scripts/bench-tcpstate.sh (connection churn
 # with/without tcpstate, target <= 2 %) and scripts/bench-lifecycle.sh
-# (scrape, detach and attach times with 0, 1,000, 10,000 and 50,000 live
-# accelerated connections; BENCH_LIFECYCLE_ARGS) and scripts/bench-learn.sh (what
+# (scrape, detach and attach times with 0, 10, 1,000, 10,000 and 50,000 live
+# accelerated connections; BENCH_LIFECYCLE_ARGS, POOL_RATE) and scripts/bench-learn.sh (what
 # learning costs: time until a fresh redis is accelerated, the observation
 # hook on unobserved sockets, a learned port vs --event-ports;
 # BENCH_LEARN_ARGS) run when executable, with OUT and
@@ -875,15 +875,18 @@ scale_section() {
 		split("", v); k = 0; last = ""
 		for (i = 3; i < NF; i++) {
 			w = $i
-			if (w == "sk_msg") { k++; v[k == 1 ? "sk" : "rk"] = $(i + 1) }
+			if (w == "sk_msg") { k++; v[k == 1 ? "sk" : "rk"] = $(i + 1); if (k == 1 && $(i + 3) == "at") v["skr"] = $(i + 4) }
+			else if (w == "(floor") { v["fl"] = $(i + 1); if ($(i + 3) == "at") v["flr"] = $(i + 4) }
 			else if (w == "p50") v["rr"] = $(i + 1)
 			else if (w == "scrape" || w == "detach" || w == "attach") { last = w; v[w] = $(i + 1) }
 			else if (w == "(cpu" && last != "") v[last "c"] = $(i + 1)
 		}
 		for (x in v) sub(/,$/, "", v[x])
 		n = $2; while (n ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", n)
-		printf "| %s | %s | %s%s | %s | %s (%s) | %s (%s) | %s (%s) |\n", n,
-			v["sk"] ? v["sk"] : "n/a", v["rr"] ? v["rr"] : "n/a",
+		for (x in v) sub(/\)$/, "", v[x])
+		fl = (v["sk"] + 0 && v["fl"] + 0) ? sprintf("%s (%.2f)", v["fl"], v["sk"] / v["fl"]) : "n/a"
+		printf "| %s | %s | %s | %s | %s%s | %s | %s (%s) | %s (%s) | %s (%s) |\n", n,
+			v["sk"] ? v["sk"] : "n/a", v["skr"] ? v["skr"] : "n/a", fl, v["rr"] ? v["rr"] : "n/a",
 			index($0, "not bypassed") ? " (not bypassed)" : "", v["rk"] ? v["rk"] : "n/a",
 			v["scrape"], v["scrapec"] ? v["scrapec"] : "?", v["detach"], v["detachc"], v["attach"], v["attachc"]
 	}' <<<"${SUB_OUT[lifecycle]}")
@@ -892,19 +895,28 @@ scale_section() {
 	echo
 	echo "From \`${SUB_CMD[lifecycle]}\` (its output is below): a pool of"
 	echo "accelerated connections (tests/tools/bypass_pool, two sockhash entries"
-	echo "each) in a private cgroup and namespace.  *sk_msg*: the program's own"
-	echo "run time per message (kernel.bpf_stats_enabled) with the pool's requests"
-	echo "flowing; *RR p50*: \`bench_rr -N -m 64\`, both ends on CPU $CPU_RX, on one"
+	echo "each) in a private cgroup and namespace.  *sk_msg (pool)*: the program's"
+	echo "own run time per message (kernel.bpf_stats_enabled) with the pool's"
+	echo "requests flowing at the same rate in every row (POOL_RATE, 200 a second"
+	echo "over all its clients unless set), and how many runs a second that was;"
+	echo "*floor*: the same pool at the same rate under the floor's sk_msg"
+	echo "(tests/tools/bench_floor, as in the tables above), accel/floor of the two;"
+	echo "*RR p50*: \`bench_rr -N -m 64\`, both ends on CPU $CPU_RX, on one"
 	echo "more accelerated connection with the pool stopped (SIGSTOP: its entries"
 	echo "stay in the table, its traffic does not compete for the CPUs), and"
 	echo "sk_msg's run time on that connection alone; then the wall time (CPU"
-	echo "time) of a scrape, \`detach\` and the \`attach\` after it.  Flat columns"
-	echo "mean a message costs the same however full the table is: the program"
-	echo "looks up its own socket's storage and slot, it never searches the"
-	echo "sockhash."
+	echo "time) of a scrape, \`detach\` and the \`attach\` after it.  A flat RR"
+	echo "connection column means a message costs the same however full the"
+	echo "table is: the program looks up its own socket's storage and slot, it"
+	echo "never searches the sockhash.  The pool's runs cost several times the RR"
+	echo "connection's, the 10-connection row's too: at a few hundred messages a"
+	echo "second the CPUs idle between them and each run starts on cold caches,"
+	echo "where the RR connection's run back to back; and more with more"
+	echo "connections than the caches hold, the floor's as well (docs/bypass.md,"
+	echo "\"What a message costs\")."
 	echo
-	echo "| live connections | sk_msg ns/run (pool traffic) | RR 64 B p50 µs | sk_msg ns/run (RR connection) | scrape ms (CPU) | detach ms (CPU) | attach ms (CPU) |"
-	echo "|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| live connections | sk_msg ns/run (pool) | sk_msg runs/s (pool) | floor ns/run (accel/floor) | RR 64 B p50 µs | sk_msg ns/run (RR connection) | scrape ms (CPU) | detach ms (CPU) | attach ms (CPU) |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	printf '%s\n' "$rows"
 	echo
 	if [ -n "${PLOTTED[scale]:-}" ]; then

@@ -51,7 +51,7 @@ struct floor_key {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 131072);	/* bench-lifecycle's 50,000 connections */
 	__type(key, struct floor_key);
 	__type(value, __u64);
 } floor_socks SEC(".maps");

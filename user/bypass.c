@@ -1902,9 +1902,9 @@ static void bypass_reap(struct accel_ctx *ctx)
 			continue;
 		if (generation_reap(dir, g[i].drain_ms, &ds) > 0)
 			pr_info("bypass: %s has drained: released\n", g[i].name);
-		else if (ds.released)
-			pr_debug("bypass: %s: released %u sockets, %u connections left\n", g[i].name,
-				 ds.released, ds.conns);
+		else	/* every round, for -v (a test counts the rounds) */
+			pr_debug("bypass: %s: released %u sockets, %u connections left, %llu bytes unread\n",
+				 g[i].name, ds.released, ds.conns, (unsigned long long)ds.unread);
 	}
 }
 

@@ -375,13 +375,15 @@ test_bypass_attach_during_traffic() {
 	NS=$(netns_new)
 	CG=$(cgroup_new)
 	cgroup_enter "$CG"
-	# long streams that start on the stack ...
-	in_ns_bg "$STREAM" -p 47400 -n 8 -P 8 -L 4 -c 1048576 >"$TMP/before" 2>&1; pid=$!
+	# streams that start on the stack and go on until told (SIGUSR1) ...
+	in_ns_bg "$STREAM" -p 47400 -n 8 -P 8 -U -c 1048576 >"$TMP/before" 2>&1; pid=$!
+	defer "kill -KILL $pid"
 	wait_until 5 bash -c "[ \$(ip netns exec $NS ss -Htn state established | wc -l) -eq 16 ]" ||
 		fail "streams did not start"
 	$A attach --features bypass --cgroup "$CG" --event-ports "$EVENT_PORTS" >/dev/null 2>&1
 	# ... and new ones that start after the attach
 	out=$(in_ns "$STREAM" -p 47420 -n 200 -P 4 -S 500000) || fail "after attach: $out"
+	kill -USR1 "$pid" || fail "the streams across the attach ended early: $(cat "$TMP/before")"
 	wait $pid || fail "streams across the attach: $(cat "$TMP/before")"
 	assert_eq "$(field mismatches <"$TMP/before")" 0 "mismatches across the attach"
 	assert_eq "$(field errors <"$TMP/before")" 0 "errors across the attach"
@@ -443,21 +445,28 @@ test_bypass_detach_during_traffic_drains() {
 	pass
 }
 
+# serve's reaper rounds (its -v line) that kept a generation with bytes
+# unread, at least $1 of them.
+kept_rounds_at_least() {
+	[ "$(grep -c 'debug: bypass: bypass-draining-[0-9]*: released [0-9]* sockets, [1-9][0-9]* connections left, [1-9][0-9]* bytes unread' "$TMP/serve.log")" -ge "$1" ]
+}
+
 # Unread bypassed bytes at detach: kept, delivered once the reader reads,
 # and the residue goes by itself: `accelctl serve` (the exporter unit)
 # reaps once a second, no accelctl command is run meanwhile.
 test_bypass_residue_goes_by_itself_with_serve() {
 	local pid srv out
 	bp_setup
-	$A serve --listen 127.0.0.1:0 2>"$TMP/serve.log" & srv=$!
+	$A -v serve --listen 127.0.0.1:0 2>"$TMP/serve.log" & srv=$!
 	defer "kill $srv"
-	wait_until 5 grep -q '^serving http://' "$TMP/serve.log" || fail "serve did not start"
+	wait_until 5 grep -q 'serving http://' "$TMP/serve.log" || fail "serve did not start"
 	held_stream 47560 3 "$TMP/streams"; pid=$SPID
 	freeze "$pid" "$TMP/streams"
 	out=$($A detach --timeout 0.5 2>&1) || fail "detach: $out"
 	generations_is 1 || fail "nothing kept for the unread bytes: $out"
-	# serve's reaper runs meanwhile, but the bytes are not read yet
-	sleep 1.5	# (three reaper rounds: proves it does not release early)
+	# serve's reaper runs meanwhile, but the bytes are not read yet:
+	# three of its rounds see them and keep the generation
+	wait_until 10 kept_rounds_at_least 3 || fail "serve's reaper did not look at the generation: $(cat "$TMP/serve.log")"
 	generations_is 1 || fail "serve released a generation whose bytes were unread"
 	thaw "$pid" "$TMP/streams"
 	wait_until 30 generations_is 0 || fail "serve did not release the drained generation: $(ls "$PIN")"

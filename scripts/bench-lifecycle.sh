@@ -28,6 +28,7 @@
 #   OUT=build    build directory (accelctl, tests/tools/bypass_pool, bench_rr,
 #                bench_floor)
 #   RR_SECONDS=1 seconds of the RR run
+#   BENCH_NO_FLOOR=1 no floor column
 #   POOL_RATE=200 the pool's requests a second, all clients together
 #                (each client one every clients*1000/POOL_RATE ms); "max":
 #                as fast as the pool goes (one per loop turn per client)
@@ -66,7 +67,7 @@ done
 [[ "$POOL_RATE" =~ ^([1-9][0-9]{0,5}|max)$ ]] ||
 	{ echo "$0: POOL_RATE: a number of requests a second (1-999999) or max, not '$POOL_RATE'" >&2; exit 2; }
 bench_need_root
-bench_need_built "$POOL" "$RR" "$FLOOR"
+bench_need_built "$POOL" "$RR"
 
 id="accel-bench-lifecycle-$$"
 pin="/sys/fs/bpf/$id"
@@ -92,7 +93,7 @@ cleanup() {
 	stop_pool
 	$A detach --force >/dev/null 2>&1 || true
 	echo $$ >"$cg2/cgroup.procs" 2>/dev/null || true
-	[ -z "$floor_pid" ] || { kill "$floor_pid" 2>/dev/null; wait "$floor_pid" 2>/dev/null || true; }
+	[ -z "$floor_pid" ] || { kill "$floor_pid" 2>/dev/null || true; wait "$floor_pid" 2>/dev/null || true; }
 	rmdir "$cg" "$cgf" 2>/dev/null || true
 	ip netns del "$ns" 2>/dev/null || true
 	rm -rf "$state" "$pin"
@@ -177,17 +178,22 @@ skmsg_cost() {	# [program, as skmsg_stats]
 # The floor (tests/tools/bench_floor: the cheapest redirect, no safety;
 # bench.sh's floor column) on a cgroup of its own next to accelctl's: the
 # same pool's sk_msg cost under it, for accel/floor.  Started once; its
-# sk_msg program's id in floor_prog.
-floor_prog=
+# sk_msg program's id in floor_prog; floor_why says why there is none
+# (BENCH_NO_FLOOR=1, as for bench.sh, or the loader failed: the floor
+# columns are n/a, the rest is measured).
+floor_prog= floor_why=${BENCH_NO_FLOOR:+BENCH_NO_FLOOR=1}
 floor_start() {
 	local line
 	mkdir "$cgf"
 	coproc FLOOR_CO { exec "$FLOOR" "$cgf" 2>"$state/floor.log"; }
 	floor_pid=$FLOOR_CO_PID
-	read -r -t 10 line <&"${FLOOR_CO[0]}" && [ "$line" = ready ] ||
-		{ echo "bench-lifecycle: bench_floor: $(tail -n 3 "$state/floor.log")" >&2; return 1; }
-	floor_prog=$(bpftool -j prog show | python3 -c 'import json, sys
-print(max(p["id"] for p in json.load(sys.stdin) if p.get("name") == "floor_sk_msg"))')
+	if read -r -t 10 line <&"${FLOOR_CO[0]}" && [ "$line" = ready ]; then
+		floor_prog=$(bpftool -j prog show | python3 -c 'import json, sys
+print(max(p["id"] for p in json.load(sys.stdin) if p.get("name") == "floor_sk_msg"))') && return 0
+	fi
+	floor_why="tests/tools/bench_floor failed: $(tail -n 3 "$state/floor.log" | tr '\n' ' ')"
+	echo "bench-lifecycle: no floor column: $floor_why" >&2
+	return 1
 }
 # Every client of the pool connected (they write "ready N" with -f).
 clients_ready() {
@@ -200,12 +206,14 @@ clients_ready() {
 }
 no_wait() { :; }
 # sk_msg's cost with a pool of $1 connections under the floor, in
-# FL_NS (ns/run) and FL_RUNS (runs in 2 s).  Not in a subshell: the pool
-# is forked from this shell, moved to the floor's cgroup for it.
+# FL_NS (ns/run) and FL_RUNS (runs in 2 s, 0: no floor).  Not in a
+# subshell: the pool is forked from this shell, moved to the floor's
+# cgroup for it.  1 when the pool failed.
 floor_cost() {
 	local n=$1 r=0
 	FL_NS=0 FL_RUNS=0
-	[ -n "$floor_prog" ] || floor_start || return 1
+	[ -z "$floor_why" ] || return 0
+	[ -n "$floor_prog" ] || floor_start || return 0
 	echo "$BASHPID" >"$cgf/cgroup.procs"
 	rm -f "$state"/pool-ready.*
 	start_pool "$n" no_wait || r=1
@@ -281,8 +289,10 @@ for n in $sizes; do
 		# the same pool under the floor
 		if [ "$n" -gt 0 ]; then
 			floor_cost "$n" || { echo "bench-lifecycle: pool of $n under the floor failed" >&2; exit 1; }
-			[ "$FL_RUNS" -gt 0 ] && fk+=("$FL_NS") fkr+=("$((FL_RUNS / 2))")
-			echo "rep $i: $n connections under the floor: sk_msg $FL_NS ns/run at $((FL_RUNS / 2)) runs/s"
+			if [ "$FL_RUNS" -gt 0 ]; then
+				fk+=("$FL_NS") fkr+=("$((FL_RUNS / 2))")
+				echo "rep $i: $n connections under the floor: sk_msg $FL_NS ns/run at $((FL_RUNS / 2)) runs/s"
+			fi
 		fi
 	done
 	echo "lifecycle $n connections: sk_msg $( ((${#sk[@]})) && printf '%s\n' "${sk[@]}" | median || echo n/a) ns/run" \

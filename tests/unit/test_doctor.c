@@ -21,6 +21,7 @@
 
 #include "bypass.h"
 #include "doctor.h"
+#include "tmpdir.h"
 
 /* A netstat excerpt in the kernel's layout: header line, value line. */
 static const char netstat_quiet[] =
@@ -990,17 +991,13 @@ static char sysdir[64];
 static int sysfs_setup(void **state)
 {
 	(void)state;
-	snprintf(sysdir, sizeof(sysdir), "/tmp/test_doctor_sysfs.XXXXXX");
-	return mkdtemp(sysdir) ? 0 : -1;
+	return tmpdir_create(sysdir, sizeof(sysdir), "test_doctor_sysfs");
 }
 
 static int sysfs_teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sysdir);
-	return system(cmd) ? -1 : 0;
+	return tmpdir_remove(sysdir);
 }
 
 /* "mkdir -p" of each space-separated path below the made-up sysfs. */

@@ -19,6 +19,7 @@
 #include "bypass.h"
 #include "journal.h"
 #include "state.h"
+#include "tmpdir.h"
 
 enum color { RED, GREEN, BLUE };
 static const char *const color_names[] = { "red", "green", "blue" };
@@ -239,17 +240,13 @@ static char dir[64];
 static int dir_setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_state.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return tmpdir_create(dir, sizeof(dir), "test_state");
 }
 
 static int dir_teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) ? -1 : 0;
+	return tmpdir_remove(dir);
 }
 
 static void test_file_roundtrip_and_errors(void **state)

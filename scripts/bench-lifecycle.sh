@@ -143,8 +143,12 @@ pool_interval() {
 	echo $((($1 * 1000 + POOL_RATE / 2) / POOL_RATE))
 }
 
-start_pool() {	# connections: servers of <= 15,000, clients of <= 5,000 each
+# start_pool N COND...: a pool of N connections (servers of <= 15,000,
+# clients of <= 5,000 each), then wait until COND... holds.
+start_pool() {
 	local n=$1 base=$((46000 + RANDOM % 800)) left per s=0 k nsrv iv
+	shift
+	rm -f "$state"/pool-ready.*
 	nsrv=$(((n + 14999) / 15000)); [ "$nsrv" -ge 1 ] || nsrv=1
 	iv=$(pool_interval $(((n + 4999) / 5000)))
 	for ((k = 0; k < nsrv; k++)); do
@@ -157,14 +161,15 @@ start_pool() {	# connections: servers of <= 15,000, clients of <= 5,000 each
 		ip netns exec "$ns" "$POOL" -c -p $((base + s % nsrv)) -n "$per" -i "$iv" -S 4096 -q -f "$state/pool-ready.$s" >/dev/null 2>&1 & pids+=($!)
 		left=$((left - per)) s=$((s + 1))
 	done
-	"${2:-wait_for}" 240 sockets_at_least $((2 * n))
+	wait_for 240 "$@"
 }
 
 # sk_msg's own cost per run with the pool's requests flowing for 2 s
 # (kernel.bpf_stats_enabled for the run, put back on exit): "<ns> <runs>"
 skmsg_stats() {	# [bpftool's program: id N] (default: accelctl's)
-	# shellcheck disable=SC2046 # two words when given
-	bpftool -j prog show $([ $# -gt 0 ] && echo "$@" || echo pinned "$pin/bypass/prog_bypass_sk_msg") |
+	local prog=("$@")
+	[ $# -gt 0 ] || prog=(pinned "$pin/bypass/prog_bypass_sk_msg")
+	bpftool -j prog show "${prog[@]}" |
 		python3 -c 'import json, sys; p = json.load(sys.stdin); print(p.get("run_time_ns", 0), p.get("run_cnt", 0))'
 }
 skmsg_cost() {	# [program, as skmsg_stats]
@@ -204,7 +209,6 @@ clients_ready() {
 	done
 	[ "$k" -ge $((($1 + 4999) / 5000)) ]
 }
-no_wait() { :; }
 # sk_msg's cost with a pool of $1 connections under the floor, in
 # FL_NS (ns/run) and FL_RUNS (runs in 2 s, 0: no floor).  Not in a
 # subshell: the pool is forked from this shell, moved to the floor's
@@ -215,14 +219,9 @@ floor_cost() {
 	[ -z "$floor_why" ] || return 0
 	[ -n "$floor_prog" ] || floor_start || return 0
 	echo "$BASHPID" >"$cgf/cgroup.procs"
-	rm -f "$state"/pool-ready.*
-	start_pool "$n" no_wait || r=1
+	start_pool "$n" clients_ready "$n" || r=1
 	echo "$BASHPID" >"$cg/cgroup.procs"
-	if [ $r = 0 ] && wait_for 240 clients_ready "$n"; then
-		read -r FL_NS FL_RUNS < <(skmsg_cost id "$floor_prog")
-	else
-		r=1
-	fi
+	[ $r = 1 ] || read -r FL_NS FL_RUNS < <(skmsg_cost id "$floor_prog")
 	stop_pool
 	return $r
 }
@@ -259,7 +258,7 @@ attach >/dev/null 2>&1
 for n in $sizes; do
 	d=() dc=() a=() ac=() hd=() ha=() sc=() scc=() sk=() skr=() fk=() fkr=() rp=() rk=() rnb=
 	for ((i = 1; i <= reps; i++)); do
-		start_pool "$n" || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
+		start_pool "$n" sockets_at_least $((2 * n)) || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
 		read -r w c < <(timed $A stats --prometheus)
 		sc+=("$w") scc+=("$c")
 		read -r w c < <(skmsg_cost)
@@ -277,7 +276,7 @@ for n in $sizes; do
 		echo "rep $i: $n connections: sk_msg $skv ns/run at $skrv runs/s, RR 64 B p50 ${rpv:-n/a} us (its sk_msg ${rkv:-n/a} ns/run${rby:+, bypassed $rby})," \
 			"scrape ${sc[-1]} ms (cpu ${scc[-1]} ms), detach ${d[-1]} ms (cpu ${dc[-1]} ms), attach ${a[-1]} ms (cpu ${ac[-1]} ms)"
 		# a restart that keeps them: detach --handover, attach adopts
-		start_pool "$n" || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
+		start_pool "$n" sockets_at_least $((2 * n)) || { echo "bench-lifecycle: pool of $n not accelerated ($(sockets) sockets)" >&2; exit 1; }
 		read -r w c < <(timed $A detach --handover 30)
 		hd+=("$w")
 		read -r w c < <(timed attach)

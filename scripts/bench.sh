@@ -876,14 +876,13 @@ scale_section() {
 		for (i = 3; i < NF; i++) {
 			w = $i
 			if (w == "sk_msg") { k++; v[k == 1 ? "sk" : "rk"] = $(i + 1); if (k == 1 && $(i + 3) == "at") v["skr"] = $(i + 4) }
-			else if (w == "(floor") { v["fl"] = $(i + 1); if ($(i + 3) == "at") v["flr"] = $(i + 4) }
+			else if (w == "(floor") v["fl"] = $(i + 1)
 			else if (w == "p50") v["rr"] = $(i + 1)
 			else if (w == "scrape" || w == "detach" || w == "attach") { last = w; v[w] = $(i + 1) }
 			else if (w == "(cpu" && last != "") v[last "c"] = $(i + 1)
 		}
 		for (x in v) sub(/,$/, "", v[x])
 		n = $2; while (n ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", n)
-		for (x in v) sub(/\)$/, "", v[x])
 		fl = (v["sk"] + 0 && v["fl"] + 0) ? sprintf("%s (%.2f)", v["fl"], v["sk"] / v["fl"]) : "n/a"
 		printf "| %s | %s | %s | %s | %s%s | %s | %s (%s) | %s (%s) | %s (%s) |\n", n,
 			v["sk"] ? v["sk"] : "n/a", v["skr"] ? v["skr"] : "n/a", fl, v["rr"] ? v["rr"] : "n/a",
